@@ -1,0 +1,102 @@
+"""lyipc KLayout worker: run with `klayout -b -r worker.py`.
+
+Reads one JSON request per line on stdin, answers one JSON line per request on stdout
+(docs/worker-protocol.md). Lives as long as stdin is open, so one KLayout start-up serves
+many jobs."""
+
+import json
+import os
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import pya  # noqa: E402
+
+PROTOCOL = 1
+
+
+def emit(obj):
+    # os.write on fd 1: no Python buffering between us and the runner, whole lines only.
+    data = (json.dumps(obj, separators=(",", ":")) + "\n").encode("utf-8")
+    while data:
+        data = data[os.write(1, data):]
+
+
+def die_with_parent():
+    """On Linux, ask the kernel to kill this worker when the runner dies, even by SIGKILL,
+    so an orphaned XOR never keeps running."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+    if os.getppid() == 1:
+        os._exit(3)
+
+
+def klayout_version():
+    return pya.Application.instance().version().split()[-1]
+
+
+def main():
+    die_with_parent()
+    emit({
+        "event": "ready",
+        "protocol": PROTOCOL,
+        "klayout": klayout_version(),
+        "python": "%d.%d.%d" % sys.version_info[:3],
+        "pid": os.getpid(),
+    })
+    # Imported after "ready" so a KLayout too old for them is still reported by version.
+    from lyipc_errors import JobError
+    from lyipc_xor import run_xor
+
+    ops = {
+        "hello": lambda params: {"protocol": PROTOCOL, "klayout": klayout_version(), "pid": os.getpid()},
+        "xor": run_xor,
+    }
+    stdin = sys.stdin.buffer
+    while True:
+        line = stdin.readline()
+        if not line:
+            return  # runner closed stdin: leave quietly
+        line = line.strip()
+        if not line:
+            continue
+        request_id = None
+        try:
+            request = json.loads(line.decode("utf-8"))
+            if not isinstance(request, dict):
+                raise JobError("BAD_REQUEST", "a request must be a JSON object")
+            request_id = request.get("id")
+            op = request.get("op")
+            if op == "shutdown":
+                emit({"id": request_id, "ok": True, "result": None})
+                return
+            if op not in ops:
+                raise JobError("BAD_REQUEST", "unknown op '%s'" % op)
+            started = time.time()
+            result = ops[op](request)
+            if isinstance(result, dict) and "timings" in result:
+                result["timings"]["workerMs"] = int(round((time.time() - started) * 1000))
+            emit({"id": request_id, "ok": True, "result": result})
+        except JobError as exc:
+            emit({"id": request_id, "ok": False, "error": exc.to_json()})
+        except ValueError as exc:  # json.loads, bad numbers
+            emit({"id": request_id, "ok": False, "error": {"code": "BAD_REQUEST", "message": str(exc)}})
+        except Exception as exc:
+            emit({
+                "id": request_id,
+                "ok": False,
+                "error": {"code": "INTERNAL", "message": "%s: %s" % (type(exc).__name__, exc),
+                          "detail": traceback.format_exc()},
+            })
+
+
+main()
