@@ -1,0 +1,376 @@
+import type {Readable, Writable} from 'node:stream';
+import readline from 'node:readline';
+import {fileURLToPath} from 'node:url';
+import {execa, type ResultPromise} from 'execa';
+import {LyipcError, type ErrorCode} from '../errors.js';
+import {findKLayout, type KLayoutLocation} from './find-klayout.js';
+import {isSupportedVersion, MIN_KLAYOUT_VERSION} from './klayout-version.js';
+
+/** The Python entry point that runs inside `klayout -b` (shipped in the package). */
+export const WORKER_SCRIPT = fileURLToPath(new URL('../../klayout/worker.py', import.meta.url));
+
+/** Version of the JSON-lines protocol spoken with klayout/worker.py (docs/worker-protocol.md). */
+export const WORKER_PROTOCOL = 1;
+
+const STDERR_TAIL_BYTES = 8192;
+
+export interface WorkerStartOptions {
+	/** KLayout executable; found with {@link findKLayout} when not given. */
+	klayout?: string | undefined;
+	/** Environment for KLayout (defaults to this process's). */
+	env?: NodeJS.ProcessEnv;
+	/** Milliseconds to wait for KLayout to start and load the worker. Default 60 s. */
+	startTimeout?: number;
+	signal?: AbortSignal | undefined;
+}
+
+export interface RequestOptions {
+	/** Milliseconds the job may take; 0 or undefined for no limit. The worker is killed when it runs over. */
+	timeout?: number | undefined;
+	signal?: AbortSignal | undefined;
+}
+
+interface Ready {
+	protocol: number;
+	klayout: string;
+	python: string;
+	pid: number;
+}
+
+interface Pending {
+	id: number;
+	op: string;
+	resolve: (value: unknown) => void;
+	reject: (error: LyipcError) => void;
+}
+
+type Reply = {id: number; ok: true; result: unknown} | {id: number; ok: false; error: {code: string; message: string; path?: string}};
+
+const live = new Set<KLayoutWorker>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+	if (exitHookInstalled) {
+		return;
+	}
+
+	exitHookInstalled = true;
+	// Workers live in their own process group (so a kill reaches all of KLayout); that also
+	// means nothing kills them when we exit, unless we do.
+	process.once('exit', () => {
+		for (const worker of live) {
+			worker.kill();
+		}
+	});
+}
+
+/**
+ * One long-lived `klayout -b` process running klayout/worker.py: jobs go in as JSON lines,
+ * answers come back as JSON lines. Jobs run one at a time; a job that runs over its timeout
+ * or a process that dies fails that job with a coded error — never a hang.
+ */
+export class KLayoutWorker {
+	readonly klayout: KLayoutLocation;
+	readonly klayoutVersion: string;
+	readonly pythonVersion: string;
+
+	readonly #child: ResultPromise;
+	readonly #stdin: Writable;
+	#stderrTail = '';
+	#pending: Pending | undefined;
+	#queue: Promise<unknown> = Promise.resolve();
+	#nextId = 1;
+	#failure: LyipcError | undefined;
+	#exited = false;
+	readonly #exit: Promise<void>;
+
+	private constructor(klayout: KLayoutLocation, child: ResultPromise, ready: Ready, exit: Promise<void>) {
+		this.klayout = klayout;
+		this.klayoutVersion = ready.klayout;
+		this.pythonVersion = ready.python;
+		this.#child = child;
+		this.#stdin = child.stdin as Writable;
+		this.#exit = exit;
+	}
+
+	/** Starts KLayout with the worker script and waits until it says it is ready. */
+	static async start(options: WorkerStartOptions = {}): Promise<KLayoutWorker> {
+		const klayout = await findKLayout({klayout: options.klayout, env: options.env ?? process.env});
+		const child = execa(klayout.path, ['-b', '-r', WORKER_SCRIPT], {
+			stdin: 'pipe',
+			stdout: 'pipe',
+			stderr: 'pipe',
+			buffer: false,
+			reject: false,
+			detached: process.platform !== 'win32',
+			cleanup: false,
+			windowsHide: true,
+			env: options.env ?? process.env,
+			extendEnv: false,
+		});
+		installExitHook();
+
+		let worker: KLayoutWorker | undefined;
+		let stderrTail = '';
+		const lines = readline.createInterface({input: child.stdout as Readable, crlfDelay: Infinity});
+		(child.stderr as Readable).on('data', (chunk: Buffer) => {
+			stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
+			if (worker) {
+				worker.#stderrTail = stderrTail;
+			}
+		});
+		(child.stdin as Writable).on('error', () => {
+			// EPIPE after the process died: the exit handler reports it.
+		});
+
+		let onReady: (ready: Ready) => void = () => {};
+		let onGone: (error: LyipcError) => void = () => {};
+		const readyPromise = new Promise<Ready>((resolve, reject) => {
+			onReady = resolve;
+			onGone = reject;
+		});
+
+		const exit = child.then(result => {
+			lines.close();
+			if (worker) {
+				worker.#stderrTail = stderrTail;
+				worker.#onExit(result.exitCode, result.signal);
+			} else {
+				const how = result.code === 'ENOENT' || result.code === 'EACCES'
+					? `could not be run (${result.code})`
+					: `exited (${describeExit(result.exitCode, result.signal)}) before it was ready`;
+				onGone(new LyipcError('WORKER_START_FAILED', `KLayout at ${klayout.path} ${how}${tailNote(stderrTail)}`, {
+					path: klayout.path,
+					hint: 'Is it KLayout with Python support? Check with: klayout -b -v',
+				}));
+			}
+		});
+
+		lines.on('line', line => {
+			const message = parseLine(line);
+			if (!message) {
+				return; // KLayout's own log output; not part of the protocol
+			}
+
+			if (!worker && message.event === 'ready') {
+				onReady(message as unknown as Ready);
+				return;
+			}
+
+			if (worker) {
+				worker.#onReply(message as unknown as Reply);
+			}
+		});
+
+		const startTimeout = options.startTimeout ?? 60_000;
+		const timer = setTimeout(() => {
+			onGone(new LyipcError('WORKER_START_FAILED', `KLayout at ${klayout.path} did not start the worker within ${startTimeout / 1000} s`, {path: klayout.path}));
+		}, startTimeout);
+		const onAbort = () => onGone(new LyipcError('ABORTED', 'aborted while starting KLayout'));
+		options.signal?.addEventListener('abort', onAbort, {once: true});
+
+		let ready: Ready;
+		try {
+			if (options.signal?.aborted) {
+				onAbort();
+			}
+
+			ready = await readyPromise;
+		} catch (error) {
+			killTree(child);
+			throw error;
+		} finally {
+			clearTimeout(timer);
+			options.signal?.removeEventListener('abort', onAbort);
+		}
+
+		worker = new KLayoutWorker(klayout, child, ready, exit);
+		worker.#stderrTail = stderrTail;
+		if (!isSupportedVersion(ready.klayout)) {
+			worker.kill();
+			throw new LyipcError('KLAYOUT_TOO_OLD', `KLayout ${ready.klayout} at ${klayout.path} is too old: lyipc needs ${MIN_KLAYOUT_VERSION} or newer`, {
+				path: klayout.path,
+				hint: 'Install a current KLayout from https://www.klayout.de/build.html or your package manager.',
+			});
+		}
+
+		if (ready.protocol !== WORKER_PROTOCOL) {
+			worker.kill();
+			throw new LyipcError('WORKER_START_FAILED', `worker script speaks protocol ${ready.protocol}, expected ${WORKER_PROTOCOL}: mismatched lyipc installation`, {path: WORKER_SCRIPT});
+		}
+
+		live.add(worker);
+		worker.#setBusy(false);
+		return worker;
+	}
+
+	/** Operating-system process id of KLayout. */
+	get pid(): number | undefined {
+		return this.#child.pid;
+	}
+
+	/** False once the process has exited or was killed; a dead worker takes no more jobs. */
+	get alive(): boolean {
+		return !this.#exited && this.#failure === undefined;
+	}
+
+	/**
+	 * Sends one job and resolves with its result. Jobs are queued and run one at a time, so a
+	 * timeout measures this job only.
+	 */
+	async request<T = unknown>(op: string, params: Record<string, unknown> = {}, options: RequestOptions = {}): Promise<T> {
+		const run = this.#queue.then(async () => this.#send(op, params, options));
+		this.#queue = run.catch(() => undefined);
+		return run as Promise<T>;
+	}
+
+	/** Asks the worker to finish and waits for it (killing it after `graceMs`). */
+	async close(graceMs = 5000): Promise<void> {
+		if (this.alive) {
+			this.#stdin.write(JSON.stringify({id: 0, op: 'shutdown'}) + '\n');
+			this.#stdin.end();
+			this.#setBusy(true);
+			const timer = setTimeout(() => this.kill(), graceMs);
+			await this.#exit;
+			clearTimeout(timer);
+		} else {
+			this.kill();
+			await this.#exit;
+		}
+
+		live.delete(this);
+	}
+
+	/** Kills KLayout (its whole process group) at once. */
+	kill(): void {
+		if (!this.#exited) {
+			killTree(this.#child);
+		}
+
+		live.delete(this);
+	}
+
+	async #send(op: string, params: Record<string, unknown>, options: RequestOptions): Promise<unknown> {
+		if (!this.alive) {
+			throw this.#failure ?? new LyipcError('WORKER_DIED', `the KLayout worker has exited${tailNote(this.#stderrTail)}`);
+		}
+
+		if (options.signal?.aborted) {
+			throw new LyipcError('ABORTED', `${op} aborted`);
+		}
+
+		const id = this.#nextId++;
+		const reply = new Promise<unknown>((resolve, reject) => {
+			this.#pending = {id, op, resolve, reject};
+		});
+		const timeout = options.timeout ?? 0;
+		const timer = timeout > 0
+			? setTimeout(() => {
+				this.#fail(new LyipcError('TIMEOUT', `${op} took longer than ${formatSeconds(timeout)}; the KLayout worker was stopped`));
+			}, timeout)
+			: undefined;
+		const onAbort = () => this.#fail(new LyipcError('ABORTED', `${op} aborted; the KLayout worker was stopped`));
+		options.signal?.addEventListener('abort', onAbort, {once: true});
+		this.#setBusy(true);
+		this.#stdin.write(JSON.stringify({...params, id, op}) + '\n');
+		try {
+			return await reply;
+		} finally {
+			clearTimeout(timer);
+			options.signal?.removeEventListener('abort', onAbort);
+			this.#pending = undefined;
+			this.#setBusy(false);
+		}
+	}
+
+	#onReply(reply: Reply): void {
+		const pending = this.#pending;
+		if (!pending || reply.id !== pending.id) {
+			return;
+		}
+
+		if (reply.ok) {
+			pending.resolve(reply.result);
+		} else {
+			pending.reject(new LyipcError(reply.error.code as ErrorCode, reply.error.message, {path: reply.error.path}));
+		}
+	}
+
+	/** Ends this worker for good: the pending job fails with `error`, the process is killed. */
+	#fail(error: LyipcError): void {
+		this.#failure ??= error;
+		this.#pending?.reject(error);
+		this.kill();
+	}
+
+	#onExit(exitCode: number | undefined, signal: string | undefined): void {
+		this.#exited = true;
+		live.delete(this);
+		const pending = this.#pending;
+		this.#failure ??= new LyipcError('WORKER_DIED', `the KLayout worker died (${describeExit(exitCode, signal)})${pending ? ` during ${pending.op}` : ''}${tailNote(this.#stderrTail)}`);
+		pending?.reject(this.#failure);
+	}
+
+	/** An idle worker must not keep Node running; a busy one must. */
+	#setBusy(busy: boolean): void {
+		const handles = [this.#child, this.#child.stdout, this.#child.stderr, this.#child.stdin] as Array<{ref?: () => void; unref?: () => void} | null>;
+		for (const handle of handles) {
+			if (busy) {
+				handle?.ref?.();
+			} else {
+				handle?.unref?.();
+			}
+		}
+	}
+}
+
+function parseLine(line: string): Record<string, unknown> | undefined {
+	if (!line.startsWith('{')) {
+		return undefined;
+	}
+
+	try {
+		const value: unknown = JSON.parse(line);
+		return typeof value === 'object' && value !== null ? value as Record<string, unknown> : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+function killTree(child: ResultPromise): void {
+	if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) {
+		return;
+	}
+
+	try {
+		if (process.platform === 'win32') {
+			child.kill('SIGKILL');
+		} else {
+			process.kill(-child.pid, 'SIGKILL');
+		}
+	} catch {
+		child.kill('SIGKILL');
+	}
+}
+
+function describeExit(exitCode: number | undefined, signal: string | undefined): string {
+	if (signal) {
+		return `killed by ${signal}`;
+	}
+
+	return exitCode === undefined ? 'no exit code' : `exit code ${exitCode}`;
+}
+
+function tailNote(stderr: string): string {
+	const text = stderr.trim();
+	if (!text) {
+		return '';
+	}
+
+	const lines = text.split('\n').slice(-6).join('\n  ');
+	return `; KLayout said:\n  ${lines}`;
+}
+
+function formatSeconds(ms: number): string {
+	return `${Number((ms / 1000).toFixed(3))} s`;
+}

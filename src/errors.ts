@@ -1,0 +1,60 @@
+/**
+ * Every failure lyipc reports carries a stable code (for programs) and a message that
+ * names the file and the cause (for people). "Could not compare" in all its forms is one
+ * class, so callers can tell it apart from "different" without parsing text.
+ */
+export type ErrorCode =
+	| 'USAGE'
+	| 'INPUT_NOT_FOUND'
+	| 'INPUT_NOT_FILE'
+	| 'INPUT_EMPTY'
+	| 'INPUT_UNREADABLE'
+	| 'INPUT_NOT_LAYOUT'
+	| 'READ_ERROR'
+	| 'TOP_CELL_NOT_FOUND'
+	| 'TOP_CELL_AMBIGUOUS'
+	| 'WRITE_ERROR'
+	| 'KLAYOUT_NOT_FOUND'
+	| 'KLAYOUT_TOO_OLD'
+	| 'WORKER_START_FAILED'
+	| 'WORKER_DIED'
+	| 'TIMEOUT'
+	| 'ABORTED'
+	| 'BAD_REQUEST'
+	| 'INTERNAL';
+
+export interface LyipcErrorOptions {
+	/** The file the error is about, when there is one. */
+	path?: string | undefined;
+	/** What to do about it, printed after the message. */
+	hint?: string | undefined;
+	cause?: unknown;
+}
+
+export class LyipcError extends Error {
+	override readonly name = 'LyipcError';
+	readonly code: ErrorCode;
+	readonly path: string | undefined;
+	readonly hint: string | undefined;
+
+	constructor(code: ErrorCode, message: string, options: LyipcErrorOptions = {}) {
+		super(message, options.cause === undefined ? undefined : {cause: options.cause});
+		this.code = code;
+		this.path = options.path;
+		this.hint = options.hint;
+	}
+
+	/** The error as it appears in `--json` output and reporters. */
+	toJSON(): {code: ErrorCode; message: string; path?: string; hint?: string} {
+		return {
+			code: this.code,
+			message: this.message,
+			...(this.path === undefined ? {} : {path: this.path}),
+			...(this.hint === undefined ? {} : {hint: this.hint}),
+		};
+	}
+}
+
+export function isLyipcError(value: unknown): value is LyipcError {
+	return value instanceof LyipcError;
+}
