@@ -1,0 +1,26 @@
+export {compareLayouts, type CompareOptions} from './xor/compare.js';
+export {
+	RESULT_FORMAT_VERSION,
+	type CompareResult,
+	type CompareErrorOutput,
+	type LayerResult,
+	type LayerStatus,
+	type TopCellPair,
+	type InputSummary,
+	type UsedMode,
+} from './xor/result.js';
+export {
+	DEFAULT_MAX_MARKERS,
+	DEFAULT_TIMEOUT_MS,
+	ENGINE_MODES,
+	parseLayerList,
+	type EngineMode,
+	type LayerSpec,
+	type XorOptions,
+} from './xor/options.js';
+export type {ArtifactOptions} from './xor/artifacts.js';
+export {KLayoutWorker, WORKER_SCRIPT, type WorkerStartOptions, type RequestOptions} from './engine/worker.js';
+export {findKLayout, type KLayoutLocation, type FindKLayoutOptions} from './engine/find-klayout.js';
+export {MIN_KLAYOUT_VERSION} from './engine/klayout-version.js';
+export {LyipcError, isLyipcError, type ErrorCode} from './errors.js';
+export {LYIPC_VERSION} from './version.js';

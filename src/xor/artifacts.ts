@@ -1,0 +1,164 @@
+import {randomBytes} from 'node:crypto';
+import {mkdir, mkdtemp, rename, rm, rmdir} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {LyipcError} from '../errors.js';
+import type {LayoutInput} from './input.js';
+
+export interface ArtifactOptions {
+	/** Folder for the XOR layout and marker database. Default: a new folder under the OS temp dir. */
+	outDir?: string | undefined;
+	/** Path of the XOR layout; its extension picks GDSII or OASIS (`.gz` compresses). */
+	out?: string | undefined;
+	/** Path of the marker database (`.lyrdb`). Default: beside the XOR layout. */
+	rdb?: string | undefined;
+}
+
+export interface WrittenArtifacts {
+	xor: string | null;
+	rdb: string | null;
+}
+
+/**
+ * Where a comparison's files go. The worker writes to hidden temporary names beside the
+ * final ones; {@link ArtifactPlan.commit} renames them into place, so a reader never sees
+ * half a file, and {@link ArtifactPlan.discard} leaves nothing behind.
+ */
+export interface ArtifactPlan {
+	xor: string;
+	rdb: string;
+	xorTemp: string;
+	rdbTemp: string;
+	commit(wrote: {out: boolean; rdb: boolean}): Promise<WrittenArtifacts>;
+	discard(): Promise<void>;
+}
+
+const LAYOUT_EXTENSION = /\.(gds|gds2|gdsii|oas)(\.gz)?$/i;
+
+/** "ring" for "out/ring.gds.gz". */
+export function layoutStem(file: string): string {
+	return path.basename(file).replace(LAYOUT_EXTENSION, '') || 'layout';
+}
+
+function layoutExtension(file: string): string {
+	return LAYOUT_EXTENSION.exec(file)?.[0] ?? '';
+}
+
+/** ".name.lyipc-<random>.tmp.gds" beside `file`: hidden, same folder (so rename is atomic), same format. */
+function temporaryName(file: string, extension: string): string {
+	const base = path.basename(file);
+	const stem = base.slice(0, base.length - extension.length) || 'out';
+	return path.join(path.dirname(file), `.${stem}.lyipc-${randomBytes(4).toString('hex')}.tmp${extension}`);
+}
+
+async function makeDir(dir: string): Promise<string | undefined> {
+	try {
+		return await mkdir(dir, {recursive: true});
+	} catch (error) {
+		throw new LyipcError('WRITE_ERROR', `${dir}: cannot create output folder (${(error as Error).message})`, {path: dir, cause: error});
+	}
+}
+
+/** Removes `dir` and its parents up to `createdTop` while they are empty. */
+async function removeEmptyDirs(dir: string, createdTop: string | undefined): Promise<void> {
+	if (!createdTop) {
+		return;
+	}
+
+	for (let current = dir; current.startsWith(createdTop); current = path.dirname(current)) {
+		try {
+			await rmdir(current);
+		} catch {
+			return;
+		}
+
+		if (current === createdTop) {
+			return;
+		}
+	}
+}
+
+export async function planArtifacts(a: LayoutInput, b: LayoutInput, options: ArtifactOptions = {}): Promise<ArtifactPlan> {
+	if (options.out !== undefined && !LAYOUT_EXTENSION.test(options.out)) {
+		throw new LyipcError('USAGE', `--out ${options.out}: the XOR layout needs a layout extension (.gds, .oas, optionally .gz)`, {path: options.out});
+	}
+
+	const stemA = layoutStem(a.given);
+	const stemB = layoutStem(b.given);
+	const stem = stemA === stemB ? stemA : `${stemA}_vs_${stemB}`;
+	const defaultExtension = a.format === 'oasis' ? '.oas' : '.gds';
+
+	// Folders this plan created, so that an unused plan leaves none behind.
+	const created: Array<[string, string | undefined]> = [];
+	let baseDir: string | undefined;
+	const folder = async (): Promise<string> => {
+		if (baseDir === undefined) {
+			if (options.outDir === undefined) {
+				baseDir = await mkdtemp(path.join(tmpdir(), 'lyipc-diff-'));
+				created.push([baseDir, baseDir]);
+			} else {
+				baseDir = path.resolve(options.outDir);
+				created.push([baseDir, await makeDir(baseDir)]);
+			}
+		}
+
+		return baseDir;
+	};
+
+	const xor = options.out === undefined
+		? path.join(await folder(), `${stem}.xor${defaultExtension}`)
+		: path.resolve(options.out);
+	const rdb = options.rdb === undefined
+		? (options.out === undefined ? path.join(await folder(), `${stem}.xor.lyrdb`) : xor.replace(LAYOUT_EXTENSION, '.lyrdb'))
+		: path.resolve(options.rdb);
+	for (const file of [xor, rdb]) {
+		const dir = path.dirname(file);
+		if (!created.some(([existing]) => existing === dir)) {
+			created.push([dir, await makeDir(dir)]);
+		}
+	}
+
+	const xorTemp = temporaryName(xor, layoutExtension(xor));
+	const rdbTemp = temporaryName(rdb, path.extname(rdb));
+	const removeTemporaries = async () => {
+		await Promise.all([rm(xorTemp, {force: true}), rm(rdbTemp, {force: true})]);
+	};
+
+	const removeCreatedDirs = async () => {
+		for (const [dir, top] of created.reverse()) {
+			await removeEmptyDirs(dir, top);
+		}
+	};
+
+	return {
+		xor,
+		rdb,
+		xorTemp,
+		rdbTemp,
+		async commit(wrote) {
+			try {
+				if (wrote.out) {
+					await rename(xorTemp, xor);
+				}
+
+				if (wrote.rdb) {
+					await rename(rdbTemp, rdb);
+				}
+			} catch (error) {
+				await removeTemporaries();
+				throw new LyipcError('WRITE_ERROR', `cannot move results into place: ${(error as Error).message}`, {cause: error});
+			}
+
+			await removeTemporaries();
+			if (!wrote.out && !wrote.rdb) {
+				await removeCreatedDirs();
+			}
+
+			return {xor: wrote.out ? xor : null, rdb: wrote.rdb ? rdb : null};
+		},
+		async discard() {
+			await removeTemporaries();
+			await removeCreatedDirs();
+		},
+	};
+}

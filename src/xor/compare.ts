@@ -1,0 +1,175 @@
+import {performance} from 'node:perf_hooks';
+import {LyipcError} from '../errors.js';
+import type {KLayoutWorker} from '../engine/worker.js';
+import {planArtifacts, type ArtifactOptions} from './artifacts.js';
+import {checkLayoutFile, type LayoutInput} from './input.js';
+import {DEFAULT_TIMEOUT_MS, normalizeXorOptions, type NormalizedXorOptions, type XorOptions} from './options.js';
+import {RESULT_FORMAT_VERSION, type CompareResult, type InputSummary, type LayerResult, type TopCellPair, type UsedMode} from './result.js';
+import {sameBytes} from './same-bytes.js';
+
+export interface CompareOptions extends XorOptions, ArtifactOptions {
+	/** KLayout executable (else `$KLAYOUT`, `PATH`, usual locations). Ignored when `worker` is given. */
+	klayout?: string | undefined;
+	/** Milliseconds the XOR may take; 0 for no limit. Default 30 minutes. */
+	timeout?: number;
+	/** A running worker to use (and keep running); by default one is started and closed. */
+	worker?: KLayoutWorker;
+	signal?: AbortSignal;
+}
+
+/** The worker's answer to an `xor` job (docs/worker-protocol.md). */
+interface WorkerXorResult {
+	identical: boolean;
+	a: {dbu: number; topCells: string[]};
+	b: {dbu: number; topCells: string[]};
+	dbu: number;
+	topCells: TopCellPair[];
+	layers: LayerResult[];
+	wrote: {out: boolean; rdb: boolean};
+	timings: {readMs: number; xorMs: number; writeMs: number};
+}
+
+/**
+ * Compares two layouts with KLayout's XOR. Resolves with the result whether or not they
+ * differ; rejects with a {@link LyipcError} when they could not be compared.
+ */
+export async function compareLayouts(a: string, b: string, options: CompareOptions = {}): Promise<CompareResult> {
+	const started = performance.now();
+	const xor = normalizeXorOptions(options);
+	const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
+	if (!Number.isFinite(timeout) || timeout < 0) {
+		throw new LyipcError('USAGE', `timeout must be a number of milliseconds >= 0, got ${timeout}`);
+	}
+
+	const [inputA, inputB] = await checkBoth(a, b);
+	if (await sameBytes(inputA.path, inputB.path, inputA.size, inputB.size)) {
+		return {
+			...baseResult(inputA, inputB, xor),
+			timings: {totalMs: elapsed(started), startMs: 0, readMs: 0, xorMs: 0, writeMs: 0},
+		};
+	}
+
+	const plan = await planArtifacts(inputA, inputB, options);
+	let worker = options.worker;
+	const ownWorker = worker === undefined;
+	try {
+		const startBegan = performance.now();
+		// Loaded only here: execa's import alone costs more than the whole byte-identical path.
+		worker ??= await (await import('../engine/worker.js')).KLayoutWorker.start({klayout: options.klayout, signal: options.signal});
+		const startMs = ownWorker ? elapsed(startBegan) : 0;
+		const reply = await worker.request<WorkerXorResult>('xor', {
+			a: inputA.path,
+			b: inputB.path,
+			topA: xor.topA,
+			topB: xor.topB,
+			layers: xor.layers?.map(spec => [spec.layer, spec.datatype ?? null]),
+			ignoreLayers: xor.ignoreLayers.map(spec => [spec.layer, spec.datatype ?? null]),
+			tolerance: xor.tolerance,
+			mode: xor.mode,
+			threads: xor.threads,
+			tileSize: xor.tileSize,
+			maxMarkers: xor.maxMarkers,
+			out: plan.xorTemp,
+			outFinal: plan.xor,
+			rdb: plan.rdbTemp,
+		}, {timeout, signal: options.signal});
+		const artifacts = await plan.commit(reply.wrote);
+		const base = baseResult(inputA, inputB, xor);
+		const differentLayers = reply.layers.filter(layer => layer.xorCount > 0).length;
+		return {
+			...base,
+			status: reply.identical ? 'identical' : 'different',
+			identical: reply.identical,
+			differentLayers,
+			a: {...base.a, dbu: reply.a.dbu, topCells: reply.a.topCells},
+			b: {...base.b, dbu: reply.b.dbu, topCells: reply.b.topCells},
+			dbu: reply.dbu,
+			fastPath: null,
+			modesUsed: [...new Set(reply.layers.map(layer => layer.mode))].sort() as UsedMode[],
+			topCells: reply.topCells,
+			layers: reply.layers,
+			artifacts,
+			timings: {totalMs: elapsed(started), startMs, ...pick(reply.timings)},
+			klayout: {path: worker.klayout.path, version: worker.klayoutVersion},
+		};
+	} catch (error) {
+		await plan.discard();
+		throw inContext(error, inputA, inputB, timeout);
+	} finally {
+		if (ownWorker && worker) {
+			await worker.close();
+		}
+	}
+}
+
+async function checkBoth(a: string, b: string): Promise<[LayoutInput, LayoutInput]> {
+	const [resultA, resultB] = await Promise.allSettled([checkLayoutFile(a, 'A'), checkLayoutFile(b, 'B')]);
+	if (resultA.status === 'rejected') {
+		throw resultA.reason;
+	}
+
+	if (resultB.status === 'rejected') {
+		throw resultB.reason;
+	}
+
+	return [resultA.value, resultB.value];
+}
+
+function summary(input: LayoutInput): InputSummary {
+	return {path: input.path, size: input.size, format: input.format, gzip: input.gzip, dbu: null, topCells: null};
+}
+
+/** The result of byte-identical inputs; the KLayout path fills in the rest. */
+function baseResult(a: LayoutInput, b: LayoutInput, xor: NormalizedXorOptions): Omit<CompareResult, 'timings'> {
+	return {
+		formatVersion: RESULT_FORMAT_VERSION,
+		status: 'identical',
+		identical: true,
+		differentLayers: 0,
+		a: summary(a),
+		b: summary(b),
+		dbu: null,
+		fastPath: 'byte-identical',
+		mode: xor.mode,
+		modesUsed: [],
+		tolerance: xor.tolerance,
+		topCells: [],
+		layers: [],
+		artifacts: {xor: null, rdb: null},
+		klayout: null,
+	};
+}
+
+function pick(timings: WorkerXorResult['timings']): {readMs: number; xorMs: number; writeMs: number} {
+	return {readMs: timings.readMs, xorMs: timings.xorMs, writeMs: timings.writeMs};
+}
+
+function elapsed(since: number): number {
+	return Math.round(performance.now() - since);
+}
+
+/** Worker errors know the job, not the files: say which comparison failed. */
+function inContext(error: unknown, a: LayoutInput, b: LayoutInput, timeout: number): unknown {
+	if (!(error instanceof LyipcError)) {
+		return error;
+	}
+
+	const pair = `${a.given} and ${b.given}`;
+	switch (error.code) {
+		case 'TIMEOUT': {
+			return new LyipcError('TIMEOUT', `comparing ${pair} took longer than the timeout (${timeout / 1000} s); KLayout was stopped`, {
+				hint: 'Raise it with --timeout SEC (0 = no limit), or try --mode tiled for large flat layouts.',
+				cause: error,
+			});
+		}
+
+		case 'WORKER_DIED':
+		case 'ABORTED': {
+			return new LyipcError(error.code, `comparing ${pair}: ${error.message}`, {cause: error});
+		}
+
+		default: {
+			return error;
+		}
+	}
+}

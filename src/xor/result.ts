@@ -1,0 +1,86 @@
+import type {ErrorCode} from '../errors.js';
+import type {EngineMode} from './options.js';
+
+/** Bumped when a field changes meaning or disappears; new fields do not bump it. */
+export const RESULT_FORMAT_VERSION = 1;
+
+export type LayerStatus = 'same' | 'different' | 'only-in-a' | 'only-in-b';
+export type UsedMode = Exclude<EngineMode, 'auto'>;
+
+/** One layer/datatype present (with geometry) in A, B or both. Field by field: docs/result-format.md. */
+export interface LayerResult {
+	layer: number | null;
+	datatype: number | null;
+	/** "1/0", or the name of a name-only OASIS layer. */
+	key: string;
+	name: string | null;
+	status: LayerStatus;
+	/** Geometry shapes (texts excluded) in A, counted flat: an array of 100 counts 100 times. */
+	countA: number;
+	countB: number;
+	/** Difference polygons (after the tolerance). */
+	xorCount: number;
+	/** Area of the differences in µm². */
+	xorArea: number;
+	/** Bounding box of the differences [left, bottom, right, top] in µm, null when none. */
+	bbox: [number, number, number, number] | null;
+	/** Differences no wider than the tolerance: reported, not counted as differences. */
+	sliverCount: number;
+	sliverArea: number;
+	/** Engine mode used for this layer, and why. */
+	mode: UsedMode;
+	modeReason: string;
+	/** Tile edge in µm when the mode is tiled, else null. */
+	tileSize: number | null;
+	/** Difference polygons listed in the marker database, and how many were left out by the cap. */
+	markers: number;
+	markersOmitted: number;
+	ms: number;
+}
+
+export interface TopCellPair {
+	a: string | null;
+	b: string | null;
+	status: 'compared' | 'only-in-a' | 'only-in-b';
+}
+
+export interface InputSummary {
+	path: string;
+	size: number;
+	format: 'gds' | 'oasis';
+	gzip: boolean;
+	/** Database unit in µm; null when KLayout did not read the file (byte-identical fast path). */
+	dbu: number | null;
+	topCells: string[] | null;
+}
+
+export interface CompareResult {
+	formatVersion: number;
+	status: 'identical' | 'different';
+	identical: boolean;
+	/** Layers with differences (xorCount > 0). */
+	differentLayers: number;
+	a: InputSummary;
+	b: InputSummary;
+	/** The common grid (the smaller dbu) in µm; null on the fast path. */
+	dbu: number | null;
+	/** Set when the answer came without KLayout. */
+	fastPath: 'byte-identical' | null;
+	/** The mode asked for; each layer says which one ran. */
+	mode: EngineMode;
+	modesUsed: UsedMode[];
+	tolerance: number;
+	topCells: TopCellPair[];
+	layers: LayerResult[];
+	/** Paths of files written for this comparison (only when it found differences). */
+	artifacts: {xor: string | null; rdb: string | null};
+	timings: {totalMs: number; startMs: number; readMs: number; xorMs: number; writeMs: number};
+	klayout: {path: string; version: string} | null;
+}
+
+/** What `--json` prints when the comparison could not be made. */
+export interface CompareErrorOutput {
+	formatVersion: number;
+	status: 'error';
+	error: {code: ErrorCode; message: string; path?: string; hint?: string};
+}
