@@ -1,0 +1,125 @@
+import {parseArgs} from 'node:util';
+import {LyipcError} from '../errors.js';
+import type {CompareOptions} from '../xor/compare.js';
+import {ENGINE_MODES, type EngineMode} from '../xor/options.js';
+
+export type DiffCommand =
+	| {kind: 'help'}
+	| {kind: 'version'}
+	| {kind: 'compare'; a: string; b: string; options: CompareOptions; json: boolean; quiet: boolean};
+
+const OPTIONS = {
+	json: {type: 'boolean'},
+	quiet: {type: 'boolean', short: 'q'},
+	help: {type: 'boolean', short: 'h'},
+	version: {type: 'boolean', short: 'V'},
+	tolerance: {type: 'string'},
+	layers: {type: 'string'},
+	'ignore-layers': {type: 'string'},
+	'top-a': {type: 'string'},
+	'top-b': {type: 'string'},
+	mode: {type: 'string'},
+	threads: {type: 'string'},
+	'tile-size': {type: 'string'},
+	timeout: {type: 'string'},
+	klayout: {type: 'string'},
+	'out-dir': {type: 'string'},
+	out: {type: 'string'},
+	rdb: {type: 'string'},
+	'max-markers': {type: 'string'},
+} as const;
+
+function usage(message: string): LyipcError {
+	return new LyipcError('USAGE', message, {hint: "Run 'lyipc-diff --help' for the options."});
+}
+
+function number(option: string, text: string | undefined, what: string): number | undefined {
+	if (text === undefined) {
+		return undefined;
+	}
+
+	const value = Number(text);
+	if (text.trim() === '' || !Number.isFinite(value)) {
+		throw usage(`--${option}: expected ${what}, got '${text}'`);
+	}
+
+	return value;
+}
+
+/** Turns lyipc-diff's argv (without node and script) into a command; bad usage throws USAGE. */
+export function parseDiffArgs(argv: readonly string[]): DiffCommand {
+	let parsed;
+	try {
+		parsed = parseArgs({args: [...argv], options: OPTIONS, allowPositionals: true, strict: true});
+	} catch (error) {
+		throw usage(describeParseError(error as Error & {code?: string}));
+	}
+
+	const {values, positionals} = parsed;
+	if (values.help) {
+		return {kind: 'help'};
+	}
+
+	if (values.version) {
+		return {kind: 'version'};
+	}
+
+	if (positionals.length !== 2) {
+		throw usage(positionals.length < 2
+			? `expected two layout files A and B, got ${positionals.length === 0 ? 'none' : 'one'}`
+			: `expected two layout files A and B, got ${positionals.length}: ${positionals.join(' ')}`);
+	}
+
+	const mode = values.mode;
+	if (mode !== undefined && !ENGINE_MODES.includes(mode as EngineMode)) {
+		throw usage(`--mode: expected one of ${ENGINE_MODES.join(', ')}, got '${mode}'`);
+	}
+
+	const timeout = number('timeout', values.timeout, 'seconds (0 = no limit)');
+	if (timeout !== undefined && timeout < 0) {
+		throw usage(`--timeout: expected seconds >= 0, got '${values.timeout}'`);
+	}
+
+	const options: CompareOptions = {
+		tolerance: number('tolerance', values.tolerance, 'a width in µm'),
+		layers: values.layers === undefined ? undefined : [values.layers],
+		ignoreLayers: values['ignore-layers'] === undefined ? undefined : [values['ignore-layers']],
+		topA: values['top-a'],
+		topB: values['top-b'],
+		mode: mode as EngineMode | undefined,
+		threads: number('threads', values.threads, 'a whole number'),
+		tileSize: number('tile-size', values['tile-size'], 'a tile edge in µm'),
+		timeout: timeout === undefined ? undefined : timeout * 1000,
+		klayout: values.klayout,
+		outDir: values['out-dir'],
+		out: values.out,
+		rdb: values.rdb,
+		maxMarkers: number('max-markers', values['max-markers'], 'a whole number'),
+	};
+	// Leave unset options out, so library defaults apply.
+	for (const key of Object.keys(options) as Array<keyof CompareOptions>) {
+		if (options[key] === undefined) {
+			delete options[key];
+		}
+	}
+
+	return {kind: 'compare', a: positionals[0]!, b: positionals[1]!, options, json: values.json ?? false, quiet: values.quiet ?? false};
+}
+
+function describeParseError(error: Error & {code?: string}): string {
+	const option = /'([^']+)'/.exec(error.message)?.[1];
+	switch (error.code) {
+		case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
+			return `unknown option ${option ?? ''}`.trim();
+		}
+
+		case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+			const name = option?.split(' ')[0] ?? 'option';
+			return error.message.includes('does not take') ? `option ${name} takes no value` : `option ${name} needs a value`;
+		}
+
+		default: {
+			return error.message;
+		}
+	}
+}

@@ -1,0 +1,33 @@
+import {DEFAULT_MAX_MARKERS} from '../xor/options.js';
+
+export const DIFF_HELP = `Usage: lyipc-diff [options] A B
+
+Compares two layouts (GDSII or OASIS, optionally gzipped) with KLayout's geometric XOR,
+prints a per-layer summary and, when they differ, writes an XOR layout and a KLayout
+marker database.
+
+Exit codes: 0 no differences, 1 differences, 2 could not compare.
+
+Options:
+  --json               print the result object (docs/result-format.md) alone on stdout
+  --tolerance UM       differences no wider than UM µm are slivers, reported apart (default 0)
+  --layers LIST        compare only these layers: 1/0,2/0 (a bare 5 means every 5/x)
+  --ignore-layers LIST leave these layers out
+  --top-a NAME         cell of A to compare (default: the top cell; several: paired by name)
+  --top-b NAME         cell of B to compare (default: same name as --top-a, or B's top cell)
+  --mode MODE          auto (default, chosen per layer), deep, flat or tiled
+  --threads N          threads for deep and tiled mode (default: number of CPUs)
+  --tile-size UM       tile edge for tiled mode (default: chosen from the data)
+  --timeout SEC        stop KLayout after SEC seconds (default 1800, 0 = no limit)
+  --klayout PATH       KLayout executable (default: $KLAYOUT, PATH, usual install places)
+  --out-dir DIR        folder for the XOR layout and marker database
+                       (default: a new folder under the OS temp dir)
+  --out FILE           XOR layout path (.gds, .oas, optionally .gz)
+  --rdb FILE           marker database path (default: beside the XOR layout, .lyrdb)
+  --max-markers N      marker items per layer (default ${DEFAULT_MAX_MARKERS}; the rest are counted)
+  -q, --quiet          print nothing but errors; the exit code tells
+  -h, --help           show this help
+  -V, --version        show the version
+
+Environment: KLAYOUT (KLayout executable), NO_COLOR / FORCE_COLOR.
+`;

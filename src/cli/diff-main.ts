@@ -1,0 +1,60 @@
+import {isLyipcError, LyipcError} from '../errors.js';
+import {LYIPC_VERSION} from '../version.js';
+import {compareLayouts} from '../xor/compare.js';
+import {RESULT_FORMAT_VERSION, type CompareErrorOutput} from '../xor/result.js';
+import {parseDiffArgs} from './diff-args.js';
+import {DIFF_HELP} from './diff-help.js';
+import {formatSummary, pickStyle} from './diff-summary.js';
+
+export const EXIT_SAME = 0;
+export const EXIT_DIFFERENT = 1;
+export const EXIT_ERROR = 2;
+
+export interface CliIo {
+	stdout: NodeJS.WriteStream;
+	stderr: NodeJS.WriteStream;
+	env: NodeJS.ProcessEnv;
+	signal?: AbortSignal;
+}
+
+/** lyipc-diff: parse, compare, print; resolves with the exit code (never 1 for an error). */
+export async function runDiff(argv: readonly string[], io: CliIo): Promise<number> {
+	let json = false;
+	try {
+		const command = parseDiffArgs(argv);
+		if (command.kind === 'help') {
+			io.stdout.write(DIFF_HELP);
+			return EXIT_SAME;
+		}
+
+		if (command.kind === 'version') {
+			io.stdout.write(`lyipc-diff ${LYIPC_VERSION}\n`);
+			return EXIT_SAME;
+		}
+
+		json = command.json;
+		const result = await compareLayouts(command.a, command.b, {
+			klayout: io.env.KLAYOUT,
+			...command.options,
+			...(io.signal ? {signal: io.signal} : {}),
+		});
+		if (command.json) {
+			io.stdout.write(JSON.stringify(result, null, 2) + '\n');
+		} else if (!command.quiet) {
+			io.stdout.write(formatSummary(result, pickStyle(io.stdout, io.env)));
+		}
+
+		return result.identical ? EXIT_SAME : EXIT_DIFFERENT;
+	} catch (error) {
+		const failure = isLyipcError(error)
+			? error
+			: new LyipcError('INTERNAL', `unexpected failure: ${(error as Error).stack ?? String(error)}`);
+		if (json) {
+			const output: CompareErrorOutput = {formatVersion: RESULT_FORMAT_VERSION, status: 'error', error: failure.toJSON()};
+			io.stdout.write(JSON.stringify(output, null, 2) + '\n');
+		}
+
+		io.stderr.write(`lyipc-diff: ${failure.message}\n${failure.hint ? `${failure.hint}\n` : ''}`);
+		return EXIT_ERROR;
+	}
+}

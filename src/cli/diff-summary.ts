@@ -1,0 +1,156 @@
+import path from 'node:path';
+import type {CompareResult, LayerResult, LayerStatus} from '../xor/result.js';
+
+export interface Style {
+	red(text: string): string;
+	green(text: string): string;
+	yellow(text: string): string;
+	bold(text: string): string;
+	dim(text: string): string;
+}
+
+const ansi = (open: number, close: number) => (text: string) => `\u001B[${open}m${text}\u001B[${close}m`;
+export const COLOR: Style = {red: ansi(31, 39), green: ansi(32, 39), yellow: ansi(33, 39), bold: ansi(1, 22), dim: ansi(2, 22)};
+const same = (text: string) => text;
+export const PLAIN: Style = {red: same, green: same, yellow: same, bold: same, dim: same};
+
+/** Colour only for a terminal, and never against NO_COLOR; FORCE_COLOR wins. */
+export function pickStyle(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): Style {
+	if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') {
+		return COLOR;
+	}
+
+	return stream.isTTY && env.NO_COLOR === undefined && env.TERM !== 'dumb' ? COLOR : PLAIN;
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+function displayPath(file: string, cwd: string): string {
+	const relative = path.relative(cwd, file);
+	return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
+}
+
+function statusText(status: LayerStatus, layer: LayerResult, style: Style): string {
+	switch (status) {
+		case 'same': {
+			return layer.sliverCount > 0 ? style.yellow('same (slivers only)') : style.green('same');
+		}
+
+		case 'different': {
+			return style.red('different');
+		}
+
+		case 'only-in-a': {
+			return style.red('only in A');
+		}
+
+		case 'only-in-b': {
+			return style.red('only in B');
+		}
+	}
+}
+
+function table(rows: string[][], rightAligned: Set<number>): string[] {
+	const widths = rows[0]!.map((_, column) => Math.max(...rows.map(row => row[column]!.length)));
+	return rows.map(row => row.map((cell, column) => {
+		const last = column === row.length - 1;
+		if (rightAligned.has(column)) {
+			return cell.padStart(widths[column]!);
+		}
+
+		return last ? cell : cell.padEnd(widths[column]!);
+	}).join('  ').trimEnd());
+}
+
+function describeInput(label: string, input: CompareResult['a'], cwd: string): string {
+	const parts = [`${label}  ${displayPath(input.path, cwd)}`];
+	if (input.dbu !== null) {
+		parts.push(`dbu ${input.dbu} µm`);
+	}
+
+	return parts.join('   ');
+}
+
+function describeTops(result: CompareResult): string[] {
+	if (result.topCells.length === 1) {
+		const [pair] = result.topCells;
+		if (pair!.status === 'compared') {
+			return [pair!.a === pair!.b ? `top cell: ${pair!.a}` : `top cells: ${pair!.a} (A) vs ${pair!.b} (B)`];
+		}
+	}
+
+	return result.topCells.map(pair => {
+		if (pair.status === 'compared') {
+			return `top cell: ${pair.a === pair.b ? pair.a! : `${pair.a!} (A) vs ${pair.b!} (B)`}`;
+		}
+
+		return pair.status === 'only-in-a' ? `top cell: ${pair.a!} only in A` : `top cell: ${pair.b!} only in B`;
+	});
+}
+
+function describeModes(result: CompareResult): string {
+	const perMode = new Map<string, number>();
+	for (const layer of result.layers) {
+		perMode.set(layer.mode, (perMode.get(layer.mode) ?? 0) + 1);
+	}
+
+	const used = [...perMode].map(([mode, layers]) => `${mode} (${layers} layer${layers === 1 ? '' : 's'})`).join(', ');
+	return `engine: ${used || 'none'}${result.mode === 'auto' ? ', chosen by auto' : ''}`;
+}
+
+/** The human summary lyipc-diff prints: inputs, top cells, engine, a table of layers, verdict, artifacts. */
+export function formatSummary(result: CompareResult, style: Style, cwd = process.cwd()): string {
+	const lines = [describeInput('A', result.a, cwd), describeInput('B', result.b, cwd)];
+	if (result.fastPath === 'byte-identical') {
+		lines.push('', style.green(style.bold('identical')) + ': the files are byte-identical (KLayout not needed)');
+		return lines.join('\n') + '\n';
+	}
+
+	lines.push(...describeTops(result), describeModes(result));
+	if (result.layers.length > 0) {
+		const withSlivers = result.tolerance > 0;
+		const header = ['layer', 'A shapes', 'B shapes', 'XOR', ...(withSlivers ? ['slivers'] : []), 'status'];
+		const rows = result.layers.map(layer => [
+			layer.key,
+			layer.status === 'only-in-b' ? '-' : count(layer.countA),
+			layer.status === 'only-in-a' ? '-' : count(layer.countB),
+			count(layer.xorCount),
+			...(withSlivers ? [count(layer.sliverCount)] : []),
+			// Last column: never padded, so colour codes do not upset the widths.
+			statusText(layer.status, layer, style),
+		]);
+		const [head, ...body] = table([header, ...rows], new Set([1, 2, 3, ...(withSlivers ? [4] : [])]));
+		lines.push('', style.bold(head!), ...body);
+	}
+
+	lines.push('');
+	const layerWord = (n: number) => `${n} layer${n === 1 ? '' : 's'}`;
+	if (result.identical) {
+		const slivers = result.layers.reduce((sum, layer) => sum + layer.sliverCount, 0);
+		const note = slivers > 0 ? `; ${count(slivers)} difference${slivers === 1 ? '' : 's'} within the tolerance of ${result.tolerance} µm` : '';
+		lines.push(`${style.green(style.bold('identical'))}: ${layerWord(result.layers.length)} compared${note}`);
+	} else {
+		lines.push(`${style.red(style.bold('different'))}: ${result.differentLayers} of ${layerWord(result.layers.length)} differ`);
+		for (const layer of result.layers.filter(layer => layer.markersOmitted > 0)) {
+			lines.push(style.dim(`marker database lists ${count(layer.markers)} of ${count(layer.markers + layer.markersOmitted)} differences on ${layer.key} (--max-markers)`));
+		}
+
+		if (result.artifacts.xor) {
+			lines.push(`XOR layout:      ${result.artifacts.xor}`);
+		}
+
+		if (result.artifacts.rdb) {
+			lines.push(`marker database: ${result.artifacts.rdb}`);
+		}
+
+		if (result.artifacts.xor && result.artifacts.rdb) {
+			lines.push(style.dim(`view: klayout ${quote(result.artifacts.xor)} -m ${quote(result.artifacts.rdb)}`));
+		}
+	}
+
+	return lines.join('\n') + '\n';
+}
+
+function quote(file: string): string {
+	return /^[\w@%+=:,./-]+$/.test(file) ? file : `'${file.replaceAll('\'', '\'\\\'\'')}'`;
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+import {runDiff} from './diff-main.js';
+
+// Ctrl+C / SIGTERM stop KLayout and remove partial output; a second Ctrl+C exits at once.
+const controller = new AbortController();
+const stop = () => {
+	if (controller.signal.aborted) {
+		process.exit(2);
+	}
+
+	controller.abort();
+};
+
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+process.exitCode = await runDiff(process.argv.slice(2), {stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal});
+process.off('SIGINT', stop);
+process.off('SIGTERM', stop);
