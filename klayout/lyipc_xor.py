@@ -9,6 +9,7 @@ import pya
 
 from lyipc_errors import JobError, klayout_message
 from lyipc_markers import MarkerDatabase
+from lyipc_structure import proven_same_layers
 
 # Flat shapes per stored shape from which deep (hierarchical) processing pays off.
 DEEP_MIN_REUSE = 2.0
@@ -71,7 +72,7 @@ def layer_selected(key, include, exclude):
 def find_cell(layout, name, path, side, option):
     cell = layout.cell(name)
     if cell is None:
-        tops = ", ".join(c.name for c in layout.top_cells()) or "none"
+        tops = ", ".join(sorted(c.name for c in layout.top_cells())) or "none"
         raise JobError(
             "TOP_CELL_NOT_FOUND",
             "%s: no cell named '%s' in layout %s (%s; top cells: %s)" % (path, name, side, option, tops),
@@ -111,7 +112,7 @@ def partner(layout, name, path, side, option):
     raise JobError(
         "TOP_CELL_AMBIGUOUS",
         "%s: layout %s has no cell '%s' and %d top cells (%s); name one with %s"
-        % (path, side, name, len(tops), ", ".join(c.name for c in tops), option),
+        % (path, side, name, len(tops), ", ".join(sorted(c.name for c in tops)), option),
         path,
     )
 
@@ -223,7 +224,8 @@ def tiled_xor(source_a, source_b, ctx):
             tp.input(name, pya.Region())
             continue
         cell, li, trans = source
-        tp.input(name, cell.begin_shapes_rec(li), trans)
+        # The tiling processor scales every input from its layout's dbu to tp.dbu itself.
+        tp.input(name, cell.begin_shapes_rec(li))
         box += trans * cell.bbox_per_layer(li)
     tile = ctx["tileSize"] or auto_tile_size(box.to_dtype(ctx["dbu"]), ctx["flat"], ctx["threads"])
     ctx["tileUsed"] = tile
@@ -321,6 +323,13 @@ def run_xor(params):
     keys.sort(key=lambda k: (len(k) != 2, k))
 
     xor_started = time.time()
+    # auto first asks LayoutDiff which layers are the same shape for shape; a forced mode
+    # runs its engine on every layer. Only for the default pairing on one grid: LayoutDiff
+    # pairs cells itself and compares raw coordinates.
+    proven, proof = set(), None
+    if mode_requested == "auto" and la.dbu == lb.dbu and not params.get("topA") and not params.get("topB"):
+        proven, proof = proven_same_layers(la, lb, layer_key)
+    structure_ms = millis(xor_started)
     dss = pya.DeepShapeStore()
     dss.threads = threads
     out = XorLayout(dbu)
@@ -328,6 +337,7 @@ def run_xor(params):
     layers = []
     for key in keys:
         layer = compare_layer(key, side_a, side_b, pairs, out, markers, {
+            "proven": key in proven, "proof": proof,
             "mode": mode_requested, "dss": dss, "dbu": dbu, "threads": threads,
             "tileSize": params.get("tileSize"), "tolerance": tolerance,
         })
@@ -358,7 +368,7 @@ def run_xor(params):
         "topCells": [pair_json(ca, cb) for ca, cb in pairs],
         "layers": layers,
         "wrote": wrote,
-        "timings": {"readMs": read_ms, "xorMs": xor_ms, "writeMs": millis(write_started)},
+        "timings": {"readMs": read_ms, "structureMs": structure_ms, "xorMs": xor_ms, "writeMs": millis(write_started)},
     }
 
 
@@ -374,7 +384,10 @@ def compare_layer(key, side_a, side_b, pairs, out, markers, ctx):
         stored, flat_b = stored + s, flat_b + f
     if flat_a == 0 and flat_b == 0:
         return None  # declared but empty (or texts only) on both sides
-    mode, reason = choose_mode(ctx["mode"], stored, flat_a + flat_b)
+    if ctx["proven"]:
+        mode, reason = "structural", ctx["proof"]
+    else:
+        mode, reason = choose_mode(ctx["mode"], stored, flat_a + flat_b)
     ctx = dict(ctx, flat=flat_a + flat_b)
     dbu = ctx["dbu"]
     tolerance_dbu = ctx["tolerance"] / dbu
@@ -384,7 +397,7 @@ def compare_layer(key, side_a, side_b, pairs, out, markers, ctx):
     bbox = pya.Box()
     for ca, cb in pairs:
         source_a, source_b = side_a.source(ca, key), side_b.source(cb, key)
-        if source_a is None and source_b is None:
+        if mode == "structural" or (source_a is None and source_b is None):
             continue
         cell_name = (ca or cb).name
         real, slivers = split_slivers(xor_pair(source_a, source_b, mode, ctx), tolerance_dbu)

@@ -90,12 +90,23 @@ function describeTops(result: CompareResult): string[] {
 
 function describeModes(result: CompareResult): string {
 	const perMode = new Map<string, number>();
+	let proven = 0;
 	for (const layer of result.layers) {
-		perMode.set(layer.mode, (perMode.get(layer.mode) ?? 0) + 1);
+		if (layer.mode === 'structural') {
+			proven++;
+		} else {
+			perMode.set(layer.mode, (perMode.get(layer.mode) ?? 0) + 1);
+		}
 	}
 
-	const used = [...perMode].map(([mode, layers]) => `${mode} (${layers} layer${layers === 1 ? '' : 's'})`).join(', ');
-	return `engine: ${used || 'none'}${result.mode === 'auto' ? ', chosen by auto' : ''}`;
+	const layers = (n: number) => `${n} layer${n === 1 ? '' : 's'}`;
+	const used = [...perMode].map(([mode, n]) => `${mode} (${layers(n)})`).join(', ');
+	const parts = [result.mode === 'auto' ? (used ? `auto chose ${used}` : 'auto') : used || result.mode];
+	if (proven > 0) {
+		parts.push(`${layers(proven)} identical shape for shape, no XOR needed`);
+	}
+
+	return `engine: ${parts.join('; ')}`;
 }
 
 /** The human summary lyipc-diff prints: inputs, top cells, engine, a table of layers, verdict, artifacts. */
@@ -130,7 +141,8 @@ export function formatSummary(result: CompareResult, style: Style, cwd = process
 		const note = slivers > 0 ? `; ${count(slivers)} difference${slivers === 1 ? '' : 's'} within the tolerance of ${result.tolerance} µm` : '';
 		lines.push(`${style.green(style.bold('identical'))}: ${layerWord(result.layers.length)} compared${note}`);
 	} else {
-		lines.push(`${style.red(style.bold('different'))}: ${result.differentLayers} of ${layerWord(result.layers.length)} differ`);
+		const verb = result.differentLayers === 1 ? 'differs' : 'differ';
+		lines.push(`${style.red(style.bold('different'))}: ${result.differentLayers} of ${layerWord(result.layers.length)} ${verb}`);
 		for (const layer of result.layers.filter(layer => layer.markersOmitted > 0)) {
 			lines.push(style.dim(`marker database lists ${count(layer.markers)} of ${count(layer.markers + layer.markersOmitted)} differences on ${layer.key} (--max-markers)`));
 		}

@@ -26,7 +26,7 @@ interface WorkerXorResult {
 	topCells: TopCellPair[];
 	layers: LayerResult[];
 	wrote: {out: boolean; rdb: boolean};
-	timings: {readMs: number; xorMs: number; writeMs: number};
+	timings: {readMs: number; structureMs: number; xorMs: number; writeMs: number};
 }
 
 /**
@@ -45,7 +45,7 @@ export async function compareLayouts(a: string, b: string, options: CompareOptio
 	if (await sameBytes(inputA.path, inputB.path, inputA.size, inputB.size)) {
 		return {
 			...baseResult(inputA, inputB, xor),
-			timings: {totalMs: elapsed(started), startMs: 0, readMs: 0, xorMs: 0, writeMs: 0},
+			timings: {totalMs: elapsed(started), startMs: 0, readMs: 0, structureMs: 0, xorMs: 0, writeMs: 0},
 		};
 	}
 
@@ -140,8 +140,8 @@ function baseResult(a: LayoutInput, b: LayoutInput, xor: NormalizedXorOptions): 
 	};
 }
 
-function pick(timings: WorkerXorResult['timings']): {readMs: number; xorMs: number; writeMs: number} {
-	return {readMs: timings.readMs, xorMs: timings.xorMs, writeMs: timings.writeMs};
+function pick(timings: WorkerXorResult['timings']): WorkerXorResult['timings'] {
+	return {readMs: timings.readMs, structureMs: timings.structureMs, xorMs: timings.xorMs, writeMs: timings.writeMs};
 }
 
 function elapsed(since: number): number {

@@ -5,7 +5,8 @@ import type {EngineMode} from './options.js';
 export const RESULT_FORMAT_VERSION = 1;
 
 export type LayerStatus = 'same' | 'different' | 'only-in-a' | 'only-in-b';
-export type UsedMode = Exclude<EngineMode, 'auto'>;
+/** `structural`: LayoutDiff proved the layer identical shape for shape, so no XOR ran (auto only). */
+export type UsedMode = Exclude<EngineMode, 'auto'> | 'structural';
 
 /** One layer/datatype present (with geometry) in A, B or both. Field by field: docs/result-format.md. */
 export interface LayerResult {
@@ -74,7 +75,7 @@ export interface CompareResult {
 	layers: LayerResult[];
 	/** Paths of files written for this comparison (only when it found differences). */
 	artifacts: {xor: string | null; rdb: string | null};
-	timings: {totalMs: number; startMs: number; readMs: number; xorMs: number; writeMs: number};
+	timings: {totalMs: number; startMs: number; readMs: number; structureMs: number; xorMs: number; writeMs: number};
 	klayout: {path: string; version: string} | null;
 }
 
