@@ -34,7 +34,6 @@ export async function runDiff(argv: readonly string[], io: CliIo): Promise<numbe
 
 		json = command.json;
 		const result = await compareLayouts(command.a, command.b, {
-			klayout: io.env.KLAYOUT,
 			...command.options,
 			...(io.signal ? {signal: io.signal} : {}),
 		});

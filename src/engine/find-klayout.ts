@@ -81,6 +81,7 @@ export async function findKLayout(options: FindKLayoutOptions = {}): Promise<KLa
 	const env = options.env ?? process.env;
 	const platform = options.platform ?? process.platform;
 	const isExecutable = options.isExecutable ?? defaultIsExecutable;
+	const paths = platform === 'win32' ? path.win32 : path.posix;
 
 	const explicit: Array<[string | undefined, KLayoutSource, string]> = [
 		[options.klayout, 'option', '--klayout'],
@@ -91,7 +92,7 @@ export async function findKLayout(options: FindKLayoutOptions = {}): Promise<KLa
 			continue;
 		}
 
-		const resolved = path.resolve(candidate);
+		const resolved = paths.resolve(candidate);
 		if (await isExecutable(resolved)) {
 			return {path: resolved, source};
 		}
@@ -105,7 +106,7 @@ export async function findKLayout(options: FindKLayoutOptions = {}): Promise<KLa
 	const pathDirs = (env.PATH ?? env.Path ?? '').split(platform === 'win32' ? ';' : ':').filter(Boolean);
 	for (const dir of pathDirs) {
 		for (const name of commandNames(platform)) {
-			const candidate = path.join(dir, name);
+			const candidate = paths.join(dir, name);
 			if (await isExecutable(candidate)) {
 				return {path: candidate, source: 'path'};
 			}

@@ -226,10 +226,10 @@ export class KLayoutWorker {
 
 	/** Asks the worker to finish and waits for it (killing it after `graceMs`). */
 	async close(graceMs = 5000): Promise<void> {
+		this.#setBusy(true); // keep Node alive until KLayout is really gone
 		if (this.alive) {
 			this.#stdin.write(JSON.stringify({id: 0, op: 'shutdown'}) + '\n');
 			this.#stdin.end();
-			this.#setBusy(true);
 			const timer = setTimeout(() => this.kill(), graceMs);
 			await this.#exit;
 			clearTimeout(timer);

@@ -45,10 +45,11 @@ export function sniffFormat(head: Buffer): {format: LayoutFormat; gzip: boolean}
 }
 
 function describeContent(bytes: Buffer, gzip: boolean): string {
-	const prefix = gzip ? 'gzip data that ' : '';
 	if (bytes.length === 0) {
-		return `${prefix}holds no data`;
+		return gzip ? 'gzip data that is empty or cut short' : 'holds no data';
 	}
+
+	const prefix = gzip ? 'gzip data that ' : '';
 
 	const sample = bytes.subarray(0, 32);
 	const printable = sample.every(byte => byte === 0x09 || byte === 0x0a || byte === 0x0d || (byte >= 0x20 && byte < 0x7f));
