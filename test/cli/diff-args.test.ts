@@ -1,0 +1,60 @@
+import {expect, test} from 'vitest';
+import {parseDiffArgs} from '../../src/cli/diff-args.js';
+
+test('two files and every option', () => {
+	const command = parseDiffArgs([
+		'a.gds', 'b.oas', '--json', '-q', '--tolerance', '0.005', '--layers', '1/0,2/0', '--ignore-layers', '3',
+		'--top-a', 'TOP', '--top-b', 'TOP2', '--mode', 'tiled', '--threads', '4', '--tile-size', '250',
+		'--timeout', '90', '--klayout', '/opt/k', '--out-dir', 'o', '--out', 'o/x.gds', '--rdb', 'o/x.lyrdb', '--max-markers', '50',
+	]);
+	expect(command).toEqual({
+		kind: 'compare',
+		a: 'a.gds',
+		b: 'b.oas',
+		json: true,
+		quiet: true,
+		options: {
+			tolerance: 0.005,
+			layers: ['1/0,2/0'],
+			ignoreLayers: ['3'],
+			topA: 'TOP',
+			topB: 'TOP2',
+			mode: 'tiled',
+			threads: 4,
+			tileSize: 250,
+			timeout: 90_000,
+			klayout: '/opt/k',
+			outDir: 'o',
+			out: 'o/x.gds',
+			rdb: 'o/x.lyrdb',
+			maxMarkers: 50,
+		},
+	});
+});
+
+test('unset options stay unset so library defaults apply', () => {
+	expect(parseDiffArgs(['a.gds', 'b.gds'])).toEqual({kind: 'compare', a: 'a.gds', b: 'b.gds', json: false, quiet: false, options: {}});
+});
+
+test('--timeout 0 means no limit', () => {
+	expect(parseDiffArgs(['a.gds', 'b.gds', '--timeout', '0'])).toMatchObject({options: {timeout: 0}});
+});
+
+test('a file name starting with a dash after --', () => {
+	expect(parseDiffArgs(['--', '-a.gds', 'b.gds'])).toMatchObject({a: '-a.gds', b: 'b.gds'});
+});
+
+test('--help and --version win over everything else', () => {
+	expect(parseDiffArgs(['a.gds', '--help'])).toEqual({kind: 'help'});
+	expect(parseDiffArgs(['-V'])).toEqual({kind: 'version'});
+});
+
+test.each([
+	[['--frob', 'a', 'b'], 'unknown option --frob'],
+	[['-x', 'a', 'b'], 'unknown option -x'],
+	[['--threads', 'many', 'a', 'b'], "--threads: expected a whole number, got 'many'"],
+	[['--tile-size', '', 'a', 'b'], "--tile-size: expected a tile edge in µm, got ''"],
+	[['--out'], 'option --out needs a value'],
+])('usage error for %j', (argv, message) => {
+	expect(() => parseDiffArgs(argv)).toThrow(expect.objectContaining({code: 'USAGE', message, hint: "Run 'lyipc-diff --help' for the options."}));
+});

@@ -1,0 +1,81 @@
+import {describe, expect, test} from 'vitest';
+import {COLOR, formatSummary, pickStyle, PLAIN} from '../../src/cli/diff-summary.js';
+import type {CompareResult, LayerResult} from '../../src/xor/result.js';
+
+function layer(key: string, fields: Partial<LayerResult>): LayerResult {
+	const [l, d] = key.split('/').map(Number);
+	return {
+		layer: l!, datatype: d!, key, name: null, status: 'same', countA: 10, countB: 10, xorCount: 0, xorArea: 0, bbox: null,
+		sliverCount: 0, sliverArea: 0, mode: 'flat', modeReason: '', tileSize: null, markers: 0, markersOmitted: 0, ms: 1, ...fields,
+	};
+}
+
+function result(fields: Partial<CompareResult>): CompareResult {
+	return {
+		formatVersion: 1, status: 'identical', identical: true, differentLayers: 0,
+		a: {path: '/w/ref/ring.gds', size: 1, format: 'gds', gzip: false, dbu: 0.001, topCells: ['RING']},
+		b: {path: '/w/out/ring.gds', size: 1, format: 'gds', gzip: false, dbu: 0.001, topCells: ['RING']},
+		dbu: 0.001, fastPath: null, mode: 'auto', modesUsed: ['flat'], tolerance: 0,
+		topCells: [{a: 'RING', b: 'RING', status: 'compared'}], layers: [layer('1/0', {})],
+		artifacts: {xor: null, rdb: null}, timings: {totalMs: 1, startMs: 0, readMs: 0, structureMs: 0, xorMs: 0, writeMs: 0}, klayout: null,
+		...fields,
+	};
+}
+
+describe('formatSummary', () => {
+	test('a difference: paths relative to the cwd, aligned table, verdict, artifacts, a command to view them', () => {
+		const text = formatSummary(result({
+			status: 'different', identical: false, differentLayers: 2, modesUsed: ['deep', 'tiled'],
+			layers: [
+				layer('1/0', {countA: 1_800_000, countB: 1_800_000, mode: 'deep'}),
+				layer('2/0', {countA: 5, countB: 5, mode: 'structural'}),
+				layer('4/0', {status: 'different', countA: 450_000, countB: 450_001, xorCount: 1, mode: 'tiled', markers: 1}),
+				layer('5/0', {status: 'only-in-b', countA: 0, countB: 2000, xorCount: 1500, mode: 'deep', markers: 1000, markersOmitted: 500}),
+			],
+			artifacts: {xor: '/tmp/x y/ring.xor.gds', rdb: '/tmp/x y/ring.xor.lyrdb'},
+		}), PLAIN, '/w');
+		expect(text).toBe([
+			'A  ref/ring.gds   dbu 0.001 µm',
+			'B  out/ring.gds   dbu 0.001 µm',
+			'top cell: RING',
+			'engine: auto chose deep (2 layers), tiled (1 layer); 1 layer identical shape for shape, no XOR needed',
+			'',
+			'layer   A shapes   B shapes    XOR  status',
+			'1/0    1,800,000  1,800,000      0  same',
+			'2/0            5          5      0  same',
+			'4/0      450,000    450,001      1  different',
+			'5/0            -      2,000  1,500  only in B',
+			'',
+			'different: 2 of 4 layers differ',
+			'marker database lists 1,000 of 1,500 differences on 5/0 (--max-markers)',
+			'XOR layout:      /tmp/x y/ring.xor.gds',
+			'marker database: /tmp/x y/ring.xor.lyrdb',
+			'view: klayout \'/tmp/x y/ring.xor.gds\' -m \'/tmp/x y/ring.xor.lyrdb\'',
+			'',
+		].join('\n'));
+	});
+
+	test('byte-identical: no table, says KLayout was not needed', () => {
+		const text = formatSummary(result({fastPath: 'byte-identical', layers: [], topCells: []}), PLAIN, '/elsewhere');
+		expect(text).toBe('A  /w/ref/ring.gds   dbu 0.001 µm\nB  /w/out/ring.gds   dbu 0.001 µm\n\nidentical: the files are byte-identical (KLayout not needed)\n');
+	});
+
+	test('colour marks the verdict and statuses', () => {
+		const text = formatSummary(result({status: 'different', identical: false, differentLayers: 1, layers: [layer('1/0', {status: 'different', xorCount: 2})]}), COLOR, '/w');
+		expect(text).toContain('\u001B[31mdifferent\u001B[39m');
+		expect(text).toContain('\u001B[31m\u001B[1mdifferent\u001B[22m\u001B[39m: 1 of 1 layer differs');
+	});
+});
+
+describe('pickStyle', () => {
+	const tty = {isTTY: true} as NodeJS.WriteStream;
+	const pipe = {isTTY: false} as NodeJS.WriteStream;
+	test('colour on a terminal only, off with NO_COLOR or TERM=dumb, forced with FORCE_COLOR', () => {
+		expect(pickStyle(tty, {})).toBe(COLOR);
+		expect(pickStyle(pipe, {})).toBe(PLAIN);
+		expect(pickStyle(tty, {NO_COLOR: '1'})).toBe(PLAIN);
+		expect(pickStyle(tty, {TERM: 'dumb'})).toBe(PLAIN);
+		expect(pickStyle(pipe, {FORCE_COLOR: '1'})).toBe(COLOR);
+		expect(pickStyle(tty, {FORCE_COLOR: '0'})).toBe(COLOR);
+	});
+});

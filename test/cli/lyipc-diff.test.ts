@@ -1,0 +1,263 @@
+import {chmod, copyFile, readdir, stat} from 'node:fs/promises';
+import path from 'node:path';
+import {describe, expect, test} from 'vitest';
+import {describeKLayout, FAKE_KLAYOUT, fixture, inspect, runCli, useTempDirs, type CliRun} from '../helpers/run.js';
+
+/** Everything under `dir`, recursively, relative to it. */
+async function listTree(dir: string): Promise<string[]> {
+	const entries = await readdir(dir, {recursive: true});
+	return entries.map(String).sort();
+}
+
+function jsonOf(run: CliRun): Record<string, any> {
+	return JSON.parse(run.stdout) as Record<string, any>;
+}
+
+describeKLayout('lyipc-diff on the fixtures', () => {
+	const tempDir = useTempDirs();
+
+	/** Runs the bin with its own TMPDIR so that leftovers can be seen. */
+	async function diff(args: string[]): Promise<CliRun & {tmp: string}> {
+		const tmp = await tempDir();
+		const run = await runCli(args, {env: {TMPDIR: tmp, NO_COLOR: '1'}, cwd: tmp});
+		return {...run, tmp};
+	}
+
+	test.each([
+		['identical_a.gds', 'identical_b.gds', 'identical: 4 layers compared'],
+		['base.gds', 'dbu_0p5nm.gds', 'B  .*dbu_0p5nm\\.gds   dbu 0\\.0005 µm'],
+		['base.gds', 'renamed_top.gds', 'top cells: CHIP \\(A\\) vs CHIP_RENAMED \\(B\\)'],
+		['base.gds', 'base_flat.gds', 'identical: 4 layers compared'],
+		['base.gds', 'base.oas', 'identical: 4 layers compared'],
+		['base.gds', 'base.gds.gz', 'identical: 4 layers compared'],
+	])('%s vs %s: exit 0', async (a, b, expected) => {
+		const run = await diff([fixture(a), fixture(b)]);
+		expect(run.stderr).toBe('');
+		expect(run.exitCode).toBe(0);
+		expect(run.stdout).toMatch(new RegExp(expected));
+		expect(run.stdout).toMatch(/^identical: /m);
+		expect(run.stdout).toMatch(/^engine: auto/m);
+		expect(run.stdout).toMatch(/^1\/0 +4 +4 +0 +same$/m);
+		expect(await listTree(run.tmp)).toEqual([]);
+	});
+
+	test('byte-identical files: exit 0 without KLayout', async () => {
+		const run = await diff([fixture('base.gds'), fixture('base.gds'), '--klayout', '/nonexistent/klayout']);
+		expect(run.exitCode).toBe(0);
+		expect(run.stdout).toContain('identical: the files are byte-identical (KLayout not needed)');
+	});
+
+	test('one-shape difference: exit 1, the table, and the paths of what it wrote', async () => {
+		const run = await diff([fixture('base.gds'), fixture('one_shape.gds')]);
+		expect(run.exitCode).toBe(1);
+		expect(run.stdout).toMatch(/^top cell: CHIP$/m);
+		expect(run.stdout).toMatch(/^layer +A shapes +B shapes +XOR +status$/m);
+		expect(run.stdout).toMatch(/^1\/0 +4 +5 +1 +different$/m);
+		expect(run.stdout).toMatch(/^2\/0 +1 +1 +0 +same$/m);
+		expect(run.stdout).toMatch(/^different: 1 of 4 layers differs$/m);
+		const xor = /^XOR layout: +(.+)$/m.exec(run.stdout)?.[1];
+		const rdb = /^marker database: +(.+)$/m.exec(run.stdout)?.[1];
+		expect(xor).toBe(path.join(run.tmp, path.basename(path.dirname(xor!)), 'base_vs_one_shape.xor.gds'));
+		expect(path.dirname(rdb!)).toBe(path.dirname(xor!));
+		expect(path.basename(path.dirname(xor!))).toMatch(/^lyipc-diff-/);
+		expect(await listTree(path.dirname(xor!))).toEqual(['base_vs_one_shape.xor.gds', 'base_vs_one_shape.xor.lyrdb']);
+		const {layout, rdb: markers} = await inspect({layout: xor, rdb});
+		expect(layout!.layers).toEqual({'1/0': {polygons: 1, area: 6}});
+		expect(markers!.items).toHaveLength(1);
+	});
+
+	test('layer only in B', async () => {
+		const run = await diff([fixture('base.gds'), fixture('extra_layer.gds')]);
+		expect(run.exitCode).toBe(1);
+		expect(run.stdout).toMatch(/^5\/0 +- +2 +2 +only in B$/m);
+	});
+
+	test('sliver: a difference without tolerance; exit 0 with --tolerance, reported in its own column', async () => {
+		expect((await diff([fixture('base.gds'), fixture('sliver.gds')])).exitCode).toBe(1);
+		const run = await diff([fixture('base.gds'), fixture('sliver.gds'), '--tolerance', '0.01']);
+		expect(run.exitCode).toBe(0);
+		expect(run.stdout).toMatch(/^layer +A shapes +B shapes +XOR +slivers +status$/m);
+		expect(run.stdout).toMatch(/^1\/0 +4 +5 +0 +1 +same \(slivers only\)$/m);
+		expect(run.stdout).toContain('identical: 4 layers compared; 1 difference within the tolerance of 0.01 µm');
+		expect(await listTree(run.tmp)).toEqual([]);
+	});
+
+	test('several top cells', async () => {
+		const run = await diff([fixture('multi_top_a.gds'), fixture('multi_top_b.gds')]);
+		expect(run.exitCode).toBe(1);
+		expect(run.stdout).toMatch(/^top cell: CHIP\ntop cell: EXTRA_A only in A\ntop cell: EXTRA_B only in B$/m);
+	});
+
+	test('--top-a/--top-b, --layers, --ignore-layers, --mode, --threads, --tile-size', async () => {
+		const tops = await diff([fixture('multi_top_a.gds'), fixture('multi_top_b.gds'), '--top-a', 'CHIP', '--top-b', 'CHIP', '--json']);
+		expect(jsonOf(tops).topCells).toEqual([{a: 'CHIP', b: 'CHIP', status: 'compared'}]);
+		const layers = await diff([fixture('base.gds'), fixture('extra_layer.gds'), '--layers', '1/0,2/0', '--json']);
+		expect(layers.exitCode).toBe(0);
+		expect(jsonOf(layers).layers.map((layer: {key: string}) => layer.key)).toEqual(['1/0', '2/0']);
+		const ignored = await diff([fixture('base.gds'), fixture('extra_layer.gds'), '--ignore-layers', '5', '--json']);
+		expect(ignored.exitCode).toBe(0);
+		const tiled = await diff([fixture('base.gds'), fixture('one_shape.gds'), '--mode', 'tiled', '--threads', '2', '--tile-size', '5', '--json']);
+		expect(tiled.exitCode).toBe(1);
+		expect(jsonOf(tiled).layers.map((layer: {mode: string; tileSize: number}) => [layer.mode, layer.tileSize])).toEqual(Array.from({length: 4}, () => ['tiled', 5]));
+		const deep = await diff([fixture('base.gds'), fixture('one_shape.gds'), '--mode', 'deep']);
+		expect(deep.stdout).toMatch(/^engine: deep \(4 layers\)$/m);
+	});
+
+	test('--json: the result object alone on stdout', async () => {
+		const run = await diff([fixture('base.gds'), fixture('via_changed.gds'), '--json', '--max-markers', '4']);
+		expect(run.exitCode).toBe(1);
+		const result = jsonOf(run);
+		expect(result).toMatchObject({
+			formatVersion: 1,
+			status: 'different',
+			identical: false,
+			differentLayers: 1,
+			a: {path: fixture('base.gds'), format: 'gds', gzip: false, dbu: 0.001, topCells: ['CHIP']},
+			b: {path: fixture('via_changed.gds'), dbu: 0.001},
+			dbu: 0.001,
+			fastPath: null,
+			mode: 'auto',
+			tolerance: 0,
+			topCells: [{a: 'CHIP', b: 'CHIP', status: 'compared'}],
+			klayout: {version: expect.stringMatching(/^0\.\d+\.\d+/)},
+		});
+		expect(result.layers.find((layer: {key: string}) => layer.key === '4/0')).toMatchObject({
+			layer: 4, datatype: 0, name: null, status: 'different', countA: 10, countB: 20, xorCount: 10, xorArea: 2.5,
+			sliverCount: 0, markers: 4, markersOmitted: 6,
+		});
+		expect(Object.keys(result.timings).sort()).toEqual(['readMs', 'startMs', 'structureMs', 'totalMs', 'writeMs', 'xorMs']);
+		expect((await stat(result.artifacts.xor)).isFile()).toBe(true);
+		expect((await stat(result.artifacts.rdb)).isFile()).toBe(true);
+	});
+
+	test('--out, --rdb and --out-dir put the files there and nowhere else', async () => {
+		const dir = await tempDir();
+		const run = await runCli([fixture('base.gds'), fixture('one_shape.gds'), '--out', 'x/diff.oas', '--rdb', 'y/markers.lyrdb'], {cwd: dir, env: {TMPDIR: dir}});
+		expect(run.exitCode).toBe(1);
+		expect(await listTree(dir)).toEqual(['x', 'x/diff.oas', 'y', 'y/markers.lyrdb']);
+		const {layout} = await inspect({layout: path.join(dir, 'x', 'diff.oas')});
+		expect(layout!.layers).toEqual({'1/0': {polygons: 1, area: 6}});
+
+		const outDir = await tempDir();
+		const inDir = await runCli([fixture('base.gds'), fixture('one_shape.gds'), '--out-dir', path.join(outDir, 'results'), '-q'], {cwd: outDir, env: {TMPDIR: outDir}});
+		expect(inDir.exitCode).toBe(1);
+		expect(inDir.stdout).toBe('');
+		expect(await listTree(outDir)).toEqual(['results', 'results/base_vs_one_shape.xor.gds', 'results/base_vs_one_shape.xor.lyrdb']);
+	});
+
+	test('--quiet prints nothing; the exit code tells', async () => {
+		const same = await diff([fixture('identical_a.gds'), fixture('identical_b.gds'), '--quiet']);
+		expect([same.exitCode, same.stdout, same.stderr]).toEqual([0, '', '']);
+	});
+});
+
+describeKLayout('lyipc-diff on bad input: exit 2, the file and the cause, nothing left behind', () => {
+	const tempDir = useTempDirs();
+
+	async function refused(args: string[], expected: RegExp, env: Record<string, string> = {}): Promise<CliRun> {
+		const tmp = await tempDir();
+		const outDir = path.join(tmp, 'out');
+		const run = await runCli([...args, '--out-dir', outDir], {env: {TMPDIR: tmp, ...env}, cwd: tmp});
+		expect(run.exitCode).toBe(2);
+		expect(run.stdout).toBe('');
+		expect(run.stderr).toMatch(expected);
+		expect(await listTree(tmp)).toEqual([]);
+		return run;
+	}
+
+	test.each([
+		['missing file', ['nope.gds', 'base.gds'], /^lyipc-diff: nope\.gds \(A\): no such file$/m],
+		['a directory', ['.', 'base.gds'], /\. \(A\): is a directory, expected a GDSII or OASIS file/],
+		['an empty file', ['base.gds', 'empty.gds'], /empty\.gds \(B\): file is empty \(0 bytes\)/],
+		['a text file named .gds', ['not_layout.gds', 'base.gds'], /not_layout\.gds \(A\): not a GDSII or OASIS file: is text starting with "This is a text file/],
+		['a truncated GDS', ['base.gds', 'truncated.gds'], /truncated\.gds: cannot read layout B: Unexpected end-of-file/],
+	])('%s', async (_name, files, expected) => {
+		await refused(files.map(file => (file === 'nope.gds' || file === '.' ? file : fixture(file))), expected);
+	});
+
+	test('an unreadable file', async () => {
+		const dir = await tempDir();
+		await chmod(dir, 0o755);
+		const locked = path.join(dir, 'locked.gds');
+		await copyFile(fixture('base.gds'), locked);
+		await chmod(locked, 0o000);
+		// root reads anything: run the bin as nobody then, so the permission check is real.
+		const asNobody = process.getuid?.() === 0 ? {uid: 65_534, gid: 65_534} : {};
+		const run = await runCli([locked, fixture('base.gds')], {cwd: dir, ...asNobody});
+		expect(run.exitCode).toBe(2);
+		expect(run.stderr).toContain(`lyipc-diff: ${locked} (A): permission denied`);
+	});
+
+	test.each([
+		[['--bogus', 'a.gds', 'b.gds'], /^lyipc-diff: unknown option --bogus\nRun 'lyipc-diff --help' for the options\.$/m],
+		[['a.gds'], /expected two layout files A and B, got one/],
+		[[], /expected two layout files A and B, got none/],
+		[['a.gds', 'b.gds', 'c.gds'], /got 3: a\.gds b\.gds c\.gds/],
+		[['--mode', 'fast', 'a.gds', 'b.gds'], /--mode: expected one of auto, deep, flat, tiled, got 'fast'/],
+		[['--tolerance', 'abc', 'a.gds', 'b.gds'], /--tolerance: expected a width in µm, got 'abc'/],
+		[['--layers', '1/x', 'a.gds', 'b.gds'], /invalid layer '1\/x'/],
+		[['--threads', '0', 'a.gds', 'b.gds'], /threads must be a whole number >= 1/],
+		[['--timeout=-1', 'a.gds', 'b.gds'], /--timeout: expected seconds >= 0/],
+		[['--tolerance'], /option --tolerance needs a value/],
+		[['--json=yes', 'a.gds', 'b.gds'], /option --json takes no value/],
+	])('usage error %j', async (args, expected) => {
+		const run = await runCli(args);
+		expect(run.exitCode).toBe(2);
+		expect(run.stderr).toMatch(expected);
+	});
+
+	test('--out with a name that is no layout', async () => {
+		await refused([fixture('base.gds'), fixture('one_shape.gds'), '--out', 'diff.txt'], /--out diff\.txt: the XOR layout needs a layout extension/);
+	});
+
+	test('KLayout missing: --klayout and KLAYOUT name what was tried and say how to install', async () => {
+		const run = await refused([fixture('base.gds'), fixture('one_shape.gds'), '--klayout', '/nonexistent/klayout'], /--klayout \/nonexistent\/klayout: not an executable file/);
+		expect(run.stderr).toContain('sudo apt-get install klayout');
+		await refused([fixture('base.gds'), fixture('one_shape.gds')], /KLAYOUT \/opt\/none\/klayout: not an executable file/, {KLAYOUT: '/opt/none/klayout'});
+	});
+
+	test('KLayout too old', async () => {
+		await refused([fixture('base.gds'), fixture('one_shape.gds'), '--klayout', path.join(FAKE_KLAYOUT, 'too-old')], /KLayout 0\.27\.8 at .* is too old: lyipc needs 0\.28 or newer/);
+	});
+
+	test('KLayout crashing mid-comparison', async () => {
+		await refused([fixture('base.gds'), fixture('one_shape.gds'), '--klayout', path.join(FAKE_KLAYOUT, 'crash-on-job')], /comparing .*base\.gds and .*one_shape\.gds: the KLayout worker died \(killed by SIGSEGV\) during xor/);
+	});
+
+	test('a program that is not KLayout', async () => {
+		await refused([fixture('base.gds'), fixture('one_shape.gds'), '--klayout', path.join(FAKE_KLAYOUT, 'not-klayout')], /KLayout at .*not-klayout exited \(exit code 64\) before it was ready/);
+	});
+
+	test('a timeout stops KLayout and says how to raise it', async () => {
+		const run = await refused([fixture('base.gds'), fixture('one_shape.gds'), '--timeout', '0.001'], /comparing .*base\.gds and .*one_shape\.gds took longer than the timeout \(0\.001 s\); KLayout was stopped/);
+		expect(run.stderr).toContain('--timeout SEC');
+	});
+
+	test('--json on an error: a status "error" object with the code, and still exit 2', async () => {
+		const tmp = await tempDir();
+		const run = await runCli([fixture('empty.gds'), fixture('base.gds'), '--json'], {cwd: tmp, env: {TMPDIR: tmp}});
+		expect(run.exitCode).toBe(2);
+		expect(JSON.parse(run.stdout)).toEqual({
+			formatVersion: 1,
+			status: 'error',
+			error: {code: 'INPUT_EMPTY', message: `${fixture('empty.gds')} (A): file is empty (0 bytes)`, path: fixture('empty.gds')},
+		});
+	});
+});
+
+describe('lyipc-diff --help and --version', () => {
+	test('--help lists every option', async () => {
+		const run = await runCli(['--help']);
+		expect(run.exitCode).toBe(0);
+		for (const option of ['--json', '--tolerance', '--layers', '--ignore-layers', '--top-a', '--top-b', '--mode', '--threads', '--tile-size', '--timeout', '--klayout', '--out-dir', '--out', '--rdb', '--max-markers', '--quiet', '--help', '--version']) {
+			expect(run.stdout).toContain(option);
+		}
+
+		expect(run.stdout).toContain('Exit codes: 0 no differences, 1 differences, 2 could not compare.');
+	});
+
+	test('--version', async () => {
+		const run = await runCli(['--version']);
+		expect(run.stdout).toMatch(/^lyipc-diff \d+\.\d+\.\d+$/);
+	});
+});

@@ -1,0 +1,100 @@
+import {mkdtemp, rm} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {execa, type Options} from 'execa';
+import {afterEach, describe} from 'vitest';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CLI = path.join(ROOT, 'dist', 'cli', 'lyipc-diff.js');
+export const FAKE_KLAYOUT = path.join(ROOT, 'test', 'fake-klayout');
+
+export function fixture(name: string): string {
+	return path.join(ROOT, 'fixtures', name);
+}
+
+/**
+ * Tests that need KLayout run everywhere, CI included. Locally, LYIPC_TEST_SKIP_KLAYOUT=1
+ * skips them, and says so; under CI=true the flag is ignored.
+ */
+const skipKLayout = process.env.LYIPC_TEST_SKIP_KLAYOUT === '1' && process.env.CI !== 'true';
+if (skipKLayout) {
+	console.warn('LYIPC_TEST_SKIP_KLAYOUT=1: skipping the tests that drive a real KLayout');
+}
+
+export const describeKLayout = skipKLayout ? describe.skip : describe;
+
+export interface CliRun {
+	exitCode: number | undefined;
+	stdout: string;
+	stderr: string;
+}
+
+/** Runs the built lyipc-diff bin as a user would. */
+export async function runCli(args: readonly string[], options: Options = {}): Promise<CliRun> {
+	const result = await execa(process.execPath, [CLI, ...args], {reject: false, timeout: 120_000, ...options});
+	return {exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr)};
+}
+
+/** Call at the top of a describe block: returns a maker of temporary folders removed after each test. */
+export function useTempDirs(prefix = 'lyipc-test-'): () => Promise<string> {
+	const dirs: string[] = [];
+	afterEach(async () => {
+		await Promise.all(dirs.splice(0).map(async dir => rm(dir, {recursive: true, force: true})));
+	});
+	return async () => {
+		const dir = await mkdtemp(path.join(tmpdir(), prefix));
+		dirs.push(dir);
+		return dir;
+	};
+}
+
+export interface Inspection {
+	layout?: {
+		dbu: number;
+		topCells: string[];
+		cells: string[];
+		emptyCells: string[];
+		layers: Record<string, {polygons: number; area: number}>;
+	};
+	rdb?: {
+		topCell: string;
+		originalFile: string;
+		categories: Record<string, {items: number; description: string}>;
+		items: Array<{cell: string; category: string; values: string[]}>;
+	};
+}
+
+/** Reads a layout and/or marker database with KLayout itself (test/helpers/inspect.py). */
+export async function inspect(files: {layout?: string | null; rdb?: string | null}): Promise<Inspection> {
+	const args = ['-b', '-r', path.join(ROOT, 'test', 'helpers', 'inspect.py')];
+	if (files.layout) {
+		args.push('-rd', `layout=${files.layout}`);
+	}
+
+	if (files.rdb) {
+		args.push('-rd', `rdb=${files.rdb}`);
+	}
+
+	const {stdout} = await execa(process.env.KLAYOUT ?? 'klayout', args, {timeout: 60_000});
+	const line = String(stdout).split('\n').find(candidate => candidate.startsWith('{'));
+	return JSON.parse(line ?? '{}') as Inspection;
+}
+
+/** Pids of processes whose command line contains `text` (Linux /proc). */
+export async function processesMatching(text: string): Promise<number[]> {
+	const {readdir, readFile} = await import('node:fs/promises');
+	const pids: number[] = [];
+	for (const entry of await readdir('/proc')) {
+		if (!/^\d+$/.test(entry) || Number(entry) === process.pid) {
+			continue;
+		}
+
+		const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+		if (cmdline.replaceAll('\0', ' ').includes(text)) {
+			pids.push(Number(entry));
+		}
+	}
+
+	return pids;
+}

@@ -1,0 +1,41 @@
+import {copyFile, mkdir, writeFile} from 'node:fs/promises';
+import path from 'node:path';
+import {execa} from 'execa';
+import {expect, test} from 'vitest';
+import {describeKLayout, fixture, ROOT, useTempDirs} from './helpers/run.js';
+
+describeKLayout('the package as a user installs it', () => {
+	const tempDir = useTempDirs();
+
+	test('npm pack, install the tarball into an empty project, run npx lyipc-diff and import the library', async () => {
+		const dir = await tempDir();
+		// dist/ is built by `npm test` before Vitest starts; pack it as it is.
+		const packed = await execa('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {cwd: ROOT});
+		const [info] = JSON.parse(String(packed.stdout)) as Array<{filename: string; files: Array<{path: string}>}>;
+		const files = info!.files.map(file => file.path);
+		for (const required of ['package.json', 'README.md', 'dist/cli/lyipc-diff.js', 'dist/index.js', 'dist/index.d.ts', 'klayout/worker.py', 'klayout/lyipc_xor.py', 'klayout/lyipc_markers.py', 'klayout/lyipc_errors.py', 'docs/result-format.md']) {
+			expect(files).toContain(required);
+		}
+
+		expect(files.filter(file => /^(src|test|fixtures|bench)\//.test(file))).toEqual([]);
+
+		const project = path.join(dir, 'project');
+		await mkdir(project);
+		await writeFile(path.join(project, 'package.json'), JSON.stringify({name: 'uses-lyipc', private: true, type: 'module'}));
+		await execa('npm', ['install', '--no-audit', '--no-fund', path.join(dir, info!.filename)], {cwd: project});
+		for (const name of ['base.gds', 'one_shape.gds', 'identical_b.gds']) {
+			await copyFile(fixture(name), path.join(project, name));
+		}
+
+		const different = await execa('npx', ['lyipc-diff', 'base.gds', 'one_shape.gds'], {cwd: project, reject: false, env: {TMPDIR: dir}});
+		expect(different.exitCode).toBe(1);
+		expect(String(different.stdout)).toMatch(/^1\/0 +4 +5 +1 +different$/m);
+		const same = await execa('npx', ['lyipc-diff', 'base.gds', 'identical_b.gds', '--json'], {cwd: project, reject: false});
+		expect(same.exitCode).toBe(0);
+		expect(JSON.parse(String(same.stdout))).toMatchObject({status: 'identical', fastPath: null});
+
+		const script = "import {compareLayouts} from 'lyipc'; const r = await compareLayouts('base.gds', 'one_shape.gds', {outDir: 'out'}); console.log(r.status, r.differentLayers);";
+		const library = await execa(process.execPath, ['--input-type=module', '-e', script], {cwd: project});
+		expect(String(library.stdout)).toBe('different 1');
+	}, 240_000);
+});

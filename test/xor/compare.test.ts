@@ -1,0 +1,256 @@
+import {readdir} from 'node:fs/promises';
+import path from 'node:path';
+import {afterAll, beforeAll, expect, test} from 'vitest';
+import {KLayoutWorker} from '../../src/engine/worker.js';
+import {compareLayouts, type CompareOptions} from '../../src/xor/compare.js';
+import type {CompareResult, LayerResult} from '../../src/xor/result.js';
+import {describeKLayout, fixture, inspect, useTempDirs} from '../helpers/run.js';
+
+const BASE_LAYERS = ['1/0', '2/0', '3/0', '4/0'];
+
+function layer(result: CompareResult, key: string): LayerResult {
+	const found = result.layers.find(entry => entry.key === key);
+	if (!found) {
+		throw new Error(`no layer ${key} in ${result.layers.map(entry => entry.key).join(', ')}`);
+	}
+
+	return found;
+}
+
+function statuses(result: CompareResult): Record<string, string> {
+	return Object.fromEntries(result.layers.map(entry => [entry.key, entry.status]));
+}
+
+describeKLayout('compareLayouts (library API, one shared worker)', () => {
+	let worker: KLayoutWorker;
+	const tempDir = useTempDirs();
+	beforeAll(async () => {
+		worker = await KLayoutWorker.start();
+	});
+	afterAll(async () => {
+		await worker.close();
+	});
+
+	async function compare(a: string, b: string, options: CompareOptions = {}): Promise<CompareResult> {
+		return compareLayouts(fixture(a), fixture(b), {worker, outDir: await tempDir(), ...options});
+	}
+
+	test('byte-identical files: identical without KLayout', async () => {
+		const result = await compareLayouts(fixture('base.gds'), fixture('base.gds'), {klayout: '/nonexistent/klayout'});
+		expect(result).toMatchObject({identical: true, status: 'identical', fastPath: 'byte-identical', klayout: null, layers: [], artifacts: {xor: null, rdb: null}});
+	});
+
+	test.each([
+		['identical_a.gds', 'identical_b.gds', 'same geometry in other bytes'],
+		['base.gds', 'dbu_0p5nm.gds', 'same geometry in another dbu'],
+		['base.gds', 'renamed_top.gds', 'another top-cell name'],
+		['base.gds', 'base_flat.gds', 'an arrayed hierarchy vs its flattened equivalent'],
+		['base.gds', 'base.oas', 'GDSII vs OASIS'],
+		['base.gds', 'base.gds.gz', 'plain vs gzipped'],
+	])('%s vs %s is identical: %s', async (a, b) => {
+		const outDir = await tempDir();
+		const result = await compareLayouts(fixture(a), fixture(b), {worker, outDir});
+		expect(result.identical).toBe(true);
+		expect(result.fastPath).toBeNull();
+		expect(result.differentLayers).toBe(0);
+		expect(statuses(result)).toEqual(Object.fromEntries(BASE_LAYERS.map(key => [key, 'same'])));
+		expect(result.layers.map(entry => entry.countA)).toEqual(result.layers.map(entry => entry.countB));
+		expect(result.artifacts).toEqual({xor: null, rdb: null});
+		expect(await readdir(outDir)).toEqual([]);
+		expect(result.klayout).toEqual({path: worker.klayout.path, version: worker.klayoutVersion});
+	});
+
+	test('shape counts are flat: a 3x3 array plus one instance of a two-layer via cell', async () => {
+		const result = await compare('base.gds', 'base_flat.gds');
+		expect(result.layers.map(entry => [entry.key, entry.countA, entry.countB])).toEqual([
+			['1/0', 4, 4],
+			['2/0', 1, 1],
+			['3/0', 11, 11],
+			['4/0', 10, 10],
+		]);
+	});
+
+	test('the files\' details: dbu, common grid, formats, top cells', async () => {
+		const dbu = await compare('base.gds', 'dbu_0p5nm.gds');
+		expect([dbu.a.dbu, dbu.b.dbu, dbu.dbu]).toEqual([0.001, 0.0005, 0.0005]);
+		const renamed = await compare('base.gds', 'renamed_top.gds');
+		expect(renamed.topCells).toEqual([{a: 'CHIP', b: 'CHIP_RENAMED', status: 'compared'}]);
+		const oasis = await compare('base.gds', 'base.oas');
+		expect([oasis.b.format, oasis.b.dbu]).toEqual(['oasis', 0.001]);
+		const gz = await compare('base.oas', 'base.gds.gz');
+		expect([gz.a.format, gz.b.format, gz.b.gzip]).toEqual(['oasis', 'gds', true]);
+	});
+
+	test('one extra shape: one layer differs, with the XOR layout and marker database to show it', async () => {
+		const result = await compare('base.gds', 'one_shape.gds');
+		expect(result).toMatchObject({identical: false, status: 'different', differentLayers: 1});
+		expect(layer(result, '1/0')).toMatchObject({status: 'different', countA: 4, countB: 5, xorCount: 1, xorArea: 6, bbox: [20, 20, 22, 23], markers: 1, markersOmitted: 0});
+		for (const key of ['2/0', '3/0', '4/0']) {
+			expect(layer(result, key)).toMatchObject({status: 'same', xorCount: 0, bbox: null});
+		}
+
+		const {layout, rdb} = await inspect({layout: result.artifacts.xor, rdb: result.artifacts.rdb});
+		expect(layout).toMatchObject({topCells: ['CHIP'], emptyCells: [], layers: {'1/0': {polygons: 1, area: 6}}});
+		expect(Object.keys(layout!.layers)).toEqual(['1/0']);
+		expect(rdb).toMatchObject({topCell: 'CHIP', originalFile: result.artifacts.xor, categories: {'1/0': {items: 1}}});
+		expect(rdb!.items).toEqual([{cell: 'CHIP', category: '1/0', values: ['polygon: (20,20;20,23;22,23;22,20)']}]);
+	});
+
+	test('a layer only in B is a difference: the whole layer', async () => {
+		const result = await compare('base.gds', 'extra_layer.gds');
+		expect(result.differentLayers).toBe(1);
+		expect(layer(result, '5/0')).toMatchObject({status: 'only-in-b', countA: 0, countB: 2, xorCount: 2, xorArea: 22});
+		const {layout} = await inspect({layout: result.artifacts.xor});
+		expect(layout!.layers).toEqual({'5/0': {polygons: 2, area: 22}});
+	});
+
+	test('a layer only in A, seen from the other side', async () => {
+		const result = await compare('extra_layer.gds', 'base.gds');
+		expect(layer(result, '5/0')).toMatchObject({status: 'only-in-a', countA: 2, countB: 0, xorCount: 2});
+	});
+
+	test('a change in a cell placed ten times: ten differences, the hierarchy kept in the XOR layout', async () => {
+		const result = await compare('base.gds', 'via_changed.gds', {mode: 'deep'});
+		expect(layer(result, '4/0')).toMatchObject({status: 'different', xorCount: 10, xorArea: 2.5, mode: 'deep'});
+		const {layout, rdb} = await inspect({layout: result.artifacts.xor, rdb: result.artifacts.rdb});
+		expect(layout!.cells).toEqual(['CHIP', 'VIA']);
+		expect(layout!.layers['4/0']).toEqual({polygons: 10, area: 2.5});
+		expect(rdb!.categories['4/0']!.items).toBe(10);
+	});
+
+	test('the marker database is capped per layer and says how many were left out', async () => {
+		const result = await compare('base.gds', 'via_changed.gds', {maxMarkers: 3});
+		expect(layer(result, '4/0')).toMatchObject({xorCount: 10, markers: 3, markersOmitted: 7});
+		const {rdb} = await inspect({rdb: result.artifacts.rdb});
+		expect(rdb!.items).toHaveLength(3);
+		expect(rdb!.categories['4/0']!.description).toMatch(/7 more not listed/);
+	});
+
+	test('a sub-tolerance sliver: a difference without tolerance, a reported sliver with it', async () => {
+		const strict = await compare('base.gds', 'sliver.gds');
+		expect(layer(strict, '1/0')).toMatchObject({status: 'different', xorCount: 1, xorArea: 0.08, sliverCount: 0});
+		const tolerant = await compare('base.gds', 'sliver.gds', {tolerance: 0.01});
+		expect(tolerant.identical).toBe(true);
+		expect(tolerant.artifacts).toEqual({xor: null, rdb: null});
+		expect(layer(tolerant, '1/0')).toMatchObject({status: 'same', xorCount: 0, sliverCount: 1, sliverArea: 0.08});
+		const tooSmall = await compare('base.gds', 'sliver.gds', {tolerance: 0.002});
+		expect(layer(tooSmall, '1/0')).toMatchObject({xorCount: 1, sliverCount: 0});
+	});
+
+	test('slivers next to a real difference are listed apart in the marker database', async () => {
+		const result = await compare('sliver.gds', 'one_shape.gds', {tolerance: 0.01});
+		expect(layer(result, '1/0')).toMatchObject({xorCount: 1, sliverCount: 1});
+		const {rdb} = await inspect({rdb: result.artifacts.rdb});
+		expect(Object.keys(rdb!.categories).sort()).toEqual(['1/0', '1/0 below tolerance']);
+	});
+
+	test('several top cells pair by name; unmatched ones are differences', async () => {
+		const result = await compare('multi_top_a.gds', 'multi_top_b.gds');
+		expect(result.topCells).toEqual([
+			{a: 'CHIP', b: 'CHIP', status: 'compared'},
+			{a: 'EXTRA_A', b: null, status: 'only-in-a'},
+			{a: null, b: 'EXTRA_B', status: 'only-in-b'},
+		]);
+		expect(result.differentLayers).toBe(1);
+		expect(layer(result, '6/0')).toMatchObject({status: 'different', countA: 1, countB: 1, xorCount: 2, xorArea: 17});
+		const {layout} = await inspect({layout: result.artifacts.xor});
+		expect(layout!.topCells.sort()).toEqual(['EXTRA_A', 'EXTRA_B']);
+	});
+
+	test('--top-a / --top-b choose the cells; a named cell of A finds its partner in B by name', async () => {
+		const chosen = await compare('multi_top_a.gds', 'multi_top_b.gds', {topA: 'EXTRA_A', topB: 'EXTRA_B'});
+		expect(chosen.topCells).toEqual([{a: 'EXTRA_A', b: 'EXTRA_B', status: 'compared'}]);
+		expect(chosen.layers.map(entry => entry.key)).toEqual(['6/0']);
+		const byName = await compare('multi_top_a.gds', 'multi_top_b.gds', {topA: 'CHIP'});
+		expect(byName).toMatchObject({identical: true, topCells: [{a: 'CHIP', b: 'CHIP', status: 'compared'}]});
+		const sub = await compare('base.gds', 'via_changed.gds', {topA: 'VIA'});
+		expect(statuses(sub)).toEqual({'3/0': 'same', '4/0': 'different'});
+	});
+
+	test('a top cell that does not exist, or cannot be paired', async () => {
+		await expect(compare('base.gds', 'one_shape.gds', {topB: 'NOPE'})).rejects.toMatchObject({
+			code: 'TOP_CELL_NOT_FOUND',
+			path: fixture('one_shape.gds'),
+			message: expect.stringMatching(/one_shape\.gds: no cell named 'NOPE' in layout B \(--top-b; top cells: CHIP\)/),
+		});
+		await expect(compare('base.gds', 'multi_top_b.gds', {topA: 'VIA'})).resolves.toMatchObject({topCells: [{a: 'VIA', b: 'VIA'}]});
+		await expect(compare('renamed_top.gds', 'multi_top_b.gds', {topA: 'CHIP_RENAMED'})).rejects.toMatchObject({
+			code: 'TOP_CELL_AMBIGUOUS',
+			message: expect.stringMatching(/multi_top_b\.gds: layout B has no cell 'CHIP_RENAMED' and 2 top cells \(CHIP, EXTRA_B\); name one with --top-b/),
+		});
+	});
+
+	test('--layers and --ignore-layers', async () => {
+		const only = await compare('base.gds', 'extra_layer.gds', {layers: ['1/0,5']});
+		expect(only.layers.map(entry => entry.key)).toEqual(['1/0', '5/0']);
+		const ignoring = await compare('base.gds', 'extra_layer.gds', {ignoreLayers: ['5/0']});
+		expect(ignoring.identical).toBe(true);
+		expect(ignoring.layers.map(entry => entry.key)).toEqual(BASE_LAYERS);
+	});
+
+	test('a corrupt file is a READ_ERROR naming it; nothing is left behind', async () => {
+		const outDir = path.join(await tempDir(), 'out');
+		await expect(compareLayouts(fixture('base.gds'), fixture('truncated.gds'), {worker, outDir})).rejects.toMatchObject({
+			code: 'READ_ERROR',
+			path: fixture('truncated.gds'),
+			message: expect.stringMatching(/truncated\.gds: cannot read layout B: Unexpected end-of-file/),
+		});
+		await expect(readdir(outDir)).rejects.toMatchObject({code: 'ENOENT'});
+		expect(worker.alive).toBe(true);
+	});
+
+	test('every mode gives the same answer as the others, layer by layer', async () => {
+		const pairs = [
+			['identical_a.gds', 'identical_b.gds'],
+			['base.gds', 'one_shape.gds'],
+			['base.gds', 'extra_layer.gds'],
+			['base.gds', 'base_flat.gds'],
+			['base.gds', 'dbu_0p5nm.gds'],
+			['base.gds', 'via_changed.gds'],
+			['base.gds', 'sliver.gds'],
+			['multi_top_a.gds', 'multi_top_b.gds'],
+		] as const;
+		for (const [a, b] of pairs) {
+			const answers = [];
+			for (const options of [{mode: 'deep'}, {mode: 'flat'}, {mode: 'tiled', tileSize: 1}, {mode: 'auto'}] as const) {
+				const result = await compare(a, b, options);
+				if (options.mode !== 'auto') {
+					expect(new Set(result.layers.map(entry => entry.mode))).toEqual(new Set([options.mode]));
+				}
+
+				answers.push(result.layers.map(entry => ({key: entry.key, status: entry.status, xorCount: entry.xorCount, xorArea: entry.xorArea, bbox: entry.bbox})));
+			}
+
+			expect(answers[1], `${a} vs ${b}: flat vs deep`).toEqual(answers[0]);
+			expect(answers[2], `${a} vs ${b}: tiled vs deep`).toEqual(answers[0]);
+			expect(answers[3], `${a} vs ${b}: auto vs deep`).toEqual(answers[0]);
+		}
+	});
+
+	test('auto proves unchanged layers identical with LayoutDiff and XORs only the others', async () => {
+		const same = await compare('identical_a.gds', 'identical_b.gds');
+		expect(same.layers.map(entry => entry.mode)).toEqual(['structural', 'structural', 'structural', 'structural']);
+		expect(same.modesUsed).toEqual(['structural']);
+		const changed = await compare('base.gds', 'via_changed.gds');
+		expect(Object.fromEntries(changed.layers.map(entry => [entry.key, entry.mode]))).toEqual({'1/0': 'structural', '2/0': 'structural', '3/0': 'structural', '4/0': 'deep'});
+		// Proof needs one grid, the default pairing and an equal cell tree; otherwise every layer is XORed.
+		for (const [a, b, options] of [
+			['base.gds', 'dbu_0p5nm.gds', {}],
+			['base.gds', 'base_flat.gds', {}],
+			['base.gds', 'identical_b.gds', {topA: 'CHIP'}],
+		] as const) {
+			const result = await compare(a, b, options);
+			expect(result.layers.filter(entry => entry.mode === 'structural'), `${a} vs ${b}`).toEqual([]);
+		}
+	});
+
+	test('tiled mode heals differences cut by tile borders', async () => {
+		const result = await compare('base.gds', 'one_shape.gds', {mode: 'tiled', tileSize: 0.5});
+		expect(layer(result, '1/0')).toMatchObject({xorCount: 1, xorArea: 6, tileSize: 0.5});
+	});
+
+	test('all of this ran in one KLayout process', async () => {
+		expect(worker.alive).toBe(true);
+		expect(await worker.request('hello')).toMatchObject({pid: worker.pid});
+	});
+});
