@@ -15,7 +15,8 @@ Options:
   --ignore-layers LIST leave these layers out
   --top-a NAME         cell of A to compare (default: the top cell; several: paired by name)
   --top-b NAME         cell of B to compare (default: same name as --top-a, or B's top cell)
-  --mode MODE          auto (default, chosen per layer), deep, flat or tiled
+  --mode MODE          auto (default: per layer, and layers that KLayout's LayoutDiff
+                       proves unchanged skip the XOR), deep, flat or tiled
   --threads N          threads for deep and tiled mode (default: number of CPUs)
   --tile-size UM       tile edge for tiled mode (default: chosen from the data)
   --timeout SEC        stop KLayout after SEC seconds (default 1800, 0 = no limit)

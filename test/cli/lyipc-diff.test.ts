@@ -1,7 +1,9 @@
 import {chmod, copyFile, readdir, stat} from 'node:fs/promises';
 import path from 'node:path';
+import {setTimeout as delay} from 'node:timers/promises';
+import {execa} from 'execa';
 import {describe, expect, test} from 'vitest';
-import {describeKLayout, FAKE_KLAYOUT, fixture, inspect, runCli, useTempDirs, type CliRun} from '../helpers/run.js';
+import {CLI, describeKLayout, FAKE_KLAYOUT, fixture, inspect, processAlive, processesMatching, runCli, useTempDirs, type CliRun} from '../helpers/run.js';
 
 /** Everything under `dir`, recursively, relative to it. */
 async function listTree(dir: string): Promise<string[]> {
@@ -231,6 +233,26 @@ describeKLayout('lyipc-diff on bad input: exit 2, the file and the cause, nothin
 	test('a timeout stops KLayout and says how to raise it', async () => {
 		const run = await refused([fixture('base.gds'), fixture('one_shape.gds'), '--timeout', '0.001'], /comparing .*base\.gds and .*one_shape\.gds took longer than the timeout \(0\.001 s\); KLayout was stopped/);
 		expect(run.stderr).toContain('--timeout SEC');
+	});
+
+	test('Ctrl+C while KLayout works: exit 2, KLayout stopped, nothing left behind', async () => {
+		const tmp = await tempDir();
+		const child = execa(process.execPath, [CLI, fixture('base.gds'), fixture('one_shape.gds'), '--out-dir', path.join(tmp, 'out')], {reject: false, cwd: tmp, env: {TMPDIR: tmp}});
+		// Wait until the KLayout worker is running, then interrupt as a terminal would.
+		let workers: number[] = [];
+		for (let i = 0; i < 100 && workers.length === 0; i++) {
+			await delay(20);
+			workers = await processesMatching('klayout/worker.py', child.pid);
+		}
+
+		expect(workers.length).toBeGreaterThan(0);
+		child.kill('SIGINT');
+		const run = await child;
+		expect(run.exitCode).toBe(2);
+		expect(String(run.stderr)).toMatch(/aborted/);
+		expect(await listTree(tmp)).toEqual([]);
+		await delay(200);
+		expect(workers.filter(pid => processAlive(pid))).toEqual([]);
 	});
 
 	test('--json on an error: a status "error" object with the code, and still exit 2', async () => {

@@ -2,20 +2,7 @@ import {setTimeout as delay} from 'node:timers/promises';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, test} from 'vitest';
 import {KLayoutWorker} from '../../src/engine/worker.js';
-import {describeKLayout, FAKE_KLAYOUT, fixture, processesMatching} from '../helpers/run.js';
-
-function processAlive(pid: number | undefined): boolean {
-	if (pid === undefined) {
-		return false;
-	}
-
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch {
-		return false;
-	}
-}
+import {describeKLayout, FAKE_KLAYOUT, fixture, processAlive, processesMatching} from '../helpers/run.js';
 
 async function waitGone(pid: number | undefined): Promise<boolean> {
 	for (let i = 0; i < 100 && processAlive(pid); i++) {

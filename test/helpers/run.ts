@@ -81,8 +81,8 @@ export async function inspect(files: {layout?: string | null; rdb?: string | nul
 	return JSON.parse(line ?? '{}') as Inspection;
 }
 
-/** Pids of processes whose command line contains `text` (Linux /proc). */
-export async function processesMatching(text: string): Promise<number[]> {
+/** Pids of processes whose command line contains `text` (Linux /proc), optionally only children of `parent`. */
+export async function processesMatching(text: string, parent?: number): Promise<number[]> {
 	const {readdir, readFile} = await import('node:fs/promises');
 	const pids: number[] = [];
 	for (const entry of await readdir('/proc')) {
@@ -91,10 +91,31 @@ export async function processesMatching(text: string): Promise<number[]> {
 		}
 
 		const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-		if (cmdline.replaceAll('\0', ' ').includes(text)) {
+		if (!cmdline.replaceAll('\0', ' ').includes(text)) {
+			continue;
+		}
+
+		// /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces, so split after ')'.
+		const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+		const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+		if (parent === undefined || ppid === parent) {
 			pids.push(Number(entry));
 		}
 	}
 
 	return pids;
+}
+
+/** True while a process exists (a zombie counts until its parent reaps it). */
+export function processAlive(pid: number | undefined): boolean {
+	if (pid === undefined) {
+		return false;
+	}
+
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch {
+		return false;
+	}
 }
