@@ -1,5 +1,4 @@
 import {isLyipcError, LyipcError} from '../errors.js';
-import {LYIPC_VERSION} from '../version.js';
 import {compareLayouts} from '../xor/compare.js';
 import {RESULT_FORMAT_VERSION, type CompareErrorOutput} from '../xor/result.js';
 import {parseDiffArgs} from './diff-args.js';
@@ -28,6 +27,7 @@ export async function runDiff(argv: readonly string[], io: CliIo): Promise<numbe
 		}
 
 		if (command.kind === 'version') {
+			const {LYIPC_VERSION} = await import('../version.js'); // reads package.json: only when asked
 			io.stdout.write(`lyipc-diff ${LYIPC_VERSION}\n`);
 			return EXIT_SAME;
 		}

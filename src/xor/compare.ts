@@ -1,7 +1,7 @@
 import {performance} from 'node:perf_hooks';
 import {LyipcError} from '../errors.js';
 import type {KLayoutWorker} from '../engine/worker.js';
-import {planArtifacts, type ArtifactOptions} from './artifacts.js';
+import type {ArtifactOptions} from './artifacts.js';
 import {checkLayoutFile, type LayoutInput} from './input.js';
 import {DEFAULT_TIMEOUT_MS, normalizeXorOptions, type NormalizedXorOptions, type XorOptions} from './options.js';
 import {RESULT_FORMAT_VERSION, type CompareResult, type InputSummary, type LayerResult, type TopCellPair, type UsedMode} from './result.js';
@@ -49,12 +49,12 @@ export async function compareLayouts(a: string, b: string, options: CompareOptio
 		};
 	}
 
-	const plan = await planArtifacts(inputA, inputB, options);
+	// Loaded only past the fast path, like the worker: byte-identical answers must stay instant.
+	const plan = await (await import('./artifacts.js')).planArtifacts(inputA, inputB, options);
 	let worker = options.worker;
 	const ownWorker = worker === undefined;
 	try {
 		const startBegan = performance.now();
-		// Loaded only here: execa's import alone costs more than the whole byte-identical path.
 		worker ??= await (await import('../engine/worker.js')).KLayoutWorker.start({klayout: options.klayout, signal: options.signal});
 		const startMs = ownWorker ? elapsed(startBegan) : 0;
 		const reply = await worker.request<WorkerXorResult>('xor', {

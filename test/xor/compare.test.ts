@@ -4,7 +4,7 @@ import {afterAll, beforeAll, expect, test} from 'vitest';
 import {KLayoutWorker} from '../../src/engine/worker.js';
 import {compareLayouts, type CompareOptions} from '../../src/xor/compare.js';
 import type {CompareResult, LayerResult} from '../../src/xor/result.js';
-import {describeKLayout, fixture, inspect, useTempDirs} from '../helpers/run.js';
+import {describeKLayout, FAKE_KLAYOUT, fixture, inspect, useTempDirs} from '../helpers/run.js';
 
 const BASE_LAYERS = ['1/0', '2/0', '3/0', '4/0'];
 
@@ -252,5 +252,29 @@ describeKLayout('compareLayouts (library API, one shared worker)', () => {
 	test('all of this ran in one KLayout process', async () => {
 		expect(worker.alive).toBe(true);
 		expect(await worker.request('hello')).toMatchObject({pid: worker.pid});
+	});
+});
+
+describeKLayout('compareLayouts on bad input: a coded LyipcError, nothing left behind', () => {
+	const tempDir = useTempDirs();
+
+	test.each([
+		['a missing file', 'missing.gds', 'base.gds', {}, 'INPUT_NOT_FOUND', /missing\.gds \(A\): no such file/],
+		['a directory', '.', 'base.gds', {}, 'INPUT_NOT_FILE', /is a directory/],
+		['an empty file', 'base.gds', 'empty.gds', {}, 'INPUT_EMPTY', /empty\.gds \(B\): file is empty/],
+		['a text file named .gds', 'not_layout.gds', 'base.gds', {}, 'INPUT_NOT_LAYOUT', /not_layout\.gds \(A\): not a GDSII or OASIS file/],
+		['a truncated GDS', 'truncated.gds', 'base.gds', {}, 'READ_ERROR', /truncated\.gds: cannot read layout A: Unexpected end-of-file/],
+		['KLayout missing', 'base.gds', 'one_shape.gds', {klayout: '/nonexistent/klayout'}, 'KLAYOUT_NOT_FOUND', /--klayout \/nonexistent\/klayout: not an executable file/],
+		['KLayout too old', 'base.gds', 'one_shape.gds', {klayout: path.join(FAKE_KLAYOUT, 'too-old')}, 'KLAYOUT_TOO_OLD', /0\.27\.8 .* is too old/],
+		['KLayout crashing', 'base.gds', 'one_shape.gds', {klayout: path.join(FAKE_KLAYOUT, 'crash-on-job')}, 'WORKER_DIED', /comparing .* the KLayout worker died \(killed by SIGSEGV\)/],
+		['a timeout', 'base.gds', 'one_shape.gds', {timeout: 1}, 'TIMEOUT', /took longer than the timeout \(0\.001 s\); KLayout was stopped/],
+		['a bad option', 'base.gds', 'one_shape.gds', {tolerance: -1}, 'USAGE', /tolerance must be a number >= 0/],
+	] as const)('%s', async (_name, a, b, options, code, message) => {
+		const outDir = path.join(await tempDir(), 'out');
+		const file = (name: string) => (name === 'missing.gds' || name === '.' ? name : fixture(name));
+		const error = await compareLayouts(file(a), file(b), {outDir, ...options}).catch((error_: unknown) => error_);
+		expect(error).toMatchObject({name: 'LyipcError', code});
+		expect((error as Error).message).toMatch(message);
+		await expect(readdir(outDir)).rejects.toMatchObject({code: 'ENOENT'});
 	});
 });
