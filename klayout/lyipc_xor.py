@@ -327,7 +327,8 @@ def run_xor(params):
     # runs its engine on every layer. Only for the default pairing on one grid: LayoutDiff
     # pairs cells itself and compares raw coordinates.
     proven, proof = set(), None
-    if mode_requested == "auto" and la.dbu == lb.dbu and not params.get("topA") and not params.get("topB"):
+    one_grid = clean_dbu(la.dbu) == clean_dbu(lb.dbu)
+    if mode_requested == "auto" and one_grid and not params.get("topA") and not params.get("topB"):
         proven, proof = proven_same_layers(la, lb, layer_key)
     structure_ms = millis(xor_started)
     dss = pya.DeepShapeStore()

@@ -76,7 +76,8 @@ export class KLayoutWorker {
 
 	readonly #child: ResultPromise;
 	readonly #stdin: Writable;
-	#stderrTail = '';
+	/** The last bytes KLayout wrote on stderr, shared with the stream listener set up in start(). */
+	readonly #stderr: {tail: string};
 	#pending: Pending | undefined;
 	#queue: Promise<unknown> = Promise.resolve();
 	#nextId = 1;
@@ -84,8 +85,9 @@ export class KLayoutWorker {
 	#exited = false;
 	readonly #exit: Promise<void>;
 
-	private constructor(klayout: KLayoutLocation, child: ResultPromise, ready: Ready, exit: Promise<void>) {
+	private constructor(klayout: KLayoutLocation, child: ResultPromise, ready: Ready, exit: Promise<void>, stderr: {tail: string}) {
 		this.klayout = klayout;
+		this.#stderr = stderr;
 		this.klayoutVersion = ready.klayout;
 		this.pythonVersion = ready.python;
 		this.#child = child;
@@ -111,13 +113,10 @@ export class KLayoutWorker {
 		installExitHook();
 
 		let worker: KLayoutWorker | undefined;
-		let stderrTail = '';
+		const stderr = {tail: ''};
 		const lines = readline.createInterface({input: child.stdout as Readable, crlfDelay: Infinity});
 		(child.stderr as Readable).on('data', (chunk: Buffer) => {
-			stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
-			if (worker) {
-				worker.#stderrTail = stderrTail;
-			}
+			stderr.tail = (stderr.tail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
 		});
 		(child.stdin as Writable).on('error', () => {
 			// EPIPE after the process died: the exit handler reports it.
@@ -133,13 +132,12 @@ export class KLayoutWorker {
 		const exit = child.then(result => {
 			lines.close();
 			if (worker) {
-				worker.#stderrTail = stderrTail;
 				worker.#onExit(result.exitCode, result.signal);
 			} else {
 				const how = result.code === 'ENOENT' || result.code === 'EACCES'
 					? `could not be run (${result.code})`
 					: `exited (${describeExit(result.exitCode, result.signal)}) before it was ready`;
-				onGone(new LyipcError('WORKER_START_FAILED', `KLayout at ${klayout.path} ${how}${tailNote(stderrTail)}`, {
+				onGone(new LyipcError('WORKER_START_FAILED', `KLayout at ${klayout.path} ${how}${tailNote(stderr.tail)}`, {
 					path: klayout.path,
 					hint: 'Is it KLayout with Python support? Check with: klayout -b -v',
 				}));
@@ -184,8 +182,7 @@ export class KLayoutWorker {
 			options.signal?.removeEventListener('abort', onAbort);
 		}
 
-		worker = new KLayoutWorker(klayout, child, ready, exit);
-		worker.#stderrTail = stderrTail;
+		worker = new KLayoutWorker(klayout, child, ready, exit, stderr);
 		if (!isSupportedVersion(ready.klayout)) {
 			worker.kill();
 			throw new LyipcError('KLAYOUT_TOO_OLD', `KLayout ${ready.klayout} at ${klayout.path} is too old: lyipc needs ${MIN_KLAYOUT_VERSION} or newer`, {
@@ -252,7 +249,7 @@ export class KLayoutWorker {
 
 	async #send(op: string, params: Record<string, unknown>, options: RequestOptions): Promise<unknown> {
 		if (!this.alive) {
-			throw this.#failure ?? new LyipcError('WORKER_DIED', `the KLayout worker has exited${tailNote(this.#stderrTail)}`);
+			throw this.#failure ?? new LyipcError('WORKER_DIED', `the KLayout worker has exited${tailNote(this.#stderr.tail)}`);
 		}
 
 		if (options.signal?.aborted) {
@@ -307,7 +304,7 @@ export class KLayoutWorker {
 		this.#exited = true;
 		live.delete(this);
 		const pending = this.#pending;
-		this.#failure ??= new LyipcError('WORKER_DIED', `the KLayout worker died (${describeExit(exitCode, signal)})${pending ? ` during ${pending.op}` : ''}${tailNote(this.#stderrTail)}`);
+		this.#failure ??= new LyipcError('WORKER_DIED', `the KLayout worker died (${describeExit(exitCode, signal)})${pending ? ` during ${pending.op}` : ''}${tailNote(this.#stderr.tail)}`);
 		pending?.reject(this.#failure);
 	}
 

@@ -231,6 +231,8 @@ describeKLayout('compareLayouts (library API, one shared worker)', () => {
 		const same = await compare('identical_a.gds', 'identical_b.gds');
 		expect(same.layers.map(entry => entry.mode)).toEqual(['structural', 'structural', 'structural', 'structural']);
 		expect(same.modesUsed).toEqual(['structural']);
+		const oasis = await compare('base.gds', 'base.oas');
+		expect(oasis.modesUsed).toEqual(['structural']);
 		const changed = await compare('base.gds', 'via_changed.gds');
 		expect(Object.fromEntries(changed.layers.map(entry => [entry.key, entry.mode]))).toEqual({'1/0': 'structural', '2/0': 'structural', '3/0': 'structural', '4/0': 'deep'});
 		// Proof needs one grid, the default pairing and an equal cell tree; otherwise every layer is XORed.
