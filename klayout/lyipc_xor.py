@@ -35,7 +35,7 @@ def read_layout(path, side):
 
 
 def clean_dbu(dbu):
-    """0.0009999999999999998 (an OASIS ratio) is 0.001."""
+    """0.0009999999999999998 (OASIS stores the dbu as a ratio) is 0.001: the same grid."""
     return float("%.12g" % dbu)
 
 
@@ -134,9 +134,8 @@ class Side:
 
     def __init__(self, layout, dbu):
         self.layout = layout
-        scale = layout.dbu / dbu
-        # OASIS stores the dbu as a ratio: 0.001 can come back as 0.000999...; that is no scaling.
-        self.trans = pya.ICplxTrans() if abs(scale - 1.0) < 1e-9 else pya.ICplxTrans(scale)
+        same_grid = clean_dbu(layout.dbu) == dbu
+        self.trans = pya.ICplxTrans() if same_grid else pya.ICplxTrans(layout.dbu / dbu)
         self.layers = {layer_key(i): (li, i.name) for li, i in zip(layout.layer_indexes(), layout.layer_infos())}
         self._placements = {}
 

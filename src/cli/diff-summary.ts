@@ -24,6 +24,7 @@ export function pickStyle(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): S
 }
 
 const count = (n: number) => n.toLocaleString('en-US');
+const plural = (n: number, word: string) => `${count(n)} ${word}${n === 1 ? '' : 's'}`;
 
 function displayPath(file: string, cwd: string): string {
 	const relative = path.relative(cwd, file);
@@ -72,16 +73,10 @@ function describeInput(label: string, input: CompareResult['a'], cwd: string): s
 }
 
 function describeTops(result: CompareResult): string[] {
-	if (result.topCells.length === 1) {
-		const [pair] = result.topCells;
-		if (pair!.status === 'compared') {
-			return [pair!.a === pair!.b ? `top cell: ${pair!.a}` : `top cells: ${pair!.a} (A) vs ${pair!.b} (B)`];
-		}
-	}
-
 	return result.topCells.map(pair => {
 		if (pair.status === 'compared') {
-			return `top cell: ${pair.a === pair.b ? pair.a! : `${pair.a!} (A) vs ${pair.b!} (B)`}`;
+			// Pairs made by name have equal names; only a single pair or --top-a/--top-b can differ.
+			return pair.a === pair.b ? `top cell: ${pair.a!}` : `top cells: ${pair.a!} (A) vs ${pair.b!} (B)`;
 		}
 
 		return pair.status === 'only-in-a' ? `top cell: ${pair.a!} only in A` : `top cell: ${pair.b!} only in B`;
@@ -99,11 +94,10 @@ function describeModes(result: CompareResult): string {
 		}
 	}
 
-	const layers = (n: number) => `${n} layer${n === 1 ? '' : 's'}`;
-	const used = [...perMode].map(([mode, n]) => `${mode} (${layers(n)})`).join(', ');
+	const used = [...perMode].map(([mode, n]) => `${mode} (${plural(n, 'layer')})`).join(', ');
 	const parts = [result.mode === 'auto' ? (used ? `auto chose ${used}` : 'auto') : used || result.mode];
 	if (proven > 0) {
-		parts.push(`${layers(proven)} identical shape for shape, no XOR needed`);
+		parts.push(`${plural(proven, 'layer')} identical shape for shape, no XOR needed`);
 	}
 
 	return `engine: ${parts.join('; ')}`;
@@ -135,14 +129,13 @@ export function formatSummary(result: CompareResult, style: Style, cwd = process
 	}
 
 	lines.push('');
-	const layerWord = (n: number) => `${n} layer${n === 1 ? '' : 's'}`;
 	if (result.identical) {
 		const slivers = result.layers.reduce((sum, layer) => sum + layer.sliverCount, 0);
-		const note = slivers > 0 ? `; ${count(slivers)} difference${slivers === 1 ? '' : 's'} within the tolerance of ${result.tolerance} µm` : '';
-		lines.push(`${style.green(style.bold('identical'))}: ${layerWord(result.layers.length)} compared${note}`);
+		const note = slivers > 0 ? `; ${plural(slivers, 'difference')} within the tolerance of ${result.tolerance} µm` : '';
+		lines.push(`${style.green(style.bold('identical'))}: ${plural(result.layers.length, 'layer')} compared${note}`);
 	} else {
 		const verb = result.differentLayers === 1 ? 'differs' : 'differ';
-		lines.push(`${style.red(style.bold('different'))}: ${result.differentLayers} of ${layerWord(result.layers.length)} ${verb}`);
+		lines.push(`${style.red(style.bold('different'))}: ${result.differentLayers} of ${plural(result.layers.length, 'layer')} ${verb}`);
 		for (const layer of result.layers.filter(layer => layer.markersOmitted > 0)) {
 			lines.push(style.dim(`marker database lists ${count(layer.markers)} of ${count(layer.markers + layer.markersOmitted)} differences on ${layer.key} (--max-markers)`));
 		}

@@ -14,5 +14,3 @@ const stop = () => {
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 process.exitCode = await runDiff(process.argv.slice(2), {stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal});
-process.off('SIGINT', stop);
-process.off('SIGTERM', stop);

@@ -136,6 +136,6 @@ export function normalizeXorOptions(options: XorOptions = {}): NormalizedXorOpti
 		mode,
 		threads: positiveInteger('threads', options.threads, availableParallelism()),
 		tileSize,
-		maxMarkers: options.maxMarkers === undefined ? DEFAULT_MAX_MARKERS : Math.floor(nonNegative('max markers', options.maxMarkers, DEFAULT_MAX_MARKERS)),
+		maxMarkers: Math.floor(nonNegative('max markers', options.maxMarkers, DEFAULT_MAX_MARKERS)),
 	};
 }
