@@ -9,7 +9,8 @@ import pya
 
 from lyipc_errors import JobError, klayout_message
 from lyipc_markers import MarkerDatabase
-from lyipc_structure import proven_same_layers
+from lyipc_structure import Changes, structural_changes
+from lyipc_windows import Fallback, layer_windows
 
 # Flat shapes per stored shape from which deep (hierarchical) processing pays off.
 DEEP_MIN_REUSE = 2.0
@@ -19,6 +20,8 @@ TILED_MIN_SHAPES = 200000
 # more makes the merges inside a tile slow (measured on 450k-box layers).
 TILE_TARGET_SHAPES = 4000
 MODES = ("auto", "deep", "flat", "tiled")
+# The full XOR engines; auto may also answer "structural" or "windowed" (lyipc_windows).
+ENGINES = ("deep", "flat", "tiled")
 
 
 def millis(start):
@@ -138,6 +141,7 @@ class Side:
         self.trans = pya.ICplxTrans() if same_grid else pya.ICplxTrans(layout.dbu / dbu)
         self.layers = {layer_key(i): (li, i.name) for li, i in zip(layout.layer_indexes(), layout.layer_infos())}
         self._placements = {}
+        self._transforms = {}
 
     def placements(self, top):
         """[(cell, times placed under `top`)] for every cell below it (array members count one each)."""
@@ -145,6 +149,7 @@ class Side:
         if ci_top not in self._placements:
             mult = {ci_top: 1}
             cells = []
+            magnified = False
             for ci in self.layout.each_cell_top_down():
                 m = mult.get(ci)
                 if not m:
@@ -154,8 +159,47 @@ class Side:
                 for inst in cell.each_inst():
                     child = inst.cell_index
                     mult[child] = mult.get(child, 0) + m * inst.size()
-            self._placements[ci_top] = cells
-        return self._placements[ci_top]
+                    magnified = magnified or inst.is_complex()
+            self._placements[ci_top] = (cells, mult, magnified)
+        return self._placements[ci_top][0]
+
+    def off_grid_placements(self, top):
+        """True when a placement under `top` magnifies or rotates by an odd angle. Deep mode
+        then maps shapes into child cells through the inverse transformation and rounds:
+        measured here, its XOR area differs from the flat XOR (and strmxor -u's from strmxor's)."""
+        self.placements(top)
+        return self._placements[top.cell_index()][2]
+
+    def times_placed(self, top, ci):
+        self.placements(top)
+        return self._placements[top.cell_index()][1].get(ci, 0)
+
+    def transforms(self, top, ci):
+        """Every placement of cell `ci` under `top` as a transformation into top coordinates
+        (array members one by one). Callers bound the count with times_placed first."""
+        ci_top = top.cell_index()
+        memo = self._transforms.setdefault(ci_top, {ci_top: [pya.ICplxTrans()]})
+        self.placements(top)
+        under = self._placements[ci_top][1]
+
+        def up(index):
+            if index in memo:
+                return memo[index]
+            found = []
+            for parent in self.layout.cell(index).each_parent_inst():
+                parent_index = parent.parent_cell_index()
+                if parent_index not in under:
+                    continue  # a parent outside this top cell's tree
+                members = list(parent.child_inst().cell_inst.each_cplx_trans())
+                for outer in up(parent_index):
+                    found.extend(outer * member for member in members)
+            memo[index] = found
+            return found
+
+        return up(ci)
+
+    def layer_index(self, key):
+        return self.layers.get(key, (None,))[0]
 
     def counts(self, top, key):
         """(stored, flat) geometry counts of a layer under `top`."""
@@ -180,11 +224,15 @@ class Side:
 # ---------------------------------------------------------------- engine modes
 
 
-def choose_mode(requested, stored, flat):
+def choose_mode(requested, stored, flat, off_grid=False):
     if requested != "auto":
         return requested, "requested"
-    if stored and flat >= DEEP_MIN_REUSE * stored:
+    if stored and flat >= DEEP_MIN_REUSE * stored and not off_grid:
         return "deep", "hierarchical: %d stored shapes stand for %d" % (stored, flat)
+    if off_grid and flat >= TILED_MIN_SHAPES:
+        return "tiled", "magnified or rotated placements, where deep mode rounds: %d shapes" % flat
+    if off_grid:
+        return "flat", "magnified or rotated placements, where deep mode rounds: %d shapes" % flat
     if flat >= TILED_MIN_SHAPES:
         return "tiled", "flat and large: %d shapes" % flat
     return "flat", "flat and small: %d shapes" % flat
@@ -325,13 +373,11 @@ def run_xor(params):
     keys.sort(key=lambda k: (len(k) != 2, k))
 
     xor_started = time.time()
-    # auto first asks LayoutDiff which layers are the same shape for shape; a forced mode
-    # runs its engine on every layer. Only for the default pairing on one grid: LayoutDiff
-    # pairs cells itself and compares raw coordinates.
-    proven, proof = set(), None
-    one_grid = clean_dbu(la.dbu) == clean_dbu(lb.dbu)
-    if mode_requested == "auto" and one_grid and not params.get("topA") and not params.get("topB"):
-        proven, proof = proven_same_layers(la, lb, layer_key)
+    # auto first asks LayoutDiff where the layouts differ (lyipc_structure); a forced mode
+    # runs its engine on every layer.
+    changes = None
+    if mode_requested == "auto":
+        changes = [pair_changes(ca, cb, la, lb) for ca, cb in pairs]
     structure_ms = millis(xor_started)
     dss = pya.DeepShapeStore()
     dss.threads = threads
@@ -340,8 +386,7 @@ def run_xor(params):
     layers = []
     for key in keys:
         layer = compare_layer(key, side_a, side_b, pairs, out, markers, {
-            "proven": key in proven, "proof": proof,
-            "mode": mode_requested, "dss": dss, "dbu": dbu, "threads": threads,
+            "changes": changes, "mode": mode_requested, "dss": dss, "dbu": dbu, "threads": threads,
             "tileSize": params.get("tileSize"), "tolerance": tolerance,
         })
         if layer is not None:
@@ -375,25 +420,83 @@ def run_xor(params):
     }
 
 
+# ---------------------------------------------------------------- incremental (auto)
+
+
+def pair_changes(ca, cb, la, lb):
+    if ca is None or cb is None:
+        return None  # an unmatched top cell: all its geometry is a difference
+    if clean_dbu(la.dbu) != clean_dbu(lb.dbu):
+        # LayoutDiff compares raw coordinates; on two grids nothing can be concluded.
+        changes = Changes()
+        changes.blocker = "the database units differ (%g and %g um)" % (clean_dbu(la.dbu), clean_dbu(lb.dbu))
+        return changes
+    return structural_changes(ca, cb, layer_key)
+
+
+def plan_layer(key, pairs, side_a, side_b, changes):
+    """How auto compares one layer: ("structural", reason), ("windowed", reason, windows per
+    pair) or ("full", reason) when the structural diff cannot narrow the XOR down."""
+    windows = []
+    for (ca, cb), pair in zip(pairs, changes):
+        if pair is None:
+            name = (ca or cb).name
+            return ("full", "top cell %s has no partner" % name)
+        if pair.blocker:
+            return ("full", pair.blocker)
+        if key in pair.one_sided_layers:
+            return ("full", "the layer exists in one layout only")
+        try:
+            windows.append(layer_windows(key, pair, side_a, side_b, ca, cb))
+        except Fallback as exc:
+            return ("full", str(exc))
+    count = sum(w.count() for w in windows)
+    if count == 0:
+        return ("structural", "LayoutDiff found the same shapes in every cell and the same instances")
+    cells = sum(len(p.cells) for p in changes)
+    return ("windowed", "LayoutDiff found changes in %s; XOR only in %s around them"
+            % (plural(cells, "cell"), plural(count, "window")), windows)
+
+
+def plural(n, word):
+    return "%d %s%s" % (n, word, "" if n == 1 else "s")
+
+
+def windowed_xor(source_a, source_b, windows):
+    """The XOR of both layers clipped to the windows: outside them the layouts agree."""
+    def clipped(source):
+        if source is None:
+            return pya.Region()
+        cell, li, trans = source
+        shapes = pya.RecursiveShapeIterator(cell.layout(), cell, li, windows, False)
+        return pya.Region(shapes, trans) & windows
+    return clipped(source_a) ^ clipped(source_b)
+
+
 def compare_layer(key, side_a, side_b, pairs, out, markers, ctx):
     """XOR one layer over all top-cell pairs; adds differences to `out` and `markers`.
     Returns the layer's result entry, or None when neither side has geometry on it."""
     started = time.time()
+    plan = plan_layer(key, pairs, side_a, side_b, ctx["changes"]) if ctx["changes"] is not None else None
+    proven = plan is not None and plan[0] == "structural"
     stored = flat_a = flat_b = 0
     for ca, cb in pairs:
         s, f = side_a.counts(ca, key)
         stored, flat_a = stored + s, flat_a + f
-        if not ctx["proven"]:  # proven equal: B's counts are A's, no need to walk B
+        if not proven:  # proven equal: B's counts are A's, no need to walk B
             s, f = side_b.counts(cb, key)
             stored, flat_b = stored + s, flat_b + f
-    if ctx["proven"]:
+    if proven:
         flat_b = flat_a
     if flat_a == 0 and flat_b == 0:
         return None  # declared but empty (or texts only) on both sides
-    if ctx["proven"]:
-        mode, reason = "structural", ctx["proof"]
+    if plan is not None and plan[0] in ("structural", "windowed"):
+        mode, reason = plan[0], plan[1]
     else:
-        mode, reason = choose_mode(ctx["mode"], stored, flat_a + flat_b)
+        off_grid = any((ca is not None and side_a.off_grid_placements(ca)) or (cb is not None and side_b.off_grid_placements(cb))
+                       for ca, cb in pairs)
+        mode, reason = choose_mode(ctx["mode"], stored, flat_a + flat_b, off_grid)
+    fallback = plan[1] if plan is not None and plan[0] == "full" else None
     ctx = dict(ctx, flat=flat_a + flat_b)
     dbu = ctx["dbu"]
     tolerance_dbu = ctx["tolerance"] / dbu
@@ -401,12 +504,21 @@ def compare_layer(key, side_a, side_b, pairs, out, markers, ctx):
     category = entry["key"]
     xor_count = xor_area = sliver_count = sliver_area = written = omitted = 0
     bbox = pya.Box()
-    for ca, cb in pairs:
+    windows = 0
+    for index, (ca, cb) in enumerate(pairs):
         source_a, source_b = side_a.source(ca, key), side_b.source(cb, key)
         if mode == "structural" or (source_a is None and source_b is None):
             continue
         cell_name = (ca or cb).name
-        real, slivers = split_slivers(xor_pair(source_a, source_b, mode, ctx), tolerance_dbu)
+        if mode == "windowed":
+            pair_windows = plan[2][index]
+            if pair_windows.is_empty():
+                continue
+            windows += pair_windows.count()
+            difference = windowed_xor(source_a, source_b, pair_windows)
+        else:
+            difference = xor_pair(source_a, source_b, mode, ctx)
+        real, slivers = split_slivers(difference, tolerance_dbu)
         n = real.count()
         if n:
             xor_count += n
@@ -441,6 +553,8 @@ def compare_layer(key, side_a, side_b, pairs, out, markers, ctx):
         "mode": mode,
         "modeReason": reason,
         "tileSize": round(ctx["tileUsed"], 6) if "tileUsed" in ctx else None,
+        "windows": windows if mode == "windowed" else None,
+        "fallback": fallback,
         "markers": written,
         "markersOmitted": omitted,
         "ms": millis(started),

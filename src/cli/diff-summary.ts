@@ -83,24 +83,54 @@ function describeTops(result: CompareResult): string[] {
 	});
 }
 
-function describeModes(result: CompareResult): string {
-	const perMode = new Map<string, number>();
-	let proven = 0;
+/** Which engine ran where: one line, plus one line per reason a layer needed a full XOR in auto mode. */
+function describeModes(result: CompareResult, style: Style): string[] {
+	const full = new Map<string, number>();
+	let unchanged = 0;
+	let windowed = 0;
+	let windows = 0;
 	for (const layer of result.layers) {
 		if (layer.mode === 'structural') {
-			proven++;
+			unchanged++;
+		} else if (layer.mode === 'windowed') {
+			windowed++;
+			windows += layer.windows ?? 0;
 		} else {
-			perMode.set(layer.mode, (perMode.get(layer.mode) ?? 0) + 1);
+			full.set(layer.mode, (full.get(layer.mode) ?? 0) + 1);
 		}
 	}
 
-	const used = [...perMode].map(([mode, n]) => `${mode} (${plural(n, 'layer')})`).join(', ');
-	const parts = [result.mode === 'auto' ? (used ? `auto chose ${used}` : 'auto') : used || result.mode];
-	if (proven > 0) {
-		parts.push(`${plural(proven, 'layer')} identical shape for shape, no XOR needed`);
+	const engines = [...full].map(([mode, n]) => `${mode} (${plural(n, 'layer')})`).join(', ');
+	if (result.mode !== 'auto') {
+		return [`engine: ${engines || result.mode}`];
 	}
 
-	return `engine: ${parts.join('; ')}`;
+	const parts: string[] = [];
+	if (unchanged > 0) {
+		parts.push(`${plural(unchanged, 'layer')} unchanged shape for shape, no XOR needed`);
+	}
+
+	if (windowed > 0) {
+		parts.push(`${plural(windowed, 'layer')} XORed only around the changes (${plural(windows, 'window')})`);
+	}
+
+	if (engines) {
+		parts.push(`full XOR: ${engines}`);
+	}
+
+	const lines = [`engine: auto: ${parts.join('; ')}`];
+	const why = new Map<string, string[]>();
+	for (const layer of result.layers) {
+		if (layer.fallback) {
+			why.set(layer.fallback, [...(why.get(layer.fallback) ?? []), layer.key]);
+		}
+	}
+
+	for (const [reason, keys] of why) {
+		lines.push(style.dim(`  full XOR on ${keys.join(', ')}: ${reason}`));
+	}
+
+	return lines;
 }
 
 /** The human summary lyipc-diff prints: inputs, top cells, engine, a table of layers, verdict, artifacts. */
@@ -111,7 +141,7 @@ export function formatSummary(result: CompareResult, style: Style, cwd = process
 		return lines.join('\n') + '\n';
 	}
 
-	lines.push(...describeTops(result), describeModes(result));
+	lines.push(...describeTops(result), ...describeModes(result, style));
 	if (result.layers.length > 0) {
 		const withSlivers = result.tolerance > 0;
 		const header = ['layer', 'A shapes', 'B shapes', 'XOR', ...(withSlivers ? ['slivers'] : []), 'status'];

@@ -5,8 +5,12 @@ import type {EngineMode} from './options.js';
 export const RESULT_FORMAT_VERSION = 1;
 
 export type LayerStatus = 'same' | 'different' | 'only-in-a' | 'only-in-b';
-/** `structural`: LayoutDiff proved the layer identical shape for shape, so no XOR ran (auto only). */
-export type UsedMode = Exclude<EngineMode, 'auto'> | 'structural';
+/**
+ * What ran on a layer. Besides the full XOR engines, auto mode can answer `structural` (the
+ * structural diff found nothing to XOR: the layer is identical shape for shape) and
+ * `windowed` (XOR only in windows around the changes the structural diff found).
+ */
+export type UsedMode = Exclude<EngineMode, 'auto'> | 'structural' | 'windowed';
 
 /** One layer/datatype present (with geometry) in A, B or both. Field by field: docs/result-format.md. */
 export interface LayerResult {
@@ -31,6 +35,10 @@ export interface LayerResult {
 	/** Engine mode used for this layer, and why. */
 	mode: UsedMode;
 	modeReason: string;
+	/** Number of windows XORed when the mode is windowed, else null. */
+	windows: number | null;
+	/** Auto mode only: why the structural diff could not narrow the XOR down, so a full XOR ran; else null. */
+	fallback: string | null;
 	/** Tile edge in µm when the mode is tiled, else null. */
 	tileSize: number | null;
 	/** Difference polygons listed in the marker database, and how many were left out by the cap. */

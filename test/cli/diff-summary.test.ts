@@ -6,7 +6,7 @@ function layer(key: string, fields: Partial<LayerResult>): LayerResult {
 	const [l, d] = key.split('/').map(Number);
 	return {
 		layer: l!, datatype: d!, key, name: null, status: 'same', countA: 10, countB: 10, xorCount: 0, xorArea: 0, bbox: null,
-		sliverCount: 0, sliverArea: 0, mode: 'flat', modeReason: '', tileSize: null, markers: 0, markersOmitted: 0, ms: 1, ...fields,
+		sliverCount: 0, sliverArea: 0, mode: 'flat', modeReason: '', tileSize: null, windows: null, fallback: null, markers: 0, markersOmitted: 0, ms: 1, ...fields,
 	};
 }
 
@@ -25,12 +25,12 @@ function result(fields: Partial<CompareResult>): CompareResult {
 describe('formatSummary', () => {
 	test('a difference: paths relative to the cwd, aligned table, verdict, artifacts, a command to view them', () => {
 		const text = formatSummary(result({
-			status: 'different', identical: false, differentLayers: 2, modesUsed: ['deep', 'tiled'],
+			status: 'different', identical: false, differentLayers: 2, modesUsed: ['deep', 'structural', 'windowed'],
 			layers: [
-				layer('1/0', {countA: 1_800_000, countB: 1_800_000, mode: 'deep'}),
+				layer('1/0', {countA: 1_800_000, countB: 1_800_000, mode: 'deep', fallback: 'a change in cell UNIT, which is placed 90,000 times'}),
 				layer('2/0', {countA: 5, countB: 5, mode: 'structural'}),
-				layer('4/0', {status: 'different', countA: 450_000, countB: 450_001, xorCount: 1, mode: 'tiled', markers: 1}),
-				layer('5/0', {status: 'only-in-b', countA: 0, countB: 2000, xorCount: 1500, mode: 'deep', markers: 1000, markersOmitted: 500}),
+				layer('4/0', {status: 'different', countA: 450_000, countB: 450_001, xorCount: 1, mode: 'windowed', windows: 1, markers: 1}),
+				layer('5/0', {status: 'only-in-b', countA: 0, countB: 2000, xorCount: 1500, mode: 'deep', fallback: 'the layer exists in one layout only', markers: 1000, markersOmitted: 500}),
 			],
 			artifacts: {xor: '/tmp/x y/ring.xor.gds', rdb: '/tmp/x y/ring.xor.lyrdb'},
 		}), PLAIN, '/w');
@@ -38,7 +38,9 @@ describe('formatSummary', () => {
 			'A  ref/ring.gds   dbu 0.001 µm',
 			'B  out/ring.gds   dbu 0.001 µm',
 			'top cell: RING',
-			'engine: auto chose deep (2 layers), tiled (1 layer); 1 layer identical shape for shape, no XOR needed',
+			'engine: auto: 1 layer unchanged shape for shape, no XOR needed; 1 layer XORed only around the changes (1 window); full XOR: deep (2 layers)',
+			'  full XOR on 1/0: a change in cell UNIT, which is placed 90,000 times',
+			'  full XOR on 5/0: the layer exists in one layout only',
 			'',
 			'layer   A shapes   B shapes    XOR  status',
 			'1/0    1,800,000  1,800,000      0  same',
@@ -53,6 +55,11 @@ describe('formatSummary', () => {
 			'view: klayout \'/tmp/x y/ring.xor.gds\' -m \'/tmp/x y/ring.xor.lyrdb\'',
 			'',
 		].join('\n'));
+	});
+
+	test('a forced mode names only its engine', () => {
+		const text = formatSummary(result({mode: 'tiled', layers: [layer('1/0', {mode: 'tiled'}), layer('2/0', {mode: 'tiled'})]}), PLAIN, '/w');
+		expect(text).toContain('\nengine: tiled (2 layers)\n');
 	});
 
 	test('byte-identical: no table, says KLayout was not needed', () => {

@@ -209,6 +209,8 @@ describeKLayout('compareLayouts (library API, one shared worker)', () => {
 			['base.gds', 'via_changed.gds'],
 			['base.gds', 'sliver.gds'],
 			['multi_top_a.gds', 'multi_top_b.gds'],
+			['base.gds', 'refractured.gds'],
+			['base.gds', 'array_exploded.gds'],
 		] as const;
 		for (const [a, b] of pairs) {
 			const answers = [];
@@ -227,23 +229,62 @@ describeKLayout('compareLayouts (library API, one shared worker)', () => {
 		}
 	});
 
-	test('auto proves unchanged layers identical with LayoutDiff and XORs only the others', async () => {
-		const same = await compare('identical_a.gds', 'identical_b.gds');
-		expect(same.layers.map(entry => entry.mode)).toEqual(['structural', 'structural', 'structural', 'structural']);
-		expect(same.modesUsed).toEqual(['structural']);
-		const oasis = await compare('base.gds', 'base.oas');
-		expect(oasis.modesUsed).toEqual(['structural']);
-		const changed = await compare('base.gds', 'via_changed.gds');
-		expect(Object.fromEntries(changed.layers.map(entry => [entry.key, entry.mode]))).toEqual({'1/0': 'structural', '2/0': 'structural', '3/0': 'structural', '4/0': 'deep'});
-		// Proof needs one grid, the default pairing and an equal cell tree; otherwise every layer is XORed.
+	const modes = (result: CompareResult) => Object.fromEntries(result.layers.map(entry => [entry.key, entry.mode]));
+
+	test('auto: unchanged layers cost only the structural diff, changed ones an XOR in windows around the changes', async () => {
 		for (const [a, b, options] of [
-			['base.gds', 'dbu_0p5nm.gds', {}],
-			['base.gds', 'base_flat.gds', {}],
+			['identical_a.gds', 'identical_b.gds', {}],
+			['base.gds', 'base.oas', {}],
+			['base.gds', 'renamed_top.gds', {}],
 			['base.gds', 'identical_b.gds', {topA: 'CHIP'}],
+			// An array against its members placed one by one, in a renamed cell: the same structure.
+			['base.gds', 'array_exploded.gds', {}],
 		] as const) {
 			const result = await compare(a, b, options);
-			expect(result.layers.filter(entry => entry.mode === 'structural'), `${a} vs ${b}`).toEqual([]);
+			expect(result.identical, `${a} vs ${b}`).toBe(true);
+			expect(result.modesUsed, `${a} vs ${b}`).toEqual(['structural']);
 		}
+
+		const one = await compare('base.gds', 'one_shape.gds');
+		expect(modes(one)).toEqual({'1/0': 'windowed', '2/0': 'structural', '3/0': 'structural', '4/0': 'structural'});
+		expect(layer(one, '1/0')).toMatchObject({status: 'different', xorCount: 1, xorArea: 6, bbox: [20, 20, 22, 23], windows: 1, fallback: null});
+		expect(one.artifacts.xor).not.toBeNull();
+
+		// A change inside a cell is mapped through each of its ten placements.
+		const via = await compare('base.gds', 'via_changed.gds');
+		expect(modes(via)).toEqual({'1/0': 'structural', '2/0': 'structural', '3/0': 'structural', '4/0': 'windowed'});
+		expect(layer(via, '4/0')).toMatchObject({xorCount: 10, xorArea: 2.5, windows: 10});
+
+		// Boxes split in two, a polygon as trapezoids, a path as a polygon: changes to the
+		// structural diff, none to the XOR in their windows.
+		const refractured = await compare('base.gds', 'refractured.gds');
+		expect(refractured.identical).toBe(true);
+		expect(layer(refractured, '1/0')).toMatchObject({mode: 'windowed', status: 'same', xorCount: 0});
+		expect(layer(refractured, '3/0')).toMatchObject({status: 'same', xorCount: 0});
+	});
+
+	test('auto falls back to a full XOR, and says why, where windows would not pay or cannot be drawn', async () => {
+		const often = await compare('placed_often_a.gds', 'placed_often_b.gds');
+		expect(layer(often, '1/0')).toMatchObject({mode: 'deep', xorCount: 22_500, xorArea: 11_250, windows: null});
+		expect(layer(often, '1/0').fallback).toBe('a change in cell UNIT, which is placed 22,500 times');
+		expect(layer(often, '2/0')).toMatchObject({mode: 'structural', fallback: null});
+
+		const shifted = await compare('base.gds', 'base_shifted.gds');
+		expect(shifted.layers.some(entry => /^changes spread over \d+% of the layer's extent$/.test(entry.fallback ?? ''))).toBe(true);
+		const flat = await compare('base.gds', 'base_shifted.gds', {mode: 'flat'});
+		expect(shifted.layers.map(entry => [entry.key, entry.xorArea])).toEqual(flat.layers.map(entry => [entry.key, entry.xorArea]));
+
+		for (const [a, b, key, why] of [
+			['base.gds', 'dbu_0p5nm.gds', '1/0', 'the database units differ (0.001 and 0.0005 um)'],
+			['base.gds', 'extra_layer.gds', '5/0', 'the layer exists in one layout only'],
+			['multi_top_a.gds', 'multi_top_b.gds', '6/0', 'top cell EXTRA_A has no partner'],
+		] as const) {
+			expect(layer(await compare(a, b), key).fallback, `${a} vs ${b}`).toBe(why);
+		}
+
+		// Forced modes never look at the structure.
+		const forced = await compare('placed_often_a.gds', 'placed_often_b.gds', {mode: 'flat'});
+		expect(forced.layers.map(entry => [entry.mode, entry.fallback])).toEqual([['flat', null], ['flat', null]]);
 	});
 
 	test('tiled mode heals differences cut by tile borders', async () => {

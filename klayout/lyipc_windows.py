@@ -1,0 +1,174 @@
+"""Dirty windows: where, in top-cell coordinates, the two layouts can differ on one layer.
+
+A point outside every window is covered by the same shapes in A and B: each shape reaches
+the top through a chain of instances that exist on both sides, from a cell whose own shapes
+match. So XOR-ing both layouts clipped to the windows gives exactly the full XOR, at a cost
+that grows with the windows, not with the chip. When the windows are not small (a change in
+a cell placed very often, a global shift) the full XOR is cheaper; `plan_layer` says so."""
+
+import math
+import random
+
+import pya
+
+# Changed boxes times their placements that are mapped to the top, per layer, at most.
+MAX_PLACED_BOXES = 20000
+# Windows covering more than this share of the layer's extent make a full XOR the better deal.
+MAX_AREA_SHARE = 0.2
+# Own shapes of a cell above which the changed share is estimated by probes before the
+# changed shapes are listed (listing costs ~1 us per shape; a global change would list all).
+PROBE_FROM_SHAPES = 5000
+PROBES = 64
+MAX_CHANGED_PROBE_SHARE = 0.2
+# Windows are enlarged by this many database units so that no difference touches their edge.
+MARGIN = 4
+
+
+class Fallback(Exception):
+    """The change is too large for windows; the message says why."""
+
+
+def layer_windows(key, changes, side_a, side_b, top_a, top_b):
+    """Region of merged windows in top coordinates for one layer of one top-cell pair
+    (empty when nothing on the layer changed); raises Fallback when a full XOR is cheaper."""
+    li_a, li_b = side_a.layer_index(key), side_b.layer_index(key)
+    local_a, local_b = {}, {}  # cell index -> Region of changed boxes in that cell's coordinates
+
+    for cell in changes.cells_with_shape_changes(key):
+        changed_a, changed_b = changed_shapes(cell.cell_a, li_a, cell.cell_b, li_b, key)
+        add_local(local_a, cell.cell_a, changed_a)
+        add_local(local_b, cell.cell_b, changed_b)
+    for cell in changes.cells_with_instance_changes():
+        if cell.unlisted_instances:
+            # Most instances changed: the whole cell is dirty on this layer.
+            add_local(local_a, cell.cell_a, boxes_region([layer_bbox(cell.cell_a, li_a)]))
+            add_local(local_b, cell.cell_b, boxes_region([layer_bbox(cell.cell_b, li_b)]))
+            continue
+        add_local(local_a, cell.cell_a, boxes_region(instance_boxes(cell.instances_a, top_a.layout(), li_a)))
+        add_local(local_b, cell.cell_b, boxes_region(instance_boxes(cell.instances_b, top_b.layout(), li_b)))
+
+    check_placements(local_a, side_a, top_a)
+    check_placements(local_b, side_b, top_b)
+    windows = pya.Region()
+    for local, side, top in ((local_a, side_a, top_a), (local_b, side_b, top_b)):
+        for ci, boxes in local.items():
+            for trans in side.transforms(top, ci):
+                windows.insert(boxes.transformed(trans))
+    if windows.is_empty():
+        return windows
+    windows = windows.sized(MARGIN)
+    windows.merge()
+    extent = layer_bbox(top_a, li_a) + layer_bbox(top_b, li_b)
+    share = windows.area() / float(max(extent.area(), 1))
+    if share > MAX_AREA_SHARE:
+        raise Fallback("changes spread over %d%% of the layer's extent" % round(100 * share))
+    return windows
+
+
+def layer_bbox(cell, li):
+    return cell.bbox_per_layer(li) if li is not None else pya.Box()
+
+
+def boxes_region(boxes):
+    region = pya.Region()
+    for box in boxes:
+        if not box.empty():
+            region.insert(box)
+    return region
+
+
+def add_local(local, cell, region):
+    if region.is_empty():
+        return
+    ci = cell.cell_index()
+    if ci in local:
+        local[ci] += region
+    else:
+        local[ci] = region
+
+
+def instance_boxes(instances, layout, li):
+    if li is None:
+        return []
+    return [inst.bbox_per_layer(layout, li) for inst in instances]
+
+
+def check_placements(local, side, top):
+    """Every changed box is mapped through every placement of its cell: bound that work."""
+    placed = 0
+    for ci, boxes in local.items():
+        boxes.merge()
+        times = side.times_placed(top, ci)
+        placed += boxes.count() * times
+        if placed > MAX_PLACED_BOXES:
+            name = side.layout.cell(ci).name
+            raise Fallback("a change in cell %s, which is placed %s times" % (name, "{:,}".format(times)))
+
+
+# ---------------------------------------------------------------- changed shapes of one cell
+
+
+def changed_shapes(cell_a, li_a, cell_b, li_b, key):
+    """(Region A, Region B): bounding boxes of the own shapes of two matched cells on one
+    layer that have no equal partner on the other side."""
+    shapes_a = cell_a.shapes(li_a) if li_a is not None else None
+    shapes_b = cell_b.shapes(li_b) if li_b is not None else None
+    size_a = shapes_a.size() if shapes_a is not None else 0
+    size_b = shapes_b.size() if shapes_b is not None else 0
+    if size_a + size_b > PROBE_FROM_SHAPES:
+        share = changed_probe_share(shapes_a, shapes_b, layer_bbox(cell_a, li_a) + layer_bbox(cell_b, li_b), size_a + size_b)
+        if share > MAX_CHANGED_PROBE_SHARE:
+            raise Fallback("most shapes of cell %s on layer %s changed" % (cell_a.name, "/".join(str(k) for k in key)))
+    return list_changed_shapes(shapes_a, shapes_b)
+
+
+def list_changed_shapes(shapes_a, shapes_b):
+    """LayoutDiff on copies of just these two shape lists: C++ matches them, Python sees only
+    the shapes on one side."""
+    found = {"a": pya.Region(), "b": pya.Region()}
+    layouts = []
+    for side, shapes in (("a", shapes_a), ("b", shapes_b)):
+        layout = pya.Layout()
+        cell = layout.create_cell("C")
+        target = cell.shapes(layout.layer(1, 0))
+        if shapes is not None:
+            target.insert(shapes)
+        layouts.append(layout)
+
+    def only_in(side):
+        region = found[side]
+        return lambda shape, prop_id: region.insert(shape if isinstance(shape, pya.Box) else shape.bbox())
+
+    diff = pya.LayoutDiff()
+    for kind in ("polygon", "box", "path"):
+        setattr(diff, "on_%s_in_a_only" % kind, only_in("a"))
+        setattr(diff, "on_%s_in_b_only" % kind, only_in("b"))
+    diff.compare(layouts[0], layouts[1], pya.LayoutDiff.Verbose | pya.LayoutDiff.PathsAsPolygons | pya.LayoutDiff.NoProperties)
+    return found["a"], found["b"]
+
+
+def changed_probe_share(shapes_a, shapes_b, box, total):
+    """Share of small probe squares, spread over the cell, in which A's and B's shapes differ.
+    Decides only what is cheaper, never the result."""
+    if box.empty():
+        return 0.0
+    rnd = random.Random(box.left * 31 + box.bottom)  # deterministic: same inputs, same path
+    # A probe is sized to hold a few shapes on average.
+    side = max(1, int(math.sqrt(float(box.width()) * box.height() * 4.0 / total)))
+    changed = 0
+    for _ in range(PROBES):
+        x = rnd.randint(box.left, max(box.left, box.right - side))
+        y = rnd.randint(box.bottom, max(box.bottom, box.top - side))
+        probe = pya.Box(x, y, x + side, y + side)
+        if probe_shapes(shapes_a, probe) != probe_shapes(shapes_b, probe):
+            changed += 1
+    return changed / float(PROBES)
+
+
+PROBE_KINDS = pya.Shapes.SBoxes | pya.Shapes.SPolygons | pya.Shapes.SPaths
+
+
+def probe_shapes(shapes, probe):
+    if shapes is None:
+        return []
+    return sorted(str(s.polygon) for s in shapes.each_touching(PROBE_KINDS, probe))

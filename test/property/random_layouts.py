@@ -1,0 +1,257 @@
+"""Random layouts and random edits for the incremental-XOR property test (pya only).
+
+A layout has a few leaf cells with boxes, Manhattan and all-angle polygons and paths on four
+layers, middle cells placing them, and a top cell placing both, with arrays, rotations,
+mirrors and magnification. An edit changes B in one way a generator
+or a designer would: some change the geometry, some only its representation."""
+
+import math
+
+import pya
+
+LAYERS = [(1, 0), (2, 0), (3, 0), (7, 1)]
+SIMPLE_ORIENTATIONS = [pya.Trans.R0, pya.Trans.R90, pya.Trans.R180, pya.Trans.R270,
+                       pya.Trans.M0, pya.Trans.M45, pya.Trans.M90, pya.Trans.M135]
+
+
+def even(rnd, low, high):
+    return 2 * rnd.randint(low // 2, high // 2)
+
+
+def random_shape(rnd, size):
+    """Boxes, L shapes, 45-degree triangles, 45-degree octagons and paths. Every coordinate is
+    even, so every intersection of two edges (Manhattan or 45 degrees) is on the grid and the
+    XOR is exact: all-angle edges meet between grid points, where any two XOR engines
+    (strmxor's modes included) round differently."""
+    x, y = even(rnd, 0, size), even(rnd, 0, size)
+    w, h = even(rnd, 20, size // 3 + 20), even(rnd, 20, size // 3 + 20)
+    kind = rnd.random()
+    if kind < 0.45:
+        return pya.Box(x, y, x + w, y + h)
+    if kind < 0.6:  # an L
+        return pya.Polygon([pya.Point(x, y), pya.Point(x + w, y), pya.Point(x + w, y + h // 2),
+                            pya.Point(x + w // 2, y + h // 2), pya.Point(x + w // 2, y + h), pya.Point(x, y + h)])
+    if kind < 0.75:  # 45 degrees
+        return pya.Polygon([pya.Point(x, y), pya.Point(x + w, y), pya.Point(x + w, y + w)])
+    if kind < 0.87:  # an octagon
+        c = even(rnd, 10, min(w, h) // 3 + 10)
+        return pya.Polygon([pya.Point(x + c, y), pya.Point(x + w - c, y), pya.Point(x + w, y + c),
+                            pya.Point(x + w, y + h - c), pya.Point(x + w - c, y + h), pya.Point(x + c, y + h),
+                            pya.Point(x, y + h - c), pya.Point(x, y + c)])
+    points = [pya.Point(x, y), pya.Point(x + w, y), pya.Point(x + w, y + h)]
+    if rnd.random() < 0.3:
+        points[2] = pya.Point(x + w + h, y + h)  # a 45-degree segment
+    # Square ends (extension = half width) keep the outline on the grid at 45 degrees too.
+    return pya.Path(points[:rnd.randint(2, 3)], 4 * rnd.randint(3, 20), 2 * rnd.randint(0, 5), 2 * rnd.randint(0, 5))
+
+
+def random_trans(rnd, span):
+    """Placements on the grid: 8 orientations, magnification 1 or 2. Rotations by other angles
+    put vertices off the grid, where any two XOR engines (strmxor included) round differently."""
+    disp = pya.Vector(even(rnd, -span // 4, span), even(rnd, -span // 4, span))
+    mag = 2.0 if rnd.random() < 0.15 else 1.0
+    return pya.ICplxTrans(mag, 0.0, False, disp) * pya.ICplxTrans(pya.Trans(rnd.choice(SIMPLE_ORIENTATIONS)))
+
+
+def insert_shapes(rnd, cell, layers, count, size):
+    for _ in range(count):
+        cell.shapes(rnd.choice(layers)).insert(random_shape(rnd, size))
+    if rnd.random() < 0.2:
+        cell.shapes(rnd.choice(layers)).insert(pya.Text("label", pya.Trans(pya.Vector(even(rnd, 0, size), 0))))
+
+
+def place(rnd, parent, child, span):
+    trans = random_trans(rnd, span)
+    if rnd.random() < 0.3:
+        a = pya.Vector(rnd.randint(1, 3) * 1500, even(rnd, -200, 200))
+        b = pya.Vector(even(rnd, -200, 200), rnd.randint(1, 3) * 1500)
+        parent.insert(pya.CellInstArray(child.cell_index(), trans, a, b, rnd.randint(1, 4), rnd.randint(1, 3)))
+    else:
+        parent.insert(pya.CellInstArray(child.cell_index(), trans))
+
+
+def random_layout(rnd):
+    layout = pya.Layout()
+    layout.dbu = 0.001
+    layers = [layout.layer(l, d) for l, d in LAYERS]
+    leaves = []
+    for i in range(rnd.randint(1, 4)):
+        leaf = layout.create_cell("LEAF%d" % i)
+        insert_shapes(rnd, leaf, layers, rnd.randint(1, 6), 1000)
+        leaves.append(leaf)
+    mids = []
+    for i in range(rnd.randint(0, 3)):
+        mid = layout.create_cell("MID%d" % i)
+        for _ in range(rnd.randint(1, 4)):
+            place(rnd, mid, rnd.choice(leaves), 4000)
+        insert_shapes(rnd, mid, layers, rnd.randint(0, 3), 4000)
+        mids.append(mid)
+    top = layout.create_cell("TOP")
+    for _ in range(rnd.randint(1, 6)):
+        place(rnd, top, rnd.choice(leaves + mids), 20000)
+    insert_shapes(rnd, top, layers, rnd.randint(1, 8), 20000)
+    for cell in leaves + mids:
+        if cell.parent_cells() == 0:
+            place(rnd, top, cell, 20000)
+    return layout
+
+
+def prune_orphans(layout, top_index):
+    """Flattening leaves cells nobody places; a tool writing B would drop them."""
+    for cell in list(layout.top_cells()):
+        if cell.cell_index() != top_index:
+            layout.prune_cell(cell.cell_index(), -1)
+
+
+# ---------------------------------------------------------------- edits
+
+
+def cells_with_shapes(layout):
+    found = []
+    for cell in layout.each_cell():
+        for li in layout.layer_indexes():
+            for shape in cell.shapes(li).each(pya.Shapes.SBoxes | pya.Shapes.SPolygons | pya.Shapes.SPaths):
+                found.append((cell, li, shape))
+    return found
+
+
+def pick_shape(rnd, layout, kinds=None):
+    found = [f for f in cells_with_shapes(layout) if kinds is None or kinds(f[2])]
+    return rnd.choice(found) if found else None
+
+
+def add_shape(rnd, layout):
+    cell = rnd.choice(list(layout.each_cell()))
+    cell.shapes(rnd.choice(list(layout.layer_indexes()))).insert(random_shape(rnd, 2000))
+    return "add a shape to %s" % cell.name
+
+
+def remove_shape(rnd, layout):
+    picked = pick_shape(rnd, layout)
+    if picked is None:
+        return None
+    cell, li, shape = picked
+    cell.shapes(li).erase(shape)
+    return "remove a shape from %s" % cell.name
+
+
+def move_shape(rnd, layout):
+    picked = pick_shape(rnd, layout)
+    if picked is None:
+        return None
+    cell, li, shape = picked
+    shape.transform(pya.Trans(pya.Vector(rnd.choice([-2, 2, 8, -250]), rnd.choice([0, 4, 120]))))
+    return "move a shape in %s" % cell.name
+
+
+def change_instance(rnd, layout):
+    found = [(cell, inst) for cell in layout.each_cell() for inst in cell.each_inst()]
+    if not found:
+        return None
+    cell, inst = rnd.choice(found)
+    if rnd.random() < 0.5:
+        inst.transform(pya.Trans(pya.Vector(rnd.choice([2, -40, 900]), rnd.choice([0, 6]))))
+        return "move an instance in %s" % cell.name
+    inst.transform(pya.Trans(pya.Trans.R90))
+    return "rotate an instance in %s" % cell.name
+
+
+def edit_shared_cell(rnd, layout):
+    """A change inside the cell with the most placements."""
+    top = list(layout.top_cells())[0]
+    counts = {}
+    for ci in layout.each_cell_top_down():
+        counts.setdefault(ci, 1 if ci == top.cell_index() else 0)
+        for inst in layout.cell(ci).each_inst():
+            counts[inst.cell_index] = counts.get(inst.cell_index, 0) + counts[ci] * inst.size()
+    ci = max(counts, key=lambda c: (counts[c], -c))
+    layout.cell(ci).shapes(rnd.choice(list(layout.layer_indexes()))).insert(random_shape(rnd, 1000))
+    return "add a shape to %s, placed %d times" % (layout.cell(ci).name, counts[ci])
+
+
+def refracture(rnd, layout):
+    """Representation only: a box becomes two abutting boxes, a polygon its trapezoids."""
+    picked = pick_shape(rnd, layout, lambda s: s.is_box() or s.is_polygon())
+    if picked is None:
+        return None
+    cell, li, shape = picked
+    shapes = cell.shapes(li)
+    if shape.is_box():
+        box = shape.box
+        middle = (box.left + box.right) // 2  # even + even: on the grid at any half
+        shapes.erase(shape)
+        shapes.insert(pya.Box(box.left, box.bottom, middle, box.top))
+        shapes.insert(pya.Box(middle, box.bottom, box.right, box.top))
+        return "split a box in %s" % cell.name
+    polygon = shape.polygon
+    shapes.erase(shape)
+    for part in polygon.decompose_trapezoids():
+        shapes.insert(part)
+    return "re-fracture a polygon in %s" % cell.name
+
+
+def as_polygons(rnd, layout):
+    """Representation only: boxes and paths of one cell become polygons."""
+    cell = rnd.choice(list(layout.each_cell()))
+    for li in layout.layer_indexes():
+        shapes = cell.shapes(li)
+        for shape in list(shapes.each(pya.Shapes.SBoxes | pya.Shapes.SPaths)):
+            polygon = shape.polygon
+            shapes.erase(shape)
+            shapes.insert(polygon)
+    return "boxes and paths of %s as polygons" % cell.name
+
+
+def rename_cells(rnd, layout):
+    for cell in list(layout.each_cell()):
+        cell.name = "RENAMED_%s_%d" % (cell.name, rnd.randint(0, 99))
+    return "rename every cell"
+
+
+def flatten_subtree(rnd, layout):
+    top = list(layout.top_cells())[0]
+    instances = list(top.each_inst())
+    if not instances:
+        return None
+    rnd.choice(instances).flatten()
+    return "flatten one instance of the top cell"
+
+
+def explode_array(rnd, layout):
+    arrays = [(cell, inst) for cell in layout.each_cell() for inst in cell.each_inst() if inst.size() > 1]
+    if not arrays:
+        return None
+    cell, inst = rnd.choice(arrays)
+    inst.explode()
+    return "array in %s as single instances" % cell.name
+
+
+def duplicate_shape(rnd, layout):
+    picked = pick_shape(rnd, layout)
+    if picked is None:
+        return None
+    cell, li, shape = picked
+    cell.shapes(li).insert(shape)
+    return "duplicate a shape in %s" % cell.name
+
+
+def global_shift(rnd, layout):
+    top = list(layout.top_cells())[0]
+    top.transform(pya.Trans(pya.Vector(rnd.choice([2, 10, 334]), 0)))
+    return "shift everything"
+
+
+EDITS = [add_shape, remove_shape, move_shape, change_instance, edit_shared_cell, refracture,
+         as_polygons, rename_cells, flatten_subtree, explode_array, duplicate_shape, global_shift]
+
+
+def random_edits(rnd, layout):
+    """Applies 0 to 2 edits to `layout`; returns what was done."""
+    top_index = list(layout.top_cells())[0].cell_index()
+    done = []
+    for _ in range(rnd.choice([0, 1, 1, 1, 2, 2])):
+        what = rnd.choice(EDITS)(rnd, layout)
+        if what:
+            done.append(what)
+    prune_orphans(layout, top_index)
+    return done
