@@ -27,6 +27,10 @@ GEOMETRY_EVENTS = ("on_begin_polygon_differences", "on_begin_box_differences", "
 # Instances listed per cell before the rest of them only count: a cell whose instances mostly
 # changed is dirty as a whole.
 MAX_LISTED_INSTANCES = 2000
+# Changed shapes listed during the diff, over all cells; beyond it lyipc_windows lists them
+# per cell itself. Each one costs a call into Python (~1-2 us), which is why shapes are
+# listed here only when the changes look local (lyipc_windows.changes_look_local).
+MAX_LISTED_SHAPES = 50000
 
 
 class CellChanges:
@@ -39,6 +43,16 @@ class CellChanges:
         self.instances_a = []
         self.instances_b = []
         self.unlisted_instances = 0
+        # Layer key -> [Region A, Region B] of bounding boxes of shapes on one side only,
+        # when the diff listed them completely.
+        self.listed_shapes = {}
+        self.incomplete = set()
+
+    def listed(self, key):
+        """(Region A, Region B) of changed shapes on a layer, or None if they were not listed."""
+        if key in self.incomplete or key not in self.listed_shapes:
+            return None
+        return tuple(self.listed_shapes[key])
 
     def instances_changed(self):
         return bool(self.instances_a or self.instances_b or self.unlisted_instances)
@@ -70,11 +84,12 @@ class Changes:
         )
 
 
-def structural_changes(top_a, top_b, layer_key):
-    """Compares the trees below top_a and top_b (same grid assumed, see run_xor)."""
+def structural_changes(top_a, top_b, layer_key, list_shapes):
+    """Compares the trees below top_a and top_b (same grid assumed, see run_xor). With
+    list_shapes, also lists the changed shapes (else lyipc_windows lists them per cell)."""
     changes = Changes()
     diff = pya.LayoutDiff()
-    state = {"cell": None, "layer": None}
+    state = {"cell": None, "layer": None, "listed": 0}
 
     def begin_cell(cell_a, cell_b):
         state["cell"] = CellChanges(cell_a, cell_b)
@@ -96,6 +111,21 @@ def structural_changes(top_a, top_b, layer_key):
                 cell.unlisted_instances += 1
         return handler
 
+    def shape_only_in(side):
+        slot = 0 if side == "a" else 1
+
+        def handler(shape, prop_id):
+            cell, key = state["cell"], state["layer"]
+            if state["listed"] >= MAX_LISTED_SHAPES:
+                cell.incomplete.add(key)
+                return
+            state["listed"] += 1
+            regions = cell.listed_shapes.get(key)
+            if regions is None:
+                regions = cell.listed_shapes[key] = [pya.Region(), pya.Region()]
+            regions[slot].insert(shape if isinstance(shape, pya.Box) else shape.bbox())
+        return handler
+
     def layer_on_one_side(info):
         changes.one_sided_layers.add(layer_key(info))
 
@@ -111,6 +141,10 @@ def structural_changes(top_a, top_b, layer_key):
     diff.on_layer_in_a_only = layer_on_one_side
     diff.on_layer_in_b_only = layer_on_one_side
     diff.on_dbu_differs = dbu_differs
+    if list_shapes:
+        for kind in ("polygon", "box", "path"):
+            setattr(diff, "on_%s_in_a_only" % kind, shape_only_in("a"))
+            setattr(diff, "on_%s_in_b_only" % kind, shape_only_in("b"))
 
     diff.compare(top_a, top_b, FLAGS)
     changes.cells = [c for c in changes.cells if c.layers or c.instances_changed()]

@@ -20,6 +20,10 @@ MAX_AREA_SHARE = 0.2
 PROBE_FROM_SHAPES = 5000
 PROBES = 64
 MAX_CHANGED_PROBE_SHARE = 0.2
+# Before the structural diff, big cells are probed more coarsely; with more cells than this
+# the changed shapes are listed per cell afterwards instead.
+MAX_CELLS_TO_PROBE = 200
+QUICK_PROBES = 24
 # Windows are enlarged by this many database units so that no difference touches their edge.
 MARGIN = 4
 
@@ -35,7 +39,8 @@ def layer_windows(key, changes, side_a, side_b, top_a, top_b):
     local_a, local_b = {}, {}  # cell index -> Region of changed boxes in that cell's coordinates
 
     for cell in changes.cells_with_shape_changes(key):
-        changed_a, changed_b = changed_shapes(cell.cell_a, li_a, cell.cell_b, li_b, key)
+        listed = cell.listed(key)
+        changed_a, changed_b = listed if listed is not None else changed_shapes(cell.cell_a, li_a, cell.cell_b, li_b, key)
         add_local(local_a, cell.cell_a, changed_a)
         add_local(local_b, cell.cell_b, changed_b)
     for cell in changes.cells_with_instance_changes():
@@ -147,7 +152,32 @@ def list_changed_shapes(shapes_a, shapes_b):
     return found["a"], found["b"]
 
 
-def changed_probe_share(shapes_a, shapes_b, box, total):
+def changes_look_local(top_a, top_b, side_a, side_b):
+    """Whether the structural diff may list every changed shape as it goes (cheapest when
+    few changed) rather than leave it to changed_shapes per cell (bounded when many changed):
+    no big cell of a same-named pair seems changed all over."""
+    cells_a = side_a.placements(top_a)
+    if len(cells_a) > MAX_CELLS_TO_PROBE:
+        return False
+    cells_b = dict((cell.name, cell) for cell, _ in side_b.placements(top_b))
+    for cell_a, _ in cells_a:
+        cell_b = cells_b.get(cell_a.name)
+        if cell_b is None:
+            continue
+        for key in set(side_a.layers) | set(side_b.layers):
+            li_a, li_b = side_a.layer_index(key), side_b.layer_index(key)
+            shapes_a = cell_a.shapes(li_a) if li_a is not None else None
+            shapes_b = cell_b.shapes(li_b) if li_b is not None else None
+            total = (shapes_a.size() if shapes_a is not None else 0) + (shapes_b.size() if shapes_b is not None else 0)
+            if total <= PROBE_FROM_SHAPES:
+                continue
+            box = layer_bbox(cell_a, li_a) + layer_bbox(cell_b, li_b)
+            if changed_probe_share(shapes_a, shapes_b, box, total, QUICK_PROBES) > MAX_CHANGED_PROBE_SHARE:
+                return False
+    return True
+
+
+def changed_probe_share(shapes_a, shapes_b, box, total, probes=PROBES):
     """Share of small probe squares, spread over the cell, in which A's and B's shapes differ.
     Decides only what is cheaper, never the result."""
     if box.empty():
@@ -156,13 +186,13 @@ def changed_probe_share(shapes_a, shapes_b, box, total):
     # A probe is sized to hold a few shapes on average.
     side = max(1, int(math.sqrt(float(box.width()) * box.height() * 4.0 / total)))
     changed = 0
-    for _ in range(PROBES):
+    for _ in range(probes):
         x = rnd.randint(box.left, max(box.left, box.right - side))
         y = rnd.randint(box.bottom, max(box.bottom, box.top - side))
         probe = pya.Box(x, y, x + side, y + side)
         if probe_shapes(shapes_a, probe) != probe_shapes(shapes_b, probe):
             changed += 1
-    return changed / float(PROBES)
+    return changed / float(probes)
 
 
 PROBE_KINDS = pya.Shapes.SBoxes | pya.Shapes.SPolygons | pya.Shapes.SPaths

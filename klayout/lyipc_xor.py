@@ -10,7 +10,7 @@ import pya
 from lyipc_errors import JobError, klayout_message
 from lyipc_markers import MarkerDatabase
 from lyipc_structure import Changes, structural_changes
-from lyipc_windows import Fallback, layer_windows
+from lyipc_windows import Fallback, changes_look_local, layer_windows
 
 # Flat shapes per stored shape from which deep (hierarchical) processing pays off.
 DEEP_MIN_REUSE = 2.0
@@ -377,7 +377,7 @@ def run_xor(params):
     # runs its engine on every layer.
     changes = None
     if mode_requested == "auto":
-        changes = [pair_changes(ca, cb, la, lb) for ca, cb in pairs]
+        changes = [pair_changes(ca, cb, side_a, side_b) for ca, cb in pairs]
     structure_ms = millis(xor_started)
     dss = pya.DeepShapeStore()
     dss.threads = threads
@@ -423,15 +423,16 @@ def run_xor(params):
 # ---------------------------------------------------------------- incremental (auto)
 
 
-def pair_changes(ca, cb, la, lb):
+def pair_changes(ca, cb, side_a, side_b):
     if ca is None or cb is None:
         return None  # an unmatched top cell: all its geometry is a difference
-    if clean_dbu(la.dbu) != clean_dbu(lb.dbu):
+    dbu_a, dbu_b = clean_dbu(side_a.layout.dbu), clean_dbu(side_b.layout.dbu)
+    if dbu_a != dbu_b:
         # LayoutDiff compares raw coordinates; on two grids nothing can be concluded.
         changes = Changes()
-        changes.blocker = "the database units differ (%g and %g um)" % (clean_dbu(la.dbu), clean_dbu(lb.dbu))
+        changes.blocker = "the database units differ (%g and %g um)" % (dbu_a, dbu_b)
         return changes
-    return structural_changes(ca, cb, layer_key)
+    return structural_changes(ca, cb, layer_key, changes_look_local(ca, cb, side_a, side_b))
 
 
 def plan_layer(key, pairs, side_a, side_b, changes):

@@ -22,6 +22,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "klayout"))
 
 import pya  # noqa: E402
 
+import lyipc_structure  # noqa: E402
+import lyipc_windows  # noqa: E402
 from lyipc_xor import run_xor  # noqa: E402
 from random_layouts import random_edits, random_layout  # noqa: E402
 
@@ -67,6 +69,22 @@ def same_areas(x, y):
     return set(x) == set(y) and all(abs(x[k] - y[k]) <= AREA_EPSILON for k in x)
 
 
+DEFAULTS = (lyipc_windows.MAX_CELLS_TO_PROBE, lyipc_windows.PROBE_FROM_SHAPES, lyipc_structure.MAX_LISTED_SHAPES)
+
+
+def choose_paths(index):
+    """Small layouts would always take the cheapest path; every fourth case takes each of the
+    others: changed shapes listed per cell after the diff (probes included), and a diff that
+    stops listing after two shapes."""
+    cells, probe_from, listed = DEFAULTS
+    if index % 4 == 1:
+        cells, probe_from = 0, 4
+    elif index % 4 == 2:
+        listed = 2
+    lyipc_windows.MAX_CELLS_TO_PROBE, lyipc_windows.PROBE_FROM_SHAPES = cells, probe_from
+    lyipc_structure.MAX_LISTED_SHAPES = listed
+
+
 def run_case(rnd, index, folder, strmxor):
     layout_a = random_layout(rnd)
     layout_b = layout_a.dup()
@@ -81,6 +99,7 @@ def run_case(rnd, index, folder, strmxor):
     if b.endswith(".oas"):
         edits.append("B as OASIS")
 
+    choose_paths(index)
     auto = run_xor({"a": a, "b": b, "mode": "auto"})
     full = run_xor({"a": a, "b": b, "mode": "flat"})
     oracle = strmxor_areas(strmxor, a, b, os.path.join(folder, "x%d.gds" % index))
