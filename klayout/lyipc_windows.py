@@ -20,10 +20,10 @@ MAX_AREA_SHARE = 0.2
 PROBE_FROM_SHAPES = 5000
 PROBES = 64
 MAX_CHANGED_PROBE_SHARE = 0.2
-# Before the structural diff, big cells are probed more coarsely; with more cells than this
+# Before the structural diff, big cells are probed more coarsely (16 squares); with more cells than this
 # the changed shapes are listed per cell afterwards instead.
 MAX_CELLS_TO_PROBE = 200
-QUICK_PROBES = 24
+QUICK_PROBES = 16
 # Windows are enlarged by this many database units so that no difference touches their edge.
 MARGIN = 4
 
@@ -178,27 +178,32 @@ def changes_look_local(top_a, top_b, side_a, side_b):
 
 
 def changed_probe_share(shapes_a, shapes_b, box, total, probes=PROBES):
-    """Share of small probe squares, spread over the cell, in which A's and B's shapes differ.
-    Decides only what is cheaper, never the result."""
+    """Share of small probe squares, spread over the cell, in which A's and B's shapes differ,
+    among those that hold any shape (so sparse layers are not underrated). Decides only what
+    is cheaper, never the result."""
     if box.empty():
         return 0.0
     rnd = random.Random(box.left * 31 + box.bottom)  # deterministic: same inputs, same path
     # A probe is sized to hold a few shapes on average.
     side = max(1, int(math.sqrt(float(box.width()) * box.height() * 4.0 / total)))
-    changed = 0
+    changed = occupied = 0
     for _ in range(probes):
         x = rnd.randint(box.left, max(box.left, box.right - side))
         y = rnd.randint(box.bottom, max(box.bottom, box.top - side))
         probe = pya.Box(x, y, x + side, y + side)
-        if probe_shapes(shapes_a, probe) != probe_shapes(shapes_b, probe):
-            changed += 1
-    return changed / float(probes)
+        found_a, found_b = probe_shapes(shapes_a, probe), probe_shapes(shapes_b, probe)
+        if found_a or found_b:
+            occupied += 1
+            changed += found_a != found_b
+    return changed / float(occupied) if occupied else 0.0
 
 
 PROBE_KINDS = pya.Shapes.SBoxes | pya.Shapes.SPolygons | pya.Shapes.SPaths
 
 
 def probe_shapes(shapes, probe):
+    """The shapes touching a probe as LayoutDiff sees them: a box and the same rectangle as a
+    polygon differ (a writer that turned every box into a polygon is a global change)."""
     if shapes is None:
         return []
-    return sorted(str(s.polygon) for s in shapes.each_touching(PROBE_KINDS, probe))
+    return sorted(("b%s" % s.box) if s.is_box() else ("p%s" % s.polygon) for s in shapes.each_touching(PROBE_KINDS, probe))

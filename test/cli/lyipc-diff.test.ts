@@ -49,6 +49,16 @@ describeKLayout('lyipc-diff on the fixtures', () => {
 		expect(run.stdout).toContain('identical: the files are byte-identical (KLayout not needed)');
 	});
 
+	test('auto says per layer what ran, and why a layer needed a full XOR', async () => {
+		const one = await diff([fixture('base.gds'), fixture('one_shape.gds')]);
+		expect(one.stdout).toMatch(/^engine: auto: 3 layers unchanged shape for shape, no XOR needed; 1 layer XORed only around the changes \(1 window\)$/m);
+		const often = await diff([fixture('placed_often_a.gds'), fixture('placed_often_b.gds')]);
+		expect(often.exitCode).toBe(1);
+		expect(often.stdout).toMatch(/^engine: auto: 1 layer unchanged shape for shape, no XOR needed; full XOR: deep \(1 layer\)$/m);
+		expect(often.stdout).toMatch(/^ {2}full XOR on 1\/0: a change in cell UNIT, which is placed 22,500 times$/m);
+		expect(often.stdout).toMatch(/^1\/0 +22,500 +22,500 +22,500 +different$/m);
+	});
+
 	test('one-shape difference: exit 1, the table, and the paths of what it wrote', async () => {
 		const run = await diff([fixture('base.gds'), fixture('one_shape.gds')]);
 		expect(run.exitCode).toBe(1);
