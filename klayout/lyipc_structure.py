@@ -73,16 +73,6 @@ class Changes:
     def cells_with_instance_changes(self):
         return [c for c in self.cells if c.instances_changed()]
 
-    def layer_clean(self, key):
-        """No shape of this layer differs anywhere and no instance differs: the layer is the
-        same in both trees, shape for shape."""
-        return (
-            self.blocker is None
-            and key not in self.one_sided_layers
-            and not self.cells_with_shape_changes(key)
-            and not self.cells_with_instance_changes()
-        )
-
 
 def structural_changes(top_a, top_b, layer_key, list_shapes):
     """Compares the trees below top_a and top_b (same grid assumed, see run_xor). With

@@ -160,11 +160,12 @@ def changes_look_local(top_a, top_b, side_a, side_b):
     if len(cells_a) > MAX_CELLS_TO_PROBE:
         return False
     cells_b = dict((cell.name, cell) for cell, _ in side_b.placements(top_b))
+    keys = set(side_a.layers) | set(side_b.layers)
     for cell_a, _ in cells_a:
         cell_b = cells_b.get(cell_a.name)
         if cell_b is None:
             continue
-        for key in set(side_a.layers) | set(side_b.layers):
+        for key in keys:
             li_a, li_b = side_a.layer_index(key), side_b.layer_index(key)
             shapes_a = cell_a.shapes(li_a) if li_a is not None else None
             shapes_b = cell_b.shapes(li_b) if li_b is not None else None
