@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets lyipc up on Debian/Ubuntu: KLayout from the distribution's packages, the npm
-# dependencies, and the build in dist/. Safe to run again.
+# Sets lyipc up on Debian/Ubuntu: KLayout (and Xvfb, for the viewer tests' headless KLayout
+# GUI) from the distribution's packages, the npm dependencies, and the build in dist/.
+# Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,10 +17,14 @@ if [ "$(id -u)" -ne 0 ]; then
 	sudo="sudo"
 fi
 
-if ! command -v klayout >/dev/null 2>&1; then
-	echo "setup: installing KLayout with apt-get"
+missing=""
+command -v klayout >/dev/null 2>&1 || missing="$missing klayout"
+command -v Xvfb >/dev/null 2>&1 || missing="$missing xvfb"
+if [ -n "$missing" ]; then
+	echo "setup: installing$missing with apt-get"
 	$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq klayout >/dev/null
+	# shellcheck disable=SC2086 # one word per package
+	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 fi
 echo "setup: $(klayout -v)"
 

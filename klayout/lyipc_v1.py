@@ -1,0 +1,56 @@
+"""The original lyipc line protocol (v1), byte for byte, for old Python clients and lytest.
+
+One line per connection (`\\r\\n` or `\\n`); the reply is `ACK None` or `ERR <repr>` with no
+newline, then the server closes. Parsing and replies only: the viewer operations come in
+as `ops` (lyipc_viewer), so this module runs without a GUI."""
+
+import traceback
+
+ACK = b"ACK None"
+LOAD_MODES = {0: "replace", 1: "new", 2: "add"}
+
+
+class NeedsLayout(Exception):
+    """Old clients look for this phrase to fall back from `reload view` to `load`."""
+
+    def __init__(self):
+        Exception.__init__(self, "Needs a layout: no layout is open to reload")
+
+
+def parse_load(argument):
+    """`<file> [mode]`: the mode is the last token when it is an int; a name with spaces comes
+    in double quotes."""
+    tokens = argument.rsplit(" ", 1)
+    mode = 0
+    if len(tokens) == 2 and tokens[1].strip().lstrip("-").isdigit():
+        argument, mode = tokens[0], int(tokens[1])
+    name = argument.strip()
+    if len(name) >= 2 and name[0] == '"' and name[-1] == '"':
+        name = name[1:-1]
+    if mode not in LOAD_MODES:
+        raise ValueError("load mode must be 0 (replace), 1 (new view) or 2 (add), got %d" % mode)
+    return name, LOAD_MODES[mode]
+
+
+def handle_line(line, ops):
+    """Runs one v1 command and returns the reply bytes."""
+    try:
+        text = line.decode("utf-8").rstrip("\r\n")
+        command, _, argument = text.partition(" ")
+        if command == "load":
+            path, mode = parse_load(argument)
+            ops.load({"path": path, "mode": mode})
+        elif command == "reload":
+            if not ops.has_view():
+                raise NeedsLayout()
+            ops.reload({})
+        elif command == "cellview":
+            ops.show_cell({"cell": argument.strip()})
+        elif command in ("ping", "kill"):
+            pass  # answered at once (the old server opened a modal box for ping)
+        else:
+            ops.message(text)
+        return ACK
+    except Exception:
+        # repr() of the traceback: one single-quoted line, as old clients expect.
+        return ("ERR " + repr(traceback.format_exc())).encode("utf-8", "replace")

@@ -1,0 +1,175 @@
+"""What the viewer server does to the KLayout GUI: load, reload, status, screenshot, markers,
+zoom, close. Every operation runs on the GUI thread between events and opens no dialog."""
+
+import base64
+import os
+import tempfile
+
+import pya
+
+LOAD_MODES = {"replace": 0, "new": 1, "add": 2}
+
+
+class ViewerError(Exception):
+    def __init__(self, code, message):
+        Exception.__init__(self, message)
+        self.code = code
+
+
+def quiet_gui(app):
+    """Settings without which KLayout opens modal dialogs that would block every client:
+    the first-load hierarchy tip and the "file changed on disk, reload?" prompt."""
+    app.set_config("full-hierarchy-new-cell", "true")
+    app.set_config("layout-file-watcher-enabled", "false")
+
+
+class Viewer:
+    def __init__(self, app=None):
+        self.app = app or pya.Application.instance()
+        quiet_gui(self.app)
+
+    @property
+    def window(self):
+        return self.app.main_window()
+
+    def has_view(self):
+        return self.window.current_view() is not None
+
+    def view(self, index=None):
+        window = self.window
+        if index is None:
+            view = window.current_view()
+            if view is None:
+                raise ViewerError("NO_VIEW", "no layout is open")
+            return view
+        if not 0 <= int(index) < window.views():
+            raise ViewerError("NO_VIEW", "no view %s (%d open)" % (index, window.views()))
+        return window.view(int(index))
+
+    # ------------------------------------------------------------ operations
+
+    def load(self, params):
+        path = params.get("path")
+        if not path or not os.path.isfile(path):
+            raise ViewerError("FILE_NOT_FOUND", "%s: no such file on the viewer's machine" % path)
+        mode = params.get("mode") or "replace"
+        if mode not in LOAD_MODES:
+            raise ViewerError("BAD_REQUEST", "mode must be replace, new or add, got %r" % mode)
+        if mode != "new" and not self.has_view():
+            mode = "new"
+        window = self.window
+        previous = self.view().box() if params.get("keepView") and self.has_view() else None
+        try:
+            cellview = window.load_layout(path, LOAD_MODES[mode])
+        except Exception as exc:
+            raise ViewerError("LOAD_FAILED", "%s: %s" % (path, exc))
+        view = window.current_view()
+        if params.get("cell"):
+            self.show_cell({"cell": params["cell"], "cellview": cellview.index()})
+        view.max_hier()
+        if params.get("lyp"):
+            view.load_layer_props(params["lyp"])
+        if params.get("rdb"):
+            self.markers({"path": params["rdb"], "cellview": cellview.index()})
+        if previous is not None:
+            view.zoom_box(previous)
+        return {"view": window.current_view_index, "cellview": cellview.index()}
+
+    def reload(self, params):
+        """Every cellview of the view, in place: viewbox, layer list and hidden cells stay, layers
+        new in the file are added. Per cellview, so no "which layouts?" dialog appears."""
+        view = self.view(params.get("view"))
+        box = view.box()
+        for index in range(view.cellviews()):
+            if params.get("path") and os.path.abspath(view.cellview(index).filename()) != os.path.abspath(params["path"]):
+                continue
+            view.reload_layout(index)
+        view.add_missing_layers()
+        view.zoom_box(box)
+        return {"view": self.window.current_view_index, "cellviews": view.cellviews()}
+
+    def show_cell(self, params):
+        view = self.view()
+        index = params.get("cellview", view.active_cellview_index())
+        cellview = view.cellview(index)
+        cell = cellview.layout().cell(params["cell"])
+        if cell is None:
+            raise ViewerError("NO_CELL", "no cell named %r" % params["cell"])
+        cellview.cell = cell
+        return None
+
+    def message(self, text):
+        self.window.message(text, 5000)
+
+    def status(self, params):
+        window = self.window
+        views = []
+        for index in range(window.views()):
+            view = window.view(index)
+            box = view.box()
+            views.append({
+                "index": index,
+                "title": view.title,
+                "current": index == window.current_view_index,
+                "viewbox": [box.left, box.bottom, box.right, box.top],
+                "layers": sum(1 for _ in view.each_layer()),
+                "cellviews": [cellview_json(view.cellview(i)) for i in range(view.cellviews())],
+                "markerDatabases": [view.rdb(i).name() for i in range(view.num_rdbs())],
+            })
+        return {"views": views, "klayout": self.app.version().split()[-1]}
+
+    def screenshot(self, params):
+        view = self.view(params.get("view"))
+        width, height = int(params.get("width") or 800), int(params.get("height") or 600)
+        target = params.get("path")
+        if target:
+            view.save_image(target, width, height)
+            return {"path": target, "width": width, "height": height}
+        handle, temp = tempfile.mkstemp(suffix=".png")
+        os.close(handle)
+        try:
+            view.save_image(temp, width, height)
+            with open(temp, "rb") as png:
+                data = png.read()
+        finally:
+            os.remove(temp)
+        return {"png": base64.b64encode(data).decode("ascii"), "width": width, "height": height}
+
+    def markers(self, params):
+        view = self.view(params.get("view"))
+        path = params.get("path")
+        if not path or not os.path.isfile(path):
+            raise ViewerError("FILE_NOT_FOUND", "%s: no such marker database" % path)
+        rdb = pya.ReportDatabase("")
+        rdb.load(path)
+        index = view.add_rdb(rdb)
+        view.show_rdb(index, int(params.get("cellview", view.active_cellview_index())))
+        return {"rdb": index}
+
+    def zoom(self, params):
+        view = self.view(params.get("view"))
+        box = params.get("box")
+        if box:
+            view.zoom_box(pya.DBox(*[float(v) for v in box]))
+        else:
+            view.zoom_fit()
+        return None
+
+    def close(self, params):
+        window = self.window
+        index = params.get("view", window.current_view_index)
+        self.view(index)
+        window.select_view(int(index))
+        window.close_current_view()
+        return None
+
+
+def cellview_json(cellview):
+    layout = cellview.layout()
+    return {
+        "file": cellview.filename(),
+        "name": cellview.name,
+        "topCells": [c.name for c in layout.top_cells()],
+        "cell": cellview.cell_name,
+        "dbu": layout.dbu,
+    }

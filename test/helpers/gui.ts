@@ -1,0 +1,181 @@
+import {mkdtemp, readFile, rm} from 'node:fs/promises';
+import net from 'node:net';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {execa} from 'execa';
+import {PNG} from 'pngjs';
+import {ROOT} from './run.js';
+
+/** A real KLayout GUI on its own Xvfb display, with a fresh KLAYOUT_HOME and the lyipc server on a free port. */
+type Child = Promise<unknown> & {pid?: number | undefined; exitCode?: number | null | undefined};
+
+export interface GuiViewer {
+	port: number;
+	home: string;
+	klayout: Child;
+	stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const server = net.createServer();
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			const {port} = server.address() as net.AddressInfo;
+			server.close(() => {
+				resolve(port);
+			});
+		});
+	});
+}
+
+/** Starts Xvfb on a display it picks itself (-displayfd), so parallel runs never collide. */
+async function startXvfb(): Promise<{display: string; process: Child}> {
+	const xvfb = execa('Xvfb', ['-displayfd', '3', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], {
+		stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+		reject: false,
+		detached: true,
+	});
+	const display = await new Promise<string>((resolve, reject) => {
+		const fd3 = xvfb.stdio[3] as NodeJS.ReadableStream;
+		let text = '';
+		fd3.on('data', (chunk: Buffer) => {
+			text += chunk.toString();
+			if (text.includes('\n')) {
+				resolve(`:${text.trim()}`);
+			}
+		});
+		void xvfb.then(result => {
+			reject(new Error(`Xvfb ended before giving a display: ${String(result.stderr)}`));
+		});
+	});
+	return {display, process: xvfb};
+}
+
+function kill(process: Child): void {
+	if (process.pid !== undefined) {
+		try {
+			globalThis.process.kill(-process.pid, 'SIGKILL'); // KLayout ignores SIGTERM while busy
+		} catch {
+			// already gone
+		}
+	}
+}
+
+export async function startGuiViewer(): Promise<GuiViewer> {
+	const xvfb = await startXvfb();
+	const home = await mkdtemp(path.join(tmpdir(), 'lyipc-klayout-home-'));
+	const port = await freePort();
+	const klayout = execa(process.env.KLAYOUT ?? 'klayout', ['-rm', path.join(ROOT, 'klayout', 'lyipc_boot.py')], {
+		env: {DISPLAY: xvfb.display, KLAYOUT_HOME: home, LYIPC_PORT: String(port)},
+		detached: true,
+		reject: false,
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	const viewer: GuiViewer = {
+		port,
+		home,
+		klayout,
+		async stop() {
+			kill(klayout);
+			kill(xvfb.process);
+			await Promise.allSettled([klayout, xvfb.process]);
+			await rm(home, {recursive: true, force: true});
+		},
+	};
+	const deadline = Date.now() + 60_000;
+	while (Date.now() < deadline) {
+		if (klayout.exitCode !== undefined && klayout.exitCode !== null) {
+			break;
+		}
+
+		try {
+			const [reply] = await v2Session(port, [{id: 0, method: 'ping'}], 2000);
+			if (reply?.ok) {
+				return viewer;
+			}
+		} catch {
+			await new Promise(resolve => {
+				setTimeout(resolve, 250);
+			});
+		}
+	}
+
+	await viewer.stop();
+	const result = await klayout as {stdout: unknown; stderr: unknown};
+	throw new Error(`the KLayout GUI did not start the lyipc server:\n${String(result.stdout)}\n${String(result.stderr)}`);
+}
+
+/** One v1 exchange: send the bytes, read until the server closes. */
+export async function v1Exchange(port: number, bytes: Buffer | string, timeout = 10_000): Promise<Buffer> {
+	return new Promise((resolve, reject) => {
+		const socket = net.connect(port, '127.0.0.1');
+		const chunks: Buffer[] = [];
+		socket.setTimeout(timeout, () => {
+			socket.destroy(new Error(`no reply within ${timeout} ms`));
+		});
+		socket.on('connect', () => socket.write(bytes));
+		socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+		socket.on('error', reject);
+		socket.on('close', () => {
+			resolve(Buffer.concat(chunks));
+		});
+	});
+}
+
+export interface V2Reply {
+	id: unknown;
+	ok: boolean;
+	result?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+	error?: {code: string; message: string};
+}
+
+/** Several v2 requests on one connection, one after the other. */
+export async function v2Session(port: number, requests: Array<Record<string, unknown>>, timeout = 30_000): Promise<V2Reply[]> {
+	return new Promise((resolve, reject) => {
+		const socket = net.connect(port, '127.0.0.1');
+		const replies: V2Reply[] = [];
+		let buffer = '';
+		socket.setTimeout(timeout, () => {
+			socket.destroy(new Error(`no reply within ${timeout} ms`));
+		});
+		const next = () => {
+			const request = requests[replies.length];
+			if (request) {
+				socket.write(JSON.stringify(request) + '\n');
+			} else {
+				socket.end();
+				resolve(replies);
+			}
+		};
+
+		socket.on('connect', next);
+		socket.on('data', (chunk: Buffer) => {
+			buffer += chunk.toString('utf8');
+			let newline;
+			while ((newline = buffer.indexOf('\n')) >= 0) {
+				replies.push(JSON.parse(buffer.slice(0, newline)) as V2Reply);
+				buffer = buffer.slice(newline + 1);
+				next();
+			}
+		});
+		socket.on('error', reject);
+		socket.on('close', () => {
+			if (replies.length < requests.length) {
+				reject(new Error(`connection closed after ${replies.length} of ${requests.length} replies`));
+			}
+		});
+	});
+}
+
+/** Pixels of a PNG by colour: how a test sees that something was drawn, and in which colours. */
+export async function pngColours(file: string): Promise<{width: number; height: number; colours: Map<string, number>}> {
+	const png = PNG.sync.read(await readFile(file));
+	const colours = new Map<string, number>();
+	for (let i = 0; i < png.data.length; i += 4) {
+		const key = `${png.data[i]},${png.data[i + 1]},${png.data[i + 2]}`;
+		colours.set(key, (colours.get(key) ?? 0) + 1);
+	}
+
+	return {width: png.width, height: png.height, colours};
+}
