@@ -1,4 +1,8 @@
-"""Errors that a job reports back to the runner with a stable code."""
+"""Errors reported back with a stable code, and the JSON-lines request/reply framing that the
+worker and the viewer server share."""
+
+import json
+import traceback
 
 
 class JobError(Exception):
@@ -25,3 +29,26 @@ def klayout_message(exc):
         if text.endswith(suffix):
             text = text[: -len(suffix)]
     return text
+
+
+def answer(line, handle):
+    """The reply object to one JSON-lines request: `handle(request)` gives the result. A
+    JobError becomes its coded error, bad JSON BAD_REQUEST, anything else INTERNAL with the
+    traceback, so no request goes unanswered."""
+    request_id = None
+    try:
+        request = json.loads(line.decode("utf-8"))
+        if not isinstance(request, dict):
+            raise JobError("BAD_REQUEST", "a request must be a JSON object")
+        request_id = request.get("id")
+        return {"id": request_id, "ok": True, "result": handle(request)}
+    except JobError as exc:
+        return {"id": request_id, "ok": False, "error": exc.to_json()}
+    except ValueError as exc:  # json.loads, bad numbers
+        return {"id": request_id, "ok": False, "error": {"code": "BAD_REQUEST", "message": str(exc)}}
+    except Exception as exc:
+        return {
+            "id": request_id,
+            "ok": False,
+            "error": {"code": "INTERNAL", "message": "%s: %s" % (type(exc).__name__, exc), "detail": traceback.format_exc()},
+        }

@@ -9,12 +9,12 @@ one-line lyipc protocol (v1)."""
 import json
 import os
 import sys
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import pya  # noqa: E402
 
+from lyipc_errors import answer  # noqa: E402
 from lyipc_v1 import handle_line  # noqa: E402
 from lyipc_viewer import Viewer, ViewerError  # noqa: E402
 
@@ -131,27 +131,15 @@ class Server:
             self.connections.remove(connection)
 
     def dispatch(self, line):
-        request_id = None
-        try:
-            request = json.loads(line.decode("utf-8"))
-            if not isinstance(request, dict):
-                raise ViewerError("BAD_REQUEST", "a request must be a JSON object")
-            request_id = request.get("id")
-            method = request.get("method")
-            params = request.get("params") or {}
-            if method not in METHODS or not isinstance(params, dict):
-                raise ViewerError("BAD_REQUEST", "unknown method %r" % method)
-            if method == "hello":
-                result = {"protocol": PROTOCOL, "klayout": self.viewer.app.version().split()[-1], "methods": list(METHODS)}
-            elif method == "ping":
-                result = "pong"
-            else:
-                result = getattr(self.viewer, method)(params)
-            return {"id": request_id, "ok": True, "result": result}
-        except ViewerError as exc:
-            return {"id": request_id, "ok": False, "error": {"code": exc.code, "message": str(exc)}}
-        except ValueError as exc:
-            return {"id": request_id, "ok": False, "error": {"code": "BAD_REQUEST", "message": str(exc)}}
-        except Exception as exc:
-            return {"id": request_id, "ok": False, "error": {"code": "INTERNAL", "message": "%s: %s" % (type(exc).__name__, exc),
-                                                             "detail": traceback.format_exc()}}
+        return answer(line, self.call)
+
+    def call(self, request):
+        method = request.get("method")
+        params = request.get("params") or {}
+        if method not in METHODS or not isinstance(params, dict):
+            raise ViewerError("BAD_REQUEST", "unknown method %r" % method)
+        if method == "hello":
+            return {"protocol": PROTOCOL, "klayout": self.viewer.app.version().split()[-1], "methods": list(METHODS)}
+        if method == "ping":
+            return "pong"
+        return getattr(self.viewer, method)(params)

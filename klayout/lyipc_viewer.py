@@ -7,13 +7,13 @@ import tempfile
 
 import pya
 
+from lyipc_errors import JobError
+
 LOAD_MODES = {"replace": 0, "new": 1, "add": 2}
 
 
-class ViewerError(Exception):
-    def __init__(self, code, message):
-        Exception.__init__(self, message)
-        self.code = code
+class ViewerError(JobError):
+    """A request the viewer cannot carry out, with a stable code (docs/protocol.md)."""
 
 
 def quiet_gui(app):

@@ -8,7 +8,6 @@ import json
 import os
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -61,13 +60,27 @@ def main():
         "pid": os.getpid(),
     })
     # Imported after "ready" so a KLayout too old for them is still reported by version.
-    from lyipc_errors import JobError
+    from lyipc_errors import JobError, answer
     from lyipc_xor import run_xor
 
     ops = {
         "hello": lambda params: {"protocol": PROTOCOL, "klayout": klayout_version(), "pid": os.getpid()},
         "xor": run_xor,
     }
+
+    def run(request):
+        op = request.get("op")
+        if op == "shutdown":
+            emit({"id": request.get("id"), "ok": True, "result": None})
+            leave()
+        if op not in ops:
+            raise JobError("BAD_REQUEST", "unknown op '%s'" % op)
+        started = time.time()
+        result = ops[op](request)
+        if isinstance(result, dict) and "timings" in result:
+            result["timings"]["workerMs"] = int(round((time.time() - started) * 1000))
+        return result
+
     stdin = sys.stdin.buffer
     while True:
         line = stdin.readline()
@@ -76,34 +89,6 @@ def main():
         line = line.strip()
         if not line:
             continue
-        request_id = None
-        try:
-            request = json.loads(line.decode("utf-8"))
-            if not isinstance(request, dict):
-                raise JobError("BAD_REQUEST", "a request must be a JSON object")
-            request_id = request.get("id")
-            op = request.get("op")
-            if op == "shutdown":
-                emit({"id": request_id, "ok": True, "result": None})
-                leave()
-            if op not in ops:
-                raise JobError("BAD_REQUEST", "unknown op '%s'" % op)
-            started = time.time()
-            result = ops[op](request)
-            if isinstance(result, dict) and "timings" in result:
-                result["timings"]["workerMs"] = int(round((time.time() - started) * 1000))
-            emit({"id": request_id, "ok": True, "result": result})
-        except JobError as exc:
-            emit({"id": request_id, "ok": False, "error": exc.to_json()})
-        except ValueError as exc:  # json.loads, bad numbers
-            emit({"id": request_id, "ok": False, "error": {"code": "BAD_REQUEST", "message": str(exc)}})
-        except Exception as exc:
-            emit({
-                "id": request_id,
-                "ok": False,
-                "error": {"code": "INTERNAL", "message": "%s: %s" % (type(exc).__name__, exc),
-                          "detail": traceback.format_exc()},
-            })
-
+        emit(answer(line, run))
 
 main()
