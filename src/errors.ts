@@ -21,6 +21,10 @@ export type ErrorCode =
 	| 'TIMEOUT'
 	| 'ABORTED'
 	| 'BAD_REQUEST'
+	| 'VIEWER_UNREACHABLE'
+	| 'VIEWER_TIMEOUT'
+	| 'VIEWER_CLOSED'
+	| 'VIEWER_ERROR'
 	| 'INTERNAL';
 
 export interface LyipcErrorOptions {

@@ -22,5 +22,6 @@ export type {ArtifactOptions} from './xor/artifacts.js';
 export {KLayoutWorker, WORKER_SCRIPT, type WorkerStartOptions, type RequestOptions} from './engine/worker.js';
 export {findKLayout, type KLayoutLocation, type FindKLayoutOptions} from './engine/find-klayout.js';
 export {MIN_KLAYOUT_VERSION} from './engine/klayout-version.js';
+export {ViewerClient, resolveTarget, DEFAULT_VIEWER_PORT, type ViewerTarget, type ViewerClientOptions} from './viewer/client.js';
 export {LyipcError, isLyipcError, type ErrorCode} from './errors.js';
 export {LYIPC_VERSION} from './version.js';

@@ -1,0 +1,100 @@
+import net from 'node:net';
+import {afterAll, beforeAll, describe, expect, test} from 'vitest';
+import {LyipcError} from '../../src/errors.js';
+import {resolveTarget, ViewerClient} from '../../src/viewer/client.js';
+import {startGuiViewer, type GuiViewer} from '../helpers/gui.js';
+import {describeKLayout, fixture} from '../helpers/run.js';
+
+describe('resolveTarget', () => {
+	test('default, LYIPC_PORT, LYIPC_TARGET, an explicit target, a bad one', () => {
+		expect(resolveTarget(undefined, {})).toEqual({host: '127.0.0.1', port: 11078});
+		expect(resolveTarget(undefined, {LYIPC_PORT: '12000'})).toEqual({host: '127.0.0.1', port: 12000});
+		expect(resolveTarget(undefined, {LYIPC_TARGET: 'viewer.local:9000'})).toEqual({host: 'viewer.local', port: 9000});
+		expect(resolveTarget('[::1]:9001', {LYIPC_TARGET: 'other'})).toEqual({host: '::1', port: 9001});
+		expect(resolveTarget('box', {})).toEqual({host: 'box', port: 11078});
+		expect(() => resolveTarget('a:b:c', {})).toThrow(/expected host\[:port\]/);
+	});
+});
+
+/** A port where something listens and never answers. */
+async function silentServer(): Promise<{port: number; close(): void}> {
+	const sockets: net.Socket[] = [];
+	const server = net.createServer(socket => sockets.push(socket));
+	await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+	return {
+		port: (server.address() as net.AddressInfo).port,
+		close() {
+			for (const socket of sockets) {
+				socket.destroy();
+			}
+
+			server.close();
+		},
+	};
+}
+
+describe('ViewerClient without a working viewer: an error, never a hang', () => {
+	test('nothing listening: VIEWER_UNREACHABLE at once, with a hint', async () => {
+		const silent = await silentServer();
+		silent.close(); // the port is free now
+		const error = await ViewerClient.connect({host: '127.0.0.1', port: silent.port}).catch((error_: unknown) => error_);
+		expect(error).toBeInstanceOf(LyipcError);
+		expect(error).toMatchObject({code: 'VIEWER_UNREACHABLE', message: expect.stringContaining(`127.0.0.1:${silent.port}`)});
+		expect((error as LyipcError).hint).toMatch(/lyipc_boot\.py/);
+	});
+
+	test('a server that accepts and never answers: VIEWER_TIMEOUT', async () => {
+		const silent = await silentServer();
+		const started = Date.now();
+		const error = await ViewerClient.connect({host: '127.0.0.1', port: silent.port}, {connectTimeout: 200}).catch((error_: unknown) => error_);
+		silent.close();
+		expect(error).toMatchObject({code: 'VIEWER_TIMEOUT'});
+		expect(Date.now() - started).toBeLessThan(10_000);
+	});
+});
+
+describeKLayout('ViewerClient against a real KLayout GUI', () => {
+	let viewer: GuiViewer;
+	beforeAll(async () => {
+		viewer = await startGuiViewer();
+	}, 90_000);
+	afterAll(async () => {
+		await viewer?.stop();
+	});
+
+	test('hello, requests in flight together, a viewer-side error', async () => {
+		const client = await ViewerClient.connect({host: '127.0.0.1', port: viewer.port});
+		expect(client.protocol).toBe(2);
+		expect(client.klayoutVersion).toMatch(/^0\.\d+/);
+		const [load, status] = await Promise.all([
+			client.request<{view: number}>('load', {path: fixture('base.gds'), mode: 'new'}),
+			client.request<{views: Array<{cellviews: Array<{file: string}>}>}>('status'),
+		]);
+		expect(load.view).toBe(0);
+		expect(status.views[0]!.cellviews[0]!.file).toBe(fixture('base.gds'));
+		await expect(client.request('load', {path: '/nonexistent/chip.gds'})).rejects.toMatchObject({
+			code: 'VIEWER_ERROR', message: expect.stringMatching(/load failed \(FILE_NOT_FOUND\): \/nonexistent\/chip\.gds/),
+		});
+		client.close();
+		await expect(client.request('ping')).rejects.toMatchObject({code: 'VIEWER_CLOSED'});
+	});
+
+	test('KLayout killed in the middle of a request: VIEWER_CLOSED, not a hang', async () => {
+		const doomed = await startGuiViewer();
+		try {
+			const client = await ViewerClient.connect({host: '127.0.0.1', port: doomed.port});
+			const pid = doomed.klayout.pid!;
+			process.kill(pid, 'SIGSTOP'); // the request is sure to be in flight when KLayout dies
+			const pending = client.request('status', {}, {timeout: 60_000});
+			await new Promise(resolve => {
+				setTimeout(resolve, 200);
+			});
+			const started = Date.now();
+			process.kill(pid, 'SIGKILL');
+			await expect(pending).rejects.toMatchObject({code: 'VIEWER_CLOSED'});
+			expect(Date.now() - started).toBeLessThan(5000);
+		} finally {
+			await doomed.stop();
+		}
+	}, 90_000);
+});
