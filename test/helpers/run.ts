@@ -7,6 +7,7 @@ import {afterEach, describe} from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = path.join(ROOT, 'dist', 'cli', 'lyipc-diff.js');
+export const LYIPC_CLI = path.join(ROOT, 'dist', 'cli', 'lyipc.js');
 export const FAKE_KLAYOUT = path.join(ROOT, 'test', 'fake-klayout');
 
 export function fixture(name: string): string {
@@ -30,9 +31,9 @@ export interface CliRun {
 	stderr: string;
 }
 
-/** Runs the built lyipc-diff bin as a user would. */
-export async function runCli(args: readonly string[], options: Options = {}): Promise<CliRun> {
-	const result = await execa(process.execPath, [CLI, ...args], {reject: false, timeout: 120_000, ...options});
+/** Runs the built lyipc-diff bin (or another bin, e.g. LYIPC_CLI) as a user would. */
+export async function runCli(args: readonly string[], options: Options = {}, bin = CLI): Promise<CliRun> {
+	const result = await execa(process.execPath, [bin, ...args], {reject: false, timeout: 120_000, ...options});
 	return {exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr)};
 }
 

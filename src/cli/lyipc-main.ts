@@ -1,0 +1,203 @@
+import {randomBytes} from 'node:crypto';
+import {realpath, rename, rm, writeFile} from 'node:fs/promises';
+import path from 'node:path';
+import {parseArgs} from 'node:util';
+import {isLyipcError, LyipcError} from '../errors.js';
+import {resolveTarget, ViewerClient} from '../viewer/client.js';
+import {EXIT_ERROR, type CliIo} from './diff-main.js';
+
+export const LYIPC_HELP = `Usage: lyipc <command> [options]
+
+Drive the lyipc server in a running KLayout (docs/protocol.md).
+
+Commands:
+  load FILE [--new | --add]   show FILE: replace the current view's layout (default), in a new
+                              view, or added to the current view as another cellview
+  reload [FILE]               reload the current view in place (only FILE's cellviews if given),
+                              keeping the viewbox and layers
+  status [--json]             the views, their files, cells, viewboxes, layers, marker databases
+  screenshot OUT.png          a picture of the current view [--width W] [--height H] (800 x 600)
+  ping                        is a viewer there?
+
+Options:
+  --target HOST[:PORT]        the viewer (default: $LYIPC_TARGET, else 127.0.0.1:$LYIPC_PORT or 11078)
+  --timeout SEC               seconds to wait for an answer (default 30)
+  -h, --help / -V, --version
+
+Exit codes: 0 done, 2 could not (no viewer, viewer error, bad usage).
+`;
+
+const OPTIONS = {
+	new: {type: 'boolean'},
+	add: {type: 'boolean'},
+	json: {type: 'boolean'},
+	width: {type: 'string'},
+	height: {type: 'string'},
+	target: {type: 'string'},
+	timeout: {type: 'string'},
+	help: {type: 'boolean', short: 'h'},
+	version: {type: 'boolean', short: 'V'},
+} as const;
+
+function usage(message: string): LyipcError {
+	return new LyipcError('USAGE', message, {hint: "Run 'lyipc --help' for the commands."});
+}
+
+function positiveNumber(option: string, text: string | undefined, fallback: number): number {
+	if (text === undefined) {
+		return fallback;
+	}
+
+	const value = Number(text);
+	if (!Number.isFinite(value) || value <= 0) {
+		throw usage(`--${option}: expected a positive number, got '${text}'`);
+	}
+
+	return value;
+}
+
+async function absoluteFile(file: string): Promise<string> {
+	try {
+		return await realpath(file);
+	} catch {
+		throw new LyipcError('INPUT_NOT_FOUND', `${file}: no such file`, {path: file});
+	}
+}
+
+/** Writes beside the target and renames: a reader never sees half a PNG. */
+async function writeAtomically(file: string, data: Buffer): Promise<void> {
+	const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
+	try {
+		await writeFile(temp, data);
+		await rename(temp, file);
+	} catch (error) {
+		await rm(temp, {force: true});
+		throw new LyipcError('WRITE_ERROR', `${file}: cannot write the screenshot (${(error as Error).message})`, {path: file, cause: error});
+	}
+}
+
+interface StatusView {
+	index: number;
+	current: boolean;
+	viewbox: number[];
+	layers: number;
+	cellviews: Array<{file: string; cell: string}>;
+	markerDatabases: string[];
+}
+
+function formatStatus(status: {views: StatusView[]; klayout: string}, target: string): string {
+	const lines = [`viewer ${target}: KLayout ${status.klayout}, ${status.views.length} view${status.views.length === 1 ? '' : 's'}`];
+	for (const view of status.views) {
+		const box = view.viewbox.map(value => Number(value.toFixed(3))).join(', ');
+		lines.push(`${view.current ? '*' : ' '} view ${view.index}: ${view.layers} layers, viewbox [${box}] µm`);
+		for (const cellview of view.cellviews) {
+			lines.push(`    ${cellview.file} (cell ${cellview.cell})`);
+		}
+
+		for (const rdb of view.markerDatabases) {
+			lines.push(`    markers: ${rdb}`);
+		}
+	}
+
+	return lines.join('\n') + '\n';
+}
+
+/** lyipc: viewer commands; resolves with the exit code. */
+export async function runLyipc(argv: readonly string[], io: CliIo): Promise<number> {
+	try {
+		let parsed;
+		try {
+			parsed = parseArgs({args: [...argv], options: OPTIONS, allowPositionals: true, strict: true});
+		} catch (error) {
+			throw usage((error as Error).message);
+		}
+
+		const {values, positionals} = parsed;
+		if (values.help || positionals.length === 0) {
+			io.stdout.write(LYIPC_HELP);
+			return values.help ? 0 : EXIT_ERROR;
+		}
+
+		if (values.version) {
+			const {LYIPC_VERSION} = await import('../version.js');
+			io.stdout.write(`lyipc ${LYIPC_VERSION}\n`);
+			return 0;
+		}
+
+		const [command, ...rest] = positionals;
+		const target = resolveTarget(values.target, io.env);
+		const timeout = positiveNumber('timeout', values.timeout, 30) * 1000;
+		const expectArgs = (count: number, what: string) => {
+			if (rest.length !== count) {
+				throw usage(`${command}: expected ${what}`);
+			}
+		};
+
+		if (!['load', 'reload', 'status', 'screenshot', 'ping'].includes(command!)) {
+			throw usage(`unknown command '${command!}'`);
+		}
+
+		if (values.new && values.add) {
+			throw usage('--new and --add exclude each other');
+		}
+
+		// Check local arguments before connecting: a typo should not wait for a viewer.
+		let file: string | undefined;
+		if (command === 'load') {
+			expectArgs(1, 'one layout file');
+			file = await absoluteFile(rest[0]!);
+		} else if (command === 'reload') {
+			if (rest.length > 1) {
+				throw usage('reload: expected at most one file');
+			}
+
+			file = rest[0] === undefined ? undefined : await absoluteFile(rest[0]);
+		} else if (command === 'screenshot') {
+			expectArgs(1, 'the PNG file to write');
+		} else {
+			expectArgs(0, 'no arguments');
+		}
+
+		const viewer = await ViewerClient.connect(target, {timeout});
+		try {
+			switch (command) {
+				case 'load': {
+					await viewer.request('load', {path: file, mode: values.new ? 'new' : (values.add ? 'add' : 'replace')});
+					break;
+				}
+
+				case 'reload': {
+					await viewer.request('reload', file === undefined ? {} : {path: file});
+					break;
+				}
+
+				case 'status': {
+					const status = await viewer.request<{views: StatusView[]; klayout: string}>('status');
+					io.stdout.write(values.json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status, `${target.host}:${target.port}`));
+					break;
+				}
+
+				case 'screenshot': {
+					const width = positiveNumber('width', values.width, 800);
+					const height = positiveNumber('height', values.height, 600);
+					const shot = await viewer.request<{png: string}>('screenshot', {width, height});
+					await writeAtomically(path.resolve(rest[0]!), Buffer.from(shot.png, 'base64'));
+					break;
+				}
+
+				default: {
+					await viewer.request('ping');
+					io.stdout.write(`viewer ${target.host}:${target.port}: KLayout ${viewer.klayoutVersion}, protocol ${viewer.protocol}\n`);
+				}
+			}
+		} finally {
+			viewer.close();
+		}
+
+		return 0;
+	} catch (error) {
+		const failure = isLyipcError(error) ? error : new LyipcError('INTERNAL', `unexpected failure: ${(error as Error).stack ?? String(error)}`);
+		io.stderr.write(`lyipc: ${failure.message}\n${failure.hint ? `${failure.hint}\n` : ''}`);
+		return EXIT_ERROR;
+	}
+}
