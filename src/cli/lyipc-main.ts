@@ -12,7 +12,8 @@ Drive the lyipc server in a running KLayout (docs/protocol.md).
 
 Commands:
   load FILE [--new | --add]   show FILE: replace the current view's layout (default), in a new
-                              view, or added to the current view as another cellview
+                              view, or added to the current view as another cellview; a viewer
+                              that cannot read FILE (another machine, a container) gets its bytes
   reload [FILE]               reload the current view in place (only FILE's cellviews if given),
                               keeping the viewbox and layers
   status [--json]             the views, their files, cells, viewboxes, layers, marker databases
@@ -162,7 +163,10 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 		try {
 			switch (command) {
 				case 'load': {
-					await viewer.request('load', {path: file, mode: values.new ? 'new' : (values.add ? 'add' : 'replace')});
+					const {uploaded} = await viewer.show(file!, {mode: values.new ? 'new' : (values.add ? 'add' : 'replace')});
+					if (uploaded) {
+						io.stderr.write(`lyipc: the viewer cannot read ${file!} where it runs; sent its bytes instead\n`);
+					}
 					break;
 				}
 

@@ -1,4 +1,7 @@
+import {createReadStream} from 'node:fs';
+import {stat} from 'node:fs/promises';
 import net from 'node:net';
+import path from 'node:path';
 import {LyipcError} from '../errors.js';
 
 export const DEFAULT_VIEWER_PORT = 11078;
@@ -55,6 +58,7 @@ export class ViewerClient {
 	#nextId = 1;
 	#closed: Error | undefined;
 	#hello = {protocol: 0, klayout: ''};
+	#writing: Promise<void> = Promise.resolve();
 
 	private constructor(socket: net.Socket, target: ViewerTarget, timeout: number) {
 		this.#socket = socket;
@@ -90,19 +94,66 @@ export class ViewerClient {
 
 	/** One v2 request; resolves with its result, rejects with a LyipcError. */
 	async request<T = unknown>(method: string, params: Record<string, unknown> = {}, options: {timeout?: number} = {}): Promise<T> {
+		return this.#send<T>(method, params, options.timeout ?? this.#timeout);
+	}
+
+	/**
+	 * Sends a layout's bytes over the connection and has the viewer load them (`upload`): for a
+	 * viewer on another machine or in a container that cannot see the file. `params` as for load.
+	 */
+	async upload<T = unknown>(file: string, params: Record<string, unknown> = {}, options: {timeout?: number} = {}): Promise<T> {
+		const {size} = await stat(file);
+		return this.#send<T>('upload', {...params, name: path.basename(file), size}, options.timeout ?? this.#timeout, async () => new Promise<void>(resolve => {
+			// Raw bytes right after the request line; the socket stays open for more requests.
+			const bytes = createReadStream(file);
+			bytes.on('error', (error: Error) => {
+				this.#fail(new LyipcError('INPUT_UNREADABLE', `${file}: ${error.message}`, {path: file, cause: error}));
+				this.#socket.destroy();
+				resolve();
+			});
+			bytes.on('end', resolve);
+			bytes.pipe(this.#socket, {end: false});
+		}));
+	}
+
+	/**
+	 * Shows a file from this machine: loaded by path when the viewer is on this machine and can
+	 * read it, else uploaded. `params` as for load (mode, cell, ...).
+	 */
+	async show(file: string, params: Record<string, unknown> = {}): Promise<{uploaded: boolean}> {
+		if (isLoopback(this.target.host)) {
+			try {
+				await this.request('load', {...params, path: file});
+				return {uploaded: false};
+			} catch (error) {
+				// Same machine, other filesystem (a container, a snap's private /tmp): send the bytes.
+				if ((error as {viewerCode?: string}).viewerCode !== 'FILE_NOT_FOUND') {
+					throw error;
+				}
+			}
+		}
+
+		await this.upload(file, params);
+		return {uploaded: true};
+	}
+
+	async #send<T>(method: string, params: Record<string, unknown>, timeout: number, after?: () => Promise<void>): Promise<T> {
 		if (this.#closed) {
 			throw this.#closed;
 		}
 
 		const id = this.#nextId++;
-		const timeout = options.timeout ?? this.#timeout;
 		return new Promise<T>((resolve, reject) => {
 			const timer = setTimeout(() => {
 				this.#pending.delete(id);
 				reject(new LyipcError('VIEWER_TIMEOUT', `viewer at ${describe(this.target)}: no answer to ${method} within ${timeout / 1000} s`));
 			}, timeout);
 			this.#pending.set(id, {resolve: resolve as (value: unknown) => void, reject, timer, method});
-			this.#socket.write(JSON.stringify({id, method, params}) + '\n');
+			// Writes wait for an upload's bytes to be out, so a request never lands inside them.
+			this.#writing = this.#writing.then(async () => {
+				this.#socket.write(JSON.stringify({id, method, params}) + '\n');
+				await after?.();
+			});
 		});
 	}
 
@@ -157,7 +208,10 @@ export class ViewerClient {
 			pending.resolve(reply.result);
 		} else {
 			const code = reply.error?.code ?? 'INTERNAL';
-			pending.reject(new LyipcError('VIEWER_ERROR', `viewer: ${pending.method} failed (${code}): ${reply.error?.message ?? 'no message'}`));
+			pending.reject(Object.assign(
+				new LyipcError('VIEWER_ERROR', `viewer: ${pending.method} failed (${code}): ${reply.error?.message ?? 'no message'}`),
+				{viewerCode: code},
+			));
 		}
 	}
 
@@ -170,6 +224,10 @@ export class ViewerClient {
 
 		this.#pending.clear();
 	}
+}
+
+function isLoopback(host: string): boolean {
+	return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 function describe(target: ViewerTarget): string {

@@ -1,20 +1,11 @@
 import {mkdtemp, readdir, rm} from 'node:fs/promises';
-import net from 'node:net';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, test} from 'vitest';
-import {pngColours, startGuiViewer, type GuiViewer} from '../helpers/gui.js';
+import {freePort, pngColours, startGuiViewer, type GuiViewer} from '../helpers/gui.js';
 import {describeKLayout, fixture, LYIPC_CLI, runCli} from '../helpers/run.js';
 
 const lyipc = async (args: string[], env: Record<string, string> = {}) => runCli(args, {env, extendEnv: true}, LYIPC_CLI);
-
-async function freePort(): Promise<number> {
-	const server = net.createServer();
-	await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-	const {port} = server.address() as net.AddressInfo;
-	await new Promise(resolve => server.close(resolve));
-	return port;
-}
 
 describe('lyipc without a viewer: usage errors and no viewer, exit 2', () => {
 	test('usage errors are found before connecting', async () => {

@@ -1,8 +1,11 @@
+import {readdir, readFile} from 'node:fs/promises';
 import net from 'node:net';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, test} from 'vitest';
 import {LyipcError} from '../../src/errors.js';
 import {resolveTarget, ViewerClient} from '../../src/viewer/client.js';
-import {startGuiViewer, type GuiViewer} from '../helpers/gui.js';
+import {startGuiViewer, v2Session, type GuiViewer} from '../helpers/gui.js';
 import {describeKLayout, fixture} from '../helpers/run.js';
 
 describe('resolveTarget', () => {
@@ -77,6 +80,40 @@ describeKLayout('ViewerClient against a real KLayout GUI', () => {
 		});
 		client.close();
 		await expect(client.request('ping')).rejects.toMatchObject({code: 'VIEWER_CLOSED'});
+	});
+
+	test('upload: the bytes go over the socket, land under a unique name and are loaded; the connection goes on', async () => {
+		const client = await ViewerClient.connect({host: '127.0.0.1', port: viewer.port});
+		const first = await client.upload<{path: string; view: number}>(fixture('via_changed.gds'), {mode: 'new'});
+		const second = await client.upload<{path: string}>(fixture('via_changed.gds'), {mode: 'add'});
+		const status = await client.request<{views: Array<{current: boolean; cellviews: Array<{file: string}>}>}>('status');
+		client.close();
+		expect(first.path).not.toBe(second.path); // same name twice: nothing overwritten
+		expect(path.basename(first.path)).toMatch(/^[\da-f]{12}-via_changed\.gds$/);
+		expect(await readFile(first.path)).toEqual(await readFile(fixture('via_changed.gds')));
+		expect(status.views.find(view => view.current)!.cellviews.map(cv => cv.file)).toEqual([first.path, second.path]);
+	});
+
+	test('show() loads a file the viewer can read by its path', async () => {
+		const client = await ViewerClient.connect({host: '127.0.0.1', port: viewer.port});
+		expect(await client.show(fixture('one_shape.gds'), {mode: 'new'})).toEqual({uploaded: false});
+		client.close();
+	});
+
+	test('a client gone in the middle of an upload leaves no partial file', async () => {
+		const cache = path.join(tmpdir(), `lyipc-uploads-${viewer.klayout.pid!}`);
+		const socket = net.connect(viewer.port, '127.0.0.1');
+		await new Promise(resolve => socket.once('connect', resolve));
+		socket.write(JSON.stringify({id: 1, method: 'upload', params: {name: 'half.gds', size: 1_000_000}}) + '\n');
+		socket.write(Buffer.alloc(1000));
+		await new Promise(resolve => {
+			setTimeout(resolve, 300);
+		});
+		expect((await readdir(cache)).some(name => name.endsWith('half.gds.part'))).toBe(true);
+		socket.destroy();
+		const [pong] = await v2Session(viewer.port, [{id: 2, method: 'ping'}]);
+		expect(pong).toMatchObject({ok: true});
+		expect((await readdir(cache)).filter(name => name.includes('half.gds'))).toEqual([]);
 	});
 
 	test('KLayout killed in the middle of a request: VIEWER_CLOSED, not a hang', async () => {
