@@ -3,7 +3,8 @@ import {realpath, rename, rm, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {parseArgs} from 'node:util';
 import {isLyipcError, LyipcError} from '../errors.js';
-import {resolveTarget, ViewerClient} from '../viewer/client.js';
+import {DEFAULT_VIEWER_PORT, resolveTarget, ViewerClient} from '../viewer/client.js';
+import {installServer, klayoutHome, uninstallServer} from '../viewer/install.js';
 import {EXIT_ERROR, type CliIo} from './diff-main.js';
 
 export const LYIPC_HELP = `Usage: lyipc <command> [options]
@@ -19,6 +20,10 @@ Commands:
   status [--json]             the views, their files, cells, viewboxes, layers, marker databases
   screenshot OUT.png          a picture of the current view [--width W] [--height H] (800 x 600)
   ping                        is a viewer there?
+  server install              install the server into KLayout (a salt package in
+                              $KLAYOUT_HOME/salt, default ~/.klayout; again = upgrade); it starts
+                              with KLayout [--no-autostart: from Tools > Inter-process
+                              communication server, Ctrl+I] [--port N] [--uninstall: remove it]
 
 Options:
   --target HOST[:PORT]        the viewer (default: $LYIPC_TARGET, else 127.0.0.1:$LYIPC_PORT or 11078)
@@ -36,6 +41,9 @@ const OPTIONS = {
 	height: {type: 'string'},
 	target: {type: 'string'},
 	timeout: {type: 'string'},
+	uninstall: {type: 'boolean'},
+	'no-autostart': {type: 'boolean'},
+	port: {type: 'string'},
 	help: {type: 'boolean', short: 'h'},
 	version: {type: 'boolean', short: 'V'},
 } as const;
@@ -133,6 +141,24 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 				throw usage(`${command}: expected ${what}`);
 			}
 		};
+
+		if (command === 'server') {
+			if (rest.length !== 1 || rest[0] !== 'install') {
+				throw usage('server: expected \'server install\'');
+			}
+
+			const home = klayoutHome(io.env);
+			if (values.uninstall) {
+				const {folder} = await uninstallServer({home});
+				io.stdout.write(`lyipc server removed from ${folder}\n`);
+				return 0;
+			}
+
+			const port = values.port === undefined ? undefined : positiveNumber('port', values.port, DEFAULT_VIEWER_PORT);
+			const {folder} = await installServer({home, autostart: !values['no-autostart'], ...(port === undefined ? {} : {port})});
+			io.stdout.write(`lyipc server installed in ${folder}; ${values['no-autostart'] ? 'start it from Tools > Inter-process communication server (Ctrl+I)' : 'it starts with KLayout'}\n`);
+			return 0;
+		}
 
 		if (!['load', 'reload', 'status', 'screenshot', 'ping'].includes(command!)) {
 			throw usage(`unknown command '${command!}'`);

@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {execa} from 'execa';
 import {PNG} from 'pngjs';
-import {ROOT} from './run.js';
+import {LYIPC_CLI, ROOT} from './run.js';
 
 /** A real KLayout GUI on its own Xvfb display, with a fresh KLAYOUT_HOME and the lyipc server on a free port. */
 type Child = Promise<unknown> & {pid?: number | undefined; exitCode?: number | null | undefined};
@@ -63,11 +63,26 @@ function kill(process: Child): void {
 	}
 }
 
-export async function startGuiViewer(): Promise<GuiViewer> {
+/**
+ * `install` (default) sets the fresh KLAYOUT_HOME up with `lyipc server install`, as a user
+ * would, and starts plain `klayout`; `boot` starts `klayout -rm klayout/lyipc_boot.py`.
+ */
+export async function startGuiViewer(options: {via?: 'install' | 'boot'} = {}): Promise<GuiViewer> {
 	const xvfb = await startXvfb();
 	const home = await mkdtemp(path.join(tmpdir(), 'lyipc-klayout-home-'));
 	const port = await freePort();
-	const klayout = execa(process.env.KLAYOUT ?? 'klayout', ['-rm', path.join(ROOT, 'klayout', 'lyipc_boot.py')], {
+	let args: string[] = [];
+	if ((options.via ?? 'install') === 'install') {
+		const install = await execa(process.execPath, [LYIPC_CLI, 'server', 'install', '--port', String(port)], {env: {KLAYOUT_HOME: home}, reject: false});
+		if (install.exitCode !== 0) {
+			kill(xvfb.process);
+			throw new Error(`lyipc server install failed: ${String(install.stderr)}`);
+		}
+	} else {
+		args = ['-rm', path.join(ROOT, 'klayout', 'lyipc_boot.py')];
+	}
+
+	const klayout = execa(process.env.KLAYOUT ?? 'klayout', args, {
 		env: {DISPLAY: xvfb.display, KLAYOUT_HOME: home, LYIPC_PORT: String(port)},
 		detached: true,
 		reject: false,

@@ -117,7 +117,7 @@ describeKLayout('ViewerClient against a real KLayout GUI', () => {
 	});
 
 	test('KLayout killed in the middle of a request: VIEWER_CLOSED, not a hang', async () => {
-		const doomed = await startGuiViewer();
+		const doomed = await startGuiViewer({via: 'boot'}); // klayout -rm klayout/lyipc_boot.py
 		try {
 			const client = await ViewerClient.connect({host: '127.0.0.1', port: doomed.port});
 			const pid = doomed.klayout.pid!;

@@ -1,0 +1,49 @@
+import {mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {afterEach, beforeEach, describe, expect, test} from 'vitest';
+import {LYIPC_CLI, runCli} from '../helpers/run.js';
+
+describe('lyipc server install: a salt package in KLAYOUT_HOME', () => {
+	let home: string;
+	beforeEach(async () => {
+		home = await mkdtemp(path.join(tmpdir(), 'lyipc-home-'));
+	});
+	afterEach(async () => {
+		await rm(home, {recursive: true, force: true});
+	});
+	const lyipc = async (...args: string[]) => runCli(args, {env: {KLAYOUT_HOME: home}, extendEnv: true}, LYIPC_CLI);
+
+	test('install, upgrade, --no-autostart, --uninstall', async () => {
+		const install = await lyipc('server', 'install');
+		expect(install.exitCode).toBe(0);
+		const folder = path.join(home, 'salt', 'lyipc');
+		expect(install.stdout).toBe(`lyipc server installed in ${folder}; it starts with KLayout`);
+		expect((await readdir(folder)).sort()).toEqual(['grain.xml', 'pymacros', 'python']);
+		expect((await readdir(path.join(folder, 'python'))).sort()).toEqual(['lyipc_errors.py', 'lyipc_menu.py', 'lyipc_server.py', 'lyipc_v1.py', 'lyipc_viewer.py']);
+		const macro = await readFile(path.join(folder, 'pymacros', 'lyipc_server.lym'), 'utf8');
+		expect(macro).toContain('<autorun>true</autorun>');
+		expect(macro).toContain(JSON.stringify(path.join(folder, 'python')));
+		expect(await readFile(path.join(folder, 'grain.xml'), 'utf8')).toMatch(/<name>lyipc<\/name>/);
+		expect(JSON.parse(await readFile(path.join(home, 'lyipc.json'), 'utf8'))).toEqual({autostart: true});
+
+		// Again = upgrade: a stale file goes, nothing is left half-done, no staging folder stays.
+		await writeFile(path.join(folder, 'python', 'stale.py'), '');
+		const again = await lyipc('server', 'install', '--no-autostart', '--port', '12001');
+		expect(again.exitCode).toBe(0);
+		expect(again.stdout).toMatch(/start it from Tools > Inter-process communication server \(Ctrl\+I\)$/);
+		expect(await readdir(path.join(folder, 'python'))).not.toContain('stale.py');
+		expect(await readdir(path.join(home, 'salt'))).toEqual(['lyipc']);
+		expect(JSON.parse(await readFile(path.join(home, 'lyipc.json'), 'utf8'))).toEqual({autostart: false, port: 12001});
+
+		const uninstall = await lyipc('server', 'install', '--uninstall');
+		expect(uninstall.exitCode).toBe(0);
+		expect(await readdir(path.join(home, 'salt'))).toEqual([]);
+		expect(await readdir(home)).toEqual(['salt']);
+	});
+
+	test('usage errors', async () => {
+		expect((await lyipc('server')).exitCode).toBe(2);
+		expect((await lyipc('server', 'install', '--port', 'x')).stderr).toMatch(/--port: expected a positive number/);
+	});
+});
