@@ -28,7 +28,7 @@ V2_IDLE_MS = 10 * 60 * 1000
 # After refusing a request the rest of it is read and dropped for this long before closing:
 # closing with unread bytes makes TCP reset the connection, and the client may lose the reply.
 DRAIN_MS = 500
-METHODS = ("hello", "ping", "load", "upload", "reload", "status", "screenshot", "markers", "zoom", "close")
+METHODS = ("hello", "ping", "load", "upload", "reload", "status", "screenshot", "markers", "zoom", "close", "show_diff")
 MAX_UPLOAD = 4 * 1024 ** 3  # bytes of one uploaded layout
 
 

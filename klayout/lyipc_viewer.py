@@ -10,6 +10,7 @@ import pya
 from lyipc_errors import JobError
 
 LOAD_MODES = {"replace": 0, "new": 1, "add": 2}
+XOR_COLOUR = 0xFF2020
 
 
 class ViewerError(JobError):
@@ -74,6 +75,41 @@ class Viewer:
         if previous is not None:
             view.zoom_box(previous)
         return {"view": window.current_view_index, "cellview": cellview.index()}
+
+    def show_diff(self, params):
+        """A comparison in one new view: A, B and the XOR result as three cellviews, the XOR
+        layers bright and solid on top of A and B drawn faintly, the marker database in the
+        Marker Browser, zoomed to the differences."""
+        for key in ("a", "b", "xor"):
+            if not params.get(key) or not os.path.isfile(params[key]):
+                raise ViewerError("FILE_NOT_FOUND", "%s: no such file on the viewer's machine" % params.get(key))
+        window = self.window
+        try:
+            cellview_a = window.load_layout(params["a"], 1)
+            window.load_layout(params["b"], 2)
+            cellview_xor = window.load_layout(params["xor"], 2)
+        except Exception as exc:
+            raise ViewerError("LOAD_FAILED", str(exc))
+        view = window.current_view()
+        view.max_hier()
+        layers = view.begin_layers()
+        while not layers.at_end():
+            node = layers.current()
+            if node.source_cellview == cellview_xor.index():
+                node.fill_color = node.frame_color = XOR_COLOUR
+                node.dither_pattern = 0  # solid
+                node.width = 2
+            else:
+                node.dither_pattern = 9  # sparse dots: context, not the story
+            layers.next()
+        if params.get("rdb") and os.path.isfile(params["rdb"]):
+            self.markers({"path": params["rdb"], "cellview": cellview_xor.index()})
+        box = params.get("box")
+        if box:
+            margin = max(box[2] - box[0], box[3] - box[1]) * 0.5 + 1.0
+            view.zoom_box(pya.DBox(box[0] - margin, box[1] - margin, box[2] + margin, box[3] + margin))
+        view.set_title(params.get("title") or "lyipc-diff")
+        return {"view": window.current_view_index, "cellviews": [cellview_a.index(), cellview_a.index() + 1, cellview_xor.index()]}
 
     def reload(self, params):
         """Every cellview of the view, in place: viewbox, layer list and hidden cells stay, layers

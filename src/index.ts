@@ -23,6 +23,7 @@ export {KLayoutWorker, WORKER_SCRIPT, type WorkerStartOptions, type RequestOptio
 export {findKLayout, type KLayoutLocation, type FindKLayoutOptions} from './engine/find-klayout.js';
 export {MIN_KLAYOUT_VERSION} from './engine/klayout-version.js';
 export {ViewerClient, resolveTarget, DEFAULT_VIEWER_PORT, type ViewerTarget, type ViewerClientOptions} from './viewer/client.js';
+export {showDiffInViewer, type ShowDiffOptions} from './viewer/show-diff.js';
 export {installServer, uninstallServer, klayoutHome, type InstallOptions} from './viewer/install.js';
 export {LyipcError, isLyipcError, type ErrorCode} from './errors.js';
 export {LYIPC_VERSION} from './version.js';

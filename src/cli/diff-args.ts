@@ -6,7 +6,10 @@ import {ENGINE_MODES, type EngineMode} from '../xor/options.js';
 export type DiffCommand =
 	| {kind: 'help'}
 	| {kind: 'version'}
-	| {kind: 'compare'; a: string; b: string; options: CompareOptions; json: boolean; quiet: boolean};
+	| {kind: 'compare'; a: string; b: string; options: CompareOptions; json: boolean; quiet: boolean; view: ViewChoice; target: string | undefined};
+
+/** Whether a difference opens in the viewer: try quietly (default), always (--view), never (--no-view). */
+export type ViewChoice = 'try' | 'always' | 'never';
 
 const OPTIONS = {
 	json: {type: 'boolean'},
@@ -27,6 +30,9 @@ const OPTIONS = {
 	out: {type: 'string'},
 	rdb: {type: 'string'},
 	'max-markers': {type: 'string'},
+	view: {type: 'boolean'},
+	'no-view': {type: 'boolean'},
+	target: {type: 'string'},
 } as const;
 
 function usage(message: string): LyipcError {
@@ -103,7 +109,12 @@ export function parseDiffArgs(argv: readonly string[]): DiffCommand {
 		}
 	}
 
-	return {kind: 'compare', a: positionals[0]!, b: positionals[1]!, options, json: values.json ?? false, quiet: values.quiet ?? false};
+	if (values.view && values['no-view']) {
+		throw usage('--view and --no-view exclude each other');
+	}
+
+	const view: ViewChoice = values.view ? 'always' : (values['no-view'] ? 'never' : 'try');
+	return {kind: 'compare', a: positionals[0]!, b: positionals[1]!, options, json: values.json ?? false, quiet: values.quiet ?? false, view, target: values.target};
 }
 
 function describeParseError(error: Error & {code?: string}): string {

@@ -26,9 +26,12 @@ Options:
   --out FILE           XOR layout path (.gds, .oas, optionally .gz)
   --rdb FILE           marker database path (default: beside the XOR layout, .lyrdb)
   --max-markers N      marker items per layer (default ${DEFAULT_MAX_MARKERS}; the rest are counted)
+  --view               show differences in the KLayout viewer (lyipc server); exit 2 if none answers
+  --no-view            never try the viewer (default: try quietly, not under CI=true)
+  --target HOST[:PORT] the viewer (default: $LYIPC_TARGET, else 127.0.0.1:$LYIPC_PORT or 11078)
   -q, --quiet          print nothing but errors; the exit code tells
   -h, --help           show this help
   -V, --version        show the version
 
-Environment: KLAYOUT (KLayout executable), NO_COLOR / FORCE_COLOR.
+Environment: KLAYOUT (KLayout executable), NO_COLOR / FORCE_COLOR, LYIPC_TARGET / LYIPC_PORT.
 `;

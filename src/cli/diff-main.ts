@@ -1,7 +1,7 @@
 import {isLyipcError, LyipcError} from '../errors.js';
 import {compareLayouts} from '../xor/compare.js';
-import {RESULT_FORMAT_VERSION, type CompareErrorOutput} from '../xor/result.js';
-import {parseDiffArgs} from './diff-args.js';
+import {RESULT_FORMAT_VERSION, type CompareErrorOutput, type CompareResult} from '../xor/result.js';
+import {parseDiffArgs, type ViewChoice} from './diff-args.js';
 import {DIFF_HELP} from './diff-help.js';
 import {formatSummary, pickStyle} from './diff-summary.js';
 
@@ -14,6 +14,29 @@ export interface CliIo {
 	stderr: NodeJS.WriteStream;
 	env: NodeJS.ProcessEnv;
 	signal?: AbortSignal;
+}
+
+/**
+ * Pops the differences up in the viewer. Asked for (--view): an error if that fails. Otherwise
+ * a short try, and one line on stderr when no viewer answers. Resolves false only when --view failed.
+ */
+async function showInViewer(result: CompareResult, view: ViewChoice, target: string | undefined, io: CliIo): Promise<boolean> {
+	const {showDiffInViewer} = await import('../viewer/show-diff.js');
+	const {resolveTarget} = await import('../viewer/client.js');
+	try {
+		await showDiffInViewer(result, {target: resolveTarget(target, io.env), connectTimeout: view === 'always' ? 2000 : 300});
+		return true;
+	} catch (error) {
+		const failure = isLyipcError(error) ? error : new LyipcError('INTERNAL', String(error));
+		if (view === 'always') {
+			io.stderr.write(`lyipc-diff: ${failure.message}\n${failure.hint ? `${failure.hint}\n` : ''}`);
+			return false;
+		}
+
+		const why = failure.code === 'VIEWER_UNREACHABLE' ? 'no KLayout viewer answered' : failure.message;
+		io.stderr.write(`lyipc-diff: ${why}; 'npx lyipc server install' shows differences in KLayout (--no-view: don't try)\n`);
+		return true;
+	}
 }
 
 /** lyipc-diff: parse, compare, print; resolves with the exit code (never 1 for an error). */
@@ -41,6 +64,13 @@ export async function runDiff(argv: readonly string[], io: CliIo): Promise<numbe
 			io.stdout.write(JSON.stringify(result, null, 2) + '\n');
 		} else if (!command.quiet) {
 			io.stdout.write(formatSummary(result, pickStyle(io.stdout, io.env)));
+		}
+
+		if (!result.identical && command.view !== 'never' && (command.view === 'always' || io.env.CI !== 'true')) {
+			const shown = await showInViewer(result, command.view, command.target, io);
+			if (!shown) {
+				return EXIT_ERROR;
+			}
 		}
 
 		return result.identical ? EXIT_SAME : EXIT_DIFFERENT;

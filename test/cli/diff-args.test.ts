@@ -6,6 +6,7 @@ test('two files and every option', () => {
 		'a.gds', 'b.oas', '--json', '-q', '--tolerance', '0.005', '--layers', '1/0,2/0', '--ignore-layers', '3',
 		'--top-a', 'TOP', '--top-b', 'TOP2', '--mode', 'tiled', '--threads', '4', '--tile-size', '250',
 		'--timeout', '90', '--klayout', '/opt/k', '--out-dir', 'o', '--out', 'o/x.gds', '--rdb', 'o/x.lyrdb', '--max-markers', '50',
+		'--view', '--target', 'viewer:9000',
 	]);
 	expect(command).toEqual({
 		kind: 'compare',
@@ -13,6 +14,8 @@ test('two files and every option', () => {
 		b: 'b.oas',
 		json: true,
 		quiet: true,
+		view: 'always',
+		target: 'viewer:9000',
 		options: {
 			tolerance: 0.005,
 			layers: ['1/0,2/0'],
@@ -33,7 +36,12 @@ test('two files and every option', () => {
 });
 
 test('unset options stay unset so library defaults apply', () => {
-	expect(parseDiffArgs(['a.gds', 'b.gds'])).toEqual({kind: 'compare', a: 'a.gds', b: 'b.gds', json: false, quiet: false, options: {}});
+	expect(parseDiffArgs(['a.gds', 'b.gds'])).toEqual({kind: 'compare', a: 'a.gds', b: 'b.gds', json: false, quiet: false, view: 'try', target: undefined, options: {}});
+});
+
+test('--view and --no-view', () => {
+	expect(parseDiffArgs(['a.gds', 'b.gds', '--no-view'])).toMatchObject({view: 'never'});
+	expect(() => parseDiffArgs(['a.gds', 'b.gds', '--view', '--no-view'])).toThrow(/--view and --no-view exclude each other/);
 });
 
 test('--timeout 0 means no limit', () => {

@@ -78,3 +78,60 @@ describeKLayout('lyipc against a real KLayout GUI', () => {
 		expect(bad.stderr).toMatch(/^lyipc: .*no-such-dir\/x\.png: cannot write the screenshot/);
 	});
 });
+
+describe('lyipc-diff pops differences up in the viewer', () => {
+	test('no viewer: --view fails with exit 2; by default one line of hint; --no-view and CI=true stay silent', async () => {
+		const port = String(await freePort());
+		const pair = [fixture('base.gds'), fixture('one_shape.gds'), '--quiet'];
+		const view = await runCli([...pair, '--view'], {env: {LYIPC_PORT: port, CI: 'false'}, extendEnv: true});
+		expect(view.exitCode).toBe(2);
+		expect(view.stderr).toMatch(new RegExp(`^lyipc-diff: no viewer answers at 127\\.0\\.0\\.1:${port}`));
+		const quiet = await runCli(pair, {env: {LYIPC_PORT: port, CI: 'false'}, extendEnv: true});
+		expect(quiet.exitCode).toBe(1);
+		expect(quiet.stderr).toBe('lyipc-diff: no KLayout viewer answered; \'npx lyipc server install\' shows differences in KLayout (--no-view: don\'t try)');
+		for (const env of [{LYIPC_PORT: port, CI: 'false', NOVIEW: '1'}, {LYIPC_PORT: port, CI: 'true'}]) {
+			const run = await runCli(env.NOVIEW ? [...pair, '--no-view'] : pair, {env, extendEnv: true});
+			expect(run.exitCode).toBe(1);
+			expect(run.stderr).toBe('');
+		}
+	});
+});
+
+describeKLayout('lyipc-diff with a viewer running', () => {
+	let viewer: GuiViewer;
+	let temp: string;
+	beforeAll(async () => {
+		viewer = await startGuiViewer();
+		temp = await mkdtemp(path.join(tmpdir(), 'lyipc-pop-'));
+	}, 90_000);
+	afterAll(async () => {
+		await viewer?.stop();
+		await rm(temp, {recursive: true, force: true});
+	});
+
+	test('a difference opens A, B and the XOR in one new view, XOR in red, markers loaded, zoomed to it', async () => {
+		const env = {LYIPC_PORT: String(viewer.port), CI: 'false'};
+		const run = await runCli([fixture('base.gds'), fixture('one_shape.gds'), '--json', '--out-dir', temp], {env, extendEnv: true});
+		expect(run.exitCode).toBe(1);
+		expect(run.stderr).toBe('');
+		const result = JSON.parse(run.stdout) as {artifacts: {xor: string; rdb: string}};
+		const status = JSON.parse((await lyipc(['status', '--json'], env)).stdout) as {
+			views: Array<{current: boolean; viewbox: number[]; cellviews: Array<{file: string}>; markerDatabases: string[]}>;
+		};
+		const view = status.views.find(entry => entry.current)!;
+		expect(view.cellviews.map(cv => cv.file)).toEqual([fixture('base.gds'), fixture('one_shape.gds'), result.artifacts.xor]);
+		expect(view.markerDatabases).toHaveLength(1);
+		// The difference is the 2 x 3 µm box at (20, 20): the view is around it, not the 40 µm chip.
+		const [left, bottom, right, top] = view.viewbox;
+		expect(left! < 20 && bottom! < 20 && right! > 22 && top! > 23).toBe(true);
+		expect(right! - left!).toBeLessThan(20);
+		const shot = path.join(temp, 'diff.png');
+		expect((await lyipc(['screenshot', shot, '--width', '400', '--height', '300'], env)).exitCode).toBe(0);
+		const {colours} = await pngColours(shot);
+		const red = [...colours].filter(([rgb]) => {
+			const [r, g, b] = rgb.split(',').map(Number);
+			return r! > 200 && g! < 80 && b! < 80;
+		}).reduce((sum, [, n]) => sum + n, 0);
+		expect(red).toBeGreaterThan(0.05 * 400 * 300); // the XOR box, solid red, fills a good part of the picture
+	});
+});
