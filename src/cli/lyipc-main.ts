@@ -20,6 +20,9 @@ Commands:
   status [--json]             the views, their files, cells, viewboxes, layers, marker databases
   screenshot OUT.png          a picture of the current view [--width W] [--height H] (800 x 600)
   ping                        is a viewer there?
+  viewer [FILES...]           start KLayout with the server running (nothing installed), showing
+                              FILES [--port N] [--klayout PATH]; a viewer already answering at
+                              the port gets FILES instead
   server install              install the server into KLayout (a salt package in
                               $KLAYOUT_HOME/salt, default ~/.klayout; again = upgrade); it starts
                               with KLayout [--no-autostart: from Tools > Inter-process
@@ -44,6 +47,7 @@ const OPTIONS = {
 	uninstall: {type: 'boolean'},
 	'no-autostart': {type: 'boolean'},
 	port: {type: 'string'},
+	klayout: {type: 'string'},
 	help: {type: 'boolean', short: 'h'},
 	version: {type: 'boolean', short: 'V'},
 } as const;
@@ -157,6 +161,17 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 			const port = values.port === undefined ? undefined : positiveNumber('port', values.port, DEFAULT_VIEWER_PORT);
 			const {folder} = await installServer({home, autostart: !values['no-autostart'], ...(port === undefined ? {} : {port})});
 			io.stdout.write(`lyipc server installed in ${folder}; ${values['no-autostart'] ? 'start it from Tools > Inter-process communication server (Ctrl+I)' : 'it starts with KLayout'}\n`);
+			return 0;
+		}
+
+		if (command === 'viewer') {
+			const port = values.port === undefined ? target.port : positiveNumber('port', values.port, DEFAULT_VIEWER_PORT);
+			const files = await Promise.all(rest.map(async file => absoluteFile(file)));
+			const {startViewer} = await import('../viewer/start-viewer.js');
+			const started = await startViewer({port, files, klayout: values.klayout, env: io.env});
+			io.stdout.write(started.pid === undefined
+				? `a viewer already answers at 127.0.0.1:${port}; ${files.length} file${files.length === 1 ? '' : 's'} shown there\n`
+				: `KLayout viewer on 127.0.0.1:${port} (pid ${started.pid})\n`);
 			return 0;
 		}
 

@@ -2,7 +2,7 @@ import {mkdtemp, readdir, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, test} from 'vitest';
-import {freePort, pngColours, startGuiViewer, type GuiViewer} from '../helpers/gui.js';
+import {freePort, kill, pngColours, startGuiViewer, startXvfb, type GuiViewer} from '../helpers/gui.js';
 import {describeKLayout, fixture, LYIPC_CLI, runCli} from '../helpers/run.js';
 
 const lyipc = async (args: string[], env: Record<string, string> = {}) => runCli(args, {env, extendEnv: true}, LYIPC_CLI);
@@ -134,4 +134,31 @@ describeKLayout('lyipc-diff with a viewer running', () => {
 		}).reduce((sum, [, n]) => sum + n, 0);
 		expect(red).toBeGreaterThan(0.05 * 400 * 300); // the XOR box, solid red, fills a good part of the picture
 	});
+});
+
+describeKLayout('lyipc viewer: KLayout with the server, nothing installed', () => {
+	test('starts a GUI showing the files; called again, shows the new files in it', async () => {
+		const xvfb = await startXvfb();
+		const home = await mkdtemp(path.join(tmpdir(), 'lyipc-viewer-home-'));
+		const env = {DISPLAY: xvfb.display, KLAYOUT_HOME: home, LYIPC_PORT: String(await freePort())};
+		let pid: number | undefined;
+		try {
+			const run = await lyipc(['viewer', fixture('base.gds')], env);
+			expect(run.stderr).toBe('');
+			expect(run.exitCode).toBe(0);
+			pid = Number(new RegExp(`^KLayout viewer on 127\\.0\\.0\\.1:${env.LYIPC_PORT} \\(pid (\\d+)\\)$`).exec(run.stdout)?.[1]);
+			expect(pid).toBeGreaterThan(0);
+			const again = await lyipc(['viewer', fixture('one_shape.gds')], env);
+			expect(again.stdout).toBe(`a viewer already answers at 127.0.0.1:${env.LYIPC_PORT}; 1 file shown there`);
+			const {views} = JSON.parse((await lyipc(['status', '--json'], env)).stdout) as {views: Array<{cellviews: Array<{file: string}>}>};
+			expect(views.flatMap(view => view.cellviews.map(cv => cv.file))).toEqual([fixture('base.gds'), fixture('one_shape.gds')]);
+		} finally {
+			if (pid) {
+				process.kill(-pid, 'SIGKILL');
+			}
+
+			kill(xvfb.process);
+			await rm(home, {recursive: true, force: true});
+		}
+	}, 90_000);
 });

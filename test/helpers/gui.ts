@@ -31,7 +31,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts Xvfb on a display it picks itself (-displayfd), so parallel runs never collide. */
-async function startXvfb(): Promise<{display: string; process: Child}> {
+export async function startXvfb(): Promise<{display: string; process: Child}> {
 	const xvfb = execa('Xvfb', ['-displayfd', '3', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], {
 		stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
 		reject: false,
@@ -53,7 +53,7 @@ async function startXvfb(): Promise<{display: string; process: Child}> {
 	return {display, process: xvfb};
 }
 
-function kill(process: Child): void {
+export function kill(process: Child): void {
 	if (process.pid !== undefined) {
 		try {
 			globalThis.process.kill(-process.pid, 'SIGKILL'); // KLayout ignores SIGTERM while busy
