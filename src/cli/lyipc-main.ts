@@ -20,6 +20,8 @@ Commands:
   status [--json]             the views, their files, cells, viewboxes, layers, marker databases
   screenshot OUT.png          a picture of the current view [--width W] [--height H] (800 x 600)
   ping                        is a viewer there?
+  watch FILES...              show FILES, then reload each in place whenever it is rewritten,
+                              once the write is complete; Ctrl+C stops
   viewer [FILES...]           start KLayout with the server running (nothing installed), showing
                               FILES [--port N] [--klayout PATH]; a viewer already answering at
                               the port gets FILES instead
@@ -175,7 +177,7 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 			return 0;
 		}
 
-		if (!['load', 'reload', 'status', 'screenshot', 'ping'].includes(command!)) {
+		if (!['load', 'reload', 'status', 'screenshot', 'ping', 'watch'].includes(command!)) {
 			throw usage(`unknown command '${command!}'`);
 		}
 
@@ -196,6 +198,10 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 			file = rest[0] === undefined ? undefined : await absoluteFile(rest[0]);
 		} else if (command === 'screenshot') {
 			expectArgs(1, 'the PNG file to write');
+		} else if (command === 'watch') {
+			if (rest.length === 0) {
+				throw usage('watch: expected one or more layout files');
+			}
 		} else {
 			expectArgs(0, 'no arguments');
 		}
@@ -219,6 +225,23 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 				case 'status': {
 					const status = await viewer.request<{views: StatusView[]; klayout: string}>('status');
 					io.stdout.write(values.json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status, `${target.host}:${target.port}`));
+					break;
+				}
+
+				case 'watch': {
+					const files = await Promise.all(rest.map(async file => absoluteFile(file)));
+					for (const [index, file] of files.entries()) {
+						await viewer.show(file, {mode: index === 0 ? 'new' : 'add'});
+					}
+
+					const {watchAndReload} = await import('../viewer/watch.js');
+					io.stdout.write(`watching ${files.length} file${files.length === 1 ? '' : 's'}; Ctrl+C to stop\n`);
+					await watchAndReload(viewer, files, {
+						signal: io.signal,
+						onReload(file, error) {
+							io.stdout.write(error ? `${file}: reload failed: ${error.message}\n` : `reloaded ${file}\n`);
+						},
+					});
 					break;
 				}
 

@@ -1,6 +1,7 @@
-import {mkdtemp, readdir, rm} from 'node:fs/promises';
+import {copyFile, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
+import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, test} from 'vitest';
 import {freePort, kill, pngColours, startGuiViewer, startXvfb, type GuiViewer} from '../helpers/gui.js';
 import {describeKLayout, fixture, LYIPC_CLI, runCli} from '../helpers/run.js';
@@ -68,6 +69,49 @@ describeKLayout('lyipc against a real KLayout GUI', () => {
 		expect(colours.size).toBeGreaterThan(4);
 		expect(await readdir(temp)).toEqual(['view.png']); // no temporary file left
 	});
+
+	test('watch: reloads once a rewrite is complete, never a half-written file; new layers appear', async () => {
+		const file = path.join(temp, 'live.gds');
+		await copyFile(fixture('base.gds'), file);
+		const env = {...process.env, LYIPC_PORT: String(viewer.port)};
+		const child = execa(process.execPath, [LYIPC_CLI, 'watch', file], {env, reject: false});
+		let output = '';
+		child.stdout.on('data', (chunk: Buffer) => {
+			output += chunk.toString();
+		});
+		const until = async (done: () => boolean, what: string) => {
+			const deadline = Date.now() + 15_000;
+			while (!done()) {
+				if (Date.now() > deadline) {
+					throw new Error(`waited in vain for ${what}; output: ${output}`);
+				}
+
+				await new Promise(resolve => {
+					setTimeout(resolve, 100);
+				});
+			}
+		};
+
+		const layers = async () => {
+			const {views} = JSON.parse((await lyipc(['status', '--json'], {LYIPC_PORT: String(viewer.port)})).stdout) as {views: Array<{current: boolean; layers: number}>};
+			return views.find(view => view.current)!.layers;
+		};
+
+		await until(() => output.includes('watching 1 file'), 'the watch to start');
+		const before = await layers();
+		const extra = await readFile(fixture('extra_layer.gds'));
+		await writeFile(file, extra.subarray(0, Math.floor(extra.length / 2)));
+		await new Promise(resolve => {
+			setTimeout(resolve, 1500);
+		});
+		expect(output.trim()).toBe('watching 1 file; Ctrl+C to stop'); // no reload tried, not even a failed one
+		expect(await layers()).toBe(before);
+		await writeFile(file, extra);
+		await until(() => output.includes(`reloaded ${file}`), 'the reload');
+		expect(await layers()).toBe(before + 1); // layer 5/0 is new in the file
+		child.kill('SIGINT');
+		expect((await child).exitCode).toBe(0);
+	}, 60_000);
 
 	test('a viewer-side error: exit 2 with the viewer\'s reason', async () => {
 		const run = await lyipc(['reload', fixture('base.gds'), '--timeout', '5'], {LYIPC_PORT: String(viewer.port)});
