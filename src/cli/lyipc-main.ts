@@ -22,6 +22,8 @@ Commands:
   ping                        is a viewer there?
   watch FILES...              show FILES, then reload each in place whenever it is rewritten,
                               once the write is complete; Ctrl+C stops
+  animate FRAMES...           play layouts one after the other in one view, keeping the viewbox
+                              [--interval SEC] (default 1) [--loop: until Ctrl+C]
   viewer [FILES...]           start KLayout with the server running (nothing installed), showing
                               FILES [--port N] [--klayout PATH]; a viewer already answering at
                               the port gets FILES instead
@@ -50,6 +52,8 @@ const OPTIONS = {
 	'no-autostart': {type: 'boolean'},
 	port: {type: 'string'},
 	klayout: {type: 'string'},
+	interval: {type: 'string'},
+	loop: {type: 'boolean'},
 	help: {type: 'boolean', short: 'h'},
 	version: {type: 'boolean', short: 'V'},
 } as const;
@@ -177,7 +181,7 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 			return 0;
 		}
 
-		if (!['load', 'reload', 'status', 'screenshot', 'ping', 'watch'].includes(command!)) {
+		if (!['load', 'reload', 'status', 'screenshot', 'ping', 'watch', 'animate'].includes(command!)) {
 			throw usage(`unknown command '${command!}'`);
 		}
 
@@ -198,9 +202,9 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 			file = rest[0] === undefined ? undefined : await absoluteFile(rest[0]);
 		} else if (command === 'screenshot') {
 			expectArgs(1, 'the PNG file to write');
-		} else if (command === 'watch') {
+		} else if (command === 'watch' || command === 'animate') {
 			if (rest.length === 0) {
-				throw usage('watch: expected one or more layout files');
+				throw usage(`${command}: expected one or more layout files`);
 			}
 		} else {
 			expectArgs(0, 'no arguments');
@@ -242,6 +246,27 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 							io.stdout.write(error ? `${file}: reload failed: ${error.message}\n` : `reloaded ${file}\n`);
 						},
 					});
+					break;
+				}
+
+				case 'animate': {
+					const frames = await Promise.all(rest.map(async file => absoluteFile(file)));
+					const interval = positiveNumber('interval', values.interval, 1) * 1000;
+					do {
+						for (const [index, frame] of frames.entries()) {
+							if (io.signal?.aborted) {
+								break;
+							}
+
+							// The first frame opens a view; the others replace its layout, keeping the viewbox.
+							await viewer.show(frame, index === 0 && !values.loop ? {mode: 'new'} : {mode: 'replace', keepView: true});
+							io.stdout.write(`frame ${index + 1}/${frames.length}: ${frame}\n`);
+							await new Promise(resolve => {
+								setTimeout(resolve, index === frames.length - 1 && !values.loop ? 0 : interval);
+							});
+						}
+					} while (values.loop && !io.signal?.aborted);
+
 					break;
 				}
 

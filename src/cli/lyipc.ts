@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import {runLyipc} from './lyipc-main.js';
 
-// Ctrl+C / SIGTERM end `lyipc watch` cleanly; anything else (or a second one) exits at once.
+// Ctrl+C / SIGTERM end `lyipc watch` and `animate` cleanly; anything else (or a second one) exits at once.
 const controller = new AbortController();
-const watching = process.argv.slice(2).includes('watch');
+const watching = process.argv.slice(2).some(arg => arg === 'watch' || arg === 'animate');
 const stop = () => {
 	if (!watching || controller.signal.aborted) {
 		process.exit(130);

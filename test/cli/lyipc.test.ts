@@ -113,6 +113,16 @@ describeKLayout('lyipc against a real KLayout GUI', () => {
 		expect((await child).exitCode).toBe(0);
 	}, 60_000);
 
+	test('animate: the frames one after the other in one view, the viewbox kept', async () => {
+		const env = {LYIPC_PORT: String(viewer.port)};
+		const frames = [fixture('base.gds'), fixture('one_shape.gds'), fixture('via_changed.gds')];
+		const run = await lyipc(['animate', ...frames, '--interval', '0.2'], env);
+		expect(run.exitCode).toBe(0);
+		expect(run.stdout.split('\n')).toEqual(frames.map((frame, index) => `frame ${index + 1}/3: ${frame}`));
+		const {views} = JSON.parse((await lyipc(['status', '--json'], env)).stdout) as {views: Array<{current: boolean; cellviews: Array<{file: string}>}>};
+		expect(views.find(view => view.current)!.cellviews.map(cv => cv.file)).toEqual([fixture('via_changed.gds')]);
+	});
+
 	test('a viewer-side error: exit 2 with the viewer\'s reason', async () => {
 		const run = await lyipc(['reload', fixture('base.gds'), '--timeout', '5'], {LYIPC_PORT: String(viewer.port)});
 		expect(run.stderr).toBe('');
