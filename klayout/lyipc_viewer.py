@@ -86,7 +86,7 @@ class Viewer:
         window = self.window
         try:
             cellview_a = window.load_layout(params["a"], 1)
-            window.load_layout(params["b"], 2)
+            cellview_b = window.load_layout(params["b"], 2)
             cellview_xor = window.load_layout(params["xor"], 2)
         except Exception as exc:
             raise ViewerError("LOAD_FAILED", str(exc))
@@ -109,7 +109,7 @@ class Viewer:
             margin = max(box[2] - box[0], box[3] - box[1]) * 0.5 + 1.0
             view.zoom_box(pya.DBox(box[0] - margin, box[1] - margin, box[2] + margin, box[3] + margin))
         view.set_title(params.get("title") or "lyipc-diff")
-        return {"view": window.current_view_index, "cellviews": [cellview_a.index(), cellview_a.index() + 1, cellview_xor.index()]}
+        return {"view": window.current_view_index, "cellviews": [cellview_a.index(), cellview_b.index(), cellview_xor.index()]}
 
     def reload(self, params):
         """Every cellview of the view, in place: viewbox, layer list and hidden cells stay, layers

@@ -2,8 +2,8 @@ import {copyFile, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promi
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {execa} from 'execa';
-import {afterAll, beforeAll, describe, expect, test} from 'vitest';
-import {freePort, kill, pngColours, startGuiViewer, startXvfb, type GuiViewer} from '../helpers/gui.js';
+import {describe, expect, test} from 'vitest';
+import {freePort, kill, pngColours, startXvfb, useGuiViewer} from '../helpers/gui.js';
 import {describeKLayout, fixture, LYIPC_CLI, runCli} from '../helpers/run.js';
 
 const lyipc = async (args: string[], env: Record<string, string> = {}) => runCli(args, {env, extendEnv: true}, LYIPC_CLI);
@@ -33,26 +33,17 @@ describe('lyipc without a viewer: usage errors and no viewer, exit 2', () => {
 });
 
 describeKLayout('lyipc against a real KLayout GUI', () => {
-	let viewer: GuiViewer;
-	let temp: string;
-	beforeAll(async () => {
-		viewer = await startGuiViewer();
-		temp = await mkdtemp(path.join(tmpdir(), 'lyipc-cli-'));
-	}, 90_000);
-	afterAll(async () => {
-		await viewer?.stop();
-		await rm(temp, {recursive: true, force: true});
-	});
+	const gui = useGuiViewer();
 
 	test('ping, load, load --add, reload, status, screenshot', async () => {
-		const env = {LYIPC_PORT: String(viewer.port)};
+		const env = {LYIPC_PORT: String(gui.viewer.port)};
 		const ping = await lyipc(['ping'], env);
 		expect(ping.exitCode).toBe(0);
-		expect(ping.stdout).toMatch(new RegExp(`^viewer 127\\.0\\.0\\.1:${viewer.port}: KLayout 0\\.\\d+\\.\\d+, protocol 2$`));
+		expect(ping.stdout).toMatch(new RegExp(`^viewer 127\\.0\\.0\\.1:${gui.viewer.port}: KLayout 0\\.\\d+\\.\\d+, protocol 2$`));
 
 		// A relative path: the viewer gets the absolute one.
 		expect((await lyipc(['load', path.relative(process.cwd(), fixture('base.gds'))], env)).exitCode).toBe(0);
-		expect((await lyipc(['load', fixture('one_shape.gds'), '--add', '--target', `127.0.0.1:${viewer.port}`])).exitCode).toBe(0);
+		expect((await lyipc(['load', fixture('one_shape.gds'), '--add', '--target', `127.0.0.1:${gui.viewer.port}`])).exitCode).toBe(0);
 		expect((await lyipc(['reload'], env)).exitCode).toBe(0);
 		const status = await lyipc(['status', '--json'], env);
 		expect(status.exitCode).toBe(0);
@@ -61,19 +52,19 @@ describeKLayout('lyipc against a real KLayout GUI', () => {
 		const text = await lyipc(['status'], env);
 		expect(text.stdout).toContain(`    ${fixture('one_shape.gds')} (cell CHIP)`);
 
-		const shot = path.join(temp, 'view.png');
+		const shot = path.join(gui.temp, 'view.png');
 		const screenshot = await lyipc(['screenshot', shot, '--width', '320', '--height', '240'], env);
 		expect(screenshot.exitCode).toBe(0);
 		const {width, height, colours} = await pngColours(shot);
 		expect([width, height]).toEqual([320, 240]);
 		expect(colours.size).toBeGreaterThan(4);
-		expect(await readdir(temp)).toEqual(['view.png']); // no temporary file left
+		expect(await readdir(gui.temp)).toEqual(['view.png']); // no temporary file left
 	});
 
 	test('watch: reloads once a rewrite is complete, never a half-written file; new layers appear', async () => {
-		const file = path.join(temp, 'live.gds');
+		const file = path.join(gui.temp, 'live.gds');
 		await copyFile(fixture('base.gds'), file);
-		const env = {...process.env, LYIPC_PORT: String(viewer.port)};
+		const env = {...process.env, LYIPC_PORT: String(gui.viewer.port)};
 		const child = execa(process.execPath, [LYIPC_CLI, 'watch', file], {env, reject: false});
 		let output = '';
 		child.stdout.on('data', (chunk: Buffer) => {
@@ -93,7 +84,7 @@ describeKLayout('lyipc against a real KLayout GUI', () => {
 		};
 
 		const layers = async () => {
-			const {views} = JSON.parse((await lyipc(['status', '--json'], {LYIPC_PORT: String(viewer.port)})).stdout) as {views: Array<{current: boolean; layers: number}>};
+			const {views} = JSON.parse((await lyipc(['status', '--json'], {LYIPC_PORT: String(gui.viewer.port)})).stdout) as {views: Array<{current: boolean; layers: number}>};
 			return views.find(view => view.current)!.layers;
 		};
 
@@ -114,7 +105,7 @@ describeKLayout('lyipc against a real KLayout GUI', () => {
 	}, 60_000);
 
 	test('animate: the frames one after the other in one view, the viewbox kept', async () => {
-		const env = {LYIPC_PORT: String(viewer.port)};
+		const env = {LYIPC_PORT: String(gui.viewer.port)};
 		const frames = [fixture('base.gds'), fixture('one_shape.gds'), fixture('via_changed.gds')];
 		const run = await lyipc(['animate', ...frames, '--interval', '0.2'], env);
 		expect(run.exitCode).toBe(0);
@@ -124,10 +115,10 @@ describeKLayout('lyipc against a real KLayout GUI', () => {
 	});
 
 	test('a viewer-side error: exit 2 with the viewer\'s reason', async () => {
-		const run = await lyipc(['reload', fixture('base.gds'), '--timeout', '5'], {LYIPC_PORT: String(viewer.port)});
+		const run = await lyipc(['reload', fixture('base.gds'), '--timeout', '5'], {LYIPC_PORT: String(gui.viewer.port)});
 		expect(run.stderr).toBe('');
 		expect(run.exitCode).toBe(0);
-		const bad = await lyipc(['screenshot', path.join(temp, 'no-such-dir', 'x.png')], {LYIPC_PORT: String(viewer.port)});
+		const bad = await lyipc(['screenshot', path.join(gui.temp, 'no-such-dir', 'x.png')], {LYIPC_PORT: String(gui.viewer.port)});
 		expect(bad.exitCode).toBe(2);
 		expect(bad.stderr).toMatch(/^lyipc: .*no-such-dir\/x\.png: cannot write the screenshot/);
 	});
@@ -152,20 +143,11 @@ describe('lyipc-diff pops differences up in the viewer', () => {
 });
 
 describeKLayout('lyipc-diff with a viewer running', () => {
-	let viewer: GuiViewer;
-	let temp: string;
-	beforeAll(async () => {
-		viewer = await startGuiViewer();
-		temp = await mkdtemp(path.join(tmpdir(), 'lyipc-pop-'));
-	}, 90_000);
-	afterAll(async () => {
-		await viewer?.stop();
-		await rm(temp, {recursive: true, force: true});
-	});
+	const gui = useGuiViewer();
 
 	test('a difference opens A, B and the XOR in one new view, XOR in red, markers loaded, zoomed to it', async () => {
-		const env = {LYIPC_PORT: String(viewer.port), CI: 'false'};
-		const run = await runCli([fixture('base.gds'), fixture('one_shape.gds'), '--json', '--out-dir', temp], {env, extendEnv: true});
+		const env = {LYIPC_PORT: String(gui.viewer.port), CI: 'false'};
+		const run = await runCli([fixture('base.gds'), fixture('one_shape.gds'), '--json', '--out-dir', gui.temp], {env, extendEnv: true});
 		expect(run.exitCode).toBe(1);
 		expect(run.stderr).toBe('');
 		const result = JSON.parse(run.stdout) as {artifacts: {xor: string; rdb: string}};
@@ -179,7 +161,7 @@ describeKLayout('lyipc-diff with a viewer running', () => {
 		const [left, bottom, right, top] = view.viewbox;
 		expect(left! < 20 && bottom! < 20 && right! > 22 && top! > 23).toBe(true);
 		expect(right! - left!).toBeLessThan(20);
-		const shot = path.join(temp, 'diff.png');
+		const shot = path.join(gui.temp, 'diff.png');
 		expect((await lyipc(['screenshot', shot, '--width', '400', '--height', '300'], env)).exitCode).toBe(0);
 		const {colours} = await pngColours(shot);
 		const red = [...colours].filter(([rgb]) => {

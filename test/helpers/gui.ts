@@ -3,6 +3,7 @@ import net from 'node:net';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {execa} from 'execa';
+import {afterAll, beforeAll} from 'vitest';
 import {PNG} from 'pngjs';
 import {LYIPC_CLI, ROOT} from './run.js';
 
@@ -194,4 +195,23 @@ export async function pngColours(file: string): Promise<{width: number; height: 
 	}
 
 	return {width: png.width, height: png.height, colours};
+}
+
+/**
+ * Call in a describe block: one GUI viewer (set up with `lyipc server install`) and one
+ * temporary folder shared by its tests, both gone afterwards.
+ */
+export function useGuiViewer(): {readonly viewer: GuiViewer; readonly temp: string} {
+	const state = {} as {viewer: GuiViewer; temp: string};
+	beforeAll(async () => {
+		state.viewer = await startGuiViewer();
+		state.temp = await mkdtemp(path.join(tmpdir(), 'lyipc-gui-test-'));
+	}, 90_000);
+	afterAll(async () => {
+		await state.viewer?.stop();
+		if (state.temp) {
+			await rm(state.temp, {recursive: true, force: true});
+		}
+	});
+	return state;
 }

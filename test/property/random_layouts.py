@@ -126,22 +126,25 @@ def add_shape(rnd, layout):
     return "add a shape to %s" % cell.name
 
 
-def remove_shape(rnd, layout):
+def on_a_shape(rnd, layout, act, what):
+    """Applies act(shapes, shape) to a random shape; returns `what` with its cell's name, or
+    None when the layout has no shape."""
     picked = pick_shape(rnd, layout)
     if picked is None:
         return None
     cell, li, shape = picked
-    cell.shapes(li).erase(shape)
-    return "remove a shape from %s" % cell.name
+    act(cell.shapes(li), shape)
+    return what % cell.name
+
+
+def remove_shape(rnd, layout):
+    return on_a_shape(rnd, layout, lambda shapes, shape: shapes.erase(shape), "remove a shape from %s")
 
 
 def move_shape(rnd, layout):
-    picked = pick_shape(rnd, layout)
-    if picked is None:
-        return None
-    cell, li, shape = picked
-    shape.transform(pya.Trans(pya.Vector(rnd.choice([-2, 2, 8, -250]), rnd.choice([0, 4, 120]))))
-    return "move a shape in %s" % cell.name
+    def move(shapes, shape):
+        shape.transform(pya.Trans(pya.Vector(rnd.choice([-2, 2, 8, -250]), rnd.choice([0, 4, 120]))))
+    return on_a_shape(rnd, layout, move, "move a shape in %s")
 
 
 def change_instance(rnd, layout):
@@ -227,12 +230,7 @@ def explode_array(rnd, layout):
 
 
 def duplicate_shape(rnd, layout):
-    picked = pick_shape(rnd, layout)
-    if picked is None:
-        return None
-    cell, li, shape = picked
-    cell.shapes(li).insert(shape)
-    return "duplicate a shape in %s" % cell.name
+    return on_a_shape(rnd, layout, lambda shapes, shape: shapes.insert(shape), "duplicate a shape in %s")
 
 
 def global_shift(rnd, layout):

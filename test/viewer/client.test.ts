@@ -2,10 +2,10 @@ import {readdir, readFile} from 'node:fs/promises';
 import net from 'node:net';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
-import {afterAll, beforeAll, describe, expect, test} from 'vitest';
+import {describe, expect, test} from 'vitest';
 import {LyipcError} from '../../src/errors.js';
 import {resolveTarget, ViewerClient} from '../../src/viewer/client.js';
-import {startGuiViewer, v2Session, type GuiViewer} from '../helpers/gui.js';
+import {startGuiViewer, useGuiViewer, v2Session} from '../helpers/gui.js';
 import {describeKLayout, fixture} from '../helpers/run.js';
 
 describe('resolveTarget', () => {
@@ -57,16 +57,10 @@ describe('ViewerClient without a working viewer: an error, never a hang', () => 
 });
 
 describeKLayout('ViewerClient against a real KLayout GUI', () => {
-	let viewer: GuiViewer;
-	beforeAll(async () => {
-		viewer = await startGuiViewer();
-	}, 90_000);
-	afterAll(async () => {
-		await viewer?.stop();
-	});
+	const gui = useGuiViewer();
 
 	test('hello, requests in flight together, a viewer-side error', async () => {
-		const client = await ViewerClient.connect({host: '127.0.0.1', port: viewer.port});
+		const client = await ViewerClient.connect({host: '127.0.0.1', port: gui.viewer.port});
 		expect(client.protocol).toBe(2);
 		expect(client.klayoutVersion).toMatch(/^0\.\d+/);
 		const [load, status] = await Promise.all([
@@ -83,7 +77,7 @@ describeKLayout('ViewerClient against a real KLayout GUI', () => {
 	});
 
 	test('upload: the bytes go over the socket, land under a unique name and are loaded; the connection goes on', async () => {
-		const client = await ViewerClient.connect({host: '127.0.0.1', port: viewer.port});
+		const client = await ViewerClient.connect({host: '127.0.0.1', port: gui.viewer.port});
 		const first = await client.upload<{path: string; view: number}>(fixture('via_changed.gds'), {mode: 'new'});
 		const second = await client.upload<{path: string}>(fixture('via_changed.gds'), {mode: 'add'});
 		const status = await client.request<{views: Array<{current: boolean; cellviews: Array<{file: string}>}>}>('status');
@@ -95,14 +89,14 @@ describeKLayout('ViewerClient against a real KLayout GUI', () => {
 	});
 
 	test('show() loads a file the viewer can read by its path', async () => {
-		const client = await ViewerClient.connect({host: '127.0.0.1', port: viewer.port});
+		const client = await ViewerClient.connect({host: '127.0.0.1', port: gui.viewer.port});
 		expect(await client.show(fixture('one_shape.gds'), {mode: 'new'})).toEqual({uploaded: false});
 		client.close();
 	});
 
 	test('a client gone in the middle of an upload leaves no partial file', async () => {
-		const cache = path.join(tmpdir(), `lyipc-uploads-${viewer.klayout.pid!}`);
-		const socket = net.connect(viewer.port, '127.0.0.1');
+		const cache = path.join(tmpdir(), `lyipc-uploads-${gui.viewer.klayout.pid!}`);
+		const socket = net.connect(gui.viewer.port, '127.0.0.1');
 		await new Promise(resolve => socket.once('connect', resolve));
 		socket.write(JSON.stringify({id: 1, method: 'upload', params: {name: 'half.gds', size: 1_000_000}}) + '\n');
 		socket.write(Buffer.alloc(1000));
@@ -111,7 +105,7 @@ describeKLayout('ViewerClient against a real KLayout GUI', () => {
 		});
 		expect((await readdir(cache)).some(name => name.endsWith('half.gds.part'))).toBe(true);
 		socket.destroy();
-		const [pong] = await v2Session(viewer.port, [{id: 2, method: 'ping'}]);
+		const [pong] = await v2Session(gui.viewer.port, [{id: 2, method: 'ping'}]);
 		expect(pong).toMatchObject({ok: true});
 		expect((await readdir(cache)).filter(name => name.includes('half.gds'))).toEqual([]);
 	});

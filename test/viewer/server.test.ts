@@ -1,56 +1,46 @@
-import {copyFile, mkdtemp, rm} from 'node:fs/promises';
+import {copyFile} from 'node:fs/promises';
 import net from 'node:net';
-import {tmpdir} from 'node:os';
 import path from 'node:path';
-import {afterAll, beforeAll, expect, test} from 'vitest';
-import {pngColours, startGuiViewer, v1Exchange, v2Session, type GuiViewer} from '../helpers/gui.js';
+import {expect, test} from 'vitest';
+import {pngColours, useGuiViewer, v1Exchange, v2Session} from '../helpers/gui.js';
 import {describeKLayout, fixture} from '../helpers/run.js';
 
 describeKLayout('the viewer server inside a real KLayout GUI (Xvfb, fresh KLAYOUT_HOME)', () => {
-	let viewer: GuiViewer;
-	let temp: string;
-	beforeAll(async () => {
-		viewer = await startGuiViewer();
-		temp = await mkdtemp(path.join(tmpdir(), 'lyipc-viewer-'));
-	}, 90_000);
-	afterAll(async () => {
-		await viewer?.stop();
-		await rm(temp, {recursive: true, force: true});
-	});
+	const gui = useGuiViewer();
 
-	const status = async () => (await v2Session(viewer.port, [{id: 's', method: 'status'}]))[0]!.result as {
+	const status = async () => (await v2Session(gui.viewer.port, [{id: 's', method: 'status'}]))[0]!.result as {
 		views: Array<{index: number; current: boolean; viewbox: number[]; layers: number; cellviews: Array<{file: string; cell: string}>}>;
 	};
 
 	test('v1, byte for byte: ping, load in each mode, a quoted name with a space, reload, cellview', async () => {
-		expect((await v1Exchange(viewer.port, 'ping\r\n')).toString('latin1')).toBe('ACK None');
+		expect((await v1Exchange(gui.viewer.port, 'ping\r\n')).toString('latin1')).toBe('ACK None');
 		// Nothing open yet: old clients look for this phrase and fall back to load.
-		expect((await v1Exchange(viewer.port, 'reload view\r\n')).toString('latin1')).toMatch(/^ERR '.*Needs a layout/);
-		expect((await v1Exchange(viewer.port, `load ${fixture('base.gds')}\r\n`)).toString('latin1')).toBe('ACK None');
+		expect((await v1Exchange(gui.viewer.port, 'reload view\r\n')).toString('latin1')).toMatch(/^ERR '.*Needs a layout/);
+		expect((await v1Exchange(gui.viewer.port, `load ${fixture('base.gds')}\r\n`)).toString('latin1')).toBe('ACK None');
 		let views = (await status()).views;
 		expect(views.at(-1)!.cellviews.map(cv => cv.file)).toEqual([fixture('base.gds')]);
 
-		const spaced = path.join(temp, 'my chip.gds');
+		const spaced = path.join(gui.temp, 'my chip.gds');
 		await copyFile(fixture('one_shape.gds'), spaced);
 		const before = views.length;
-		expect((await v1Exchange(viewer.port, `load "${spaced}" 1\r\n`)).toString('latin1')).toBe('ACK None');
+		expect((await v1Exchange(gui.viewer.port, `load "${spaced}" 1\r\n`)).toString('latin1')).toBe('ACK None');
 		views = (await status()).views;
 		expect(views).toHaveLength(before + 1);
 		expect(views.find(view => view.current)!.cellviews.map(cv => cv.file)).toEqual([spaced]);
 
-		expect((await v1Exchange(viewer.port, `load ${fixture('base.gds')} 2\n`)).toString('latin1')).toBe('ACK None');
+		expect((await v1Exchange(gui.viewer.port, `load ${fixture('base.gds')} 2\n`)).toString('latin1')).toBe('ACK None');
 		views = (await status()).views;
 		expect(views).toHaveLength(before + 1);
 		expect(views.find(view => view.current)!.cellviews.map(cv => cv.file)).toEqual([spaced, fixture('base.gds')]);
 
 		// Two cellviews: the old server's reload opened a modal dialog here and never replied.
-		expect((await v1Exchange(viewer.port, 'reload view\r\n')).toString('latin1')).toBe('ACK None');
-		expect((await v1Exchange(viewer.port, 'cellview CHIP\r\n')).toString('latin1')).toBe('ACK None');
-		expect((await v1Exchange(viewer.port, 'kill\r\n')).toString('latin1')).toBe('ACK None');
+		expect((await v1Exchange(gui.viewer.port, 'reload view\r\n')).toString('latin1')).toBe('ACK None');
+		expect((await v1Exchange(gui.viewer.port, 'cellview CHIP\r\n')).toString('latin1')).toBe('ACK None');
+		expect((await v1Exchange(gui.viewer.port, 'kill\r\n')).toString('latin1')).toBe('ACK None');
 	});
 
 	test('v1 errors: ERR and the repr of the cause, no newline, connection closed', async () => {
-		const reply = (await v1Exchange(viewer.port, 'load /nonexistent/chip.gds\r\n')).toString('utf8');
+		const reply = (await v1Exchange(gui.viewer.port, 'load /nonexistent/chip.gds\r\n')).toString('utf8');
 		expect(reply).toMatch(/^ERR '.*\/nonexistent\/chip\.gds: no such file on the viewer/);
 		expect(reply.endsWith('\n')).toBe(false);
 		expect(reply).not.toContain('\n'); // repr() escapes the traceback's newlines
@@ -58,7 +48,7 @@ describeKLayout('the viewer server inside a real KLayout GUI (Xvfb, fresh KLAYOU
 
 	test('v2: several requests on one connection; reload keeps the viewbox', async () => {
 		const box = [5, 5, 15, 12];
-		const replies = await v2Session(viewer.port, [
+		const replies = await v2Session(gui.viewer.port, [
 			{id: 1, method: 'hello'},
 			{id: 2, method: 'load', params: {path: fixture('via_changed.gds'), mode: 'new'}},
 			{id: 3, method: 'zoom', params: {box}},
@@ -79,8 +69,8 @@ describeKLayout('the viewer server inside a real KLayout GUI (Xvfb, fresh KLAYOU
 	});
 
 	test('a screenshot shows the layout really drawn', async () => {
-		const empty = path.join(temp, 'shot.png');
-		const [load, shot] = await v2Session(viewer.port, [
+		const empty = path.join(gui.temp, 'shot.png');
+		const [load, shot] = await v2Session(gui.viewer.port, [
 			{id: 1, method: 'load', params: {path: fixture('base.gds'), mode: 'new'}},
 			{id: 2, method: 'screenshot', params: {width: 400, height: 300, path: empty}},
 		]);
@@ -94,11 +84,11 @@ describeKLayout('the viewer server inside a real KLayout GUI (Xvfb, fresh KLAYOU
 	});
 
 	test('a client that connects and sends nothing does not delay another', async () => {
-		const silent = net.connect(viewer.port, '127.0.0.1');
+		const silent = net.connect(gui.viewer.port, '127.0.0.1');
 		await new Promise(resolve => silent.once('connect', resolve));
-		const half = net.connect(viewer.port, '127.0.0.1', () => half.write('{"id": 1, "method": "pi'));
+		const half = net.connect(gui.viewer.port, '127.0.0.1', () => half.write('{"id": 1, "method": "pi'));
 		const started = Date.now();
-		expect((await v1Exchange(viewer.port, `load ${fixture('one_shape.gds')} 1\r\n`)).toString('latin1')).toBe('ACK None');
+		expect((await v1Exchange(gui.viewer.port, `load ${fixture('one_shape.gds')} 1\r\n`)).toString('latin1')).toBe('ACK None');
 		expect(Date.now() - started).toBeLessThan(3000);
 		silent.destroy();
 		half.destroy();
@@ -106,12 +96,12 @@ describeKLayout('the viewer server inside a real KLayout GUI (Xvfb, fresh KLAYOU
 
 	test('random bytes and an oversize line: an error for that client, the server keeps serving', async () => {
 		const random = Buffer.from(Array.from({length: 4096}, (_, i) => (i * 7919 + 13) % 256));
-		const garbage = await v1Exchange(viewer.port, Buffer.concat([random, Buffer.from('\n')]));
+		const garbage = await v1Exchange(gui.viewer.port, Buffer.concat([random, Buffer.from('\n')]));
 		expect(garbage.toString('latin1')).toMatch(/^(ERR |ACK None$)/);
-		const oversize = await v1Exchange(viewer.port, Buffer.alloc(1.5 * 1024 * 1024, 'x'));
+		const oversize = await v1Exchange(gui.viewer.port, Buffer.alloc(1.5 * 1024 * 1024, 'x'));
 		expect(oversize.toString('latin1')).toMatch(/^ERR 'request line longer than/);
-		const badJson = await v2Session(viewer.port, [{id: 1, method: 'ping'}]);
+		const badJson = await v2Session(gui.viewer.port, [{id: 1, method: 'ping'}]);
 		expect(badJson[0]).toMatchObject({ok: true, result: 'pong'});
-		expect((await v1Exchange(viewer.port, 'ping\n')).toString('latin1')).toBe('ACK None');
+		expect((await v1Exchange(gui.viewer.port, 'ping\n')).toString('latin1')).toBe('ACK None');
 	});
 });
