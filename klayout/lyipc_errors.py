@@ -35,16 +35,22 @@ def answer(line, handle):
     """The reply object to one JSON-lines request: `handle(request)` gives the result. A
     JobError becomes its coded error, bad JSON BAD_REQUEST, anything else INTERNAL with the
     traceback, so no request goes unanswered."""
-    request_id = None
     try:
         request = json.loads(line.decode("utf-8"))
-        if not isinstance(request, dict):
-            raise JobError("BAD_REQUEST", "a request must be a JSON object")
-        request_id = request.get("id")
-        return {"id": request_id, "ok": True, "result": handle(request)}
+    except ValueError as exc:
+        return {"id": None, "ok": False, "error": {"code": "BAD_REQUEST", "message": "not JSON: %s" % exc}}
+    if not isinstance(request, dict):
+        return {"id": None, "ok": False, "error": {"code": "BAD_REQUEST", "message": "a request must be a JSON object"}}
+    return run(request.get("id"), lambda: handle(request))
+
+
+def run(request_id, work):
+    """The reply object for `work()`, framed as `answer` frames it."""
+    try:
+        return {"id": request_id, "ok": True, "result": work()}
     except JobError as exc:
         return {"id": request_id, "ok": False, "error": exc.to_json()}
-    except ValueError as exc:  # json.loads, bad numbers
+    except ValueError as exc:  # bad numbers in parameters
         return {"id": request_id, "ok": False, "error": {"code": "BAD_REQUEST", "message": str(exc)}}
     except Exception as exc:
         return {

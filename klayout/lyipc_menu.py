@@ -2,28 +2,17 @@
 stops the lyipc server, and autostart when lyipc.json in KLAYOUT_HOME says so. Run by the
 autorun macro that `lyipc server install` writes (docs/protocol.md)."""
 
-import json
-import os
-
 import pya
 
 import lyipc_server
+import lyipc_settings
 
-SETTINGS = "lyipc.json"
 TITLE = "Inter-process communication server"
-
-
-def settings(home):
-    try:
-        with open(os.path.join(home, SETTINGS)) as handle:
-            return json.load(handle)
-    except (OSError, ValueError):
-        return {}
 
 
 class ServerToggle:
     def __init__(self, home):
-        self.options = settings(home)
+        self.home = home
         self.server = None
         self.action = pya.Action()
         self.action.title = TITLE
@@ -42,13 +31,14 @@ class ServerToggle:
 
     def start(self):
         try:
-            self.server = lyipc_server.Server(port=self.options.get("port")).start()
+            # Read at each start: a changed lyipc.json applies without restarting KLayout.
+            self.server = lyipc_server.Server(lyipc_settings.load(self.home)).start()
             self.action.checked = True
-            self.message("lyipc server listening on %s:%d" % (self.server.host, self.server.port))
-        except RuntimeError as exc:
+            self.message(describe(self.server))
+        except (RuntimeError, lyipc_settings.SettingsError) as exc:
             self.server = None
             self.action.checked = False
-            self.message(str(exc))
+            self.message("lyipc server not started: %s" % exc)
 
     def stop(self):
         self.server.stop()
@@ -60,13 +50,24 @@ class ServerToggle:
     def message(text):
         window = pya.Application.instance().main_window()
         if window is not None:
-            window.message(text, 5000)
+            window.message(text, 10000)
+        print(text)
+
+
+def describe(server):
+    text = "lyipc server listening on %s:%d" % (server.host, server.port)
+    if server.klive_port:
+        text += ", klive on 127.0.0.1:%d" % server.klive_port
+    if server.klive_error:
+        text += " (klive listener not started: %s)" % server.klive_error
+    return text
 
 
 def install(home):
     """Called once at KLayout's start-up; the toggle lives as long as KLayout."""
     toggle = ServerToggle(home)
-    if toggle.options.get("autostart", False):
+    if lyipc_settings.read_file(home).get("autostart", False):
         toggle.start()
     lyipc_server.TOGGLE = toggle
     return toggle
+

@@ -4,10 +4,13 @@ Never blocks the GUI: Qt signals deliver bytes as they arrive, each connection b
 own, and a line is handled only when complete. A slow or silent client holds nothing but its
 own buffer, which is capped, and is dropped after an idle timeout. The first line decides the
 protocol: a JSON object is v2 (many requests per connection), anything else is the original
-one-line lyipc protocol (v1)."""
+one-line lyipc protocol (v1). An optional second port answers klive's protocol (lyipc_klive)."""
 
+import hmac
 import json
 import os
+import re
+import shutil
 import sys
 import tempfile
 import uuid
@@ -16,13 +19,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import pya  # noqa: E402
 
-from lyipc_errors import answer  # noqa: E402
+import lyipc_settings  # noqa: E402
+from lyipc_errors import answer, run  # noqa: E402
+from lyipc_klive import handle_klive  # noqa: E402
 from lyipc_v1 import handle_line  # noqa: E402
+from lyipc_version import VERSION  # noqa: E402
 from lyipc_viewer import Viewer, ViewerError  # noqa: E402
 
 PROTOCOL = 2
-DEFAULT_PORT = 11078
 MAX_LINE = 1024 * 1024  # bytes of one request line
+MAX_CONNECTIONS = 64  # at once; bounds what a flood of connections can hold
 V1_IDLE_MS = 10 * 1000
 V2_IDLE_MS = 10 * 60 * 1000
 # After refusing a request the rest of it is read and dropped for this long before closing:
@@ -30,14 +36,18 @@ V2_IDLE_MS = 10 * 60 * 1000
 DRAIN_MS = 500
 METHODS = ("hello", "ping", "load", "upload", "reload", "status", "screenshot", "markers", "zoom", "close", "show_diff")
 MAX_UPLOAD = 4 * 1024 ** 3  # bytes of one uploaded layout
+UPLOADS_PREFIX = "lyipc-uploads-"
 
 
 class Connection:
-    def __init__(self, server, socket):
+    def __init__(self, server, socket, protocol=None):
         self.server = server
         self.socket = socket
         self.buffer = b""
-        self.protocol = None
+        self.protocol = protocol  # "klive" on the klive port; else decided by the first line
+        # Peers on this machine are trusted (as with any loopback service); others must say
+        # hello with the token first.
+        self.trusted = socket.peerAddress().isLoopback()
         self.closing = False
         self.draining = False
         self.upload = None  # an Upload while the raw bytes of one are arriving
@@ -49,6 +59,15 @@ class Connection:
         socket.disconnected(self.gone)
 
     def read(self):
+        # Nothing a client sends may escape into KLayout: an uncaught error in a slot ends up in
+        # a dialog, and a dialog blocks every client.
+        try:
+            self.take_bytes()
+        except Exception as exc:
+            self.discard_upload()
+            self.refuse("INTERNAL", "%s: %s" % (type(exc).__name__, exc))
+
+    def take_bytes(self):
         if self.draining:
             self.socket.readAll()
             self.timer.start(DRAIN_MS)
@@ -57,7 +76,7 @@ class Connection:
             return
         self.buffer += bytes(self.socket.readAll())
         self.timer.start(V2_IDLE_MS if self.protocol == "v2" else V1_IDLE_MS)
-        while not self.closing:
+        while not self.closing and not self.draining:
             if self.upload is not None:
                 # Raw bytes go straight to the file; what follows them is the next request.
                 self.buffer = self.upload.take(self.buffer)
@@ -70,32 +89,45 @@ class Connection:
                 break
             line, self.buffer = self.buffer.split(b"\n", 1)
             self.handle(line)
-        if not self.closing and len(self.buffer) > MAX_LINE:
-            self.refuse("request line longer than %d bytes" % MAX_LINE)
+        if not self.closing and not self.draining and len(self.buffer) > MAX_LINE:
+            self.refuse("BAD_REQUEST", "request line longer than %d bytes" % MAX_LINE)
 
     def handle(self, line):
         if self.protocol is None:
             self.protocol = "v2" if line.lstrip().startswith(b"{") else "v1"
-        if self.protocol == "v1":
+        if self.protocol == "klive":
+            self.send(handle_klive(line, self.server.viewer))
+            self.close()
+        elif self.protocol == "v1":
+            if not self.trusted and not self.server.settings["allowRemoteV1"]:
+                self.refuse("UNAUTHORIZED", "lyipc: the v1 protocol is accepted from this machine only; "
+                            "use v2 with the token, or set allowRemoteV1 in lyipc.json")
+                return
             self.send(handle_line(line, self.server.viewer))
             self.close()
-            return
-        if not line.strip():
-            return
-        reply = self.server.dispatch(line)
-        if isinstance(reply, Upload):
-            self.upload = reply  # answered once its bytes are in
-            return
-        self.reply(reply)
+        elif line.strip():
+            reply = self.server.dispatch(line, self)
+            if isinstance(reply.get("result"), Upload):
+                self.upload = reply["result"]  # answered once its bytes are in
+            else:
+                self.reply(reply)
+                if not self.trusted:
+                    self.drain_and_close()  # a peer without the token gets one answer
 
     def reply(self, obj):
         self.send((json.dumps(obj, separators=(",", ":")) + "\n").encode("utf-8"))
 
-    def refuse(self, message):
+    def refuse(self, code, message):
+        """An error in the connection's protocol, then the connection is closed."""
         if self.protocol == "v2":
-            self.send((json.dumps({"id": None, "ok": False, "error": {"code": "BAD_REQUEST", "message": message}}) + "\n").encode("utf-8"))
+            self.reply({"id": None, "ok": False, "error": {"code": code, "message": message}})
+        elif self.protocol == "klive":
+            self.send(json.dumps({"type": "error", "error": message}).encode("utf-8"))
         else:
             self.send(("ERR " + repr(message)).encode("utf-8"))
+        self.drain_and_close()
+
+    def drain_and_close(self):
         self.buffer = b""
         self.draining = True
         self.timer.start(DRAIN_MS)
@@ -113,11 +145,14 @@ class Connection:
         self.timer.stop()
         self.socket.disconnectFromHost()  # after the reply has been written
 
+    def discard_upload(self):
+        if self.upload is not None:
+            self.upload.discard()  # no half file stays
+            self.upload = None
+
     def gone(self):
         self.timer.stop()
-        if self.upload is not None:
-            self.upload.discard()  # the client went away mid-upload: no half file stays
-            self.upload = None
+        self.discard_upload()
         self.server.forget(self)
 
 
@@ -128,7 +163,7 @@ class Upload:
     def __init__(self, request_id, folder, name, size, params):
         self.request_id = request_id
         self.params = params
-        base = os.path.basename(name.replace("\\", "/")) or "layout.gds"
+        base = re.sub(r"[^\w.+-]", "_", os.path.basename(name.replace("\\", "/"))).lstrip(".") or "layout.gds"
         self.path = os.path.join(folder, "%s-%s" % (uuid.uuid4().hex[:12], base))
         self.temp = os.path.join(folder, ".%s.part" % os.path.basename(self.path))
         self.remaining = size
@@ -155,77 +190,151 @@ class Upload:
 
 
 class Server:
-    def __init__(self, port=None, host="127.0.0.1"):
-        self.port = int(port or os.environ.get("LYIPC_PORT") or DEFAULT_PORT)
-        self.host = host
+    def __init__(self, settings=None):
+        """`settings` as lyipc_settings.load() gives them (the default reads them)."""
+        self.settings = settings if settings is not None else lyipc_settings.load()
+        self.host = self.settings["host"]
+        self.port = self.settings["port"]
         self.viewer = Viewer()
         self.connections = []
+        self.listeners = []
+        self.klive_port = None
+        self.klive_error = None
         # Uploaded layouts: kept for the session so that reload still finds them.
-        self.cache = os.path.join(tempfile.gettempdir(), "lyipc-uploads-%d" % os.getpid())
-        self.tcp = pya.QTcpServer()
-        self.tcp.newConnection(self.accept)
+        self.cache = os.path.join(tempfile.gettempdir(), "%s%d" % (UPLOADS_PREFIX, os.getpid()))
+        self.sources = {}  # an upload's `source` (the client's name for the file) -> its path here
 
     def start(self):
-        if not self.tcp.listen(pya.QHostAddress(self.host), self.port):
-            raise RuntimeError("lyipc server: cannot listen on %s:%d: %s" % (self.host, self.port, self.tcp.errorString()))
+        self.listen(self.host, self.port, None)
+        if self.settings["klive"]:
+            try:
+                self.listen("127.0.0.1", self.settings["klivePort"], "klive")
+                self.klive_port = self.settings["klivePort"]
+            except RuntimeError as exc:
+                self.klive_error = str(exc)  # klive itself may hold the port: lyipc still serves
+        remove_stale_caches()
         return self
 
+    def listen(self, host, port, protocol):
+        tcp = pya.QTcpServer()
+        handler = lambda: self.accept(tcp, protocol)  # noqa: E731
+        tcp.newConnection(handler)
+        address = pya.QHostAddress("127.0.0.1" if host == "localhost" else host)
+        if address.isNull() or not tcp.listen(address, port):
+            raise RuntimeError("lyipc server: cannot listen on %s:%d: %s" % (host, port, tcp.errorString() if not address.isNull() else "not an IP address"))
+        self.listeners.append((tcp, handler))  # both referenced as long as the server lives
+
     def stop(self):
-        self.tcp.close()
+        for tcp, _ in self.listeners:
+            tcp.close()
+        self.listeners = []
         for connection in list(self.connections):
             connection.socket.abort()
         self.connections = []
 
     @property
     def listening(self):
-        return self.tcp.isListening()
+        return bool(self.listeners) and self.listeners[0][0].isListening()
 
-    def accept(self):
-        while self.tcp.hasPendingConnections():
+    def accept(self, tcp, protocol):
+        while tcp.hasPendingConnections():
+            socket = tcp.nextPendingConnection()
+            if len(self.connections) >= MAX_CONNECTIONS:
+                socket.abort()
+                continue
             # Kept in a list: a socket Python no longer references is collected.
-            self.connections.append(Connection(self, self.tcp.nextPendingConnection()))
+            self.connections.append(Connection(self, socket, protocol))
 
     def forget(self, connection):
         if connection in self.connections:
             self.connections.remove(connection)
 
-    def dispatch(self, line):
-        """The reply to one v2 line, or an Upload when raw bytes follow."""
-        try:
-            request = json.loads(line.decode("utf-8"))
-        except ValueError:
-            request = None
-        if isinstance(request, dict) and request.get("method") == "upload":
-            try:
-                return self.begin_upload(request)
-            except ViewerError as exc:
-                return {"id": request.get("id"), "ok": False, "error": exc.to_json()}
-        return answer(line, self.call)
+    def dispatch(self, line, connection):
+        """The reply to one v2 line; its result is an Upload when raw bytes follow."""
+        return answer(line, lambda request: self.call(request, connection))
+
+    def call(self, request, connection):
+        method = request.get("method")
+        params = request.get("params") or {}
+        if method not in METHODS or not isinstance(params, dict):
+            raise ViewerError("BAD_REQUEST", "unknown method %r" % method)
+        if not connection.trusted:
+            if method != "hello" or not self.token_matches(params.get("token")):
+                raise ViewerError("UNAUTHORIZED", "this viewer accepts other machines only after hello with its token")
+            connection.trusted = True
+        if method == "hello":
+            return self.hello()
+        if method == "ping":
+            return "pong"
+        if method == "upload":
+            return self.begin_upload(request)
+        return getattr(self.viewer, method)(params)
+
+    def token_matches(self, token):
+        expected = self.settings.get("token")
+        return bool(expected) and isinstance(token, str) and hmac.compare_digest(token.encode("utf-8"), str(expected).encode("utf-8"))
+
+    def hello(self):
+        return {
+            "protocol": PROTOCOL,
+            "lyipc": VERSION,
+            "klayout": self.viewer.klayout_version,
+            "methods": list(METHODS),
+            "capabilities": {"upload": MAX_UPLOAD, "klive": self.klive_port, "token": bool(self.settings.get("token"))},
+        }
 
     def begin_upload(self, request):
         params = request.get("params") or {}
         size = params.get("size")
-        if not isinstance(size, int) or not 0 < size <= MAX_UPLOAD:
+        if not isinstance(size, int) or isinstance(size, bool) or not 0 < size <= MAX_UPLOAD:
             raise ViewerError("BAD_REQUEST", "upload: size must be a byte count from 1 to %d" % MAX_UPLOAD)
         if not os.path.isdir(self.cache):
             os.makedirs(self.cache)
         return Upload(request.get("id"), self.cache, str(params.get("name") or "layout.gds"), size, params)
 
     def finish_upload(self, upload):
-        """Loads a completely received upload as `load` would load that file."""
-        params = dict(upload.params, path=upload.path)
-        params.pop("size", None)
-        params.pop("name", None)
-        return answer(json.dumps({"id": upload.request_id, "method": "load", "params": params}).encode("utf-8"),
-                      lambda request: dict(self.call(request), path=upload.path))
+        """The reply to an upload whose bytes are all in (docs/protocol.md: store, reload, load)."""
+        return run(upload.request_id, lambda: self.place_upload(upload))
 
-    def call(self, request):
-        method = request.get("method")
-        params = request.get("params") or {}
-        if method not in METHODS or not isinstance(params, dict):
-            raise ViewerError("BAD_REQUEST", "unknown method %r" % method)
-        if method == "hello":
-            return {"protocol": PROTOCOL, "klayout": self.viewer.app.version().split()[-1], "methods": list(METHODS)}
-        if method == "ping":
-            return "pong"
-        return getattr(self.viewer, method)(params)
+    def place_upload(self, upload):
+        params = upload.params
+        source = params.get("source")
+        earlier = self.sources.get(source) if source else None
+        if params.get("store"):
+            result = {"path": upload.path}
+        elif params.get("reload") and earlier and self.viewer.views_showing(earlier):
+            # New bytes for a file on show: they take its place, its cellviews reload in place.
+            os.replace(upload.path, earlier)
+            result = {"path": earlier, "reloaded": self.viewer.reload_file(earlier)}
+        else:
+            load = dict((k, v) for k, v in params.items() if k not in ("name", "size", "source", "store", "reload"))
+            load["path"] = upload.path
+            result = dict(self.viewer.load(load), path=upload.path)
+        if source:
+            self.sources[source] = result["path"]
+        return result
+
+
+def running_server():
+    """The server this KLayout runs already, if any: installed and started from the menu or at
+    start-up (TOGGLE, lyipc_menu), or started by lyipc_boot (SERVER)."""
+    toggle = globals().get("TOGGLE")
+    if toggle is not None and toggle.server is not None:
+        return toggle.server
+    return globals().get("SERVER")
+
+
+def remove_stale_caches():
+    """Upload folders of KLayout processes that are gone (POSIX only: os.kill(pid, 0) probes)."""
+    if os.name != "posix":
+        return
+    folder = tempfile.gettempdir()
+    for name in os.listdir(folder):
+        if not name.startswith(UPLOADS_PREFIX) or not name[len(UPLOADS_PREFIX):].isdigit():
+            continue
+        try:
+            os.kill(int(name[len(UPLOADS_PREFIX):]), 0)
+        except ProcessLookupError:
+            shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
+        except OSError:
+            pass  # alive, another user's

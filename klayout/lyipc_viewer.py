@@ -11,27 +11,67 @@ from lyipc_errors import JobError
 
 LOAD_MODES = {"replace": 0, "new": 1, "add": 2}
 XOR_COLOUR = 0xFF2020
+MAX_PIXELS = 10000  # screenshot width or height
 
 
 class ViewerError(JobError):
     """A request the viewer cannot carry out, with a stable code (docs/protocol.md)."""
 
 
+# Tip dialogs KLayout opens when it enters its event loop (MainWindow::about_to_exec), after
+# autorun macros and -rm scripts have run; a tip whose key is in "tip-window-hidden" is skipped.
+START_UP_TIPS = ("only-top-level-shown-by-default", "editor-mode", "no-stipple", "show-markers", "hide-empty-layers")
+
+
 def quiet_gui(app):
-    """Settings without which KLayout opens modal dialogs that would block every client:
-    the first-load hierarchy tip and the "file changed on disk, reload?" prompt."""
+    """Settings without which KLayout opens modal dialogs that would block every client: the
+    start-up tips (in a fresh configuration: "started in viewer mode"), the first-load hierarchy
+    tip and the "file changed on disk, reload?" prompt."""
     app.set_config("full-hierarchy-new-cell", "true")
     app.set_config("layout-file-watcher-enabled", "false")
+    hidden = app.get_config("tip-window-hidden") or ""
+    listed = set(entry.split("=")[0].strip() for entry in hidden.split(",") if entry.strip())
+    missing = [key for key in START_UP_TIPS if key not in listed]
+    if missing:
+        app.set_config("tip-window-hidden", ",".join([hidden] + missing) if hidden else ",".join(missing))
 
 
 class Viewer:
     def __init__(self, app=None):
         self.app = app or pya.Application.instance()
         quiet_gui(self.app)
+        self.kept = []  # objects KLayout uses that Python must not collect (libraries, netlists)
+        self.view_markers = {}  # view index -> its pya.Marker objects (drawn while referenced)
 
     @property
     def window(self):
         return self.app.main_window()
+
+    @property
+    def klayout_version(self):
+        return self.app.version().split()[-1]
+
+    def keep(self, obj):
+        self.kept.append(obj)
+
+    def views_showing(self, path):
+        """(view index, cellview index) of every cellview showing this file."""
+        window = self.window
+        path = os.path.abspath(path)
+        found = []
+        for index in range(window.views()):
+            view = window.view(index)
+            for cellview in range(view.cellviews()):
+                if os.path.abspath(view.cellview(cellview).filename()) == path:
+                    found.append((index, cellview))
+        return found
+
+    def reload_file(self, path):
+        """Reloads every cellview showing this file, in place; returns how many."""
+        shown = self.views_showing(path)
+        for index in sorted(set(view for view, _ in shown)):
+            self.reload_view(self.window.view(index), path)
+        return len(shown)
 
     def has_view(self):
         return self.window.current_view() is not None
@@ -112,17 +152,31 @@ class Viewer:
         return {"view": window.current_view_index, "cellviews": [cellview_a.index(), cellview_b.index(), cellview_xor.index()]}
 
     def reload(self, params):
-        """Every cellview of the view, in place: viewbox, layer list and hidden cells stay, layers
-        new in the file are added. Per cellview, so no "which layouts?" dialog appears."""
-        view = self.view(params.get("view"))
+        """In place: viewbox, layer list and hidden cells stay, layers new in the file are added.
+        With `path`, the cellviews showing that file (in every view, unless `view` is given);
+        else every cellview of the view. NOT_SHOWN when no cellview shows `path`."""
+        path = params.get("path")
+        if path and params.get("view") is None:
+            reloaded = self.reload_file(path)
+        else:
+            reloaded = self.reload_view(self.view(params.get("view")), path)
+        if path and not reloaded:
+            raise ViewerError("NOT_SHOWN", "%s is not shown in the viewer" % path)
+        return {"view": self.window.current_view_index, "reloaded": reloaded}
+
+    @staticmethod
+    def reload_view(view, path=None):
+        """Per cellview, so that KLayout's "Select Layouts To Reload" dialog never appears."""
         box = view.box()
+        reloaded = 0
         for index in range(view.cellviews()):
-            if params.get("path") and os.path.abspath(view.cellview(index).filename()) != os.path.abspath(params["path"]):
+            if path and os.path.abspath(view.cellview(index).filename()) != os.path.abspath(path):
                 continue
             view.reload_layout(index)
+            reloaded += 1
         view.add_missing_layers()
         view.zoom_box(box)
-        return {"view": self.window.current_view_index, "cellviews": view.cellviews()}
+        return reloaded
 
     def show_cell(self, params):
         view = self.view()
@@ -152,11 +206,14 @@ class Viewer:
                 "cellviews": [cellview_json(view.cellview(i)) for i in range(view.cellviews())],
                 "markerDatabases": [view.rdb(i).name() for i in range(view.num_rdbs())],
             })
-        return {"views": views, "klayout": self.app.version().split()[-1]}
+        modal = pya.QApplication.activeModalWidget()
+        return {"views": views, "klayout": self.klayout_version, "modal": modal.windowTitle if modal is not None else None}
 
     def screenshot(self, params):
         view = self.view(params.get("view"))
         width, height = int(params.get("width") or 800), int(params.get("height") or 600)
+        if not (0 < width <= MAX_PIXELS and 0 < height <= MAX_PIXELS):
+            raise ViewerError("BAD_REQUEST", "screenshot: width and height must be from 1 to %d pixels" % MAX_PIXELS)
         target = params.get("path")
         if target:
             view.save_image(target, width, height)
@@ -182,6 +239,22 @@ class Viewer:
         view.show_rdb(index, int(params.get("cellview", view.active_cellview_index())))
         return {"rdb": index}
 
+    def draw_markers(self, view, markers):
+        """klive's `markers`: [[class name, to_s, config?], ...], e.g. ["DBox", "(0,0;1,1)"],
+        drawn over the view until the next markers for it."""
+        drawn = []
+        for entry in markers:
+            if not isinstance(entry, list) or len(entry) < 2 or entry[0] not in MARKER_SHAPES:
+                raise ViewerError("BAD_REQUEST", "markers: expected [class, text, config?] with class one of %s" % ", ".join(MARKER_SHAPES))
+            marker = pya.Marker(view)
+            marker.set(getattr(pya, entry[0]).from_s(str(entry[1])))
+            config = entry[2] if len(entry) > 2 and isinstance(entry[2], dict) else {}
+            for key, value in config.items():
+                if key in MARKER_STYLE:
+                    setattr(marker, key, value)
+            drawn.append(marker)
+        self.view_markers[self.window.index_of(view)] = drawn
+
     def zoom(self, params):
         view = self.view(params.get("view"))
         box = params.get("box")
@@ -198,6 +271,10 @@ class Viewer:
         window.select_view(int(index))
         window.close_current_view()
         return None
+
+
+MARKER_SHAPES = ("DBox", "DPolygon", "DSimplePolygon", "DPath", "DText", "DEdge", "Box", "Polygon", "SimplePolygon", "Path", "Text", "Edge")
+MARKER_STYLE = ("color", "frame_color", "line_width", "line_style", "vertex_size", "halo", "dither_pattern", "dismissable")
 
 
 def cellview_json(cellview):

@@ -1,6 +1,6 @@
 import {mkdtemp, readFile, rm} from 'node:fs/promises';
 import net from 'node:net';
-import {tmpdir} from 'node:os';
+import {networkInterfaces, tmpdir} from 'node:os';
 import path from 'node:path';
 import {execa} from 'execa';
 import {afterAll, beforeAll} from 'vitest';
@@ -12,6 +12,8 @@ type Child = Promise<unknown> & {pid?: number | undefined; exitCode?: number | n
 
 export interface GuiViewer {
 	port: number;
+	/** The klive listener's port, when started with `klive: true`. */
+	klivePort: number | undefined;
 	home: string;
 	klayout: Child;
 	stop(): Promise<void>;
@@ -65,16 +67,44 @@ export function kill(process: Child): void {
 }
 
 /**
- * `install` (default) sets the fresh KLAYOUT_HOME up with `lyipc server install`, as a user
- * would, and starts plain `klayout`; `boot` starts `klayout -rm klayout/lyipc_boot.py`.
+ * This machine's first non-loopback IPv4 address: connections from it reach a server as
+ * "another machine" would. The test machines have one (eth0); without one the test fails and says so.
  */
-export async function startGuiViewer(options: {via?: 'install' | 'boot'} = {}): Promise<GuiViewer> {
+export function externalAddress(): string {
+	for (const addresses of Object.values(networkInterfaces())) {
+		const address = addresses?.find(entry => entry.family === 'IPv4' && !entry.internal);
+		if (address) {
+			return address.address;
+		}
+	}
+
+	throw new Error('this machine has no non-loopback IPv4 address to play "another machine" from');
+}
+
+/**
+ * `install` (default) sets the fresh KLAYOUT_HOME up with `lyipc server install [installArgs]`,
+ * as a user would, and starts plain `klayout`; `boot` starts `klayout -rm klayout/lyipc_boot.py`.
+ * `ready: false` returns as soon as KLayout runs, without waiting for the server.
+ */
+export interface GuiViewerOptions {
+	via?: 'install' | 'boot';
+	installArgs?: string[];
+	/** Install with the klive listener on a free port. */
+	klive?: boolean;
+	/** More environment for KLayout (LYIPC_* settings). */
+	env?: Record<string, string>;
+	ready?: boolean;
+}
+
+export async function startGuiViewer(options: GuiViewerOptions = {}): Promise<GuiViewer> {
 	const xvfb = await startXvfb();
 	const home = await mkdtemp(path.join(tmpdir(), 'lyipc-klayout-home-'));
 	const port = await freePort();
+	const klivePort = options.klive ? await freePort() : undefined;
 	let args: string[] = [];
 	if ((options.via ?? 'install') === 'install') {
-		const install = await execa(process.execPath, [LYIPC_CLI, 'server', 'install', '--port', String(port)], {env: {KLAYOUT_HOME: home}, reject: false});
+		const installArgs = [...options.installArgs ?? [], ...klivePort ? ['--klive', '--klive-port', String(klivePort)] : []];
+		const install = await execa(process.execPath, [LYIPC_CLI, 'server', 'install', '--port', String(port), ...installArgs], {env: {KLAYOUT_HOME: home}, reject: false});
 		if (install.exitCode !== 0) {
 			kill(xvfb.process);
 			throw new Error(`lyipc server install failed: ${String(install.stderr)}`);
@@ -84,13 +114,14 @@ export async function startGuiViewer(options: {via?: 'install' | 'boot'} = {}): 
 	}
 
 	const klayout = execa(process.env.KLAYOUT ?? 'klayout', args, {
-		env: {DISPLAY: xvfb.display, KLAYOUT_HOME: home, LYIPC_PORT: String(port)},
+		env: {DISPLAY: xvfb.display, KLAYOUT_HOME: home, LYIPC_PORT: String(port), ...options.env},
 		detached: true,
 		reject: false,
 		stdio: ['ignore', 'pipe', 'pipe'],
 	});
 	const viewer: GuiViewer = {
 		port,
+		klivePort,
 		home,
 		klayout,
 		async stop() {
@@ -100,6 +131,10 @@ export async function startGuiViewer(options: {via?: 'install' | 'boot'} = {}): 
 			await rm(home, {recursive: true, force: true});
 		},
 	};
+	if (options.ready === false) {
+		return viewer;
+	}
+
 	const deadline = Date.now() + 60_000;
 	while (Date.now() < deadline) {
 		if (klayout.exitCode !== undefined && klayout.exitCode !== null) {
@@ -124,9 +159,9 @@ export async function startGuiViewer(options: {via?: 'install' | 'boot'} = {}): 
 }
 
 /** One v1 exchange: send the bytes, read until the server closes. */
-export async function v1Exchange(port: number, bytes: Buffer | string, timeout = 10_000): Promise<Buffer> {
+export async function v1Exchange(port: number, bytes: Buffer | string, timeout = 10_000, host = '127.0.0.1'): Promise<Buffer> {
 	return new Promise((resolve, reject) => {
-		const socket = net.connect(port, '127.0.0.1');
+		const socket = net.connect(port, host);
 		const chunks: Buffer[] = [];
 		socket.setTimeout(timeout, () => {
 			socket.destroy(new Error(`no reply within ${timeout} ms`));
@@ -148,9 +183,9 @@ export interface V2Reply {
 }
 
 /** Several v2 requests on one connection, one after the other. */
-export async function v2Session(port: number, requests: Array<Record<string, unknown>>, timeout = 30_000): Promise<V2Reply[]> {
+export async function v2Session(port: number, requests: Array<Record<string, unknown>>, timeout = 30_000, host = '127.0.0.1'): Promise<V2Reply[]> {
 	return new Promise((resolve, reject) => {
-		const socket = net.connect(port, '127.0.0.1');
+		const socket = net.connect(port, host);
 		const replies: V2Reply[] = [];
 		let buffer = '';
 		socket.setTimeout(timeout, () => {
@@ -185,6 +220,40 @@ export async function v2Session(port: number, requests: Array<Record<string, unk
 	});
 }
 
+export interface ViewerStatus {
+	views: Array<{
+		index: number;
+		title: string;
+		current: boolean;
+		viewbox: number[];
+		layers: number;
+		cellviews: Array<{file: string; cell: string}>;
+		markerDatabases: string[];
+	}>;
+	klayout: string;
+	modal: string | null;
+}
+
+/** The viewer's `status` answer (v2, from loopback). */
+export async function viewerStatus(port: number): Promise<ViewerStatus> {
+	const [reply] = await v2Session(port, [{id: 's', method: 'status'}]);
+	if (!reply?.ok) {
+		throw new Error(`status failed: ${JSON.stringify(reply)}`);
+	}
+
+	return reply.result as ViewerStatus;
+}
+
+/** The view marked current in a status answer. */
+export function currentView(status: ViewerStatus): ViewerStatus['views'][number] {
+	const view = status.views.find(entry => entry.current);
+	if (!view) {
+		throw new Error(`no current view in ${JSON.stringify(status)}`);
+	}
+
+	return view;
+}
+
 /** Pixels of a PNG by colour: how a test sees that something was drawn, and in which colours. */
 export async function pngColours(file: string): Promise<{width: number; height: number; colours: Map<string, number>}> {
 	const png = PNG.sync.read(await readFile(file));
@@ -197,14 +266,28 @@ export async function pngColours(file: string): Promise<{width: number; height: 
 	return {width: png.width, height: png.height, colours};
 }
 
+/** Share of a PNG's pixels in the solid red lyipc gives XOR layers (#FF2020). */
+export async function redShare(file: string): Promise<number> {
+	const {width, height, colours} = await pngColours(file);
+	let red = 0;
+	for (const [rgb, count] of colours) {
+		const [r, g, b] = rgb.split(',').map(Number);
+		if (r! > 200 && g! < 80 && b! < 80) {
+			red += count;
+		}
+	}
+
+	return red / (width * height);
+}
+
 /**
  * Call in a describe block: one GUI viewer (set up with `lyipc server install`) and one
  * temporary folder shared by its tests, both gone afterwards.
  */
-export function useGuiViewer(): {readonly viewer: GuiViewer; readonly temp: string} {
+export function useGuiViewer(options: GuiViewerOptions = {}): {readonly viewer: GuiViewer; readonly temp: string} {
 	const state = {} as {viewer: GuiViewer; temp: string};
 	beforeAll(async () => {
-		state.viewer = await startGuiViewer();
+		state.viewer = await startGuiViewer(options);
 		state.temp = await mkdtemp(path.join(tmpdir(), 'lyipc-gui-test-'));
 	}, 90_000);
 	afterAll(async () => {

@@ -1,16 +1,40 @@
-import {copyFile} from 'node:fs/promises';
+import {copyFile, readFile, utimes, writeFile} from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import {expect, test} from 'vitest';
-import {pngColours, useGuiViewer, v1Exchange, v2Session} from '../helpers/gui.js';
-import {describeKLayout, fixture} from '../helpers/run.js';
+import {currentView, pngColours, useGuiViewer, v1Exchange, v2Session, viewerStatus} from '../helpers/gui.js';
+import {describeKLayout, fixture, ROOT} from '../helpers/run.js';
+
+/** Whether a viewbox holds a box (the view may widen it to the window's aspect ratio, never move off it). */
+function holds(viewbox: number[], box: number[]): boolean {
+	const e = 1e-6;
+	return viewbox[0]! <= box[0]! + e && viewbox[1]! <= box[1]! + e && viewbox[2]! >= box[2]! - e && viewbox[3]! >= box[3]! - e;
+}
 
 describeKLayout('the viewer server inside a real KLayout GUI (Xvfb, fresh KLAYOUT_HOME)', () => {
 	const gui = useGuiViewer();
+	const status = async () => viewerStatus(gui.viewer.port);
 
-	const status = async () => (await v2Session(gui.viewer.port, [{id: 's', method: 'status'}]))[0]!.result as {
-		views: Array<{index: number; current: boolean; viewbox: number[]; layers: number; cellviews: Array<{file: string; cell: string}>}>;
-	};
+	test('a fresh configuration opens no dialog: not at start, not on loading a hierarchy', async () => {
+		// KLayout's start-up tips ("started in viewer mode") would be up by now.
+		expect((await status()).modal).toBeNull();
+		const [load] = await v2Session(gui.viewer.port, [{id: 1, method: 'load', params: {path: fixture('base.gds'), mode: 'new'}}]);
+		expect(load).toMatchObject({ok: true});
+		expect((await status()).modal).toBeNull();
+		await v2Session(gui.viewer.port, [{id: 2, method: 'close'}]); // the next test starts with no view
+	});
+
+	test('hello: protocol, versions, capabilities (no klive listener unless asked for)', async () => {
+		const [hello] = await v2Session(gui.viewer.port, [{id: 1, method: 'hello'}]);
+		const {version} = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as {version: string};
+		expect(hello!.result).toMatchObject({
+			protocol: 2,
+			lyipc: version,
+			klayout: expect.stringMatching(/^0\.\d+\.\d+$/),
+			methods: expect.arrayContaining(['load', 'upload', 'reload', 'status', 'screenshot', 'markers', 'zoom', 'close', 'show_diff']),
+			capabilities: {klive: null, token: false},
+		});
+	});
 
 	test('v1, byte for byte: ping, load in each mode, a quoted name with a space, reload, cellview', async () => {
 		expect((await v1Exchange(gui.viewer.port, 'ping\r\n')).toString('latin1')).toBe('ACK None');
@@ -18,7 +42,7 @@ describeKLayout('the viewer server inside a real KLayout GUI (Xvfb, fresh KLAYOU
 		expect((await v1Exchange(gui.viewer.port, 'reload view\r\n')).toString('latin1')).toMatch(/^ERR '.*Needs a layout/);
 		expect((await v1Exchange(gui.viewer.port, `load ${fixture('base.gds')}\r\n`)).toString('latin1')).toBe('ACK None');
 		let views = (await status()).views;
-		expect(views.at(-1)!.cellviews.map(cv => cv.file)).toEqual([fixture('base.gds')]);
+		expect(currentView(await status()).cellviews.map(cv => cv.file)).toEqual([fixture('base.gds')]);
 
 		const spaced = path.join(gui.temp, 'my chip.gds');
 		await copyFile(fixture('one_shape.gds'), spaced);
@@ -59,13 +83,57 @@ describeKLayout('the viewer server inside a real KLayout GUI (Xvfb, fresh KLAYOU
 		expect(replies.map(reply => [reply.id, reply.ok])).toEqual([[1, true], [2, true], [3, true], [4, true], [5, true], [6, false]]);
 		expect(replies[0]!.result).toMatchObject({protocol: 2, klayout: expect.stringMatching(/^0\.\d+/)});
 		expect(replies[5]!.error).toMatchObject({code: 'BAD_REQUEST'});
-		const current = (replies[4]!.result as Awaited<ReturnType<typeof status>>).views.find(view => view.current)!;
+		const current = currentView(replies[4]!.result as Awaited<ReturnType<typeof status>>);
 		expect(current.cellviews.map(cv => cv.file)).toEqual([fixture('via_changed.gds')]);
-		// The view may widen the box to the window's aspect ratio, never move off it.
+		expect(holds(current.viewbox, box), `viewbox ${current.viewbox.join(', ')}`).toBe(true);
 		const [left, bottom, right, top] = current.viewbox;
-		const e = 1e-6;
-		expect(left! <= box[0]! + e && bottom! <= box[1]! + e && right! >= box[2]! - e && top! >= box[3]! - e, `viewbox ${current.viewbox.join(', ')}`).toBe(true);
 		expect(Math.min(right! - left!, top! - bottom!)).toBeLessThan(12);
+	});
+
+	test('reload of a view with two cellviews: in place, no dialog, viewbox kept, a new layer appears', async () => {
+		const first = path.join(gui.temp, 'two-a.gds');
+		const second = path.join(gui.temp, 'two-b.gds');
+		await copyFile(fixture('base.gds'), first);
+		await copyFile(fixture('one_shape.gds'), second);
+		const box = [10, 10, 30, 25];
+		const replies = await v2Session(gui.viewer.port, [
+			{id: 1, method: 'load', params: {path: first, mode: 'new'}},
+			{id: 2, method: 'load', params: {path: second, mode: 'add'}},
+			{id: 3, method: 'zoom', params: {box}},
+		]);
+		expect(replies.every(reply => reply.ok)).toBe(true);
+		const before = currentView(await status());
+		await writeFile(second, await readFile(fixture('extra_layer.gds'))); // layer 5/0 is new
+		const [reload] = await v2Session(gui.viewer.port, [{id: 4, method: 'reload'}], 10_000);
+		expect(reload).toMatchObject({ok: true, result: {reloaded: 2}});
+		const after = await status();
+		expect(after.modal).toBeNull();
+		currentView(after).viewbox.forEach((value, i) => {
+			expect(value).toBeCloseTo(before.viewbox[i]!, 6);
+		});
+		expect(holds(currentView(after).viewbox, box)).toBe(true);
+		expect(currentView(after).layers).toBe(before.layers + 1);
+		// reload of a file no view shows: said so, not silently done
+		const [missing] = await v2Session(gui.viewer.port, [{id: 5, method: 'reload', params: {path: path.join(gui.temp, 'nowhere.gds')}}]);
+		expect(missing).toMatchObject({ok: false, error: {code: 'NOT_SHOWN'}});
+	});
+
+	test('a file rewritten on disk while shown: no "reload?" prompt, requests still answered', async () => {
+		const file = path.join(gui.temp, 'rewritten.gds');
+		await copyFile(fixture('base.gds'), file);
+		await v2Session(gui.viewer.port, [{id: 1, method: 'load', params: {path: file, mode: 'new'}}]);
+		await writeFile(file, await readFile(fixture('one_shape.gds')));
+		const later = new Date(Date.now() + 5000);
+		await utimes(file, later, later);
+		// KLayout's file watcher looks every few hundred ms; its prompt would be up by now.
+		await new Promise(resolve => {
+			setTimeout(resolve, 2500);
+		});
+		const started = Date.now();
+		const now = await status();
+		expect(Date.now() - started).toBeLessThan(2000);
+		expect(now.modal).toBeNull();
+		expect(currentView(now).cellviews.map(cv => cv.file)).toEqual([file]);
 	});
 
 	test('a screenshot shows the layout really drawn', async () => {
@@ -103,5 +171,45 @@ describeKLayout('the viewer server inside a real KLayout GUI (Xvfb, fresh KLAYOU
 		const badJson = await v2Session(gui.viewer.port, [{id: 1, method: 'ping'}]);
 		expect(badJson[0]).toMatchObject({ok: true, result: 'pong'});
 		expect((await v1Exchange(gui.viewer.port, 'ping\n')).toString('latin1')).toBe('ACK None');
+	});
+
+	test('hostile parameters: a coded error each, the GUI unharmed', async () => {
+		const replies = await v2Session(gui.viewer.port, [
+			{id: 1, method: 'load', params: {path: 12}},
+			{id: 2, method: 'load', params: {path: fixture('base.gds'), mode: 'sideways'}},
+			{id: 3, method: 'zoom', params: {box: ['a', 'b']}},
+			{id: 4, method: 'screenshot', params: {width: -5, height: 'x'}},
+			{id: 5, method: 'close', params: {view: 999}},
+			{id: 6, method: 'upload', params: {size: -1}},
+			{id: 7, method: 'upload', params: {size: true}},
+			{id: 8, method: 'load', params: {path: fixture('not_layout.gds')}},
+			{id: 9, method: 'load', params: {path: fixture('truncated.gds'), mode: 'new'}},
+			{id: 10, method: 'ping', params: [1]},
+			{id: 11, method: 'ping'},
+		]);
+		expect(replies.map(reply => reply.ok)).toEqual([false, false, false, false, false, false, false, false, false, false, true]);
+		for (const reply of replies.slice(0, -1)) {
+			expect(reply.error!.code, JSON.stringify(reply)).toMatch(/^(BAD_REQUEST|FILE_NOT_FOUND|NO_VIEW|LOAD_FAILED|INTERNAL)$/);
+			expect(reply.error!.message.length).toBeGreaterThan(0);
+		}
+
+		expect(replies[7]!.error).toMatchObject({code: 'LOAD_FAILED', message: expect.stringContaining('not_layout.gds')});
+		expect((await status()).modal).toBeNull();
+	});
+
+	test('a flood of connections, each sending garbage: every one is dealt with, the server keeps serving', async () => {
+		const sockets = await Promise.all(Array.from({length: 100}, async (_, i) => new Promise<net.Socket>(resolve => {
+			const socket = net.connect(gui.viewer.port, '127.0.0.1', () => {
+				socket.write(Buffer.from(Array.from({length: 512}, (_, j) => (i * 31 + j * 17) % 256)));
+				resolve(socket);
+			});
+			socket.on('error', () => undefined); // connections over the limit are reset
+		})));
+		for (const socket of sockets) {
+			socket.destroy();
+		}
+
+		const [pong] = await v2Session(gui.viewer.port, [{id: 1, method: 'ping'}]);
+		expect(pong).toMatchObject({ok: true, result: 'pong'});
 	});
 });
