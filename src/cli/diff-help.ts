@@ -33,5 +33,6 @@ Options:
   -h, --help           show this help
   -V, --version        show the version
 
-Environment: KLAYOUT (KLayout executable), NO_COLOR / FORCE_COLOR, LYIPC_TARGET / LYIPC_PORT.
+Environment: KLAYOUT (KLayout executable), NO_COLOR / FORCE_COLOR, LYIPC_TARGET / LYIPC_PORT
+(the viewer; the old LYIPCTARGET=user@host too), LYIPC_TOKEN (a viewer on another machine).
 `;

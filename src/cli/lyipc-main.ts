@@ -3,8 +3,8 @@ import {realpath, rename, rm, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {parseArgs} from 'node:util';
 import {isLyipcError, LyipcError} from '../errors.js';
-import {DEFAULT_VIEWER_PORT, resolveTarget, ViewerClient} from '../viewer/client.js';
-import {installServer, klayoutHome, uninstallServer} from '../viewer/install.js';
+import {DEFAULT_VIEWER_PORT, isLoopbackHost, resolveTarget, ViewerClient} from '../viewer/client.js';
+import {checkToken, installServer, klayoutHome, newToken, uninstallServer} from '../viewer/install.js';
 import {EXIT_ERROR, type CliIo} from './diff-main.js';
 
 export const LYIPC_HELP = `Usage: lyipc <command> [options]
@@ -15,8 +15,8 @@ Commands:
   load FILE [--new | --add]   show FILE: replace the current view's layout (default), in a new
                               view, or added to the current view as another cellview; a viewer
                               that cannot read FILE (another machine, a container) gets its bytes
-  reload [FILE]               reload the current view in place (only FILE's cellviews if given),
-                              keeping the viewbox and layers
+  reload [FILE]               reload in place, keeping the viewbox and layers: the current view,
+                              or wherever FILE is shown (a viewer elsewhere gets its new bytes)
   status [--json]             the views, their files, cells, viewboxes, layers, marker databases
   screenshot OUT.png          a picture of the current view [--width W] [--height H] (800 x 600)
   ping                        is a viewer there?
@@ -25,17 +25,30 @@ Commands:
   animate FRAMES...           play layouts one after the other in one view, keeping the viewbox
                               [--interval SEC] (default 1) [--loop: until Ctrl+C]
   viewer [FILES...]           start KLayout with the server running (nothing installed), showing
-                              FILES [--port N] [--klayout PATH]; a viewer already answering at
-                              the port gets FILES instead
+                              FILES; a viewer already answering at the port gets FILES instead
   server install              install the server into KLayout (a salt package in
-                              $KLAYOUT_HOME/salt, default ~/.klayout; again = upgrade); it starts
-                              with KLayout [--no-autostart: from Tools > Inter-process
-                              communication server, Ctrl+I] [--port N] [--uninstall: remove it]
+                              $KLAYOUT_HOME/salt, default ~/.klayout; again = upgrade, keeping
+                              settings not given); it starts with KLayout; --uninstall removes it
 
 Options:
-  --target HOST[:PORT]        the viewer (default: $LYIPC_TARGET, else 127.0.0.1:$LYIPC_PORT or 11078)
+  --target HOST[:PORT]        the viewer (default: $LYIPC_TARGET, else the host of the old
+                              $LYIPCTARGET=user@host, else 127.0.0.1; port $LYIPC_PORT or 11078)
   --timeout SEC               seconds to wait for an answer (default 30)
   -h, --help / -V, --version
+
+Server options (viewer, server install):
+  --port N                    port to listen on (default 11078)
+  --host ADDR                 address to listen on (default 127.0.0.1); anything else needs a
+                              token: LYIPC_TOKEN, else one is made and printed
+  --klive [--klive-port N]    also answer gdsfactory/kfactory show() (klive protocol) on
+                              127.0.0.1:8082 [--no-klive: stop that]
+  --no-autostart              server install: start it from Tools > Inter-process communication
+                              server (Ctrl+I) instead of with KLayout
+  --allow-remote-v1           server install: accept the old protocol (no token) from other machines
+  --klayout PATH              viewer: the KLayout to start
+
+Environment: LYIPC_TARGET, LYIPCTARGET, LYIPC_PORT; LYIPC_TOKEN (a viewer on another machine;
+no command-line flag, so that it never shows in process lists); KLAYOUT_HOME.
 
 Exit codes: 0 done, 2 could not (no viewer, viewer error, bad usage).
 `;
@@ -51,6 +64,11 @@ const OPTIONS = {
 	uninstall: {type: 'boolean'},
 	'no-autostart': {type: 'boolean'},
 	port: {type: 'string'},
+	host: {type: 'string'},
+	klive: {type: 'boolean'},
+	'no-klive': {type: 'boolean'},
+	'klive-port': {type: 'string'},
+	'allow-remote-v1': {type: 'boolean'},
 	klayout: {type: 'string'},
 	interval: {type: 'string'},
 	loop: {type: 'boolean'},
@@ -70,6 +88,15 @@ function positiveNumber(option: string, text: string | undefined, fallback: numb
 	const value = Number(text);
 	if (!Number.isFinite(value) || value <= 0) {
 		throw usage(`--${option}: expected a positive number, got '${text}'`);
+	}
+
+	return value;
+}
+
+function portNumber(option: string, text: string): number {
+	const value = Number(text);
+	if (!Number.isInteger(value) || value < 1 || value > 65_535) {
+		throw usage(`--${option}: expected a TCP port from 1 to 65535, got '${text}'`);
 	}
 
 	return value;
@@ -152,6 +179,11 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 			}
 		};
 
+		const port = (option: 'port' | 'klive-port') => values[option] === undefined ? undefined : portNumber(option, values[option]);
+		if (values.klive && values['no-klive']) {
+			throw usage('--klive and --no-klive exclude each other');
+		}
+
 		if (command === 'server') {
 			if (rest.length !== 1 || rest[0] !== 'install') {
 				throw usage('server: expected \'server install\'');
@@ -164,20 +196,45 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 				return 0;
 			}
 
-			const port = values.port === undefined ? undefined : positiveNumber('port', values.port, DEFAULT_VIEWER_PORT);
-			const {folder} = await installServer({home, autostart: !values['no-autostart'], ...(port === undefined ? {} : {port})});
-			io.stdout.write(`lyipc server installed in ${folder}; ${values['no-autostart'] ? 'start it from Tools > Inter-process communication server (Ctrl+I)' : 'it starts with KLayout'}\n`);
+			const installed = await installServer({
+				home,
+				autostart: !values['no-autostart'],
+				port: port('port'),
+				host: values.host,
+				klive: values.klive ? true : (values['no-klive'] ? false : undefined),
+				klivePort: port('klive-port'),
+				allowRemoteV1: values['allow-remote-v1'],
+				token: io.env.LYIPC_TOKEN,
+			});
+			const {settings} = installed;
+			io.stdout.write(`lyipc server installed in ${installed.folder}; ${settings.autostart ? 'it starts with KLayout' : 'start it from Tools > Inter-process communication server (Ctrl+I)'}\n`);
+			if (settings.host && !isLoopbackHost(settings.host)) {
+				io.stdout.write(`it listens on ${settings.host}:${settings.port ?? DEFAULT_VIEWER_PORT}; clients on other machines need LYIPC_TOKEN=${installed.newToken ?? '(the token in ' + installed.settingsFile + ')'}\n`);
+			}
+
+			if (settings.klive) {
+				io.stdout.write(`klive protocol (gdsfactory/kfactory show()) on 127.0.0.1:${settings.klivePort ?? 8082}\n`);
+			}
+
 			return 0;
 		}
 
 		if (command === 'viewer') {
-			const port = values.port === undefined ? target.port : positiveNumber('port', values.port, DEFAULT_VIEWER_PORT);
+			const host = values.host ?? '127.0.0.1';
+			checkToken(io.env.LYIPC_TOKEN);
+			const token = isLoopbackHost(host) ? io.env.LYIPC_TOKEN : (io.env.LYIPC_TOKEN ?? newToken());
 			const files = await Promise.all(rest.map(async file => absoluteFile(file)));
 			const {startViewer} = await import('../viewer/start-viewer.js');
-			const started = await startViewer({port, files, klayout: values.klayout, env: io.env});
+			const listen = port('port') ?? target.port;
+			const klivePort = values.klive || values['klive-port'] ? port('klive-port') ?? 8082 : undefined;
+			const started = await startViewer({port: listen, host, token, klivePort, files, klayout: values.klayout, env: io.env});
 			io.stdout.write(started.pid === undefined
-				? `a viewer already answers at 127.0.0.1:${port}; ${files.length} file${files.length === 1 ? '' : 's'} shown there\n`
-				: `KLayout viewer on 127.0.0.1:${port} (pid ${started.pid})\n`);
+				? `a viewer already answers at ${host}:${listen}; ${files.length} file${files.length === 1 ? '' : 's'} shown there\n`
+				: `KLayout viewer on ${host}:${listen} (pid ${started.pid})${klivePort ? `, klive on 127.0.0.1:${klivePort}` : ''}\n`);
+			if (started.pid !== undefined && token && token !== io.env.LYIPC_TOKEN) {
+				io.stdout.write(`clients on other machines need LYIPC_TOKEN=${token}\n`);
+			}
+
 			return 0;
 		}
 
@@ -210,7 +267,7 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 			expectArgs(0, 'no arguments');
 		}
 
-		const viewer = await ViewerClient.connect(target, {timeout});
+		const viewer = await ViewerClient.connect(target, {timeout, token: io.env.LYIPC_TOKEN});
 		try {
 			switch (command) {
 				case 'load': {
@@ -222,7 +279,11 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 				}
 
 				case 'reload': {
-					await viewer.request('reload', file === undefined ? {} : {path: file});
+					const {uploaded} = await viewer.reload(file);
+					if (uploaded) {
+						io.stderr.write(`lyipc: the viewer cannot read ${file!} where it runs; sent its bytes instead\n`);
+					}
+
 					break;
 				}
 

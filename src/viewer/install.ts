@@ -1,14 +1,15 @@
 import {randomBytes} from 'node:crypto';
-import {copyFile, mkdir, rename, rm, writeFile} from 'node:fs/promises';
+import {chmod, copyFile, mkdir, readFile, rename, rm, writeFile} from 'node:fs/promises';
 import {homedir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {LyipcError} from '../errors.js';
 import {LYIPC_VERSION} from '../version.js';
+import {isLoopbackHost} from './target.js';
 
 /** The Python that runs inside the KLayout GUI (klayout/ in the package). */
 const KLAYOUT_DIR = fileURLToPath(new URL('../../klayout/', import.meta.url));
-const SERVER_FILES = ['lyipc_server.py', 'lyipc_v1.py', 'lyipc_viewer.py', 'lyipc_errors.py', 'lyipc_menu.py'];
+const SERVER_FILES = ['lyipc_server.py', 'lyipc_v1.py', 'lyipc_viewer.py', 'lyipc_errors.py', 'lyipc_menu.py', 'lyipc_settings.py', 'lyipc_klive.py', 'lyipc_version.py'];
 export const SALT_NAME = 'lyipc';
 
 /** KLayout's configuration folder: $KLAYOUT_HOME, else ~/.klayout. */
@@ -16,11 +17,47 @@ export function klayoutHome(env: NodeJS.ProcessEnv = process.env): string {
 	return path.resolve(env.KLAYOUT_HOME ?? path.join(homedir(), '.klayout'));
 }
 
-export interface InstallOptions {
-	home?: string;
-	/** Start the server when KLayout starts (default true); else from Tools > Inter-process communication server (Ctrl+I). */
+/** What `$KLAYOUT_HOME/lyipc.json` holds (docs/protocol.md, "Settings"). */
+export interface ServerSettings {
+	/** Start the server when KLayout starts; else from Tools > Inter-process communication server (Ctrl+I). */
 	autostart?: boolean;
 	port?: number;
+	/** Address to listen on (default 127.0.0.1); anything but loopback needs `token`. */
+	host?: string;
+	/** Secret that clients on other machines send with hello. */
+	token?: string;
+	/** Accept the old v1 protocol (which has no token) from other machines too. */
+	allowRemoteV1?: boolean;
+	/** Also answer klive's protocol (gdsfactory/kfactory show()) on 127.0.0.1:klivePort. */
+	klive?: boolean;
+	klivePort?: number;
+}
+
+export interface InstallOptions extends ServerSettings {
+	home?: string;
+}
+
+/** Shortest token the server accepts (klayout/lyipc_settings.py). */
+export const MIN_TOKEN_LENGTH = 16;
+
+export function checkToken(token: string | undefined): void {
+	if (token !== undefined && token.length < MIN_TOKEN_LENGTH) {
+		throw new LyipcError('USAGE', `LYIPC_TOKEN: a token needs at least ${MIN_TOKEN_LENGTH} characters (it guards a port other machines can reach)`);
+	}
+}
+
+/** A secret for a viewer that listens beyond loopback: 32 URL-safe characters. */
+export function newToken(): string {
+	return randomBytes(24).toString('base64url');
+}
+
+async function readSettings(file: string): Promise<ServerSettings> {
+	try {
+		const value = JSON.parse(await readFile(file, 'utf8')) as unknown;
+		return value !== null && typeof value === 'object' && !Array.isArray(value) ? value as ServerSettings : {};
+	} catch {
+		return {};
+	}
 }
 
 const xml = (text: string) => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
@@ -72,13 +109,24 @@ lyipc_menu.install(${JSON.stringify(home)})
 /**
  * Installs (or upgrades) the viewer server as a KLayout salt package in `<home>/salt/lyipc`.
  * The package is assembled beside it and swapped in, so KLayout never sees half of one.
+ * Settings given are merged into lyipc.json (an upgrade keeps the others); `autostart`
+ * defaults to true. Listening beyond loopback without a token makes one (`newToken`).
  */
-export async function installServer(options: InstallOptions = {}): Promise<{folder: string; settings: string}> {
-	const home = options.home ?? klayoutHome();
+export async function installServer(options: InstallOptions = {}): Promise<{folder: string; settingsFile: string; settings: ServerSettings; newToken?: string}> {
+	const {home = klayoutHome(), ...given} = options;
 	const salt = path.join(home, 'salt');
 	const folder = path.join(salt, SALT_NAME);
 	const staging = path.join(salt, `.${SALT_NAME}-${randomBytes(4).toString('hex')}`);
-	const settings = path.join(home, 'lyipc.json');
+	const settingsFile = path.join(home, 'lyipc.json');
+	const defined = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) as ServerSettings;
+	const settings: ServerSettings = {...await readSettings(settingsFile), autostart: true, ...defined};
+	checkToken(settings.token);
+	let token: string | undefined;
+	if (!isLoopbackHost(settings.host ?? '127.0.0.1') && !settings.token) {
+		token = newToken();
+		settings.token = token;
+	}
+
 	try {
 		await mkdir(path.join(staging, 'python'), {recursive: true});
 		await mkdir(path.join(staging, 'pymacros'));
@@ -90,14 +138,15 @@ export async function installServer(options: InstallOptions = {}): Promise<{fold
 		await writeFile(path.join(staging, 'pymacros', 'lyipc_server.lym'), macro(path.join(folder, 'python'), home));
 		await rm(folder, {recursive: true, force: true});
 		await rename(staging, folder);
-		const values = {autostart: options.autostart ?? true, ...(options.port === undefined ? {} : {port: options.port})};
-		await writeFile(settings, JSON.stringify(values, null, 2) + '\n');
+		// Owner-only: it may hold the token.
+		await writeFile(settingsFile, JSON.stringify(settings, null, 2) + '\n', {mode: 0o600});
+		await chmod(settingsFile, 0o600); // an existing file keeps its mode on write
 	} catch (error) {
 		await rm(staging, {recursive: true, force: true});
 		throw new LyipcError('WRITE_ERROR', `cannot install the lyipc server into ${salt}: ${(error as Error).message}`, {path: salt, cause: error});
 	}
 
-	return {folder, settings};
+	return {folder, settingsFile, settings, ...(token === undefined ? {} : {newToken: token})};
 }
 
 /** Removes the salt package and its settings; a missing package is not an error. */

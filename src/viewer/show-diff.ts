@@ -1,12 +1,21 @@
 import {LyipcError} from '../errors.js';
 import type {CompareResult} from '../xor/result.js';
-import {resolveTarget, ViewerClient, type ViewerTarget} from './client.js';
+import {resolveTarget, ViewerClient, viewerCodeOf, type ViewerTarget} from './client.js';
 
 export interface ShowDiffOptions {
-	/** The viewer (default: resolveTarget(): LYIPC_TARGET, LYIPC_PORT, 127.0.0.1:11078). */
+	/** The viewer (default: resolveTarget(): LYIPC_TARGET, LYIPCTARGET, LYIPC_PORT, 127.0.0.1:11078). */
 	target?: ViewerTarget;
 	/** Milliseconds to wait for a connection (default 2000). */
 	connectTimeout?: number;
+	/** The viewer's token when it is on another machine (default: env LYIPC_TOKEN). */
+	token?: string | undefined;
+}
+
+export interface ShownDiff {
+	/** The new view's index; null with an old lyipc server, which does not say. */
+	view: number | null;
+	/** Whether the files were sent over the socket (a viewer that cannot see this machine's files). */
+	uploaded: boolean;
 }
 
 /** Bounding box of all differences in µm, or null. */
@@ -24,23 +33,50 @@ function differenceBox(result: CompareResult): [number, number, number, number] 
 /**
  * Opens a comparison that found differences in the user's KLayout: A, B and the XOR layout in
  * one new view, the XOR layers bright on top, the marker database in the Marker Browser,
- * zoomed to the differences. Rejects with VIEWER_* errors (VIEWER_UNREACHABLE: no viewer).
+ * zoomed to the differences. A viewer on another machine (or one that cannot read the files)
+ * gets them over the socket. An old lyipc server gets A, B and the XOR as three cellviews of a
+ * new view, as far as its protocol goes. Rejects with VIEWER_* errors (VIEWER_UNREACHABLE: no viewer).
  */
-export async function showDiffInViewer(result: CompareResult, options: ShowDiffOptions = {}): Promise<{view: number}> {
-	if (!result.artifacts.xor) {
+export async function showDiffInViewer(result: CompareResult, options: ShowDiffOptions = {}): Promise<ShownDiff> {
+	const {xor, rdb} = result.artifacts;
+	if (!xor) {
 		throw new LyipcError('USAGE', 'nothing to show: the comparison wrote no XOR layout (the layouts are identical)');
 	}
 
-	const client = await ViewerClient.connect(options.target ?? resolveTarget(), {connectTimeout: options.connectTimeout ?? 2000});
+	const client = await ViewerClient.connect(options.target ?? resolveTarget(), {connectTimeout: options.connectTimeout ?? 2000, token: options.token});
 	try {
-		return await client.request<{view: number}>('show_diff', {
-			a: result.a.path,
-			b: result.b.path,
-			xor: result.artifacts.xor,
-			rdb: result.artifacts.rdb,
+		if (client.protocol === 1) {
+			await client.request('load', {path: result.a.path, mode: 'new'});
+			await client.request('load', {path: result.b.path, mode: 'add'});
+			await client.request('load', {path: xor, mode: 'add'});
+			return {view: null, uploaded: false};
+		}
+
+		const params = {
 			box: differenceBox(result),
 			title: `lyipc-diff: ${result.differentLayers} layer${result.differentLayers === 1 ? '' : 's'} differ`,
-		});
+		};
+		const showWith = async (upload: boolean): Promise<ShownDiff> => {
+			const placed = {
+				a: await client.place(result.a.path, upload),
+				b: await client.place(result.b.path, upload),
+				xor: await client.place(xor, upload),
+				rdb: rdb === null ? null : await client.place(rdb, upload),
+			};
+			const {view} = await client.request<{view: number}>('show_diff', {...params, ...placed});
+			return {view, uploaded: placed.xor !== xor};
+		};
+
+		try {
+			return await showWith(false);
+		} catch (error) {
+			// On this machine but not seeing its files (a container, a private /tmp): send them.
+			if (viewerCodeOf(error) !== 'FILE_NOT_FOUND') {
+				throw error;
+			}
+		}
+
+		return await showWith(true);
 	} finally {
 		client.close();
 	}

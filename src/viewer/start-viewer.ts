@@ -1,5 +1,9 @@
+import {openSync, closeSync, readFileSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {execa} from 'execa';
+import {randomBytes} from 'node:crypto';
+import {spawn} from 'node:child_process';
 import {findKLayout} from '../engine/find-klayout.js';
 import {LyipcError} from '../errors.js';
 import {ViewerClient} from './client.js';
@@ -12,58 +16,96 @@ export interface StartViewerOptions {
 	files?: string[];
 	klayout?: string | undefined;
 	env?: NodeJS.ProcessEnv;
+	/** Address to listen on (default 127.0.0.1); anything but loopback needs `token`. */
+	host?: string | undefined;
+	token?: string | undefined;
+	/** Also answer klive's protocol (gdsfactory/kfactory show()) on 127.0.0.1 at this port. */
+	klivePort?: number | undefined;
 	/** Milliseconds to wait for the server to answer (default 60 s: a GUI under load starts slowly). */
 	startTimeout?: number;
 }
 
+const WILDCARDS = new Set(['0.0.0.0', '::']);
+
 /**
  * Starts a KLayout GUI with the lyipc server on `port`, detached so it outlives this process,
  * and waits until the server answers. When a viewer already answers there, shows the files in
- * it instead (pid undefined).
+ * it instead (pid undefined). A server that cannot start (port taken, bad setting) fails at
+ * once with KLayout's reason.
  */
 export async function startViewer(options: StartViewerOptions): Promise<{pid: number | undefined}> {
-	const target = {host: '127.0.0.1', port: options.port};
-	const files = options.files ?? [];
-	const running = await ViewerClient.connect(target, {connectTimeout: 500}).catch(() => undefined);
-	if (running) {
+	const host = options.host ?? '127.0.0.1';
+	const target = {host: WILDCARDS.has(host) ? '127.0.0.1' : host, port: options.port};
+	const connect = async () => ViewerClient.connect(target, {connectTimeout: 500, token: options.token}).catch(() => undefined);
+	const show = async (viewer: ViewerClient) => {
 		try {
-			for (const file of files) {
-				await running.show(file, {mode: 'new'});
+			for (const file of options.files ?? []) {
+				await viewer.show(file, {mode: 'new'});
 			}
 		} finally {
-			running.close();
+			viewer.close();
 		}
+	};
 
+	const running = await connect();
+	if (running) {
+		await show(running);
 		return {pid: undefined};
 	}
 
 	const klayout = await findKLayout({klayout: options.klayout, env: options.env});
-	const child = execa(klayout.path, ['-rm', BOOT_SCRIPT, ...files], {
-		env: {...options.env, LYIPC_PORT: String(options.port)},
-		extendEnv: options.env === undefined,
+	// KLayout's stderr goes to a file (a pipe would break when this process ends): the boot
+	// script writes there why the server did not start.
+	const log = path.join(tmpdir(), `lyipc-viewer-${randomBytes(6).toString('hex')}.log`);
+	const stderr = openSync(log, 'w');
+	const settings = {
+		LYIPC_PORT: String(options.port),
+		LYIPC_HOST: host,
+		...(options.token ? {LYIPC_TOKEN: options.token} : {}),
+		...(options.klivePort ? {LYIPC_KLIVE_PORT: String(options.klivePort)} : {}),
+	};
+	// node:child_process rather than execa: a file descriptor for stderr, and nothing to await.
+	// Files are sent once the server answers, not given on KLayout's command line: loaded at
+	// start-up, before the server has turned KLayout's tips off, they would open a tip dialog.
+	const child = spawn(klayout.path, ['-rm', BOOT_SCRIPT], {
+		env: {...(options.env ?? process.env), ...settings},
 		detached: true,
-		stdio: 'ignore',
-		reject: false,
+		stdio: ['ignore', 'ignore', stderr],
 	});
+	let spawnError: Error | undefined;
+	child.on('error', error => {
+		spawnError = error;
+	});
+	closeSync(stderr);
 	child.unref();
-	const deadline = Date.now() + (options.startTimeout ?? 60_000);
-	while (Date.now() < deadline && child.exitCode === null) {
-		const client = await ViewerClient.connect(target, {connectTimeout: 500}).catch(() => undefined);
-		if (client) {
-			client.close();
-			return {pid: child.pid};
+	const failure = () => spawnError?.message ?? /lyipc server not started: (.*)/.exec(readFileSync(log, 'utf8'))?.[1];
+	try {
+		const deadline = Date.now() + (options.startTimeout ?? 60_000);
+		while (Date.now() < deadline && child.exitCode === null && !failure()) {
+			const client = await connect();
+			if (client) {
+				await show(client);
+				return {pid: child.pid};
+			}
+
+			await new Promise(resolve => {
+				setTimeout(resolve, 250);
+			});
 		}
 
-		await new Promise(resolve => {
-			setTimeout(resolve, 250);
+		const why = failure();
+		if (child.pid !== undefined && child.exitCode === null) {
+			process.kill(-child.pid, 'SIGKILL');
+		}
+
+		throw new LyipcError('VIEWER_UNREACHABLE', `KLayout (${klayout.path}) did not start the lyipc server on ${host}:${options.port}${why ? `: ${why}` : ''}`, {
+			hint: why ? undefined : 'A KLayout GUI needs a display (DISPLAY on Linux); is the port taken by another program?',
 		});
+	} finally {
+		try {
+			rmSync(log, {force: true}); // KLayout keeps writing to it, unnamed, until it ends
+		} catch {
+			// Windows: an open file cannot be removed; it stays in the temp folder
+		}
 	}
-
-	if (child.pid !== undefined && child.exitCode === null) {
-		process.kill(-child.pid, 'SIGKILL');
-	}
-
-	throw new LyipcError('VIEWER_UNREACHABLE', `KLayout (${klayout.path}) did not start the lyipc server on 127.0.0.1:${options.port}`, {
-		hint: 'A KLayout GUI needs a display (DISPLAY on Linux); is the port taken by another program?',
-	});
 }

@@ -77,7 +77,7 @@ export async function watchAndReload(client: ViewerClient, files: string[], opti
 
 		last.set(file, now);
 		try {
-			await client.request('reload', {path: file});
+			await client.reload(file); // a viewer elsewhere gets the new bytes
 			options.onReload?.(file);
 		} catch (error) {
 			options.onReload?.(file, error as Error);

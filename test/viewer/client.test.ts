@@ -43,7 +43,7 @@ describe('ViewerClient without a working viewer: an error, never a hang', () => 
 		const error = await ViewerClient.connect({host: '127.0.0.1', port: silent.port}).catch((error_: unknown) => error_);
 		expect(error).toBeInstanceOf(LyipcError);
 		expect(error).toMatchObject({code: 'VIEWER_UNREACHABLE', message: expect.stringContaining(`127.0.0.1:${silent.port}`)});
-		expect((error as LyipcError).hint).toMatch(/lyipc_boot\.py/);
+		expect((error as LyipcError).hint).toMatch(/npx lyipc viewer/);
 	});
 
 	test('a server that accepts and never answers: VIEWER_TIMEOUT', async () => {

@@ -1,4 +1,4 @@
-import {mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises';
+import {mkdtemp, readdir, readFile, rm, stat, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterEach, beforeEach, describe, expect, test} from 'vitest';
@@ -20,7 +20,9 @@ describe('lyipc server install: a salt package in KLAYOUT_HOME', () => {
 		const folder = path.join(home, 'salt', 'lyipc');
 		expect(install.stdout).toBe(`lyipc server installed in ${folder}; it starts with KLayout`);
 		expect((await readdir(folder)).sort()).toEqual(['grain.xml', 'pymacros', 'python']);
-		expect((await readdir(path.join(folder, 'python'))).sort()).toEqual(['lyipc_errors.py', 'lyipc_menu.py', 'lyipc_server.py', 'lyipc_v1.py', 'lyipc_viewer.py']);
+		expect((await readdir(path.join(folder, 'python'))).sort()).toEqual([
+			'lyipc_errors.py', 'lyipc_klive.py', 'lyipc_menu.py', 'lyipc_server.py', 'lyipc_settings.py', 'lyipc_v1.py', 'lyipc_version.py', 'lyipc_viewer.py',
+		]);
 		const macro = await readFile(path.join(folder, 'pymacros', 'lyipc_server.lym'), 'utf8');
 		expect(macro).toContain('<autorun>true</autorun>');
 		expect(macro).toContain(JSON.stringify(path.join(folder, 'python')));
@@ -42,8 +44,33 @@ describe('lyipc server install: a salt package in KLAYOUT_HOME', () => {
 		expect(await readdir(home)).toEqual(['salt']);
 	});
 
+	test('listening beyond loopback: a token is made, printed once, kept owner-only; an upgrade keeps settings not given', async () => {
+		const settings = path.join(home, 'lyipc.json');
+		const install = await lyipc('server', 'install', '--host', '0.0.0.0', '--klive', '--klive-port', '18082');
+		expect(install.exitCode).toBe(0);
+		const token = /LYIPC_TOKEN=([\w-]{32})$/m.exec(install.stdout)?.[1];
+		expect(token, install.stdout).toBeDefined();
+		expect(install.stdout).toContain('klive protocol (gdsfactory/kfactory show()) on 127.0.0.1:18082');
+		expect(JSON.parse(await readFile(settings, 'utf8'))).toEqual({autostart: true, host: '0.0.0.0', klive: true, klivePort: 18082, token});
+		expect((await stat(settings)).mode & 0o777).toBe(0o600);
+
+		// Upgrade: the token and klive stay; the token is not printed again.
+		const upgrade = await lyipc('server', 'install', '--port', '12002');
+		expect(upgrade.stdout).not.toContain(token);
+		expect(upgrade.stdout).toContain(`(the token in ${settings})`);
+		expect(JSON.parse(await readFile(settings, 'utf8'))).toEqual({autostart: true, host: '0.0.0.0', klive: true, klivePort: 18082, token, port: 12002});
+		await lyipc('server', 'install', '--no-klive', '--host', '127.0.0.1');
+		expect(JSON.parse(await readFile(settings, 'utf8'))).toMatchObject({klive: false, host: '127.0.0.1'});
+	});
+
 	test('usage errors', async () => {
 		expect((await lyipc('server')).exitCode).toBe(2);
-		expect((await lyipc('server', 'install', '--port', 'x')).stderr).toMatch(/--port: expected a positive number/);
+		expect((await lyipc('server', 'install', '--port', 'x')).stderr).toMatch(/--port: expected a TCP port from 1 to 65535, got 'x'/);
+		expect((await lyipc('server', 'install', '--port', '70000')).exitCode).toBe(2);
+		expect((await lyipc('server', 'install', '--klive', '--no-klive')).stderr).toMatch(/--klive and --no-klive exclude each other/);
+		const short = await runCli(['server', 'install', '--host', '0.0.0.0'], {env: {KLAYOUT_HOME: home, LYIPC_TOKEN: 'short'}, extendEnv: true}, LYIPC_CLI);
+		expect(short.exitCode).toBe(2);
+		expect(short.stderr).toMatch(/^lyipc: LYIPC_TOKEN: a token needs at least 16 characters/);
+		expect(await readdir(home)).toEqual([]); // nothing written on a usage error
 	});
 });
