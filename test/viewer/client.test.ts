@@ -4,20 +4,9 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {describe, expect, test} from 'vitest';
 import {LyipcError} from '../../src/errors.js';
-import {resolveTarget, ViewerClient} from '../../src/viewer/client.js';
+import {ViewerClient} from '../../src/viewer/client.js';
 import {startGuiViewer, useGuiViewer, v2Session} from '../helpers/gui.js';
 import {describeKLayout, fixture} from '../helpers/run.js';
-
-describe('resolveTarget', () => {
-	test('default, LYIPC_PORT, LYIPC_TARGET, an explicit target, a bad one', () => {
-		expect(resolveTarget(undefined, {})).toEqual({host: '127.0.0.1', port: 11078});
-		expect(resolveTarget(undefined, {LYIPC_PORT: '12000'})).toEqual({host: '127.0.0.1', port: 12000});
-		expect(resolveTarget(undefined, {LYIPC_TARGET: 'viewer.local:9000'})).toEqual({host: 'viewer.local', port: 9000});
-		expect(resolveTarget('[::1]:9001', {LYIPC_TARGET: 'other'})).toEqual({host: '::1', port: 9001});
-		expect(resolveTarget('box', {})).toEqual({host: 'box', port: 11078});
-		expect(() => resolveTarget('a:b:c', {})).toThrow(/expected host\[:port\]/);
-	});
-});
 
 /** A port where something listens and never answers. */
 async function silentServer(): Promise<{port: number; close(): void}> {
