@@ -24,7 +24,7 @@ async function showInViewer(result: CompareResult, view: ViewChoice, target: str
 	const {showDiffInViewer} = await import('../viewer/show-diff.js');
 	const {resolveTarget} = await import('../viewer/client.js');
 	try {
-		await showDiffInViewer(result, {target: resolveTarget(target, io.env), connectTimeout: view === 'always' ? 2000 : 300, token: io.env.LYIPC_TOKEN});
+		await showDiffInViewer(result, {target: resolveTarget(target, io.env), connectTimeout: view === 'always' ? 2000 : 300, token: io.env.LYIPC_TOKEN || undefined});
 		return true;
 	} catch (error) {
 		const failure = isLyipcError(error) ? error : new LyipcError('INTERNAL', String(error));

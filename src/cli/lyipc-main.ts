@@ -171,6 +171,7 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 		}
 
 		const [command, ...rest] = positionals;
+		const envToken = io.env.LYIPC_TOKEN || undefined; // set but empty: no token
 		const target = resolveTarget(values.target, io.env);
 		const timeout = positiveNumber('timeout', values.timeout, 30) * 1000;
 		const expectArgs = (count: number, what: string) => {
@@ -204,7 +205,7 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 				klive: values.klive ? true : (values['no-klive'] ? false : undefined),
 				klivePort: port('klive-port'),
 				allowRemoteV1: values['allow-remote-v1'],
-				token: io.env.LYIPC_TOKEN,
+				token: envToken,
 			});
 			const {settings} = installed;
 			io.stdout.write(`lyipc server installed in ${installed.folder}; ${settings.autostart ? 'it starts with KLayout' : 'start it from Tools > Inter-process communication server (Ctrl+I)'}\n`);
@@ -221,8 +222,8 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 
 		if (command === 'viewer') {
 			const host = values.host ?? '127.0.0.1';
-			checkToken(io.env.LYIPC_TOKEN);
-			const token = isLoopbackHost(host) ? io.env.LYIPC_TOKEN : (io.env.LYIPC_TOKEN ?? newToken());
+			checkToken(envToken);
+			const token = isLoopbackHost(host) ? envToken : (envToken ?? newToken());
 			const files = await Promise.all(rest.map(async file => absoluteFile(file)));
 			const {startViewer} = await import('../viewer/start-viewer.js');
 			const listen = port('port') ?? target.port;
@@ -231,7 +232,7 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 			io.stdout.write(started.pid === undefined
 				? `a viewer already answers at ${host}:${listen}; ${files.length} file${files.length === 1 ? '' : 's'} shown there\n`
 				: `KLayout viewer on ${host}:${listen} (pid ${started.pid})${klivePort ? `, klive on 127.0.0.1:${klivePort}` : ''}\n`);
-			if (started.pid !== undefined && token && token !== io.env.LYIPC_TOKEN) {
+			if (started.pid !== undefined && token && token !== envToken) {
 				io.stdout.write(`clients on other machines need LYIPC_TOKEN=${token}\n`);
 			}
 
@@ -267,7 +268,7 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 			expectArgs(0, 'no arguments');
 		}
 
-		const viewer = await ViewerClient.connect(target, {timeout, token: io.env.LYIPC_TOKEN});
+		const viewer = await ViewerClient.connect(target, {timeout, token: envToken});
 		try {
 			switch (command) {
 				case 'load': {

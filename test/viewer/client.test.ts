@@ -1,11 +1,11 @@
-import {readdir, readFile} from 'node:fs/promises';
+import {copyFile, readdir, readFile, writeFile} from 'node:fs/promises';
 import net from 'node:net';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {describe, expect, test} from 'vitest';
 import {LyipcError} from '../../src/errors.js';
 import {ViewerClient} from '../../src/viewer/client.js';
-import {startGuiViewer, useGuiViewer, v2Session} from '../helpers/gui.js';
+import {currentView, startGuiViewer, useGuiViewer, v2Session, viewerStatus} from '../helpers/gui.js';
 import {describeKLayout, fixture} from '../helpers/run.js';
 
 /** A port where something listens and never answers. */
@@ -81,6 +81,26 @@ describeKLayout('ViewerClient against a real KLayout GUI', () => {
 		const client = await ViewerClient.connect({host: '127.0.0.1', port: gui.viewer.port});
 		expect(await client.show(fixture('one_shape.gds'), {mode: 'new'})).toEqual({uploaded: false});
 		client.close();
+	});
+
+	test('reload(file) of a file no view shows opens it in a new view; of a shown one, reloads it in place', async () => {
+		const file = path.join(gui.temp, 'reload-me.gds');
+		await copyFile(fixture('base.gds'), file);
+		const client = await ViewerClient.connect({host: '127.0.0.1', port: gui.viewer.port});
+		try {
+			const before = (await viewerStatus(gui.viewer.port)).views.length;
+			expect(await client.reload(file)).toEqual({uploaded: false});
+			const opened = await viewerStatus(gui.viewer.port);
+			expect(opened.views).toHaveLength(before + 1);
+			expect(currentView(opened).cellviews.map(cv => cv.file)).toEqual([file]);
+			await writeFile(file, await readFile(fixture('extra_layer.gds')));
+			expect(await client.reload(file)).toEqual({uploaded: false});
+			const reloaded = await viewerStatus(gui.viewer.port);
+			expect(reloaded.views).toHaveLength(before + 1);
+			expect(currentView(reloaded).layers).toBe(currentView(opened).layers + 1);
+		} finally {
+			client.close();
+		}
 	});
 
 	test('a client gone in the middle of an upload leaves no partial file', async () => {
