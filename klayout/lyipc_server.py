@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+from socket import gethostname
 import sys
 import tempfile
 import uuid
@@ -279,6 +280,8 @@ class Server:
             "protocol": PROTOCOL,
             "lyipc": VERSION,
             "klayout": self.viewer.klayout_version,
+            # Lets a client on loopback tell this machine from the far end of an SSH tunnel.
+            "machine": gethostname(),
             "methods": list(METHODS),
             "capabilities": {"upload": MAX_UPLOAD, "klive": self.klive_port, "token": bool(self.settings.get("token"))},
         }

@@ -49,7 +49,7 @@ export class ViewerClient {
 	#buffer = '';
 	#nextId = 1;
 	#closed: Error | undefined;
-	#hello = {protocol: 1, klayout: ''};
+	#hello: {protocol: number; klayout: string; machine?: string} = {protocol: 1, klayout: ''};
 	#writing: Promise<void> = Promise.resolve();
 
 	private constructor(socket: net.Socket | undefined, target: ViewerTarget, timeout: number) {
@@ -69,6 +69,15 @@ export class ViewerClient {
 	}
 
 	/**
+	 * Whether the viewer runs on this machine and so can open this machine's files by path:
+	 * reached over loopback and naming the same machine. An SSH tunnel's loopback port leads
+	 * to another machine, where the same path may hold another file.
+	 */
+	get sameMachine(): boolean {
+		return isLoopbackHost(this.target.host) && (this.#hello.machine === undefined || this.#hello.machine.toLowerCase() === hostname().toLowerCase());
+	}
+
+	/**
 	 * Connects and says hello (with the token for a viewer on another machine). Rejects with
 	 * VIEWER_UNREACHABLE when nothing answers, VIEWER_UNAUTHORIZED when the token is missing
 	 * or wrong. An old lyipc server answers hello the v1 way: the client then speaks v1.
@@ -81,7 +90,7 @@ export class ViewerClient {
 		const client = new ViewerClient(socket, target, timeout);
 		client.#listen();
 		try {
-			client.#hello = await client.request<{protocol: number; klayout: string}>('hello', token ? {token} : {}, {timeout: connectTimeout + 3000});
+			client.#hello = await client.request<{protocol: number; klayout: string; machine?: string}>('hello', token ? {token} : {}, {timeout: connectTimeout + 3000});
 			return client;
 		} catch (error) {
 			client.close();
@@ -163,7 +172,7 @@ export class ViewerClient {
 			return {uploaded: false};
 		}
 
-		if (isLoopbackHost(this.target.host)) {
+		if (this.sameMachine) {
 			try {
 				await this.request('reload', {path: file});
 				return {uploaded: false};
@@ -182,7 +191,7 @@ export class ViewerClient {
 	 * on this machine (unless `upload`), else a copy uploaded into the viewer's cache.
 	 */
 	async place(file: string, upload = false): Promise<string> {
-		if (isLoopbackHost(this.target.host) && !upload) {
+		if (this.sameMachine && !upload) {
 			return file;
 		}
 
@@ -190,7 +199,7 @@ export class ViewerClient {
 	}
 
 	async #deliver(file: string, params: Record<string, unknown>, inPlace: boolean): Promise<{uploaded: boolean}> {
-		if (isLoopbackHost(this.target.host) || !this.#socket) {
+		if (this.sameMachine || !this.#socket) {
 			try {
 				await this.request('load', {...params, path: file});
 				return {uploaded: false};

@@ -45,6 +45,72 @@ describe('ViewerClient without a working viewer: an error, never a hang', () => 
 	});
 });
 
+/**
+ * A stand-in for a v2 server at the far end of an SSH tunnel: reached on loopback, naming
+ * another machine in hello. It records the methods it gets and swallows uploaded bytes.
+ */
+async function farServer(): Promise<{port: number; methods: string[]; close(): void}> {
+	const methods: string[] = [];
+	const server = net.createServer(socket => {
+		let buffer = Buffer.alloc(0);
+		let skip = 0;
+		socket.on('data', (chunk: Buffer) => {
+			buffer = Buffer.concat([buffer, chunk]);
+			for (;;) {
+				if (skip > 0) {
+					const taken = Math.min(skip, buffer.length);
+					buffer = buffer.subarray(taken);
+					skip -= taken;
+					if (skip > 0) {
+						return;
+					}
+
+					socket.write(JSON.stringify({id: methods.length, ok: true, result: {path: '/far/cache/x.gds', view: 0}}) + '\n');
+				}
+
+				const newline = buffer.indexOf(10);
+				if (newline < 0) {
+					return;
+				}
+
+				const request = JSON.parse(buffer.subarray(0, newline).toString()) as {id: number; method: string; params: {size?: number}};
+				buffer = buffer.subarray(newline + 1);
+				methods.push(request.method);
+				if (request.method === 'upload') {
+					skip = request.params.size!;
+					continue;
+				}
+
+				const result = request.method === 'hello' ? {protocol: 2, klayout: '0.28.5', machine: 'far-away-host'} : {view: 0};
+				socket.write(JSON.stringify({id: request.id, ok: true, result}) + '\n');
+			}
+		});
+	});
+	await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+	return {
+		port: (server.address() as net.AddressInfo).port,
+		methods,
+		close() {
+			server.close();
+		},
+	};
+}
+
+test('a loopback port that leads to another machine (an SSH tunnel): files are uploaded, never opened by a path that means another file there', async () => {
+	const far = await farServer();
+	const client = await ViewerClient.connect({host: '127.0.0.1', port: far.port});
+	try {
+		expect(client.sameMachine).toBe(false);
+		expect(await client.show(fixture('base.gds'), {mode: 'new'})).toEqual({uploaded: true});
+		expect(await client.reload(fixture('base.gds'))).toEqual({uploaded: true});
+		expect(await client.place(fixture('base.gds'))).toBe('/far/cache/x.gds');
+		expect(far.methods).toEqual(['hello', 'upload', 'upload', 'upload']);
+	} finally {
+		client.close();
+		far.close();
+	}
+});
+
 describeKLayout('ViewerClient against a real KLayout GUI', () => {
 	const gui = useGuiViewer();
 
@@ -52,6 +118,7 @@ describeKLayout('ViewerClient against a real KLayout GUI', () => {
 		const client = await ViewerClient.connect({host: '127.0.0.1', port: gui.viewer.port});
 		expect(client.protocol).toBe(2);
 		expect(client.klayoutVersion).toMatch(/^0\.\d+/);
+		expect(client.sameMachine).toBe(true);
 		const [load, status] = await Promise.all([
 			client.request<{view: number}>('load', {path: fixture('base.gds'), mode: 'new'}),
 			client.request<{views: Array<{cellviews: Array<{file: string}>}>}>('status'),

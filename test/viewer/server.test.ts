@@ -1,5 +1,6 @@
 import {copyFile, readFile, utimes, writeFile} from 'node:fs/promises';
 import net from 'node:net';
+import {hostname} from 'node:os';
 import path from 'node:path';
 import {expect, test} from 'vitest';
 import {currentView, pngColours, useGuiViewer, v1Exchange, v2Session, viewerStatus} from '../helpers/gui.js';
@@ -31,6 +32,7 @@ describeKLayout('the viewer server inside a real KLayout GUI (Xvfb, fresh KLAYOU
 			protocol: 2,
 			lyipc: version,
 			klayout: expect.stringMatching(/^0\.\d+\.\d+$/),
+			machine: hostname(),
 			methods: expect.arrayContaining(['load', 'upload', 'reload', 'status', 'screenshot', 'markers', 'zoom', 'close', 'show_diff']),
 			capabilities: {klive: null, token: false},
 		});
