@@ -22,8 +22,18 @@ export type {ArtifactOptions} from './xor/artifacts.js';
 export {KLayoutWorker, WORKER_SCRIPT, type WorkerStartOptions, type RequestOptions} from './engine/worker.js';
 export {findKLayout, type KLayoutLocation, type FindKLayoutOptions} from './engine/find-klayout.js';
 export {MIN_KLAYOUT_VERSION} from './engine/klayout-version.js';
-export {ViewerClient, resolveTarget, DEFAULT_VIEWER_PORT, type ViewerTarget, type ViewerClientOptions} from './viewer/client.js';
-export {showDiffInViewer, type ShowDiffOptions} from './viewer/show-diff.js';
-export {installServer, uninstallServer, klayoutHome, type InstallOptions} from './viewer/install.js';
+export {
+	ViewerClient,
+	viewerCodeOf,
+	resolveTarget,
+	isLoopbackHost,
+	DEFAULT_VIEWER_PORT,
+	type ViewerTarget,
+	type ViewerClientOptions,
+} from './viewer/client.js';
+export {showDiffInViewer, type ShowDiffOptions, type ShownDiff} from './viewer/show-diff.js';
+export {startViewer, type StartViewerOptions} from './viewer/start-viewer.js';
+export {watchAndReload} from './viewer/watch.js';
+export {installServer, uninstallServer, klayoutHome, newToken, type InstallOptions, type ServerSettings} from './viewer/install.js';
 export {LyipcError, isLyipcError, type ErrorCode} from './errors.js';
 export {LYIPC_VERSION} from './version.js';
