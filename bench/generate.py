@@ -9,7 +9,9 @@ hier_cell.gds            hier_a with one box of the 60-box cell 1 um wider: a ch
                          cell placed 90,000 times.
 hier_shift.gds           hier_a with everything in the top cell moved 1 nm: a global change.
 hier_a.oas, flat_a.oas   hier_a / flat_a written again as OASIS: no change, other bytes.
-hier_a_copy.gds          a byte-identical copy of hier_a.gds."""
+hier_a_copy.gds          a byte-identical copy of hier_a.gds.
+
+`-rd only=NAME[,NAME]` makes only those (the viewer benchmark needs flat_a.gds alone)."""
 
 import os
 import random
@@ -60,8 +62,6 @@ def flat(path, extra_box=False):
     layout.write(path)
 
 
-if not os.path.isdir(DATA):
-    os.makedirs(DATA)
 def rewrite_as_oasis(source):
     def make(path):
         layout = pya.Layout()
@@ -72,6 +72,8 @@ def rewrite_as_oasis(source):
 
 if not os.path.isdir(DATA):
     os.makedirs(DATA)
+# -rd only=... sets this global
+wanted = set(globals()["only"].split(",")) if globals().get("only") else None
 for name, make in (
     ("hier_a.gds", hierarchical),
     ("hier_b.gds", lambda path: hierarchical(path, extra_box=True)),
@@ -83,7 +85,10 @@ for name, make in (
     ("flat_a.oas", rewrite_as_oasis("flat_a.gds")),
 ):
     target = os.path.join(DATA, name)
+    if wanted is not None and name not in wanted:
+        continue
     if not os.path.exists(target):
         make(target)
         print("wrote", target)
-shutil.copyfile(os.path.join(DATA, "hier_a.gds"), os.path.join(DATA, "hier_a_copy.gds"))
+if wanted is None or "hier_a_copy.gds" in wanted:
+    shutil.copyfile(os.path.join(DATA, "hier_a.gds"), os.path.join(DATA, "hier_a_copy.gds"))
