@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Sets lyipc up on Debian/Ubuntu: KLayout (and Xvfb, for the viewer tests' headless KLayout
-# GUI) from the distribution's packages, the npm dependencies, and the build in dist/.
+# Sets lyipc up on Debian/Ubuntu: KLayout (and Xvfb and xdotool, for the viewer tests' headless
+# KLayout GUI and the key presses they make in it) from the distribution's packages, the npm dependencies, and the build in dist/.
 # Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,7 @@ fi
 missing=""
 command -v klayout >/dev/null 2>&1 || missing="$missing klayout"
 command -v Xvfb >/dev/null 2>&1 || missing="$missing xvfb"
+command -v xdotool >/dev/null 2>&1 || missing="$missing xdotool"
 if [ -n "$missing" ]; then
 	echo "setup: installing$missing with apt-get"
 	$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq

@@ -15,6 +15,8 @@ export interface GuiViewer {
 	/** The klive listener's port, when started with `klive: true`. */
 	klivePort: number | undefined;
 	home: string;
+	/** The Xvfb display KLayout runs on (for xdotool). */
+	display: string;
 	klayout: Child;
 	stop(): Promise<void>;
 }
@@ -123,6 +125,7 @@ export async function startGuiViewer(options: GuiViewerOptions = {}): Promise<Gu
 		port,
 		klivePort,
 		home,
+		display: xvfb.display,
 		klayout,
 		async stop() {
 			kill(klayout);

@@ -1,0 +1,63 @@
+import net from 'node:net';
+import {execa} from 'execa';
+import {expect, test} from 'vitest';
+import {useGuiViewer, viewerStatus} from '../helpers/gui.js';
+import {describeKLayout} from '../helpers/run.js';
+
+/** Whether something accepts connections on the port. */
+async function listening(port: number): Promise<boolean> {
+	return new Promise(resolve => {
+		const socket = net.connect(port, '127.0.0.1');
+		socket.on('connect', () => {
+			socket.destroy();
+			resolve(true);
+		});
+		socket.on('error', () => {
+			resolve(false);
+		});
+	});
+}
+
+async function waitFor(condition: () => Promise<boolean>, what: string, timeout = 15_000): Promise<void> {
+	const deadline = Date.now() + timeout;
+	while (!await condition()) {
+		if (Date.now() > deadline) {
+			throw new Error(`timed out waiting for ${what}`);
+		}
+
+		await new Promise(resolve => {
+			setTimeout(resolve, 200);
+		});
+	}
+}
+
+/**
+ * Installed with --no-autostart, the server starts and stops from Tools > Inter-process
+ * communication server: the test presses its shortcut, Ctrl+I, in the real GUI (xdotool).
+ */
+describeKLayout('the Tools menu item and its shortcut (installed with --no-autostart)', () => {
+	const gui = useGuiViewer({installArgs: ['--no-autostart'], ready: false});
+	const xdotool = async (...args: string[]) => execa('xdotool', args, {env: {DISPLAY: gui.viewer.display}, timeout: 30_000});
+	const window = async (name: string) => (await xdotool('search', '--sync', '--onlyvisible', '--name', name)).stdout.split('\n')[0]!;
+
+	test('Ctrl+I starts the server, Ctrl+I again stops it', async () => {
+		let output = '';
+		(gui.viewer.klayout as unknown as {stdout: NodeJS.ReadableStream}).stdout.on('data', (chunk: Buffer) => {
+			output += chunk.toString();
+		});
+		// A fresh configuration and no server yet: KLayout shows its start-up tip; a user closes it.
+		await xdotool('windowfocus', '--sync', await window('^Tip$'), 'key', 'Escape');
+		const main = await window('^KLayout');
+		expect(await listening(gui.viewer.port)).toBe(false);
+
+		await xdotool('windowfocus', '--sync', main, 'key', 'ctrl+i');
+		await waitFor(async () => listening(gui.viewer.port), 'the server to listen after Ctrl+I');
+		const status = await viewerStatus(gui.viewer.port);
+		expect(status.modal).toBeNull();
+		await waitFor(async () => output.includes(`lyipc server listening on 127.0.0.1:${gui.viewer.port}`), 'the start message');
+
+		await xdotool('windowfocus', '--sync', main, 'key', 'ctrl+i');
+		await waitFor(async () => !await listening(gui.viewer.port), 'the server to stop after Ctrl+I');
+		await waitFor(async () => output.includes('lyipc server stopped'), 'the stop message');
+	});
+});
