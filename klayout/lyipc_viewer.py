@@ -93,6 +93,10 @@ class Viewer:
         path = params.get("path")
         if not path or not os.path.isfile(path):
             raise ViewerError("FILE_NOT_FOUND", "%s: no such file on the viewer's machine" % path)
+        # Missing side files are refused before the layout is loaded, not after.
+        for key, what in (("lyp", "layer properties file"), ("rdb", "marker database")):
+            if params.get(key) and not os.path.isfile(params[key]):
+                raise ViewerError("FILE_NOT_FOUND", "%s: no such %s on the viewer's machine" % (params[key], what))
         mode = params.get("mode") or "replace"
         if mode not in LOAD_MODES:
             raise ViewerError("BAD_REQUEST", "mode must be replace, new or add, got %r" % mode)

@@ -3,7 +3,7 @@ import net from 'node:net';
 import {hostname} from 'node:os';
 import path from 'node:path';
 import {expect, test} from 'vitest';
-import {currentView, pngColours, useGuiViewer, v1Exchange, v2Session, viewerStatus} from '../helpers/gui.js';
+import {currentView, pngColours, useGuiViewer, v1Exchange, v2Session, viewerStatus, type ViewerStatus} from '../helpers/gui.js';
 import {describeKLayout, fixture, ROOT} from '../helpers/run.js';
 
 /** Whether a viewbox holds a box (the view may widen it to the window's aspect ratio, never move off it). */
@@ -136,6 +136,50 @@ describeKLayout('the viewer server inside a real KLayout GUI (Xvfb, fresh KLAYOU
 		expect(Date.now() - started).toBeLessThan(2000);
 		expect(now.modal).toBeNull();
 		expect(currentView(now).cellviews.map(cv => cv.file)).toEqual([file]);
+	});
+
+	test('load\'s parameters: cell, lyp, rdb, keepView; markers; close of a given view', async () => {
+		const lyp = path.join(gui.temp, 'one-layer.lyp');
+		await writeFile(lyp, '<?xml version="1.0" encoding="utf-8"?>\n<layer-properties>\n <properties>\n  <name>METAL1</name>\n  <source>1/0@1</source>\n  <visible>true</visible>\n </properties>\n</layer-properties>\n');
+		const rdb = path.join(gui.temp, 'empty.lyrdb');
+		await writeFile(rdb, '<?xml version="1.0" encoding="utf-8"?>\n<report-database>\n <description>lyipc test</description>\n <top-cell>CHIP</top-cell>\n <categories/>\n <cells/>\n <items/>\n</report-database>\n');
+		const box = [2, 2, 12, 9];
+		const replies = await v2Session(gui.viewer.port, [
+			{id: 1, method: 'load', params: {path: fixture('base.gds'), mode: 'new', cell: 'VIA', lyp, rdb}},
+			{id: 2, method: 'status'},
+			{id: 3, method: 'load', params: {path: fixture('base.gds'), mode: 'new'}},
+			{id: 4, method: 'zoom', params: {box}},
+			{id: 4.5, method: 'status'},
+			{id: 5, method: 'load', params: {path: fixture('one_shape.gds'), keepView: true}},
+			{id: 6, method: 'markers', params: {path: rdb}},
+			{id: 7, method: 'status'},
+			{id: 8, method: 'load', params: {path: fixture('base.gds'), cell: 'NO_SUCH_CELL', mode: 'new'}},
+			{id: 9, method: 'load', params: {path: fixture('base.gds'), mode: 'new', lyp: path.join(gui.temp, 'absent.lyp')}},
+		]);
+		const zoomed = currentView(replies.splice(4, 1)[0]!.result as ViewerStatus);
+		expect(replies.slice(0, 7).every(reply => reply.ok), JSON.stringify(replies)).toBe(true);
+		const first = currentView(replies[1]!.result as ViewerStatus);
+		expect(first.cellviews[0]).toMatchObject({file: fixture('base.gds'), cell: 'VIA'});
+		expect(first.layers).toBe(1); // the .lyp's list, not the file's four layers
+		expect(first.markerDatabases).toHaveLength(1);
+		const second = currentView(replies[6]!.result as ViewerStatus);
+		expect(second.index).toBe(first.index + 1);
+		expect(second.cellviews.map(cv => cv.file)).toEqual([fixture('one_shape.gds')]);
+		// The viewbox as it was, up to KLayout snapping it to whole pixels (~0.01 µm here)
+		second.viewbox.forEach((value, i) => {
+			expect(Math.abs(value - zoomed.viewbox[i]!)).toBeLessThan(0.05);
+		});
+		expect(holds(zoomed.viewbox, [box[0]! + 0.05, box[1]! + 0.05, box[2]! - 0.05, box[3]! - 0.05]), `viewbox ${zoomed.viewbox.join(', ')}`).toBe(true);
+		expect(second.markerDatabases).toHaveLength(1);
+		expect(replies[7]!.error).toMatchObject({code: 'NO_CELL'});
+		expect(replies[8]!.error).toMatchObject({code: 'FILE_NOT_FOUND', message: expect.stringContaining('absent.lyp')});
+
+		const before = (await status()).views.length;
+		const [closed] = await v2Session(gui.viewer.port, [{id: 1, method: 'close', params: {view: first.index}}]);
+		expect(closed).toMatchObject({ok: true});
+		const after = await status();
+		expect(after.views).toHaveLength(before - 1);
+		expect(after.views.some(view => view.cellviews[0]?.cell === 'VIA')).toBe(false);
 	});
 
 	test('a screenshot shows the layout really drawn', async () => {
