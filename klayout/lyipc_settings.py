@@ -27,7 +27,8 @@ class SettingsError(Exception):
 
 
 def klayout_home():
-    return os.environ.get("KLAYOUT_HOME") or os.path.join(os.path.expanduser("~"), ".klayout")
+    """KLayout's own default: ~/.klayout, on Windows %USERPROFILE%\\KLayout."""
+    return os.environ.get("KLAYOUT_HOME") or os.path.join(os.path.expanduser("~"), "KLayout" if os.name == "nt" else ".klayout")
 
 
 def read_file(home):

@@ -12,9 +12,9 @@ const KLAYOUT_DIR = fileURLToPath(new URL('../../klayout/', import.meta.url));
 const SERVER_FILES = ['lyipc_server.py', 'lyipc_v1.py', 'lyipc_viewer.py', 'lyipc_errors.py', 'lyipc_menu.py', 'lyipc_settings.py', 'lyipc_klive.py', 'lyipc_version.py'];
 export const SALT_NAME = 'lyipc';
 
-/** KLayout's configuration folder: $KLAYOUT_HOME, else ~/.klayout. */
-export function klayoutHome(env: NodeJS.ProcessEnv = process.env): string {
-	return path.resolve(env.KLAYOUT_HOME ?? path.join(homedir(), '.klayout'));
+/** KLayout's configuration folder: $KLAYOUT_HOME, else ~/.klayout (on Windows %USERPROFILE%\\KLayout). */
+export function klayoutHome(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+	return path.resolve(env.KLAYOUT_HOME || path.join(homedir(), platform === 'win32' ? 'KLayout' : '.klayout'));
 }
 
 /** What `$KLAYOUT_HOME/lyipc.json` holds (docs/protocol.md, "Settings"). */

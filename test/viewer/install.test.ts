@@ -1,7 +1,8 @@
 import {mkdtemp, readdir, readFile, rm, stat, writeFile} from 'node:fs/promises';
-import {tmpdir} from 'node:os';
+import {homedir, tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterEach, beforeEach, describe, expect, test} from 'vitest';
+import {klayoutHome} from '../../src/viewer/install.js';
 import {LYIPC_CLI, runCli} from '../helpers/run.js';
 
 describe('lyipc server install: a salt package in KLAYOUT_HOME', () => {
@@ -72,5 +73,14 @@ describe('lyipc server install: a salt package in KLAYOUT_HOME', () => {
 		expect(short.exitCode).toBe(2);
 		expect(short.stderr).toMatch(/^lyipc: LYIPC_TOKEN: a token needs at least 16 characters/);
 		expect(await readdir(home)).toEqual([]); // nothing written on a usage error
+	});
+});
+
+describe('klayoutHome: where KLayout keeps its configuration', () => {
+	test('KLAYOUT_HOME, else ~/.klayout, on Windows ~/KLayout (an empty variable counts as unset)', () => {
+		expect(klayoutHome({KLAYOUT_HOME: '/opt/kl'}, 'linux')).toBe(path.resolve('/opt/kl'));
+		expect(klayoutHome({}, 'linux')).toBe(path.join(homedir(), '.klayout'));
+		expect(klayoutHome({}, 'darwin')).toBe(path.join(homedir(), '.klayout'));
+		expect(klayoutHome({KLAYOUT_HOME: ''}, 'win32')).toBe(path.join(homedir(), 'KLayout'));
 	});
 });
