@@ -70,4 +70,3 @@ def install(home):
         toggle.start()
     lyipc_server.TOGGLE = toggle
     return toggle
-

@@ -76,6 +76,26 @@ const OPTIONS = {
 	version: {type: 'boolean', short: 'V'},
 } as const;
 
+/** Options that mean something to some commands only; the others are common to all. */
+const OPTIONS_FOR: Partial<Record<string, readonly string[]>> = {
+	new: ['load'],
+	add: ['load'],
+	json: ['status'],
+	width: ['screenshot'],
+	height: ['screenshot'],
+	interval: ['animate'],
+	loop: ['animate'],
+	uninstall: ['server'],
+	'no-autostart': ['server'],
+	'allow-remote-v1': ['server'],
+	port: ['viewer', 'server'],
+	host: ['viewer', 'server'],
+	klive: ['viewer', 'server'],
+	'no-klive': ['viewer', 'server'],
+	'klive-port': ['viewer', 'server'],
+	klayout: ['viewer'],
+};
+
 function usage(message: string): LyipcError {
 	return new LyipcError('USAGE', message, {hint: "Run 'lyipc --help' for the commands."});
 }
@@ -179,6 +199,11 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 				throw usage(`${command}: expected ${what}`);
 			}
 		};
+
+		const misplaced = Object.keys(values).find(option => !(OPTIONS_FOR[option]?.includes(command!) ?? true));
+		if (misplaced) {
+			throw usage(`--${misplaced} is not an option of '${command!}' (it is for: ${OPTIONS_FOR[misplaced]!.join(', ')})`);
+		}
 
 		const port = (option: 'port' | 'klive-port') => values[option] === undefined ? undefined : portNumber(option, values[option]);
 		if (values.klive && values['no-klive']) {

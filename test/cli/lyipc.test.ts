@@ -16,6 +16,11 @@ describe('lyipc without a viewer: usage errors and no viewer, exit 2', () => {
 			expect(run.stderr, args.join(' ')).toMatch(/^lyipc: .+\nRun 'lyipc --help'/);
 		}
 
+		// An option of another command is not silently ignored: --port is where a viewer listens.
+		const misplaced = await lyipc(['load', fixture('base.gds'), '--port', '5'], {LYIPC_PORT: '1'});
+		expect(misplaced.exitCode).toBe(2);
+		expect(misplaced.stderr).toMatch(/^lyipc: --port is not an option of 'load' \(it is for: viewer, server\)\n/);
+
 		const missing = await lyipc(['load', 'no/such/chip.gds'], {LYIPC_PORT: '1'});
 		expect(missing.exitCode).toBe(2);
 		expect(missing.stderr).toBe('lyipc: no/such/chip.gds: no such file');
