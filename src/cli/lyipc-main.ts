@@ -44,7 +44,8 @@ Server options (viewer, server install):
                               127.0.0.1:8082 [--no-klive: stop that]
   --no-autostart              server install: start it from Tools > Inter-process communication
                               server (Ctrl+I) instead of with KLayout
-  --allow-remote-v1           server install: accept the old protocol (no token) from other machines
+  --allow-remote-v1           server install: accept the old protocol (no token) from other
+                              machines [--no-allow-remote-v1: stop that]
   --klayout PATH              viewer: the KLayout to start
 
 Environment: LYIPC_TARGET, LYIPCTARGET, LYIPC_PORT; LYIPC_TOKEN (a viewer on another machine;
@@ -69,6 +70,7 @@ const OPTIONS = {
 	'no-klive': {type: 'boolean'},
 	'klive-port': {type: 'string'},
 	'allow-remote-v1': {type: 'boolean'},
+	'no-allow-remote-v1': {type: 'boolean'},
 	klayout: {type: 'string'},
 	interval: {type: 'string'},
 	loop: {type: 'boolean'},
@@ -88,6 +90,7 @@ const OPTIONS_FOR: Partial<Record<string, readonly string[]>> = {
 	uninstall: ['server'],
 	'no-autostart': ['server'],
 	'allow-remote-v1': ['server'],
+	'no-allow-remote-v1': ['server'],
 	port: ['viewer', 'server'],
 	host: ['viewer', 'server'],
 	klive: ['viewer', 'server'],
@@ -206,8 +209,10 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 		}
 
 		const port = (option: 'port' | 'klive-port') => values[option] === undefined ? undefined : portNumber(option, values[option]);
-		if (values.klive && values['no-klive']) {
-			throw usage('--klive and --no-klive exclude each other');
+		for (const option of ['klive', 'allow-remote-v1'] as const) {
+			if (values[option] && values[`no-${option}`]) {
+				throw usage(`--${option} and --no-${option} exclude each other`);
+			}
 		}
 
 		if (command === 'server') {
@@ -229,7 +234,7 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 				host: values.host,
 				klive: values.klive ? true : (values['no-klive'] ? false : undefined),
 				klivePort: port('klive-port'),
-				allowRemoteV1: values['allow-remote-v1'],
+				allowRemoteV1: values['allow-remote-v1'] ? true : (values['no-allow-remote-v1'] ? false : undefined),
 				token: envToken,
 			});
 			const {settings} = installed;

@@ -60,8 +60,10 @@ describe('lyipc server install: a salt package in KLAYOUT_HOME', () => {
 		expect(upgrade.stdout).not.toContain(token);
 		expect(upgrade.stdout).toContain(`(the token in ${settings})`);
 		expect(JSON.parse(await readFile(settings, 'utf8'))).toEqual({autostart: true, host: '0.0.0.0', klive: true, klivePort: 18082, token, port: 12002});
-		await lyipc('server', 'install', '--no-klive', '--host', '127.0.0.1');
-		expect(JSON.parse(await readFile(settings, 'utf8'))).toMatchObject({klive: false, host: '127.0.0.1'});
+		await lyipc('server', 'install', '--no-klive', '--host', '127.0.0.1', '--allow-remote-v1');
+		expect(JSON.parse(await readFile(settings, 'utf8'))).toMatchObject({klive: false, host: '127.0.0.1', allowRemoteV1: true});
+		await lyipc('server', 'install', '--no-allow-remote-v1');
+		expect(JSON.parse(await readFile(settings, 'utf8'))).toMatchObject({klive: false, allowRemoteV1: false});
 	});
 
 	test('usage errors', async () => {
@@ -69,6 +71,7 @@ describe('lyipc server install: a salt package in KLAYOUT_HOME', () => {
 		expect((await lyipc('server', 'install', '--port', 'x')).stderr).toMatch(/--port: expected a TCP port from 1 to 65535, got 'x'/);
 		expect((await lyipc('server', 'install', '--port', '70000')).exitCode).toBe(2);
 		expect((await lyipc('server', 'install', '--klive', '--no-klive')).stderr).toMatch(/--klive and --no-klive exclude each other/);
+		expect((await lyipc('server', 'install', '--allow-remote-v1', '--no-allow-remote-v1')).stderr).toMatch(/--allow-remote-v1 and --no-allow-remote-v1 exclude each other/);
 		const short = await runCli(['server', 'install', '--host', '0.0.0.0'], {env: {KLAYOUT_HOME: home, LYIPC_TOKEN: 'short'}, extendEnv: true}, LYIPC_CLI);
 		expect(short.exitCode).toBe(2);
 		expect(short.stderr).toMatch(/^lyipc: LYIPC_TOKEN: a token needs at least 16 characters/);

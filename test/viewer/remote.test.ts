@@ -170,6 +170,20 @@ describeKLayout('a viewer listening beyond loopback: token, v1 refused, files up
 	});
 });
 
+describeKLayout('allowRemoteV1: the old protocol from other machines, when asked for', () => {
+	const gui = useGuiViewer({installArgs: ['--host', '0.0.0.0', '--allow-remote-v1']});
+
+	test('v1 ping and load from another machine are answered', async () => {
+		const host = externalAddress();
+		expect((await v1Exchange(gui.viewer.port, 'ping\r\n', 10_000, host)).toString('utf8')).toBe('ACK None');
+		expect((await v1Exchange(gui.viewer.port, `load ${fixture('base.gds')} 1\r\n`, 10_000, host)).toString('utf8')).toBe('ACK None');
+		expect(currentView(await viewerStatus(gui.viewer.port)).cellviews.map(cv => cv.file)).toEqual([fixture('base.gds')]);
+		// v2 from there still needs the token
+		const [refused] = await untilClosed(host, gui.viewer.port, [JSON.stringify({id: 1, method: 'status'})]).then(text => text!.trim().split('\n'));
+		expect(JSON.parse(refused!)).toMatchObject({ok: false, error: {code: 'UNAUTHORIZED'}});
+	});
+});
+
 describeKLayout('a server told to listen beyond loopback without a token', () => {
 	test('does not listen, and says why on stderr; KLayout keeps running', async () => {
 		const viewer = await startGuiViewer({via: 'boot', env: {LYIPC_HOST: '0.0.0.0'}, ready: false});
