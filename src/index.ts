@@ -20,6 +20,18 @@ export {
 } from './xor/options.js';
 export type {ArtifactOptions} from './xor/artifacts.js';
 export {KLayoutWorker, WORKER_SCRIPT, type WorkerStartOptions, type RequestOptions} from './engine/worker.js';
+export {WorkerPool, type WorkerPoolOptions} from './engine/pool.js';
+export {
+	compareDirectories,
+	SUITE_FORMAT_VERSION,
+	type SuiteOptions,
+	type SuiteResult,
+	type SuiteEvent,
+	type SuiteCounts,
+	type PairOutcome,
+	type PairStatus,
+} from './suite/run-suite.js';
+export {findPairs, DEFAULT_INCLUDE, type LayoutPair, type PairFilter} from './suite/pairs.js';
 export {findKLayout, type KLayoutLocation, type FindKLayoutOptions} from './engine/find-klayout.js';
 export {MIN_KLAYOUT_VERSION} from './engine/klayout-version.js';
 export {

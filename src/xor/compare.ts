@@ -1,5 +1,6 @@
 import {performance} from 'node:perf_hooks';
 import {LyipcError} from '../errors.js';
+import type {WorkerPool} from '../engine/pool.js';
 import type {KLayoutWorker} from '../engine/worker.js';
 import type {ArtifactOptions} from './artifacts.js';
 import {checkLayoutFile, type LayoutInput} from './input.js';
@@ -14,6 +15,8 @@ export interface CompareOptions extends XorOptions, ArtifactOptions {
 	timeout?: number;
 	/** A running worker to use (and keep running); by default one is started and closed. */
 	worker?: KLayoutWorker;
+	/** A pool to take a worker from, only once the cheap checks did not settle it (ignored with `worker`). */
+	pool?: WorkerPool;
 	signal?: AbortSignal;
 }
 
@@ -51,12 +54,7 @@ export async function compareLayouts(a: string, b: string, options: CompareOptio
 
 	// Loaded only past the fast path, like the worker: byte-identical answers must stay instant.
 	const plan = await (await import('./artifacts.js')).planArtifacts(inputA, inputB, options);
-	let worker = options.worker;
-	const ownWorker = worker === undefined;
-	try {
-		const startBegan = performance.now();
-		worker ??= await (await import('../engine/worker.js')).KLayoutWorker.start({klayout: options.klayout, signal: options.signal});
-		const startMs = ownWorker ? elapsed(startBegan) : 0;
+	const withWorker = async (worker: KLayoutWorker, startMs: number): Promise<CompareResult> => {
 		const reply = await worker.request<WorkerXorResult>('xor', {
 			a: inputA.path,
 			b: inputB.path,
@@ -92,13 +90,26 @@ export async function compareLayouts(a: string, b: string, options: CompareOptio
 			timings: {totalMs: elapsed(started), startMs, ...pick(reply.timings)},
 			klayout: {path: worker.klayout.path, version: worker.klayoutVersion},
 		};
+	};
+
+	let own: KLayoutWorker | undefined;
+	try {
+		if (options.worker) {
+			return await withWorker(options.worker, 0);
+		}
+
+		if (options.pool) {
+			return await options.pool.run(async worker => withWorker(worker, 0), options.signal);
+		}
+
+		const startBegan = performance.now();
+		own = await (await import('../engine/worker.js')).KLayoutWorker.start({klayout: options.klayout, signal: options.signal});
+		return await withWorker(own, elapsed(startBegan));
 	} catch (error) {
 		await plan.discard();
 		throw inContext(error, inputA, inputB, timeout);
 	} finally {
-		if (ownWorker && worker) {
-			await worker.close();
-		}
+		await own?.close();
 	}
 }
 

@@ -1,0 +1,86 @@
+import {availableParallelism} from 'node:os';
+import pLimit, {type LimitFunction} from 'p-limit';
+import {LyipcError} from '../errors.js';
+import {KLayoutWorker, type WorkerStartOptions} from './worker.js';
+
+export interface WorkerPoolOptions extends Omit<WorkerStartOptions, 'signal'> {
+	/** How many KLayout workers at most, and so how many jobs at once (default: one per core). */
+	size?: number | undefined;
+}
+
+/**
+ * Long-lived KLayout workers shared by many jobs: at most `size` run at once (p-limit), a
+ * worker is started only when a job needs one and no idle one is left, and a worker that
+ * died or was stopped (a timeout) is dropped, so the next job gets a fresh one.
+ */
+export class WorkerPool {
+	readonly size: number;
+	readonly #options: WorkerStartOptions;
+	readonly #limit: LimitFunction;
+	readonly #idle: KLayoutWorker[] = [];
+	readonly #all = new Set<KLayoutWorker>();
+	#started = 0;
+	#closed = false;
+
+	constructor(options: WorkerPoolOptions = {}) {
+		const size = options.size ?? availableParallelism();
+		if (!Number.isInteger(size) || size < 1) {
+			throw new LyipcError('USAGE', `workers: expected a whole number >= 1, got ${size}`);
+		}
+
+		this.size = size;
+		const {size: _size, ...start} = options;
+		this.#options = start;
+		this.#limit = pLimit(size);
+	}
+
+	/** How many workers the pool has started so far (replacements included). */
+	get started(): number {
+		return this.#started;
+	}
+
+	/** Runs `job` with a worker of the pool once one is free; the worker goes back afterwards. */
+	async run<T>(job: (worker: KLayoutWorker) => Promise<T>, signal?: AbortSignal): Promise<T> {
+		return this.#limit(async () => {
+			if (this.#closed) {
+				throw new LyipcError('ABORTED', 'the worker pool was closed');
+			}
+
+			if (signal?.aborted) {
+				throw new LyipcError('ABORTED', 'aborted before a KLayout worker was free');
+			}
+
+			const worker = this.#idle.pop() ?? await this.#start(signal);
+			try {
+				return await job(worker);
+			} finally {
+				if (worker.alive && !this.#closed) {
+					this.#idle.push(worker);
+				} else {
+					this.#all.delete(worker);
+					worker.kill();
+				}
+			}
+		});
+	}
+
+	/** Stops every worker; jobs still waiting for one fail with ABORTED (none is left hanging). */
+	async close(): Promise<void> {
+		this.#closed = true;
+		this.#idle.length = 0;
+		await Promise.all([...this.#all].map(async worker => worker.close()));
+		this.#all.clear();
+	}
+
+	async #start(signal: AbortSignal | undefined): Promise<KLayoutWorker> {
+		const worker = await KLayoutWorker.start({...this.#options, signal});
+		this.#started++;
+		if (this.#closed) {
+			worker.kill();
+			throw new LyipcError('ABORTED', 'the worker pool was closed');
+		}
+
+		this.#all.add(worker);
+		return worker;
+	}
+}

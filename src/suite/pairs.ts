@@ -1,0 +1,57 @@
+import {stat} from 'node:fs/promises';
+import path from 'node:path';
+import fastGlob from 'fast-glob';
+import {LyipcError} from '../errors.js';
+
+/** Every GDSII/OASIS file, gzipped or not (matched case-insensitively). */
+export const DEFAULT_INCLUDE = ['**/*.{gds,gds2,gdsii,oas}', '**/*.{gds,gds2,gdsii,oas}.gz'];
+
+export interface PairFilter {
+	/** Globs relative to each directory (fast-glob syntax); default {@link DEFAULT_INCLUDE}. */
+	include?: readonly string[] | undefined;
+	/** Globs of files to leave out. */
+	exclude?: readonly string[] | undefined;
+}
+
+/** Files with the same relative path in the reference and the run directory; null on a side that lacks it. */
+export interface LayoutPair {
+	/** Relative path, with forward slashes. */
+	path: string;
+	reference: string | null;
+	output: string | null;
+}
+
+async function requireDirectory(dir: string, role: string): Promise<string> {
+	const info = await stat(dir).catch((error: NodeJS.ErrnoException) => {
+		throw new LyipcError(error.code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE', `${dir}: ${role} directory: ${error.code === 'ENOENT' ? 'no such directory' : error.message}`, {path: dir, cause: error});
+	});
+	if (!info.isDirectory()) {
+		throw new LyipcError('USAGE', `${dir}: the ${role} is not a directory (compare two files or two directories)`, {path: dir});
+	}
+
+	return path.resolve(dir);
+}
+
+async function list(dir: string, filter: PairFilter): Promise<string[]> {
+	return fastGlob([...filter.include ?? DEFAULT_INCLUDE], {
+		cwd: dir,
+		ignore: [...filter.exclude ?? []],
+		onlyFiles: true,
+		caseSensitiveMatch: false,
+		followSymbolicLinks: true,
+		unique: true,
+	});
+}
+
+/** Pairs the layouts of two directory trees by relative path, sorted by that path. */
+export async function findPairs(referenceDir: string, outputDir: string, filter: PairFilter = {}): Promise<LayoutPair[]> {
+	const [references, outputs] = await Promise.all([requireDirectory(referenceDir, 'reference'), requireDirectory(outputDir, 'output')]);
+	const [inReference, inOutput] = await Promise.all([list(references, filter), list(outputs, filter)]);
+	const referenceSet = new Set(inReference);
+	const outputSet = new Set(inOutput);
+	return [...new Set([...inReference, ...inOutput])].sort().map(relative => ({
+		path: relative,
+		reference: referenceSet.has(relative) ? path.join(references, relative) : null,
+		output: outputSet.has(relative) ? path.join(outputs, relative) : null,
+	}));
+}

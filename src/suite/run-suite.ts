@@ -1,0 +1,186 @@
+import {mkdtemp, stat} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {performance} from 'node:perf_hooks';
+import pLimit from 'p-limit';
+import {isLyipcError, LyipcError} from '../errors.js';
+import {WorkerPool} from '../engine/pool.js';
+import {compareLayouts} from '../xor/compare.js';
+import type {XorOptions} from '../xor/options.js';
+import type {CompareResult} from '../xor/result.js';
+import {findPairs, type LayoutPair, type PairFilter} from './pairs.js';
+
+/** Bumped when a field changes meaning or disappears; new fields do not bump it. */
+export const SUITE_FORMAT_VERSION = 1;
+
+/** What became of one relative path: compared (identical/different), on one side only, or not comparable. */
+export type PairStatus = 'identical' | 'different' | 'missing-reference' | 'missing-output' | 'error';
+
+export interface PairOutcome {
+	/** Relative path, forward slashes. */
+	path: string;
+	status: PairStatus;
+	reference: string | null;
+	output: string | null;
+	/** The comparison (reference = A, output = B) when both sides were there and it ran. */
+	result: CompareResult | null;
+	error: ReturnType<LyipcError['toJSON']> | null;
+	ms: number;
+}
+
+export interface SuiteCounts {
+	total: number;
+	identical: number;
+	different: number;
+	missingReference: number;
+	missingOutput: number;
+	error: number;
+}
+
+export interface SuiteResult {
+	formatVersion: number;
+	/** identical: every pair identical; error: some pair could not be compared; else different. */
+	status: 'identical' | 'different' | 'error';
+	referenceDir: string;
+	outputDir: string;
+	/** Where the XOR layouts and marker databases of the differing pairs were written. */
+	outDir: string;
+	counts: SuiteCounts;
+	pairs: PairOutcome[];
+	workers: {size: number; started: number};
+	timings: {totalMs: number};
+}
+
+export type SuiteEvent =
+	| {type: 'start'; total: number}
+	| {type: 'pair'; pair: PairOutcome; done: number; total: number; failures: number};
+
+export interface SuiteOptions extends XorOptions, PairFilter {
+	/** KLayout workers (default one per core); ignored when `pool` is given. */
+	workers?: number | undefined;
+	/** A pool to share (the caller closes it); by default one is made for the run. */
+	pool?: WorkerPool | undefined;
+	klayout?: string | undefined;
+	/** Milliseconds one pair may take; 0 = no limit. */
+	timeout?: number | undefined;
+	/** Folder for the artifacts, mirroring the relative paths (default: a new temp folder). */
+	outDir?: string | undefined;
+	signal?: AbortSignal | undefined;
+	onEvent?: ((event: SuiteEvent) => void) | undefined;
+}
+
+export const FAILING: ReadonlySet<PairStatus> = new Set(['different', 'missing-reference', 'missing-output', 'error']);
+
+const LAYOUT_EXTENSION = /\.(gds|gds2|gdsii|oas)(\.gz)?$/i;
+
+async function sizeOf(file: string | null): Promise<number> {
+	return file === null ? 0 : (await stat(file).catch(() => ({size: 0}))).size;
+}
+
+function inside(file: string | null, dir: string): boolean {
+	return file !== null && file.startsWith(dir + path.sep);
+}
+
+/**
+ * Compares a tree of reference layouts with a tree of fresh outputs, pair by relative path, on
+ * a pool of long-lived KLayout workers. Small pairs go first; byte-identical pairs never reach
+ * KLayout; a pair that cannot be compared (or whose worker crashed or timed out) is reported
+ * as an error of its own while the others go on. Rejects only when the run cannot start
+ * (a directory missing, a bad option).
+ */
+export async function compareDirectories(referenceDir: string, outputDir: string, options: SuiteOptions = {}): Promise<SuiteResult> {
+	const started = performance.now();
+	const outDir = options.outDir === undefined ? await mkdtemp(path.join(tmpdir(), 'lyipc-diff-')) : path.resolve(options.outDir);
+	// Artifacts written into one of the trees must not come back as layouts to compare.
+	const pairs = (await findPairs(referenceDir, outputDir, options)).filter(pair => !inside(pair.reference, outDir) && !inside(pair.output, outDir));
+	const sizes = new Map(await Promise.all(pairs.map(async pair => [pair, await sizeOf(pair.reference) + await sizeOf(pair.output)] as const)));
+	const order = [...pairs].sort((x, y) => sizes.get(x)! - sizes.get(y)!);
+
+	const {include: _include, exclude: _exclude, workers, pool: shared, onEvent: _onEvent, outDir: _outDir, ...compare} = options;
+	const pool = shared ?? new WorkerPool({size: workers, klayout: options.klayout});
+	// Enough pairs in flight to keep every worker busy while cheap checks settle the others.
+	const inFlight = pLimit(pool.size + 16);
+	const outcomes = new Map<LayoutPair, PairOutcome>();
+	let failures = 0;
+	options.onEvent?.({type: 'start', total: pairs.length});
+	try {
+		await Promise.all(order.map(async pair => inFlight(async () => {
+			const outcome = await comparePair(pair, pool, outDir, compare);
+			outcomes.set(pair, outcome);
+			failures += FAILING.has(outcome.status) ? 1 : 0;
+			options.onEvent?.({type: 'pair', pair: outcome, done: outcomes.size, total: pairs.length, failures});
+		})));
+	} finally {
+		if (!shared) {
+			await pool.close();
+		}
+	}
+
+	const ordered = pairs.map(pair => outcomes.get(pair)!);
+	const counts = countOutcomes(ordered);
+	return {
+		formatVersion: SUITE_FORMAT_VERSION,
+		status: counts.error > 0 ? 'error' : (counts.identical === counts.total ? 'identical' : 'different'),
+		referenceDir: path.resolve(referenceDir),
+		outputDir: path.resolve(outputDir),
+		outDir,
+		counts,
+		pairs: ordered,
+		workers: {size: pool.size, started: pool.started},
+		timings: {totalMs: Math.round(performance.now() - started)},
+	};
+}
+
+type PairOptions = Omit<SuiteOptions, 'include' | 'exclude' | 'workers' | 'pool' | 'onEvent' | 'outDir'>;
+
+async function comparePair(pair: LayoutPair, pool: WorkerPool, outDir: string, options: PairOptions): Promise<PairOutcome> {
+	const began = performance.now();
+	const outcome = (status: PairStatus, result: CompareResult | null = null, error: PairOutcome['error'] = null): PairOutcome => ({
+		path: pair.path, status, reference: pair.reference, output: pair.output, result, error, ms: Math.round(performance.now() - began),
+	});
+	if (pair.reference === null) {
+		return outcome('missing-reference');
+	}
+
+	if (pair.output === null) {
+		return outcome('missing-output');
+	}
+
+	const stem = pair.path.replace(LAYOUT_EXTENSION, '');
+	const extension = /\.oas(\.gz)?$/i.test(pair.reference) ? '.oas' : '.gds';
+	try {
+		const result = await compareLayouts(pair.reference, pair.output, {
+			...options,
+			pool,
+			out: path.join(outDir, `${stem}.xor${extension}`),
+			rdb: path.join(outDir, `${stem}.xor.lyrdb`),
+		});
+		return outcome(result.identical ? 'identical' : 'different', result);
+	} catch (error) {
+		const failure = isLyipcError(error) ? error : new LyipcError('INTERNAL', `unexpected failure: ${(error as Error).stack ?? String(error)}`);
+		return outcome('error', null, failure.toJSON());
+	}
+}
+
+export function countOutcomes(pairs: readonly PairOutcome[]): SuiteCounts {
+	const counts: SuiteCounts = {total: pairs.length, identical: 0, different: 0, missingReference: 0, missingOutput: 0, error: 0};
+	for (const {status} of pairs) {
+		switch (status) {
+			case 'missing-reference': {
+				counts.missingReference++;
+				break;
+			}
+
+			case 'missing-output': {
+				counts.missingOutput++;
+				break;
+			}
+
+			default: {
+				counts[status]++;
+			}
+		}
+	}
+
+	return counts;
+}
