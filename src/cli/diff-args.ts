@@ -6,7 +6,15 @@ import {ENGINE_MODES, type EngineMode} from '../xor/options.js';
 export type DiffCommand =
 	| {kind: 'help'}
 	| {kind: 'version'}
-	| {kind: 'compare'; a: string; b: string; options: CompareOptions; json: boolean; quiet: boolean; view: ViewChoice; target: string | undefined};
+	| {kind: 'compare'; a: string; b: string; options: CompareOptions; json: boolean; quiet: boolean; view: ViewChoice; target: string | undefined; suite: SuiteArgs};
+
+/** Options of directory mode (two directories); their presence is checked against the mode in runDiff. */
+export interface SuiteArgs {
+	include: string[] | undefined;
+	exclude: string[] | undefined;
+	workers: number | undefined;
+	reporters: string[] | undefined;
+}
 
 /** Whether a difference opens in the viewer: try quietly (default), always (--view), never (--no-view). */
 export type ViewChoice = 'try' | 'always' | 'never';
@@ -33,6 +41,10 @@ const OPTIONS = {
 	view: {type: 'boolean'},
 	'no-view': {type: 'boolean'},
 	target: {type: 'string'},
+	include: {type: 'string', multiple: true},
+	exclude: {type: 'string', multiple: true},
+	workers: {type: 'string'},
+	reporter: {type: 'string', multiple: true},
 } as const;
 
 function usage(message: string): LyipcError {
@@ -72,8 +84,8 @@ export function parseDiffArgs(argv: readonly string[]): DiffCommand {
 
 	if (positionals.length !== 2) {
 		throw usage(positionals.length < 2
-			? `expected two layout files A and B, got ${positionals.length === 0 ? 'none' : 'one'}`
-			: `expected two layout files A and B, got ${positionals.length}: ${positionals.join(' ')}`);
+			? `expected two layout files A and B (or two directories), got ${positionals.length === 0 ? 'none' : 'one'}`
+			: `expected two layout files A and B (or two directories), got ${positionals.length}: ${positionals.join(' ')}`);
 	}
 
 	const mode = values.mode;
@@ -114,7 +126,13 @@ export function parseDiffArgs(argv: readonly string[]): DiffCommand {
 	}
 
 	const view: ViewChoice = values.view ? 'always' : (values['no-view'] ? 'never' : 'try');
-	return {kind: 'compare', a: positionals[0]!, b: positionals[1]!, options, json: values.json ?? false, quiet: values.quiet ?? false, view, target: values.target};
+	const workers = number('workers', values.workers, 'a whole number >= 1');
+	if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) {
+		throw usage(`--workers: expected a whole number >= 1, got '${values.workers}'`);
+	}
+
+	const suite: SuiteArgs = {include: values.include, exclude: values.exclude, workers, reporters: values.reporter};
+	return {kind: 'compare', a: positionals[0]!, b: positionals[1]!, options, json: values.json ?? false, quiet: values.quiet ?? false, view, target: values.target, suite};
 }
 
 function describeParseError(error: Error & {code?: string}): string {

@@ -1,12 +1,15 @@
 import {DEFAULT_MAX_MARKERS} from '../xor/options.js';
 
 export const DIFF_HELP = `Usage: lyipc-diff [options] A B
+       lyipc-diff [options] REF_DIR RUN_DIR
 
 Compares two layouts (GDSII or OASIS, optionally gzipped) with KLayout's geometric XOR,
 prints a per-layer summary and, when they differ, writes an XOR layout and a KLayout
-marker database.
+marker database. Given two directories, compares every layout of the reference tree with
+the file at the same relative path in the run tree, on a pool of KLayout workers.
 
-Exit codes: 0 no differences, 1 differences, 2 could not compare.
+Exit codes: 0 no differences, 1 differences (or, for directories, a file on one side
+only), 2 could not compare (for directories: any pair).
 
 Options:
   --json               print the result object (docs/result-format.md) alone on stdout
@@ -29,7 +32,18 @@ Options:
   --view               show differences in the KLayout viewer (lyipc server); exit 2 if none answers
   --no-view            never try the viewer (default: try quietly, not under CI=true)
   --target HOST[:PORT] the viewer (default: $LYIPC_TARGET, else 127.0.0.1:$LYIPC_PORT or 11078)
-  -q, --quiet          print nothing but errors; the exit code tells
+  -q, --quiet          print nothing but errors; the exit code tells (directories: the
+                       failing pairs and the counts)
+
+Directories:
+  --include GLOB       compare the files matching GLOB (fast-glob syntax, repeatable;
+                       default: every .gds/.gds2/.gdsii/.oas file, gzipped or not)
+  --exclude GLOB       leave the files matching GLOB out (repeatable)
+  --workers N          KLayout workers run at once (default: one per CPU core)
+  --reporter NAME[=PATH]  console (default), json, junit or markdown, to PATH or stdout
+                       (repeatable; one report on stdout at most); --json = --reporter json
+  --out-dir DIR        the artifacts mirror the relative paths under DIR; --view opens
+                       the first differing pair
   -h, --help           show this help
   -V, --version        show the version
 

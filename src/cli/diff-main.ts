@@ -1,3 +1,4 @@
+import {stat} from 'node:fs/promises';
 import {isLyipcError, LyipcError} from '../errors.js';
 import {compareLayouts} from '../xor/compare.js';
 import {RESULT_FORMAT_VERSION, type CompareErrorOutput, type CompareResult} from '../xor/result.js';
@@ -39,6 +40,17 @@ async function showInViewer(result: CompareResult, view: ViewChoice, target: str
 	}
 }
 
+/** True for two directories; a directory and a file is a usage error; anything else is two files. */
+async function bothDirectories(a: string, b: string): Promise<boolean> {
+	const isDirectory = async (file: string) => (await stat(file).catch(() => undefined))?.isDirectory() ?? false;
+	const [dirA, dirB] = await Promise.all([isDirectory(a), isDirectory(b)]);
+	if (dirA !== dirB) {
+		throw new LyipcError('USAGE', `${dirA ? a : b} is a directory and ${dirA ? b : a} is not: compare two layout files or two directories`, {path: dirA ? b : a});
+	}
+
+	return dirA;
+}
+
 /** lyipc-diff: parse, compare, print; resolves with the exit code (never 1 for an error). */
 export async function runDiff(argv: readonly string[], io: CliIo): Promise<number> {
 	let json = false;
@@ -56,6 +68,26 @@ export async function runDiff(argv: readonly string[], io: CliIo): Promise<numbe
 		}
 
 		json = command.json;
+		const directories = await bothDirectories(command.a, command.b);
+		if (directories) {
+			const {runSuite, suiteExitCode} = await import('./diff-suite.js');
+			const suite = await runSuite(command, io);
+			// Asked for with --view: the first differing pair opens in the viewer.
+			const first = suite.pairs.find(pair => pair.status === 'different')?.result;
+			if (first && command.view === 'always' && !await showInViewer(first, command.view, command.target, io)) {
+				return EXIT_ERROR;
+			}
+
+			return suiteExitCode(suite);
+		}
+
+		const suiteOption = Object.entries(command.suite).find(([, value]) => value !== undefined)?.[0];
+		if (suiteOption) {
+			throw new LyipcError('USAGE', `--${suiteOption === 'reporters' ? 'reporter' : suiteOption} is for comparing two directories; ${command.a} and ${command.b} are not both directories`, {
+				hint: "Run 'lyipc-diff --help' for the options.",
+			});
+		}
+
 		const result = await compareLayouts(command.a, command.b, {
 			...command.options,
 			...(io.signal ? {signal: io.signal} : {}),

@@ -32,11 +32,23 @@ test('two files and every option', () => {
 			rdb: 'o/x.lyrdb',
 			maxMarkers: 50,
 		},
+		suite: {include: undefined, exclude: undefined, workers: undefined, reporters: undefined},
 	});
 });
 
 test('unset options stay unset so library defaults apply', () => {
-	expect(parseDiffArgs(['a.gds', 'b.gds'])).toEqual({kind: 'compare', a: 'a.gds', b: 'b.gds', json: false, quiet: false, view: 'try', target: undefined, options: {}});
+	expect(parseDiffArgs(['a.gds', 'b.gds'])).toEqual({
+		kind: 'compare', a: 'a.gds', b: 'b.gds', json: false, quiet: false, view: 'try', target: undefined, options: {},
+		suite: {include: undefined, exclude: undefined, workers: undefined, reporters: undefined},
+	});
+});
+
+test('directory mode options: repeatable globs and reporters, a worker count', () => {
+	expect(parseDiffArgs(['ref', 'run', '--include', '**/*.gds', '--include', 'x/*.oas', '--exclude', 'tmp/**', '--workers', '3', '--reporter', 'junit=r.xml', '--reporter', 'console'])).toMatchObject({
+		suite: {include: ['**/*.gds', 'x/*.oas'], exclude: ['tmp/**'], workers: 3, reporters: ['junit=r.xml', 'console']},
+	});
+	expect(() => parseDiffArgs(['ref', 'run', '--workers', '0'])).toThrow(/--workers: expected a whole number >= 1, got '0'/);
+	expect(() => parseDiffArgs(['ref', 'run', '--workers', '1.5'])).toThrow(/--workers/);
 });
 
 test('--view and --no-view', () => {

@@ -179,7 +179,7 @@ describeKLayout('lyipc-diff on bad input: exit 2, the file and the cause, nothin
 
 	test.each([
 		['missing file', ['nope.gds', 'base.gds'], /^lyipc-diff: nope\.gds \(A\): no such file$/m],
-		['a directory', ['.', 'base.gds'], /\. \(A\): is a directory, expected a GDSII or OASIS file/],
+		['a directory', ['.', 'base.gds'], /^lyipc-diff: \. is a directory and .*base\.gds is not: compare two layout files or two directories$/m],
 		['an empty file', ['base.gds', 'empty.gds'], /empty\.gds \(B\): file is empty \(0 bytes\)/],
 		['a text file named .gds', ['not_layout.gds', 'base.gds'], /not_layout\.gds \(A\): not a GDSII or OASIS file: is text starting with "This is a text file/],
 		['a truncated GDS', ['base.gds', 'truncated.gds'], /truncated\.gds: cannot read layout B: Unexpected end-of-file/],
@@ -202,8 +202,8 @@ describeKLayout('lyipc-diff on bad input: exit 2, the file and the cause, nothin
 
 	test.each([
 		[['--bogus', 'a.gds', 'b.gds'], /^lyipc-diff: unknown option --bogus\nRun 'lyipc-diff --help' for the options\.$/m],
-		[['a.gds'], /expected two layout files A and B, got one/],
-		[[], /expected two layout files A and B, got none/],
+		[['a.gds'], /expected two layout files A and B \(or two directories\), got one/],
+		[[], /expected two layout files A and B \(or two directories\), got none/],
 		[['a.gds', 'b.gds', 'c.gds'], /got 3: a\.gds b\.gds c\.gds/],
 		[['--mode', 'fast', 'a.gds', 'b.gds'], /--mode: expected one of auto, deep, flat, tiled, got 'fast'/],
 		[['--tolerance', 'abc', 'a.gds', 'b.gds'], /--tolerance: expected a width in µm, got 'abc'/],
@@ -281,11 +281,11 @@ describe('lyipc-diff --help and --version', () => {
 	test('--help lists every option', async () => {
 		const run = await runCli(['--help']);
 		expect(run.exitCode).toBe(0);
-		for (const option of ['--json', '--tolerance', '--layers', '--ignore-layers', '--top-a', '--top-b', '--mode', '--threads', '--tile-size', '--timeout', '--klayout', '--out-dir', '--out', '--rdb', '--max-markers', '--quiet', '--help', '--version']) {
+		for (const option of ['--json', '--tolerance', '--layers', '--ignore-layers', '--top-a', '--top-b', '--mode', '--threads', '--tile-size', '--timeout', '--klayout', '--out-dir', '--out', '--rdb', '--max-markers', '--quiet', '--help', '--version', '--view', '--no-view', '--target', '--include', '--exclude', '--workers', '--reporter']) {
 			expect(run.stdout).toContain(option);
 		}
 
-		expect(run.stdout).toContain('Exit codes: 0 no differences, 1 differences, 2 could not compare.');
+		expect(run.stdout).toContain('Exit codes: 0 no differences, 1 differences (or, for directories, a file on one side\nonly), 2 could not compare (for directories: any pair).');
 	});
 
 	test('--version', async () => {

@@ -5,6 +5,7 @@ import {execa} from 'execa';
 import {describe, expect, test} from 'vitest';
 import {freePort, kill, pngColours, redShare, startXvfb, useGuiViewer} from '../helpers/gui.js';
 import {describeKLayout, fixture, LYIPC_CLI, runCli} from '../helpers/run.js';
+import {makeSuiteTree} from '../helpers/suite-tree.js';
 
 const lyipc = async (args: string[], env: Record<string, string> = {}) => runCli(args, {env, extendEnv: true}, LYIPC_CLI);
 
@@ -169,6 +170,17 @@ describeKLayout('lyipc-diff with a viewer running', () => {
 		const shot = path.join(gui.temp, 'diff.png');
 		expect((await lyipc(['screenshot', shot, '--width', '400', '--height', '300'], env)).exitCode).toBe(0);
 		expect(await redShare(shot)).toBeGreaterThan(0.05); // the XOR box, solid red, fills a good part of the picture
+	});
+
+	test('two directories with --view: the first differing pair opens', async () => {
+		const {reference, output} = await makeSuiteTree(gui.temp);
+		const env = {LYIPC_PORT: String(gui.viewer.port), CI: 'false'};
+		const run = await runCli([reference, output, '--view', '--exclude', 'corrupt.gds', '--out-dir', path.join(gui.temp, 'suite-out')], {env, extendEnv: true});
+		expect(run.exitCode, run.stderr).toBe(1);
+		const status = JSON.parse((await lyipc(['status', '--json'], env)).stdout) as {views: Array<{current: boolean; cellviews: Array<{file: string}>}>};
+		expect(status.views.find(view => view.current)!.cellviews.map(cv => cv.file)).toEqual([
+			path.join(reference, 'chip', 'ring.gds'), path.join(output, 'chip', 'ring.gds'), path.join(gui.temp, 'suite-out', 'chip', 'ring.xor.gds'),
+		]);
 	});
 });
 

@@ -1,0 +1,92 @@
+import {pickStyle, type Style} from '../cli/diff-summary.js';
+import type {PairOutcome, SuiteEvent, SuiteResult} from '../suite/run-suite.js';
+import {countsLine, failureText, type Reporter, type ReporterIo} from './reporter.js';
+
+const REDRAW_MS = 100;
+
+function label(pair: PairOutcome, style: Style): string {
+	const text = pair.status.replace('-', ' ').padEnd(19);
+	return pair.status === 'error' ? style.yellow(text) : style.red(text);
+}
+
+function eta(startedAt: number, done: number, total: number): string {
+	if (done === 0) {
+		return '';
+	}
+
+	const left = Math.round(((Date.now() - startedAt) / done) * (total - done) / 1000);
+	return `, ETA ${left < 60 ? `${left} s` : `${Math.floor(left / 60)} min ${left % 60} s`}`;
+}
+
+/**
+ * The default reporter. On a terminal (not under CI=true) a live progress line on stderr:
+ * done/total, failures so far, ETA. Piped or in CI: no escape codes, one plain line per failing
+ * pair as it fails. At the end: the failing pairs, the counts, where the artifacts are.
+ * `quiet`: only the failing pairs and the counts.
+ */
+export function consoleReporter(io: ReporterIo, options: {quiet?: boolean} = {}): Reporter {
+	const style = pickStyle(io.stdout as NodeJS.WriteStream, io.env);
+	const live = Boolean(io.stderr.isTTY) && io.env.CI !== 'true' && !options.quiet;
+	let startedAt = Date.now();
+	let lastDraw = 0;
+	let drawn = false;
+	const clear = () => {
+		if (drawn) {
+			io.stderr.write('\r\u001B[K');
+			drawn = false;
+		}
+	};
+
+	return {
+		onEvent(event: SuiteEvent) {
+			if (event.type === 'start') {
+				startedAt = Date.now();
+				return;
+			}
+
+			if (!live) {
+				if (event.pair.status !== 'identical' && !options.quiet) {
+					io.stdout.write(`${label(event.pair, style)}${event.pair.path}\n`);
+				}
+
+				return;
+			}
+
+			const now = Date.now();
+			if (now - lastDraw >= REDRAW_MS || event.done === event.total) {
+				lastDraw = now;
+				drawn = true;
+				const failing = event.failures ? `, ${style.red(`${event.failures} failing`)}` : '';
+				io.stderr.write(`\r\u001B[K${event.done}/${event.total} compared${failing}${eta(startedAt, event.done, event.total)}`);
+			}
+		},
+		async onEnd(result: SuiteResult) {
+			clear();
+			const failing = result.pairs.filter(pair => pair.status !== 'identical');
+			const lines: string[] = [];
+			if (failing.length > 0 && (live || options.quiet)) {
+				lines.push(...failing.map(pair => `${label(pair, style)}${pair.path}`));
+			}
+
+			if (failing.length > 0) {
+				lines.push('', style.bold('Failing pairs:'));
+				for (const pair of failing) {
+					lines.push(`  ${pair.path}: ${failureText(pair)}`);
+					if (pair.result?.artifacts.xor) {
+						lines.push(style.dim(`    XOR layout: ${pair.result.artifacts.xor}`));
+					}
+				}
+
+				lines.push('');
+			}
+
+			const summary = `${countsLine(result)} (${(result.timings.totalMs / 1000).toFixed(1)} s, ${result.workers.started} KLayout worker${result.workers.started === 1 ? '' : 's'})`;
+			lines.push(result.status === 'identical' ? style.green(summary) : (result.status === 'error' ? style.yellow(summary) : style.red(summary)));
+			if (result.counts.different > 0) {
+				lines.push(`artifacts: ${result.outDir}`);
+			}
+
+			io.stdout.write(lines.join('\n') + '\n');
+		},
+	};
+}

@@ -1,0 +1,82 @@
+import {randomBytes} from 'node:crypto';
+import {mkdir, rename, rm, writeFile} from 'node:fs/promises';
+import path from 'node:path';
+import {LyipcError} from '../errors.js';
+import type {SuiteEvent, SuiteResult} from '../suite/run-suite.js';
+
+/** One way of reporting a directory run: events as pairs finish, the whole result at the end. */
+export interface Reporter {
+	onEvent?(event: SuiteEvent): void;
+	onEnd(result: SuiteResult): Promise<void>;
+}
+
+export interface ReporterIo {
+	stdout: NodeJS.WritableStream & {isTTY?: boolean};
+	stderr: NodeJS.WritableStream & {isTTY?: boolean};
+	env: NodeJS.ProcessEnv;
+}
+
+/** Writes a report to `file` (atomically: temp name + rename) or, without one, to stdout. */
+export async function deliver(text: string, file: string | undefined, io: ReporterIo): Promise<void> {
+	if (file === undefined) {
+		io.stdout.write(text);
+		return;
+	}
+
+	const target = path.resolve(file);
+	const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(4).toString('hex')}.tmp`);
+	try {
+		await mkdir(path.dirname(target), {recursive: true});
+		await writeFile(temp, text);
+		await rename(temp, target);
+	} catch (error) {
+		await rm(temp, {force: true});
+		throw new LyipcError('WRITE_ERROR', `${target}: cannot write the report (${(error as Error).message})`, {path: target, cause: error});
+	}
+}
+
+/** "1/0 (3), 2/0 (1)": the layers of a pair that differ, with their XOR counts. */
+export function differingLayers(pair: SuiteResult['pairs'][number], limit = 6): string {
+	const layers = pair.result?.layers.filter(layer => layer.xorCount > 0) ?? [];
+	const shown = layers.slice(0, limit).map(layer => `${layer.key} (${layer.xorCount})`);
+	return shown.join(', ') + (layers.length > limit ? `, +${layers.length - limit} more` : '');
+}
+
+/** The one-line reason a pair failed, as every reporter says it. */
+export function failureText(pair: SuiteResult['pairs'][number]): string {
+	switch (pair.status) {
+		case 'different': {
+			const count = pair.result?.differentLayers ?? 0;
+			return `${count} layer${count === 1 ? " differs" : "s differ"}: ${differingLayers(pair)}`;
+		}
+
+		case 'missing-reference': {
+			return 'missing reference: the output has no reference to compare with';
+		}
+
+		case 'missing-output': {
+			return 'missing output: the reference has no output to compare with';
+		}
+
+		case 'error': {
+			return `could not compare: ${pair.error?.message ?? 'unknown error'}`;
+		}
+
+		default: {
+			return 'identical';
+		}
+	}
+}
+
+/** "200 pairs: 190 identical, 6 different, ..." */
+export function countsLine(result: SuiteResult): string {
+	const {counts} = result;
+	const parts = [
+		`${counts.identical} identical`,
+		counts.different ? `${counts.different} different` : '',
+		counts.missingReference ? `${counts.missingReference} missing reference` : '',
+		counts.missingOutput ? `${counts.missingOutput} missing output` : '',
+		counts.error ? `${counts.error} could not be compared` : '',
+	].filter(Boolean);
+	return `${counts.total} pair${counts.total === 1 ? '' : 's'}: ${parts.join(', ')}`;
+}

@@ -1,0 +1,70 @@
+import {readdir, readFile} from 'node:fs/promises';
+import path from 'node:path';
+import {XMLParser} from 'fast-xml-parser';
+import {expect, test} from 'vitest';
+import {describeKLayout, runCli, useTempDirs} from '../helpers/run.js';
+import {makeSuiteTree, TREE_EXPECTED} from '../helpers/suite-tree.js';
+
+const tempDir = useTempDirs('lyipc-dirs-');
+
+test('directory mode usage: a directory and a file, per-pair options, reporter specs', async () => {
+	const {reference, output} = await makeSuiteTree(await tempDir());
+	const cases: Array<[string[], RegExp]> = [
+		[[reference, path.join(output, 'same.gds')], /is a directory and .*same\.gds is not: compare two layout files or two directories/],
+		[[reference, output, '--out', 'x.gds'], /--out names one pair's artifact; with two directories use --out-dir DIR/],
+		[[reference, output, '--reporter', 'xml'], /--reporter xml: expected one of console, json, junit, markdown/],
+		[[reference, output, '--reporter', 'json', '--reporter', 'junit'], /json and junit would both write to stdout/],
+		[[path.join(reference, 'same.gds'), path.join(output, 'same.gds'), '--workers', '2'], /--workers is for comparing two directories/],
+	];
+	for (const [args, message] of cases) {
+		const run = await runCli(args);
+		expect(run.exitCode, args.join(' ')).toBe(2);
+		expect(run.stderr, args.join(' ')).toMatch(message);
+	}
+});
+
+describeKLayout('lyipc-diff REF_DIR RUN_DIR', () => {
+	test('console (piped: plain lines, no escape codes), JUnit and Markdown files, exit 2 for the corrupt pair', async () => {
+		const root = await tempDir();
+		const {reference, output} = await makeSuiteTree(root);
+		const junit = path.join(root, 'reports', 'junit.xml');
+		const markdown = path.join(root, 'reports', 'summary.md');
+		const run = await runCli([reference, output, '--workers', '2', '--out-dir', path.join(root, 'out'), '--reporter', 'console', '--reporter', `junit=${junit}`, '--reporter', `markdown=${markdown}`], {env: {FORCE_COLOR: '0', TMPDIR: root}});
+		expect(run.exitCode, run.stderr).toBe(2);
+		expect(run.stdout).not.toMatch(/\u001B/);
+		expect(run.stdout).toMatch(/^7 pairs: 3 identical, 1 different, 1 missing reference, 1 missing output, 1 could not be compared \(\d+\.\d s, [12] KLayout workers?\)$/m);
+		expect(run.stdout).toMatch(/^ {2}chip\/ring\.gds: 1 layer differs: 1\/0 \(1\)$/m);
+		expect(run.stdout).toContain(`XOR layout: ${path.join(root, 'out', 'chip', 'ring.xor.gds')}`);
+		for (const line of ['different          chip/ring.gds', 'missing output     only_ref.gds', 'missing reference  only_run.oas', 'error              corrupt.gds']) {
+			expect(run.stdout).toContain(line);
+		}
+
+		const xml = new XMLParser({ignoreAttributes: false, attributeNamePrefix: ''}).parse(await readFile(junit, 'utf8')) as {
+			testsuites: {tests: string; failures: string; errors: string; testsuite: {testcase: Array<{name: string; failure?: {type: string}; error?: {type: string}; 'system-out': string}>}};
+		};
+		expect(xml.testsuites).toMatchObject({tests: '7', failures: '3', errors: '1'});
+		const cases = Object.fromEntries(xml.testsuites.testsuite.testcase.map(testcase => [testcase.name, testcase.failure?.type ?? (testcase.error ? 'error' : 'identical')]));
+		expect(cases).toEqual(TREE_EXPECTED);
+		const ring = xml.testsuites.testsuite.testcase.find(testcase => testcase.name === 'chip/ring.gds')!;
+		expect(ring['system-out']).toContain(`XOR layout: ${path.join(root, 'out', 'chip', 'ring.xor.gds')}`);
+		expect(xml.testsuites.testsuite.testcase.find(testcase => testcase.name === 'corrupt.gds')!.error!.type).toBe('READ_ERROR');
+
+		const summary = await readFile(markdown, 'utf8');
+		expect(summary).toMatch(/^### lyipc-diff: 4 of 7 failing$/m);
+		expect(summary).toMatch(/^\| ❌ \| `chip\/ring\.gds` \| 1 layer differs: 1\/0 \(1\) \|/m);
+		expect(await readdir(path.join(root, 'reports'))).toEqual(['junit.xml', 'summary.md']); // no temp names left
+		expect((await readdir(root)).filter(name => name.startsWith('lyipc-'))).toEqual([]);
+	});
+
+	test('--json: the suite result on stdout; exit 1 for differences only, 0 when all are identical', async () => {
+		const {reference, output} = await makeSuiteTree(await tempDir());
+		const different = await runCli([reference, output, '--json', '--exclude', 'corrupt.gds']);
+		expect(different.exitCode, different.stderr).toBe(1);
+		const result = JSON.parse(different.stdout) as {formatVersion: number; status: string; counts: Record<string, number>; pairs: Array<{path: string; status: string}>};
+		expect(result).toMatchObject({formatVersion: 1, status: 'different', counts: {total: 6, identical: 3, different: 1, missingReference: 1, missingOutput: 1, error: 0}});
+		expect(result.pairs.map(pair => pair.path)).toEqual(Object.keys(TREE_EXPECTED).filter(name => name !== 'corrupt.gds').sort());
+		const same = await runCli([reference, output, '-q', '--include', 'same.gds', '--include', 'flat.gds']);
+		expect(same.exitCode, same.stderr).toBe(0);
+		expect(same.stdout).toMatch(/^2 pairs: 2 identical \(/);
+	});
+});
