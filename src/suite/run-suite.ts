@@ -1,4 +1,4 @@
-import {mkdtemp, stat} from 'node:fs/promises';
+import {mkdtemp, rmdir, stat} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {performance} from 'node:perf_hooks';
@@ -113,6 +113,10 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 	} finally {
 		if (!shared) {
 			await pool.close();
+		}
+
+		if (options.outDir === undefined) {
+			await rmdir(outDir).catch(() => undefined); // our temp folder, if nothing was written into it
 		}
 	}
 

@@ -2,7 +2,8 @@ import {readdir, readFile} from 'node:fs/promises';
 import path from 'node:path';
 import {XMLParser} from 'fast-xml-parser';
 import {expect, test} from 'vitest';
-import {describeKLayout, runCli, useTempDirs} from '../helpers/run.js';
+import {execa} from 'execa';
+import {CLI, describeKLayout, processesMatching, runCli, useTempDirs} from '../helpers/run.js';
 import {makeSuiteTree, TREE_EXPECTED} from '../helpers/suite-tree.js';
 
 const tempDir = useTempDirs('lyipc-dirs-');
@@ -54,6 +55,27 @@ describeKLayout('lyipc-diff REF_DIR RUN_DIR', () => {
 		expect(summary).toMatch(/^\| ❌ \| `chip\/ring\.gds` \| 1 layer differs: 1\/0 \(1\) \|/m);
 		expect(await readdir(path.join(root, 'reports'))).toEqual(['junit.xml', 'summary.md']); // no temp names left
 		expect((await readdir(root)).filter(name => name.startsWith('lyipc-'))).toEqual([]);
+	});
+
+	test('Ctrl+C mid-run: the workers stop, exit 2, nothing left in the temp folder', async () => {
+		const root = await tempDir();
+		const {reference, output} = await makeSuiteTree(root);
+		const tmp = path.join(root, 'tmp');
+		await execa('mkdir', [tmp]);
+		const run = execa(process.execPath, [CLI, reference, output, '--workers', '2'], {env: {TMPDIR: tmp}, reject: false});
+		// Once KLayout workers run, interrupt.
+		const deadline = Date.now() + 20_000;
+		while ((await processesMatching('worker.py', run.pid)).length === 0 && Date.now() < deadline) {
+			await new Promise(resolve => {
+				setTimeout(resolve, 20);
+			});
+		}
+
+		run.kill('SIGINT');
+		const result = await run;
+		expect(result.exitCode).toBe(2);
+		expect(await processesMatching('worker.py', run.pid)).toEqual([]);
+		expect(await readdir(tmp)).toEqual([]);
 	});
 
 	test('--json: the suite result on stdout; exit 1 for differences only, 0 when all are identical', async () => {

@@ -1,3 +1,4 @@
+import {existsSync} from 'node:fs';
 import {readdir} from 'node:fs/promises';
 import path from 'node:path';
 import {expect, test} from 'vitest';
@@ -66,6 +67,7 @@ describeKLayout('compareDirectories with real KLayout', () => {
 		try {
 			const result = await compareDirectories(reference, output, {pool, include: ['same.gds', 'flat.gds', '*.gz']});
 			expect(result).toMatchObject({status: 'identical', counts: {total: 3, identical: 3}});
+			expect(existsSync(result.outDir)).toBe(false); // the temp folder, unused, is gone
 			const again = await compareDirectories(reference, output, {pool, include: ['flat.gds']});
 			expect(again.status).toBe('identical');
 			expect(pool.started).toBe(1);
