@@ -233,10 +233,6 @@ class Server:
             connection.socket.abort()
         self.connections = []
 
-    @property
-    def listening(self):
-        return bool(self.listeners) and self.listeners[0][0].isListening()
-
     def accept(self, tcp, protocol):
         while tcp.hasPendingConnections():
             socket = tcp.nextPendingConnection()

@@ -1,10 +1,10 @@
-import {randomBytes} from 'node:crypto';
-import {realpath, rename, rm, writeFile} from 'node:fs/promises';
+import {realpath} from 'node:fs/promises';
 import path from 'node:path';
 import {parseArgs} from 'node:util';
 import {isLyipcError, LyipcError} from '../errors.js';
 import {DEFAULT_VIEWER_PORT, isLoopbackHost, resolveTarget, ViewerClient} from '../viewer/client.js';
 import {checkToken, installServer, klayoutHome, newToken, uninstallServer} from '../viewer/install.js';
+import {writeFileAtomically} from '../write-file-atomically.js';
 import {EXIT_ERROR, type CliIo} from './diff-main.js';
 
 export const LYIPC_HELP = `Usage: lyipc <command> [options]
@@ -130,18 +130,6 @@ async function absoluteFile(file: string): Promise<string> {
 		return await realpath(file);
 	} catch {
 		throw new LyipcError('INPUT_NOT_FOUND', `${file}: no such file`, {path: file});
-	}
-}
-
-/** Writes beside the target and renames: a reader never sees half a PNG. */
-async function writeAtomically(file: string, data: Buffer): Promise<void> {
-	const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
-	try {
-		await writeFile(temp, data);
-		await rename(temp, file);
-	} catch (error) {
-		await rm(temp, {force: true});
-		throw new LyipcError('WRITE_ERROR', `${file}: cannot write the screenshot (${(error as Error).message})`, {path: file, cause: error});
 	}
 }
 
@@ -299,22 +287,20 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 		}
 
 		const viewer = await ViewerClient.connect(target, {timeout, token: envToken});
+		const noteUpload = ({uploaded}: {uploaded: boolean}) => {
+			if (uploaded) {
+				io.stderr.write(`lyipc: the viewer cannot read ${file!} where it runs; sent its bytes instead\n`);
+			}
+		};
 		try {
 			switch (command) {
 				case 'load': {
-					const {uploaded} = await viewer.show(file!, {mode: values.new ? 'new' : (values.add ? 'add' : 'replace')});
-					if (uploaded) {
-						io.stderr.write(`lyipc: the viewer cannot read ${file!} where it runs; sent its bytes instead\n`);
-					}
+					noteUpload(await viewer.show(file!, {mode: values.new ? 'new' : (values.add ? 'add' : 'replace')}));
 					break;
 				}
 
 				case 'reload': {
-					const {uploaded} = await viewer.reload(file);
-					if (uploaded) {
-						io.stderr.write(`lyipc: the viewer cannot read ${file!} where it runs; sent its bytes instead\n`);
-					}
-
+					noteUpload(await viewer.reload(file));
 					break;
 				}
 
@@ -366,7 +352,7 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 					const width = positiveNumber('width', values.width, 800);
 					const height = positiveNumber('height', values.height, 600);
 					const shot = await viewer.request<{png: string}>('screenshot', {width, height});
-					await writeAtomically(path.resolve(rest[0]!), Buffer.from(shot.png, 'base64'));
+					await writeFileAtomically(path.resolve(rest[0]!), Buffer.from(shot.png, 'base64'), 'the screenshot');
 					break;
 				}
 

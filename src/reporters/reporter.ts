@@ -1,7 +1,4 @@
-import {randomBytes} from 'node:crypto';
-import {mkdir, rename, rm, writeFile} from 'node:fs/promises';
-import path from 'node:path';
-import {LyipcError} from '../errors.js';
+import {writeFileAtomically} from '../write-file-atomically.js';
 import type {SuiteEvent, SuiteResult} from '../suite/run-suite.js';
 
 /** One way of reporting a directory run: events as pairs finish, the whole result at the end. */
@@ -16,23 +13,14 @@ export interface ReporterIo {
 	env: NodeJS.ProcessEnv;
 }
 
-/** Writes a report to `file` (atomically: temp name + rename) or, without one, to stdout. */
+/** Writes a report to `file` (atomically, creating its folder) or, without one, to stdout. */
 export async function deliver(text: string, file: string | undefined, io: ReporterIo): Promise<void> {
 	if (file === undefined) {
 		io.stdout.write(text);
 		return;
 	}
 
-	const target = path.resolve(file);
-	const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(4).toString('hex')}.tmp`);
-	try {
-		await mkdir(path.dirname(target), {recursive: true});
-		await writeFile(temp, text);
-		await rename(temp, target);
-	} catch (error) {
-		await rm(temp, {force: true});
-		throw new LyipcError('WRITE_ERROR', `${target}: cannot write the report (${(error as Error).message})`, {path: target, cause: error});
-	}
+	await writeFileAtomically(file, text, 'the report', {makeDir: true});
 }
 
 /** "1/0 (3), 2/0 (1)": the layers of a pair that differ, with their XOR counts. */

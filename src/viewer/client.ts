@@ -5,7 +5,7 @@ import {hostname} from 'node:os';
 import path from 'node:path';
 import {LyipcError} from '../errors.js';
 import {describeTarget, isLoopbackHost, resolveTarget, type ViewerTarget} from './target.js';
-import {v1Line, v1Request} from './v1.js';
+import {unsupportedByV1, v1Line, v1Request} from './v1.js';
 
 export {DEFAULT_VIEWER_PORT, resolveTarget, isLoopbackHost, type ViewerTarget} from './target.js';
 
@@ -135,9 +135,7 @@ export class ViewerClient {
 		});
 		const socket = this.#socket;
 		if (!socket) {
-			throw Object.assign(new LyipcError('VIEWER_ERROR', `viewer at ${describeTarget(this.target)} runs the old lyipc server (protocol v1), which cannot receive files`, {
-				hint: 'Install the current server into that KLayout: npx lyipc server install',
-			}), {viewerCode: 'UNSUPPORTED'});
+			throw unsupportedByV1(this.target, 'receive files');
 		}
 
 		return this.#send<T>('upload', {...params, name: path.basename(file), size}, options.timeout ?? this.#timeout, async () => new Promise<void>(resolve => {

@@ -28,7 +28,12 @@ export function v1Line(method: string, params: Record<string, unknown>, target: 
 		}
 	}
 
-	throw Object.assign(new LyipcError('VIEWER_ERROR', `viewer at ${describeTarget(target)} runs the old lyipc server (protocol v1), which cannot do ${method === 'load' ? 'this load' : method}`, {
+	throw unsupportedByV1(target, method === 'load' ? 'do this load' : `do ${method}`);
+}
+
+/** VIEWER_ERROR (viewerCode UNSUPPORTED): an old lyipc server cannot `what` ("receive files"). */
+export function unsupportedByV1(target: ViewerTarget, what: string): LyipcError {
+	return Object.assign(new LyipcError('VIEWER_ERROR', `viewer at ${describeTarget(target)} runs the old lyipc server (protocol v1), which cannot ${what}`, {
 		hint: 'Install the current server into that KLayout: npx lyipc server install',
 	}), {viewerCode: 'UNSUPPORTED'});
 }

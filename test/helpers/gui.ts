@@ -161,7 +161,7 @@ export async function startGuiViewer(options: GuiViewerOptions = {}): Promise<Gu
 	throw new Error(`the KLayout GUI did not start the lyipc server:\n${String(result.stdout)}\n${String(result.stderr)}`);
 }
 
-/** One v1 exchange: send the bytes, read until the server closes. */
+/** Send bytes, read until the server closes (a v1 exchange, or a refused v2 connection); rejects when it stays open past `timeout`. */
 export async function v1Exchange(port: number, bytes: Buffer | string, timeout = 10_000, host = '127.0.0.1'): Promise<Buffer> {
 	return new Promise((resolve, reject) => {
 		const socket = net.connect(port, host);
