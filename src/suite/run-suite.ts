@@ -69,10 +69,6 @@ export interface SuiteOptions extends XorOptions, PairFilter {
 	onEvent?: ((event: SuiteEvent) => void) | undefined;
 }
 
-export const FAILING: ReadonlySet<PairStatus> = new Set(['different', 'missing-reference', 'missing-output', 'error']);
-
-const LAYOUT_EXTENSION = /\.(gds|gds2|gdsii|oas)(\.gz)?$/i;
-
 async function sizeOf(file: string | null): Promise<number> {
 	return file === null ? 0 : (await stat(file).catch(() => ({size: 0}))).size;
 }
@@ -107,7 +103,7 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 		await Promise.all(order.map(async pair => inFlight(async () => {
 			const outcome = await comparePair(pair, pool, outDir, compare);
 			outcomes.set(pair, outcome);
-			failures += FAILING.has(outcome.status) ? 1 : 0;
+			failures += outcome.status === 'identical' ? 0 : 1;
 			options.onEvent?.({type: 'pair', pair: outcome, done: outcomes.size, total: pairs.length, failures});
 		})));
 	} finally {
@@ -150,15 +146,9 @@ async function comparePair(pair: LayoutPair, pool: WorkerPool, outDir: string, o
 		return outcome('missing-output');
 	}
 
-	const stem = pair.path.replace(LAYOUT_EXTENSION, '');
-	const extension = /\.oas(\.gz)?$/i.test(pair.reference) ? '.oas' : '.gds';
 	try {
-		const result = await compareLayouts(pair.reference, pair.output, {
-			...options,
-			pool,
-			out: path.join(outDir, `${stem}.xor${extension}`),
-			rdb: path.join(outDir, `${stem}.xor.lyrdb`),
-		});
+		// Both sides share the file name, so compareLayouts names the artifacts "<stem>.xor.*".
+		const result = await compareLayouts(pair.reference, pair.output, {...options, pool, outDir: path.join(outDir, path.dirname(pair.path))});
 		return outcome(result.identical ? 'identical' : 'different', result);
 	} catch (error) {
 		const failure = isLyipcError(error) ? error : new LyipcError('INTERNAL', `unexpected failure: ${(error as Error).stack ?? String(error)}`);
