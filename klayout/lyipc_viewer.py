@@ -8,9 +8,9 @@ import tempfile
 import pya
 
 from lyipc_errors import JobError
+from lyipc_pictures import padded, style_diff
 
 LOAD_MODES = {"replace": 0, "new": 1, "add": 2}
-XOR_COLOUR = 0xFF2020
 MAX_PIXELS = 10000  # screenshot width or height
 
 
@@ -136,22 +136,12 @@ class Viewer:
             raise ViewerError("LOAD_FAILED", str(exc))
         view = window.current_view()
         view.max_hier()
-        layers = view.begin_layers()
-        while not layers.at_end():
-            node = layers.current()
-            if node.source_cellview == cellview_xor.index():
-                node.fill_color = node.frame_color = XOR_COLOUR
-                node.dither_pattern = 0  # solid
-                node.width = 2
-            else:
-                node.dither_pattern = 9  # sparse dots: context, not the story
-            layers.next()
+        style_diff(view, cellview_xor.index())
         if params.get("rdb") and os.path.isfile(params["rdb"]):
             self.markers({"path": params["rdb"], "cellview": cellview_xor.index()})
         box = params.get("box")
         if box:
-            margin = max(box[2] - box[0], box[3] - box[1]) * 0.5 + 1.0
-            view.zoom_box(pya.DBox(box[0] - margin, box[1] - margin, box[2] + margin, box[3] + margin))
+            view.zoom_box(padded(box))
         view.set_title(params.get("title") or "lyipc-diff")
         return {"view": window.current_view_index, "cellviews": [cellview_a.index(), cellview_b.index(), cellview_xor.index()]}
 

@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
-# Sets lyipc up on Debian/Ubuntu: KLayout (and Xvfb and xdotool, for the viewer tests' headless
-# KLayout GUI and the key presses they make in it) from the distribution's packages, the npm dependencies, and the build in dist/.
-# Safe to run again.
+# Sets lyipc up on Debian/Ubuntu: KLayout from the distribution's packages, the npm
+# dependencies, and the build in dist/. With --tests also what the tests drive: Xvfb and
+# xdotool (the viewer tests' headless KLayout GUI and the key presses they make in it) and
+# Chromium (the HTML report is opened in it). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+tests=false
+for arg in "$@"; do
+	case "$arg" in
+		--tests) tests=true ;;
+		*) echo "setup: unknown option $arg (usage: scripts/setup.sh [--tests])" >&2; exit 2 ;;
+	esac
+done
 
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ "$node_major" -lt 20 ]; then
@@ -19,8 +28,11 @@ fi
 
 missing=""
 command -v klayout >/dev/null 2>&1 || missing="$missing klayout"
-command -v Xvfb >/dev/null 2>&1 || missing="$missing xvfb"
-command -v xdotool >/dev/null 2>&1 || missing="$missing xdotool"
+if $tests; then
+	command -v Xvfb >/dev/null 2>&1 || missing="$missing xvfb"
+	command -v xdotool >/dev/null 2>&1 || missing="$missing xdotool"
+	command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+fi
 if [ -n "$missing" ]; then
 	echo "setup: installing$missing with apt-get"
 	$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq

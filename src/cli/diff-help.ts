@@ -40,7 +40,7 @@ Directories:
                        default: every .gds/.gds2/.gdsii/.oas file, gzipped or not)
   --exclude GLOB       leave the files matching GLOB out (repeatable)
   --workers N          KLayout workers run at once (default: one per CPU core)
-  --reporter NAME[=PATH]  console (default), json, junit or markdown, to PATH or stdout
+  --reporter NAME[=PATH]  console (default), json, junit, markdown or html, to PATH or stdout
                        (repeatable; one report on stdout at most); --json = --reporter json
   --out-dir DIR        the artifacts mirror the relative paths under DIR; --view opens
                        the first differing pair

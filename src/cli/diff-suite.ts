@@ -1,6 +1,7 @@
 import {LyipcError} from '../errors.js';
 import {createReporter, parseReporterSpecs, type ReporterIo} from '../reporters/index.js';
 import {compareDirectories, type SuiteResult} from '../suite/run-suite.js';
+import {DEFAULT_PICTURE_SIZE} from '../xor/pictures.js';
 import type {DiffCommand} from './diff-args.js';
 
 type Compare = Extract<DiffCommand, {kind: 'compare'}>;
@@ -31,6 +32,7 @@ export async function runSuite(command: Compare, io: ReporterIo & {signal?: Abor
 		include: command.suite.include,
 		exclude: command.suite.exclude,
 		workers: command.suite.workers,
+		pictures: reporters.some(reporter => reporter.wantsPictures) ? DEFAULT_PICTURE_SIZE : undefined,
 		signal: io.signal,
 		onEvent(event) {
 			for (const reporter of reporters) {

@@ -1,5 +1,6 @@
 import {LyipcError} from '../errors.js';
 import {consoleReporter} from './console.js';
+import {htmlReporter} from './html.js';
 import {jsonReporter} from './json.js';
 import {junitReporter} from './junit.js';
 import {markdownReporter} from './markdown.js';
@@ -7,7 +8,7 @@ import type {Reporter, ReporterIo} from './reporter.js';
 
 export type {Reporter, ReporterIo} from './reporter.js';
 
-export const REPORTERS = ['console', 'json', 'junit', 'markdown'] as const;
+export const REPORTERS = ['console', 'json', 'junit', 'markdown', 'html'] as const;
 export type ReporterName = (typeof REPORTERS)[number];
 
 export interface ReporterSpec {
@@ -53,8 +54,12 @@ export function createReporter(spec: ReporterSpec, io: ReporterIo, options: {qui
 			return junitReporter(io, spec.file);
 		}
 
-		default: {
+		case 'markdown': {
 			return markdownReporter(io, spec.file);
+		}
+
+		default: {
+			return htmlReporter(io, spec.file);
 		}
 	}
 }

@@ -1,15 +1,5 @@
 import type {PairOutcome, SuiteResult} from '../suite/run-suite.js';
-import {deliver, failureText, type Reporter, type ReporterIo} from './reporter.js';
-
-/** Text made safe for XML: escaped, and without the control characters XML 1.0 forbids. */
-function xml(text: string): string {
-	return text
-		.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '') // eslint-disable-line no-control-regex
-		.replace(/&/g, '&amp;')
-		.replace(/</g, '&lt;')
-		.replace(/>/g, '&gt;')
-		.replace(/"/g, '&quot;');
-}
+import {deliver, escapeMarkup as xml, failureText, type Reporter, type ReporterIo} from './reporter.js';
 
 function seconds(ms: number): string {
 	return (ms / 1000).toFixed(3);

@@ -3,6 +3,8 @@ import type {SuiteEvent, SuiteResult} from '../suite/run-suite.js';
 
 /** One way of reporting a directory run: events as pairs finish, the whole result at the end. */
 export interface Reporter {
+	/** The run should draw pictures of failing pairs for this reporter (they cost a KLayout render each). */
+	wantsPictures?: boolean;
 	onEvent?(event: SuiteEvent): void;
 	onEnd(result: SuiteResult): Promise<void>;
 }
@@ -67,4 +69,14 @@ export function countsLine(result: SuiteResult): string {
 		counts.error ? `${counts.error} could not be compared` : '',
 	].filter(Boolean);
 	return `${counts.total} pair${counts.total === 1 ? '' : 's'}: ${parts.join(', ')}`;
+}
+
+/** Text made safe for XML and HTML: escaped, without the control characters XML 1.0 forbids. */
+export function escapeMarkup(text: string): string {
+	return text
+		.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '') // eslint-disable-line no-control-regex
+		.replace(/&/g, '&amp;')
+		.replace(/</g, '&lt;')
+		.replace(/>/g, '&gt;')
+		.replace(/"/g, '&quot;');
 }

@@ -6,8 +6,11 @@ import pLimit from 'p-limit';
 import {isLyipcError, LyipcError} from '../errors.js';
 import {WorkerPool} from '../engine/pool.js';
 import {compareLayouts} from '../xor/compare.js';
+import {layoutStem} from '../xor/artifacts.js';
 import type {XorOptions} from '../xor/options.js';
+import {drawDifferences, drawLayout, type PictureSize, type Pictures} from '../xor/pictures.js';
 import type {CompareResult} from '../xor/result.js';
+import {MadeDirs} from './made-dirs.js';
 import {findPairs, type LayoutPair, type PairFilter} from './pairs.js';
 
 /** Bumped when a field changes meaning or disappears; new fields do not bump it. */
@@ -25,6 +28,8 @@ export interface PairOutcome {
 	/** The comparison (reference = A, output = B) when both sides were there and it ran. */
 	result: CompareResult | null;
 	error: ReturnType<LyipcError['toJSON']> | null;
+	/** Pictures of a failing pair when asked for (`pictures` option), else null. */
+	pictures: Pictures | null;
 	ms: number;
 }
 
@@ -63,6 +68,11 @@ export interface SuiteOptions extends XorOptions, PairFilter {
 	klayout?: string | undefined;
 	/** Milliseconds one pair may take; 0 = no limit. */
 	timeout?: number | undefined;
+	/**
+	 * Draw pictures of every failing pair with KLayout (A, B and the XOR zoomed to the
+	 * differences; the one file of a pair with a side missing), beside its artifacts.
+	 */
+	pictures?: PictureSize | undefined;
 	/** Folder for the artifacts, mirroring the relative paths (default: a new temp folder). */
 	outDir?: string | undefined;
 	signal?: AbortSignal | undefined;
@@ -97,11 +107,12 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 	// Enough pairs in flight to keep every worker busy while cheap checks settle the others.
 	const inFlight = pLimit(pool.size + 16);
 	const outcomes = new Map<LayoutPair, PairOutcome>();
+	const dirs = new MadeDirs();
 	let failures = 0;
 	options.onEvent?.({type: 'start', total: pairs.length});
 	try {
 		await Promise.all(order.map(async pair => inFlight(async () => {
-			const outcome = await comparePair(pair, pool, outDir, compare);
+			const outcome = await comparePair(pair, pool, path.join(outDir, path.dirname(pair.path)), dirs, compare);
 			outcomes.set(pair, outcome);
 			failures += outcome.status === 'identical' ? 0 : 1;
 			options.onEvent?.({type: 'pair', pair: outcome, done: outcomes.size, total: pairs.length, failures});
@@ -111,6 +122,7 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 			await pool.close();
 		}
 
+		await dirs.removeEmpty();
 		if (options.outDir === undefined) {
 			await rmdir(outDir).catch(() => undefined); // our temp folder, if nothing was written into it
 		}
@@ -133,23 +145,40 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 
 type PairOptions = Omit<SuiteOptions, 'include' | 'exclude' | 'workers' | 'pool' | 'onEvent' | 'outDir'>;
 
-async function comparePair(pair: LayoutPair, pool: WorkerPool, outDir: string, options: PairOptions): Promise<PairOutcome> {
+/** One pair; its artifacts and pictures go into `dir`, made through `dirs`. */
+async function comparePair(pair: LayoutPair, pool: WorkerPool, dir: string, dirs: MadeDirs, options: PairOptions): Promise<PairOutcome> {
 	const began = performance.now();
-	const outcome = (status: PairStatus, result: CompareResult | null = null, error: PairOutcome['error'] = null): PairOutcome => ({
-		path: pair.path, status, reference: pair.reference, output: pair.output, result, error, ms: Math.round(performance.now() - began),
+	const {pictures: size, ...compare} = options;
+	const outcome = (status: PairStatus, result: CompareResult | null = null, error: PairOutcome['error'] = null, pictures: Pictures | null = null): PairOutcome => ({
+		path: pair.path, status, reference: pair.reference, output: pair.output, result, error, pictures, ms: Math.round(performance.now() - began),
 	});
-	if (pair.reference === null) {
-		return outcome('missing-reference');
-	}
+	const drawing = {dir, stem: layoutStem(pair.path), size, timeout: options.timeout, signal: options.signal};
+	const drawOne = async (file: string, side: 'a' | 'b') => {
+		if (!size) {
+			return null;
+		}
 
-	if (pair.output === null) {
-		return outcome('missing-output');
-	}
+		await dirs.make(dir);
+		return pool.run(async worker => drawLayout(file, side, worker, drawing), options.signal);
+	};
 
 	try {
+		if (pair.reference === null) {
+			return outcome('missing-reference', null, null, await drawOne(pair.output!, 'b'));
+		}
+
+		if (pair.output === null) {
+			return outcome('missing-output', null, null, await drawOne(pair.reference, 'a'));
+		}
+
 		// Both sides share the file name, so compareLayouts names the artifacts "<stem>.xor.*".
-		const result = await compareLayouts(pair.reference, pair.output, {...options, pool, outDir: path.join(outDir, path.dirname(pair.path))});
-		return outcome(result.identical ? 'identical' : 'different', result);
+		const result = await compareLayouts(pair.reference, pair.output, {...compare, pool, outDir: await dirs.make(dir)});
+		if (result.identical) {
+			return outcome('identical', result);
+		}
+
+		const pictures = size ? await pool.run(async worker => drawDifferences(result, worker, drawing), options.signal) : null;
+		return outcome('different', result, null, pictures);
 	} catch (error) {
 		const failure = isLyipcError(error) ? error : new LyipcError('INTERNAL', `unexpected failure: ${(error as Error).stack ?? String(error)}`);
 		return outcome('error', null, failure.toJSON());

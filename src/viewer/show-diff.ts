@@ -1,5 +1,5 @@
 import {LyipcError} from '../errors.js';
-import type {CompareResult} from '../xor/result.js';
+import {differenceBox, type CompareResult} from '../xor/result.js';
 import {resolveTarget, ViewerClient, viewerCodeOf, type ViewerTarget} from './client.js';
 
 export interface ShowDiffOptions {
@@ -16,18 +16,6 @@ export interface ShownDiff {
 	view: number | null;
 	/** Whether the files were sent over the socket (a viewer that cannot see this machine's files). */
 	uploaded: boolean;
-}
-
-/** Bounding box of all differences in µm, or null. */
-function differenceBox(result: CompareResult): [number, number, number, number] | null {
-	let box: [number, number, number, number] | null = null;
-	for (const {bbox} of result.layers) {
-		if (bbox) {
-			box = box ? [Math.min(box[0], bbox[0]), Math.min(box[1], bbox[1]), Math.max(box[2], bbox[2]), Math.max(box[3], bbox[3])] : [...bbox];
-		}
-	}
-
-	return box;
 }
 
 /**

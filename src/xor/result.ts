@@ -93,3 +93,15 @@ export interface CompareErrorOutput {
 	status: 'error';
 	error: {code: ErrorCode; message: string; path?: string; hint?: string};
 }
+
+/** Bounding box of all differences in µm, or null. */
+export function differenceBox(result: CompareResult): [number, number, number, number] | null {
+	let box: [number, number, number, number] | null = null;
+	for (const {bbox} of result.layers) {
+		if (bbox) {
+			box = box ? [Math.min(box[0], bbox[0]), Math.min(box[1], bbox[1]), Math.max(box[2], bbox[2]), Math.max(box[3], bbox[3])] : [...bbox];
+		}
+	}
+
+	return box;
+}

@@ -4,7 +4,9 @@ import {XMLParser} from 'fast-xml-parser';
 import {expect, test} from 'vitest';
 import {execa} from 'execa';
 import {CLI, describeKLayout, processesMatching, runCli, useTempDirs} from '../helpers/run.js';
+import {colourCounts, describeBrowser, screenshotPage} from '../helpers/chromium.js';
 import {makeSuiteTree, TREE_EXPECTED} from '../helpers/suite-tree.js';
+import {PNG} from 'pngjs';
 
 const tempDir = useTempDirs('lyipc-dirs-');
 
@@ -13,7 +15,7 @@ test('directory mode usage: a directory and a file, per-pair options, reporter s
 	const cases: Array<[string[], RegExp]> = [
 		[[reference, path.join(output, 'same.gds')], /is a directory and .*same\.gds is not: compare two layout files or two directories/],
 		[[reference, output, '--out', 'x.gds'], /--out names one pair's artifact; with two directories use --out-dir DIR/],
-		[[reference, output, '--reporter', 'xml'], /--reporter xml: expected one of console, json, junit, markdown/],
+		[[reference, output, '--reporter', 'xml'], /--reporter xml: expected one of console, json, junit, markdown, html/],
 		[[reference, output, '--reporter', 'json', '--reporter', 'junit'], /json and junit would both write to stdout/],
 		[[path.join(reference, 'same.gds'), path.join(output, 'same.gds'), '--workers', '2'], /--workers is for comparing two directories/],
 	];
@@ -88,5 +90,51 @@ describeKLayout('lyipc-diff REF_DIR RUN_DIR', () => {
 		const same = await runCli([reference, output, '-q', '--include', 'same.gds', '--include', 'flat.gds']);
 		expect(same.exitCode, same.stderr).toBe(0);
 		expect(same.stdout).toMatch(/^2 pairs: 2 identical \(/);
+	});
+
+	describeBrowser('--reporter html', () => {
+		test('one self-contained page: every pair, pictures of the failing ones that render in Chromium', async () => {
+			const root = await tempDir();
+			const {reference, output} = await makeSuiteTree(root);
+			const report = path.join(root, 'report.html');
+			const out = path.join(root, 'out');
+			const run = await runCli([reference, output, '--reporter', `html=${report}`, '--out-dir', out]);
+			expect(run.exitCode, run.stderr).toBe(2);
+			expect(run.stdout).toBe(''); // the only reporter writes to a file
+
+			const html = await readFile(report, 'utf8');
+			for (const name of Object.keys(TREE_EXPECTED)) {
+				expect(html).toContain(`>${name}<`);
+			}
+
+			expect(html).toMatch(/lyipc-diff: 4 of 7 failing/);
+			expect(html).toContain('could not compare: ');
+			expect(html).not.toMatch(/src="(?!data:)/); // nothing to fetch: pictures are inlined
+			// ring: A, B and XOR; only_ref: the reference; only_run: the output.
+			const pictures = ['chip/ring.a.png', 'chip/ring.b.png', 'chip/ring.xor.png', 'only_ref.a.png', 'only_run.b.png'];
+			expect(html.match(/<img src="data:image\/png;base64,/g)).toHaveLength(pictures.length);
+			expect(html).toMatch(/<tr class="changed"><td>1\/0<\/td><td>different<\/td><td class="n">\d+<\/td><td class="n">\d+<\/td><td class="n">1<\/td>/);
+
+			// Every colour KLayout drew (greys aside: the page's text has them too) shows in the
+			// page as often as in the pictures: each picture rendered, at full size. Missing one
+			// picture would lose at least a tenth of the pixels.
+			const drawn = new Map<string, number>();
+			for (const picture of pictures) {
+				for (const [colour, count] of colourCounts(PNG.sync.read(await readFile(path.join(out, picture))))) {
+					const [red, green, blue] = colour.split(',');
+					if (!(red === green && green === blue)) {
+						drawn.set(colour, (drawn.get(colour) ?? 0) + count);
+					}
+				}
+			}
+
+			const shown = colourCounts(await screenshotPage(report, {width: 1600, height: 3200}));
+			const total = (counts: Map<string, number>) => [...drawn.keys()].reduce((sum, colour) => sum + (counts.get(colour) ?? 0), 0);
+			expect(total(drawn)).toBeGreaterThan(2000);
+			expect(total(shown) / total(drawn)).toBeGreaterThan(0.98);
+			const xorRed = '255,32,32'; // the differences, solid, in the XOR picture
+			expect(drawn.get(xorRed)).toBeGreaterThan(20);
+			expect(shown.get(xorRed)! / drawn.get(xorRed)!).toBeGreaterThan(0.98);
+		});
 	});
 });

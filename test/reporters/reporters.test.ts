@@ -1,5 +1,6 @@
 import {XMLParser, XMLValidator} from 'fast-xml-parser';
 import {expect, test} from 'vitest';
+import {renderHtml} from '../../src/reporters/html.js';
 import {createReporter, parseReporterSpecs} from '../../src/reporters/index.js';
 import type {PairOutcome, SuiteResult} from '../../src/suite/run-suite.js';
 
@@ -17,7 +18,7 @@ function sink(isTTY: boolean): NodeJS.WritableStream & {isTTY: boolean; text: st
 }
 
 function pair(path: string, status: PairOutcome['status'], extra: Partial<PairOutcome> = {}): PairOutcome {
-	return {path, status, reference: `/ref/${path}`, output: `/run/${path}`, result: null, error: null, ms: 5, ...extra};
+	return {path, status, reference: `/ref/${path}`, output: `/run/${path}`, result: null, error: null, pictures: null, ms: 5, ...extra};
 }
 
 const PAIRS = [
@@ -77,4 +78,15 @@ test('reporter specs: NAME[=PATH], one report on stdout at most', () => {
 	]);
 	expect(() => parseReporterSpecs(['console', 'markdown'])).toThrow(/console and markdown would both write to stdout/);
 	expect(() => parseReporterSpecs(['console=x'])).toThrow(/console reporter writes to the terminal/);
+});
+
+test('HTML: names and messages escaped, a picture that could not be drawn says why', async () => {
+	const withError = {...RESULT, pairs: RESULT.pairs.map(outcome => outcome.status === 'missing-output' ? {...outcome, pictures: {a: null, b: null, xor: null, error: 'no pictures: KLayout <died>'}} : outcome)};
+	const html = await renderHtml(withError);
+	expect(html).toContain('b &lt;&amp;&gt; &quot;c&quot;.gds');
+	expect(html).not.toContain('<&>');
+	expect(html).toContain('bad  bytes &amp; &lt;tags&gt;');
+	expect(html).toContain('<p class="note">no pictures: KLayout &lt;died&gt;</p>');
+	expect(html).not.toContain('<img');
+	expect(html).toMatch(/<title>lyipc-diff: 2 of 3 failing<\/title>/);
 });

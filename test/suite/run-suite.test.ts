@@ -1,11 +1,12 @@
 import {existsSync} from 'node:fs';
-import {readdir} from 'node:fs/promises';
+import {copyFile, mkdir, readdir, readFile} from 'node:fs/promises';
 import path from 'node:path';
 import {expect, test} from 'vitest';
 import {WorkerPool} from '../../src/engine/pool.js';
 import {compareDirectories, type SuiteEvent} from '../../src/suite/run-suite.js';
 import {findPairs} from '../../src/suite/pairs.js';
-import {describeKLayout, FAKE_KLAYOUT, useTempDirs} from '../helpers/run.js';
+import {PNG} from 'pngjs';
+import {describeKLayout, FAKE_KLAYOUT, fixture, useTempDirs} from '../helpers/run.js';
 import {makeSuiteTree, TREE_EXPECTED} from '../helpers/suite-tree.js';
 
 const tempDir = useTempDirs('lyipc-suite-');
@@ -74,5 +75,33 @@ describeKLayout('compareDirectories with real KLayout', () => {
 		} finally {
 			await pool.close();
 		}
+	});
+
+	test('pairs sharing a folder: one failing pair cleaning up never removes the folder another pair writes into', async () => {
+		const root = await tempDir();
+		for (const [name, inReference, inOutput] of [['bad.gds', 'base.gds', 'truncated.gds'], ['chip.gds', 'base.gds', 'via_changed.gds'], ['gone.gds', 'base.gds', null]] as const) {
+			await mkdir(path.join(root, 'ref', 'sub'), {recursive: true});
+			await mkdir(path.join(root, 'run', 'sub'), {recursive: true});
+			await copyFile(fixture(inReference), path.join(root, 'ref', 'sub', name));
+			if (inOutput) {
+				await copyFile(fixture(inOutput), path.join(root, 'run', 'sub', name));
+			}
+		}
+
+		const outDir = path.join(root, 'not', 'yet'); // made by the run
+		const result = await compareDirectories(path.join(root, 'ref'), path.join(root, 'run'), {workers: 2, outDir, pictures: {width: 200, height: 150}});
+		expect(Object.fromEntries(result.pairs.map(pair => [pair.path, pair.status]))).toEqual({'sub/bad.gds': 'error', 'sub/chip.gds': 'different', 'sub/gone.gds': 'missing-output'});
+		const chip = result.pairs.find(pair => pair.path === 'sub/chip.gds')!;
+		const gone = result.pairs.find(pair => pair.path === 'sub/gone.gds')!;
+		expect(chip.pictures).toEqual({a: path.join(outDir, 'sub', 'chip.a.png'), b: path.join(outDir, 'sub', 'chip.b.png'), xor: path.join(outDir, 'sub', 'chip.xor.png'), error: null});
+		expect(gone.pictures).toEqual({a: path.join(outDir, 'sub', 'gone.a.png'), b: null, xor: null, error: null});
+		expect((await readdir(path.join(outDir, 'sub'))).sort()).toEqual(['chip.a.png', 'chip.b.png', 'chip.xor.gds', 'chip.xor.lyrdb', 'chip.xor.png', 'gone.a.png']);
+		const picture = PNG.sync.read(await readFile(chip.pictures!.xor!));
+		expect([picture.width, picture.height]).toEqual([200, 150]);
+
+		// Nothing to write: the folders the run made are gone again.
+		const same = await compareDirectories(path.join(root, 'ref'), path.join(root, 'ref'), {outDir: path.join(root, 'other', 'out')});
+		expect(same.status).toBe('identical');
+		expect(existsSync(path.join(root, 'other'))).toBe(false);
 	});
 });
