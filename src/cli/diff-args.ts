@@ -6,7 +6,10 @@ import {ENGINE_MODES, type EngineMode} from '../xor/options.js';
 export type DiffCommand =
 	| {kind: 'help'}
 	| {kind: 'version'}
-	| {kind: 'compare'; a: string; b: string; options: CompareOptions; json: boolean; quiet: boolean; view: ViewChoice; target: string | undefined; suite: SuiteArgs};
+	| {kind: 'compare'; a: string; b: string; options: CompareOptions; json: boolean; quiet: boolean; view: ViewChoice; target: string | undefined; suite: SuiteArgs; config: ConfigChoice};
+
+/** Where shared defaults come from: found from the working directory, a named file (--config), or nowhere (--no-config). */
+export type ConfigChoice = {kind: 'find'} | {kind: 'file'; file: string} | {kind: 'none'};
 
 /** Options of directory mode (two directories); their presence is checked against the mode in runDiff. */
 export interface SuiteArgs {
@@ -45,6 +48,8 @@ const OPTIONS = {
 	exclude: {type: 'string', multiple: true},
 	workers: {type: 'string'},
 	reporter: {type: 'string', multiple: true},
+	config: {type: 'string'},
+	'no-config': {type: 'boolean'},
 } as const;
 
 function usage(message: string): LyipcError {
@@ -131,8 +136,13 @@ export function parseDiffArgs(argv: readonly string[]): DiffCommand {
 		throw usage(`--workers: expected a whole number >= 1, got '${values.workers}'`);
 	}
 
+	if (values.config !== undefined && values['no-config']) {
+		throw usage('--config and --no-config exclude each other');
+	}
+
+	const config: ConfigChoice = values['no-config'] ? {kind: 'none'} : (values.config === undefined ? {kind: 'find'} : {kind: 'file', file: values.config});
 	const suite: SuiteArgs = {include: values.include, exclude: values.exclude, workers, reporters: values.reporter};
-	return {kind: 'compare', a: positionals[0]!, b: positionals[1]!, options, json: values.json ?? false, quiet: values.quiet ?? false, view, target: values.target, suite};
+	return {kind: 'compare', a: positionals[0]!, b: positionals[1]!, options, json: values.json ?? false, quiet: values.quiet ?? false, view, target: values.target, suite, config};
 }
 
 function describeParseError(error: Error & {code?: string}): string {

@@ -44,6 +44,9 @@ Directories:
                        (repeatable; one report on stdout at most); --json = --reporter json
   --out-dir DIR        the artifacts mirror the relative paths under DIR; --view opens
                        the first differing pair
+  --config FILE        shared defaults from FILE (default: the nearest lyipc.config.json or
+                       package.json "lyipc" key, from here up); the command line wins
+  --no-config          ignore config files
   -h, --help           show this help
   -V, --version        show the version
 

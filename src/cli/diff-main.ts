@@ -2,7 +2,8 @@ import {stat} from 'node:fs/promises';
 import {isLyipcError, LyipcError} from '../errors.js';
 import {compareLayouts} from '../xor/compare.js';
 import {RESULT_FORMAT_VERSION, type CompareErrorOutput, type CompareResult} from '../xor/result.js';
-import {parseDiffArgs, type ViewChoice} from './diff-args.js';
+import {compareDefaults, findConfig, loadConfigFile, type LyipcConfig} from '../config.js';
+import {parseDiffArgs, type ConfigChoice, type ViewChoice} from './diff-args.js';
 import {DIFF_HELP} from './diff-help.js';
 import {formatSummary, pickStyle} from './diff-summary.js';
 
@@ -51,6 +52,22 @@ async function bothDirectories(a: string, b: string): Promise<boolean> {
 	return dirA;
 }
 
+async function settingsFor(choice: ConfigChoice): Promise<LyipcConfig> {
+	switch (choice.kind) {
+		case 'none': {
+			return {};
+		}
+
+		case 'file': {
+			return (await loadConfigFile(choice.file)).config;
+		}
+
+		default: {
+			return (await findConfig(process.cwd())).config;
+		}
+	}
+}
+
 /** lyipc-diff: parse, compare, print; resolves with the exit code (never 1 for an error). */
 export async function runDiff(argv: readonly string[], io: CliIo): Promise<number> {
 	let json = false;
@@ -68,10 +85,20 @@ export async function runDiff(argv: readonly string[], io: CliIo): Promise<numbe
 		}
 
 		json = command.json;
+		// Shared defaults first, the command line over them.
+		const settings = await settingsFor(command.config);
+		const options = {...compareDefaults(settings), ...command.options};
 		const directories = await bothDirectories(command.a, command.b);
 		if (directories) {
 			const {runSuite, suiteExitCode} = await import('./diff-suite.js');
-			const suite = await runSuite(command, io);
+			const {include, exclude, workers, reporters} = command.suite;
+			const suite = await runSuite({...command, options, suite: {
+				include: include ?? settings.include,
+				exclude: exclude ?? settings.exclude,
+				workers: workers ?? settings.workers,
+				// --json alone asks for the JSON reporter rather than the configured ones.
+				reporters: reporters ?? (command.json ? undefined : settings.reporters),
+			}}, io);
 			// Asked for with --view: the first differing pair opens in the viewer.
 			const first = suite.pairs.find(pair => pair.status === 'different')?.result;
 			if (first && command.view === 'always' && !await showInViewer(first, command.view, command.target, io)) {
@@ -89,7 +116,7 @@ export async function runDiff(argv: readonly string[], io: CliIo): Promise<numbe
 		}
 
 		const result = await compareLayouts(command.a, command.b, {
-			...command.options,
+			...options,
 			...(io.signal ? {signal: io.signal} : {}),
 		});
 		if (command.json) {

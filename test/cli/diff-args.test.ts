@@ -6,7 +6,7 @@ test('two files and every option', () => {
 		'a.gds', 'b.oas', '--json', '-q', '--tolerance', '0.005', '--layers', '1/0,2/0', '--ignore-layers', '3',
 		'--top-a', 'TOP', '--top-b', 'TOP2', '--mode', 'tiled', '--threads', '4', '--tile-size', '250',
 		'--timeout', '90', '--klayout', '/opt/k', '--out-dir', 'o', '--out', 'o/x.gds', '--rdb', 'o/x.lyrdb', '--max-markers', '50',
-		'--view', '--target', 'viewer:9000',
+		'--view', '--target', 'viewer:9000', '--config', 'ci/lyipc.json',
 	]);
 	expect(command).toEqual({
 		kind: 'compare',
@@ -33,14 +33,17 @@ test('two files and every option', () => {
 			maxMarkers: 50,
 		},
 		suite: {include: undefined, exclude: undefined, workers: undefined, reporters: undefined},
+		config: {kind: 'file', file: 'ci/lyipc.json'},
 	});
 });
 
 test('unset options stay unset so library defaults apply', () => {
 	expect(parseDiffArgs(['a.gds', 'b.gds'])).toEqual({
 		kind: 'compare', a: 'a.gds', b: 'b.gds', json: false, quiet: false, view: 'try', target: undefined, options: {},
-		suite: {include: undefined, exclude: undefined, workers: undefined, reporters: undefined},
+		suite: {include: undefined, exclude: undefined, workers: undefined, reporters: undefined}, config: {kind: 'find'},
 	});
+	expect(parseDiffArgs(['a.gds', 'b.gds', '--no-config'])).toMatchObject({config: {kind: 'none'}});
+	expect(() => parseDiffArgs(['a.gds', 'b.gds', '--no-config', '--config', 'x.json'])).toThrow(/--config and --no-config exclude each other/);
 });
 
 test('directory mode options: repeatable globs and reporters, a worker count', () => {

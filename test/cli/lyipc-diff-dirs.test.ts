@@ -1,4 +1,4 @@
-import {readdir, readFile} from 'node:fs/promises';
+import {readdir, readFile, rm, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {XMLParser} from 'fast-xml-parser';
 import {expect, test} from 'vitest';
@@ -136,5 +136,33 @@ describeKLayout('lyipc-diff REF_DIR RUN_DIR', () => {
 			expect(drawn.get(xorRed)).toBeGreaterThan(20);
 			expect(shown.get(xorRed)! / drawn.get(xorRed)!).toBeGreaterThan(0.98);
 		});
+	});
+});
+
+describeKLayout('shared defaults from lyipc.config.json / package.json', () => {
+	test('the config sets layers, workers and reporters; the command line wins; a bad config is exit 2', async () => {
+		const root = await tempDir();
+		const {reference, output} = await makeSuiteTree(root);
+		const project = path.join(root, 'project');
+		await execa('mkdir', ['-p', path.join(project, 'sub')]);
+		// chip/ring.gds differs on 1/0 only: comparing layer 2/0 finds nothing.
+		await writeFile(path.join(project, 'lyipc.config.json'), JSON.stringify({layers: ['2/0'], workers: 1, reporters: ['junit=reports/layout.xml'], include: ['chip/**']}));
+		const configured = await runCli([reference, output], {cwd: path.join(project, 'sub')}); // found from a subfolder
+		expect(configured.exitCode, configured.stderr).toBe(0);
+		const junit = await readFile(path.join(project, 'sub', 'reports', 'layout.xml'), 'utf8');
+		expect(junit).toMatch(/<testsuites name="lyipc-diff" tests="1" failures="0" errors="0"/);
+
+		const overridden = await runCli([reference, output, '--layers', '1/0', '--json'], {cwd: project});
+		expect(overridden.exitCode, overridden.stderr).toBe(1);
+		expect(JSON.parse(overridden.stdout)).toMatchObject({counts: {total: 1, different: 1}, workers: {size: 1}});
+		const single = [path.join(reference, 'chip', 'ring.gds'), path.join(output, 'chip', 'ring.gds'), '--no-view'];
+		expect((await runCli(single, {cwd: project})).exitCode).toBe(0); // workers and reporters: not for two files
+		expect((await runCli([...single, '--no-config'], {cwd: project})).exitCode).toBe(1);
+
+		await writeFile(path.join(project, 'package.json'), JSON.stringify({name: 'p', lyipc: {tolerance: 'small'}}));
+		await rm(path.join(project, 'lyipc.config.json'));
+		const bad = await runCli(single, {cwd: project});
+		expect(bad.exitCode).toBe(2);
+		expect(bad.stderr).toContain(`${path.join(project, 'package.json')} ("lyipc"): tolerance: expected a number >= 0, got "small"`);
 	});
 });
