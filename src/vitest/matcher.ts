@@ -1,0 +1,194 @@
+import {copyFile, mkdir, rename, rm, rmdir, stat} from 'node:fs/promises';
+import path from 'node:path';
+import {randomBytes} from 'node:crypto';
+import type {MatcherState, RunnerTestCase as Test} from 'vitest';
+import {isLyipcError, LyipcError} from '../errors.js';
+import type {Pictures} from '../xor/pictures.js';
+import type {CompareResult} from '../xor/result.js';
+import {runJob} from './pool-access.js';
+import {placeReference, type ReferencePlace} from './references.js';
+import {matcherOptions, openChoice, type LayoutMatcherOptions} from './settings.js';
+
+interface SyncExpectationResult {
+	pass: boolean;
+	message: () => string;
+}
+
+/** What Vitest gives a matcher; `snapshotState` and `task` are there inside a test. */
+type LayoutMatcherState = MatcherState & {
+	snapshotState?: {snapshotUpdateState?: 'all' | 'new' | 'none'};
+	task?: Readonly<Test>;
+};
+
+/** Data left on `task.meta.lyipc` for reporters. */
+export interface LayoutMatchMeta {
+	received: string;
+	reference: string;
+	outcome: 'identical' | 'different' | 'written' | 'updated' | 'missing-reference' | 'error';
+	differentLayers: string[];
+	artifacts: {xor: string | null; rdb: string | null; pictures: Pictures | null};
+}
+
+function relative(file: string): string {
+	const shown = path.relative(process.cwd(), file);
+	return shown.startsWith('..') ? file : shown;
+}
+
+/** "1/0: 1 difference, 6 µm² in [20, 20, 22, 23] µm" per differing layer. */
+function layerLines(result: CompareResult): string[] {
+	return result.layers.filter(layer => layer.xorCount > 0).map(layer => {
+		const where = layer.bbox ? ` in [${layer.bbox.join(', ')}] µm` : '';
+		return `${layer.key}: ${layer.xorCount} difference${layer.xorCount === 1 ? '' : 's'}, ${layer.xorArea} µm²${where} (A ${layer.countA} shapes, B ${layer.countB})`;
+	});
+}
+
+/** Copies `from` over `to` through a hidden temp name, so a reference is never half written. */
+async function writeReference(from: string, to: string): Promise<void> {
+	const temp = path.join(path.dirname(to), `.${path.basename(to)}.${randomBytes(4).toString('hex')}.tmp`);
+	try {
+		await mkdir(path.dirname(to), {recursive: true});
+		await copyFile(from, temp);
+		await rename(temp, to);
+	} catch (error) {
+		await rm(temp, {force: true});
+		throw new LyipcError('WRITE_ERROR', `${to}: cannot write the reference layout (${(error as Error).message})`, {path: to, cause: error});
+	}
+}
+
+async function exists(file: string): Promise<boolean> {
+	return (await stat(file).catch(() => undefined))?.isFile() ?? false;
+}
+
+/** Stale failure artifacts of this reference, from an earlier failing run. */
+async function clearDiff(place: ReferencePlace): Promise<void> {
+	const names = ['xor.gds', 'xor.oas', 'xor.lyrdb', 'a.png', 'b.png', 'xor.png'].map(suffix => path.join(place.diffDir, `${place.stem}.${suffix}`));
+	await Promise.all(names.map(async name => rm(name, {force: true})));
+	await rmdir(place.diffDir).catch(() => undefined); // only if empty
+}
+
+async function note(task: Readonly<Test> | undefined, message: string, options: {attachment?: {path: string; contentType: string}; say?: boolean} = {}): Promise<void> {
+	// Annotations reach reporters (JUnit, HTML, the terminal for failures); outside a test there is no task.
+	await task?.context.annotate(message, 'lyipc', options.attachment).catch(() => undefined);
+	if (options.say) {
+		// A passing test's annotation stays out of the default terminal report; this line does not.
+		console.warn(`lyipc: ${message}`);
+	}
+}
+
+async function openInViewer(result: CompareResult | null, received: string): Promise<void> {
+	try {
+		if (result && !result.identical) {
+			const {showDiffInViewer} = await import('../viewer/show-diff.js');
+			await showDiffInViewer(result, {connectTimeout: 300});
+			return;
+		}
+
+		const {ViewerClient} = await import('../viewer/client.js');
+		const client = await ViewerClient.connect(undefined, {connectTimeout: 300});
+		try {
+			await client.show(received, {mode: 'new'});
+		} finally {
+			client.close();
+		}
+	} catch {
+		// No viewer answering is the usual case in a test run: nothing to say.
+	}
+}
+
+/**
+ * `await expect('out/ring.gds').toMatchLayout(reference?, options?)`: the received layout
+ * (a path, relative to the working directory) against its reference layout, with KLayout's
+ * XOR. References are kept like snapshots (see placeReference): a missing one is written
+ * (not under CI, where the test fails), `vitest -u` rewrites differing ones, none is ever deleted.
+ */
+export async function toMatchLayout(this: LayoutMatcherState, received: unknown, reference?: string | LayoutMatcherOptions, callOptions?: LayoutMatcherOptions): Promise<SyncExpectationResult> {
+	if (typeof reference === 'object') {
+		return toMatchLayout.call(this, received, undefined, reference);
+	}
+
+	if (typeof received !== 'string') {
+		throw new TypeError(`toMatchLayout: expected the path of a layout file, got ${this.utils.printReceived(received)}`);
+	}
+
+	if (!this.testPath) {
+		throw new Error('toMatchLayout: no test file (call it inside a Vitest test)');
+	}
+
+	const options = await matcherOptions(callOptions, process.cwd());
+	const {open, klayout, ...compare} = options;
+	const file = path.resolve(received);
+	const place = placeReference(this.testPath, received, reference);
+	const update = this.snapshotState?.snapshotUpdateState ?? (process.env.CI ? 'none' : 'new');
+	const task = this.task;
+	const meta: LayoutMatchMeta = {received: file, reference: place.reference, outcome: 'error', differentLayers: [], artifacts: {xor: null, rdb: null, pictures: null}};
+	const finish = (pass: boolean, message: string): SyncExpectationResult => {
+		if (task) {
+			(task.meta as {lyipc?: LayoutMatchMeta[]}).lyipc = [...((task.meta as {lyipc?: LayoutMatchMeta[]}).lyipc ?? []), meta];
+		}
+
+		return {pass, message: () => message};
+	};
+
+	if (!await exists(file)) {
+		return finish(false, `toMatchLayout: ${relative(file)}: no such layout file (the received path, relative to ${process.cwd()})`);
+	}
+
+	if (!await exists(place.reference)) {
+		if (update === 'none') {
+			meta.outcome = 'missing-reference';
+			return finish(false, `toMatchLayout: no reference layout ${relative(place.reference)} for ${relative(file)}, and references are not written here${process.env.CI ? ' (CI)' : ''}.\nRun the test once locally (or with vitest -u) and commit the new reference.`);
+		}
+
+		await writeReference(file, place.reference);
+		meta.outcome = 'written';
+		await note(task, `new reference layout written: ${relative(place.reference)}`, {say: true});
+		return finish(true, `toMatchLayout: wrote the new reference ${relative(place.reference)}`);
+	}
+
+	let outcome;
+	try {
+		outcome = await runJob({a: place.reference, b: file, options: {...compare, klayout, outDir: place.diffDir}, pictures: {dir: place.diffDir, stem: place.stem}}, klayout);
+	} catch (error) {
+		const failure = isLyipcError(error) ? error : new LyipcError('INTERNAL', String(error));
+		return finish(false, `toMatchLayout: could not compare ${relative(file)} with ${relative(place.reference)}: ${failure.message}${failure.hint ? `\n${failure.hint}` : ''}`);
+	}
+
+	const {result, pictures} = outcome;
+	const view = openChoice(open, process.env);
+	if (result.identical) {
+		meta.outcome = 'identical';
+		await clearDiff(place);
+		if (view === 'always') {
+			await openInViewer(result, file);
+		}
+
+		return finish(true, `toMatchLayout: expected ${relative(file)} to differ from ${relative(place.reference)}, but the layouts are identical`);
+	}
+
+	meta.differentLayers = result.layers.filter(layer => layer.xorCount > 0).map(layer => layer.key);
+	if (update === 'all') {
+		await writeReference(file, place.reference);
+		await clearDiff(place);
+		meta.outcome = 'updated';
+		await note(task, `reference layout updated: ${relative(place.reference)} (${meta.differentLayers.join(', ')} changed)`, {say: true});
+		return finish(true, `toMatchLayout: updated the reference ${relative(place.reference)}`);
+	}
+
+	meta.outcome = 'different';
+	meta.artifacts = {xor: result.artifacts.xor, rdb: result.artifacts.rdb, pictures};
+	const lines = [
+		`expected ${relative(file)} to match the reference layout ${relative(place.reference)}`,
+		`${result.differentLayers} layer${result.differentLayers === 1 ? ' differs' : 's differ'}:`,
+		...layerLines(result).map(line => `  ${line}`),
+		`XOR layout:      ${result.artifacts.xor ?? '(none)'}`,
+		`marker database: ${result.artifacts.rdb ?? '(none)'}`,
+		...(pictures?.xor ? [`picture:         ${pictures.xor}`] : []),
+		'If the change is intended, update the reference: vitest -u',
+	];
+	await note(task, `XOR layout: ${result.artifacts.xor ?? ''}`, pictures?.xor ? {attachment: {path: pictures.xor, contentType: 'image/png'}} : {});
+	if (view !== 'never') {
+		await openInViewer(result, file);
+	}
+
+	return finish(false, lines.join('\n'));
+}

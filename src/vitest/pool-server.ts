@@ -1,0 +1,88 @@
+import {mkdtemp, rm} from 'node:fs/promises';
+import net from 'node:net';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {randomBytes} from 'node:crypto';
+import {WorkerPool, type WorkerPoolOptions} from '../engine/pool.js';
+import {isLyipcError, LyipcError} from '../errors.js';
+import {runLayoutJob, type LayoutJob} from './layout-job.js';
+
+/** Longest request line accepted: a job is a few hundred bytes. */
+const MAX_LINE = 1 << 20;
+
+export interface PoolServer {
+	/** Where clients connect: a Unix socket path (a named pipe on Windows). */
+	address: string;
+	pool: WorkerPool;
+	close(): Promise<void>;
+}
+
+/**
+ * One worker pool for a whole Vitest run, served to the test workers (other threads or
+ * processes) over a local socket: JSON lines `{id, job}` in, `{id, ok, result | error}` out,
+ * any number of jobs in flight per connection. The socket sits in a private temp folder.
+ */
+export async function startPoolServer(options: WorkerPoolOptions = {}): Promise<PoolServer> {
+	const pool = new WorkerPool(options);
+	const folder = process.platform === 'win32' ? null : await mkdtemp(path.join(tmpdir(), 'lyipc-pool-'));
+	const address = folder ? path.join(folder, 'pool.sock') : `\\\\.\\pipe\\lyipc-pool-${randomBytes(8).toString('hex')}`;
+	const sockets = new Set<net.Socket>();
+	const server = net.createServer(socket => {
+		sockets.add(socket);
+		socket.on('close', () => sockets.delete(socket));
+		socket.on('error', () => undefined); // a test worker that went away
+		let buffer = '';
+		socket.setEncoding('utf8');
+		socket.on('data', (chunk: string) => {
+			buffer += chunk;
+			let newline;
+			while ((newline = buffer.indexOf('\n')) >= 0) {
+				const line = buffer.slice(0, newline);
+				buffer = buffer.slice(newline + 1);
+				void answer(socket, line, pool);
+			}
+
+			if (buffer.length > MAX_LINE) {
+				socket.destroy();
+			}
+		});
+	});
+	await new Promise<void>((resolve, reject) => {
+		server.once('error', reject);
+		server.listen(address, resolve);
+	});
+	return {
+		address,
+		pool,
+		async close() {
+			for (const socket of sockets) {
+				socket.destroy();
+			}
+
+			await new Promise(resolve => {
+				server.close(resolve);
+			});
+			await pool.close();
+			if (folder) {
+				await rm(folder, {recursive: true, force: true});
+			}
+		},
+	};
+}
+
+async function answer(socket: net.Socket, line: string, pool: WorkerPool): Promise<void> {
+	let id: unknown = null;
+	let reply: Record<string, unknown>;
+	try {
+		const request = JSON.parse(line) as {id: unknown; job: LayoutJob};
+		id = request.id;
+		reply = {id, ok: true, result: await runLayoutJob(pool, request.job)};
+	} catch (error) {
+		const failure = isLyipcError(error) ? error : new LyipcError('INTERNAL', `layout pool: ${(error as Error).message}`);
+		reply = {id, ok: false, error: failure.toJSON()};
+	}
+
+	if (!socket.destroyed) {
+		socket.write(JSON.stringify(reply) + '\n');
+	}
+}

@@ -1,0 +1,15 @@
+import type {LayoutMatcherOptions} from './settings.js';
+
+// The matcher's types for Vitest 3.2 to 4.x (Vitest 5 changed the generic signature).
+declare module 'vitest' {
+	// eslint-disable-next-line @typescript-eslint/consistent-type-definitions, @typescript-eslint/no-unused-vars
+	interface Matchers<T = any> {
+		/**
+		 * The received layout file (a path) against its reference layout, compared with KLayout's
+		 * XOR. Reference: `__layouts__/<test file>/<file name>` beside the test file, or the given
+		 * path relative to the test file. Must be awaited.
+		 */
+		toMatchLayout(reference?: string, options?: LayoutMatcherOptions): Promise<void>;
+		toMatchLayout(options: LayoutMatcherOptions): Promise<void>;
+	}
+}
