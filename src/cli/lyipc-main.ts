@@ -29,6 +29,9 @@ Commands:
   server install              install the server into KLayout (a salt package in
                               $KLAYOUT_HOME/salt, default ~/.klayout; again = upgrade, keeping
                               settings not given); it starts with KLayout; --uninstall removes it
+  git-setup                   make 'git diff' on GDS/OASIS files print the XOR summary: a diff
+                              driver in this repository's git config and .gitattributes
+                              [--global: for every repository] [--uninstall]
 
 Options:
   --target HOST[:PORT]        the viewer (default: $LYIPC_TARGET, else the host of the old
@@ -72,6 +75,7 @@ const OPTIONS = {
 	'allow-remote-v1': {type: 'boolean'},
 	'no-allow-remote-v1': {type: 'boolean'},
 	klayout: {type: 'string'},
+	global: {type: 'boolean'},
 	interval: {type: 'string'},
 	loop: {type: 'boolean'},
 	help: {type: 'boolean', short: 'h'},
@@ -87,7 +91,8 @@ const OPTIONS_FOR: Partial<Record<string, readonly string[]>> = {
 	height: ['screenshot'],
 	interval: ['animate'],
 	loop: ['animate'],
-	uninstall: ['server'],
+	uninstall: ['server', 'git-setup'],
+	global: ['git-setup'],
 	'no-autostart': ['server'],
 	'allow-remote-v1': ['server'],
 	'no-allow-remote-v1': ['server'],
@@ -161,6 +166,13 @@ function formatStatus(status: {views: StatusView[]; klayout: string}, target: st
 
 /** lyipc: viewer commands; resolves with the exit code. */
 export async function runLyipc(argv: readonly string[], io: CliIo): Promise<number> {
+	if (argv[0] === 'git-diff') {
+		// Called by git with file names that may look like options: no option parsing.
+		const {gitDiff} = await import('../git/git-diff.js');
+		const {pickStyle} = await import('./diff-summary.js');
+		return gitDiff(argv.slice(1), io.stdout, pickStyle(io.stdout as NodeJS.WriteStream, io.env));
+	}
+
 	try {
 		let parsed;
 		try {
@@ -201,6 +213,16 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 			if (values[option] && values[`no-${option}`]) {
 				throw usage(`--${option} and --no-${option} exclude each other`);
 			}
+		}
+
+		if (command === 'git-setup') {
+			expectArgs(0, 'no arguments: git-setup [--global] [--uninstall]');
+			const {gitSetup} = await import('../git/git-setup.js');
+			const done = await gitSetup({global: values.global, uninstall: values.uninstall});
+			io.stdout.write(done.command
+				? `git diff now shows the XOR summary of GDS/OASIS files: diff driver 'lyipc' in the ${values.global ? 'global' : "repository's"} git config, patterns in ${done.attributes}\n`
+				: `lyipc diff driver removed (git config and ${done.attributes})\n`);
+			return 0;
 		}
 
 		if (command === 'server') {
