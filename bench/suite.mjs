@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+// Directory mode on 200 small pairs against one KLayout process per pair and one strmxor per
+// pair, in one run. Usage: npm run build && npm run bench:suite [-- --pairs N] (bench/README.md)
+import {execFileSync, spawn} from 'node:child_process';
+import {existsSync, mkdtempSync, readdirSync, rmSync} from 'node:fs';
+import {availableParallelism, tmpdir} from 'node:os';
+import path from 'node:path';
+import {performance} from 'node:perf_hooks';
+import {fileURLToPath} from 'node:url';
+import {parseArgs} from 'node:util';
+import pLimit from 'p-limit';
+import {findStrmxor, strmxorEnv} from '../test/helpers/strmxor.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CLI = path.join(ROOT, 'dist', 'cli', 'lyipc-diff.js');
+const GOAL_VS_KLAYOUT = 10; // at least 10x faster than one KLayout per pair
+const GOAL_VS_STRMXOR = 1; // and faster than one strmxor per pair
+
+const {values} = parseArgs({options: {pairs: {type: 'string', default: '200'}}});
+const pairs = Number(values.pairs);
+const jobs = availableParallelism();
+const klayout = process.env.KLAYOUT ?? 'klayout';
+const strmxor = findStrmxor(klayout);
+function fail(message) {
+	console.error(`bench: ${message}`);
+	process.exit(2);
+}
+
+if (!existsSync(CLI)) {
+	fail('dist/ is missing: run npm run build first');
+}
+
+if (!strmxor) {
+	fail('strmxor not found next to KLayout; set STRMXOR=/path/to/strmxor');
+}
+
+const data = path.join(ROOT, 'bench', '.data', `suite-${pairs}`);
+if (!existsSync(data)) {
+	execFileSync(klayout, ['-b', '-r', path.join(ROOT, 'bench', 'generate_suite.py'), '-rd', `out=${data}`, '-rd', `pairs=${pairs}`], {stdio: 'inherit'});
+}
+
+const reference = path.join(data, 'ref');
+const output = path.join(data, 'run');
+const relatives = readdirSync(reference, {recursive: true}).map(String).filter(name => name.endsWith('.gds')).sort();
+
+/** Runs a process; resolves with its exit code and stdout. */
+function run(command, args, env = process.env) {
+	return new Promise((resolve, reject) => {
+		const child = spawn(command, args, {env, stdio: ['ignore', 'pipe', 'ignore']});
+		let stdout = '';
+		child.stdout.on('data', chunk => {
+			stdout += chunk;
+		});
+		child.on('error', reject);
+		child.on('close', code => resolve({code, stdout}));
+	});
+}
+
+/** Every pair through `check`, `jobs` at a time, as a CI script would; the set of differing paths. */
+async function perPair(check) {
+	const limit = pLimit(jobs);
+	const differing = new Set();
+	await Promise.all(relatives.map(relative => limit(async () => {
+		if (await check(path.join(reference, relative), path.join(output, relative))) {
+			differing.add(relative);
+		}
+	})));
+	return differing;
+}
+
+async function timed(name, work) {
+	const began = performance.now();
+	const differing = await work();
+	const seconds = (performance.now() - began) / 1000;
+	console.error(`  ${name}: ${seconds.toFixed(1)} s`);
+	return {name, seconds, differing};
+}
+
+const scratch = mkdtempSync(path.join(tmpdir(), 'lyipc-bench-suite-'));
+console.error(`${relatives.length} pairs, ${jobs} at a time (${jobs} CPUs), KLayout ${execFileSync(klayout, ['-v']).toString().trim()}`);
+const results = [];
+results.push(await timed('lyipc-diff REF_DIR RUN_DIR', async () => {
+	const {code, stdout} = await run(process.execPath, [CLI, reference, output, '--json', '--workers', String(jobs), '--out-dir', path.join(scratch, 'lyipc')]);
+	if (code === 2) {
+		fail(`lyipc-diff could not compare:\n${stdout}`);
+	}
+
+	return new Set(JSON.parse(stdout).pairs.filter(pair => pair.status !== 'identical').map(pair => pair.path));
+}));
+results.push(await timed('strmxor per pair', async () => perPair(async (a, b) => {
+	const {code} = await run(strmxor, [a, b], strmxorEnv(strmxor));
+	return code !== 0;
+})));
+results.push(await timed('klayout -b per pair', async () => perPair(async (a, b) => {
+	const {stdout} = await run(klayout, ['-b', '-r', path.join(ROOT, 'bench', 'xor_one.py'), '-rd', `a=${a}`, '-rd', `b=${b}`]);
+	const match = /LAYERS_DIFFER (\d+)/.exec(stdout);
+	if (!match) {
+		fail(`the per-pair KLayout script printed nothing for ${a}`);
+	}
+
+	return Number(match[1]) > 0;
+})));
+rmSync(scratch, {recursive: true, force: true});
+
+const [lyipc, strm, perKlayout] = results;
+for (const other of [strm, perKlayout]) {
+	const same = other.differing.size === lyipc.differing.size && [...other.differing].every(relative => lyipc.differing.has(relative));
+	if (!same) {
+		fail(`${other.name} found other differing pairs than lyipc: ${[...other.differing].join(', ')} vs ${[...lyipc.differing].join(', ')}`);
+	}
+}
+
+console.log(`\n| ${relatives.length} pairs (${lyipc.differing.size} differ) | wall | lyipc is faster by |`);
+console.log('|---|---|---|');
+for (const result of results) {
+	console.log(`| ${result.name} | ${result.seconds.toFixed(1)} s | ${result === lyipc ? '' : `${(result.seconds / lyipc.seconds).toFixed(1)}x`} |`);
+}
+
+const vsKlayout = perKlayout.seconds / lyipc.seconds;
+const vsStrmxor = strm.seconds / lyipc.seconds;
+console.log(`\nGoals: >= ${GOAL_VS_KLAYOUT}x faster than one KLayout per pair: ${vsKlayout.toFixed(1)}x ${vsKlayout >= GOAL_VS_KLAYOUT ? 'met' : 'NOT met'}; faster than one strmxor per pair: ${vsStrmxor.toFixed(1)}x ${vsStrmxor > GOAL_VS_STRMXOR ? 'met' : 'NOT met'}. All three agree on the ${lyipc.differing.size} differing pairs.`);
