@@ -4,9 +4,9 @@ import {XMLParser} from 'fast-xml-parser';
 import {expect, test} from 'vitest';
 import {execa} from 'execa';
 import {CLI, describeKLayout, processesMatching, runCli, useTempDirs} from '../helpers/run.js';
-import {colourCounts, describeBrowser, screenshotPage} from '../helpers/chromium.js';
+import {describeBrowser, screenshotPage} from '../helpers/chromium.js';
+import {pngColours} from '../helpers/gui.js';
 import {makeSuiteTree, TREE_EXPECTED} from '../helpers/suite-tree.js';
-import {PNG} from 'pngjs';
 
 const tempDir = useTempDirs('lyipc-dirs-');
 
@@ -120,7 +120,7 @@ describeKLayout('lyipc-diff REF_DIR RUN_DIR', () => {
 			// picture would lose at least a tenth of the pixels.
 			const drawn = new Map<string, number>();
 			for (const picture of pictures) {
-				for (const [colour, count] of colourCounts(PNG.sync.read(await readFile(path.join(out, picture))))) {
+				for (const [colour, count] of (await pngColours(path.join(out, picture))).colours) {
 					const [red, green, blue] = colour.split(',');
 					if (!(red === green && green === blue)) {
 						drawn.set(colour, (drawn.get(colour) ?? 0) + count);
@@ -128,7 +128,9 @@ describeKLayout('lyipc-diff REF_DIR RUN_DIR', () => {
 				}
 			}
 
-			const shown = colourCounts(await screenshotPage(report, {width: 1600, height: 3200}));
+			const shot = path.join(root, 'report.png');
+			await screenshotPage(report, {width: 1600, height: 3200}, shot);
+			const shown = (await pngColours(shot)).colours;
 			const total = (counts: Map<string, number>) => [...drawn.keys()].reduce((sum, colour) => sum + (counts.get(colour) ?? 0), 0);
 			expect(total(drawn)).toBeGreaterThan(2000);
 			expect(total(shown) / total(drawn)).toBeGreaterThan(0.98);

@@ -7,7 +7,7 @@ import {describeKLayout, fixture, LYIPC_CLI, runCli, useTempDirs} from '../helpe
 const tempDir = useTempDirs('lyipc-git-');
 
 /** A git repository with ring.gds committed, and a HOME of its own (no user git config leaks in). */
-async function repository(): Promise<{repo: string; env: Record<string, string>}> {
+async function repository(): Promise<{repo: string; home: string; env: Record<string, string>}> {
 	const root = await tempDir();
 	const repo = path.join(root, 'repo');
 	const env = {HOME: root, XDG_CONFIG_HOME: '', GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t', NO_COLOR: '1'};
@@ -16,7 +16,7 @@ async function repository(): Promise<{repo: string; env: Record<string, string>}
 	await copyFile(fixture('base.gds'), path.join(repo, 'ring.gds'));
 	await execa('git', ['add', '.'], {cwd: repo, env});
 	await execa('git', ['commit', '-qm', 'ring'], {cwd: repo, env});
-	return {repo, env};
+	return {repo, home: root, env};
 }
 
 const gitDiff = async (repo: string, env: Record<string, string>, ...args: string[]) => String((await execa('git', ['--no-pager', 'diff', ...args], {cwd: repo, env})).stdout);
@@ -60,18 +60,18 @@ describeKLayout('lyipc git-setup: git diff prints the XOR summary', () => {
 	});
 
 	test('--global: every repository of the user; outside a repository without it: a clear error', async () => {
-		const {repo, env} = await repository();
-		const outside = await runCli(['git-setup'], {cwd: env.HOME, env}, LYIPC_CLI);
+		const {repo, home, env} = await repository();
+		const outside = await runCli(['git-setup'], {cwd: home, env}, LYIPC_CLI);
 		expect(outside.exitCode).toBe(2);
 		expect(outside.stderr).toMatch(/git rev-parse --show-toplevel: .*not a git repository/);
 		expect(outside.stderr).toContain('Run it inside a git repository (or use --global)');
 
-		const setup = await runCli(['git-setup', '--global'], {cwd: env.HOME, env}, LYIPC_CLI);
+		const setup = await runCli(['git-setup', '--global'], {cwd: home, env}, LYIPC_CLI);
 		expect(setup.exitCode, setup.stderr).toBe(0);
-		expect(await readFile(path.join(env.HOME, '.config', 'git', 'attributes'), 'utf8')).toContain('*.oas diff=lyipc');
+		expect(await readFile(path.join(home, '.config', 'git', 'attributes'), 'utf8')).toContain('*.oas diff=lyipc');
 		await copyFile(fixture('one_shape.gds'), path.join(repo, 'ring.gds'));
 		expect(await gitDiff(repo, env)).toMatch(/^1\/0 +4 +5 +1 +different$/m);
-		expect((await runCli(['git-setup', '--global', '--uninstall'], {cwd: env.HOME, env}, LYIPC_CLI)).exitCode).toBe(0);
+		expect((await runCli(['git-setup', '--global', '--uninstall'], {cwd: home, env}, LYIPC_CLI)).exitCode).toBe(0);
 		expect(await gitDiff(repo, env)).toContain('Binary files');
 	});
 });

@@ -1,9 +1,8 @@
-import {mkdtemp, readFile, rm} from 'node:fs/promises';
+import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {pathToFileURL} from 'node:url';
 import {execa} from 'execa';
-import {PNG} from 'pngjs';
 import {describe} from 'vitest';
 
 /** Debian's Chromium (scripts/setup.sh installs it); LYIPC_TEST_CHROMIUM points elsewhere. */
@@ -21,12 +20,11 @@ if (skipBrowser) {
 export const describeBrowser = skipBrowser ? describe.skip : describe;
 
 /**
- * A screenshot of a local HTML file as headless Chromium draws it, at 1 CSS pixel per pixel.
+ * A screenshot (PNG at `shot`) of a local HTML file as headless Chromium draws it, at 1 CSS pixel per pixel.
  * No network (the report must not need one) and a throw-away profile.
  */
-export async function screenshotPage(file: string, size: {width: number; height: number}): Promise<PNG> {
+export async function screenshotPage(file: string, size: {width: number; height: number}, shot: string): Promise<void> {
 	const profile = await mkdtemp(path.join(tmpdir(), 'lyipc-chromium-'));
-	const shot = path.join(profile, 'shot.png');
 	try {
 		await execa(CHROMIUM, [
 			'--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -34,19 +32,7 @@ export async function screenshotPage(file: string, size: {width: number; height:
 			'--force-device-scale-factor=1', '--hide-scrollbars', `--user-data-dir=${profile}`,
 			`--window-size=${size.width},${size.height}`, `--screenshot=${shot}`, pathToFileURL(file).href,
 		], {timeout: 60_000});
-		return PNG.sync.read(await readFile(shot));
 	} finally {
 		await rm(profile, {recursive: true, force: true});
 	}
-}
-
-/** How many pixels of each colour ("r,g,b") a picture has. */
-export function colourCounts(png: PNG): Map<string, number> {
-	const counts = new Map<string, number>();
-	for (let index = 0; index < png.data.length; index += 4) {
-		const key = `${png.data[index]},${png.data[index + 1]},${png.data[index + 2]}`;
-		counts.set(key, (counts.get(key) ?? 0) + 1);
-	}
-
-	return counts;
 }

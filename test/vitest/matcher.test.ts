@@ -5,6 +5,7 @@ import {expect, test} from 'vitest';
 import type {} from '../../src/vitest/types.js';
 import {placeReference} from '../../src/vitest/references.js';
 import {openChoice} from '../../src/vitest/settings.js';
+import {currentView, redShare, useGuiViewer, v2Session, viewerStatus} from '../helpers/gui.js';
 import {describeKLayout, fixture, ROOT, useTempDirs} from '../helpers/run.js';
 
 const tempDir = useTempDirs('lyipc-vitest-');
@@ -132,6 +133,35 @@ describeKLayout('toMatchLayout in a project run by Vitest', () => {
 		expect(setupOnly.exitCode, setupOnly.output).toBe(0);
 		expect(setupOnly.starts).toBeGreaterThanOrEqual(1);
 		expect(setupOnly.starts).toBeLessThanOrEqual(2); // two test files
+	});
+});
+
+describeKLayout('toMatchLayout with a KLayout viewer running', () => {
+	const gui = useGuiViewer();
+
+	test('a failure opens A, B and the XOR in the viewer; LYIPC_OPEN=never keeps it shut', async () => {
+		const project = await makeProject();
+		await rm(path.join(project, 'many.test.mjs'));
+		await writeFile(path.join(project, 'lyipc.config.json'), '{}'); // open: on-failure, the default
+		await mkdir(path.dirname(ring(project)), {recursive: true});
+		await copyFile(fixture('base.gds'), ring(project));
+		await copyFile(fixture('one_shape.gds'), path.join(project, 'out', 'ring.gds'));
+		const env = {LYIPC_PORT: String(gui.viewer.port)}; // not CI: a developer's machine
+
+		const shut = await vitest(project, [], {...env, LYIPC_OPEN: 'never'});
+		expect(shut.exitCode, shut.output).toBe(1);
+		expect((await viewerStatus(gui.viewer.port)).views).toHaveLength(0);
+
+		const failing = await vitest(project, [], env);
+		expect(failing.exitCode, failing.output).toBe(1);
+		const view = currentView(await viewerStatus(gui.viewer.port));
+		const diff = path.join(project, '__layouts__', 'ring.test.mjs', '__diff__');
+		expect(view.cellviews.map(cellview => cellview.file)).toEqual([ring(project), path.join(project, 'out', 'ring.gds'), path.join(diff, 'ring.xor.gds')]);
+		expect(view.markerDatabases).toEqual(['ring.xor.lyrdb']);
+		const shot = path.join(project, 'viewer.png');
+		const [reply] = await v2Session(gui.viewer.port, [{id: 1, method: 'screenshot', params: {width: 400, height: 300, path: shot}}]);
+		expect(reply?.ok, JSON.stringify(reply)).toBe(true);
+		expect(await redShare(shot)).toBeGreaterThan(0.05); // the XOR, solid red, zoomed to
 	});
 });
 
