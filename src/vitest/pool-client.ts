@@ -1,6 +1,14 @@
 import net from 'node:net';
 import {LyipcError, type ErrorCode} from '../errors.js';
 import type {LayoutJob, LayoutJobResult} from './layout-job.js';
+import {readLines} from './read-lines.js';
+
+interface Reply {
+	id: number;
+	ok: boolean;
+	result?: LayoutJobResult;
+	error?: {code: ErrorCode; message: string; path?: string; hint?: string};
+}
 
 interface Waiting {
 	resolve(result: LayoutJobResult): void;
@@ -16,15 +24,8 @@ export class PoolClient {
 
 	private constructor(socket: net.Socket) {
 		this.#socket = socket;
-		let buffer = '';
-		socket.setEncoding('utf8');
-		socket.on('data', (chunk: string) => {
-			buffer += chunk;
-			let newline;
-			while ((newline = buffer.indexOf('\n')) >= 0) {
-				this.#settle(JSON.parse(buffer.slice(0, newline)) as {id: number; ok: boolean; result?: LayoutJobResult; error?: {code: ErrorCode; message: string; path?: string; hint?: string}});
-				buffer = buffer.slice(newline + 1);
-			}
+		readLines(socket, line => {
+			this.#settle(JSON.parse(line) as Reply);
 		});
 		const lost = (error?: Error) => {
 			this.#closedWith = new LyipcError('WORKER_DIED', `the shared KLayout pool of this Vitest run went away${error ? ` (${error.message})` : ''}`);
@@ -66,7 +67,7 @@ export class PoolClient {
 		});
 	}
 
-	#settle(reply: {id: number; ok: boolean; result?: LayoutJobResult; error?: {code: ErrorCode; message: string; path?: string; hint?: string}}): void {
+	#settle(reply: Reply): void {
 		const waiting = this.#waiting.get(reply.id);
 		if (!waiting) {
 			return;

@@ -6,6 +6,7 @@ import {randomBytes} from 'node:crypto';
 import {WorkerPool, type WorkerPoolOptions} from '../engine/pool.js';
 import {isLyipcError, LyipcError} from '../errors.js';
 import {runLayoutJob, type LayoutJob} from './layout-job.js';
+import {readLines} from './read-lines.js';
 
 /** Longest request line accepted: a job is a few hundred bytes. */
 const MAX_LINE = 1 << 20;
@@ -31,21 +32,9 @@ export async function startPoolServer(options: WorkerPoolOptions = {}): Promise<
 		sockets.add(socket);
 		socket.on('close', () => sockets.delete(socket));
 		socket.on('error', () => undefined); // a test worker that went away
-		let buffer = '';
-		socket.setEncoding('utf8');
-		socket.on('data', (chunk: string) => {
-			buffer += chunk;
-			let newline;
-			while ((newline = buffer.indexOf('\n')) >= 0) {
-				const line = buffer.slice(0, newline);
-				buffer = buffer.slice(newline + 1);
-				void answer(socket, line, pool);
-			}
-
-			if (buffer.length > MAX_LINE) {
-				socket.destroy();
-			}
-		});
+		readLines(socket, line => {
+			void answer(socket, line, pool);
+		}, MAX_LINE);
 	});
 	await new Promise<void>((resolve, reject) => {
 		server.once('error', reject);
