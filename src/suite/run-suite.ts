@@ -5,10 +5,10 @@ import {performance} from 'node:perf_hooks';
 import pLimit from 'p-limit';
 import {isLyipcError, LyipcError} from '../errors.js';
 import {WorkerPool} from '../engine/pool.js';
-import {compareLayouts} from '../xor/compare.js';
+import {compareWithPictures} from '../xor/compare-with-pictures.js';
 import {layoutStem} from '../xor/artifacts.js';
 import type {XorOptions} from '../xor/options.js';
-import {drawDifferences, drawLayout, type PictureSize, type Pictures} from '../xor/pictures.js';
+import {drawLayout, type PictureSize, type Pictures} from '../xor/pictures.js';
 import type {CompareResult} from '../xor/result.js';
 import {MadeDirs} from './made-dirs.js';
 import {findPairs, type LayoutPair, type PairFilter} from './pairs.js';
@@ -152,7 +152,8 @@ async function comparePair(pair: LayoutPair, pool: WorkerPool, dir: string, dirs
 	const outcome = (status: PairStatus, result: CompareResult | null = null, error: PairOutcome['error'] = null, pictures: Pictures | null = null): PairOutcome => ({
 		path: pair.path, status, reference: pair.reference, output: pair.output, result, error, pictures, ms: Math.round(performance.now() - began),
 	});
-	const drawing = {dir, stem: layoutStem(pair.path), size, timeout: options.timeout, signal: options.signal};
+	const place = {dir, stem: layoutStem(pair.path), size};
+	const drawing = {...place, timeout: options.timeout, signal: options.signal};
 	const drawOne = async (file: string, side: 'a' | 'b') => {
 		if (!size) {
 			return null;
@@ -172,13 +173,11 @@ async function comparePair(pair: LayoutPair, pool: WorkerPool, dir: string, dirs
 		}
 
 		// Both sides share the file name, so compareLayouts names the artifacts "<stem>.xor.*".
-		const result = await compareLayouts(pair.reference, pair.output, {...compare, pool, outDir: await dirs.make(dir)});
-		if (result.identical) {
-			return outcome('identical', result);
-		}
-
-		const pictures = size ? await pool.run(async worker => drawDifferences(result, worker, drawing), options.signal) : null;
-		return outcome('different', result, null, pictures);
+		const {signal, ...rest} = compare;
+		const {result, pictures} = await compareWithPictures(pool, {
+			a: pair.reference, b: pair.output, options: {...rest, outDir: await dirs.make(dir)}, pictures: size ? place : null,
+		}, signal);
+		return outcome(result.identical ? 'identical' : 'different', result, null, pictures);
 	} catch (error) {
 		const failure = isLyipcError(error) ? error : new LyipcError('INTERNAL', `unexpected failure: ${(error as Error).stack ?? String(error)}`);
 		return outcome('error', null, failure.toJSON());

@@ -1,6 +1,6 @@
 import {inject} from 'vitest';
 import {WorkerPool} from '../engine/pool.js';
-import {runLayoutJob, type LayoutJob, type LayoutJobResult} from './layout-job.js';
+import {compareWithPictures, type LayoutJob, type LayoutJobResult} from '../xor/compare-with-pictures.js';
 import {PoolClient} from './pool-client.js';
 
 declare module 'vitest' {
@@ -34,5 +34,5 @@ export async function runJob(job: LayoutJob, klayout: string | undefined): Promi
 	}
 
 	holder.local ??= new WorkerPool({size: 1, klayout});
-	return runLayoutJob(holder.local, job);
+	return compareWithPictures(holder.local, job);
 }

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import {LyipcError, type ErrorCode} from '../errors.js';
-import type {LayoutJob, LayoutJobResult} from './layout-job.js';
+import type {LayoutJob, LayoutJobResult} from '../xor/compare-with-pictures.js';
 import {readLines} from './read-lines.js';
 
 interface Reply {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import {randomBytes} from 'node:crypto';
 import {WorkerPool, type WorkerPoolOptions} from '../engine/pool.js';
 import {isLyipcError, LyipcError} from '../errors.js';
-import {runLayoutJob, type LayoutJob} from './layout-job.js';
+import {compareWithPictures, type LayoutJob} from '../xor/compare-with-pictures.js';
 import {readLines} from './read-lines.js';
 
 /** Longest request line accepted: a job is a few hundred bytes. */
@@ -65,7 +65,7 @@ async function answer(socket: net.Socket, line: string, pool: WorkerPool): Promi
 	try {
 		const request = JSON.parse(line) as {id: unknown; job: LayoutJob};
 		id = request.id;
-		reply = {id, ok: true, result: await runLayoutJob(pool, request.job)};
+		reply = {id, ok: true, result: await compareWithPictures(pool, request.job)};
 	} catch (error) {
 		const failure = isLyipcError(error) ? error : new LyipcError('INTERNAL', `layout pool: ${(error as Error).message}`);
 		reply = {id, ok: false, error: failure.toJSON()};
