@@ -26,6 +26,7 @@ export type ErrorCode =
 	| 'VIEWER_CLOSED'
 	| 'VIEWER_UNAUTHORIZED'
 	| 'VIEWER_ERROR'
+	| 'REMOTE_FAILED'
 	| 'INTERNAL';
 
 export interface LyipcErrorOptions {

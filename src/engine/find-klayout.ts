@@ -5,12 +5,12 @@ import path from 'node:path';
 import {LyipcError} from '../errors.js';
 import {MIN_KLAYOUT_VERSION} from './klayout-version.js';
 
-export type KLayoutSource = 'option' | 'env' | 'path' | 'known-location';
+export type KLayoutSource = 'option' | 'env' | 'path' | 'known-location' | 'remote';
 
 export interface KLayoutLocation {
 	/** Absolute path of the KLayout executable. */
 	path: string;
-	/** Where it was found: `--klayout`, `$KLAYOUT`, `PATH` or a usual install location. */
+	/** Where it was found: `--klayout`, `$KLAYOUT`, `PATH`, a usual install location, or on another host (`path` is then "host:klayout"). */
 	source: KLayoutSource;
 }
 

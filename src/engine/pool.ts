@@ -6,6 +6,8 @@ import {KLayoutWorker, type WorkerStartOptions} from './worker.js';
 export interface WorkerPoolOptions extends Omit<WorkerStartOptions, 'signal'> {
 	/** How many KLayout workers at most, and so how many jobs at once (default: one per core). */
 	size?: number | undefined;
+	/** Starts a worker another way (e.g. on a remote host); by default KLayoutWorker.start with these options. */
+	start?: ((signal: AbortSignal | undefined) => Promise<KLayoutWorker>) | undefined;
 }
 
 /**
@@ -15,7 +17,7 @@ export interface WorkerPoolOptions extends Omit<WorkerStartOptions, 'signal'> {
  */
 export class WorkerPool {
 	readonly size: number;
-	readonly #options: WorkerStartOptions;
+	readonly #startWorker: (signal: AbortSignal | undefined) => Promise<KLayoutWorker>;
 	readonly #limit: LimitFunction;
 	readonly #idle: KLayoutWorker[] = [];
 	readonly #all = new Set<KLayoutWorker>();
@@ -29,8 +31,8 @@ export class WorkerPool {
 		}
 
 		this.size = size;
-		const {size: _size, ...start} = options;
-		this.#options = start;
+		const {size: _size, start: custom, ...start} = options;
+		this.#startWorker = custom ?? (async signal => KLayoutWorker.start({...start, signal}));
 		this.#limit = pLimit(size);
 	}
 
@@ -73,7 +75,7 @@ export class WorkerPool {
 	}
 
 	async #start(signal: AbortSignal | undefined): Promise<KLayoutWorker> {
-		const worker = await KLayoutWorker.start({...this.#options, signal});
+		const worker = await this.#startWorker(signal);
 		this.#started++;
 		if (this.#closed) {
 			worker.kill();

@@ -21,6 +21,11 @@ export interface WorkerStartOptions {
 	env?: NodeJS.ProcessEnv;
 	/** Milliseconds to wait for KLayout to start and load the worker. Default 60 s. */
 	startTimeout?: number;
+	/**
+	 * Start the worker another way, e.g. through ssh on another host: the command runs
+	 * `klayout -b -r <worker.py>` there and connects its stdin/stdout. `klayout` names it in messages.
+	 */
+	launch?: {file: string; args: string[]; klayout: KLayoutLocation} | undefined;
 	signal?: AbortSignal | undefined;
 }
 
@@ -97,8 +102,9 @@ export class KLayoutWorker {
 
 	/** Starts KLayout with the worker script and waits until it says it is ready. */
 	static async start(options: WorkerStartOptions = {}): Promise<KLayoutWorker> {
-		const klayout = await findKLayout({klayout: options.klayout, env: options.env ?? process.env});
-		const child = execa(klayout.path, ['-b', '-r', WORKER_SCRIPT], {
+		const klayout = options.launch?.klayout ?? await findKLayout({klayout: options.klayout, env: options.env ?? process.env});
+		const [file, args] = options.launch ? [options.launch.file, options.launch.args] : [klayout.path, ['-b', '-r', WORKER_SCRIPT]];
+		const child = execa(file, args, {
 			stdin: 'pipe',
 			stdout: 'pipe',
 			stderr: 'pipe',

@@ -3,7 +3,7 @@ import {LyipcError} from '../errors.js';
 import type {WorkerPool} from '../engine/pool.js';
 import type {KLayoutWorker} from '../engine/worker.js';
 import type {ArtifactOptions} from './artifacts.js';
-import {checkLayoutFile, type LayoutInput} from './input.js';
+import {checkLayoutFile, type LayoutInput, type Side} from './input.js';
 import {DEFAULT_TIMEOUT_MS, normalizeXorOptions, type NormalizedXorOptions, type XorOptions} from './options.js';
 import {RESULT_FORMAT_VERSION, type CompareResult, type InputSummary, type LayerResult, type TopCellPair, type UsedMode} from './result.js';
 import {sameBytes} from './same-bytes.js';
@@ -17,7 +17,24 @@ export interface CompareOptions extends XorOptions, ArtifactOptions {
 	worker?: KLayoutWorker;
 	/** A pool to take a worker from, only once the cheap checks did not settle it (ignored with `worker`). */
 	pool?: WorkerPool;
+	/** How files reach a worker on another machine (src/remote); by default the worker reads and writes here. */
+	files?: WorkerFiles | undefined;
 	signal?: AbortSignal;
+}
+
+/**
+ * The bridge between this machine's files and a worker that sees another file system
+ * (a worker on a remote host). Without `check`, A and B are files here: checked and compared
+ * byte for byte here, then sent with `input`. With `check`, A and B are paths on the worker's side.
+ */
+export interface WorkerFiles {
+	check?(file: string, side: Side): Promise<LayoutInput>;
+	/** The worker's path for input `file` (sending it there when needed). */
+	input(file: string, side: Side): Promise<string>;
+	/** The worker's path for an artifact whose hidden local name is `local`. */
+	output(local: string): string;
+	/** Brings written artifacts to their hidden local names. */
+	fetch(files: Array<{worker: string; local: string}>): Promise<void>;
 }
 
 /** The worker's answer to an `xor` job (docs/worker-protocol.md). */
@@ -44,8 +61,9 @@ export async function compareLayouts(a: string, b: string, options: CompareOptio
 		throw new LyipcError('USAGE', `timeout must be a number of milliseconds >= 0, got ${timeout}`);
 	}
 
-	const [inputA, inputB] = await checkBoth(a, b);
-	if (await sameBytes(inputA.path, inputB.path, inputA.size, inputB.size)) {
+	const {files} = options;
+	const [inputA, inputB] = files?.check ? await Promise.all([files.check(a, 'A'), files.check(b, 'B')]) : await checkBoth(a, b);
+	if (!files?.check && await sameBytes(inputA.path, inputB.path, inputA.size, inputB.size)) {
 		return {
 			...baseResult(inputA, inputB, xor),
 			timings: {totalMs: elapsed(started), startMs: 0, readMs: 0, structureMs: 0, xorMs: 0, writeMs: 0},
@@ -55,9 +73,10 @@ export async function compareLayouts(a: string, b: string, options: CompareOptio
 	// Loaded only past the fast path, like the worker: byte-identical answers must stay instant.
 	const plan = await (await import('./artifacts.js')).planArtifacts(inputA, inputB, options);
 	const withWorker = async (worker: KLayoutWorker, startMs: number): Promise<CompareResult> => {
+		const outputs = {xor: files ? files.output(plan.xorTemp) : plan.xorTemp, rdb: files ? files.output(plan.rdbTemp) : plan.rdbTemp};
 		const reply = await worker.request<WorkerXorResult>('xor', {
-			a: inputA.path,
-			b: inputB.path,
+			a: files ? await files.input(inputA.path, 'A') : inputA.path,
+			b: files ? await files.input(inputB.path, 'B') : inputB.path,
 			topA: xor.topA,
 			topB: xor.topB,
 			layers: xor.layers?.map(spec => [spec.layer, spec.datatype ?? null]),
@@ -67,10 +86,14 @@ export async function compareLayouts(a: string, b: string, options: CompareOptio
 			threads: xor.threads,
 			tileSize: xor.tileSize,
 			maxMarkers: xor.maxMarkers,
-			out: plan.xorTemp,
+			out: outputs.xor,
 			outFinal: plan.xor,
-			rdb: plan.rdbTemp,
+			rdb: outputs.rdb,
 		}, {timeout, signal: options.signal});
+		await files?.fetch([
+			...reply.wrote.out ? [{worker: outputs.xor, local: plan.xorTemp}] : [],
+			...reply.wrote.rdb ? [{worker: outputs.rdb, local: plan.rdbTemp}] : [],
+		]);
 		const artifacts = await plan.commit(reply.wrote);
 		const base = baseResult(inputA, inputB, xor);
 		const differentLayers = reply.layers.filter(layer => layer.xorCount > 0).length;

@@ -1,0 +1,116 @@
+import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises';
+import {tmpdir, userInfo} from 'node:os';
+import path from 'node:path';
+import {execa, type ResultPromise} from 'execa';
+import {afterAll, beforeAll, describe} from 'vitest';
+import {freePort} from './gui.js';
+
+export const SSHD = process.env.LYIPC_TEST_SSHD ?? '/usr/sbin/sshd';
+
+/**
+ * Tests that need a real sshd run everywhere, CI included. Locally, LYIPC_TEST_SKIP_SSH=1
+ * skips them, and says so; under CI=true the flag is ignored.
+ */
+const skipSsh = process.env.LYIPC_TEST_SKIP_SSH === '1' && process.env.CI !== 'true';
+if (skipSsh) {
+	console.warn('LYIPC_TEST_SKIP_SSH=1: skipping the tests that run a real sshd');
+}
+
+export const describeSsh = skipSsh ? describe.skip : describe;
+
+export interface TestHost {
+	/** The ssh_config alias that reaches it: `lyipc-test-host`. */
+	alias: string;
+	port: number;
+	/** LYIPC_SSH for lyipc: `ssh -F <its ssh_config>`. */
+	env: {LYIPC_SSH: string};
+	/** Its own folder: keys, configs, and `home/` for remote temp folders. */
+	dir: string;
+	sshd: ResultPromise;
+	/** Ends every open connection, as a dropped link would; the server keeps listening. */
+	dropConnections(): Promise<void>;
+	stop(): Promise<void>;
+}
+
+/**
+ * A real OpenSSH server on 127.0.0.1 and a free port, standing in for a remote host: its own
+ * host key, a generated client key, its own config, public-key login for this user only.
+ */
+export async function startSshd(): Promise<TestHost> {
+	const dir = await mkdtemp(path.join(tmpdir(), 'lyipc-sshd-'));
+	const port = await freePort();
+	for (const key of ['host_key', 'client_key']) {
+		await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, key)]);
+	}
+
+	await execa('cp', [path.join(dir, 'client_key.pub'), path.join(dir, 'authorized_keys')]);
+	if (process.getuid?.() === 0) {
+		await mkdir('/run/sshd', {recursive: true}); // sshd's privilege-separation folder
+	}
+
+	await writeFile(path.join(dir, 'sshd_config'), [
+		`Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${path.join(dir, 'host_key')}`,
+		`AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`, 'PubkeyAuthentication yes', 'PasswordAuthentication no',
+		'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no', 'PermitRootLogin prohibit-password',
+		`PidFile ${path.join(dir, 'sshd.pid')}`, 'AllowTcpForwarding yes', 'GatewayPorts no', 'LogLevel ERROR',
+		'MaxSessions 50', 'MaxStartups 50',
+	].join('\n') + '\n');
+	const alias = 'lyipc-test-host';
+	const sshConfig = path.join(dir, 'ssh_config');
+	await writeFile(sshConfig, [
+		`Host ${alias}`, '  HostName 127.0.0.1', `  Port ${port}`, `  User ${userInfo().username}`,
+		`  IdentityFile ${path.join(dir, 'client_key')}`, '  IdentitiesOnly yes', '  StrictHostKeyChecking no',
+		'  UserKnownHostsFile /dev/null', '  LogLevel ERROR',
+	].join('\n') + '\n');
+	const sshd = execa(SSHD, ['-D', '-e', '-f', path.join(dir, 'sshd_config')], {reject: false, stdin: 'ignore'});
+	const env = {LYIPC_SSH: `ssh -F ${sshConfig}`};
+	const host: TestHost = {
+		alias,
+		port,
+		env,
+		dir,
+		sshd,
+		async dropConnections() {
+			// The per-connection sshd processes are the listener's children.
+			await execa('pkill', ['-KILL', '-P', String(sshd.pid)], {reject: false});
+		},
+		async stop() {
+			// Sessions first: they hold sshd's stderr open, and their end also ends lyipc's shared
+			// (ControlPersist) client connections to this host.
+			await host.dropConnections();
+			sshd.kill('SIGKILL');
+			await sshd;
+			await rm(dir, {recursive: true, force: true});
+		},
+	};
+	const deadline = Date.now() + 20_000;
+	while (Date.now() < deadline) {
+		const probe = await execa('ssh', ['-F', sshConfig, '-o', 'BatchMode=yes', alias, 'true'], {reject: false});
+		if (probe.exitCode === 0) {
+			return host;
+		}
+
+		if (sshd.exitCode !== undefined && sshd.exitCode !== null) {
+			break;
+		}
+
+		await new Promise(resolve => {
+			setTimeout(resolve, 200);
+		});
+	}
+
+	await host.stop();
+	throw new Error(`sshd did not come up on port ${port}: ${String((await sshd).stderr)}`);
+}
+
+/** Call in a describe block: one test host for its tests, gone afterwards. */
+export function useSshd(): {readonly host: TestHost} {
+	const state = {} as {host: TestHost};
+	beforeAll(async () => {
+		state.host = await startSshd();
+	}, 60_000);
+	afterAll(async () => {
+		await state.host?.stop();
+	});
+	return state;
+}

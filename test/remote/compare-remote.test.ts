@@ -1,0 +1,111 @@
+import {existsSync} from 'node:fs';
+import {copyFile, mkdir, readdir, readFile, writeFile} from 'node:fs/promises';
+import path from 'node:path';
+import {expect, test} from 'vitest';
+import {compareRemote} from '../../src/remote/compare-remote.js';
+import {parseHostSpec, shQuote, splitCommand} from '../../src/remote/ssh.js';
+import {describeKLayout, fixture, inspect, processesMatching, useTempDirs} from '../helpers/run.js';
+import {describeSsh, useSshd} from '../helpers/sshd.js';
+
+const tempDir = useTempDirs('lyipc-remote-');
+
+test('host specs, shell quoting and LYIPC_SSH words', () => {
+	expect(parseHostSpec('me@build-3:/scratch/me')).toEqual({destination: 'me@build-3', dir: '/scratch/me'});
+	expect(parseHostSpec('hpc')).toEqual({destination: 'hpc', dir: undefined});
+	expect(() => parseHostSpec('-oProxyCommand=x')).toThrow(/expected \[user@\]host\[:dir\]/);
+	expect(shQuote(`it's $(rm -rf ~); "x"`)).toBe(`'it'\\''s $(rm -rf ~); "x"'`);
+	expect(splitCommand(`ssh -F "./my config" -o 'ProxyJump=a b'`)).toEqual(['ssh', '-F', './my config', '-o', 'ProxyJump=a b']);
+});
+
+/** Files on the test host that lyipc left in the host's temp folders. */
+async function leftOnHost(home: string): Promise<string[]> {
+	return existsSync(home) ? (await readdir(home)).filter(name => name.startsWith('lyipc-')) : [];
+}
+
+describeKLayout('compare on another host over ssh', () => {
+	describeSsh('a real sshd on 127.0.0.1', () => {
+		const sshd = useSshd();
+		const remoteTmp = () => path.join(sshd.host.dir, 'home');
+		const options = () => ({remote: `${sshd.host.alias}:${remoteTmp()}`, env: {...process.env, ...sshd.host.env}});
+
+		test('A and B are sent, compared by the host\'s KLayout, the XOR and markers come back; the host keeps nothing', async () => {
+			const outDir = await tempDir();
+			const result = await compareRemote(fixture('base.gds'), fixture('via_changed.gds'), {...options(), outDir});
+			expect(result).toMatchObject({status: 'different', differentLayers: 1, klayout: {path: `${sshd.host.alias}:klayout`}});
+			expect(result.a.path).toBe(fixture('base.gds'));
+			expect(result.layers.find(layer => layer.key === '4/0')).toMatchObject({xorCount: 10, status: 'different'});
+			expect(result.artifacts).toEqual({xor: path.join(outDir, 'base_vs_via_changed.xor.gds'), rdb: path.join(outDir, 'base_vs_via_changed.xor.lyrdb')});
+			const local = await inspect({layout: result.artifacts.xor, rdb: result.artifacts.rdb});
+			expect(local.layout?.layers).toBeDefined();
+			expect((await readdir(outDir)).sort()).toEqual(['base_vs_via_changed.xor.gds', 'base_vs_via_changed.xor.lyrdb']);
+			expect(await leftOnHost(remoteTmp())).toEqual([]);
+		});
+
+		test('--remote-paths: A and B already on the host, nothing sent; a missing one is named', async () => {
+			const hostDir = await tempDir(); // the "host" is this machine: its paths are ours
+			await copyFile(fixture('base.gds'), path.join(hostDir, 'a.gds'));
+			await copyFile(fixture('one_shape.gds'), path.join(hostDir, 'b.gds'));
+			const result = await compareRemote(path.join(hostDir, 'a.gds'), path.join(hostDir, 'b.gds'), {...options(), remotePaths: true, outDir: await tempDir()});
+			expect(result).toMatchObject({status: 'different', fastPath: null, a: {path: path.join(hostDir, 'a.gds'), format: 'gds', size: 828}});
+			await expect(compareRemote(path.join(hostDir, 'nope.gds'), path.join(hostDir, 'b.gds'), {...options(), remotePaths: true}))
+				.rejects.toMatchObject({code: 'INPUT_NOT_FOUND', message: `${sshd.host.alias}:${path.join(hostDir, 'nope.gds')} (A): no such file on the host`});
+			expect(await leftOnHost(remoteTmp())).toEqual([]);
+		});
+
+		test('hostile file names travel and compare as they are: spaces, quotes, $(...), ;, leading dashes, non-ASCII', async () => {
+			const dir = await tempDir();
+			const names = [`it's a "ring" $(touch pwned); rm -rf x.gds`, '-rf --delete.gds', 'kreis-ä-日本.gds'];
+			await mkdir(path.join(dir, 'a'));
+			await mkdir(path.join(dir, 'b'));
+			for (const name of names) {
+				await copyFile(fixture('base.gds'), path.join(dir, 'a', name));
+				await copyFile(fixture('one_shape.gds'), path.join(dir, 'b', name));
+				const result = await compareRemote(path.join(dir, 'a', name), path.join(dir, 'b', name), {...options(), outDir: path.join(dir, 'out')});
+				expect(result.status, name).toBe('different');
+				expect(result.layers.find(layer => layer.key === '1/0')?.xorCount, name).toBe(1);
+			}
+
+			expect(existsSync(path.join(sshd.host.dir, 'home', 'pwned'))).toBe(false);
+			expect(existsSync('pwned')).toBe(false);
+			expect(await leftOnHost(remoteTmp())).toEqual([]);
+		});
+
+		test('byte-identical or bad local inputs never reach the host', async () => {
+			const result = await compareRemote(fixture('identical_a.gds'), fixture('identical_a.gds'), {...options(), remote: 'no-such-host.invalid'});
+			expect(result.fastPath).toBe('byte-identical');
+			await expect(compareRemote(fixture('truncated.gds'), fixture('empty.gds'), {...options(), remote: 'no-such-host.invalid'}))
+				.rejects.toMatchObject({code: 'INPUT_EMPTY'});
+		});
+
+		test('an unreachable host, a host without KLayout: REMOTE_FAILED with what to do', async () => {
+			const unreachable = compareRemote(fixture('base.gds'), fixture('one_shape.gds'), {...options(), remote: 'nobody@127.0.0.1:/tmp', env: {...process.env, LYIPC_SSH: `ssh -F /dev/null -p 1 -o ConnectTimeout=5`}});
+			await expect(unreachable).rejects.toMatchObject({code: 'REMOTE_FAILED', message: expect.stringMatching(/^nobody@127\.0\.0\.1: sh failed \(ssh could not connect\)/)});
+			const noKLayout = compareRemote(fixture('base.gds'), fixture('one_shape.gds'), {...options(), env: {...process.env, ...sshd.host.env, LYIPC_REMOTE_KLAYOUT: 'klayout-not-installed'}});
+			await expect(noKLayout).rejects.toMatchObject({code: 'REMOTE_FAILED', message: expect.stringContaining('klayout-not-installed is not on the PATH of')});
+			expect(await leftOnHost(remoteTmp())).toEqual([]);
+		});
+
+		test('the link dropped in mid-transfer: exit 2 material, no partial artifacts here, the host\'s temp folder removed', async () => {
+			const dir = await tempDir();
+			// A layout big enough that a slowed-down rsync is still sending it when the link drops.
+			const big = path.join(dir, 'big.gds');
+			await writeFile(big, Buffer.concat([await readFile(fixture('base.gds')), Buffer.alloc(3_000_000)])); // trailing zeros: still starts like GDSII
+			const out = path.join(dir, 'out');
+			const running = compareRemote(big, fixture('one_shape.gds'), {...options(), outDir: out, env: {...process.env, ...sshd.host.env, LYIPC_RSYNC: 'rsync --bwlimit=300'}});
+			const deadline = Date.now() + 30_000;
+			while ((await processesMatching('big.gds')).length === 0 && Date.now() < deadline) { // rsync is sending it
+				await new Promise(resolve => {
+					setTimeout(resolve, 50);
+				});
+			}
+
+			await new Promise(resolve => {
+				setTimeout(resolve, 500);
+			});
+			await sshd.host.dropConnections();
+			await expect(running).rejects.toMatchObject({code: 'REMOTE_FAILED', message: expect.stringMatching(/^copying .*big\.gds to lyipc-test-host:.* failed \(rsync exit \d+\)/)});
+			expect(existsSync(out) ? await readdir(out) : []).toEqual([]);
+			expect(await leftOnHost(remoteTmp())).toEqual([]);
+		});
+	});
+});
