@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets lyipc up on Debian/Ubuntu: KLayout from the distribution's packages, the npm
 # dependencies, and the build in dist/. With --tests also what the tests drive: Xvfb and
-# xdotool (the viewer tests' headless KLayout GUI and the key presses they make in it) and
-# Chromium (the HTML report is opened in it). Safe to run again.
+# xdotool (the viewer tests' headless KLayout GUI and the key presses they make in it),
+# Chromium (the HTML report is opened in it), and OpenSSH's server and client with rsync (the
+# remote tests run a real sshd on loopback). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +33,9 @@ if $tests; then
 	command -v Xvfb >/dev/null 2>&1 || missing="$missing xvfb"
 	command -v xdotool >/dev/null 2>&1 || missing="$missing xdotool"
 	command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+	[ -x /usr/sbin/sshd ] || missing="$missing openssh-server"
+	command -v ssh-keygen >/dev/null 2>&1 || missing="$missing openssh-client"
+	command -v rsync >/dev/null 2>&1 || missing="$missing rsync"
 fi
 if [ -n "$missing" ]; then
 	echo "setup: installing$missing with apt-get"

@@ -6,7 +6,13 @@ import {ENGINE_MODES, type EngineMode} from '../xor/options.js';
 export type DiffCommand =
 	| {kind: 'help'}
 	| {kind: 'version'}
-	| {kind: 'compare'; a: string; b: string; options: CompareOptions; json: boolean; quiet: boolean; view: ViewChoice; target: string | undefined; suite: SuiteArgs; config: ConfigChoice};
+	| {kind: 'compare'; a: string; b: string; options: CompareOptions; json: boolean; quiet: boolean; view: ViewChoice; target: string | undefined; suite: SuiteArgs; config: ConfigChoice; remote: RemoteArgs | undefined};
+
+/** --remote [user@]host[:dir] and --remote-paths. */
+export interface RemoteArgs {
+	host: string;
+	remotePaths: boolean;
+}
 
 /** Where shared defaults come from: found from the working directory, a named file (--config), or nowhere (--no-config). */
 export type ConfigChoice = {kind: 'find'} | {kind: 'file'; file: string} | {kind: 'none'};
@@ -50,6 +56,8 @@ const OPTIONS = {
 	reporter: {type: 'string', multiple: true},
 	config: {type: 'string'},
 	'no-config': {type: 'boolean'},
+	remote: {type: 'string'},
+	'remote-paths': {type: 'boolean'},
 } as const;
 
 function usage(message: string): LyipcError {
@@ -140,9 +148,18 @@ export function parseDiffArgs(argv: readonly string[]): DiffCommand {
 		throw usage('--config and --no-config exclude each other');
 	}
 
+	if (values['remote-paths'] && values.remote === undefined) {
+		throw usage('--remote-paths needs --remote HOST: A and B are paths on that host');
+	}
+
+	if (values.remote !== undefined && values.klayout !== undefined) {
+		throw usage('--klayout names a KLayout on this machine; with --remote the host\'s KLayout runs (LYIPC_REMOTE_KLAYOUT names another one there)');
+	}
+
+	const remote = values.remote === undefined ? undefined : {host: values.remote, remotePaths: values['remote-paths'] ?? false};
 	const config: ConfigChoice = values['no-config'] ? {kind: 'none'} : (values.config === undefined ? {kind: 'find'} : {kind: 'file', file: values.config});
 	const suite: SuiteArgs = {include: values.include, exclude: values.exclude, workers, reporters: values.reporter};
-	return {kind: 'compare', a: positionals[0]!, b: positionals[1]!, options, json: values.json ?? false, quiet: values.quiet ?? false, view, target: values.target, suite, config};
+	return {kind: 'compare', a: positionals[0]!, b: positionals[1]!, options, json: values.json ?? false, quiet: values.quiet ?? false, view, target: values.target, suite, config, remote};
 }
 
 function describeParseError(error: Error & {code?: string}): string {

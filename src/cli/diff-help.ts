@@ -35,6 +35,11 @@ Options:
   -q, --quiet          print nothing but errors; the exit code tells (directories: the
                        failing pairs and the counts)
 
+Remote (KLayout on another host, over ssh; rsync needed on both sides):
+  --remote [USER@]HOST[:DIR]  send A and B to a private temp folder on HOST (under DIR), compare
+                       there with its KLayout, bring the XOR layout and markers back
+  --remote-paths       A and B are paths on HOST already: nothing is sent
+
 Directories:
   --include GLOB       compare the files matching GLOB (fast-glob syntax, repeatable;
                        default: every .gds/.gds2/.gdsii/.oas file, gzipped or not)

@@ -90,6 +90,10 @@ export async function runDiff(argv: readonly string[], io: CliIo): Promise<numbe
 		const options = {...compareDefaults(settings), ...command.options};
 		const directories = await bothDirectories(command.a, command.b);
 		if (directories) {
+			if (command.remote) {
+				throw new LyipcError('USAGE', '--remote compares two files; two directories on remote hosts are not supported yet', {hint: "Run 'lyipc-diff --help' for the options."});
+			}
+
 			const {runSuite, suiteExitCode} = await import('./diff-suite.js');
 			const {include, exclude, workers, reporters} = command.suite;
 			const suite = await runSuite({...command, options, suite: {
@@ -115,10 +119,10 @@ export async function runDiff(argv: readonly string[], io: CliIo): Promise<numbe
 			});
 		}
 
-		const result = await compareLayouts(command.a, command.b, {
-			...options,
-			...(io.signal ? {signal: io.signal} : {}),
-		});
+		const signal = io.signal ? {signal: io.signal} : {};
+		const result = command.remote
+			? await (await import('../remote/compare-remote.js')).compareRemote(command.a, command.b, {...options, ...signal, remote: command.remote.host, remotePaths: command.remote.remotePaths, env: io.env})
+			: await compareLayouts(command.a, command.b, {...options, ...signal});
 		if (command.json) {
 			io.stdout.write(JSON.stringify(result, null, 2) + '\n');
 		} else if (!command.quiet) {

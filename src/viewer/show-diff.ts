@@ -1,3 +1,4 @@
+import {existsSync} from 'node:fs';
 import {LyipcError} from '../errors.js';
 import {differenceBox, type CompareResult} from '../xor/result.js';
 import {resolveTarget, ViewerClient, viewerCodeOf, type ViewerTarget} from './client.js';
@@ -33,6 +34,16 @@ export async function showDiffInViewer(result: CompareResult, options: ShowDiffO
 
 	const client = await ViewerClient.connect(options.target ?? resolveTarget(), {connectTimeout: options.connectTimeout ?? 2000, token: options.token});
 	try {
+		if (!existsSync(result.a.path) || !existsSync(result.b.path)) {
+			// A and B stayed on a remote host (--remote-paths): the XOR layout and markers came back.
+			const {uploaded} = await client.show(xor, {mode: 'new'});
+			if (rdb && !uploaded && client.protocol === 2) {
+				await client.request('markers', {path: rdb});
+			}
+
+			return {view: null, uploaded};
+		}
+
 		if (client.protocol === 1) {
 			await client.request('load', {path: result.a.path, mode: 'new'});
 			await client.request('load', {path: result.b.path, mode: 'add'});

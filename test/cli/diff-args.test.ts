@@ -34,13 +34,17 @@ test('two files and every option', () => {
 		},
 		suite: {include: undefined, exclude: undefined, workers: undefined, reporters: undefined},
 		config: {kind: 'file', file: 'ci/lyipc.json'},
+		remote: undefined,
 	});
+	expect(parseDiffArgs(['a.gds', 'b.gds', '--remote', 'me@hpc:/scratch', '--remote-paths'])).toMatchObject({remote: {host: 'me@hpc:/scratch', remotePaths: true}});
+	expect(() => parseDiffArgs(['a.gds', 'b.gds', '--remote-paths'])).toThrow(/--remote-paths needs --remote HOST/);
+	expect(() => parseDiffArgs(['a.gds', 'b.gds', '--remote', 'hpc', '--klayout', '/opt/k'])).toThrow(/--klayout names a KLayout on this machine/);
 });
 
 test('unset options stay unset so library defaults apply', () => {
 	expect(parseDiffArgs(['a.gds', 'b.gds'])).toEqual({
 		kind: 'compare', a: 'a.gds', b: 'b.gds', json: false, quiet: false, view: 'try', target: undefined, options: {},
-		suite: {include: undefined, exclude: undefined, workers: undefined, reporters: undefined}, config: {kind: 'find'},
+		suite: {include: undefined, exclude: undefined, workers: undefined, reporters: undefined}, config: {kind: 'find'}, remote: undefined,
 	});
 	expect(parseDiffArgs(['a.gds', 'b.gds', '--no-config'])).toMatchObject({config: {kind: 'none'}});
 	expect(() => parseDiffArgs(['a.gds', 'b.gds', '--no-config', '--config', 'x.json'])).toThrow(/--config and --no-config exclude each other/);
