@@ -39,6 +39,7 @@ Remote (KLayout on another host, over ssh; rsync needed on both sides):
   --remote [USER@]HOST[:DIR]  send A and B to a private temp folder on HOST (under DIR), compare
                        there with its KLayout, bring the XOR layout and markers back
   --remote-paths       A and B are paths on HOST already: nothing is sent
+  two directories: --remote HOST1,HOST2,...  spread the pairs over the hosts (--workers each)
 
 Directories:
   --include GLOB       compare the files matching GLOB (fast-glob syntax, repeatable;

@@ -90,8 +90,8 @@ export async function runDiff(argv: readonly string[], io: CliIo): Promise<numbe
 		const options = {...compareDefaults(settings), ...command.options};
 		const directories = await bothDirectories(command.a, command.b);
 		if (directories) {
-			if (command.remote) {
-				throw new LyipcError('USAGE', '--remote compares two files; two directories on remote hosts are not supported yet', {hint: "Run 'lyipc-diff --help' for the options."});
+			if (command.remote?.remotePaths) {
+				throw new LyipcError('USAGE', '--remote-paths is for two files on the host; two directories are sent to the hosts', {hint: "Run 'lyipc-diff --help' for the options."});
 			}
 
 			const {runSuite, suiteExitCode} = await import('./diff-suite.js');

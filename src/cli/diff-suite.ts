@@ -32,6 +32,8 @@ export async function runSuite(command: Compare, io: ReporterIo & {signal?: Abor
 		include: command.suite.include,
 		exclude: command.suite.exclude,
 		workers: command.suite.workers,
+		remote: command.remote?.host.split(',').filter(Boolean),
+		env: io.env,
 		pictures: reporters.some(reporter => reporter.wantsPictures) ? DEFAULT_PICTURE_SIZE : undefined,
 		signal: io.signal,
 		onEvent(event) {

@@ -1,7 +1,7 @@
 import {WorkerPool} from '../engine/pool.js';
-import {compareLayouts, type CompareOptions, type WorkerFiles} from '../xor/compare.js';
+import {compareLayouts, type CompareOptions} from '../xor/compare.js';
 import type {CompareResult} from '../xor/result.js';
-import {RemoteHost} from './remote-host.js';
+import {LazyHost} from './lazy-host.js';
 
 export interface RemoteCompareOptions extends Omit<CompareOptions, 'worker' | 'pool' | 'files' | 'klayout'> {
 	/** `[user@]host[:dir]`: where KLayout runs. */
@@ -9,51 +9,6 @@ export interface RemoteCompareOptions extends Omit<CompareOptions, 'worker' | 'p
 	/** A and B are paths on the host already: nothing is sent. */
 	remotePaths?: boolean | undefined;
 	env?: NodeJS.ProcessEnv | undefined;
-}
-
-/**
- * Opens the host only when a comparison needs it: byte-identical local inputs are answered
- * here, and bad local inputs fail here, before anything is sent.
- */
-class LazyHost {
-	readonly #spec: string;
-	readonly #options: {signal?: AbortSignal | undefined; env?: NodeJS.ProcessEnv | undefined};
-	#opening: Promise<RemoteHost> | undefined;
-	#host: RemoteHost | undefined;
-
-	constructor(spec: string, options: {signal?: AbortSignal | undefined; env?: NodeJS.ProcessEnv | undefined}) {
-		this.#spec = spec;
-		this.#options = options;
-	}
-
-	async get(): Promise<RemoteHost> {
-		this.#opening ??= RemoteHost.open(this.#spec, {signal: this.#options.signal, env: this.#options.env ?? process.env}).then(host => {
-			this.#host = host;
-			return host;
-		});
-		return this.#opening;
-	}
-
-	/** The bridge compareLayouts uses; the host is open by the time `output` is asked (a worker runs there). */
-	files(remotePaths: boolean): WorkerFiles {
-		let bridge: WorkerFiles | undefined;
-		const open = async () => {
-			bridge ??= remotePaths ? (await this.get()).hostFiles() : (await this.get()).files();
-			return bridge;
-		};
-
-		return {
-			...(remotePaths ? {check: async (file, side) => (await open()).check!(file, side)} : {}),
-			input: async (file, side) => (await open()).input(file, side),
-			output: local => this.#host!.files().output(local), // a worker runs there: the host is open
-			fetch: async files => (await open()).fetch(files),
-		};
-	}
-
-	async close(): Promise<void> {
-		await this.#opening?.catch(() => undefined);
-		await this.#host?.close();
-	}
 }
 
 /**

@@ -10,6 +10,7 @@ import {layoutStem} from '../xor/artifacts.js';
 import type {XorOptions} from '../xor/options.js';
 import {drawLayout, type PictureSize, type Pictures} from '../xor/pictures.js';
 import type {CompareResult} from '../xor/result.js';
+import {Placements, type Placement} from '../remote/placements.js';
 import {MadeDirs} from './made-dirs.js';
 import {findPairs, type LayoutPair, type PairFilter} from './pairs.js';
 
@@ -65,6 +66,10 @@ export interface SuiteOptions extends XorOptions, PairFilter {
 	workers?: number | undefined;
 	/** A pool to share (the caller closes it); by default one is made for the run. */
 	pool?: WorkerPool | undefined;
+	/** Run on these hosts (`[user@]host[:dir]`) over ssh instead of here: one pool of `workers` each. */
+	remote?: readonly string[] | undefined;
+	/** Environment for ssh/rsync with `remote` (LYIPC_SSH, LYIPC_RSYNC, LYIPC_REMOTE_KLAYOUT). */
+	env?: NodeJS.ProcessEnv | undefined;
 	klayout?: string | undefined;
 	/** Milliseconds one pair may take; 0 = no limit. */
 	timeout?: number | undefined;
@@ -102,25 +107,25 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 	const sizes = new Map(await Promise.all(pairs.map(async pair => [pair, await sizeOf(pair.reference) + await sizeOf(pair.output)] as const)));
 	const order = [...pairs].sort((x, y) => sizes.get(x)! - sizes.get(y)!);
 
-	const {include: _include, exclude: _exclude, workers, pool: shared, onEvent: _onEvent, outDir: _outDir, ...compare} = options;
-	const pool = shared ?? new WorkerPool({size: workers, klayout: options.klayout});
+	const {include: _include, exclude: _exclude, workers, pool: shared, onEvent: _onEvent, outDir: _outDir, remote, env: _env, ...compare} = options;
+	const places = remote?.length
+		? Placements.remote(remote, {workers, signal: options.signal, env: options.env})
+		: Placements.local(shared ?? new WorkerPool({size: workers, klayout: options.klayout}), !shared);
 	// Enough pairs in flight to keep every worker busy while cheap checks settle the others.
-	const inFlight = pLimit(pool.size + 16);
+	const inFlight = pLimit(places.size + 16);
 	const outcomes = new Map<LayoutPair, PairOutcome>();
 	const dirs = new MadeDirs();
 	let failures = 0;
 	options.onEvent?.({type: 'start', total: pairs.length});
 	try {
 		await Promise.all(order.map(async pair => inFlight(async () => {
-			const outcome = await comparePair(pair, pool, path.join(outDir, path.dirname(pair.path)), dirs, compare);
+			const outcome = await places.run(async place => comparePair(pair, place, path.join(outDir, path.dirname(pair.path)), dirs, compare));
 			outcomes.set(pair, outcome);
 			failures += outcome.status === 'identical' ? 0 : 1;
 			options.onEvent?.({type: 'pair', pair: outcome, done: outcomes.size, total: pairs.length, failures});
 		})));
 	} finally {
-		if (!shared) {
-			await pool.close();
-		}
+		await places.close();
 
 		await dirs.removeEmpty();
 		if (options.outDir === undefined) {
@@ -138,25 +143,26 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 		outDir,
 		counts,
 		pairs: ordered,
-		workers: {size: pool.size, started: pool.started},
+		workers: {size: places.size, started: places.started},
 		timings: {totalMs: Math.round(performance.now() - started)},
 	};
 }
 
-type PairOptions = Omit<SuiteOptions, 'include' | 'exclude' | 'workers' | 'pool' | 'onEvent' | 'outDir'>;
+type PairOptions = Omit<SuiteOptions, 'include' | 'exclude' | 'workers' | 'pool' | 'onEvent' | 'outDir' | 'remote' | 'env'>;
 
 /** One pair; its artifacts and pictures go into `dir`, made through `dirs`. */
-async function comparePair(pair: LayoutPair, pool: WorkerPool, dir: string, dirs: MadeDirs, options: PairOptions): Promise<PairOutcome> {
+async function comparePair(pair: LayoutPair, place: Placement, dir: string, dirs: MadeDirs, options: PairOptions): Promise<PairOutcome> {
+	const {pool, files} = place;
 	const began = performance.now();
 	const {pictures: size, ...compare} = options;
 	const outcome = (status: PairStatus, result: CompareResult | null = null, error: PairOutcome['error'] = null, pictures: Pictures | null = null): PairOutcome => ({
 		path: pair.path, status, reference: pair.reference, output: pair.output, result, error, pictures, ms: Math.round(performance.now() - began),
 	});
-	const place = {dir, stem: layoutStem(pair.path), size};
-	const drawing = {...place, timeout: options.timeout, signal: options.signal};
+	const picturePlace = {dir, stem: layoutStem(pair.path), size};
+	const drawing = {...picturePlace, timeout: options.timeout, signal: options.signal};
 	const drawOne = async (file: string, side: 'a' | 'b') => {
-		if (!size) {
-			return null;
+		if (!size || files) {
+			return null; // pictures are drawn here only (a remote host would have to get the file first)
 		}
 
 		await dirs.make(dir);
@@ -175,8 +181,8 @@ async function comparePair(pair: LayoutPair, pool: WorkerPool, dir: string, dirs
 		// Both sides share the file name, so compareLayouts names the artifacts "<stem>.xor.*".
 		const {signal, ...rest} = compare;
 		const {result, pictures} = await compareWithPictures(pool, {
-			a: pair.reference, b: pair.output, options: {...rest, outDir: await dirs.make(dir)}, pictures: size ? place : null,
-		}, signal);
+			a: pair.reference, b: pair.output, options: {...rest, outDir: await dirs.make(dir)}, pictures: size ? picturePlace : null,
+		}, signal, files);
 		return outcome(result.identical ? 'identical' : 'different', result, null, pictures);
 	} catch (error) {
 		const failure = isLyipcError(error) ? error : new LyipcError('INTERNAL', `unexpected failure: ${(error as Error).stack ?? String(error)}`);

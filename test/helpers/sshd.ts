@@ -19,8 +19,10 @@ if (skipSsh) {
 export const describeSsh = skipSsh ? describe.skip : describe;
 
 export interface TestHost {
-	/** The ssh_config alias that reaches it: `lyipc-test-host`. */
+	/** The ssh_config alias that reaches it (default `lyipc-test-host`). */
 	alias: string;
+	/** Its ssh_config: the alias, port, user and key. */
+	sshConfig: string;
 	port: number;
 	/** LYIPC_SSH for lyipc: `ssh -F <its ssh_config>`. */
 	env: {LYIPC_SSH: string};
@@ -36,7 +38,7 @@ export interface TestHost {
  * A real OpenSSH server on 127.0.0.1 and a free port, standing in for a remote host: its own
  * host key, a generated client key, its own config, public-key login for this user only.
  */
-export async function startSshd(): Promise<TestHost> {
+export async function startSshd(options: {alias?: string} = {}): Promise<TestHost> {
 	const dir = await mkdtemp(path.join(tmpdir(), 'lyipc-sshd-'));
 	const port = await freePort();
 	for (const key of ['host_key', 'client_key']) {
@@ -55,7 +57,7 @@ export async function startSshd(): Promise<TestHost> {
 		`PidFile ${path.join(dir, 'sshd.pid')}`, 'AllowTcpForwarding yes', 'GatewayPorts no', 'LogLevel ERROR',
 		'MaxSessions 50', 'MaxStartups 50',
 	].join('\n') + '\n');
-	const alias = 'lyipc-test-host';
+	const alias = options.alias ?? 'lyipc-test-host';
 	const sshConfig = path.join(dir, 'ssh_config');
 	await writeFile(sshConfig, [
 		`Host ${alias}`, '  HostName 127.0.0.1', `  Port ${port}`, `  User ${userInfo().username}`,
@@ -66,6 +68,7 @@ export async function startSshd(): Promise<TestHost> {
 	const env = {LYIPC_SSH: `ssh -F ${sshConfig}`};
 	const host: TestHost = {
 		alias,
+		sshConfig,
 		port,
 		env,
 		dir,
@@ -104,10 +107,10 @@ export async function startSshd(): Promise<TestHost> {
 }
 
 /** Call in a describe block: one test host for its tests, gone afterwards. */
-export function useSshd(): {readonly host: TestHost} {
+export function useSshd(options: {alias?: string} = {}): {readonly host: TestHost} {
 	const state = {} as {host: TestHost};
 	beforeAll(async () => {
-		state.host = await startSshd();
+		state.host = await startSshd(options);
 	}, 60_000);
 	afterAll(async () => {
 		await state.host?.stop();

@@ -36,9 +36,9 @@ describeKLayout('lyipc-diff --remote', () => {
 	});
 });
 
-test('--remote with two directories is refused for now, clearly', async () => {
+test('--remote-paths with two directories is refused, clearly', async () => {
 	const dir = await tempDir();
-	const run = await runCli([dir, dir, '--remote', 'somehost']);
+	const run = await runCli([dir, dir, '--remote', 'somehost', '--remote-paths']);
 	expect(run.exitCode).toBe(2);
-	expect(run.stderr).toContain('--remote compares two files; two directories on remote hosts are not supported yet');
+	expect(run.stderr).toContain('--remote-paths is for two files on the host; two directories are sent to the hosts');
 });

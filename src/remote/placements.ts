@@ -1,0 +1,73 @@
+import {availableParallelism} from 'node:os';
+import {WorkerPool} from '../engine/pool.js';
+import type {WorkerFiles} from '../xor/compare.js';
+import {LazyHost} from './lazy-host.js';
+
+/** Where a pair runs: a worker pool, and for a remote host the bridge its files cross. */
+export interface Placement {
+	/** The host spec, or null for this machine. */
+	host: string | null;
+	pool: WorkerPool;
+	files: WorkerFiles | undefined;
+}
+
+/**
+ * The worker pools of a run: this machine's, or one per remote host (`--remote h1,h2`). Each
+ * job goes to the least busy pool, so fast hosts take more pairs.
+ */
+export class Placements {
+	readonly #places: Placement[];
+	readonly #busy = new Map<Placement, number>();
+	readonly #hosts: LazyHost[];
+	readonly #owned: boolean;
+
+	private constructor(places: Placement[], hosts: LazyHost[], owned: boolean) {
+		this.#places = places;
+		this.#hosts = hosts;
+		this.#owned = owned;
+	}
+
+	/** This machine's pool (closed by close() only when `owned`). */
+	static local(pool: WorkerPool, owned: boolean): Placements {
+		return new Placements([{host: null, pool, files: undefined}], [], owned);
+	}
+
+	/** One pool of `workers` (default: this machine's core count) per host; hosts are contacted when a pair first needs them. */
+	static remote(specs: readonly string[], options: {workers?: number | undefined; signal?: AbortSignal | undefined; env?: NodeJS.ProcessEnv | undefined}): Placements {
+		const hosts = specs.map(spec => new LazyHost(spec, options));
+		const places = hosts.map(host => ({
+			host: host.spec,
+			pool: new WorkerPool({size: options.workers ?? availableParallelism(), start: async () => (await host.get()).startWorker()}),
+			files: host.files(false),
+		}));
+		return new Placements(places, hosts, true);
+	}
+
+	/** Workers at most, over every pool. */
+	get size(): number {
+		return this.#places.reduce((sum, place) => sum + place.pool.size, 0);
+	}
+
+	get started(): number {
+		return this.#places.reduce((sum, place) => sum + place.pool.started, 0);
+	}
+
+	async run<T>(job: (place: Placement) => Promise<T>): Promise<T> {
+		const load = (place: Placement) => (this.#busy.get(place) ?? 0) / place.pool.size;
+		const place = this.#places.reduce((best, candidate) => load(candidate) < load(best) ? candidate : best);
+		this.#busy.set(place, (this.#busy.get(place) ?? 0) + 1);
+		try {
+			return await job(place);
+		} finally {
+			this.#busy.set(place, this.#busy.get(place)! - 1);
+		}
+	}
+
+	async close(): Promise<void> {
+		if (this.#owned) {
+			await Promise.all(this.#places.map(async place => place.pool.close()));
+		}
+
+		await Promise.all(this.#hosts.map(async host => host.close()));
+	}
+}

@@ -1,0 +1,46 @@
+import {copyFile, mkdir, readFile, readdir, writeFile} from 'node:fs/promises';
+import path from 'node:path';
+import {expect, test} from 'vitest';
+import {describeKLayout, fixture, runCli, useTempDirs} from '../helpers/run.js';
+import {describeSsh, useSshd} from '../helpers/sshd.js';
+import {makeSuiteTree, TREE_EXPECTED} from '../helpers/suite-tree.js';
+
+const tempDir = useTempDirs('lyipc-remote-suite-');
+
+describeKLayout('lyipc-diff REF_DIR RUN_DIR --remote host1,host2', () => {
+	describeSsh('two hosts, each a real sshd', () => {
+		const first = useSshd({alias: 'lyipc-host-1'});
+		const second = useSshd({alias: 'lyipc-host-2'});
+
+		test('the pairs are spread over both hosts, one run, one report, the same verdicts as here', async () => {
+			const root = await tempDir();
+			const {reference, output} = await makeSuiteTree(root);
+			// More pairs that need KLayout (same geometry, other bytes): enough to keep both hosts busy.
+			const extra = ['more/a.gds', 'more/b.gds', 'more/c.gds', 'more/d.gds'];
+			await mkdir(path.join(reference, 'more'));
+			await mkdir(path.join(output, 'more'));
+			for (const name of extra) {
+				await copyFile(fixture('base.gds'), path.join(reference, name));
+				await copyFile(fixture('base_flat.gds'), path.join(output, name));
+			}
+
+			const sshConfig = path.join(root, 'ssh_config');
+			await writeFile(sshConfig, (await readFile(first.host.sshConfig, 'utf8')) + (await readFile(second.host.sshConfig, 'utf8')));
+			const hosts = [first.host, second.host].map(host => `${host.alias}:${path.join(host.dir, 'home')}`);
+			const run = await runCli([reference, output, '--remote', hosts.join(','), '--workers', '1', '--json', '--out-dir', path.join(root, 'out')], {env: {LYIPC_SSH: `ssh -F ${sshConfig}`}});
+			expect(run.exitCode, run.stderr).toBe(2); // the corrupt pair
+			const result = JSON.parse(run.stdout) as {pairs: Array<{path: string; status: string; result: {klayout: {path: string} | null} | null}>; workers: {size: number; started: number}};
+			expect(Object.fromEntries(result.pairs.map(pair => [pair.path, pair.status]))).toEqual({...TREE_EXPECTED, ...Object.fromEntries(extra.map(name => [name, 'identical']))});
+			expect(result.workers.size).toBe(2);
+			// Pairs that needed KLayout ran on the hosts, both of them (each has one worker and
+			// six such pairs start together); byte-identical ones were settled here.
+			const ranOn = new Set(result.pairs.map(pair => pair.result?.klayout?.path).filter(Boolean));
+			expect([...ranOn].every(where => /^lyipc-host-[12]:klayout$/.test(where!))).toBe(true);
+			expect(ranOn.size).toBe(2);
+			expect(await readdir(path.join(root, 'out', 'chip'))).toEqual(expect.arrayContaining(['ring.xor.gds', 'ring.xor.lyrdb']));
+			for (const host of [first.host, second.host]) {
+				expect((await readdir(path.join(host.dir, 'home'))).filter(name => name.startsWith('lyipc-'))).toEqual([]);
+			}
+		});
+	});
+});
