@@ -29,6 +29,11 @@ Commands:
   server install              install the server into KLayout (a salt package in
                               $KLAYOUT_HOME/salt, default ~/.klayout; again = upgrade, keeping
                               settings not given); it starts with KLayout; --uninstall removes it
+  job --remote HOST [--get PATTERN]... [--show] -- COMMAND...
+                              send this folder to a temp folder on HOST (rsync over ssh), run
+                              COMMAND there, bring back the files matching each PATTERN (rsync
+                              globs, e.g. 'out/**.gds'), --show: open the layouts among them in
+                              the viewer; exit code: COMMAND's
   git-setup                   make 'git diff' on GDS/OASIS files print the XOR summary: a diff
                               driver in this repository's git config and .gitattributes
                               [--global: for every repository] [--uninstall]
@@ -164,6 +169,54 @@ function formatStatus(status: {views: StatusView[]; klayout: string}, target: st
 	return lines.join('\n') + '\n';
 }
 
+/**
+ * lyipc job --remote HOST [--get PATTERN]... [--show] -- COMMAND...: the command's own words
+ * come after `--` and are never parsed here. Exit code: the command's, or 2 when it could not run.
+ */
+async function runJobCommand(argv: readonly string[], io: CliIo): Promise<number> {
+	try {
+		const split = argv.indexOf('--');
+		if (split < 0) {
+			throw usage('job: expected job --remote HOST [--get PATTERN]... [--show] -- COMMAND...');
+		}
+
+		let values;
+		try {
+			({values} = parseArgs({args: argv.slice(0, split), options: {remote: {type: 'string'}, get: {type: 'string', multiple: true}, show: {type: 'boolean'}, target: {type: 'string'}}, strict: true}));
+		} catch (error) {
+			throw usage(`job: ${(error as Error).message}`);
+		}
+
+		if (!values.remote) {
+			throw usage('job: --remote HOST is required');
+		}
+
+		const {runRemoteJob} = await import('../remote/job.js');
+		const job = await runRemoteJob({remote: values.remote, command: argv.slice(split + 1), get: values.get, env: io.env, stdout: io.stdout, stderr: io.stderr, signal: io.signal});
+		if (values.get?.length) {
+			io.stderr.write(`lyipc job: brought back ${job.fetched.length} file${job.fetched.length === 1 ? '' : 's'}\n`);
+		}
+
+		const layouts = job.fetched.filter(file => /\.(gds|gds2|gdsii|oas)(\.gz)?$/i.test(file));
+		if (values.show && layouts.length > 0) {
+			const viewer = await ViewerClient.connect(resolveTarget(values.target, io.env), {token: io.env.LYIPC_TOKEN || undefined});
+			try {
+				for (const [index, file] of layouts.entries()) {
+					await viewer.show(file, {mode: index === 0 ? 'new' : 'add'});
+				}
+			} finally {
+				viewer.close();
+			}
+		}
+
+		return job.exitCode;
+	} catch (error) {
+		const failure = isLyipcError(error) ? error : new LyipcError('INTERNAL', String((error as Error).stack ?? error));
+		io.stderr.write(`lyipc: ${failure.message}\n${failure.hint ? `${failure.hint}\n` : ''}`);
+		return EXIT_ERROR;
+	}
+}
+
 /** lyipc: viewer commands; resolves with the exit code. */
 export async function runLyipc(argv: readonly string[], io: CliIo): Promise<number> {
 	if (argv[0] === 'git-diff') {
@@ -171,6 +224,10 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 		const {gitDiff} = await import('../git/git-diff.js');
 		const {pickStyle} = await import('./diff-summary.js');
 		return gitDiff(argv.slice(1), io.stdout, pickStyle(io.stdout as NodeJS.WriteStream, io.env));
+	}
+
+	if (argv[0] === 'job') {
+		return runJobCommand(argv.slice(1), io);
 	}
 
 	try {

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import {runLyipc} from './lyipc-main.js';
 
-// Ctrl+C / SIGTERM end `lyipc watch` and `animate` cleanly; anything else (or a second one) exits at once.
+// Ctrl+C / SIGTERM end `lyipc watch`, `animate` and `job` cleanly (a job's temp folder on the
+// host is removed); anything else (or a second one) exits at once.
 const controller = new AbortController();
-const watching = process.argv.slice(2).some(arg => arg === 'watch' || arg === 'animate');
+const [command] = process.argv.slice(2).filter(arg => !arg.startsWith('-'));
+const watching = command === 'watch' || command === 'animate' || command === 'job';
 const stop = () => {
 	if (!watching || controller.signal.aborted) {
 		process.exit(130);

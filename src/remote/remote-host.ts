@@ -13,6 +13,8 @@ const KLAYOUT_DIR = fileURLToPath(new URL('../../klayout/', import.meta.url));
 export interface RemoteHostOptions {
 	env?: NodeJS.ProcessEnv;
 	signal?: AbortSignal | undefined;
+	/** Send the worker code (default true); `lyipc job` runs no worker. */
+	worker?: boolean;
 }
 
 /**
@@ -50,6 +52,10 @@ export class RemoteHost {
 		}
 
 		const host = new RemoteHost(spec, ssh, folder, options);
+		if (options.worker === false) {
+			return host;
+		}
+
 		try {
 			await rsync(ssh, WORKER_FILES.map(file => path.join(KLAYOUT_DIR, file)), `${spec.destination}:${folder}/klayout/`, {signal: options.signal, env: options.env});
 		} catch (error) {

@@ -84,17 +84,20 @@ function rsyncShell(ssh: string[]): string {
 }
 
 /**
- * Copies with rsync over the same ssh: `from` and `to` are local paths or `destination:path`.
- * --protect-args keeps the remote shell away from file names; `--` ends the options.
+ * Copies with rsync over the same ssh: `from` and `to` are local paths or `destination:path`,
+ * and `from` may start with rsync options. --protect-args keeps the remote shell away from
+ * file names. Resolves with what rsync printed.
  */
-export async function rsync(ssh: string[], from: string[], to: string, options: {signal?: AbortSignal | undefined; env?: NodeJS.ProcessEnv} = {}): Promise<void> {
+export async function rsync(ssh: string[], from: string[], to: string, options: {signal?: AbortSignal | undefined; env?: NodeJS.ProcessEnv | undefined} = {}): Promise<string> {
 	const env = options.env ?? process.env;
 	const rsyncCommand = env.LYIPC_RSYNC ? splitCommand(env.LYIPC_RSYNC) : ['rsync'];
-	const result = await execa(rsyncCommand[0]!, [...rsyncCommand.slice(1), '--protect-args', '--times', '-e', rsyncShell(ssh), '--', ...from, to], {reject: false, cancelSignal: options.signal, stdin: 'ignore'});
+	const result = await execa(rsyncCommand[0]!, [...rsyncCommand.slice(1), '--protect-args', '--times', '-e', rsyncShell(ssh), ...from, to], {reject: false, cancelSignal: options.signal, stdin: 'ignore'});
 	if (result.exitCode !== 0) {
 		const said = String(result.stderr).trim().split('\n').slice(-3).join('\n');
-		throw new LyipcError('REMOTE_FAILED', `copying ${from.join(', ')} to ${to} failed (rsync ${result.exitCode === undefined ? result.signal : `exit ${result.exitCode}`})${said ? `: ${said}` : ''}`, {
+		throw new LyipcError('REMOTE_FAILED', `copying ${from.filter(arg => !arg.startsWith('--')).join(', ')} to ${to} failed (rsync ${result.exitCode === undefined ? result.signal : `exit ${result.exitCode}`})${said ? `: ${said}` : ''}`, {
 			hint: result.code === 'ENOENT' ? 'Install rsync (here and on the host).' : undefined,
 		});
 	}
+
+	return String(result.stdout);
 }
