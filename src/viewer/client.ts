@@ -193,10 +193,41 @@ export class ViewerClient {
 			return file;
 		}
 
+		if (this.#viaSsh) {
+			return this.#sendOverSsh(file);
+		}
+
 		return (await this.upload<{path: string}>(file, {store: true, source: sourceOf(file)})).path;
 	}
 
+	/** The old lyipc's way to a viewer elsewhere (LYIPCTARGET=user@host): rsync the file there, then load that copy. */
+	get #viaSsh(): boolean {
+		return this.target.ssh !== undefined && !this.sameMachine;
+	}
+
+	async #sendOverSsh(file: string): Promise<string> {
+		const {sendToViewerMachine} = await import('../remote/send-to-viewer.js');
+		return sendToViewerMachine(file, this.target.ssh!);
+	}
+
 	async #deliver(file: string, params: Record<string, unknown>, inPlace: boolean): Promise<{uploaded: boolean}> {
+		if (this.#viaSsh) {
+			const copy = await this.#sendOverSsh(file);
+			if (inPlace && this.#socket) {
+				try {
+					await this.request('reload', {path: copy});
+					return {uploaded: true};
+				} catch (error) {
+					if (viewerCodeOf(error) !== 'NOT_SHOWN') {
+						throw error;
+					}
+				}
+			}
+
+			await this.request('load', {...params, path: copy});
+			return {uploaded: true};
+		}
+
 		if (this.sameMachine || !this.#socket) {
 			try {
 				await this.request('load', {...params, path: file});

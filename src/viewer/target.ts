@@ -5,6 +5,8 @@ export const DEFAULT_VIEWER_PORT = 11078;
 export interface ViewerTarget {
 	host: string;
 	port: number;
+	/** From the old `LYIPCTARGET=user@host`: files go to the viewer's machine over ssh (rsync) rather than over the socket. */
+	ssh?: string | undefined;
 }
 
 /**
@@ -24,7 +26,8 @@ export function resolveTarget(target?: string, env: NodeJS.ProcessEnv = process.
 		throw new LyipcError('USAGE', `viewer target ${given}: expected host[:port]`);
 	}
 
-	return {host: match[1]!.replace(/^\[|\]$/g, ''), port: match[2] ? Number(match[2]) : defaultPort};
+	const fromOldVariable = target === undefined && env.LYIPC_TARGET === undefined && env.LYIPCTARGET;
+	return {host: match[1]!.replace(/^\[|\]$/g, ''), port: match[2] ? Number(match[2]) : defaultPort, ...(fromOldVariable ? {ssh: env.LYIPCTARGET} : {})};
 }
 
 const LOOPBACK = new Set(['localhost', '::1']);

@@ -56,7 +56,10 @@ export async function startSshd(options: {alias?: string} = {}): Promise<TestHos
 		'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no', 'PermitRootLogin prohibit-password',
 		`PidFile ${path.join(dir, 'sshd.pid')}`, 'AllowTcpForwarding yes', 'GatewayPorts no', 'LogLevel ERROR',
 		'MaxSessions 50', 'MaxStartups 50',
+		// Sessions live in the test's folder, not in the real home directory.
+		`SetEnv HOME=${path.join(dir, 'home')}`,
 	].join('\n') + '\n');
+	await mkdir(path.join(dir, 'home'));
 	const alias = options.alias ?? 'lyipc-test-host';
 	const sshConfig = path.join(dir, 'ssh_config');
 	await writeFile(sshConfig, [

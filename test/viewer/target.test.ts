@@ -13,8 +13,8 @@ describe('resolveTarget', () => {
 	});
 
 	test('the old LYIPCTARGET (user@host) names the viewer\'s machine, below LYIPC_TARGET', () => {
-		expect(resolveTarget(undefined, {LYIPCTARGET: 'alice@workstation'})).toEqual({host: 'workstation', port: 11078});
-		expect(resolveTarget(undefined, {LYIPCTARGET: 'workstation', LYIPC_PORT: '12001'})).toEqual({host: 'workstation', port: 12001});
+		expect(resolveTarget(undefined, {LYIPCTARGET: 'alice@workstation'})).toEqual({host: 'workstation', port: 11078, ssh: 'alice@workstation'});
+		expect(resolveTarget(undefined, {LYIPCTARGET: 'workstation', LYIPC_PORT: '12001'})).toEqual({host: 'workstation', port: 12001, ssh: 'workstation'});
 		expect(resolveTarget(undefined, {LYIPCTARGET: 'alice@workstation', LYIPC_TARGET: 'other:1'})).toEqual({host: 'other', port: 1});
 		expect(resolveTarget('given', {LYIPCTARGET: 'alice@workstation'})).toEqual({host: 'given', port: 11078});
 	});
