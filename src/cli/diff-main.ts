@@ -22,11 +22,11 @@ export interface CliIo {
  * Pops the differences up in the viewer. Asked for (--view): an error if that fails. Otherwise
  * a short try, and one line on stderr when no viewer answers. Resolves false only when --view failed.
  */
-async function showInViewer(result: CompareResult, view: ViewChoice, target: string | undefined, io: CliIo): Promise<boolean> {
+async function showInViewer(result: CompareResult, view: ViewChoice, target: string | undefined, io: CliIo, inputsHere = true): Promise<boolean> {
 	const {showDiffInViewer} = await import('../viewer/show-diff.js');
 	const {resolveTarget} = await import('../viewer/client.js');
 	try {
-		await showDiffInViewer(result, {target: resolveTarget(target, io.env), connectTimeout: view === 'always' ? 2000 : 300, token: io.env.LYIPC_TOKEN || undefined});
+		await showDiffInViewer(result, {target: resolveTarget(target, io.env), connectTimeout: view === 'always' ? 2000 : 300, token: io.env.LYIPC_TOKEN || undefined, inputsHere});
 		return true;
 	} catch (error) {
 		const failure = isLyipcError(error) ? error : new LyipcError('INTERNAL', String(error));
@@ -130,7 +130,7 @@ export async function runDiff(argv: readonly string[], io: CliIo): Promise<numbe
 		}
 
 		if (!result.identical && command.view !== 'never' && (command.view === 'always' || io.env.CI !== 'true')) {
-			const shown = await showInViewer(result, command.view, command.target, io);
+			const shown = await showInViewer(result, command.view, command.target, io, !command.remote?.remotePaths);
 			if (!shown) {
 				return EXIT_ERROR;
 			}

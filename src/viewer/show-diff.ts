@@ -1,4 +1,3 @@
-import {existsSync} from 'node:fs';
 import {LyipcError} from '../errors.js';
 import {differenceBox, type CompareResult} from '../xor/result.js';
 import {resolveTarget, ViewerClient, viewerCodeOf, type ViewerTarget} from './client.js';
@@ -10,6 +9,8 @@ export interface ShowDiffOptions {
 	connectTimeout?: number;
 	/** The viewer's token when it is on another machine (default: env LYIPC_TOKEN). */
 	token?: string | undefined;
+	/** False when A and B are not on this machine (compared with --remote-paths): only the XOR layout and markers are shown. */
+	inputsHere?: boolean | undefined;
 }
 
 export interface ShownDiff {
@@ -34,7 +35,7 @@ export async function showDiffInViewer(result: CompareResult, options: ShowDiffO
 
 	const client = await ViewerClient.connect(options.target ?? resolveTarget(), {connectTimeout: options.connectTimeout ?? 2000, token: options.token});
 	try {
-		if (!existsSync(result.a.path) || !existsSync(result.b.path)) {
+		if (options.inputsHere === false) {
 			// A and B stayed on a remote host (--remote-paths): the XOR layout and markers came back.
 			const {uploaded} = await client.show(xor, {mode: 'new'});
 			if (rdb && !uploaded && client.protocol === 2) {

@@ -28,6 +28,12 @@ describeKLayout('lyipc-diff --remote', () => {
 			expect(same.exitCode, same.stderr).toBe(0);
 			expect(same.stdout).toContain('identical: 4 layers compared');
 
+			// --remote-paths: A and B stay on the host; the viewer gets the XOR layout that came back.
+			const xorOnly = await runCli([fixture('base.gds'), fixture('via_changed.gds'), '--remote', remote, '--remote-paths', '--json', '--out-dir', outDir, '--view'], {env});
+			expect(xorOnly.exitCode, xorOnly.stderr).toBe(1);
+			const remoteResult = JSON.parse(xorOnly.stdout) as {artifacts: {xor: string}};
+			expect(currentView(await viewerStatus(gui.viewer.port)).cellviews.map(cellview => cellview.file)).toEqual([remoteResult.artifacts.xor]);
+
 			const missing = await runCli([path.join(sshd.host.dir, 'nope.gds'), fixture('base.gds'), '--remote', remote, '--remote-paths'], {env});
 			expect(missing.exitCode).toBe(2);
 			expect(missing.stderr).toContain(`lyipc-diff: ${sshd.host.alias}:${path.join(sshd.host.dir, 'nope.gds')} (A): no such file on the host`);
