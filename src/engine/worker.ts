@@ -310,7 +310,10 @@ export class KLayoutWorker {
 		this.#exited = true;
 		live.delete(this);
 		const pending = this.#pending;
-		this.#failure ??= new LyipcError('WORKER_DIED', `the KLayout worker died (${describeExit(exitCode, signal)})${pending ? ` during ${pending.op}` : ''}${tailNote(this.#stderr.tail)}`);
+		// On another host the process here is ssh: its exit 255 is a dropped link (or KLayout killed there).
+		const where = this.klayout.source === 'remote' ? ` at ${this.klayout.path}` : '';
+		const how = this.klayout.source === 'remote' && exitCode === 255 ? 'the ssh link dropped or it was killed there' : describeExit(exitCode, signal);
+		this.#failure ??= new LyipcError('WORKER_DIED', `the KLayout worker${where} died (${how})${pending ? ` during ${pending.op}` : ''}${tailNote(this.#stderr.tail)}`);
 		pending?.reject(this.#failure);
 	}
 

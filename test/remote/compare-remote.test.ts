@@ -4,7 +4,7 @@ import path from 'node:path';
 import {expect, test} from 'vitest';
 import {compareRemote} from '../../src/remote/compare-remote.js';
 import {parseHostSpec, shQuote, splitCommand} from '../../src/remote/ssh.js';
-import {describeKLayout, fixture, inspect, processesMatching, useTempDirs} from '../helpers/run.js';
+import {describeKLayout, FAKE_KLAYOUT, fixture, inspect, processesMatching, useTempDirs} from '../helpers/run.js';
 import {describeSsh, useSshd} from '../helpers/sshd.js';
 
 const tempDir = useTempDirs('lyipc-remote-');
@@ -82,6 +82,28 @@ describeKLayout('compare on another host over ssh', () => {
 			await expect(unreachable).rejects.toMatchObject({code: 'REMOTE_FAILED', message: expect.stringMatching(/^nobody@127\.0\.0\.1: sh failed \(ssh could not connect\)/)});
 			const noKLayout = compareRemote(fixture('base.gds'), fixture('one_shape.gds'), {...options(), env: {...process.env, ...sshd.host.env, LYIPC_REMOTE_KLAYOUT: 'klayout-not-installed'}});
 			await expect(noKLayout).rejects.toMatchObject({code: 'REMOTE_FAILED', message: expect.stringContaining('klayout-not-installed is not on the PATH of')});
+			expect(await leftOnHost(remoteTmp())).toEqual([]);
+		});
+
+		test('the host\'s KLayout dies in mid-job: WORKER_DIED naming it, with what it printed; the host keeps nothing', async () => {
+			const crashing = compareRemote(fixture('base.gds'), fixture('one_shape.gds'), {...options(), env: {...process.env, ...sshd.host.env, LYIPC_REMOTE_KLAYOUT: path.join(FAKE_KLAYOUT, 'crash-on-job')}});
+			await expect(crashing).rejects.toMatchObject({code: 'WORKER_DIED', message: expect.stringMatching(new RegExp(`${sshd.host.alias}:.*crash-on-job[\\s\\S]*Segmentation fault in db::Region::xor`))});
+			expect(await leftOnHost(remoteTmp())).toEqual([]);
+		});
+
+		test('concurrent runs against the same host, with the same file names, do not collide', async () => {
+			const outs = [await tempDir(), await tempDir(), await tempDir()];
+			const pairs = [['base.gds', 'one_shape.gds'], ['base.gds', 'via_changed.gds'], ['base.gds', 'base_flat.gds']] as const;
+			const dir = await tempDir();
+			const results = await Promise.all(pairs.map(async ([a, b], index) => {
+				// The same names each time: ref/x.gds and run/x.gds.
+				await mkdir(path.join(dir, String(index), 'ref'), {recursive: true});
+				await mkdir(path.join(dir, String(index), 'run'), {recursive: true});
+				await copyFile(fixture(a), path.join(dir, String(index), 'ref', 'x.gds'));
+				await copyFile(fixture(b), path.join(dir, String(index), 'run', 'x.gds'));
+				return compareRemote(path.join(dir, String(index), 'ref', 'x.gds'), path.join(dir, String(index), 'run', 'x.gds'), {...options(), outDir: outs[index]});
+			}));
+			expect(results.map(result => result.layers.filter(layer => layer.xorCount > 0).map(layer => layer.key))).toEqual([['1/0'], ['4/0'], []]);
 			expect(await leftOnHost(remoteTmp())).toEqual([]);
 		});
 
