@@ -29,6 +29,8 @@ export interface TestHost {
 	/** Its own folder: keys, configs, and `home/` for remote temp folders. */
 	dir: string;
 	sshd: ResultPromise;
+	/** How many ssh connections the server accepted so far (from its log). */
+	connections(): number;
 	/** Ends every open connection, as a dropped link would; the server keeps listening. */
 	dropConnections(): Promise<void>;
 	stop(): Promise<void>;
@@ -54,7 +56,7 @@ export async function startSshd(options: {alias?: string} = {}): Promise<TestHos
 		`Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${path.join(dir, 'host_key')}`,
 		`AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`, 'PubkeyAuthentication yes', 'PasswordAuthentication no',
 		'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no', 'PermitRootLogin prohibit-password',
-		`PidFile ${path.join(dir, 'sshd.pid')}`, 'AllowTcpForwarding yes', 'GatewayPorts no', 'LogLevel ERROR',
+		`PidFile ${path.join(dir, 'sshd.pid')}`, 'AllowTcpForwarding yes', 'GatewayPorts no', 'LogLevel INFO',
 		'MaxSessions 50', 'MaxStartups 50',
 		// Sessions live in the test's folder, not in the real home directory.
 		`SetEnv HOME=${path.join(dir, 'home')}`,
@@ -69,6 +71,10 @@ export async function startSshd(options: {alias?: string} = {}): Promise<TestHos
 	].join('\n') + '\n');
 	const sshd = execa(SSHD, ['-D', '-e', '-f', path.join(dir, 'sshd_config')], {reject: false, stdin: 'ignore'});
 	const env = {LYIPC_SSH: `ssh -F ${sshConfig}`};
+	let log = '';
+	sshd.stderr?.on('data', (chunk: Buffer) => {
+		log += chunk.toString('utf8');
+	});
 	const host: TestHost = {
 		alias,
 		sshConfig,
@@ -76,6 +82,7 @@ export async function startSshd(options: {alias?: string} = {}): Promise<TestHos
 		env,
 		dir,
 		sshd,
+		connections: () => log.split('\n').filter(line => line.includes('Accepted publickey')).length,
 		async dropConnections() {
 			// The per-connection sshd processes are the listener's children.
 			await execa('pkill', ['-KILL', '-P', String(sshd.pid)], {reject: false});
@@ -106,7 +113,7 @@ export async function startSshd(options: {alias?: string} = {}): Promise<TestHos
 	}
 
 	await host.stop();
-	throw new Error(`sshd did not come up on port ${port}: ${String((await sshd).stderr)}`);
+	throw new Error(`sshd did not come up on port ${port}: ${log}`);
 }
 
 /** Call in a describe block: one test host for its tests, gone afterwards. */

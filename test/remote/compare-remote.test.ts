@@ -82,6 +82,8 @@ describeKLayout('compare on another host over ssh', () => {
 			await expect(unreachable).rejects.toMatchObject({code: 'REMOTE_FAILED', message: expect.stringMatching(/^nobody@127\.0\.0\.1: sh failed \(ssh could not connect\)/)});
 			const noKLayout = compareRemote(fixture('base.gds'), fixture('one_shape.gds'), {...options(), env: {...process.env, ...sshd.host.env, LYIPC_REMOTE_KLAYOUT: 'klayout-not-installed'}});
 			await expect(noKLayout).rejects.toMatchObject({code: 'REMOTE_FAILED', message: expect.stringContaining('klayout-not-installed is not on the PATH of')});
+			const tooOld = compareRemote(fixture('base.gds'), fixture('one_shape.gds'), {...options(), env: {...process.env, ...sshd.host.env, LYIPC_REMOTE_KLAYOUT: path.join(FAKE_KLAYOUT, 'too-old')}});
+			await expect(tooOld).rejects.toMatchObject({code: 'KLAYOUT_TOO_OLD', message: expect.stringMatching(new RegExp(`^KLayout 0\\.27\\.\\d+ at ${sshd.host.alias}:.*too-old is too old: lyipc needs 0\\.28`))});
 			expect(await leftOnHost(remoteTmp())).toEqual([]);
 		});
 

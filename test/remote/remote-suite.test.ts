@@ -27,6 +27,7 @@ describeKLayout('lyipc-diff REF_DIR RUN_DIR --remote host1,host2', () => {
 			const sshConfig = path.join(root, 'ssh_config');
 			await writeFile(sshConfig, (await readFile(first.host.sshConfig, 'utf8')) + (await readFile(second.host.sshConfig, 'utf8')));
 			const hosts = [first.host, second.host].map(host => `${host.alias}:${path.join(host.dir, 'home')}`);
+			const before = [first.host.connections(), second.host.connections()];
 			const run = await runCli([reference, output, '--remote', hosts.join(','), '--workers', '1', '--json', '--out-dir', path.join(root, 'out')], {env: {LYIPC_SSH: `ssh -F ${sshConfig}`}});
 			expect(run.exitCode, run.stderr).toBe(2); // the corrupt pair
 			const result = JSON.parse(run.stdout) as {pairs: Array<{path: string; status: string; result: {klayout: {path: string} | null} | null}>; workers: {size: number; started: number}};
@@ -37,6 +38,9 @@ describeKLayout('lyipc-diff REF_DIR RUN_DIR --remote host1,host2', () => {
 			const ranOn = new Set(result.pairs.map(pair => pair.result?.klayout?.path).filter(Boolean));
 			expect([...ranOn].every(where => /^lyipc-host-[12]:klayout$/.test(where!))).toBe(true);
 			expect(ranOn.size).toBe(2);
+			// Every step (temp folder, worker code, each pair's files, workers, fetches, clean-up)
+			// shares one ssh connection per host (ControlMaster).
+			expect([first.host.connections() - before[0]!, second.host.connections() - before[1]!]).toEqual([1, 1]);
 			expect(await readdir(path.join(root, 'out', 'chip'))).toEqual(expect.arrayContaining(['ring.xor.gds', 'ring.xor.lyrdb']));
 			for (const host of [first.host, second.host]) {
 				expect((await readdir(path.join(host.dir, 'home'))).filter(name => name.startsWith('lyipc-'))).toEqual([]);
