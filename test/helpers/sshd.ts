@@ -37,12 +37,61 @@ export interface TestHost {
 }
 
 /**
- * A real OpenSSH server on 127.0.0.1 and a free port, standing in for a remote host: its own
- * host key, a generated client key, its own config, public-key login for this user only.
+ * A real OpenSSH server on 127.0.0.1 (or, with `netns`, on its own address in a network
+ * namespace) and a free port, standing in for a remote host: its own host key, a generated
+ * client key, its own config, public-key login for this user only.
  */
-export async function startSshd(options: {alias?: string} = {}): Promise<TestHost> {
+/**
+ * A network namespace joined to this one by a veth pair: another host on its own address,
+ * reached over a (virtual) network link. Null where the machine does not allow it (not root).
+ */
+async function makeNetns(): Promise<{name: string; address: string; remove(): Promise<void>} | null> {
+	const id = Math.floor(Math.random() * 200) + 20;
+	const name = `lyipc-test-${process.pid}-${id}`;
+	const here = `lyv${process.pid % 10_000}h${id}`.slice(0, 15);
+	const there = `lyv${process.pid % 10_000}t${id}`.slice(0, 15);
+	const address = `10.231.${id}.2`;
+	const steps = [
+		['netns', 'add', name],
+		['link', 'add', here, 'type', 'veth', 'peer', 'name', there],
+		['link', 'set', there, 'netns', name],
+		['addr', 'add', `10.231.${id}.1/30`, 'dev', here],
+		['link', 'set', here, 'up'],
+		['netns', 'exec', name, 'ip', 'addr', 'add', `${address}/30`, 'dev', there],
+		['netns', 'exec', name, 'ip', 'link', 'set', there, 'up'],
+		['netns', 'exec', name, 'ip', 'link', 'set', 'lo', 'up'],
+	];
+	const remove = async () => {
+		await execa('ip', ['link', 'del', here], {reject: false});
+		await execa('ip', ['netns', 'del', name], {reject: false});
+	};
+
+	for (const step of steps) {
+		if ((await execa('ip', step, {reject: false})).exitCode !== 0) {
+			await remove();
+			return null;
+		}
+	}
+
+	return {name, address, remove};
+}
+
+/** Whether this machine lets the tests make network namespaces (root, iproute2). */
+export async function netnsAllowed(): Promise<boolean> {
+	const netns = await makeNetns();
+	await netns?.remove();
+	return netns !== null;
+}
+
+export async function startSshd(options: {alias?: string; netns?: boolean} = {}): Promise<TestHost> {
 	const dir = await mkdtemp(path.join(tmpdir(), 'lyipc-sshd-'));
 	const port = await freePort();
+	const netns = options.netns ? await makeNetns() : null;
+	if (options.netns && !netns) {
+		throw new Error('this machine does not allow network namespaces (needs root and iproute2)');
+	}
+
+	const listen = netns?.address ?? '127.0.0.1';
 	for (const key of ['host_key', 'client_key']) {
 		await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, key)]);
 	}
@@ -53,7 +102,7 @@ export async function startSshd(options: {alias?: string} = {}): Promise<TestHos
 	}
 
 	await writeFile(path.join(dir, 'sshd_config'), [
-		`Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${path.join(dir, 'host_key')}`,
+		`Port ${port}`, `ListenAddress ${listen}`, `HostKey ${path.join(dir, 'host_key')}`,
 		`AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`, 'PubkeyAuthentication yes', 'PasswordAuthentication no',
 		'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no', 'PermitRootLogin prohibit-password',
 		`PidFile ${path.join(dir, 'sshd.pid')}`, 'AllowTcpForwarding yes', 'GatewayPorts no', 'LogLevel INFO',
@@ -65,11 +114,14 @@ export async function startSshd(options: {alias?: string} = {}): Promise<TestHos
 	const alias = options.alias ?? 'lyipc-test-host';
 	const sshConfig = path.join(dir, 'ssh_config');
 	await writeFile(sshConfig, [
-		`Host ${alias}`, '  HostName 127.0.0.1', `  Port ${port}`, `  User ${userInfo().username}`,
+		`Host ${alias}`, `  HostName ${listen}`, `  Port ${port}`, `  User ${userInfo().username}`,
 		`  IdentityFile ${path.join(dir, 'client_key')}`, '  IdentitiesOnly yes', '  StrictHostKeyChecking no',
 		'  UserKnownHostsFile /dev/null', '  LogLevel ERROR',
 	].join('\n') + '\n');
-	const sshd = execa(SSHD, ['-D', '-e', '-f', path.join(dir, 'sshd_config')], {reject: false, stdin: 'ignore'});
+	const command = [SSHD, '-D', '-e', '-f', path.join(dir, 'sshd_config')];
+	const sshd = netns
+		? execa('ip', ['netns', 'exec', netns.name, ...command], {reject: false, stdin: 'ignore'})
+		: execa(command[0]!, command.slice(1), {reject: false, stdin: 'ignore'});
 	const env = {LYIPC_SSH: `ssh -F ${sshConfig}`};
 	let log = '';
 	sshd.stderr?.on('data', (chunk: Buffer) => {
@@ -93,6 +145,7 @@ export async function startSshd(options: {alias?: string} = {}): Promise<TestHos
 			await host.dropConnections();
 			sshd.kill('SIGKILL');
 			await sshd;
+			await netns?.remove();
 			await rm(dir, {recursive: true, force: true});
 		},
 	};
@@ -117,7 +170,7 @@ export async function startSshd(options: {alias?: string} = {}): Promise<TestHos
 }
 
 /** Call in a describe block: one test host for its tests, gone afterwards. */
-export function useSshd(options: {alias?: string} = {}): {readonly host: TestHost} {
+export function useSshd(options: {alias?: string; netns?: boolean} = {}): {readonly host: TestHost} {
 	const state = {} as {host: TestHost};
 	beforeAll(async () => {
 		state.host = await startSshd(options);

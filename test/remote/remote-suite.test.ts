@@ -2,15 +2,20 @@ import {copyFile, mkdir, readFile, readdir, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {expect, test} from 'vitest';
 import {describeKLayout, fixture, runCli, useTempDirs} from '../helpers/run.js';
-import {describeSsh, useSshd} from '../helpers/sshd.js';
+import {describeSsh, netnsAllowed, useSshd} from '../helpers/sshd.js';
 import {makeSuiteTree, TREE_EXPECTED} from '../helpers/suite-tree.js';
 
 const tempDir = useTempDirs('lyipc-remote-suite-');
+// The second host gets its own network namespace and address where the machine allows it (root).
+const NETNS = await netnsAllowed();
+if (!NETNS) {
+	console.warn('no network namespaces on this machine (needs root): the second test host listens on loopback too');
+}
 
 describeKLayout('lyipc-diff REF_DIR RUN_DIR --remote host1,host2', () => {
 	describeSsh('two hosts, each a real sshd', () => {
 		const first = useSshd({alias: 'lyipc-host-1'});
-		const second = useSshd({alias: 'lyipc-host-2'});
+		const second = useSshd({alias: 'lyipc-host-2', netns: NETNS});
 
 		test('the pairs are spread over both hosts, one run, one report, the same verdicts as here', async () => {
 			const root = await tempDir();
@@ -27,6 +32,10 @@ describeKLayout('lyipc-diff REF_DIR RUN_DIR --remote host1,host2', () => {
 			const sshConfig = path.join(root, 'ssh_config');
 			await writeFile(sshConfig, (await readFile(first.host.sshConfig, 'utf8')) + (await readFile(second.host.sshConfig, 'utf8')));
 			const hosts = [first.host, second.host].map(host => `${host.alias}:${path.join(host.dir, 'home')}`);
+			if (NETNS) {
+				expect(await readFile(second.host.sshConfig, 'utf8')).toMatch(/HostName 10\.231\.\d+\.2\n/); // across a veth link
+			}
+
 			const before = [first.host.connections(), second.host.connections()];
 			const run = await runCli([reference, output, '--remote', hosts.join(','), '--workers', '1', '--json', '--out-dir', path.join(root, 'out')], {env: {LYIPC_SSH: `ssh -F ${sshConfig}`}});
 			expect(run.exitCode, run.stderr).toBe(2); // the corrupt pair
