@@ -37,6 +37,7 @@ export class LazyHost {
 			input: async (file, side) => (await open()).input(file, side),
 			output: local => this.#host!.files().output(local), // a worker runs there: the host is open
 			fetch: async files => (await open()).fetch(files),
+			release: async files => (await open()).release?.(files),
 		};
 	}
 

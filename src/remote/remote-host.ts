@@ -109,6 +109,13 @@ export class RemoteHost {
 					await rsync(this.ssh, [`${this.name}:${worker}`], local, {signal: this.#signal, env: this.#env});
 				}
 			},
+			release: async files => {
+				// Only what lies in the run's temp folder: --remote-paths inputs are the user's.
+				const ours = files.filter(file => file.startsWith(`${this.folder}/`));
+				if (ours.length > 0) {
+					await runRemote(this.ssh, this.name, ['rm', '-f', '--', ...ours], {timeout: 20_000}).catch(() => undefined);
+				}
+			},
 		};
 	}
 

@@ -35,6 +35,8 @@ export interface WorkerFiles {
 	output(local: string): string;
 	/** Brings written artifacts to their hidden local names. */
 	fetch(files: Array<{worker: string; local: string}>): Promise<void>;
+	/** The comparison is over: the worker's copies of inputs it was sent, and its artifacts, may go. */
+	release?(files: string[]): Promise<void>;
 }
 
 /** The worker's answer to an `xor` job (docs/worker-protocol.md). */
@@ -74,9 +76,25 @@ export async function compareLayouts(a: string, b: string, options: CompareOptio
 	const plan = await (await import('./artifacts.js')).planArtifacts(inputA, inputB, options);
 	const withWorker = async (worker: KLayoutWorker, startMs: number): Promise<CompareResult> => {
 		const outputs = {xor: files ? files.output(plan.xorTemp) : plan.xorTemp, rdb: files ? files.output(plan.rdbTemp) : plan.rdbTemp};
+		const sent: string[] = [];
+		const send = async (input: LayoutInput, side: Side) => {
+			const there = await files!.input(input.path, side);
+			sent.push(there);
+			return there;
+		};
+
+		try {
+			return await xorWith(worker, startMs, outputs, files ? await send(inputA, 'A') : inputA.path, files ? await send(inputB, 'B') : inputB.path);
+		} finally {
+			// A tree of pairs must not pile up on the worker's side.
+			await files?.release?.([...sent, outputs.xor, outputs.rdb]);
+		}
+	};
+
+	const xorWith = async (worker: KLayoutWorker, startMs: number, outputs: {xor: string; rdb: string}, workerA: string, workerB: string): Promise<CompareResult> => {
 		const reply = await worker.request<WorkerXorResult>('xor', {
-			a: files ? await files.input(inputA.path, 'A') : inputA.path,
-			b: files ? await files.input(inputB.path, 'B') : inputB.path,
+			a: workerA,
+			b: workerB,
 			topA: xor.topA,
 			topB: xor.topB,
 			layers: xor.layers?.map(spec => [spec.layer, spec.datatype ?? null]),

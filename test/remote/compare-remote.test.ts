@@ -2,7 +2,10 @@ import {existsSync} from 'node:fs';
 import {copyFile, mkdir, readdir, readFile, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {expect, test} from 'vitest';
+import {WorkerPool} from '../../src/engine/pool.js';
 import {compareRemote} from '../../src/remote/compare-remote.js';
+import {RemoteHost} from '../../src/remote/remote-host.js';
+import {compareLayouts} from '../../src/xor/compare.js';
 import {parseHostSpec, shQuote, splitCommand} from '../../src/remote/ssh.js';
 import {describeKLayout, FAKE_KLAYOUT, fixture, inspect, processesMatching, useTempDirs} from '../helpers/run.js';
 import {describeSsh, useSshd} from '../helpers/sshd.js';
@@ -68,6 +71,23 @@ describeKLayout('compare on another host over ssh', () => {
 			expect(existsSync(path.join(sshd.host.dir, 'home', 'pwned'))).toBe(false);
 			expect(existsSync('pwned')).toBe(false);
 			expect(await leftOnHost(remoteTmp())).toEqual([]);
+		});
+
+		test('in a long run on one host, each pair\'s copies on the host go once it is compared', async () => {
+			const host = await RemoteHost.open(options().remote, {env: options().env});
+			const pool = new WorkerPool({size: 1, start: async () => host.startWorker()});
+			try {
+				for (const b of ['one_shape.gds', 'via_changed.gds']) {
+					await compareLayouts(fixture('base.gds'), fixture(b), {pool, files: host.files(), outDir: await tempDir()});
+				}
+
+				const left = await readdir(host.folder, {recursive: true, withFileTypes: true});
+				const files = left.filter(entry => entry.isFile()).map(entry => path.relative(host.folder, path.join(entry.parentPath, entry.name)));
+				expect(files.filter(file => !file.startsWith(`klayout${path.sep}`))).toEqual([]); // the worker code stays for the next pair
+			} finally {
+				await pool.close();
+				await host.close();
+			}
 		});
 
 		test('byte-identical or bad local inputs never reach the host', async () => {
