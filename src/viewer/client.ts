@@ -170,18 +170,25 @@ export class ViewerClient {
 			return {uploaded: false};
 		}
 
-		if (this.sameMachine) {
-			try {
-				await this.request('reload', {path: file});
-				return {uploaded: false};
-			} catch (error) {
-				if (viewerCodeOf(error) !== 'NOT_SHOWN') {
-					throw error;
-				}
-			}
+		if (this.sameMachine && await this.#reloadShown(file)) {
+			return {uploaded: false};
 		}
 
 		return this.#deliver(file, {mode: 'new'}, true);
+	}
+
+	/** Reloads `path` wherever the viewer shows it; false when it shows it nowhere. */
+	async #reloadShown(path: string): Promise<boolean> {
+		try {
+			await this.request('reload', {path});
+			return true;
+		} catch (error) {
+			if (viewerCodeOf(error) !== 'NOT_SHOWN') {
+				throw error;
+			}
+
+			return false;
+		}
 	}
 
 	/**
@@ -213,18 +220,10 @@ export class ViewerClient {
 	async #deliver(file: string, params: Record<string, unknown>, inPlace: boolean): Promise<{uploaded: boolean}> {
 		if (this.#viaSsh) {
 			const copy = await this.#sendOverSsh(file);
-			if (inPlace && this.#socket) {
-				try {
-					await this.request('reload', {path: copy});
-					return {uploaded: true};
-				} catch (error) {
-					if (viewerCodeOf(error) !== 'NOT_SHOWN') {
-						throw error;
-					}
-				}
+			if (!(inPlace && this.#socket && await this.#reloadShown(copy))) {
+				await this.request('load', {...params, path: copy});
 			}
 
-			await this.request('load', {...params, path: copy});
 			return {uploaded: true};
 		}
 
