@@ -57,5 +57,6 @@ Directories:
   -V, --version        show the version
 
 Environment: KLAYOUT (KLayout executable), NO_COLOR / FORCE_COLOR, LYIPC_TARGET / LYIPC_PORT
-(the viewer; the old LYIPCTARGET=user@host too), LYIPC_TOKEN (a viewer on another machine).
+(the viewer; the old LYIPCTARGET=user@host too), LYIPC_TOKEN (a viewer on another machine),
+LYIPC_SSH / LYIPC_RSYNC / LYIPC_REMOTE_KLAYOUT (--remote: the ssh and rsync commands, KLayout there).
 `;

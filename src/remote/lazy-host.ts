@@ -35,7 +35,7 @@ export class LazyHost {
 		return {
 			...(remotePaths ? {check: async (file, side) => (await open()).check!(file, side)} : {}),
 			input: async (file, side) => (await open()).input(file, side),
-			output: local => this.#host!.files().output(local), // a worker runs there: the host is open
+			output: local => this.#host!.outputPath(local), // a worker runs there: the host is open
 			fetch: async files => (await open()).fetch(files),
 			release: async files => (await open()).release?.(files),
 		};

@@ -103,7 +103,7 @@ export class RemoteHost {
 				await rsync(this.ssh, [path.resolve(file)], `${this.name}:${target}${name}`, {signal: this.#signal, env: this.#env});
 				return target + name;
 			},
-			output: local => `${this.folder}/out/${path.basename(local)}`,
+			output: local => this.outputPath(local),
 			fetch: async files => {
 				for (const {worker, local} of files) {
 					await rsync(this.ssh, [`${this.name}:${worker}`], local, {signal: this.#signal, env: this.#env});
@@ -117,6 +117,11 @@ export class RemoteHost {
 				}
 			},
 		};
+	}
+
+	/** Where the worker writes the artifact whose hidden local name is `local`. */
+	outputPath(local: string): string {
+		return `${this.folder}/out/${path.basename(local)}`;
 	}
 
 	/** Files for compareLayouts when A and B are paths on the host already (--remote-paths): nothing is sent. */

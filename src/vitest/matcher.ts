@@ -147,7 +147,7 @@ export async function toMatchLayout(this: LayoutMatcherState, received: unknown,
 
 	let outcome;
 	try {
-		outcome = await runJob({a: place.reference, b: file, options: {...compare, klayout, outDir: place.diffDir}, pictures: {dir: place.diffDir, stem: place.stem}}, klayout);
+		outcome = await runJob({a: place.reference, b: file, options: {...compare, klayout, outDir: place.diffDir}, pictures: {dir: place.diffDir, stem: place.stem}});
 	} catch (error) {
 		const failure = isLyipcError(error) ? error : new LyipcError('INTERNAL', String(error));
 		return finish(false, `toMatchLayout: could not compare ${relative(file)} with ${relative(place.reference)}: ${failure.message}${failure.hint ? `\n${failure.hint}` : ''}`);

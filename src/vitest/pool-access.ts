@@ -20,7 +20,7 @@ const holder = ((globalThis as Record<symbol, unknown>)[KEY] ??= {}) as Holder;
  * Runs a job on the run's shared pool when the global setup serves one; otherwise on one
  * KLayout worker kept for this test worker's lifetime (still not one KLayout per assertion).
  */
-export async function runJob(job: LayoutJob, klayout: string | undefined): Promise<LayoutJobResult> {
+export async function runJob(job: LayoutJob): Promise<LayoutJobResult> {
 	let address: string | undefined;
 	try {
 		address = inject('lyipc:pool');
@@ -33,6 +33,6 @@ export async function runJob(job: LayoutJob, klayout: string | undefined): Promi
 		return (await holder.client).run(job);
 	}
 
-	holder.local ??= new WorkerPool({size: 1, klayout});
+	holder.local ??= new WorkerPool({size: 1, klayout: job.options.klayout});
 	return compareWithPictures(holder.local, job);
 }

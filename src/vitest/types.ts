@@ -1,6 +1,6 @@
 import type {LayoutMatcherOptions} from './settings.js';
 
-// The matcher's types for Vitest 3.2 to 4.x (Vitest 5 changed the generic signature).
+// The matcher's types for Vitest 4 (Vitest 5 changed the generic signature).
 declare module 'vitest' {
 	// eslint-disable-next-line @typescript-eslint/consistent-type-definitions, @typescript-eslint/no-unused-vars
 	interface Matchers<T = any> {

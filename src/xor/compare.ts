@@ -77,60 +77,56 @@ export async function compareLayouts(a: string, b: string, options: CompareOptio
 	const withWorker = async (worker: KLayoutWorker, startMs: number): Promise<CompareResult> => {
 		const outputs = {xor: files ? files.output(plan.xorTemp) : plan.xorTemp, rdb: files ? files.output(plan.rdbTemp) : plan.rdbTemp};
 		const sent: string[] = [];
-		const send = async (input: LayoutInput, side: Side) => {
-			const there = await files!.input(input.path, side);
-			sent.push(there);
-			return there;
-		};
-
 		try {
-			return await xorWith(worker, startMs, outputs, files ? await send(inputA, 'A') : inputA.path, files ? await send(inputB, 'B') : inputB.path);
+			if (files) {
+				sent.push(await files.input(inputA.path, 'A'));
+				sent.push(await files.input(inputB.path, 'B'));
+			}
+
+			const [workerA, workerB] = files ? sent : [inputA.path, inputB.path];
+			const reply = await worker.request<WorkerXorResult>('xor', {
+				a: workerA,
+				b: workerB,
+				topA: xor.topA,
+				topB: xor.topB,
+				layers: xor.layers?.map(spec => [spec.layer, spec.datatype ?? null]),
+				ignoreLayers: xor.ignoreLayers.map(spec => [spec.layer, spec.datatype ?? null]),
+				tolerance: xor.tolerance,
+				mode: xor.mode,
+				threads: xor.threads,
+				tileSize: xor.tileSize,
+				maxMarkers: xor.maxMarkers,
+				out: outputs.xor,
+				outFinal: plan.xor,
+				rdb: outputs.rdb,
+			}, {timeout, signal: options.signal});
+			await files?.fetch([
+				...reply.wrote.out ? [{worker: outputs.xor, local: plan.xorTemp}] : [],
+				...reply.wrote.rdb ? [{worker: outputs.rdb, local: plan.rdbTemp}] : [],
+			]);
+			const artifacts = await plan.commit(reply.wrote);
+			const base = baseResult(inputA, inputB, xor);
+			const differentLayers = reply.layers.filter(layer => layer.xorCount > 0).length;
+			return {
+				...base,
+				status: reply.identical ? 'identical' : 'different',
+				identical: reply.identical,
+				differentLayers,
+				a: {...base.a, dbu: reply.a.dbu, topCells: reply.a.topCells},
+				b: {...base.b, dbu: reply.b.dbu, topCells: reply.b.topCells},
+				dbu: reply.dbu,
+				fastPath: null,
+				modesUsed: [...new Set(reply.layers.map(layer => layer.mode))].sort() as UsedMode[],
+				topCells: reply.topCells,
+				layers: reply.layers,
+				artifacts,
+				timings: {totalMs: elapsed(started), startMs, ...pick(reply.timings)},
+				klayout: {path: worker.klayout.path, version: worker.klayoutVersion},
+			};
 		} finally {
 			// A tree of pairs must not pile up on the worker's side.
 			await files?.release?.([...sent, outputs.xor, outputs.rdb]);
 		}
-	};
-
-	const xorWith = async (worker: KLayoutWorker, startMs: number, outputs: {xor: string; rdb: string}, workerA: string, workerB: string): Promise<CompareResult> => {
-		const reply = await worker.request<WorkerXorResult>('xor', {
-			a: workerA,
-			b: workerB,
-			topA: xor.topA,
-			topB: xor.topB,
-			layers: xor.layers?.map(spec => [spec.layer, spec.datatype ?? null]),
-			ignoreLayers: xor.ignoreLayers.map(spec => [spec.layer, spec.datatype ?? null]),
-			tolerance: xor.tolerance,
-			mode: xor.mode,
-			threads: xor.threads,
-			tileSize: xor.tileSize,
-			maxMarkers: xor.maxMarkers,
-			out: outputs.xor,
-			outFinal: plan.xor,
-			rdb: outputs.rdb,
-		}, {timeout, signal: options.signal});
-		await files?.fetch([
-			...reply.wrote.out ? [{worker: outputs.xor, local: plan.xorTemp}] : [],
-			...reply.wrote.rdb ? [{worker: outputs.rdb, local: plan.rdbTemp}] : [],
-		]);
-		const artifacts = await plan.commit(reply.wrote);
-		const base = baseResult(inputA, inputB, xor);
-		const differentLayers = reply.layers.filter(layer => layer.xorCount > 0).length;
-		return {
-			...base,
-			status: reply.identical ? 'identical' : 'different',
-			identical: reply.identical,
-			differentLayers,
-			a: {...base.a, dbu: reply.a.dbu, topCells: reply.a.topCells},
-			b: {...base.b, dbu: reply.b.dbu, topCells: reply.b.topCells},
-			dbu: reply.dbu,
-			fastPath: null,
-			modesUsed: [...new Set(reply.layers.map(layer => layer.mode))].sort() as UsedMode[],
-			topCells: reply.topCells,
-			layers: reply.layers,
-			artifacts,
-			timings: {totalMs: elapsed(started), startMs, ...pick(reply.timings)},
-			klayout: {path: worker.klayout.path, version: worker.klayoutVersion},
-		};
 	};
 
 	let own: KLayoutWorker | undefined;
