@@ -159,10 +159,10 @@ async function comparePair(pair: LayoutPair, place: Placement, dir: string, dirs
 		path: pair.path, status, reference: pair.reference, output: pair.output, result, error, pictures, ms: Math.round(performance.now() - began),
 	});
 	const picturePlace = {dir, stem: layoutStem(pair.path), size};
-	const drawing = {...picturePlace, timeout: options.timeout, signal: options.signal};
+	const drawing = {...picturePlace, timeout: options.timeout, signal: options.signal, files};
 	const drawOne = async (file: string, side: 'a' | 'b') => {
-		if (!size || files) {
-			return null; // pictures are drawn here only (a remote host would have to get the file first)
+		if (!size) {
+			return null;
 		}
 
 		await dirs.make(dir);

@@ -1,5 +1,5 @@
 import type {WorkerPool} from '../engine/pool.js';
-import {compareLayouts, type CompareOptions, type WorkerFiles} from './compare.js';
+import {compareThen, type CompareOptions, type WhileDifferent, type WorkerFiles} from './compare.js';
 import {drawDifferences, type PictureSize, type Pictures} from './pictures.js';
 import type {CompareResult} from './result.js';
 
@@ -18,20 +18,15 @@ export interface LayoutJobResult {
 }
 
 /**
- * Runs a job on a pool: the comparison, then, when the layouts differ, the pictures on a
- * worker of the same pool. With `files` (a pool on a remote host) no pictures are drawn yet.
+ * Runs a job on a pool: the comparison, then, when the layouts differ, the pictures on the same
+ * worker, while it can read A, B and the XOR (with `files`, on a remote host, fetched here).
  */
 export async function compareWithPictures(pool: WorkerPool, job: LayoutJob, signal?: AbortSignal, files?: WorkerFiles): Promise<LayoutJobResult> {
-	const result = await compareLayouts(job.a, job.b, {...job.options, pool, signal, files});
 	const wanted = job.pictures;
-	if (result.identical || !wanted) {
-		return {result, pictures: null};
-	}
-
-	if (files) {
-		return {result, pictures: {a: null, b: null, xor: null, error: 'no pictures: the pair was compared on a remote host'}};
-	}
-
-	const pictures = await pool.run(async worker => drawDifferences(result, worker, {...wanted, timeout: job.options.timeout, signal}), signal);
+	let pictures: Pictures | null = null;
+	const draw: WhileDifferent | undefined = wanted ? async (worker, result, onWorker) => {
+		pictures = await drawDifferences(result, worker, {...wanted, timeout: job.options.timeout, signal, files}, onWorker);
+	} : undefined;
+	const result = await compareThen(job.a, job.b, {...job.options, pool, signal, files}, draw);
 	return {result, pictures};
 }

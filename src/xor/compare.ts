@@ -52,10 +52,21 @@ interface WorkerXorResult {
 }
 
 /**
+ * Work for the same worker once the layouts are found to differ, while it can still read A, B
+ * and the XOR by the names given (a remote host's copies go only afterwards): lyipc's pictures.
+ */
+export type WhileDifferent = (worker: KLayoutWorker, result: CompareResult, onWorker: {a: string; b: string; xor: string | null}) => Promise<void>;
+
+/**
  * Compares two layouts with KLayout's XOR. Resolves with the result whether or not they
  * differ; rejects with a {@link LyipcError} when they could not be compared.
  */
 export async function compareLayouts(a: string, b: string, options: CompareOptions = {}): Promise<CompareResult> {
+	return compareThen(a, b, options);
+}
+
+/** {@link compareLayouts}, with `whileDifferent` run on the worker when the layouts differ. */
+export async function compareThen(a: string, b: string, options: CompareOptions, whileDifferent?: WhileDifferent): Promise<CompareResult> {
 	const started = performance.now();
 	const xor = normalizeXorOptions(options);
 	const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
@@ -107,7 +118,7 @@ export async function compareLayouts(a: string, b: string, options: CompareOptio
 			const artifacts = await plan.commit(reply.wrote);
 			const base = baseResult(inputA, inputB, xor);
 			const differentLayers = reply.layers.filter(layer => layer.xorCount > 0).length;
-			return {
+			const result: CompareResult = {
 				...base,
 				status: reply.identical ? 'identical' : 'different',
 				identical: reply.identical,
@@ -123,6 +134,13 @@ export async function compareLayouts(a: string, b: string, options: CompareOptio
 				timings: {totalMs: elapsed(started), startMs, ...pick(reply.timings)},
 				klayout: {path: worker.klayout.path, version: worker.klayoutVersion},
 			};
+			if (whileDifferent && !result.identical) {
+				// Locally the XOR has been moved into place; a remote worker still has its own copy.
+				const xorOnWorker = files ? (reply.wrote.out ? outputs.xor : null) : artifacts.xor;
+				await whileDifferent(worker, result, {a: workerA!, b: workerB!, xor: xorOnWorker});
+			}
+
+			return result;
 		} finally {
 			// A tree of pairs must not pile up on the worker's side.
 			await files?.release?.([...sent, outputs.xor, outputs.rdb]);

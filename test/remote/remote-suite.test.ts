@@ -1,6 +1,8 @@
 import {copyFile, mkdir, readFile, readdir, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {expect, test} from 'vitest';
+import type {Pictures} from '../../src/xor/pictures.js';
+import {pngColours} from '../helpers/gui.js';
 import {describeKLayout, fixture, runCli, useTempDirs} from '../helpers/run.js';
 import {describeSsh, netnsAllowed, useSshd} from '../helpers/sshd.js';
 import {makeSuiteTree, TREE_EXPECTED} from '../helpers/suite-tree.js';
@@ -37,9 +39,9 @@ describeKLayout('lyipc-diff REF_DIR RUN_DIR --remote host1,host2', () => {
 			}
 
 			const before = [first.host.connections(), second.host.connections()];
-			const run = await runCli([reference, output, '--remote', hosts.join(','), '--workers', '1', '--json', '--out-dir', path.join(root, 'out')], {env: {LYIPC_SSH: `ssh -F ${sshConfig}`}});
+			const run = await runCli([reference, output, '--remote', hosts.join(','), '--workers', '1', '--reporter', 'json', '--reporter', `html=${path.join(root, 'report.html')}`, '--out-dir', path.join(root, 'out')], {env: {LYIPC_SSH: `ssh -F ${sshConfig}`}});
 			expect(run.exitCode, run.stderr).toBe(2); // the corrupt pair
-			const result = JSON.parse(run.stdout) as {pairs: Array<{path: string; status: string; result: {klayout: {path: string} | null} | null}>; workers: {size: number; started: number}};
+			const result = JSON.parse(run.stdout) as {pairs: Array<{path: string; status: string; result: {klayout: {path: string} | null} | null; pictures: Pictures | null}>; workers: {size: number; started: number}};
 			expect(Object.fromEntries(result.pairs.map(pair => [pair.path, pair.status]))).toEqual({...TREE_EXPECTED, ...Object.fromEntries(extra.map(name => [name, 'identical']))});
 			expect(result.workers.size).toBe(2);
 			// Pairs that needed KLayout ran on the hosts, both of them (each has one worker and
@@ -51,6 +53,20 @@ describeKLayout('lyipc-diff REF_DIR RUN_DIR --remote host1,host2', () => {
 			// shares one ssh connection per host (ControlMaster).
 			expect([first.host.connections() - before[0]!, second.host.connections() - before[1]!]).toEqual([1, 1]);
 			expect(await readdir(path.join(root, 'out', 'chip'))).toEqual(expect.arrayContaining(['ring.xor.gds', 'ring.xor.lyrdb']));
+			// The hosts drew the pictures (KLayout there, then fetched): the same as drawn here.
+			const local = await runCli([reference, output, '--reporter', `html=${path.join(root, 'local.html')}`, '--out-dir', path.join(root, 'local')]);
+			expect(local.exitCode, local.stderr).toBe(2);
+			const pictures = Object.fromEntries(result.pairs.map(pair => [pair.path, pair.pictures]));
+			expect(pictures['chip/ring.gds']).toEqual({a: expect.any(String), b: expect.any(String), xor: expect.any(String), error: null});
+			expect(pictures['only_ref.gds']).toMatchObject({a: expect.any(String), b: null, error: null});
+			expect(pictures['only_run.oas']).toMatchObject({a: null, b: expect.any(String), error: null});
+			for (const picture of ['chip/ring.a.png', 'chip/ring.b.png', 'chip/ring.xor.png', 'only_ref.a.png', 'only_run.b.png']) {
+				const [there, here] = await Promise.all([pngColours(path.join(root, 'out', picture)), pngColours(path.join(root, 'local', picture))]);
+				expect(there, picture).toEqual(here);
+				expect(there.colours.size, picture).toBeGreaterThan(2); // drawn, not blank
+			}
+
+			expect((await readFile(path.join(root, 'report.html'), 'utf8')).match(/<img src="data:image\/png;base64,/g)).toHaveLength(5);
 			for (const host of [first.host, second.host]) {
 				expect((await readdir(path.join(host.dir, 'home'))).filter(name => name.startsWith('lyipc-'))).toEqual([]);
 			}
