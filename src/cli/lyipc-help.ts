@@ -1,0 +1,54 @@
+export const LYIPC_HELP = `Usage: lyipc <command> [options]
+
+Drive the lyipc server in a running KLayout (docs/protocol.md).
+
+Commands:
+  load FILE [--new | --add]   show FILE: replace the current view's layout (default), in a new
+                              view, or added to the current view as another cellview; a viewer
+                              that cannot read FILE (another machine, a container) gets its bytes
+  reload [FILE]               reload in place, keeping the viewbox and layers: the current view,
+                              or wherever FILE is shown (a viewer elsewhere gets its new bytes)
+  status [--json]             the views, their files, cells, viewboxes, layers, marker databases
+  screenshot OUT.png          a picture of the current view [--width W] [--height H] (800 x 600)
+  ping                        is a viewer there?
+  watch FILES...              show FILES, then reload each in place whenever it is rewritten,
+                              once the write is complete; Ctrl+C stops
+  animate FRAMES...           play layouts one after the other in one view, keeping the viewbox
+                              [--interval SEC] (default 1) [--loop: until Ctrl+C]
+  viewer [FILES...]           start KLayout with the server running (nothing installed), showing
+                              FILES; a viewer already answering at the port gets FILES instead
+  server install              install the server into KLayout (a salt package in
+                              $KLAYOUT_HOME/salt, default ~/.klayout; again = upgrade, keeping
+                              settings not given); it starts with KLayout; --uninstall removes it
+  job --remote HOST [--get PATTERN]... [--show] -- COMMAND...
+                              send this folder to a temp folder on HOST (rsync over ssh), run
+                              COMMAND there, bring back the files matching each PATTERN (rsync
+                              globs, e.g. 'out/**.gds'), --show: open the layouts among them in
+                              the viewer; exit code: COMMAND's
+  git-setup                   make 'git diff' on GDS/OASIS files print the XOR summary: a diff
+                              driver in this repository's git config and .gitattributes
+                              [--global: for every repository] [--uninstall]
+
+Options:
+  --target HOST[:PORT]        the viewer (default: $LYIPC_TARGET, else the host of the old
+                              $LYIPCTARGET=user@host, else 127.0.0.1; port $LYIPC_PORT or 11078)
+  --timeout SEC               seconds to wait for an answer (default 30)
+  -h, --help / -V, --version
+
+Server options (viewer, server install):
+  --port N                    port to listen on (default 11078)
+  --host ADDR                 address to listen on (default 127.0.0.1); anything else needs a
+                              token: LYIPC_TOKEN, else one is made and printed
+  --klive [--klive-port N]    also answer gdsfactory/kfactory show() (klive protocol) on
+                              127.0.0.1:8082 [--no-klive: stop that]
+  --no-autostart              server install: start it from Tools > Inter-process communication
+                              server (Ctrl+I) instead of with KLayout
+  --allow-remote-v1           server install: accept the old protocol (no token) from other
+                              machines [--no-allow-remote-v1: stop that]
+  --klayout PATH              viewer: the KLayout to start
+
+Environment: LYIPC_TARGET, LYIPCTARGET, LYIPC_PORT; LYIPC_TOKEN (a viewer on another machine;
+no command-line flag, so that it never shows in process lists); KLAYOUT_HOME.
+
+Exit codes: 0 done, 2 could not (no viewer, viewer error, bad usage).
+`;
