@@ -1,0 +1,312 @@
+#!/usr/bin/env node
+// Real layouts: lyipc's auto mode against its full XOR engines and against KLayout's strmxor,
+// layer by layer, on the corpus that bench/corpus/build.mjs builds (bench/README.md).
+//
+// Usage: npm run build && npm run bench:corpus -- [--cache DIR] [--source NAME]... [--limit N]
+//          [--engines auto,flat,deep,strmxor] [--timeout SEC] [--fresh] [--details] [--results FILE]
+//   --fresh    also times each pair as fresh processes: lyipc-diff (auto) and strmxor
+//   --details  prints every disagreement and every slow pair, not only the counts
+// Results go to DIR/results.jsonl (or --results FILE), one line per pair, for later study.
+import {spawn} from 'node:child_process';
+import {appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {homedir, tmpdir} from 'node:os';
+import path from 'node:path';
+import {performance} from 'node:perf_hooks';
+import {fileURLToPath} from 'node:url';
+import {parseArgs} from 'node:util';
+import {findStrmxor, strmxorEnv} from '../test/helpers/strmxor.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CLI = path.join(ROOT, 'dist', 'cli', 'lyipc-diff.js');
+const AREA_EPSILON = 1e-6; // µm²: areas are exact multiples of dbu², printed to 1e-9
+// Cost goals of the real-layouts issue: auto's total at most 1.1x flat's; no pair over 2x its
+// fastest full engine + 0.1 s.
+const TOTAL_RATIO = 1.1;
+const PAIR_RATIO = 2;
+const PAIR_SLACK_S = 0.1;
+
+const {values} = parseArgs({
+	options: {
+		cache: {type: 'string'},
+		source: {type: 'string', multiple: true, default: []},
+		limit: {type: 'string'},
+		engines: {type: 'string', default: 'auto,flat,deep,strmxor'},
+		timeout: {type: 'string', default: '120'},
+		fresh: {type: 'boolean', default: false},
+		details: {type: 'boolean', default: false},
+		results: {type: 'string'},
+	},
+});
+const cache = path.resolve(values.cache ?? process.env.LYIPC_CORPUS ?? path.join(homedir(), '.cache', 'lyipc', 'corpus'));
+const engines = values.engines.split(',');
+const timeoutMs = Number(values.timeout) * 1000;
+
+function fail(message) {
+	console.error(`bench:corpus: ${message}`);
+	process.exit(2);
+}
+
+if (!existsSync(path.join(ROOT, 'dist', 'index.js'))) {
+	fail('dist/ is missing: run npm run build first');
+}
+
+if (!existsSync(path.join(cache, 'manifest.json'))) {
+	fail(`no corpus in ${cache}: build it with node bench/corpus/build.mjs (bench/README.md)`);
+}
+
+const {compareLayouts, WorkerPool} = await import(path.join(ROOT, 'dist', 'index.js'));
+const strmxor = findStrmxor();
+if (engines.includes('strmxor') && !strmxor) {
+	fail('strmxor not found next to KLayout; set STRMXOR=/path/to/strmxor');
+}
+
+const manifest = JSON.parse(readFileSync(path.join(cache, 'manifest.json'), 'utf8'));
+let pairs = manifest.pairs.filter(pair => values.source.length === 0 || values.source.includes(pair.source));
+if (values.limit) {
+	pairs = pairs.slice(0, Number(values.limit));
+}
+
+/** A child process with a timeout: {ms, code, stdout, stderr, timedOut}. */
+function run(command, args, env) {
+	return new Promise(resolve => {
+		const started = performance.now();
+		const child = spawn(command, args, {env, stdio: ['ignore', 'pipe', 'pipe']});
+		let stdout = '';
+		let stderr = '';
+		child.stdout.on('data', chunk => {
+			stdout += chunk;
+		});
+		child.stderr.on('data', chunk => {
+			stderr += chunk;
+		});
+		const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+		child.on('close', (code, signal) => {
+			clearTimeout(timer);
+			resolve({ms: performance.now() - started, code, stdout, stderr, timedOut: signal === 'SIGKILL'});
+		});
+	});
+}
+
+/** strmxor's answer per layer: {ok, ms, layers: {key: 'different'}} (layers it does not list are the same). */
+async function runStrmxor(a, b, extra = []) {
+	const result = await run(strmxor, [...extra, a, b], strmxorEnv(strmxor));
+	const answer = {engine: 'strmxor', ms: result.ms, ok: false, layers: {}, error: null};
+	if (result.timedOut) {
+		return {...answer, error: 'timeout'};
+	}
+
+	const text = result.stdout + result.stderr;
+	if (/No differences found/.test(text)) {
+		return {...answer, ok: true};
+	}
+
+	if (!/Result summary/.test(text)) {
+		return {...answer, error: text.trim().split('\n').at(-1) ?? `exit ${result.code}`};
+	}
+
+	for (const line of text.split('\n')) {
+		const match = /^ {2}(\S.*?) +(\S+) +(\d+|\(no such layer in (?:first|second) layout\))\s*$/.exec(line);
+		if (!match || match[1] === 'Layer') {
+			continue;
+		}
+
+		const numbers = /(\d+)\/(\d+)\)?$/.exec(match[1]);
+		answer.layers[numbers ? `${numbers[1]}/${numbers[2]}` : match[1]] = match[3].startsWith('(') ? 'missing' : Number(match[3]);
+	}
+
+	return {...answer, ok: true};
+}
+
+async function runLyipc(pool, mode, a, b) {
+	const outDir = mkdtempSync(path.join(tmpdir(), 'lyipc-corpus-'));
+	const started = performance.now();
+	try {
+		const result = await compareLayouts(a, b, {mode, pool, outDir, timeout: timeoutMs, threads: 1});
+		const layers = {};
+		for (const layer of result.layers) {
+			layers[layer.key] = {status: layer.status, count: layer.xorCount, zero: layer.zeroAreaCount, area: layer.xorArea, mode: layer.mode, fallback: layer.fallback};
+		}
+
+		return {engine: mode, ms: performance.now() - started, ok: true, layers, error: null};
+	} catch (error) {
+		return {engine: mode, ms: performance.now() - started, ok: false, layers: {}, error: `${error.code ?? 'ERROR'}: ${error.message}`};
+	} finally {
+		rmSync(outDir, {recursive: true, force: true});
+	}
+}
+
+/** Whether lyipc and a strmxor answer disagree on a layer with geometry. */
+function disagrees(mine, theirs) {
+	return Object.keys(mine.layers).some(key => differs(mine.layers[key]) !== (theirs.layers[key] !== undefined));
+}
+
+function differs(layer) {
+	return layer !== undefined && layer.status !== 'same';
+}
+
+const pool = new WorkerPool({size: 1});
+// KLayout's start-up is paid once, before anything is timed.
+await runLyipc(pool, 'auto', path.join(ROOT, 'fixtures', 'base.gds'), path.join(ROOT, 'fixtures', 'one_shape.gds'));
+const resultsFile = path.resolve(values.results ?? path.join(cache, 'results.jsonl'));
+writeFileSync(resultsFile, '');
+const sources = new Map();
+const problems = [];
+const started = performance.now();
+const tty = process.stderr.isTTY;
+for (const [index, pair] of pairs.entries()) {
+	const a = path.join(cache, pair.a);
+	const b = path.join(cache, pair.b);
+	const answers = {};
+	for (const engine of engines) {
+		answers[engine] = engine === 'strmxor' ? await runStrmxor(a, b) : await runLyipc(pool, engine, a, b);
+	}
+
+	if (values.fresh) {
+		const fresh = await run(process.execPath, [CLI, a, b, '--no-view', '--json', '--timeout', String(timeoutMs / 1000), '--out-dir', mkdtempSync(path.join(tmpdir(), 'lyipc-corpus-'))]);
+		answers.freshLyipc = {ms: fresh.ms, code: fresh.code};
+		if (strmxor) {
+			answers.freshStrmxor = {ms: answers.strmxor?.ms ?? (await runStrmxor(a, b)).ms};
+		}
+	}
+
+	if (answers.strmxor?.ok && answers.auto?.ok && disagrees(answers.auto, answers.strmxor)) {
+		// KLayout's other mode as a second opinion: strmxor's flat and deep modes do not always agree.
+		answers.strmxorDeep = await runStrmxor(a, b, ['-u']);
+	}
+
+	const record = {id: pair.id, source: pair.source, aPath: pair.aPath, bPath: pair.bPath, answers};
+	appendFileSync(resultsFile, JSON.stringify(record) + '\n');
+	tally(record);
+	if (tty) {
+		process.stderr.write(`\r${index + 1}/${pairs.length} pairs, ${((performance.now() - started) / 1000).toFixed(0)} s `);
+	}
+}
+
+if (tty) {
+	process.stderr.write('\n');
+}
+
+await pool.close();
+
+/** Adds one pair to its source's counts. */
+function tally(record) {
+	const {answers} = record;
+	const s = sources.get(record.source) ?? {
+		pairs: 0, layers: 0, agree: {flat: [0, 0], strmxor: [0, 0], flatStrmxor: [0, 0], area: [0, 0], count: [0, 0]},
+		ms: Object.fromEntries(engines.map(engine => [engine, 0])), failed: Object.fromEntries(engines.map(engine => [engine, 0])),
+		slow: 0, fresh: {lyipc: 0, strmxor: 0}, textsOnly: 0, zeroAreaOnly: 0, strmxorModesDisagree: 0,
+	};
+	sources.set(record.source, s);
+	s.pairs++;
+	for (const engine of engines) {
+		s.ms[engine] += answers[engine].ms;
+		if (!answers[engine].ok) {
+			s.failed[engine]++;
+		}
+	}
+
+	if (answers.freshLyipc) {
+		s.fresh.lyipc += answers.freshLyipc.ms;
+		s.fresh.strmxor += answers.freshStrmxor?.ms ?? 0;
+	}
+
+	const auto = answers.auto;
+	if (!auto?.ok) {
+		if (auto && (answers.flat?.ok || answers.strmxor?.ok)) {
+			problems.push(`${record.id} (${record.bPath}): auto failed where another engine answered: ${auto.error}`);
+		}
+
+		return;
+	}
+
+	const full = engines.filter(engine => engine !== 'auto' && engine !== 'strmxor' && answers[engine].ok);
+	const fastest = Math.min(...full.map(engine => answers[engine].ms));
+	if (full.length > 0 && auto.ms > PAIR_RATIO * fastest + PAIR_SLACK_S * 1000) {
+		s.slow++;
+		problems.push(`${record.id} (${record.bPath}): auto ${(auto.ms / 1000).toFixed(2)} s, fastest full engine ${(fastest / 1000).toFixed(2)} s`);
+	}
+
+	const keys = new Set([...Object.keys(auto.layers), ...Object.keys(answers.flat?.layers ?? {}), ...Object.keys(answers.strmxor?.layers ?? {})]);
+	for (const key of keys) {
+		const theirs = answers.strmxor?.ok ? answers.strmxor.layers[key] !== undefined : undefined;
+		if (theirs && auto.layers[key] === undefined && answers.flat?.layers[key] === undefined) {
+			// No geometry on either side (lyipc lists every layer that has some): a layer of
+			// texts that one file has, which strmxor reports and lyipc ignores by design.
+			s.textsOnly++;
+			continue;
+		}
+
+		s.layers++;
+		const mine = differs(auto.layers[key]);
+		if (answers.flat?.ok) {
+			const flat = answers.flat.layers[key];
+			const same = mine === differs(flat);
+			s.agree.flat[same ? 0 : 1]++;
+			if (!same) {
+				problems.push(`${record.id} (${record.bPath}) layer ${key}: auto ${auto.layers[key]?.status ?? 'absent'}, flat ${flat?.status ?? 'absent'}`);
+			}
+
+			if (auto.layers[key] && flat) {
+				const areaSame = Math.abs(auto.layers[key].area - flat.area) <= AREA_EPSILON;
+				s.agree.area[areaSame ? 0 : 1]++;
+				if (!areaSame) {
+					problems.push(`${record.id} (${record.bPath}) layer ${key}: area auto ${auto.layers[key].area} (${auto.layers[key].mode}), flat ${flat.area}`);
+				}
+
+				s.agree.count[auto.layers[key].count === flat.count ? 0 : 1]++;
+			}
+		}
+
+		const zeroAreaOnly = auto.layers[key] && auto.layers[key].status === 'different' && auto.layers[key].area === 0 && auto.layers[key].zero === auto.layers[key].count;
+		const deepSays = answers.strmxorDeep?.ok ? answers.strmxorDeep.layers[key] !== undefined : undefined;
+		if (theirs === false && zeroAreaOnly) {
+			// Only zero-area shapes differ (zero-width paths, edge-like outputs): strmxor's XOR
+			// cannot see them on a layer both files have; lyipc compares them as lines.
+			s.zeroAreaOnly++;
+		} else if (theirs === true && !mine && deepSays === false) {
+			// strmxor's flat mode reports a difference its deep mode does not see (it skips the
+			// boolean for zero-area shapes and counts them raw, even identical ones).
+			s.strmxorModesDisagree++;
+		} else if (theirs !== undefined) {
+			s.agree.strmxor[mine === theirs ? 0 : 1]++;
+			if (mine !== theirs) {
+				problems.push(`${record.id} (${record.bPath}) layer ${key}: auto ${auto.layers[key]?.status ?? 'absent'}, strmxor ${answers.strmxor.layers[key] ?? 'same'}`);
+			}
+
+			if (answers.flat?.ok) {
+				s.agree.flatStrmxor[differs(answers.flat.layers[key]) === theirs ? 0 : 1]++;
+			}
+		}
+	}
+}
+
+const seconds = ms => (ms / 1000).toFixed(1);
+console.log(`corpus: ${pairs.length} pairs from ${cache} (KLayout workers warm, one thread; strmxor as a process per pair)\n`);
+console.log('| source | pairs | layers | texts-only layers (strmxor only) | zero-area-only differences (lyipc only) | strmxor flat != strmxor -u, lyipc = -u | auto = flat (verdict) | auto = flat (area) | auto = strmxor | flat = strmxor | same count auto/flat | ' + engines.map(engine => `${engine} s`).join(' | ') + ' | auto / flat | pairs over 2x fastest + 0.1 s |' + (values.fresh ? ' fresh lyipc-diff s | fresh / strmxor |' : ''));
+console.log('|' + ' --- |'.repeat(13 + engines.length + (values.fresh ? 2 : 0)));
+for (const [name, s] of sources) {
+	const ratio = s.ms.flat ? (s.ms.auto / s.ms.flat).toFixed(2) + 'x' : '-';
+	const cells = [
+		name, s.pairs, s.layers, s.textsOnly, s.zeroAreaOnly, s.strmxorModesDisagree,
+		`${s.agree.flat[0]} / ${s.agree.flat[0] + s.agree.flat[1]}`,
+		`${s.agree.area[0]} / ${s.agree.area[0] + s.agree.area[1]}`,
+		`${s.agree.strmxor[0]} / ${s.agree.strmxor[0] + s.agree.strmxor[1]}`,
+		`${s.agree.flatStrmxor[0]} / ${s.agree.flatStrmxor[0] + s.agree.flatStrmxor[1]}`,
+		`${s.agree.count[0]} / ${s.agree.count[0] + s.agree.count[1]}`,
+		...engines.map(engine => seconds(s.ms[engine]) + (s.failed[engine] ? ` (${s.failed[engine]} failed)` : '')),
+		ratio + (s.ms.flat && s.ms.auto > TOTAL_RATIO * s.ms.flat ? ' OVER' : ''),
+		s.slow,
+	];
+	if (values.fresh) {
+		cells.push(seconds(s.fresh.lyipc), s.fresh.strmxor ? (s.fresh.lyipc / s.fresh.strmxor).toFixed(2) + 'x' : '-');
+	}
+
+	console.log(`| ${cells.join(' | ')} |`);
+}
+
+console.log(`\n${problems.length} disagreements or slow pairs${values.details || problems.length <= 40 ? '' : ' (first 40; --details for all)'}; every pair: ${resultsFile}`);
+for (const line of values.details ? problems : problems.slice(0, 40)) {
+	console.log(`  ${line}`);
+}
+
+process.exitCode = problems.some(line => !line.includes(' s, fastest full engine ')) ? 1 : 0;
