@@ -9,16 +9,19 @@ class JobError(Exception):
     """A job could not be done. `code` is stable (see docs/worker-protocol.md); `path` names
     the offending file when there is one."""
 
-    def __init__(self, code, message, path=None):
+    def __init__(self, code, message, path=None, hint=None):
         Exception.__init__(self, message)
         self.code = code
         self.message = message
         self.path = path
+        self.hint = hint
 
     def to_json(self):
         error = {"code": self.code, "message": self.message}
         if self.path is not None:
             error["path"] = self.path
+        if self.hint is not None:
+            error["hint"] = self.hint
         return error
 
 

@@ -41,14 +41,15 @@ class MarkerDatabase:
         category.description = description
         cell = self._cell(cell_name)
         room = max(0, self.limit - self._written[category_name])
-        written = 0
+        polygons = []
         if room > 0:
             for polygon in region.each():
-                item = self.rdb.create_item(cell.rdb_id(), category.rdb_id())
-                item.add_value(polygon.to_dtype(self.dbu))
-                written += 1
-                if written >= room:
+                polygons.append(polygon)
+                if len(polygons) >= room:
                     break
+            # One call: KLayout makes the items in C++ (a Python call per item cost ~6 us).
+            self.rdb.create_items(cell.rdb_id(), category.rdb_id(), pya.CplxTrans(self.dbu), polygons)
+        written = len(polygons)
         self._written[category_name] += written
         self.items += written
         return written, total - written

@@ -11,6 +11,8 @@ import random
 
 import pya
 
+from lyipc_engines import Difference, line_xor, strict
+
 # Changed boxes times their placements that are mapped to the top, per layer, at most.
 MAX_PLACED_BOXES = 20000
 # Windows covering more than this share of the layer's extent make a full XOR the better deal.
@@ -29,7 +31,12 @@ MARGIN = 4
 
 
 class Fallback(Exception):
-    """The change is too large for windows; the message says why."""
+    """The change is too large for windows; the message says why. `hierarchical` when the
+    change sits in a cell placed very often: the one case where deep mode is worth trying."""
+
+    def __init__(self, message, hierarchical=False):
+        Exception.__init__(self, message)
+        self.hierarchical = hierarchical
 
 
 def layer_windows(key, changes, side_a, side_b, top_a, top_b):
@@ -66,7 +73,7 @@ def layer_windows(key, changes, side_a, side_b, top_a, top_b):
     extent = layer_bbox(top_a, li_a) + layer_bbox(top_b, li_b)
     share = windows.area() / float(max(extent.area(), 1))
     if share > MAX_AREA_SHARE:
-        raise Fallback("changes spread over %d%% of the layer's extent" % round(100 * share))
+        raise Fallback("changes spread over %d%% of the layer's extent" % min(100, round(100 * share)))
     return windows
 
 
@@ -78,8 +85,14 @@ def boxes_region(boxes):
     region = pya.Region()
     for box in boxes:
         if not box.empty():
-            region.insert(box)
+            region.insert(window_box(box))
     return region
+
+
+def window_box(box):
+    """A box that a Region keeps: grown by one dbu, since a Region drops boxes without area,
+    and the box of a zero-area shape (a zero-width path) has none."""
+    return box.enlarged(pya.Vector(1, 1))
 
 
 def add_local(local, cell, region):
@@ -107,7 +120,7 @@ def check_placements(local, side, top):
         placed += boxes.count() * times
         if placed > MAX_PLACED_BOXES:
             name = side.layout.cell(ci).name
-            raise Fallback("a change in cell %s, which is placed %s times" % (name, "{:,}".format(times)))
+            raise Fallback("a change in cell %s, which is placed %s times" % (name, "{:,}".format(times)), hierarchical=True)
 
 
 # ---------------------------------------------------------------- changed shapes of one cell
@@ -142,13 +155,13 @@ def list_changed_shapes(shapes_a, shapes_b):
 
     def only_in(side):
         region = found[side]
-        return lambda shape, prop_id: region.insert(shape if isinstance(shape, pya.Box) else shape.bbox())
+        return lambda shape, prop_id: region.insert(window_box(shape if isinstance(shape, pya.Box) else shape.bbox()))
 
     diff = pya.LayoutDiff()
     for kind in ("polygon", "box", "path"):
         setattr(diff, "on_%s_in_a_only" % kind, only_in("a"))
         setattr(diff, "on_%s_in_b_only" % kind, only_in("b"))
-    diff.compare(layouts[0], layouts[1], pya.LayoutDiff.Verbose | pya.LayoutDiff.PathsAsPolygons | pya.LayoutDiff.NoProperties)
+    diff.compare(layouts[0], layouts[1], pya.LayoutDiff.Verbose | pya.LayoutDiff.NoProperties)
     return found["a"], found["b"]
 
 
@@ -200,11 +213,44 @@ def changed_probe_share(shapes_a, shapes_b, box, total, probes=PROBES):
 
 
 PROBE_KINDS = pya.Shapes.SBoxes | pya.Shapes.SPolygons | pya.Shapes.SPaths
+# Everything but texts: what the flat shape counts count (lyipc_xor.geometry_count).
+GEOMETRY_KINDS = pya.Shapes.SAll & ~pya.Shapes.STexts
 
 
 def probe_shapes(shapes, probe):
-    """The shapes touching a probe as LayoutDiff sees them: a box and the same rectangle as a
-    polygon differ (a writer that turned every box into a polygon is a global change)."""
+    """The shapes touching a probe as LayoutDiff sees them: a box, a path and the same outline
+    as a polygon all differ (a writer that turned every box into a polygon is a global change)."""
     if shapes is None:
         return []
-    return sorted(("b%s" % s.box) if s.is_box() else ("p%s" % s.polygon) for s in shapes.each_touching(PROBE_KINDS, probe))
+    return sorted(probe_key(s) for s in shapes.each_touching(PROBE_KINDS, probe))
+
+
+def probe_key(shape):
+    """A shape's kind and hash (computed in C++: a shape of 100k points, which an outline
+    merged by a boolean may have, would take milliseconds to turn into text)."""
+    if shape.is_box():
+        return ("b", shape.box.hash())
+    if shape.is_path():
+        return ("w", shape.path.hash())
+    return ("p", shape.polygon.hash())
+
+
+# ---------------------------------------------------------------- the windowed XOR
+
+
+def windowed_xor(source_a, source_b, windows):
+    """(Difference, (shapes of A, shapes of B) that reach into the windows): the XOR of the
+    shapes of both layers that touch a window, which is the whole XOR (docs/incremental-xor.md):
+    every changed shape lies in a window, and a shape that touches none is in both layouts.
+    Shapes are taken whole, not clipped: the boolean then meets the same edges as a full XOR
+    and rounds all-angle intersections the same way. The counts let the caller check the claim
+    against the flat counts."""
+    inside = []
+    regions = []
+    for cell, li, trans in (source_a, source_b):
+        shapes = pya.RecursiveShapeIterator(cell.layout(), cell, li, windows, False)
+        shapes.shape_flags = GEOMETRY_KINDS
+        region = strict(pya.Region(shapes, trans))
+        inside.append(region.count())
+        regions.append(region)
+    return Difference(regions[0] ^ regions[1], line_xor(regions[0], regions[1])), tuple(inside)

@@ -2,30 +2,31 @@
 
 The runner validates options; this module trusts their types but not the files."""
 
-import math
 import time
 
 import pya
 
+from lyipc_engines import choose_engine, full_xor, has_all_angle_edges, one_sided
 from lyipc_errors import JobError, klayout_message
 from lyipc_markers import MarkerDatabase
-from lyipc_structure import Changes, structural_changes
-from lyipc_windows import Fallback, changes_look_local, layer_windows
+from lyipc_plan import plan_layer, structure_pays, structural_changes_of
+from lyipc_structure import layer_key
+from lyipc_windows import windowed_xor
 
-# Flat shapes per stored shape from which deep (hierarchical) processing pays off.
-DEEP_MIN_REUSE = 2.0
-# Flat shapes (A + B) on a layer from which tiles + threads beat one flat boolean.
-TILED_MIN_SHAPES = 200000
-# Tiles aim at about this many flat shapes each; fewer makes per-tile overhead dominate,
-# more makes the merges inside a tile slow (measured on 450k-box layers).
-TILE_TARGET_SHAPES = 4000
 MODES = ("auto", "deep", "flat", "tiled")
-# The full XOR engines; auto may also answer "structural" or "windowed" (lyipc_windows).
-ENGINES = ("deep", "flat", "tiled")
+STRUCTURE_CHOICES = ("auto", "always", "never")
 
 
 def millis(start):
     return int(round((time.time() - start) * 1000))
+
+
+def klayout_version():
+    return pya.Application.instance().version().split()[-1]
+
+
+# What KLayout 0.28 says about meta data that KLayout 0.29 and later write into the context cell.
+NEWER_WRITER_MESSAGES = ("Invalid record inside a context info cell",)
 
 
 def read_layout(path, side):
@@ -33,20 +34,24 @@ def read_layout(path, side):
     try:
         layout.read(path)
     except Exception as exc:  # KLayout raises RuntimeError with the reader's message
-        raise JobError("READ_ERROR", "%s: cannot read layout %s: %s" % (path, side, klayout_message(exc)), path)
+        message = klayout_message(exc)
+        if any(text in message for text in NEWER_WRITER_MESSAGES):
+            version = klayout_version()
+            raise JobError(
+                "READ_ERROR",
+                "%s: cannot read layout %s: it was written by a newer KLayout (its context cell holds meta data "
+                "that KLayout %s cannot read: %s)" % (path, side, version, message),
+                path,
+                "compare with KLayout 0.29 or later (--klayout PATH), or write the file without context info "
+                "(SaveLayoutOptions.write_context_info = False)",
+            )
+        raise JobError("READ_ERROR", "%s: cannot read layout %s: %s" % (path, side, message), path)
     return layout
 
 
 def clean_dbu(dbu):
     """0.0009999999999999998 (OASIS stores the dbu as a ratio) is 0.001: the same grid."""
     return float("%.12g" % dbu)
-
-
-def layer_key(info):
-    """Layers pair by layer/datatype; name-only layers (OASIS) pair by name."""
-    if info.layer >= 0:
-        return (info.layer, info.datatype)
-    return (info.name,)
 
 
 def layer_json(key, name):
@@ -142,6 +147,7 @@ class Side:
         self.layers = {layer_key(i): (li, i.name) for li, i in zip(layout.layer_indexes(), layout.layer_infos())}
         self._placements = {}
         self._transforms = {}
+        self._counts = {}
 
     def placements(self, top):
         """[(cell, times placed under `top`)] for every cell below it (array members count one each)."""
@@ -162,6 +168,10 @@ class Side:
                     magnified = magnified or inst.is_complex()
             self._placements[ci_top] = (cells, mult, magnified)
         return self._placements[ci_top][0]
+
+    def total_placements(self, top):
+        """Cells below `top` times their placements: what a walk over every placement costs."""
+        return sum(m for _, m in self.placements(top))
 
     def off_grid_placements(self, top):
         """True when a placement under `top` magnifies or rotates by an odd angle. Deep mode
@@ -203,92 +213,28 @@ class Side:
 
     def counts(self, top, key):
         """(stored, flat) geometry counts of a layer under `top`."""
-        li = self.layers.get(key, (None,))[0]
+        li = self.layer_index(key)
         if top is None or li is None:
             return 0, 0
-        stored = flat = 0
-        for cell, m in self.placements(top):
-            n = geometry_count(cell.shapes(li))
-            stored += n
-            flat += n * m
-        return stored, flat
+        memo = (top.cell_index(), li)
+        if memo not in self._counts:
+            stored = flat = 0
+            for cell, m in self.placements(top):
+                n = geometry_count(cell.shapes(li))
+                stored += n
+                flat += n * m
+            self._counts[memo] = (stored, flat)
+        return self._counts[memo]
 
     def source(self, top, key):
         """(cell, layer index, trans) to read a layer under `top` from, or None if there is none."""
-        li = self.layers.get(key, (None,))[0]
+        li = self.layer_index(key)
         if top is None or li is None:
             return None
         return top, li, self.trans
 
 
-# ---------------------------------------------------------------- engine modes
-
-
-def choose_mode(requested, stored, flat, off_grid=False):
-    if requested != "auto":
-        return requested, "requested"
-    if stored and flat >= DEEP_MIN_REUSE * stored and not off_grid:
-        return "deep", "hierarchical: %d stored shapes stand for %d" % (stored, flat)
-    if off_grid and flat >= TILED_MIN_SHAPES:
-        return "tiled", "magnified or rotated placements, where deep mode rounds: %d shapes" % flat
-    if off_grid:
-        return "flat", "magnified or rotated placements, where deep mode rounds: %d shapes" % flat
-    if flat >= TILED_MIN_SHAPES:
-        return "tiled", "flat and large: %d shapes" % flat
-    return "flat", "flat and small: %d shapes" % flat
-
-
-def auto_tile_size(box_um, flat, threads):
-    """Tile edge in um so that tiles hold about TILE_TARGET_SHAPES shapes, at least 2 per thread."""
-    area = max(box_um.width(), 1e-3) * max(box_um.height(), 1e-3)
-    tiles = max(2 * threads, int(math.ceil(flat / float(TILE_TARGET_SHAPES))))
-    return max(1.0, math.sqrt(area / tiles))
-
-
-def region_of(source, mode, dss):
-    if source is None:
-        return pya.Region()
-    cell, li, trans = source
-    if mode == "deep":
-        return pya.Region(cell.begin_shapes_rec(li), dss, trans)
-    return pya.Region(cell.begin_shapes_rec(li), trans)
-
-
-def xor_pair(source_a, source_b, mode, ctx):
-    """XOR of one layer of one top-cell pair, in the common dbu. Returns a Region."""
-    if mode == "tiled":
-        return tiled_xor(source_a, source_b, ctx)
-    a = region_of(source_a, mode, ctx["dss"])
-    b = region_of(source_b, mode, ctx["dss"])
-    if source_a is None or source_b is None:
-        # Only one side: the difference is that side, merged like a boolean result.
-        return (a if source_b is None else b).merged()
-    return a ^ b
-
-
-def tiled_xor(source_a, source_b, ctx):
-    tp = pya.TilingProcessor()
-    box = pya.Box()
-    for name, source in (("a", source_a), ("b", source_b)):
-        if source is None:
-            tp.input(name, pya.Region())
-            continue
-        cell, li, trans = source
-        # The tiling processor scales every input from its layout's dbu to tp.dbu itself.
-        tp.input(name, cell.begin_shapes_rec(li))
-        box += trans * cell.bbox_per_layer(li)
-    tile = ctx["tileSize"] or auto_tile_size(box.to_dtype(ctx["dbu"]), ctx["flat"], ctx["threads"])
-    ctx["tileUsed"] = tile
-    out = pya.Region()
-    tp.output("o", out)
-    tp.dbu = ctx["dbu"]
-    tp.tile_size(tile, tile)
-    tp.threads = ctx["threads"]
-    tp.queue("_output(o, a ^ b)")
-    tp.execute("lyipc-diff XOR")
-    # Tiles cut difference polygons; merging heals the cuts so counts match a flat XOR.
-    out.merge()
-    return out
+# ---------------------------------------------------------------- output
 
 
 def split_slivers(region, tolerance_dbu):
@@ -307,9 +253,6 @@ def um_box(box, dbu):
     return [round(d.left, 6), round(d.bottom, 6), round(d.right, 6), round(d.top, 6)]
 
 
-# ---------------------------------------------------------------- output layout
-
-
 class XorLayout:
     """Differences on their original layer numbers, one top cell per compared pair; built
     only when something differs, pruned of empty cells before writing."""
@@ -320,6 +263,7 @@ class XorLayout:
         self.cells = {}
 
     def add(self, cell_name, key, region):
+        """Adds a Region (flat or deep); zero-area differences come as their 2 dbu strips."""
         if region.is_empty():
             return
         if self.layout is None:
@@ -357,6 +301,9 @@ def run_xor(params):
     mode_requested = params.get("mode") or "auto"
     if mode_requested not in MODES:
         raise JobError("BAD_REQUEST", "unknown mode '%s'" % mode_requested)
+    structure = params.get("structure") or "auto"
+    if structure not in STRUCTURE_CHOICES:
+        raise JobError("BAD_REQUEST", "unknown structure choice '%s'" % structure)
     threads = max(1, int(params.get("threads") or 1))
     tolerance = float(params.get("tolerance") or 0.0)
     max_markers = int(params["maxMarkers"]) if params.get("maxMarkers") is not None else 1000
@@ -373,27 +320,27 @@ def run_xor(params):
     keys.sort(key=lambda k: (len(k) != 2, k))
 
     xor_started = time.time()
-    # auto first asks LayoutDiff where the layouts differ (lyipc_structure); a forced mode
-    # runs its engine on every layer.
+    counts = dict((key, layer_counts(key, pairs, side_a, side_b)) for key in keys)
+    # auto first asks LayoutDiff where the layouts differ (lyipc_plan), unless a full XOR of
+    # every layer costs less than that; a forced mode runs its engine on every layer.
     changes = None
-    if mode_requested == "auto":
-        changes = [pair_changes(ca, cb, side_a, side_b) for ca, cb in pairs]
+    if mode_requested == "auto" and structure_pays(structure, counts, pairs):
+        changes = structural_changes_of(pairs, side_a, side_b, clean_dbu)
     structure_ms = millis(xor_started)
-    dss = pya.DeepShapeStore()
-    dss.threads = threads
+    ctx = {
+        "changes": changes, "mode": mode_requested, "dss": None, "dbu": dbu, "threads": threads,
+        "tileSize": params.get("tileSize"), "tolerance": tolerance,
+    }
     out = XorLayout(dbu)
     markers = MarkerDatabase(dbu, max_markers, "lyipc-diff: %s vs %s" % (params["a"], params["b"]))
     layers = []
     for key in keys:
-        layer = compare_layer(key, side_a, side_b, pairs, out, markers, {
-            "changes": changes, "mode": mode_requested, "dss": dss, "dbu": dbu, "threads": threads,
-            "tileSize": params.get("tileSize"), "tolerance": tolerance,
-        })
+        layer = compare_layer(key, counts[key], side_a, side_b, pairs, out, markers, ctx)
         if layer is not None:
             layers.append(layer)
     xor_ms = millis(xor_started)
 
-    identical = not any(l["xorCount"] for l in layers)
+    identical = all(l["status"] == "same" for l in layers)
     write_started = time.time()
     wrote = {"out": False, "rdb": False}
     if not identical:
@@ -420,147 +367,162 @@ def run_xor(params):
     }
 
 
-# ---------------------------------------------------------------- incremental (auto)
-
-
-def pair_changes(ca, cb, side_a, side_b):
-    if ca is None or cb is None:
-        return None  # an unmatched top cell: all its geometry is a difference
-    dbu_a, dbu_b = clean_dbu(side_a.layout.dbu), clean_dbu(side_b.layout.dbu)
-    if dbu_a != dbu_b:
-        # LayoutDiff compares raw coordinates; on two grids nothing can be concluded.
-        changes = Changes()
-        changes.blocker = "the database units differ (%g and %g um)" % (dbu_a, dbu_b)
-        return changes
-    return structural_changes(ca, cb, layer_key, changes_look_local(ca, cb, side_a, side_b))
-
-
-def plan_layer(key, pairs, side_a, side_b, changes):
-    """How auto compares one layer: ("structural", reason), ("windowed", reason, windows per
-    pair) or ("full", reason) when the structural diff cannot narrow the XOR down."""
-    windows = []
-    for (ca, cb), pair in zip(pairs, changes):
-        if pair is None:
-            name = (ca or cb).name
-            return ("full", "top cell %s has no partner" % name)
-        if pair.blocker:
-            return ("full", pair.blocker)
-        if key in pair.one_sided_layers:
-            return ("full", "the layer exists in one layout only")
-        try:
-            windows.append(layer_windows(key, pair, side_a, side_b, ca, cb))
-        except Fallback as exc:
-            return ("full", str(exc))
-    count = sum(w.count() for w in windows)
-    if count == 0:
-        return ("structural", "LayoutDiff found the same shapes in every cell and the same instances")
-    cells = sum(len(p.cells) for p in changes)
-    return ("windowed", "LayoutDiff found changes in %s; XOR only in %s around them"
-            % (plural(cells, "cell"), plural(count, "window")), windows)
-
-
-def plural(n, word):
-    return "%d %s%s" % (n, word, "" if n == 1 else "s")
-
-
-def windowed_xor(source_a, source_b, windows):
-    """The XOR of both layers clipped to the windows: outside them the layouts agree."""
-    def clipped(source):
-        if source is None:
-            return pya.Region()
-        cell, li, trans = source
-        shapes = pya.RecursiveShapeIterator(cell.layout(), cell, li, windows, False)
-        return pya.Region(shapes, trans) & windows
-    return clipped(source_a) ^ clipped(source_b)
-
-
-def compare_layer(key, side_a, side_b, pairs, out, markers, ctx):
-    """XOR one layer over all top-cell pairs; adds differences to `out` and `markers`.
-    Returns the layer's result entry, or None when neither side has geometry on it."""
-    started = time.time()
-    plan = plan_layer(key, pairs, side_a, side_b, ctx["changes"]) if ctx["changes"] is not None else None
-    proven = plan is not None and plan[0] == "structural"
+def layer_counts(key, pairs, side_a, side_b):
+    """{stored, flatA, flatB} of a layer over all top-cell pairs; stored counts both sides."""
     stored = flat_a = flat_b = 0
     for ca, cb in pairs:
         s, f = side_a.counts(ca, key)
         stored, flat_a = stored + s, flat_a + f
-        if not proven:  # proven equal: B's counts are A's, no need to walk B
-            s, f = side_b.counts(cb, key)
-            stored, flat_b = stored + s, flat_b + f
-    if proven:
-        flat_b = flat_a
+        s, f = side_b.counts(cb, key)
+        stored, flat_b = stored + s, flat_b + f
+    return {"stored": stored, "flatA": flat_a, "flatB": flat_b}
+
+
+# ---------------------------------------------------------------- one layer
+
+
+def full_engine(key, counts, side_a, side_b, pairs, ctx, deep_worth_trying):
+    """(engine, reason) of a full XOR of the layer (the requested mode, or auto's choice)."""
+    off_grid = any((ca is not None and side_a.off_grid_placements(ca)) or (cb is not None and side_b.off_grid_placements(cb))
+                   for ca, cb in pairs)
+
+    def all_angle():
+        sides = []
+        for ca, cb in pairs:
+            if ca is not None:
+                sides.append((side_a.layout, [c for c, _ in side_a.placements(ca)], side_a.layer_index(key)))
+            if cb is not None:
+                sides.append((side_b.layout, [c for c, _ in side_b.placements(cb)], side_b.layer_index(key)))
+        return has_all_angle_edges(sides)
+
+    return choose_engine(ctx["mode"], (counts["stored"], counts["flatA"] + counts["flatB"]), off_grid, all_angle, deep_worth_trying)
+
+
+def compare_layer(key, counts, side_a, side_b, pairs, out, markers, ctx):
+    """XOR one layer over all top-cell pairs; adds differences to `out` and `markers`.
+    Returns the layer's result entry, or None when neither side has geometry on it."""
+    started = time.time()
+    flat_a, flat_b = counts["flatA"], counts["flatB"]
     if flat_a == 0 and flat_b == 0:
         return None  # declared but empty (or texts only) on both sides
-    if plan is not None and plan[0] in ("structural", "windowed"):
-        mode, reason = plan[0], plan[1]
+    one_side = flat_a == 0 or flat_b == 0
+    if one_side:
+        # All of one side is the difference: no boolean, no merge. strmxor reports such a
+        # layer as missing on one side, whatever it holds (zero-area shapes too).
+        # Whatever the mode, no boolean runs: a forced mode is reported as asked for.
+        plan = {"mode": "flat" if ctx["mode"] == "auto" else ctx["mode"],
+                "reason": "in layout %s only: each of its shapes is a difference" % ("A" if flat_b == 0 else "B")}
+    elif ctx["changes"] is not None:
+        plan = plan_layer(key, counts, pairs, side_a, side_b, ctx["changes"])
     else:
-        off_grid = any((ca is not None and side_a.off_grid_placements(ca)) or (cb is not None and side_b.off_grid_placements(cb))
-                       for ca, cb in pairs)
-        mode, reason = choose_mode(ctx["mode"], stored, flat_a + flat_b, off_grid)
-    fallback = plan[1] if plan is not None and plan[0] == "full" else None
-    ctx = dict(ctx, flat=flat_a + flat_b)
-    dbu = ctx["dbu"]
-    tolerance_dbu = ctx["tolerance"] / dbu
+        plan = {"mode": None}
+    differences = layer_differences(key, counts, plan, side_a, side_b, pairs, ctx)
+    if differences is None:
+        # The windowed XOR failed its own count check (never seen): the full XOR answers.
+        plan = {"mode": None, "fallback": "the shape counts outside the windows disagree: XOR in full to be sure"}
+        differences = layer_differences(key, counts, plan, side_a, side_b, pairs, ctx)
+
+    tally = {"count": 0, "zeroArea": 0, "area": 0, "bbox": pya.Box(), "sliverCount": 0, "sliverArea": 0, "markers": 0, "omitted": 0}
     entry = layer_json(key, side_a.layers.get(key, (0, None))[1] or side_b.layers.get(key, (0, None))[1])
-    category = entry["key"]
-    xor_count = xor_area = sliver_count = sliver_area = written = omitted = 0
-    bbox = pya.Box()
-    windows = 0
-    for index, (ca, cb) in enumerate(pairs):
-        source_a, source_b = side_a.source(ca, key), side_b.source(cb, key)
-        if mode == "structural" or (source_a is None and source_b is None):
-            continue
-        cell_name = (ca or cb).name
-        if mode == "windowed":
-            pair_windows = plan[2][index]
-            if pair_windows.is_empty():
-                continue
-            windows += pair_windows.count()
-            difference = windowed_xor(source_a, source_b, pair_windows)
-        else:
-            difference = xor_pair(source_a, source_b, mode, ctx)
-        real, slivers = split_slivers(difference, tolerance_dbu)
-        n = real.count()
-        if n:
-            xor_count += n
-            xor_area += real.area()
-            bbox += real.bbox()
-            out.add(cell_name, key, real)
-            w, o = markers.add(cell_name, category, "XOR differences on layer %s" % category, real)
-            written, omitted = written + w, omitted + o
-        ns = slivers.count()
-        if ns:
-            sliver_count += ns
-            sliver_area += slivers.area()
-            markers.add(cell_name, category + " below tolerance",
-                        "Differences on layer %s no wider than the tolerance (%g um)" % (category, ctx["tolerance"]),
-                        slivers)
-    markers.note_omitted(category, omitted)
+    for cell_name, difference in differences:
+        record(difference, cell_name, entry["key"], key, tally, out, markers, ctx, one_side)
+    markers.note_omitted(entry["key"], tally["omitted"])
+
+    dbu = ctx["dbu"]
     if flat_b == 0:
         status = "only-in-a"
     elif flat_a == 0:
         status = "only-in-b"
     else:
-        status = "different" if xor_count else "same"
+        status = "different" if tally["count"] else "same"
+    tile_sizes = [d.tile_size for _, d in differences if d.tile_size is not None]
     entry.update({
         "status": status,
         "countA": flat_a,
         "countB": flat_b,
-        "xorCount": xor_count,
-        "xorArea": round(xor_area * dbu * dbu, 9),
-        "bbox": um_box(bbox, dbu),
-        "sliverCount": sliver_count,
-        "sliverArea": round(sliver_area * dbu * dbu, 9),
-        "mode": mode,
-        "modeReason": reason,
-        "tileSize": round(ctx["tileUsed"], 6) if "tileUsed" in ctx else None,
-        "windows": windows if mode == "windowed" else None,
-        "fallback": fallback,
-        "markers": written,
-        "markersOmitted": omitted,
+        "xorCount": tally["count"],
+        "zeroAreaCount": tally["zeroArea"],
+        "xorArea": round(tally["area"] * dbu * dbu, 9),
+        "bbox": um_box(tally["bbox"], dbu),
+        "sliverCount": tally["sliverCount"],
+        "sliverArea": round(tally["sliverArea"] * dbu * dbu, 9),
+        "mode": plan["mode"],
+        "modeReason": plan["reason"],
+        "tileSize": round(tile_sizes[-1], 6) if tile_sizes else None,
+        "windows": sum(w.count() for w in plan["windows"]) if plan["mode"] == "windowed" else None,
+        "fallback": plan.get("fallback"),
+        "markers": tally["markers"],
+        "markersOmitted": tally["omitted"],
         "ms": millis(started),
     })
     return entry
+
+
+def layer_differences(key, counts, plan, side_a, side_b, pairs, ctx):
+    """[(top cell name, Difference)] of one layer as the plan says (a full XOR when it names
+    no mode yet: the plan then gets the engine). None when a windowed XOR fails its check."""
+    if plan["mode"] is None:
+        plan["mode"], plan["reason"] = full_engine(key, counts, side_a, side_b, pairs, ctx, plan.get("deepWorthTrying", False))
+    if plan["mode"] == "deep" and ctx["dss"] is None:
+        ctx["dss"] = pya.DeepShapeStore()
+        ctx["dss"].threads = ctx["threads"]
+    engine_ctx = dict(ctx, flat=counts["flatA"] + counts["flatB"])
+    found = []
+    outside = [0, 0]  # shapes of A and B outside every window
+    for index, (ca, cb) in enumerate(pairs):
+        source_a, source_b = side_a.source(ca, key), side_b.source(cb, key)
+        here_a, here_b = side_a.counts(ca, key)[1], side_b.counts(cb, key)[1]
+        if plan["mode"] == "structural" or (here_a == 0 and here_b == 0):
+            continue
+        if here_a == 0 or here_b == 0:
+            difference = one_sided(source_a if here_a else source_b)
+        elif plan["mode"] == "windowed":
+            difference, inside = windowed_xor(source_a, source_b, plan["windows"][index])
+            outside[0] += side_a.counts(ca, key)[1] - inside[0]
+            outside[1] += side_b.counts(cb, key)[1] - inside[1]
+        else:
+            difference = full_xor(plan["mode"], source_a, source_b, engine_ctx)
+        found.append(((ca or cb).name, difference))
+    if plan["mode"] == "windowed" and outside[0] != outside[1]:
+        # Outside the windows both layers hold the same shapes, one for one (the proof in
+        # docs/incremental-xor.md); counts that say otherwise mean the windows missed something.
+        return None
+    return found
+
+
+def record(difference, cell_name, category, key, tally, out, markers, ctx, one_side):
+    """Counts one pair's difference into the layer's tally, the XOR layout and the markers."""
+    region = difference.flat
+    lines = difference.lines
+    if one_side:
+        real, slivers = region, pya.Region()  # a layer missing on one side is never a sliver
+        sliver_lines = pya.Region()
+    elif ctx["tolerance"] > 0:
+        real, slivers = split_slivers(region, ctx["tolerance"] / ctx["dbu"])
+        # A zero-area difference is no wider than any tolerance: a sliver as soon as there is one.
+        lines, sliver_lines = pya.Region(), lines
+    else:
+        real, slivers, sliver_lines = region, pya.Region(), pya.Region()
+    n = real.count() + lines.count()
+    if n:
+        tally["count"] += n
+        tally["zeroArea"] += lines.count()
+        tally["area"] += real.area()
+        # A strip reaches 1 dbu beyond its line on each side.
+        tally["bbox"] += real.bbox() + (lines.bbox().enlarged(pya.Vector(-1, -1)) if not lines.is_empty() else pya.Box())
+        keep_hierarchy = difference.hierarchical is not None and slivers.is_empty()
+        out.add(cell_name, key, difference.hierarchical if keep_hierarchy else real)
+        out.add(cell_name, key, lines)
+        description = "XOR differences on layer %s" % category
+        w, o = markers.add(cell_name, category, description, real + lines)
+        tally["markers"] += w
+        tally["omitted"] += o
+    ns = slivers.count() + sliver_lines.count()
+    if ns:
+        tally["sliverCount"] += ns
+        tally["sliverArea"] += slivers.area()
+        description = "Differences on layer %s no wider than the tolerance (%g um)" % (category, ctx["tolerance"])
+        markers.add(cell_name, category + " below tolerance", description, slivers + sliver_lines)
 
 
 def pair_json(ca, cb):

@@ -1,7 +1,7 @@
 import {readFile} from 'node:fs/promises';
 import path from 'node:path';
 import {LyipcError} from './errors.js';
-import {ENGINE_MODES, parseLayerList, type EngineMode, type XorOptions} from './xor/options.js';
+import {ENGINE_MODES, STRUCTURE_CHOICES, parseLayerList, type EngineMode, type StructureChoice, type XorOptions} from './xor/options.js';
 
 /** When a failing layout assertion opens in the viewer (the Vitest matcher). */
 export type OpenChoice = 'on-failure' | 'never' | 'always';
@@ -18,6 +18,7 @@ export interface LyipcConfig {
 	layers?: string[];
 	ignoreLayers?: string[];
 	mode?: EngineMode;
+	structure?: StructureChoice;
 	threads?: number;
 	maxMarkers?: number;
 	/** Seconds one comparison may take (0 = no limit), as `--timeout`. */
@@ -70,6 +71,7 @@ const CHECKS: Record<keyof LyipcConfig, Check> = {
 	layers: isLayers,
 	ignoreLayers: isLayers,
 	mode: oneOf(ENGINE_MODES),
+	structure: oneOf(STRUCTURE_CHOICES),
 	threads: isNumber(1, true),
 	maxMarkers: isNumber(0, true),
 	timeout: isNumber(0),
@@ -166,7 +168,7 @@ export async function loadConfigFile(file: string): Promise<LoadedConfig> {
 
 /** The comparison options a config sets, as `compareLayouts` takes them (timeout in ms). */
 export function compareDefaults(config: LyipcConfig): XorOptions & {timeout?: number} {
-	const {tolerance, layers, ignoreLayers, mode, threads, maxMarkers, timeout} = config;
-	const options = {tolerance, layers, ignoreLayers, mode, threads, maxMarkers, timeout: timeout === undefined ? undefined : timeout * 1000};
+	const {tolerance, layers, ignoreLayers, mode, structure, threads, maxMarkers, timeout} = config;
+	const options = {tolerance, layers, ignoreLayers, mode, structure, threads, maxMarkers, timeout: timeout === undefined ? undefined : timeout * 1000};
 	return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
 }

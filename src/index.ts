@@ -13,8 +13,10 @@ export {
 	DEFAULT_MAX_MARKERS,
 	DEFAULT_TIMEOUT_MS,
 	ENGINE_MODES,
+	STRUCTURE_CHOICES,
 	parseLayerList,
 	type EngineMode,
+	type StructureChoice,
 	type LayerSpec,
 	type XorOptions,
 } from './xor/options.js';

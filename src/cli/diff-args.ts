@@ -1,7 +1,7 @@
 import {parseArgs} from 'node:util';
 import {LyipcError} from '../errors.js';
 import type {CompareOptions} from '../xor/compare.js';
-import {ENGINE_MODES, type EngineMode} from '../xor/options.js';
+import {ENGINE_MODES, STRUCTURE_CHOICES, type EngineMode, type StructureChoice} from '../xor/options.js';
 
 export type DiffCommand =
 	| {kind: 'help'}
@@ -39,6 +39,7 @@ const OPTIONS = {
 	'top-a': {type: 'string'},
 	'top-b': {type: 'string'},
 	mode: {type: 'string'},
+	structure: {type: 'string'},
 	threads: {type: 'string'},
 	'tile-size': {type: 'string'},
 	timeout: {type: 'string'},
@@ -106,6 +107,11 @@ export function parseDiffArgs(argv: readonly string[]): DiffCommand {
 		throw usage(`--mode: expected one of ${ENGINE_MODES.join(', ')}, got '${mode}'`);
 	}
 
+	const structure = values.structure;
+	if (structure !== undefined && !STRUCTURE_CHOICES.includes(structure as StructureChoice)) {
+		throw usage(`--structure: expected one of ${STRUCTURE_CHOICES.join(', ')}, got '${structure}'`);
+	}
+
 	const timeout = number('timeout', values.timeout, 'seconds (0 = no limit)');
 	if (timeout !== undefined && timeout < 0) {
 		throw usage(`--timeout: expected seconds >= 0, got '${values.timeout}'`);
@@ -118,6 +124,7 @@ export function parseDiffArgs(argv: readonly string[]): DiffCommand {
 		topA: values['top-a'],
 		topB: values['top-b'],
 		mode: mode as EngineMode | undefined,
+		structure: structure as StructureChoice | undefined,
 		threads: number('threads', values.threads, 'a whole number'),
 		tileSize: number('tile-size', values['tile-size'], 'a tile edge in µm'),
 		timeout: timeout === undefined ? undefined : timeout * 1000,

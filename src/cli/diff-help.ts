@@ -20,6 +20,8 @@ Options:
   --top-b NAME         cell of B to compare (default: same name as --top-a, or B's top cell)
   --mode MODE          auto (default: per layer, and layers that KLayout's LayoutDiff
                        proves unchanged skip the XOR), deep, flat or tiled
+  --structure WHEN     auto mode: run the structural diff first auto (default: when it can
+                       pay), always, or never (a full XOR of every layer)
   --threads N          threads for deep and tiled mode (default: number of CPUs)
   --tile-size UM       tile edge for tiled mode (default: chosen from the data)
   --timeout SEC        stop KLayout after SEC seconds (default 1800, 0 = no limit)

@@ -89,8 +89,11 @@ function describeModes(result: CompareResult, style: Style): string[] {
 	let unchanged = 0;
 	let windowed = 0;
 	let windows = 0;
+	let oneSided = 0;
 	for (const layer of result.layers) {
-		if (layer.mode === 'structural') {
+		if (result.mode === 'auto' && (layer.status === 'only-in-a' || layer.status === 'only-in-b')) {
+			oneSided++;
+		} else if (layer.mode === 'structural') {
 			unchanged++;
 		} else if (layer.mode === 'windowed') {
 			windowed++;
@@ -112,6 +115,10 @@ function describeModes(result: CompareResult, style: Style): string[] {
 
 	if (windowed > 0) {
 		parts.push(`${plural(windowed, 'layer')} XORed only around the changes (${plural(windows, 'window')})`);
+	}
+
+	if (oneSided > 0) {
+		parts.push(`${plural(oneSided, 'layer')} in one file only, every shape a difference`);
 	}
 
 	if (engines) {

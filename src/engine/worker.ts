@@ -49,7 +49,7 @@ interface Pending {
 	reject: (error: LyipcError) => void;
 }
 
-type Reply = {id: number; ok: true; result: unknown} | {id: number; ok: false; error: {code: string; message: string; path?: string}};
+type Reply = {id: number; ok: true; result: unknown} | {id: number; ok: false; error: {code: string; message: string; path?: string; hint?: string}};
 
 const live = new Set<KLayoutWorker>();
 let exitHookInstalled = false;
@@ -295,7 +295,7 @@ export class KLayoutWorker {
 		if (reply.ok) {
 			pending.resolve(reply.result);
 		} else {
-			pending.reject(new LyipcError(reply.error.code as ErrorCode, reply.error.message, {path: reply.error.path}));
+			pending.reject(new LyipcError(reply.error.code as ErrorCode, reply.error.message, {path: reply.error.path, hint: reply.error.hint}));
 		}
 	}
 

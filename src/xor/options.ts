@@ -3,6 +3,12 @@ import {LyipcError} from '../errors.js';
 
 export type EngineMode = 'auto' | 'deep' | 'flat' | 'tiled';
 export const ENGINE_MODES: readonly EngineMode[] = ['auto', 'deep', 'flat', 'tiled'];
+/**
+ * Whether auto mode runs the structural diff first: `auto` when it can pay (not when a full
+ * XOR of every layer is cheap anyway), `always`, or `never` (a full XOR of every layer).
+ */
+export type StructureChoice = 'auto' | 'always' | 'never';
+export const STRUCTURE_CHOICES: readonly StructureChoice[] = ['auto', 'always', 'never'];
 
 /** A layer selector: `layer/datatype`, or `layer` alone for every datatype of that layer. */
 export interface LayerSpec {
@@ -28,6 +34,8 @@ export interface XorOptions {
 	topB?: string;
 	/** Engine mode; `auto` picks per layer. Default `auto`. */
 	mode?: EngineMode;
+	/** In auto mode, whether the structural diff runs first (see {@link StructureChoice}). Default `auto`. */
+	structure?: StructureChoice;
 	/** Threads for deep and tiled mode. Default: the number of CPUs. */
 	threads?: number;
 	/** Tile edge in µm for tiled mode. Default: chosen from the data. */
@@ -43,6 +51,7 @@ export interface NormalizedXorOptions {
 	topA: string | undefined;
 	topB: string | undefined;
 	mode: EngineMode;
+	structure: StructureChoice;
 	threads: number;
 	tileSize: number | undefined;
 	maxMarkers: number;
@@ -115,6 +124,11 @@ export function normalizeXorOptions(options: XorOptions = {}): NormalizedXorOpti
 		throw new LyipcError('USAGE', `mode must be one of ${ENGINE_MODES.join(', ')}, got '${String(mode)}'`);
 	}
 
+	const structure = options.structure ?? 'auto';
+	if (!STRUCTURE_CHOICES.includes(structure)) {
+		throw new LyipcError('USAGE', `structure must be one of ${STRUCTURE_CHOICES.join(', ')}, got '${String(structure)}'`);
+	}
+
 	const tileSize = options.tileSize === undefined ? undefined : nonNegative('tile size', options.tileSize, 0);
 	if (tileSize === 0) {
 		throw new LyipcError('USAGE', 'tile size must be > 0 µm');
@@ -134,6 +148,7 @@ export function normalizeXorOptions(options: XorOptions = {}): NormalizedXorOpti
 		topA: options.topA,
 		topB: options.topB,
 		mode,
+		structure,
 		threads: positiveInteger('threads', options.threads, availableParallelism()),
 		tileSize,
 		maxMarkers: Math.floor(nonNegative('max markers', options.maxMarkers, DEFAULT_MAX_MARKERS)),

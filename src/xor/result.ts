@@ -23,9 +23,14 @@ export interface LayerResult {
 	/** Geometry shapes (texts excluded) in A, counted flat: an array of 100 counts 100 times. */
 	countA: number;
 	countB: number;
-	/** Difference polygons (after the tolerance). */
+	/**
+	 * Differences after the tolerance: merged difference polygons plus zero-area differences,
+	 * the same definition in every mode; on a layer in one file only, its shapes as drawn.
+	 */
 	xorCount: number;
-	/** Area of the differences in µm². */
+	/** Of `xorCount`, the zero-area differences (line segments one side covers and the other not). */
+	zeroAreaCount: number;
+	/** Area of the differences in µm² (on a layer in one file only: its shapes' areas as drawn). */
 	xorArea: number;
 	/** Bounding box of the differences [left, bottom, right, top] in µm, null when none. */
 	bbox: [number, number, number, number] | null;

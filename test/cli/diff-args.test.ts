@@ -4,7 +4,7 @@ import {parseDiffArgs} from '../../src/cli/diff-args.js';
 test('two files and every option', () => {
 	const command = parseDiffArgs([
 		'a.gds', 'b.oas', '--json', '-q', '--tolerance', '0.005', '--layers', '1/0,2/0', '--ignore-layers', '3',
-		'--top-a', 'TOP', '--top-b', 'TOP2', '--mode', 'tiled', '--threads', '4', '--tile-size', '250',
+		'--top-a', 'TOP', '--top-b', 'TOP2', '--mode', 'tiled', '--structure', 'never', '--threads', '4', '--tile-size', '250',
 		'--timeout', '90', '--klayout', '/opt/k', '--out-dir', 'o', '--out', 'o/x.gds', '--rdb', 'o/x.lyrdb', '--max-markers', '50',
 		'--view', '--target', 'viewer:9000', '--config', 'ci/lyipc.json',
 	]);
@@ -23,6 +23,7 @@ test('two files and every option', () => {
 			topA: 'TOP',
 			topB: 'TOP2',
 			mode: 'tiled',
+			structure: 'never',
 			threads: 4,
 			tileSize: 250,
 			timeout: 90_000,

@@ -4,6 +4,7 @@ import {setTimeout as delay} from 'node:timers/promises';
 import {execa} from 'execa';
 import {describe, expect, test} from 'vitest';
 import {CLI, describeKLayout, FAKE_KLAYOUT, fixture, inspect, processAlive, processesMatching, runCli, useTempDirs, type CliRun} from '../helpers/run.js';
+import type {CompareResult} from '../../src/xor/result.js';
 
 /** Everything under `dir`, recursively, relative to it. */
 async function listTree(dir: string): Promise<string[]> {
@@ -50,13 +51,45 @@ describeKLayout('lyipc-diff on the fixtures', () => {
 	});
 
 	test('auto says per layer what ran, and why a layer needed a full XOR', async () => {
-		const one = await diff([fixture('base.gds'), fixture('one_shape.gds')]);
+		// Small layouts skip the structural diff (a full XOR costs less); --structure always runs it.
+		const small = await diff([fixture('base.gds'), fixture('one_shape.gds')]);
+		expect(small.stdout).toMatch(/^engine: auto: full XOR: flat \(4 layers\)$/m);
+		const one = await diff([fixture('base.gds'), fixture('one_shape.gds'), '--structure', 'always']);
 		expect(one.stdout).toMatch(/^engine: auto: 3 layers unchanged shape for shape, no XOR needed; 1 layer XORed only around the changes \(1 window\)$/m);
-		const often = await diff([fixture('placed_often_a.gds'), fixture('placed_often_b.gds')]);
+		const often = await diff([fixture('placed_very_often_a.gds'), fixture('placed_very_often_b.gds')]);
 		expect(often.exitCode).toBe(1);
 		expect(often.stdout).toMatch(/^engine: auto: 1 layer unchanged shape for shape, no XOR needed; full XOR: deep \(1 layer\)$/m);
-		expect(often.stdout).toMatch(/^ {2}full XOR on 1\/0: a change in cell UNIT, which is placed 22,500 times$/m);
-		expect(often.stdout).toMatch(/^1\/0 +22,500 +22,500 +22,500 +different$/m);
+		expect(often.stdout).toMatch(/^ {2}full XOR on 1\/0: a change in cell UNIT, which is placed 90,000 times$/m);
+		expect(often.stdout).toMatch(/^1\/0 +90,000 +90,000 +90,000 +different$/m);
+		const zero = await diff([fixture('base.gds'), fixture('zero_area_layer.gds')]);
+		expect(zero.stdout).toMatch(/^engine: auto: 1 layer in one file only, every shape a difference; full XOR: flat \(4 layers\)$/m);
+	});
+
+	test('a restructured cell tree: the same answer as a full XOR, whether or not the structural diff runs', async () => {
+		for (const [a, b] of [['moved_into_child_a.gds', 'moved_into_child_b.gds'], ['placed_twice_a.gds', 'placed_twice_b.gds']] as const) {
+			for (const structure of ['always', 'auto', 'never']) {
+				const run = await diff([fixture(a), fixture(b), '--structure', structure, '--json']);
+				expect(run.exitCode, `${a} vs ${b}, --structure ${structure}`).toBe(1);
+				const result = JSON.parse(run.stdout) as CompareResult;
+				expect(result.layers.map(layer => [layer.key, layer.status]), `${a} vs ${b}`).toEqual([['1/0', 'different'], ['2/0', 'different'], ['3/0', 'different']]);
+			}
+		}
+	});
+
+	test('a layer of zero-area shapes in B only: a difference, exit 1, as strmxor says', async () => {
+		const run = await diff([fixture('base.gds'), fixture('zero_area_layer.gds')]);
+		expect(run.exitCode).toBe(1);
+		expect(run.stdout).toMatch(/^7\/0 +- +2 +2 +only in B$/m);
+		expect(run.stdout).toMatch(/^different: 1 of 5 layers differs$/m);
+	});
+
+	test('a file from a newer KLayout: exit 2, says so and names the KLayout that runs', async () => {
+		const run = await diff([fixture('base.gds'), fixture('newer_klayout.gds')]);
+		expect(run.exitCode).toBe(2);
+		expect(run.stderr).toMatch(/newer_klayout\.gds: cannot read layout B: it was written by a newer KLayout \(its context cell holds meta data that KLayout 0\.\d+\.\d+ cannot read: Invalid record inside a context info cell/);
+		expect(run.stderr).toMatch(/compare with KLayout 0\.29 or later \(--klayout PATH\)/);
+		const json = await diff([fixture('newer_klayout.gds'), fixture('base.gds'), '--json']);
+		expect(JSON.parse(json.stdout)).toMatchObject({status: 'error', error: {code: 'READ_ERROR', hint: expect.stringMatching(/KLayout 0\.29 or later/)}});
 	});
 
 	test('one-shape difference: exit 1, the table, and the paths of what it wrote', async () => {
@@ -206,6 +239,7 @@ describeKLayout('lyipc-diff on bad input: exit 2, the file and the cause, nothin
 		[[], /expected two layout files A and B \(or two directories\), got none/],
 		[['a.gds', 'b.gds', 'c.gds'], /got 3: a\.gds b\.gds c\.gds/],
 		[['--mode', 'fast', 'a.gds', 'b.gds'], /--mode: expected one of auto, deep, flat, tiled, got 'fast'/],
+		[['--structure', 'sometimes', 'a.gds', 'b.gds'], /--structure: expected one of auto, always, never, got 'sometimes'/],
 		[['--tolerance', 'abc', 'a.gds', 'b.gds'], /--tolerance: expected a width in µm, got 'abc'/],
 		[['--layers', '1/x', 'a.gds', 'b.gds'], /invalid layer '1\/x'/],
 		[['--threads', '0', 'a.gds', 'b.gds'], /threads must be a whole number >= 1/],
@@ -281,7 +315,7 @@ describe('lyipc-diff --help and --version', () => {
 	test('--help lists every option', async () => {
 		const run = await runCli(['--help']);
 		expect(run.exitCode).toBe(0);
-		for (const option of ['--json', '--tolerance', '--layers', '--ignore-layers', '--top-a', '--top-b', '--mode', '--threads', '--tile-size', '--timeout', '--klayout', '--out-dir', '--out', '--rdb', '--max-markers', '--quiet', '--help', '--version', '--view', '--no-view', '--target', '--include', '--exclude', '--workers', '--reporter']) {
+		for (const option of ['--json', '--tolerance', '--layers', '--ignore-layers', '--top-a', '--top-b', '--mode', '--structure', '--threads', '--tile-size', '--timeout', '--klayout', '--out-dir', '--out', '--rdb', '--max-markers', '--quiet', '--help', '--version', '--view', '--no-view', '--target', '--include', '--exclude', '--workers', '--reporter']) {
 			expect(run.stdout).toContain(option);
 		}
 

@@ -1,17 +1,23 @@
 """Property test of the incremental XOR: klayout -b -r check_cases.py -rd seed=N -rd cases=N
 -rd folder=TMP -rd strmxor=PATH
 
-For every case: a random layout A, B = A with random edits, written as GDS or OASIS and
-sometimes on a finer grid. lyipc's auto mode (structural diff, windows, fallbacks) must give
-the same per-layer verdict and difference area as strmxor (KLayout's own tool, as an
-independent oracle) and the same as lyipc's full flat XOR. Polygon counts are not compared:
-where two difference polygons touch at a corner, KLayout may return them as one polygon or
-two, depending on the other edges in the boolean operation. Prints one JSON line per failing
-case and a summary line last."""
+For every case: a random layout A, B = A with random edits (restructuring ones included),
+written as GDS or OASIS and sometimes on a finer grid. lyipc's auto mode (structural diff,
+windows, fallbacks) must give the same per-layer verdict as strmxor (KLayout's own tool, as an
+independent oracle: its summary, where a layer present in one layout only is a difference) and
+the same difference area as strmxor's XOR layout (`-l`: such a layer output whole), and both
+the same as lyipc's full flat XOR. Layers holding only texts are left out: strmxor reports one
+present on one side, lyipc ignores texts by design. Zero-area shapes (zero-width paths,
+degenerate boxes) on a layer both files have are invisible to strmxor's XOR: for them a plain
+comparison of the flattened shapes is the oracle. Polygon counts are not compared: where two
+difference polygons touch at a corner, KLayout may return them as one polygon or two,
+depending on the other edges in the boolean operation. Prints one JSON line per failing case
+and a summary line last."""
 
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -22,6 +28,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "klayout"))
 
 import pya  # noqa: E402
 
+import lyipc_plan  # noqa: E402
 import lyipc_structure  # noqa: E402
 import lyipc_windows  # noqa: E402
 from lyipc_xor import run_xor  # noqa: E402
@@ -38,13 +45,32 @@ def write(layout, path, dbu=None):
     layout.write(path, options)
 
 
+def strmxor_run(strmxor, args):
+    env = dict(os.environ)
+    env["LD_LIBRARY_PATH"] = os.pathsep.join(filter(None, [os.path.dirname(strmxor), env.get("LD_LIBRARY_PATH")]))
+    return subprocess.run([strmxor] + args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def strmxor_verdicts(strmxor, a, b):
+    """Layer keys strmxor's summary lists as different (or missing on one side)."""
+    run = strmxor_run(strmxor, [a, b])
+    text = (run.stdout + run.stderr).decode(errors="replace")
+    if run.returncode not in (0, 1) or (run.returncode == 1 and "Result summary" not in text):
+        raise RuntimeError("strmxor failed (%d): %s" % (run.returncode, text))
+    different = set()
+    for line in text.split("\n"):
+        match = re.match(r"^  (\S.*?) +(\S+) +(\d+|\(no such layer in (?:first|second) layout\))\s*$", line)
+        if match and match.group(1) != "Layer":
+            numbers = re.search(r"(\d+)/(\d+)\)?$", match.group(1))
+            different.add("%s/%s" % numbers.groups() if numbers else match.group(1))
+    return different
+
+
 def strmxor_areas(strmxor, a, b, out):
     """{layer key: XOR area in um^2} from strmxor's output layout; {} when it found nothing."""
     if os.path.exists(out):
         os.remove(out)
-    env = dict(os.environ)
-    env["LD_LIBRARY_PATH"] = os.pathsep.join(filter(None, [os.path.dirname(strmxor), env.get("LD_LIBRARY_PATH")]))
-    run = subprocess.run([strmxor, "-s", "-l", a, b, out], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    run = strmxor_run(strmxor, ["-s", "-l", a, b, out])
     if run.returncode not in (0, 1) or (run.returncode == 1 and not os.path.exists(out)):
         raise RuntimeError("strmxor failed (%d): %s" % (run.returncode, run.stderr.decode(errors="replace")))
     areas = {}
@@ -62,7 +88,62 @@ def strmxor_areas(strmxor, a, b, out):
 
 
 def lyipc_areas(result):
-    return {layer["key"]: layer["xorArea"] for layer in result["layers"] if layer["xorCount"] > 0}
+    """Areas of the layers present on both sides (a layer on one side only is counted shape
+    by shape as drawn, strmxor -l merges it: their verdicts are compared, not their areas)."""
+    return {layer["key"]: layer["xorArea"] for layer in result["layers"] if layer["xorArea"] > 0 and not layer["status"].startswith("only")}
+
+
+def one_sided_layers(result):
+    return set(layer["key"] for layer in result["layers"] if layer["status"].startswith("only"))
+
+
+def lyipc_verdicts(result):
+    return set(layer["key"] for layer in result["layers"] if layer["status"] != "same")
+
+
+def geometry_layers(paths):
+    """Layer keys with a shape other than a text in any of the layouts."""
+    keys = set()
+    for path in paths:
+        layout = pya.Layout()
+        layout.read(path)
+        for li, info in zip(layout.layer_indexes(), layout.layer_infos()):
+            for cell in layout.each_cell():
+                if any(True for _ in cell.shapes(li).each(pya.Shapes.SAll & ~pya.Shapes.STexts)):
+                    keys.add("%d/%d" % (info.layer, info.datatype))
+                    break
+    return keys
+
+
+def zero_area_shapes(path):
+    """{layer key: set of zero-area shapes of the flattened top cell}, each as the set of its
+    segments (end points sorted): strmxor cannot see such shapes on a layer both files have,
+    so this is the oracle for them (the generator adds them whole, never split)."""
+    layout = pya.Layout()
+    layout.read(path)
+    found = {}
+    top = layout.top_cells()[0]
+    for li, info in zip(layout.layer_indexes(), layout.layer_infos()):
+        shapes = set()
+        it = top.begin_shapes_rec(li)
+        while not it.at_end():
+            shape = it.shape()
+            if not shape.is_text():
+                polygon = shape.polygon.transformed(it.trans())
+                if polygon.area() == 0:
+                    segments = frozenset(tuple(sorted([(e.p1.x, e.p1.y), (e.p2.x, e.p2.y)])) for e in polygon.each_edge() if e.p1 != e.p2)
+                    if segments:
+                        shapes.add(segments)
+            it.next()
+        if shapes:
+            found["%d/%d" % (info.layer, info.datatype)] = shapes
+    return found
+
+
+def zero_area_verdicts(a, b):
+    """Layer keys where one file has a zero-area shape the other has not."""
+    za, zb = zero_area_shapes(a), zero_area_shapes(b)
+    return set(key for key in set(za) | set(zb) if za.get(key, set()) != zb.get(key, set()))
 
 
 def same_areas(x, y):
@@ -75,7 +156,7 @@ DEFAULTS = (lyipc_windows.MAX_CELLS_TO_PROBE, lyipc_windows.PROBE_FROM_SHAPES, l
 def choose_paths(index):
     """Small layouts would always take the cheapest path; every fourth case takes each of the
     others: changed shapes listed per cell after the diff (probes included), and a diff that
-    stops listing after two shapes."""
+    stops listing after two shapes. Every case runs the structural diff."""
     cells, probe_from, listed = DEFAULTS
     if index % 4 == 1:
         cells, probe_from = 0, 4
@@ -83,6 +164,8 @@ def choose_paths(index):
         listed = 2
     lyipc_windows.MAX_CELLS_TO_PROBE, lyipc_windows.PROBE_FROM_SHAPES = cells, probe_from
     lyipc_structure.MAX_LISTED_SHAPES = listed
+    # The random layouts are small: auto would XOR them in full without a structural diff.
+    lyipc_plan.STRUCTURE_MIN_FLAT = 0
 
 
 def run_case(rnd, index, folder, strmxor):
@@ -103,11 +186,19 @@ def run_case(rnd, index, folder, strmxor):
     auto = run_xor({"a": a, "b": b, "mode": "auto"})
     full = run_xor({"a": a, "b": b, "mode": "flat"})
     oracle = strmxor_areas(strmxor, a, b, os.path.join(folder, "x%d.gds" % index))
+    oracle = dict((k, v) for k, v in oracle.items() if k not in one_sided_layers(full))
+    verdicts = (strmxor_verdicts(strmxor, a, b) & geometry_layers([a, b])) | zero_area_verdicts(a, b)
     problems = []
     if not same_areas(lyipc_areas(auto), oracle):
-        problems.append("auto vs strmxor")
+        problems.append("auto vs strmxor: areas")
     if not same_areas(lyipc_areas(full), oracle):
-        problems.append("flat vs strmxor")
+        problems.append("flat vs strmxor: areas")
+    if lyipc_verdicts(auto) != verdicts:
+        problems.append("auto vs strmxor: verdicts")
+    if lyipc_verdicts(full) != verdicts:
+        problems.append("flat vs strmxor: verdicts")
+    if auto["identical"] != (not lyipc_verdicts(auto)):
+        problems.append("auto: verdict and layers disagree")
     modes = [layer["mode"] for layer in auto["layers"]]
     for path in (a, b):
         os.remove(path)
@@ -119,6 +210,7 @@ def run_case(rnd, index, folder, strmxor):
         "auto": lyipc_areas(auto),
         "flat": lyipc_areas(full),
         "strmxor": oracle,
+        "verdicts": {"auto": sorted(lyipc_verdicts(auto)), "flat": sorted(lyipc_verdicts(full)), "strmxor": sorted(verdicts)},
         "reasons": sorted(set(layer["modeReason"] for layer in auto["layers"] if layer["mode"] not in ("structural", "windowed"))),
     }
 

@@ -239,8 +239,170 @@ def global_shift(rnd, layout):
     return "shift everything"
 
 
+# ---------------------------------------------------------------- restructuring edits
+# Edits that change the cell tree, with or without changing the geometry: the structural diff
+# must pair the tops, account for every cell and find every place that changed.
+
+
+def top_of(layout):
+    return list(layout.top_cells())[0]
+
+
+def unflatten(rnd, layout):
+    """Representation only: some shapes of the top cell move into a new child cell placed
+    once at the origin (the reverse of flattening)."""
+    top = top_of(layout)
+    child = layout.create_cell("UNFLAT%d" % rnd.randint(0, 999))
+    moved = 0
+    for li in layout.layer_indexes():
+        for shape in list(top.shapes(li).each(pya.Shapes.SBoxes | pya.Shapes.SPolygons | pya.Shapes.SPaths)):
+            if rnd.random() < 0.5:
+                child.shapes(li).insert(shape)
+                top.shapes(li).erase(shape)
+                moved += 1
+    top.insert(pya.CellInstArray(child.cell_index(), pya.Trans()))
+    return "%d top shapes into a new child cell placed once" % moved
+
+
+def shapes_into_placed_child(rnd, layout):
+    """The issue's case: the top's own shapes move into a child cell that is placed three
+    times (one mirrored, one rotated); the top's copy goes."""
+    top = top_of(layout)
+    child = layout.create_cell("MOVED%d" % rnd.randint(0, 999))
+    for li in layout.layer_indexes():
+        for shape in list(top.shapes(li).each(pya.Shapes.SBoxes | pya.Shapes.SPolygons | pya.Shapes.SPaths)):
+            child.shapes(li).insert(shape)
+            top.shapes(li).erase(shape)
+    for trans in (pya.Trans(), pya.Trans(pya.Trans.M0, 30000, 0), pya.Trans(pya.Trans.R90, 0, 30000)):
+        top.insert(pya.CellInstArray(child.cell_index(), trans))
+    return "the top's shapes into a child placed 3 times"
+
+
+def child_shape_to_parent(rnd, layout):
+    """A shape of a cell placed exactly once moves up into its parent, at the same place."""
+    candidates = [(cell, inst) for cell in layout.each_cell() for inst in cell.each_inst() if inst.size() == 1
+                  and layout.cell(inst.cell_index).parent_cells() == 1 and not layout.cell(inst.cell_index).is_empty()]
+    candidates = [(cell, inst) for cell, inst in candidates if sum(1 for _ in layout.cell(inst.cell_index).each_parent_inst()) == 1]
+    if not candidates:
+        return None
+    parent, inst = rnd.choice(candidates)
+    child = layout.cell(inst.cell_index)
+    found = [(li, s) for li in layout.layer_indexes() for s in child.shapes(li).each(pya.Shapes.SBoxes | pya.Shapes.SPolygons | pya.Shapes.SPaths)]
+    if not found:
+        return None
+    li, shape = rnd.choice(found)
+    parent.shapes(li).insert(shape.polygon.transformed(inst.cplx_trans))
+    child.shapes(li).erase(shape)
+    return "a shape of %s up into %s" % (child.name, parent.name)
+
+
+def top_is_child_of_other(rnd, layout):
+    """B's top becomes a flat copy of one of A's child cells: a top cell equal in content to a
+    child of the other side (the rest of the design is gone)."""
+    top = top_of(layout)
+    children = [layout.cell(ci) for ci in top.called_cells()]
+    if not children:
+        return None
+    child = rnd.choice(children)
+    name = child.name
+    for li in layout.layer_indexes():
+        top.shapes(li).clear()
+    top.clear_insts()
+    top.insert(pya.CellInstArray(child.cell_index(), pya.Trans()))
+    top.flatten(True)
+    return "the top holds only %s's content, flat" % name
+
+
+def placed_twice_now_once(rnd, layout):
+    """The issue's other case: a cell placed twice under the top; B flattens the top and one
+    copy is gone."""
+    top = top_of(layout)
+    instances = [inst for inst in top.each_inst() if inst.size() == 1]
+    if len(instances) < 2:
+        return None
+    rnd.choice(instances).delete()
+    top.flatten(True)
+    return "one top instance deleted, the top flattened"
+
+
+def cell_on_one_side(rnd, layout):
+    """A new cell with shapes, placed in a random cell (a cell B has and A has not)."""
+    parent = rnd.choice(list(layout.each_cell()))
+    cell = layout.create_cell("NEW%d" % rnd.randint(0, 999))
+    insert_shapes(rnd, cell, list(layout.layer_indexes()), rnd.randint(1, 3), 800)
+    place(rnd, parent, cell, 4000)
+    return "a new cell placed in %s" % parent.name
+
+
+def delete_cell(rnd, layout):
+    """A child cell and its placements removed (a cell A has and B has not)."""
+    top = top_of(layout)
+    children = [layout.cell(ci) for ci in top.called_cells()]
+    if not children:
+        return None
+    cell = rnd.choice(children)
+    name = cell.name
+    layout.delete_cell(cell.cell_index())
+    return "cell %s deleted with its placements" % name
+
+
+def swap_instances(rnd, layout):
+    """Two instances of different cells trade cells, each keeping its place."""
+    found = [(cell, inst) for cell in layout.each_cell() for inst in cell.each_inst()]
+    pairs = [(x, y) for x in found for y in found if x[0].cell_index() == y[0].cell_index() and x[1].cell_index != y[1].cell_index]
+    if not pairs:
+        return None
+    (cell, one), (_, other) = rnd.choice(pairs)
+    first, second = one.cell_index, other.cell_index
+    one.cell_index = second
+    other.cell_index = first
+    return "two instances in %s swap their cells" % cell.name
+
+
+def drop_array_member(rnd, layout):
+    """One member of an array goes: the array is written as its members, one of them deleted."""
+    arrays = [(cell, inst) for cell in layout.each_cell() for inst in cell.each_inst() if inst.size() > 1]
+    if not arrays:
+        return None
+    cell, inst = rnd.choice(arrays)
+    members = list(inst.cell_inst.each_cplx_trans())
+    child = inst.cell_index
+    inst.delete()
+    drop = rnd.randrange(len(members))
+    for index, trans in enumerate(members):
+        if index != drop:
+            cell.insert(pya.CellInstArray(child, trans))
+    return "array member %d of %d in %s dropped" % (drop, len(members), cell.name)
+
+
+def extra_level(rnd, layout):
+    """Representation only: an instance is wrapped into a new cell placed at the origin."""
+    found = [(cell, inst) for cell in layout.each_cell() for inst in cell.each_inst()]
+    if not found:
+        return None
+    cell, inst = rnd.choice(found)
+    wrapper = layout.create_cell("WRAP%d" % rnd.randint(0, 999))
+    wrapper.insert(inst.cell_inst)
+    inst.delete()
+    cell.insert(pya.CellInstArray(wrapper.cell_index(), pya.Trans()))
+    return "an instance in %s wrapped into a new cell" % cell.name
+
+
+def zero_area_shapes(rnd, layout):
+    """Zero-width paths and degenerate boxes, on a layer in use or on a new one (then the
+    layer exists in B only and holds nothing but zero-area shapes)."""
+    cell = rnd.choice(list(layout.each_cell()))
+    li = layout.layer(77, 0) if rnd.random() < 0.5 else rnd.choice(list(layout.layer_indexes()))
+    x, y = even(rnd, 0, 2000), even(rnd, 0, 2000)
+    cell.shapes(li).insert(pya.Path([pya.Point(x, y), pya.Point(x + 400, y)], 0))
+    cell.shapes(li).insert(pya.Box(x, y, x, y + 300))
+    return "zero-area shapes in %s on %s" % (cell.name, layout.get_info(li))
+
+
 EDITS = [add_shape, remove_shape, move_shape, change_instance, edit_shared_cell, refracture,
-         as_polygons, rename_cells, flatten_subtree, explode_array, duplicate_shape, global_shift]
+         as_polygons, rename_cells, flatten_subtree, explode_array, duplicate_shape, global_shift,
+         unflatten, shapes_into_placed_child, child_shape_to_parent, top_is_child_of_other, placed_twice_now_once,
+         cell_on_one_side, delete_cell, swap_instances, drop_array_member, extra_level, zero_area_shapes]
 
 
 def random_edits(rnd, layout):

@@ -211,10 +211,13 @@ describeKLayout('compareLayouts (library API, one shared worker)', () => {
 			['multi_top_a.gds', 'multi_top_b.gds'],
 			['base.gds', 'refractured.gds'],
 			['base.gds', 'array_exploded.gds'],
+			['moved_into_child_a.gds', 'moved_into_child_b.gds'],
+			['placed_twice_a.gds', 'placed_twice_b.gds'],
+			['base.gds', 'zero_area_layer.gds'],
 		] as const;
 		for (const [a, b] of pairs) {
 			const answers = [];
-			for (const options of [{mode: 'deep'}, {mode: 'flat'}, {mode: 'tiled', tileSize: 1}, {mode: 'auto'}] as const) {
+			for (const options of [{mode: 'deep'}, {mode: 'flat'}, {mode: 'tiled', tileSize: 1}, {mode: 'auto', structure: 'always'}] as const) {
 				const result = await compare(a, b, options);
 				if (options.mode !== 'auto') {
 					expect(new Set(result.layers.map(entry => entry.mode))).toEqual(new Set([options.mode]));
@@ -232,6 +235,9 @@ describeKLayout('compareLayouts (library API, one shared worker)', () => {
 	const modes = (result: CompareResult) => Object.fromEntries(result.layers.map(entry => [entry.key, entry.mode]));
 
 	test('auto: unchanged layers cost only the structural diff, changed ones an XOR in windows around the changes', async () => {
+		// These layouts are small: by default auto XORs them in full; `always` runs the structural diff.
+		const compare = async (a: string, b: string, options: CompareOptions = {}) => compareLayouts(fixture(a), fixture(b), {worker, outDir: await tempDir(), structure: 'always', ...options});
+		expect((await compareLayouts(fixture('base.gds'), fixture('one_shape.gds'), {worker, outDir: await tempDir()})).modesUsed).toEqual(['flat']);
 		for (const [a, b, options] of [
 			['identical_a.gds', 'identical_b.gds', {}],
 			['base.gds', 'base.oas', {}],
@@ -264,10 +270,17 @@ describeKLayout('compareLayouts (library API, one shared worker)', () => {
 	});
 
 	test('auto falls back to a full XOR, and says why, where windows would not pay or cannot be drawn', async () => {
+		const compare = async (a: string, b: string, options: CompareOptions = {}) => compareLayouts(fixture(a), fixture(b), {worker, outDir: await tempDir(), structure: 'always', ...options});
+		// A change in a cell placed 22,500 times: a flat XOR of 45,000 boxes beats deep mode's set-up.
 		const often = await compare('placed_often_a.gds', 'placed_often_b.gds');
-		expect(layer(often, '1/0')).toMatchObject({mode: 'deep', xorCount: 22_500, xorArea: 11_250, windows: null});
+		expect(layer(often, '1/0')).toMatchObject({mode: 'flat', xorCount: 22_500, xorArea: 11_250, windows: null});
 		expect(layer(often, '1/0').fallback).toBe('a change in cell UNIT, which is placed 22,500 times');
 		expect(layer(often, '2/0')).toMatchObject({mode: 'structural', fallback: null});
+		// Placed 90,000 times: deep mode handles the cell once; counts are merged polygons as in flat mode.
+		const veryOften = await compare('placed_very_often_a.gds', 'placed_very_often_b.gds');
+		expect(layer(veryOften, '1/0')).toMatchObject({mode: 'deep', xorCount: 90_000, xorArea: 45_000, fallback: 'a change in cell UNIT, which is placed 90,000 times'});
+		const veryOftenFlat = await compare('placed_very_often_a.gds', 'placed_very_often_b.gds', {mode: 'flat'});
+		expect(layer(veryOftenFlat, '1/0')).toMatchObject({xorCount: 90_000, xorArea: 45_000, bbox: layer(veryOften, '1/0').bbox});
 
 		const shifted = await compare('base.gds', 'base_shifted.gds');
 		expect(shifted.layers.some(entry => /^changes spread over \d+% of the layer's extent$/.test(entry.fallback ?? ''))).toBe(true);
@@ -276,15 +289,56 @@ describeKLayout('compareLayouts (library API, one shared worker)', () => {
 
 		for (const [a, b, key, why] of [
 			['base.gds', 'dbu_0p5nm.gds', '1/0', 'the database units differ (0.001 and 0.0005 um)'],
-			['base.gds', 'extra_layer.gds', '5/0', 'the layer exists in one layout only'],
 			['multi_top_a.gds', 'multi_top_b.gds', '6/0', 'top cell EXTRA_A has no partner'],
 		] as const) {
 			expect(layer(await compare(a, b), key).fallback, `${a} vs ${b}`).toBe(why);
 		}
 
+		// A layer in one file only needs no XOR: every shape of it is a difference.
+		expect(layer(await compare('base.gds', 'extra_layer.gds'), '5/0')).toMatchObject({
+			status: 'only-in-b', mode: 'flat', modeReason: 'in layout B only: each of its shapes is a difference', fallback: null, xorCount: 2,
+		});
+
 		// Forced modes never look at the structure.
 		const forced = await compare('placed_often_a.gds', 'placed_often_b.gds', {mode: 'flat'});
 		expect(forced.layers.map(entry => [entry.mode, entry.fallback])).toEqual([['flat', null], ['flat', null]]);
+	});
+
+	test('a restructured cell tree is never taken for the same: tops paired with each other, every cell accounted for', async () => {
+		const compare = async (a: string, b: string, options: CompareOptions = {}) => compareLayouts(fixture(a), fixture(b), {worker, outDir: await tempDir(), ...options});
+		// A's top holds S; B places S three times from a child cell (mirrored, rotated), without the top's copy.
+		const moved = await compare('moved_into_child_a.gds', 'moved_into_child_b.gds', {structure: 'always'});
+		expect(moved.identical).toBe(false);
+		expect(moved.layers.map(entry => [entry.key, entry.status, entry.mode, entry.countA, entry.countB])).toEqual([
+			['1/0', 'different', 'windowed', 2, 6], ['2/0', 'different', 'windowed', 2, 6], ['3/0', 'different', 'windowed', 2, 6],
+		]);
+		const movedFlat = await compare('moved_into_child_a.gds', 'moved_into_child_b.gds', {mode: 'flat'});
+		expect(moved.layers.map(entry => [entry.xorCount, entry.xorArea, entry.bbox])).toEqual(movedFlat.layers.map(entry => [entry.xorCount, entry.xorArea, entry.bbox]));
+		// A places C twice; B's top is flat and holds C's shapes once: one copy is missing.
+		const twice = await compare('placed_twice_a.gds', 'placed_twice_b.gds', {structure: 'always'});
+		const twiceFlat = await compare('placed_twice_a.gds', 'placed_twice_b.gds', {mode: 'flat'});
+		expect(twice.layers.map(entry => [entry.key, entry.status, entry.countA, entry.countB])).toEqual([
+			['1/0', 'different', 4, 2], ['2/0', 'different', 4, 2], ['3/0', 'different', 4, 2],
+		]);
+		expect(twice.layers.map(entry => [entry.xorCount, entry.xorArea])).toEqual(twiceFlat.layers.map(entry => [entry.xorCount, entry.xorArea]));
+	});
+
+	test('zero-area shapes on a layer in one file only are differences; the verdict, the table and the counts agree', async () => {
+		for (const options of [{mode: 'auto'}, {mode: 'auto', structure: 'always'}, {mode: 'flat'}, {mode: 'deep'}, {mode: 'tiled'}] as const) {
+			const result = await compareLayouts(fixture('base.gds'), fixture('zero_area_layer.gds'), {worker, outDir: await tempDir(), ...options});
+			expect(result.identical, JSON.stringify(options)).toBe(false);
+			expect(result.differentLayers).toBe(1);
+			expect(layer(result, '7/0')).toMatchObject({status: 'only-in-b', countA: 0, countB: 2, xorCount: 2, xorArea: 0, bbox: [0, 41, 40, 45]});
+		}
+	});
+
+	test('a file written by a newer KLayout: READ_ERROR saying so, with the version that runs', async () => {
+		const error = await compare('base.gds', 'newer_klayout.gds').catch((error: unknown) => error);
+		expect(error).toMatchObject({
+			code: 'READ_ERROR',
+			message: expect.stringMatching(new RegExp(`newer_klayout\\.gds: cannot read layout B: it was written by a newer KLayout \\(its context cell holds meta data that KLayout ${worker.klayoutVersion.replaceAll('.', '\\.')} cannot read`)),
+			hint: expect.stringMatching(/KLayout 0\.29 or later/),
+		});
 	});
 
 	test('tiled mode heals differences cut by tile borders', async () => {

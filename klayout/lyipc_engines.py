@@ -1,0 +1,195 @@
+"""The full XOR engines (deep, flat, tiled), and which one auto picks for a layer by cost.
+
+Every engine hands back the same thing: the differences as flat, merged polygons in the common
+dbu, so counts, areas and markers mean the same whatever ran (deep mode's hierarchical pieces
+are flattened and merged first). Deep mode's hierarchy is kept for the XOR layout only."""
+
+import math
+
+import pya
+
+# Flat shapes per stored shape from which deep (hierarchical) processing can pay off...
+DEEP_MIN_REUSE = 4.0
+# ... and flat shapes (A + B) below which a flat boolean is cheaper anyway (measured: a flat
+# XOR of 100k boxes takes ~0.1 s, deep mode's set-up about as long).
+DEEP_MIN_FLAT = 100000
+# Flat shapes (A + B) on a layer from which tiles + threads beat one flat boolean.
+TILED_MIN_SHAPES = 200000
+# Tiles aim at about this many flat shapes each; fewer makes per-tile overhead dominate,
+# more makes the merges inside a tile slow (measured on 450k-box layers).
+TILE_TARGET_SHAPES = 4000
+# Deep mode on all-angle geometry (curves, bends, rings) splits differences into context
+# pieces: measured on a 12.5 kB component of 180-degree bends, 1.5M pieces and 9.3 s where a
+# flat XOR took 0.05 s. Stored edges checked for their angle before deep mode is chosen, at most.
+MAX_ANGLE_CHECK_EDGES = 2000000
+ENGINES = ("deep", "flat", "tiled")
+
+
+def choose_engine(requested, counts, off_grid, all_angle, deep_worth_trying):
+    """(engine, reason) for a full XOR of one layer. `counts` = (stored, flat) over both sides;
+    `all_angle` is a callable, asked only when deep mode is otherwise the choice. Deep mode is
+    a candidate only when `deep_worth_trying` (the structural diff found the change in a cell
+    placed very often): on real layouts with spread changes (arrays of DRC markers, curved
+    photonics) it cost up to 20x a flat XOR, so it must be shown to pay."""
+    if requested != "auto":
+        return requested, "requested"
+    stored, flat = counts
+    if deep_worth_trying and stored and flat >= DEEP_MIN_REUSE * stored and flat >= DEEP_MIN_FLAT:
+        if off_grid:
+            note = "not deep: magnified or rotated placements, where deep mode rounds; "
+        elif all_angle():
+            note = "not deep: all-angle geometry, where deep mode splits differences into pieces; "
+        else:
+            return "deep", "hierarchical: %d stored shapes stand for %d" % (stored, flat)
+    else:
+        note = ""
+    if flat >= TILED_MIN_SHAPES:
+        return "tiled", "%s%d shapes: tiles on every thread" % (note, flat)
+    return "flat", "%s%d shapes: one flat boolean" % (note, flat)
+
+
+def has_all_angle_edges(sides):
+    """True when a stored polygon of the layer has an edge that is neither Manhattan nor at
+    45 degrees (or when there are too many edges to look at). `sides` = [(layout, cells, li)]."""
+    edges = 0
+    for layout, cells, li in sides:
+        if li is None:
+            continue
+        for cell in cells:
+            shapes = cell.shapes(li)
+            if shapes.is_empty():
+                continue
+            region = pya.Region(shapes)
+            region.merged_semantics = False
+            cell_edges = region.edges()
+            edges += cell_edges.count()
+            if edges > MAX_ANGLE_CHECK_EDGES:
+                return True
+            if not cell_edges.with_angle(pya.Edges.OrthoDiagonalEdges, True).is_empty():
+                return True
+    return False
+
+
+def auto_tile_size(box_um, flat, threads):
+    """Tile edge in um so that tiles hold about TILE_TARGET_SHAPES shapes, at least 2 per thread."""
+    area = max(box_um.width(), 1e-3) * max(box_um.height(), 1e-3)
+    tiles = max(2 * threads, int(math.ceil(flat / float(TILE_TARGET_SHAPES))))
+    return max(1.0, math.sqrt(area / tiles))
+
+
+def region_of(source, deep_store=None):
+    cell, li, trans = source
+    if deep_store is not None:
+        return pya.Region(cell.begin_shapes_rec(li), deep_store, trans)
+    return strict(pya.Region(cell.begin_shapes_rec(li), trans))
+
+
+def strict(region):
+    """Without strict handling, KLayout skips the boolean when one side is empty or the two
+    do not overlap, and hands back input shapes unmerged (self-overlapping ones included):
+    counts and areas would then depend on how the shapes were drawn."""
+    region.strict_handling = True
+    return region
+
+
+class Difference:
+    """A layer's XOR: `flat` merged difference polygons; `lines` the zero-area differences as
+    merged strips (see zero_area_strips); `hierarchical` the deep result to write instead,
+    when deep mode ran; `tile_size` in um when tiled mode ran."""
+
+    def __init__(self, flat, lines=None, hierarchical=None, tile_size=None):
+        # Polygons that do not overlap (a boolean's output) or count one by one (a layer in
+        # one file only): count, area and markers take them as they are, never merging again.
+        flat.merged_semantics = False
+        self.flat = flat
+        self.lines = lines if lines is not None else pya.Region()
+        self.lines.merged_semantics = False
+        self.hierarchical = hierarchical
+        self.tile_size = tile_size
+
+
+def zero_area_strips(region):
+    """The zero-area shapes of a region (zero-width paths, boxes and polygons without area) as
+    strips 2 dbu wide along their lines, merged. The area XOR cannot see such a shape, so lyipc
+    compares these strips apart: where one layout's strips and the other's differ, a line is
+    covered by one side only. A shape drawn forth and back (a zero-width path's outline) makes
+    one strip, and the same line drawn as one path or as two pieces the same strip. All in C++:
+    real layouts hold millions of such shapes (KLayout writes edge-like results this way)."""
+    raw = region.dup()
+    raw.merged_semantics = False
+    zero = raw.with_area(0, 1, False)
+    if zero.is_empty():
+        return pya.Region()
+    zero.merged_semantics = False
+    edges = zero.edges()
+    edges.merged_semantics = False
+    return strict(edges.extended(0, 0, 1, 1, False))
+
+
+def line_xor(region_a, region_b):
+    """Zero-area differences of two layers, as strips (see zero_area_strips)."""
+    strips_a, strips_b = zero_area_strips(region_a), zero_area_strips(region_b)
+    if strips_a.is_empty() and strips_b.is_empty():
+        return pya.Region()
+    return strips_a ^ strips_b
+
+
+def has_zero_area_shapes(source):
+    """Whether a cell below the source's cell holds a zero-area shape on the layer (stored
+    shapes, not flattened: what deep mode looks at)."""
+    cell, li, _ = source
+    layout = cell.layout()
+    for ci in list(cell.called_cells()) + [cell.cell_index()]:
+        shapes = layout.cell(ci).shapes(li)
+        if shapes.is_empty():
+            continue
+        region = pya.Region(shapes)
+        region.merged_semantics = False
+        if not region.with_area(0, 1, False).is_empty():
+            return True
+    return False
+
+
+def full_xor(engine, source_a, source_b, ctx):
+    """XOR of one layer of one top-cell pair over the whole layer; both sources present."""
+    if engine == "tiled":
+        difference = tiled_xor(source_a, source_b, ctx)
+        difference.lines = line_xor(region_of(source_a), region_of(source_b))
+        return difference
+    if engine == "deep":
+        deep = region_of(source_a, ctx["dss"]) ^ region_of(source_b, ctx["dss"])
+        flat = pya.Region()
+        flat.insert(deep)  # counts and markers see merged polygons, as in the other modes
+        lines = None
+        if has_zero_area_shapes(source_a) or has_zero_area_shapes(source_b):
+            lines = line_xor(region_of(source_a), region_of(source_b))
+        return Difference(flat.merged(), lines, hierarchical=deep)
+    region_a, region_b = region_of(source_a), region_of(source_b)
+    return Difference(region_a ^ region_b, line_xor(region_a, region_b))
+
+
+def tiled_xor(source_a, source_b, ctx):
+    tp = pya.TilingProcessor()
+    box = pya.Box()
+    for name, (cell, li, trans) in (("a", source_a), ("b", source_b)):
+        # The tiling processor scales every input from its layout's dbu to tp.dbu itself.
+        tp.input(name, cell.begin_shapes_rec(li))
+        box += trans * cell.bbox_per_layer(li)
+    tile = ctx["tileSize"] or auto_tile_size(box.to_dtype(ctx["dbu"]), ctx["flat"], ctx["threads"])
+    out = pya.Region()
+    tp.output("o", out)
+    tp.dbu = ctx["dbu"]
+    tp.tile_size(tile, tile)
+    tp.threads = ctx["threads"]
+    tp.queue("_output(o, a ^ b)")
+    tp.execute("lyipc-diff XOR")
+    # Tiles cut difference polygons; merging heals the cuts so counts match a flat XOR.
+    out.merge()
+    return Difference(out, tile_size=tile)
+
+
+def one_sided(source):
+    """A layer present under one top cell only: all of it is the difference, shape for shape
+    as drawn. Nothing is merged: a merge costs what an XOR costs, and on some real geometry
+    KLayout's merge never ends, where strmxor just reports the layer as missing."""
+    return Difference(region_of(source))
