@@ -94,7 +94,7 @@ def strict(region):
 
 class Difference:
     """A layer's XOR: `flat` merged difference polygons; `lines` the zero-area differences as
-    merged strips (see zero_area_strips); `hierarchical` the deep result to write instead,
+    merged strips (see split_zero_area); `hierarchical` the deep result to write instead,
     when deep mode ran; `tile_size` in um when tiled mode ran."""
 
     def __init__(self, flat, lines=None, hierarchical=None, tile_size=None):
@@ -108,30 +108,49 @@ class Difference:
         self.tile_size = tile_size
 
 
-def zero_area_strips(region):
-    """The zero-area shapes of a region (zero-width paths, boxes and polygons without area) as
-    strips 2 dbu wide along their lines, merged. The area XOR cannot see such a shape, so lyipc
-    compares these strips apart: where one layout's strips and the other's differ, a line is
+def split_zero_area(region):
+    """(the region for the area XOR, the strips of its zero-area shapes).
+
+    Zero-area shapes (zero-width paths, boxes and polygons without area) cover no area, so the
+    area XOR cannot see them. lyipc compares them apart, as strips 2 dbu wide along their lines
+    with 1 dbu beyond each end: where one layout's strips and the other's differ, a line is
     covered by one side only. A shape drawn forth and back (a zero-width path's outline) makes
-    one strip, and the same line drawn as one path or as two pieces the same strip. All in C++:
-    real layouts hold millions of such shapes (KLayout writes edge-like results this way)."""
+    one strip; the same line drawn as one path or as two pieces, or as a path and a degenerate
+    box, the same strips. All in C++: real layouts hold millions of such shapes (KLayout writes
+    edge-like results this way). When there are any, they are left out of the area XOR, which
+    would only spend time merging them away."""
     raw = region.dup()
     raw.merged_semantics = False
     zero = raw.with_area(0, 1, False)
     if zero.is_empty():
-        return pya.Region()
+        return region, pya.Region()
     zero.merged_semantics = False
-    edges = zero.edges()
-    edges.merged_semantics = False
-    return strict(edges.extended(0, 0, 1, 1, False))
+    # Horizontal and vertical lines (and points): one box each. Others: a box per edge.
+    straight = zero.with_bbox_min(0, False)
+    straight.merged_semantics = False
+    strips = straight.extents(1)
+    bent = zero.with_bbox_min(0, True)
+    if not bent.is_empty():
+        edges = bent.edges()
+        edges.merged_semantics = False
+        strips += edges.extended(1, 1, 1, 1, False)
+    positive = raw.with_area(1, None, False)
+    positive.merged_semantics = True
+    return strict(positive), strict(strips)
 
 
-def line_xor(region_a, region_b):
-    """Zero-area differences of two layers, as strips (see zero_area_strips)."""
-    strips_a, strips_b = zero_area_strips(region_a), zero_area_strips(region_b)
+def line_xor(strips_a, strips_b):
+    """Zero-area differences of two layers, as strips (see split_zero_area)."""
     if strips_a.is_empty() and strips_b.is_empty():
         return pya.Region()
     return strips_a ^ strips_b
+
+
+def area_and_line_xor(region_a, region_b):
+    """(area XOR, zero-area XOR) of two flat regions."""
+    area_a, strips_a = split_zero_area(region_a)
+    area_b, strips_b = split_zero_area(region_b)
+    return area_a ^ area_b, line_xor(strips_a, strips_b)
 
 
 def has_zero_area_shapes(source):
@@ -154,7 +173,8 @@ def full_xor(engine, source_a, source_b, ctx):
     """XOR of one layer of one top-cell pair over the whole layer; both sources present."""
     if engine == "tiled":
         difference = tiled_xor(source_a, source_b, ctx)
-        difference.lines = line_xor(region_of(source_a), region_of(source_b))
+        difference.lines = line_xor(split_zero_area(region_of(source_a))[1], split_zero_area(region_of(source_b))[1])
+        difference.lines.merged_semantics = False
         return difference
     if engine == "deep":
         deep = region_of(source_a, ctx["dss"]) ^ region_of(source_b, ctx["dss"])
@@ -162,10 +182,10 @@ def full_xor(engine, source_a, source_b, ctx):
         flat.insert(deep)  # counts and markers see merged polygons, as in the other modes
         lines = None
         if has_zero_area_shapes(source_a) or has_zero_area_shapes(source_b):
-            lines = line_xor(region_of(source_a), region_of(source_b))
+            lines = line_xor(split_zero_area(region_of(source_a))[1], split_zero_area(region_of(source_b))[1])
         return Difference(flat.merged(), lines, hierarchical=deep)
-    region_a, region_b = region_of(source_a), region_of(source_b)
-    return Difference(region_a ^ region_b, line_xor(region_a, region_b))
+    area, lines = area_and_line_xor(region_of(source_a), region_of(source_b))
+    return Difference(area, lines)
 
 
 def tiled_xor(source_a, source_b, ctx):

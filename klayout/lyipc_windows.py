@@ -11,7 +11,7 @@ import random
 
 import pya
 
-from lyipc_engines import Difference, line_xor, strict
+from lyipc_engines import Difference, area_and_line_xor, strict
 
 # Changed boxes times their placements that are mapped to the top, per layer, at most.
 MAX_PLACED_BOXES = 20000
@@ -253,4 +253,4 @@ def windowed_xor(source_a, source_b, windows):
         region = strict(pya.Region(shapes, trans))
         inside.append(region.count())
         regions.append(region)
-    return Difference(regions[0] ^ regions[1], line_xor(regions[0], regions[1])), tuple(inside)
+    return Difference(*area_and_line_xor(regions[0], regions[1])), tuple(inside)

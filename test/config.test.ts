@@ -7,8 +7,8 @@ import {useTempDirs} from './helpers/run.js';
 const tempDir = useTempDirs('lyipc-config-');
 
 test('a config is checked key by key, naming the file', () => {
-	expect(validateConfig({tolerance: 0.002, layers: '1/0,2', mode: 'deep', workers: 3, reporters: ['console'], open: 'never'}, 'x.json'))
-		.toEqual({tolerance: 0.002, layers: ['1/0,2'], mode: 'deep', workers: 3, reporters: ['console'], open: 'never'});
+	expect(validateConfig({tolerance: 0.002, layers: '1/0,2', mode: 'deep', structure: 'never', workers: 3, reporters: ['console'], open: 'never'}, 'x.json'))
+		.toEqual({tolerance: 0.002, layers: ['1/0,2'], mode: 'deep', structure: 'never', workers: 3, reporters: ['console'], open: 'never'});
 	const cases: Array<[unknown, RegExp]> = [
 		[[], /x\.json: the lyipc settings must be a JSON object/],
 		[{tolerence: 1}, /x\.json: unknown key 'tolerence'/],
@@ -16,6 +16,7 @@ test('a config is checked key by key, naming the file', () => {
 		[{workers: 1.5}, /workers: expected a whole number >= 1, got 1.5/],
 		[{layers: ['1/x']}, /layers: invalid layer '1\/x'/],
 		[{mode: 'fast'}, /mode: expected one of auto, deep, flat, tiled, got "fast"/],
+		[{structure: 'maybe'}, /structure: expected one of auto, always, never, got "maybe"/],
 		[{reporters: 'junit'}, /reporters: expected a list of strings/],
 		[{open: 'sometimes'}, /open: expected one of on-failure, never, always/],
 	];

@@ -7,12 +7,14 @@
 //   --git    use this local clone (a git directory, bare or not) of a source's repository;
 //            without it the repository is cloned from GitHub into the cache (needs network).
 // Files are fetched from git, never committed to lyipc: their licences differ (sources.json).
+// A 'rewrite' source also writes a file again in the other format with KLayout's strm2gds.
 import {execFileSync, spawn} from 'node:child_process';
 import {existsSync, mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
 import {homedir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
+import {findStrmxor} from '../../test/helpers/strmxor.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const LAYOUT = /\.(gds|gds2|gdsii|oas)(\.gz)?$/i;
@@ -117,6 +119,37 @@ function historyPairs(gitDir, source) {
 	return pairs;
 }
 
+/** Pairs of a 'rewrite' source: each file against itself written in the other format. */
+async function rewritePairs(gitDir, source) {
+	const pairs = [];
+	for (const file of source.paths) {
+		const blob = git(gitDir, ['rev-parse', `${source.commit}:${file}`]).trim();
+		const original = {blob, path: file};
+		await extract(gitDir, [original]);
+		const toGds = /\.oas(\.gz)?$/i.test(file);
+		const rewritten = path.join(cache, 'files', `${blob}.rewrite${toGds ? '.gds' : '.oas'}`);
+		if (!existsSync(rewritten)) {
+			const tool = path.join(path.dirname(strmxor()), toGds ? 'strm2gds' : 'strm2oas');
+			execFileSync(tool, [blobPath(original), rewritten + '.tmp' + (toGds ? '.gds' : '.oas')], {env: {...process.env, LD_LIBRARY_PATH: path.dirname(tool)}, stdio: 'inherit'});
+			renameSync(rewritten + '.tmp' + (toGds ? '.gds' : '.oas'), rewritten);
+		}
+
+		pairs.push({a: {blob: `${blob}.rewrite`, path: file.replace(/\.oas(\.gz)?$/i, toGds ? '.gds' : '.oas')}, b: original, ready: true});
+	}
+
+	return pairs;
+}
+
+/** strmxor's path: its sibling buddy tools convert formats. */
+function strmxor() {
+	const found = findStrmxor();
+	if (!found) {
+		fail('strmxor not found next to KLayout (its strm2gds makes the rewrites); set STRMXOR=/path/to/strmxor');
+	}
+
+	return found;
+}
+
 /** Writes blobs into the cache with `git cat-file --batch`; returns the ids it could write. */
 async function extract(gitDir, files) {
 	const wanted = [...new Map(files.map(file => [file.blob, file])).values()]
@@ -181,8 +214,14 @@ mkdirSync(path.join(cache, 'files'), {recursive: true});
 const manifest = {built: new Date().toISOString(), sources: [], pairs: []};
 for (const source of sources) {
 	const gitDir = repository(source.repo);
-	const pairs = source.kind === 'neighbours' ? neighbourPairs(gitDir, source) : historyPairs(gitDir, source);
-	const present = await extract(gitDir, pairs.flatMap(pair => [pair.a, pair.b]));
+	const pairs = source.kind === 'neighbours' ? neighbourPairs(gitDir, source)
+		: source.kind === 'rewrite' ? await rewritePairs(gitDir, source)
+			: historyPairs(gitDir, source);
+	const present = await extract(gitDir, pairs.filter(pair => !pair.ready).flatMap(pair => [pair.a, pair.b]));
+	for (const pair of pairs.filter(pair => pair.ready)) {
+		present.add(pair.a.blob).add(pair.b.blob);
+	}
+
 	const usable = pairs.filter(pair => present.has(pair.a.blob) && present.has(pair.b.blob));
 	manifest.sources.push({name: source.name, what: source.what, repo: source.repo, pairs: usable.length, skipped: pairs.length - usable.length});
 	for (const [index, pair] of usable.entries()) {
