@@ -2,6 +2,7 @@
 
 The runner validates options; this module trusts their types but not the files."""
 
+import os
 import time
 
 import pya
@@ -324,7 +325,7 @@ def run_xor(params):
     # auto first asks LayoutDiff where the layouts differ (lyipc_plan), unless a full XOR of
     # every layer costs less than that; a forced mode runs its engine on every layer.
     changes = None
-    if mode_requested == "auto" and structure_pays(structure, counts, pairs):
+    if mode_requested == "auto" and structure_pays(structure, counts, pairs, input_bytes(params)):
         changes = structural_changes_of(pairs, side_a, side_b, clean_dbu)
     structure_ms = millis(xor_started)
     ctx = {
@@ -367,6 +368,13 @@ def run_xor(params):
     }
 
 
+def input_bytes(params):
+    try:
+        return os.path.getsize(params["a"]) + os.path.getsize(params["b"])
+    except OSError:
+        return 0
+
+
 def layer_counts(key, pairs, side_a, side_b):
     """{stored, flatA, flatB} of a layer over all top-cell pairs; stored counts both sides."""
     stored = flat_a = flat_b = 0
@@ -407,9 +415,9 @@ def compare_layer(key, counts, side_a, side_b, pairs, out, markers, ctx):
         return None  # declared but empty (or texts only) on both sides
     one_side = flat_a == 0 or flat_b == 0
     if one_side:
-        # All of one side is the difference: no boolean, no merge. strmxor reports such a
-        # layer as missing on one side, whatever it holds (zero-area shapes too).
-        # Whatever the mode, no boolean runs: a forced mode is reported as asked for.
+        # All of one side is the difference: no boolean, no merge, in any mode (a forced mode
+        # is reported as asked for). strmxor reports such a layer as missing on one side,
+        # whatever it holds (zero-area shapes too).
         plan = {"mode": "flat" if ctx["mode"] == "auto" else ctx["mode"],
                 "reason": "in layout %s only: each of its shapes is a difference" % ("A" if flat_b == 0 else "B")}
     elif ctx["changes"] is not None:
