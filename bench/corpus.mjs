@@ -19,6 +19,7 @@ import {findStrmxor, strmxorEnv} from '../test/helpers/strmxor.mjs';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.join(ROOT, 'dist', 'cli', 'lyipc-diff.js');
 const AREA_EPSILON = 1e-6; // µm²: areas are exact multiples of dbu², printed to 1e-9
+const AREA_RELATIVE = 1e-5; // rounding of all-angle intersections, which differs between any two engines
 // Cost goals of the real-layouts issue: auto's total at most 1.1x flat's; no pair over 2x its
 // fastest full engine + 0.1 s.
 const TOTAL_RATIO = 1.1;
@@ -204,7 +205,7 @@ function tally(record) {
 	const s = sources.get(record.source) ?? {
 		pairs: 0, layers: 0, agree: {flat: [0, 0], strmxor: [0, 0], flatStrmxor: [0, 0], area: [0, 0], count: [0, 0]},
 		ms: Object.fromEntries(engines.map(engine => [engine, 0])), failed: Object.fromEntries(engines.map(engine => [engine, 0])),
-		slow: 0, fresh: {lyipc: 0, strmxor: 0}, textsOnly: 0, zeroAreaOnly: 0, strmxorModesDisagree: 0,
+		slow: 0, fresh: {lyipc: 0, strmxor: 0}, textsOnly: 0, zeroAreaOnly: 0, strmxorModesDisagree: 0, areaClose: 0,
 	};
 	sources.set(record.source, s);
 	s.pairs++;
@@ -257,9 +258,13 @@ function tally(record) {
 			}
 
 			if (auto.layers[key] && flat) {
-				const areaSame = Math.abs(auto.layers[key].area - flat.area) <= AREA_EPSILON;
+				const delta = Math.abs(auto.layers[key].area - flat.area);
+				const areaSame = delta <= AREA_EPSILON;
+				// All-angle edges meet between grid points; two engines may round them apart.
+				const areaClose = delta <= AREA_RELATIVE * Math.max(auto.layers[key].area, flat.area);
 				s.agree.area[areaSame ? 0 : 1]++;
-				if (!areaSame) {
+				s.areaClose += !areaSame && areaClose ? 1 : 0;
+				if (!areaSame && !areaClose) {
 					problems.push(`${record.id} (${record.bPath}) layer ${key}: area auto ${auto.layers[key].area} (${auto.layers[key].mode}), flat ${flat.area}`);
 				}
 
@@ -292,14 +297,14 @@ function tally(record) {
 
 const seconds = ms => (ms / 1000).toFixed(1);
 console.log(`corpus: ${pairs.length} pairs from ${cache} (KLayout workers warm, one thread; strmxor as a process per pair)\n`);
-console.log('| source | pairs | layers | texts-only layers (strmxor only) | zero-area-only differences (lyipc only) | strmxor flat != strmxor -u, lyipc = -u | auto = flat (verdict) | auto = flat (area) | auto = strmxor | flat = strmxor | same count auto/flat | ' + engines.map(engine => `${engine} s`).join(' | ') + ' | auto / flat | pairs over 2x fastest + 0.1 s |' + (values.fresh ? ' fresh lyipc-diff s | fresh / strmxor |' : ''));
+console.log('| source | pairs | layers | texts-only layers (strmxor only) | zero-area-only differences (lyipc only) | strmxor flat != strmxor -u, lyipc = -u | auto = flat (verdict) | auto = flat (area: exact, within 1e-5) | auto = strmxor | flat = strmxor | same count auto/flat | ' + engines.map(engine => `${engine} s`).join(' | ') + ' | auto / flat | pairs over 2x fastest + 0.1 s |' + (values.fresh ? ' fresh lyipc-diff s | fresh / strmxor |' : ''));
 console.log('|' + ' --- |'.repeat(13 + engines.length + (values.fresh ? 2 : 0)));
 for (const [name, s] of sources) {
 	const ratio = s.ms.flat ? (s.ms.auto / s.ms.flat).toFixed(2) + 'x' : '-';
 	const cells = [
 		name, s.pairs, s.layers, s.textsOnly, s.zeroAreaOnly, s.strmxorModesDisagree,
 		`${s.agree.flat[0]} / ${s.agree.flat[0] + s.agree.flat[1]}`,
-		`${s.agree.area[0]} / ${s.agree.area[0] + s.agree.area[1]}`,
+		`${s.agree.area[0]}, ${s.areaClose} / ${s.agree.area[0] + s.agree.area[1]}`,
 		`${s.agree.strmxor[0]} / ${s.agree.strmxor[0] + s.agree.strmxor[1]}`,
 		`${s.agree.flatStrmxor[0]} / ${s.agree.flatStrmxor[0] + s.agree.flatStrmxor[1]}`,
 		`${s.agree.count[0]} / ${s.agree.count[0] + s.agree.count[1]}`,

@@ -12,29 +12,34 @@ from lyipc_windows import Fallback, changes_look_local, layer_windows
 # layouts: LayoutDiff, its Python events and the windows' set-up); below it, auto XORs in full.
 STRUCTURE_MIN_FLAT = 20000
 # Shapes are a poor measure of an XOR's cost on curved geometry, where one polygon holds
-# hundreds of points: from this many bytes of input (both files) the diff pays anyway
-# (measured on 450 real pairs: photonic designs of 0.1-2 MB with a few thousand shapes took
-# 0.3-1.3 s to XOR in full and 0.01 s when the diff proved them unchanged).
+# hundreds of points: from this many bytes of input (both files), at this many bytes per cell,
+# the diff pays anyway (measured on 450 real pairs: photonic designs of 0.1-2 MB, 3-80 kB per
+# cell, took 0.3-1.3 s to XOR in full and 0.01 s when the diff proved them unchanged; routing
+# references of 0.3-0.6 MB in 600 cells of under 1.2 kB XOR in 0.1 s, less than pairing their
+# cells costs).
 STRUCTURE_MIN_BYTES = 50000
+STRUCTURE_MIN_BYTES_PER_CELL = 2000
 # Layers whose flat shape counts differ by more than this share differ almost everywhere: the
 # structural diff cannot save their XOR (measured on real pairs of DRC results with millions of
 # shapes, where it only added its own cost to the full XOR's).
 NEAR_COUNT_SHARE = 0.2
 
 
-def structure_pays(choice, counts, pairs, input_bytes):
+def structure_pays(choice, counts, pairs, input_bytes, cells):
     """Whether to run the structural diff (`choice`: auto, always, never). In auto, only when
     it can save more than it costs: the layers it could spare an XOR (present on both sides,
     with shape counts within NEAR_COUNT_SHARE of each other) must hold some shapes, and either
-    at least STRUCTURE_MIN_FLAT of them or inputs of at least STRUCTURE_MIN_BYTES. Never when
-    no pair of top cells has both sides."""
+    at least STRUCTURE_MIN_FLAT of them or inputs of at least STRUCTURE_MIN_BYTES with at least
+    STRUCTURE_MIN_BYTES_PER_CELL per cell (`cells`: below the tops, both sides). Never when no
+    pair of top cells has both sides."""
     if choice == "never" or not any(ca is not None and cb is not None for ca, cb in pairs):
         return False
     if choice == "always":
         return True
     near = sum(c["flatA"] + c["flatB"] for c in counts.values()
                if c["flatA"] and c["flatB"] and abs(c["flatA"] - c["flatB"]) <= NEAR_COUNT_SHARE * max(c["flatA"], c["flatB"]))
-    return near > 0 and (near >= STRUCTURE_MIN_FLAT or input_bytes >= STRUCTURE_MIN_BYTES)
+    heavy = input_bytes >= STRUCTURE_MIN_BYTES and input_bytes >= STRUCTURE_MIN_BYTES_PER_CELL * max(1, cells)
+    return near > 0 and (near >= STRUCTURE_MIN_FLAT or heavy)
 
 
 def structural_changes_of(pairs, side_a, side_b, clean_dbu):

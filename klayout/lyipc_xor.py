@@ -325,7 +325,9 @@ def run_xor(params):
     # auto first asks LayoutDiff where the layouts differ (lyipc_plan), unless a full XOR of
     # every layer costs less than that; a forced mode runs its engine on every layer.
     changes = None
-    if mode_requested == "auto" and structure_pays(structure, counts, pairs, input_bytes(params)):
+    cells = sum(len(side.placements(top)) for side, top in [(side_a, ca) for ca, _ in pairs] + [(side_b, cb) for _, cb in pairs]
+                if top is not None)
+    if mode_requested == "auto" and structure_pays(structure, counts, pairs, input_bytes(params), cells):
         changes = structural_changes_of(pairs, side_a, side_b, clean_dbu)
     structure_ms = millis(xor_started)
     ctx = {
