@@ -3,9 +3,10 @@
 // layer by layer, on the corpus that bench/corpus/build.mjs builds (bench/README.md).
 //
 // Usage: npm run build && npm run bench:corpus -- [--cache DIR] [--source NAME]... [--limit N]
-//          [--engines auto,flat,deep,strmxor] [--timeout SEC] [--fresh] [--details] [--results FILE]
+//          [--engines auto,flat,deep,strmxor] [--timeout SEC] [--fresh] [--details] [--results FILE] [--resume]
 //   --fresh    also times each pair as fresh processes: lyipc-diff (auto) and strmxor
 //   --details  prints every disagreement and every slow pair, not only the counts
+//   --resume   keeps the pairs already in the results file (an interrupted run) and runs the rest
 // Results go to DIR/results.jsonl (or --results FILE), one line per pair, for later study.
 import {spawn} from 'node:child_process';
 import {appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
@@ -36,6 +37,7 @@ const {values} = parseArgs({
 		fresh: {type: 'boolean', default: false},
 		details: {type: 'boolean', default: false},
 		results: {type: 'string'},
+		resume: {type: 'boolean', default: false},
 	},
 });
 const cache = path.resolve(values.cache ?? process.env.LYIPC_CORPUS ?? path.join(homedir(), '.cache', 'lyipc', 'corpus'));
@@ -156,12 +158,40 @@ const pool = new WorkerPool({size: 1});
 // KLayout's start-up is paid once, before anything is timed.
 await runLyipc(pool, 'auto', path.join(ROOT, 'fixtures', 'base.gds'), path.join(ROOT, 'fixtures', 'one_shape.gds'));
 const resultsFile = path.resolve(values.results ?? path.join(cache, 'results.jsonl'));
-writeFileSync(resultsFile, '');
 const sources = new Map();
 const problems = [];
+const done = new Set();
+if (values.resume && existsSync(resultsFile)) {
+	const wanted = new Set(pairs.map(pair => pair.id));
+	for (const line of readFileSync(resultsFile, 'utf8').split('\n')) {
+		// The last line of a killed run may be cut short; that pair runs again.
+		const record = parseRecord(line);
+		if (record && wanted.has(record.id) && !done.has(record.id) && engines.every(engine => record.answers[engine])) {
+			done.add(record.id);
+			tally(record);
+		}
+	}
+
+	writeFileSync(resultsFile, readFileSync(resultsFile, 'utf8').split('\n').filter(line => parseRecord(line)).map(line => line + '\n').join(''));
+} else {
+	writeFileSync(resultsFile, '');
+}
+
+function parseRecord(line) {
+	try {
+		return line ? JSON.parse(line) : null;
+	} catch {
+		return null;
+	}
+}
+
 const started = performance.now();
 const tty = process.stderr.isTTY;
 for (const [index, pair] of pairs.entries()) {
+	if (done.has(pair.id)) {
+		continue;
+	}
+
 	const a = path.join(cache, pair.a);
 	const b = path.join(cache, pair.b);
 	const answers = {};
