@@ -72,7 +72,8 @@ const out = mkdtempSync(path.join(tmpdir(), 'lyipc-bench-'));
 const nodeEnv = {...process.env};
 const extraCaCerts = nodeEnv.NODE_EXTRA_CA_CERTS !== undefined;
 delete nodeEnv.NODE_EXTRA_CA_CERTS;
-const fresh = (a, b) => measureProcess(process.execPath, [CLI, '--quiet', '--out-dir', out, a, b], nodeEnv);
+// Fresh means KLayout's start-up included: no warm worker between the timed calls.
+const fresh = (a, b) => measureProcess(process.execPath, [CLI, '--quiet', '--no-warm-worker', '--out-dir', out, a, b], nodeEnv);
 const strm = (...options) => (a, b) => measureProcess(strmxor, ['-s', ...options, a, b], strmxorEnv(strmxor));
 
 const {KLayoutWorker, compareLayouts} = await import('../dist/index.js');

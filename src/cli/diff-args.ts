@@ -6,7 +6,7 @@ import {ENGINE_MODES, STRUCTURE_CHOICES, type EngineMode, type StructureChoice} 
 export type DiffCommand =
 	| {kind: 'help'}
 	| {kind: 'version'}
-	| {kind: 'compare'; a: string; b: string; options: CompareOptions; json: boolean; quiet: boolean; view: ViewChoice; target: string | undefined; suite: SuiteArgs; config: ConfigChoice; remote: RemoteArgs | undefined};
+	| {kind: 'compare'; a: string; b: string; options: CompareOptions; json: boolean; quiet: boolean; view: ViewChoice; target: string | undefined; suite: SuiteArgs; config: ConfigChoice; remote: RemoteArgs | undefined; warmWorker: boolean};
 
 /** --remote [user@]host[:dir] and --remote-paths. */
 export interface RemoteArgs {
@@ -50,6 +50,7 @@ const OPTIONS = {
 	'max-markers': {type: 'string'},
 	view: {type: 'boolean'},
 	'no-view': {type: 'boolean'},
+	'no-warm-worker': {type: 'boolean'},
 	target: {type: 'string'},
 	include: {type: 'string', multiple: true},
 	exclude: {type: 'string', multiple: true},
@@ -166,7 +167,7 @@ export function parseDiffArgs(argv: readonly string[]): DiffCommand {
 	const remote = values.remote === undefined ? undefined : {host: values.remote, remotePaths: values['remote-paths'] ?? false};
 	const config: ConfigChoice = values['no-config'] ? {kind: 'none'} : (values.config === undefined ? {kind: 'find'} : {kind: 'file', file: values.config});
 	const suite: SuiteArgs = {include: values.include, exclude: values.exclude, workers, reporters: values.reporter};
-	return {kind: 'compare', a: positionals[0]!, b: positionals[1]!, options, json: values.json ?? false, quiet: values.quiet ?? false, view, target: values.target, suite, config, remote};
+	return {kind: 'compare', a: positionals[0]!, b: positionals[1]!, options, json: values.json ?? false, quiet: values.quiet ?? false, view, target: values.target, suite, config, remote, warmWorker: !values['no-warm-worker']};
 }
 
 function describeParseError(error: Error & {code?: string}): string {

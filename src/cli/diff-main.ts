@@ -1,6 +1,6 @@
 import {stat} from 'node:fs/promises';
 import {isLyipcError, LyipcError} from '../errors.js';
-import {compareLayouts} from '../xor/compare.js';
+import {compareLayouts, type CompareOptions} from '../xor/compare.js';
 import {RESULT_FORMAT_VERSION, type CompareErrorOutput, type CompareResult} from '../xor/result.js';
 import {compareDefaults, findConfig, loadConfigFile, type LyipcConfig} from '../config.js';
 import {parseDiffArgs, type ConfigChoice, type ViewChoice} from './diff-args.js';
@@ -68,6 +68,21 @@ async function settingsFor(choice: ConfigChoice): Promise<LyipcConfig> {
 	}
 }
 
+/** One pair on this machine: on the warm worker when wanted (src/engine/warm-worker.ts), else on a KLayout of its own. */
+async function compareHere(a: string, b: string, options: CompareOptions, warm: boolean, env: NodeJS.ProcessEnv): Promise<CompareResult> {
+	const {WarmWorkerClient, warmWorkerWanted} = await import('../engine/warm-worker.js');
+	if (!warm || !warmWorkerWanted(env)) {
+		return compareLayouts(a, b, options);
+	}
+
+	const worker = new WarmWorkerClient({klayout: options.klayout, env});
+	try {
+		return await compareLayouts(a, b, {...options, worker});
+	} finally {
+		await worker.close();
+	}
+}
+
 /** lyipc-diff: parse, compare, print; resolves with the exit code (never 1 for an error). */
 export async function runDiff(argv: readonly string[], io: CliIo): Promise<number> {
 	let json = false;
@@ -122,7 +137,7 @@ export async function runDiff(argv: readonly string[], io: CliIo): Promise<numbe
 		const signal = io.signal ? {signal: io.signal} : {};
 		const result = command.remote
 			? await (await import('../remote/compare-remote.js')).compareRemote(command.a, command.b, {...options, ...signal, remote: command.remote.host, remotePaths: command.remote.remotePaths, env: io.env})
-			: await compareLayouts(command.a, command.b, {...options, ...signal});
+			: await compareHere(command.a, command.b, {...options, ...signal}, command.warmWorker, io.env);
 		if (command.json) {
 			io.stdout.write(JSON.stringify(result, null, 2) + '\n');
 		} else if (!command.quiet) {

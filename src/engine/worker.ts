@@ -74,6 +74,9 @@ function installExitHook(): void {
  * answers come back as JSON lines. Jobs run one at a time; a job that runs over its timeout
  * or a process that dies fails that job with a coded error — never a hang.
  */
+/** What a comparison needs of a worker: its requests and which KLayout answers them (a warm worker elsewhere qualifies). */
+export type WorkerRequests = Pick<KLayoutWorker, 'request' | 'klayout' | 'klayoutVersion'>;
+
 export class KLayoutWorker {
 	readonly klayout: KLayoutLocation;
 	readonly klayoutVersion: string;

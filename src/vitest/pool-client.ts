@@ -1,7 +1,7 @@
 import net from 'node:net';
 import {LyipcError, type ErrorCode} from '../errors.js';
 import type {LayoutJob, LayoutJobResult} from '../xor/compare-with-pictures.js';
-import {readLines} from './read-lines.js';
+import {readLines} from '../engine/read-lines.js';
 
 interface Reply {
 	id: number;

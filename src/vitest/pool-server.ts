@@ -6,7 +6,7 @@ import {randomBytes} from 'node:crypto';
 import {WorkerPool, type WorkerPoolOptions} from '../engine/pool.js';
 import {isLyipcError, LyipcError} from '../errors.js';
 import {compareWithPictures, type LayoutJob} from '../xor/compare-with-pictures.js';
-import {readLines} from './read-lines.js';
+import {readLines} from '../engine/read-lines.js';
 
 /** Longest request line accepted: a job is a few hundred bytes. */
 const MAX_LINE = 1 << 20;

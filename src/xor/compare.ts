@@ -1,7 +1,7 @@
 import {performance} from 'node:perf_hooks';
 import {LyipcError} from '../errors.js';
 import type {WorkerPool} from '../engine/pool.js';
-import type {KLayoutWorker} from '../engine/worker.js';
+import type {KLayoutWorker, WorkerRequests} from '../engine/worker.js';
 import type {ArtifactOptions} from './artifacts.js';
 import {checkLayoutFile, type LayoutInput, type Side} from './input.js';
 import {DEFAULT_TIMEOUT_MS, normalizeXorOptions, type NormalizedXorOptions, type XorOptions} from './options.js';
@@ -14,7 +14,7 @@ export interface CompareOptions extends XorOptions, ArtifactOptions {
 	/** Milliseconds the XOR may take; 0 for no limit. Default 30 minutes. */
 	timeout?: number;
 	/** A running worker to use (and keep running); by default one is started and closed. */
-	worker?: KLayoutWorker;
+	worker?: WorkerRequests;
 	/** A pool to take a worker from, only once the cheap checks did not settle it (ignored with `worker`). */
 	pool?: WorkerPool;
 	/** How files reach a worker on another machine (src/remote); by default the worker reads and writes here. */
@@ -55,7 +55,7 @@ interface WorkerXorResult {
  * Work for the same worker once the layouts are found to differ, while it can still read A, B
  * and the XOR by the names given (a remote host's copies go only afterwards): lyipc's pictures.
  */
-export type WhileDifferent = (worker: KLayoutWorker, result: CompareResult, onWorker: {a: string; b: string; xor: string | null}) => Promise<void>;
+export type WhileDifferent = (worker: WorkerRequests, result: CompareResult, onWorker: {a: string; b: string; xor: string | null}) => Promise<void>;
 
 /**
  * Compares two layouts with KLayout's XOR. Resolves with the result whether or not they
@@ -85,7 +85,7 @@ export async function compareThen(a: string, b: string, options: CompareOptions,
 
 	// Loaded only past the fast path, like the worker: byte-identical answers must stay instant.
 	const plan = await (await import('./artifacts.js')).planArtifacts(inputA, inputB, options);
-	const withWorker = async (worker: KLayoutWorker, startMs: number): Promise<CompareResult> => {
+	const withWorker = async (worker: WorkerRequests, startMs: number): Promise<CompareResult> => {
 		const outputs = {xor: files ? files.output(plan.xorTemp) : plan.xorTemp, rdb: files ? files.output(plan.rdbTemp) : plan.rdbTemp};
 		const sent: string[] = [];
 		try {

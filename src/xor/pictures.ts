@@ -1,7 +1,7 @@
 import {randomUUID} from 'node:crypto';
 import {rm} from 'node:fs/promises';
 import path from 'node:path';
-import type {KLayoutWorker} from '../engine/worker.js';
+import type {WorkerRequests} from '../engine/worker.js';
 import {isLyipcError} from '../errors.js';
 import type {WorkerFiles} from './compare.js';
 import {differenceBox, type CompareResult} from './result.js';
@@ -42,7 +42,7 @@ interface PictureJob {
 	xor?: string | null;
 }
 
-async function draw(worker: KLayoutWorker, jobs: PictureJob[], box: number[] | null, options: DrawOptions): Promise<void> {
+async function draw(worker: WorkerRequests, jobs: PictureJob[], box: number[] | null, options: DrawOptions): Promise<void> {
 	const {width, height} = options.size ?? DEFAULT_PICTURE_SIZE;
 	const {files} = options;
 	// A remote worker draws under names of its own (pairs with the same stem share its folder).
@@ -70,7 +70,7 @@ function failed(error: unknown): Pictures {
  * them (default: the result's own paths). Resolves with `error` set rather than rejecting when
  * KLayout cannot draw them, since the comparison itself stands.
  */
-export async function drawDifferences(result: CompareResult, worker: KLayoutWorker, options: DrawOptions, onWorker = {a: result.a.path, b: result.b.path, xor: result.artifacts.xor}): Promise<Pictures> {
+export async function drawDifferences(result: CompareResult, worker: WorkerRequests, options: DrawOptions, onWorker = {a: result.a.path, b: result.b.path, xor: result.artifacts.xor}): Promise<Pictures> {
 	if (!onWorker.xor) {
 		return {a: null, b: null, xor: null, error: null};
 	}
@@ -90,7 +90,7 @@ export async function drawDifferences(result: CompareResult, worker: KLayoutWork
 }
 
 /** A picture of a whole layout (a file on one side only), as side "a" or "b"; sent to a remote worker first. */
-export async function drawLayout(file: string, side: 'a' | 'b', worker: KLayoutWorker, options: DrawOptions): Promise<Pictures> {
+export async function drawLayout(file: string, side: 'a' | 'b', worker: WorkerRequests, options: DrawOptions): Promise<Pictures> {
 	const out = path.join(options.dir, `${options.stem}.${side}.png`);
 	const {files} = options;
 	let onWorker: string | undefined;

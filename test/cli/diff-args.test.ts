@@ -6,7 +6,7 @@ test('two files and every option', () => {
 		'a.gds', 'b.oas', '--json', '-q', '--tolerance', '0.005', '--layers', '1/0,2/0', '--ignore-layers', '3',
 		'--top-a', 'TOP', '--top-b', 'TOP2', '--mode', 'tiled', '--structure', 'never', '--threads', '4', '--tile-size', '250',
 		'--timeout', '90', '--klayout', '/opt/k', '--out-dir', 'o', '--out', 'o/x.gds', '--rdb', 'o/x.lyrdb', '--max-markers', '50',
-		'--view', '--target', 'viewer:9000', '--config', 'ci/lyipc.json',
+		'--view', '--target', 'viewer:9000', '--config', 'ci/lyipc.json', '--no-warm-worker',
 	]);
 	expect(command).toEqual({
 		kind: 'compare',
@@ -16,6 +16,7 @@ test('two files and every option', () => {
 		quiet: true,
 		view: 'always',
 		target: 'viewer:9000',
+		warmWorker: false,
 		options: {
 			tolerance: 0.005,
 			layers: ['1/0,2/0'],
@@ -44,7 +45,7 @@ test('two files and every option', () => {
 
 test('unset options stay unset so library defaults apply', () => {
 	expect(parseDiffArgs(['a.gds', 'b.gds'])).toEqual({
-		kind: 'compare', a: 'a.gds', b: 'b.gds', json: false, quiet: false, view: 'try', target: undefined, options: {},
+		kind: 'compare', a: 'a.gds', b: 'b.gds', json: false, quiet: false, view: 'try', target: undefined, warmWorker: true, options: {},
 		suite: {include: undefined, exclude: undefined, workers: undefined, reporters: undefined}, config: {kind: 'find'}, remote: undefined,
 	});
 	expect(parseDiffArgs(['a.gds', 'b.gds', '--no-config'])).toMatchObject({config: {kind: 'none'}});

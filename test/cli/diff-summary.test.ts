@@ -5,7 +5,7 @@ import type {CompareResult, LayerResult} from '../../src/xor/result.js';
 function layer(key: string, fields: Partial<LayerResult>): LayerResult {
 	const [l, d] = key.split('/').map(Number);
 	return {
-		layer: l!, datatype: d!, key, name: null, status: 'same', countA: 10, countB: 10, xorCount: 0, xorArea: 0, bbox: null,
+		layer: l!, datatype: d!, key, name: null, status: 'same', countA: 10, countB: 10, xorCount: 0, zeroAreaCount: 0, xorArea: 0, bbox: null,
 		sliverCount: 0, sliverArea: 0, mode: 'flat', modeReason: '', tileSize: null, windows: null, fallback: null, markers: 0, markersOmitted: 0, ms: 1, ...fields,
 	};
 }

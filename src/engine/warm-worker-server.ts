@@ -1,0 +1,166 @@
+import {unlink} from 'node:fs/promises';
+import net from 'node:net';
+import {isLyipcError, LyipcError} from '../errors.js';
+import {readLines} from './read-lines.js';
+import {WorkerPool} from './pool.js';
+import type {KLayoutWorker} from './worker.js';
+
+/** Longest request line accepted: a job is a few hundred bytes. */
+const MAX_LINE = 1 << 20;
+/** What a caller may ask a warm worker: a comparison and its pictures, nothing else of the worker protocol. */
+const ALLOWED_OPS = new Set(['xor', 'render']);
+
+export interface WarmWorkerServerOptions {
+	/** KLayout executable the workers run (the one the address was made for). */
+	klayout: string;
+	/** Stop after this many milliseconds without a job. */
+	idleMs: number;
+	/** How many jobs at once (one KLayout each, started when needed). */
+	size: number;
+}
+
+export interface WarmWorkerHello {
+	protocol: 1;
+	pid: number;
+	klayout: KLayoutWorker['klayout'];
+	klayoutVersion: string;
+	/** Jobs answered since the server started (hello excluded). */
+	jobs: number;
+}
+
+/**
+ * Serves KLayout workers to lyipc-diff processes of one user over a private socket, so that
+ * repeated calls skip KLayout's start-up (~1.1 s). JSON lines `{id, op, params, timeout}` in,
+ * `{id, ok, result | error}` out, answered as they finish. `hello` answers once a worker is up.
+ * A connection that closes cancels its jobs. Resolves when the server stopped: idle for
+ * `idleMs`, or another server already answers at `address`.
+ */
+export async function serveWarmWorker(address: string, options: WarmWorkerServerOptions): Promise<void> {
+	const pool = new WorkerPool({size: options.size, klayout: options.klayout});
+	let jobs = 0;
+	let running = 0;
+	let first: Promise<Omit<WarmWorkerHello, 'jobs' | 'protocol' | 'pid'>> | undefined;
+	// The first worker starts with the server: the caller that started it is waiting for one.
+	const hello = async (): Promise<WarmWorkerHello> => {
+		first ??= pool.run(async worker => ({klayout: worker.klayout, klayoutVersion: worker.klayoutVersion}));
+		try {
+			return {protocol: 1, pid: process.pid, ...await first, jobs};
+		} catch (error) {
+			first = undefined; // a KLayout that failed to start is tried again by the next caller
+			throw error;
+		}
+	};
+
+	void hello().catch(() => undefined);
+	let stop: () => void = () => undefined;
+	const stopped = new Promise<void>(resolve => {
+		stop = resolve;
+	});
+	let idleTimer: NodeJS.Timeout | undefined;
+	const idle = () => {
+		clearTimeout(idleTimer);
+		idleTimer = setTimeout(() => {
+			if (running === 0) {
+				stop();
+			}
+		}, options.idleMs);
+	};
+
+	const sockets = new Set<net.Socket>();
+	const server = net.createServer(socket => {
+		sockets.add(socket);
+		idle();
+		const cancel = new AbortController();
+		socket.on('close', () => {
+			sockets.delete(socket);
+			cancel.abort(); // the caller went away (Ctrl+C): its KLayout job is stopped
+		});
+		socket.on('error', () => undefined);
+		readLines(socket, line => {
+			running++;
+			void answer(line, cancel.signal).then(reply => {
+				running--;
+				if (!socket.destroyed) {
+					socket.write(JSON.stringify(reply) + '\n');
+				}
+
+				idle();
+			});
+		}, MAX_LINE);
+	});
+
+	async function answer(line: string, signal: AbortSignal): Promise<Record<string, unknown>> {
+		let id: unknown = null;
+		try {
+			const request = JSON.parse(line) as {id: unknown; op: unknown; params?: Record<string, unknown>; timeout?: number};
+			id = request.id;
+			if (request.op === 'hello') {
+				return {id, ok: true, result: await hello()};
+			}
+
+			if (typeof request.op !== 'string' || !ALLOWED_OPS.has(request.op)) {
+				throw new LyipcError('BAD_REQUEST', `the warm worker takes xor and render jobs, not ${JSON.stringify(request.op)}`);
+			}
+
+			const op = request.op;
+			const result = await pool.run(async worker => worker.request(op, request.params ?? {}, {timeout: request.timeout, signal}), signal);
+			jobs++;
+			return {id, ok: true, result};
+		} catch (error) {
+			const failure = isLyipcError(error) ? error : new LyipcError('BAD_REQUEST', `warm worker: ${(error as Error).message}`);
+			return {id, ok: false, error: failure.toJSON()};
+		}
+	}
+
+	if (!await listen(server, address)) {
+		await pool.close();
+		return;
+	}
+
+	idle();
+	await stopped;
+	server.close();
+	for (const socket of sockets) {
+		socket.destroy();
+	}
+
+	await pool.close();
+	await unlink(address).catch(() => undefined);
+}
+
+/** Listens at `address`; false when another server already answers there. A socket file left by a server that died is replaced. */
+async function listen(server: net.Server, address: string): Promise<boolean> {
+	for (let attempt = 0; attempt < 2; attempt++) {
+		try {
+			await new Promise<void>((resolve, reject) => {
+				server.once('error', reject);
+				server.listen(address, () => {
+					server.off('error', reject);
+					resolve();
+				});
+			});
+			return true;
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || await answers(address)) {
+				return false;
+			}
+
+			await unlink(address).catch(() => undefined);
+		}
+	}
+
+	return false;
+}
+
+async function answers(address: string): Promise<boolean> {
+	return new Promise(resolve => {
+		const socket = net.connect(address);
+		socket.once('connect', () => {
+			socket.destroy();
+			resolve(true);
+		});
+		socket.once('error', () => {
+			resolve(false);
+		});
+	});
+}

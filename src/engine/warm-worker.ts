@@ -1,0 +1,259 @@
+import {spawn} from 'node:child_process';
+import {createHash} from 'node:crypto';
+import {lstat, mkdir, stat} from 'node:fs/promises';
+import net from 'node:net';
+import {tmpdir, userInfo} from 'node:os';
+import path from 'node:path';
+import {setTimeout as sleep} from 'node:timers/promises';
+import {fileURLToPath} from 'node:url';
+import {LyipcError, type ErrorCode} from '../errors.js';
+import {findKLayout, type KLayoutLocation} from './find-klayout.js';
+import {readLines} from './read-lines.js';
+import type {WarmWorkerHello} from './warm-worker-server.js';
+import type {KLayoutWorker, RequestOptions, WorkerRequests} from './worker.js';
+
+const SERVER_MAIN = fileURLToPath(new URL('warm-worker-main.js', import.meta.url));
+/** This installation of lyipc (the same from src/ and dist/). */
+const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** How long a new server may take to listen (a Node start-up), before the call goes on without it. */
+const LISTEN_WAIT_MS = 5000;
+/** How long to wait for the server's first KLayout (its start-up, ~1.1 s, more on a loaded machine). */
+const HELLO_TIMEOUT_MS = 60_000;
+
+/**
+ * Whether lyipc-diff keeps a warm KLayout worker between calls: `LYIPC_WARM_WORKER=1` or `0`
+ * decides; otherwise on, except in CI (a CI job runs once, and must not leave processes behind).
+ */
+export function warmWorkerWanted(env: NodeJS.ProcessEnv): boolean {
+	const setting = env.LYIPC_WARM_WORKER;
+	if (setting === '1' || setting === '0') {
+		return setting === '1';
+	}
+
+	return !env.CI || env.CI === 'false' || env.CI === '0';
+}
+
+/**
+ * The private socket of the warm worker for this user, this lyipc and this KLayout (a new
+ * version of either gets a server of its own): in a folder only the user can enter.
+ * Null when no such folder can be had (it exists but is not the user's own, or is open to others).
+ */
+export async function warmWorkerAddress(klayout: string, env: NodeJS.ProcessEnv): Promise<string | null> {
+	const {LYIPC_VERSION} = await import('../version.js');
+	const binary = await stat(klayout);
+	const key = createHash('sha256').update([LYIPC_VERSION, PACKAGE_ROOT, klayout, binary.size, binary.mtimeMs].join('\0')).digest('hex').slice(0, 12);
+	const user = userInfo();
+	if (process.platform === 'win32') {
+		return `\\\\.\\pipe\\lyipc-warm-${user.username}-${key}`;
+	}
+
+	const folder = path.join(env.LYIPC_WARM_WORKER_DIR ?? env.XDG_RUNTIME_DIR ?? tmpdir(), `lyipc-${user.uid}`);
+	await mkdir(folder, {mode: 0o700, recursive: true}).catch(() => undefined);
+	const info = await lstat(folder).catch(() => undefined);
+	// Another user's folder, a symlink, or one others may enter would let them answer in our place.
+	if (!info?.isDirectory() || info.uid !== user.uid || (info.mode & 0o077) !== 0) {
+		return null;
+	}
+
+	return path.join(folder, `warm-${key}.sock`);
+}
+
+interface Waiting {
+	resolve(value: unknown): void;
+	reject(error: Error): void;
+}
+
+/** One connection to the warm worker's server. */
+class Connection {
+	readonly #socket: net.Socket;
+	readonly #waiting = new Map<number, Waiting>();
+	#nextId = 1;
+	#lost: LyipcError | undefined;
+
+	constructor(socket: net.Socket) {
+		this.#socket = socket;
+		readLines(socket, line => {
+			const reply = JSON.parse(line) as {id: number; ok: boolean; result?: unknown; error?: {code: ErrorCode; message: string; path?: string; hint?: string}};
+			const waiting = this.#waiting.get(reply.id);
+			this.#waiting.delete(reply.id);
+			if (reply.ok) {
+				waiting?.resolve(reply.result);
+			} else {
+				const {code, message, ...rest} = reply.error!;
+				waiting?.reject(new LyipcError(code, message, rest));
+			}
+		});
+		const lost = () => {
+			this.#lost ??= new WarmWorkerLost();
+			for (const waiting of this.#waiting.values()) {
+				waiting.reject(this.#lost);
+			}
+
+			this.#waiting.clear();
+		};
+
+		socket.on('error', lost);
+		socket.on('close', lost);
+	}
+
+	async request(op: string, params: Record<string, unknown>, timeout: number | undefined, signal: AbortSignal | undefined): Promise<unknown> {
+		if (this.#lost) {
+			throw this.#lost;
+		}
+
+		const id = this.#nextId++;
+		return new Promise((resolve, reject) => {
+			const onAbort = () => {
+				// Closing the connection stops the job on the server's side.
+				this.close();
+				reject(new LyipcError('ABORTED', 'the comparison was cancelled; KLayout was stopped'));
+			};
+
+			signal?.addEventListener('abort', onAbort, {once: true});
+			const settle = <T>(then: (value: T) => void) => (value: T) => {
+				signal?.removeEventListener('abort', onAbort);
+				then(value);
+			};
+
+			this.#waiting.set(id, {resolve: settle(resolve), reject: settle(reject)});
+			this.#socket.write(JSON.stringify({id, op, params, timeout}) + '\n');
+		});
+	}
+
+	close(): void {
+		this.#socket.destroy();
+	}
+}
+
+/** The server went away mid-call (killed, or stopped while idle): the call goes on with a fresh worker. */
+class WarmWorkerLost extends LyipcError {
+	constructor() {
+		super('WORKER_DIED', 'the warm KLayout worker went away');
+	}
+}
+
+async function connect(address: string): Promise<net.Socket | null> {
+	return new Promise(resolve => {
+		const socket = net.connect(address);
+		socket.once('connect', () => {
+			socket.removeAllListeners('error');
+			resolve(socket);
+		});
+		socket.once('error', () => {
+			resolve(null);
+		});
+	});
+}
+
+export interface WarmWorkerOptions {
+	/** KLayout executable (else found as for a fresh worker). */
+	klayout?: string | undefined;
+	env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * A worker for one lyipc-diff call that lives on in the background: requests go to this
+ * user's warm worker server, which is started on first use and stops after a few idle minutes
+ * (`LYIPC_WARM_WORKER_IDLE` seconds, default 300). Whatever goes wrong with the server (cannot
+ * start, killed mid-call) the request is answered by a fresh KLayout worker instead, as
+ * without it. Connects only on the first request: byte-identical files never need it.
+ */
+export class WarmWorkerClient implements WorkerRequests {
+	readonly #options: WarmWorkerOptions;
+	#connection: Connection | undefined;
+	#hello: WarmWorkerHello | undefined;
+	#fresh: KLayoutWorker | undefined;
+
+	constructor(options: WarmWorkerOptions = {}) {
+		this.#options = options;
+	}
+
+	get klayout(): KLayoutLocation {
+		return this.#fresh?.klayout ?? this.#hello?.klayout ?? {path: this.#options.klayout ?? 'klayout', source: 'option'};
+	}
+
+	get klayoutVersion(): string {
+		return this.#fresh?.klayoutVersion ?? this.#hello?.klayoutVersion ?? '';
+	}
+
+	/** Whether the last request was answered by the warm server (false: by a fresh worker). */
+	get warm(): boolean {
+		return this.#fresh === undefined && this.#hello !== undefined;
+	}
+
+	async request<T = unknown>(op: string, params: Record<string, unknown> = {}, options: RequestOptions = {}): Promise<T> {
+		if (!this.#fresh) {
+			const connection = this.#connection ?? await this.#connect(options.signal);
+			if (connection) {
+				try {
+					return await connection.request(op, params, options.timeout, options.signal) as T;
+				} catch (error) {
+					if (!(error instanceof WarmWorkerLost) || options.signal?.aborted) {
+						throw error;
+					}
+				}
+			}
+		}
+
+		this.#fresh ??= await (await import('./worker.js')).KLayoutWorker.start({klayout: this.#options.klayout, env: this.#options.env, signal: options.signal});
+		return this.#fresh.request<T>(op, params, options);
+	}
+
+	async close(): Promise<void> {
+		this.#connection?.close();
+		await this.#fresh?.close();
+	}
+
+	/** A connection to a server that has said hello, starting the server when none answers; null when none can be had. */
+	async #connect(signal: AbortSignal | undefined): Promise<Connection | undefined> {
+		const env = this.#options.env ?? process.env;
+		const klayout = await findKLayout({klayout: this.#options.klayout, env});
+		const address = await warmWorkerAddress(klayout.path, env).catch(() => null);
+		if (!address) {
+			return undefined;
+		}
+
+		let socket = await connect(address);
+		if (!socket) {
+			startServer(address, klayout.path, env);
+			const deadline = Date.now() + LISTEN_WAIT_MS;
+			while (!socket && Date.now() < deadline && !signal?.aborted) {
+				await sleep(25);
+				socket = await connect(address);
+			}
+		}
+
+		if (!socket) {
+			return undefined;
+		}
+
+		const connection = new Connection(socket);
+		const timer = AbortSignal.timeout(HELLO_TIMEOUT_MS);
+		try {
+			this.#hello = await connection.request('hello', {}, undefined, signal ? AbortSignal.any([signal, timer]) : timer) as WarmWorkerHello;
+		} catch (error) {
+			connection.close();
+			if (signal?.aborted) {
+				throw error;
+			}
+
+			// A KLayout that cannot start is reported by the fresh worker, with its usual message.
+			return undefined;
+		}
+
+		this.#connection = connection;
+		return connection;
+	}
+}
+
+/** Starts the server in the background, on its own: it outlives this process, and stops when idle. */
+function startServer(address: string, klayout: string, env: NodeJS.ProcessEnv): void {
+	const child = spawn(process.execPath, [SERVER_MAIN, address], {
+		detached: true,
+		stdio: 'ignore',
+		windowsHide: true,
+		env: {...env, LYIPC_WARM_KLAYOUT: klayout},
+	});
+	child.on('error', () => undefined);
+	child.unref();
+}

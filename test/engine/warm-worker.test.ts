@@ -1,0 +1,195 @@
+import {existsSync} from 'node:fs';
+import {chmod, mkdir, readdir} from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import {setTimeout as sleep} from 'node:timers/promises';
+import {execa} from 'execa';
+import {afterEach, expect, test} from 'vitest';
+import {warmWorkerAddress, warmWorkerWanted} from '../../src/engine/warm-worker.js';
+import type {CompareResult} from '../../src/xor/result.js';
+import {describeKLayout, fixture, runCli, useTempDirs} from '../helpers/run.js';
+
+const KLAYOUT = process.env.KLAYOUT ?? '/usr/bin/klayout';
+
+/** Every process whose command line names `text`, by pid. */
+async function processesWith(text: string): Promise<number[]> {
+	const {stdout} = await execa('pgrep', ['-f', text], {reject: false});
+	return stdout.split('\n').filter(Boolean).map(Number);
+}
+
+/** The children of `pid` (the server's KLayout workers). */
+async function childrenOf(pid: number): Promise<number[]> {
+	const {stdout} = await execa('pgrep', ['-P', String(pid)], {reject: false});
+	return stdout.split('\n').filter(Boolean).map(Number);
+}
+
+function alive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+	const deadline = Date.now() + ms;
+	while (!await check()) {
+		if (Date.now() > deadline) {
+			throw new Error(`timed out waiting for ${what}`);
+		}
+
+		await sleep(50);
+	}
+}
+
+/** Asks the server at `address` who it is and how many jobs it answered. */
+async function hello(address: string): Promise<{pid: number; jobs: number; klayoutVersion: string}> {
+	return new Promise((resolve, reject) => {
+		const socket = net.connect(address, () => socket.write('{"id":1,"op":"hello"}\n'));
+		let text = '';
+		socket.setEncoding('utf8');
+		socket.on('data', (chunk: string) => {
+			text += chunk;
+			if (text.includes('\n')) {
+				socket.destroy();
+				resolve((JSON.parse(text) as {result: {pid: number; jobs: number; klayoutVersion: string}}).result);
+			}
+		});
+		socket.on('error', reject);
+	});
+}
+
+/** The result without what differs from run to run (times, artifact folders). */
+function stable(json: string): unknown {
+	const result = JSON.parse(json) as CompareResult;
+	return {...result, timings: null, artifacts: null, layers: result.layers.map(layer => ({...layer, ms: 0}))};
+}
+
+test('LYIPC_WARM_WORKER decides; otherwise on, except under CI', () => {
+	expect(warmWorkerWanted({})).toBe(true);
+	expect(warmWorkerWanted({CI: 'true'})).toBe(false);
+	expect(warmWorkerWanted({CI: 'true', LYIPC_WARM_WORKER: '1'})).toBe(true);
+	expect(warmWorkerWanted({LYIPC_WARM_WORKER: '0'})).toBe(false);
+	expect(warmWorkerWanted({CI: 'false'})).toBe(true);
+});
+
+describeKLayout('warm worker between lyipc-diff calls', () => {
+	const tempDir = useTempDirs('lyipc-warm-');
+	const addresses: string[] = [];
+	afterEach(async () => {
+		for (const address of addresses.splice(0)) {
+			for (const pid of await processesWith(address)) {
+				process.kill(pid, 'SIGKILL');
+			}
+		}
+	});
+
+	async function setup(idleSeconds = 60) {
+		const dir = await tempDir();
+		const env = {LYIPC_WARM_WORKER: '1', LYIPC_WARM_WORKER_DIR: dir, LYIPC_WARM_WORKER_IDLE: String(idleSeconds), KLAYOUT, CI: 'true'};
+		const address = (await warmWorkerAddress(KLAYOUT, env))!;
+		addresses.push(address);
+		const diff = async (a: string, b: string, ...args: string[]) => runCli([fixture(a), fixture(b), '--json', '--no-view', '--out-dir', path.join(dir, 'out'), ...args], {env});
+		const serverPids = async () => processesWith(address);
+
+		return {dir, env, address, diff, serverPids};
+	}
+
+	test('the first call starts one server, later calls use it, answers are a fresh KLayout\'s', async () => {
+		const {address, diff, serverPids} = await setup();
+		const fresh = await runCli([fixture('base.gds'), fixture('one_shape.gds'), '--json', '--no-view', '--no-warm-worker'], {env: {KLAYOUT}});
+		const first = await diff('base.gds', 'one_shape.gds');
+		const second = await diff('base.gds', 'one_shape.gds');
+		expect([first.exitCode, second.exitCode, fresh.exitCode]).toEqual([1, 1, 1]);
+		expect(stable(first.stdout)).toEqual(stable(fresh.stdout));
+		expect(stable(second.stdout)).toEqual(stable(fresh.stdout));
+		const [pid] = await serverPids();
+		expect(await hello(address)).toMatchObject({pid, jobs: 2, klayoutVersion: (JSON.parse(fresh.stdout) as CompareResult).klayout!.version});
+		// Identical bytes never reach KLayout, warm or not.
+		expect((await diff('identical_a.gds', 'identical_a.gds')).exitCode).toBe(0);
+		expect((await hello(address)).jobs).toBe(2);
+	});
+
+	test('concurrent first calls: one server answers them all, the others step back', async () => {
+		const {address, diff, serverPids} = await setup();
+		const runs = await Promise.all([diff('base.gds', 'one_shape.gds'), diff('base.gds', 'via_changed.gds'), diff('base.gds', 'base.oas')]);
+		expect(runs.map(run => run.exitCode)).toEqual([1, 1, 0]);
+		await waitFor('one server', async () => (await serverPids()).length === 1);
+		expect((await hello(address)).jobs).toBe(3);
+	});
+
+	test('a caller\'s mistake is reported as without the server, exit 2', async () => {
+		const {diff} = await setup();
+		for (const bad of ['truncated.gds', 'newer_klayout.gds', 'not_layout.gds']) {
+			const warm = await diff('base.gds', bad);
+			const fresh = await runCli([fixture('base.gds'), fixture(bad), '--no-view', '--json', '--no-warm-worker'], {env: {KLAYOUT}});
+			expect(warm.exitCode).toBe(2);
+			expect(JSON.parse(warm.stdout)).toEqual(JSON.parse(fresh.stdout));
+		}
+	});
+
+	test('idle for LYIPC_WARM_WORKER_IDLE seconds: the server and its KLayout stop, the socket goes', async () => {
+		const {address, diff, serverPids} = await setup(1);
+		expect((await diff('base.gds', 'one_shape.gds')).exitCode).toBe(1);
+		const [pid] = await serverPids();
+		const klayouts = await childrenOf(pid!);
+		expect(klayouts.length).toBeGreaterThan(0);
+		await waitFor('the idle server to stop', () => !alive(pid!) && klayouts.every(child => !alive(child)) && !existsSync(address));
+	});
+
+	test('a server killed outright: its KLayout goes too, the next call starts a new one', async () => {
+		const {address, diff, serverPids} = await setup();
+		expect((await diff('base.gds', 'one_shape.gds')).exitCode).toBe(1);
+		const [pid] = await serverPids();
+		const klayouts = await childrenOf(pid!);
+		process.kill(pid!, 'SIGKILL');
+		await waitFor('its KLayout to exit', () => klayouts.every(child => !alive(child)));
+		expect(existsSync(address)).toBe(true); // left behind
+		const next = await diff('base.gds', 'one_shape.gds');
+		expect(next.exitCode).toBe(1);
+		expect((await hello(address)).pid).not.toBe(pid);
+	});
+
+	test('a server that drops the call: a fresh KLayout answers it', async () => {
+		const {address, diff, dir} = await setup();
+		// Says hello like a server, then goes away with the job.
+		const server = net.createServer(socket => {
+			socket.setEncoding('utf8');
+			socket.on('data', (chunk: string) => {
+				const request = JSON.parse(chunk.split('\n')[0]!) as {id: number; op: string};
+				if (request.op === 'hello') {
+					socket.write(JSON.stringify({id: request.id, ok: true, result: {protocol: 1, pid: 1, klayout: {path: KLAYOUT, source: 'env'}, klayoutVersion: '0.0.0', jobs: 0}}) + '\n');
+				} else {
+					socket.destroy();
+				}
+			});
+		});
+		await new Promise<void>(resolve => {
+			server.listen(address, resolve);
+		});
+		try {
+			const run = await diff('base.gds', 'one_shape.gds');
+			expect(run.exitCode).toBe(1);
+			const result = JSON.parse(run.stdout) as CompareResult;
+			expect(result.layers.find(layer => layer.key === '1/0')).toMatchObject({status: 'different', xorCount: 1});
+			expect(result.klayout!.version).not.toBe('0.0.0');
+			expect(await readdir(path.join(dir, 'out'))).toEqual(['base_vs_one_shape.xor.gds', 'base_vs_one_shape.xor.lyrdb']);
+		} finally {
+			server.close();
+		}
+	});
+
+	test('off under CI, with --no-warm-worker, and when the socket folder is open to others', async () => {
+		const {dir, env, address, diff} = await setup();
+		const run = async (extra: Record<string, string>, ...args: string[]) => runCli([fixture('base.gds'), fixture('one_shape.gds'), '--no-view', '-q', ...args], {env: {...env, ...extra}});
+		expect((await run({LYIPC_WARM_WORKER: ''})).exitCode).toBe(1); // CI=true
+		expect((await diff('base.gds', 'one_shape.gds', '--no-warm-worker')).exitCode).toBe(1);
+		expect(await readdir(path.dirname(address))).toEqual([]);
+		const open = path.join(dir, 'open');
+		await mkdir(path.join(open, `lyipc-${process.getuid!()}`), {recursive: true});
+		await chmod(path.join(open, `lyipc-${process.getuid!()}`), 0o755);
+		expect((await run({LYIPC_WARM_WORKER_DIR: open})).exitCode).toBe(1);
+		expect(await readdir(path.join(open, `lyipc-${process.getuid!()}`))).toEqual([]);
+	});
+});
