@@ -73,7 +73,14 @@ class Connection {
 	constructor(socket: net.Socket) {
 		this.#socket = socket;
 		readLines(socket, line => {
-			const reply = JSON.parse(line) as {id: number; ok: boolean; result?: unknown; error?: {code: ErrorCode; message: string; path?: string; hint?: string}};
+			let reply: {id: number; ok: boolean; result?: unknown; error?: {code: ErrorCode; message: string; path?: string; hint?: string}};
+			try {
+				reply = JSON.parse(line) as typeof reply;
+			} catch {
+				socket.destroy(); // not our server: the call goes on without it
+				return;
+			}
+
 			const waiting = this.#waiting.get(reply.id);
 			this.#waiting.delete(reply.id);
 			if (reply.ok) {
