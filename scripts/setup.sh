@@ -3,7 +3,8 @@
 # dependencies, and the build in dist/. With --tests also what the tests drive: Xvfb and
 # xdotool (the viewer tests' headless KLayout GUI and the key presses they make in it),
 # Chromium (the HTML report is opened in it), and OpenSSH's server and client with rsync (the
-# remote tests run a real sshd on loopback). Safe to run again.
+# remote tests run a real sshd on loopback), and procps (the warm worker's tests look for its
+# processes with pgrep). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +37,7 @@ if $tests; then
 	[ -x /usr/sbin/sshd ] || missing="$missing openssh-server"
 	command -v ssh-keygen >/dev/null 2>&1 || missing="$missing openssh-client"
 	command -v rsync >/dev/null 2>&1 || missing="$missing rsync"
+	command -v pgrep >/dev/null 2>&1 || missing="$missing procps"
 fi
 if [ -n "$missing" ]; then
 	echo "setup: installing$missing with apt-get"
