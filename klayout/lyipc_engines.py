@@ -97,17 +97,15 @@ class Difference:
     merged strips (see split_zero_area); `hierarchical` the deep result to write instead,
     when deep mode ran; `tile_size` in um when tiled mode ran."""
 
-    def __init__(self, flat, lines=None, hierarchical=None, tile_size=None, merged_anew=False):
+    def __init__(self, flat, lines=None, hierarchical=None, tile_size=None):
         # Polygons that do not overlap (a boolean's output) or count one by one (a layer in
-        # one file only): area and markers take them as they are; the count merges anew
-        # (polygon_count), except on a layer in one file only.
+        # one file only): count, area and markers take them as they are, never merging again.
         flat.merged_semantics = False
         self.flat = flat
         self.lines = lines if lines is not None else pya.Region()
         self.lines.merged_semantics = False
         self.hierarchical = hierarchical
         self.tile_size = tile_size
-        self.merged_anew = merged_anew  # `flat` was merged from scratch: its count is canonical
 
 
 def split_zero_area(region):
@@ -139,25 +137,6 @@ def split_zero_area(region):
     positive = raw.with_area(1, None, False)
     positive.merged_semantics = True
     return strict(positive), strict(strips)
-
-
-def merged_anew(region):
-    """The region merged from scratch (KLayout skips merged() on a region it knows to be
-    merged, hence the copy)."""
-    fresh = pya.Region()
-    fresh.insert(region)
-    fresh.merge()
-    return fresh
-
-
-def polygon_count(region):
-    """How many merged polygons cover the region's area. A boolean's output is merged, but
-    where two difference polygons touch at one point it may keep them apart or join them,
-    depending on the other edges of the operation: a flat and a windowed XOR of the same
-    layers counted 36 and 35. Merged anew, the polygons depend only on the area covered. Only
-    the count is taken from the new merge: on all-angle edges a merge rounds intersections
-    again, and areas and the XOR layout stay those of the boolean, as strmxor's."""
-    return 0 if region.is_empty() else merged_anew(region).count()
 
 
 def line_xor(strips_a, strips_b):
@@ -199,11 +178,12 @@ def full_xor(engine, source_a, source_b, ctx):
         return difference
     if engine == "deep":
         deep = region_of(source_a, ctx["dss"]) ^ region_of(source_b, ctx["dss"])
+        flat = pya.Region()
+        flat.insert(deep)  # counts and markers see merged polygons, as in the other modes
         lines = None
         if has_zero_area_shapes(source_a) or has_zero_area_shapes(source_b):
             lines = line_xor(split_zero_area(region_of(source_a))[1], split_zero_area(region_of(source_b))[1])
-        # Counts and markers see merged polygons, as in the other modes.
-        return Difference(merged_anew(deep), lines, hierarchical=deep, merged_anew=True)
+        return Difference(flat.merged(), lines, hierarchical=deep)
     area, lines = area_and_line_xor(region_of(source_a), region_of(source_b))
     return Difference(area, lines)
 
@@ -224,7 +204,8 @@ def tiled_xor(source_a, source_b, ctx):
     tp.queue("_output(o, a ^ b)")
     tp.execute("lyipc-diff XOR")
     # Tiles cut difference polygons; merging heals the cuts so counts match a flat XOR.
-    return Difference(merged_anew(out), tile_size=tile, merged_anew=True)
+    out.merge()
+    return Difference(out, tile_size=tile)
 
 
 def one_sided(source):

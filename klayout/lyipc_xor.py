@@ -7,7 +7,7 @@ import time
 
 import pya
 
-from lyipc_engines import choose_engine, full_xor, has_all_angle_edges, one_sided, polygon_count
+from lyipc_engines import choose_engine, full_xor, has_all_angle_edges, one_sided
 from lyipc_errors import JobError, klayout_message
 from lyipc_markers import MarkerDatabase
 from lyipc_plan import plan_layer, structure_pays, structural_changes_of
@@ -513,16 +513,10 @@ def record(difference, cell_name, category, key, tally, out, markers, ctx, one_s
         lines, sliver_lines = pya.Region(), lines
     else:
         real, slivers, sliver_lines = region, pya.Region(), pya.Region()
-    def count(part):
-        # A layer in one file only counts its shapes as drawn; a deep or tiled result was
-        # merged anew already.
-        return part.count() if one_side or (difference.merged_anew and part is region) else polygon_count(part)
-
-    n_lines = count(lines)
-    n = count(real) + n_lines
+    n = real.count() + lines.count()
     if n:
         tally["count"] += n
-        tally["zeroArea"] += n_lines
+        tally["zeroArea"] += lines.count()
         tally["area"] += real.area()
         # A strip reaches 1 dbu beyond its line on each side.
         tally["bbox"] += real.bbox() + (lines.bbox().enlarged(pya.Vector(-1, -1)) if not lines.is_empty() else pya.Box())
@@ -533,7 +527,7 @@ def record(difference, cell_name, category, key, tally, out, markers, ctx, one_s
         w, o = markers.add(cell_name, category, description, real + lines)
         tally["markers"] += w
         tally["omitted"] += o
-    ns = count(slivers) + count(sliver_lines)
+    ns = slivers.count() + sliver_lines.count()
     if ns:
         tally["sliverCount"] += ns
         tally["sliverArea"] += slivers.area()
