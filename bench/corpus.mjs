@@ -234,7 +234,8 @@ for (const [index, pair] of pairs.entries()) {
 		answers.freshLyipc = await freshLyipcDiff(a, b, []);
 		answers.freshCold = await freshLyipcDiff(a, b, ['--no-warm-worker']);
 		if (strmxor) {
-			answers.freshStrmxor = {ms: answers.strmxor?.ms ?? (await runStrmxor(a, b)).ms, ok: answers.strmxor?.ok ?? false};
+			const theirs = answers.strmxor ?? await runStrmxor(a, b);
+			answers.freshStrmxor = {ms: theirs.ms, ok: theirs.ok};
 		}
 	}
 

@@ -3,6 +3,7 @@ import net from 'node:net';
 import {isLyipcError, LyipcError} from '../errors.js';
 import {readLines} from './read-lines.js';
 import {WorkerPool} from './pool.js';
+import {connectTo} from './warm-worker.js';
 import type {KLayoutWorker} from './worker.js';
 
 /** Longest request line accepted: a job is a few hundred bytes. */
@@ -128,6 +129,12 @@ export async function serveWarmWorker(address: string, options: WarmWorkerServer
 	await unlink(address).catch(() => undefined);
 }
 
+async function answersAt(address: string): Promise<boolean> {
+	const socket = await connectTo(address);
+	socket?.destroy();
+	return socket !== null;
+}
+
 /** Listens at `address`; false when another server already answers there. A socket file left by a server that died is replaced. */
 async function listen(server: net.Server, address: string): Promise<boolean> {
 	for (let attempt = 0; attempt < 2; attempt++) {
@@ -141,7 +148,7 @@ async function listen(server: net.Server, address: string): Promise<boolean> {
 			});
 			return true;
 		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || await answers(address)) {
+			if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || await answersAt(address)) {
 				return false;
 			}
 
@@ -150,17 +157,4 @@ async function listen(server: net.Server, address: string): Promise<boolean> {
 	}
 
 	return false;
-}
-
-async function answers(address: string): Promise<boolean> {
-	return new Promise(resolve => {
-		const socket = net.connect(address);
-		socket.once('connect', () => {
-			socket.destroy();
-			resolve(true);
-		});
-		socket.once('error', () => {
-			resolve(false);
-		});
-	});
 }

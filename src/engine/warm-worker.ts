@@ -139,7 +139,8 @@ class WarmWorkerLost extends LyipcError {
 	}
 }
 
-async function connect(address: string): Promise<net.Socket | null> {
+/** A connection to the Unix socket or named pipe at `address`, or null when nothing listens there. */
+export async function connectTo(address: string): Promise<net.Socket | null> {
 	return new Promise(resolve => {
 		const socket = net.connect(address);
 		socket.once('connect', () => {
@@ -183,11 +184,6 @@ export class WarmWorkerClient implements WorkerRequests {
 		return this.#fresh?.klayoutVersion ?? this.#hello?.klayoutVersion ?? '';
 	}
 
-	/** Whether the last request was answered by the warm server (false: by a fresh worker). */
-	get warm(): boolean {
-		return this.#fresh === undefined && this.#hello !== undefined;
-	}
-
 	async request<T = unknown>(op: string, params: Record<string, unknown> = {}, options: RequestOptions = {}): Promise<T> {
 		if (!this.#fresh) {
 			const connection = this.#connection ?? await this.#connect(options.signal);
@@ -220,13 +216,13 @@ export class WarmWorkerClient implements WorkerRequests {
 			return undefined;
 		}
 
-		let socket = await connect(address);
+		let socket = await connectTo(address);
 		if (!socket) {
 			startServer(address, klayout.path, env);
 			const deadline = Date.now() + LISTEN_WAIT_MS;
 			while (!socket && Date.now() < deadline && !signal?.aborted) {
 				await sleep(25);
-				socket = await connect(address);
+				socket = await connectTo(address);
 			}
 		}
 
