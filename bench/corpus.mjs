@@ -263,13 +263,34 @@ function overBound(autoMs, fastestMs) {
 	return autoMs > PAIR_RATIO * fastestMs + PAIR_SLACK_S * 1000;
 }
 
+/** Every layer of a full engine other than flat against flat: verdict, area and count. */
+function compareWithFlat(record, engine, s) {
+	const mine = record.answers[engine];
+	const flat = record.answers.flat;
+	if (!mine?.ok || !flat?.ok) {
+		return;
+	}
+
+	for (const key of new Set([...Object.keys(mine.layers), ...Object.keys(flat.layers)])) {
+		const a = mine.layers[key];
+		const b = flat.layers[key];
+		const close = a && b && Math.abs(a.area - b.area) <= Math.max(AREA_EPSILON, AREA_RELATIVE * Math.max(a.area, b.area));
+		const same = differs(a) === differs(b) && close && a.count === b.count;
+		s.engines[0] += same ? 1 : 0;
+		s.engines[1]++;
+		if (!same) {
+			problems.push(`${record.id} (${record.bPath}) layer ${key}: ${engine} ${a?.status ?? 'absent'} ${a?.count} ${a?.area}, flat ${b?.status ?? 'absent'} ${b?.count} ${b?.area}`);
+		}
+	}
+}
+
 /** Adds one pair to its source's counts. */
 function tally(record) {
 	const {answers} = record;
 	const s = sources.get(record.source) ?? {
 		pairs: 0, layers: 0, agree: {flat: [0, 0], strmxor: [0, 0], flatStrmxor: [0, 0], area: [0, 0], count: [0, 0]},
 		ms: Object.fromEntries(engines.map(engine => [engine, 0])), failed: Object.fromEntries(engines.map(engine => [engine, 0])),
-		slow: 0, fresh: {pairs: 0, lyipc: 0, cold: 0, strmxor: 0, over: 0}, textsOnly: 0, zeroAreaOnly: 0, strmxorModesDisagree: 0, areaClose: 0,
+		slow: 0, fresh: {pairs: 0, lyipc: 0, cold: 0, strmxor: 0, over: 0}, textsOnly: 0, zeroAreaOnly: 0, strmxorModesDisagree: 0, areaClose: 0, engines: [0, 0],
 	};
 	sources.set(record.source, s);
 	s.pairs++;
@@ -287,6 +308,10 @@ function tally(record) {
 		s.fresh.cold += answers.freshCold?.ms ?? 0;
 		s.fresh.strmxor += answers.freshStrmxor.ms;
 		s.fresh.over += answers.freshLyipc.ms > FRESH_RATIO * answers.freshStrmxor.ms ? 1 : 0;
+	}
+
+	for (const engine of engines.filter(engine => engine !== 'auto' && engine !== 'flat' && engine !== 'strmxor')) {
+		compareWithFlat(record, engine, s);
 	}
 
 	const auto = answers.auto;
@@ -365,8 +390,8 @@ function tally(record) {
 
 const seconds = ms => (ms / 1000).toFixed(1);
 console.log(`corpus: ${pairs.length} pairs from ${cache} (KLayout workers warm, one thread; strmxor as a process per pair)\n`);
-console.log('| source | pairs | layers | texts-only layers (strmxor only) | zero-area-only differences (lyipc only) | strmxor flat != strmxor -u, lyipc = -u | auto = flat (verdict) | auto = flat (area: exact, within 1e-5) | auto = strmxor | flat = strmxor | same count auto/flat | ' + engines.map(engine => `${engine} s`).join(' | ') + ' | auto / flat | pairs over 2x fastest + 0.1 s |' + (values.fresh ? ' pairs both answered | fresh lyipc-diff s | fresh / strmxor | pairs over 1.2x | fresh --no-warm-worker s | --no-warm-worker / strmxor |' : ''));
-console.log('|' + ' --- |'.repeat(13 + engines.length + (values.fresh ? 6 : 0)));
+console.log('| source | pairs | layers | texts-only layers (strmxor only) | zero-area-only differences (lyipc only) | strmxor flat != strmxor -u, lyipc = -u | auto = flat (verdict) | auto = flat (area: exact, within 1e-5) | auto = strmxor | flat = strmxor | same count auto/flat | ' + engines.map(engine => `${engine} s`).join(' | ') + ' | auto / flat | pairs over 2x fastest + 0.1 s | deep, tiled = flat (verdict, area, count) |' + (values.fresh ? ' pairs both answered | fresh lyipc-diff s | fresh / strmxor | pairs over 1.2x | fresh --no-warm-worker s | --no-warm-worker / strmxor |' : ''));
+console.log('|' + ' --- |'.repeat(14 + engines.length + (values.fresh ? 6 : 0)));
 for (const [name, s] of sources) {
 	const ratio = s.ms.flat ? (s.ms.auto / s.ms.flat).toFixed(2) + 'x' : '-';
 	const cells = [
@@ -379,6 +404,7 @@ for (const [name, s] of sources) {
 		...engines.map(engine => seconds(s.ms[engine]) + (s.failed[engine] ? ` (${s.failed[engine]} failed)` : '')),
 		ratio + (s.ms.flat && s.ms.auto > TOTAL_RATIO * s.ms.flat ? ' OVER' : ''),
 		s.slow,
+		s.engines[1] ? `${s.engines[0]} / ${s.engines[1]}` : '-',
 	];
 	if (values.fresh) {
 		const ratio = ms => s.fresh.strmxor ? (ms / s.fresh.strmxor).toFixed(2) + 'x' : '-';

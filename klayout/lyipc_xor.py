@@ -501,8 +501,10 @@ def layer_differences(key, counts, plan, side_a, side_b, pairs, ctx):
 
 
 def record(difference, cell_name, category, key, tally, out, markers, ctx, one_side):
-    """Counts one pair's difference into the layer's tally, the XOR layout and the markers."""
-    region = difference.flat
+    """Counts one pair's difference into the layer's tally, the XOR layout and the markers.
+    Deep regions stay deep: their counts and areas are as if flat, the XOR layout keeps the
+    hierarchy, markers take their first polygons."""
+    region = difference.polygons
     lines = difference.lines
     if one_side:
         real, slivers = region, pya.Region()  # a layer missing on one side is never a sliver
@@ -520,19 +522,26 @@ def record(difference, cell_name, category, key, tally, out, markers, ctx, one_s
         tally["area"] += real.area()
         # A strip reaches 1 dbu beyond its line on each side.
         tally["bbox"] += real.bbox() + (lines.bbox().enlarged(pya.Vector(-1, -1)) if not lines.is_empty() else pya.Box())
-        keep_hierarchy = difference.hierarchical is not None and slivers.is_empty()
-        out.add(cell_name, key, difference.hierarchical if keep_hierarchy else real)
+        out.add(cell_name, key, real)
         out.add(cell_name, key, lines)
         description = "XOR differences on layer %s" % category
-        w, o = markers.add(cell_name, category, description, real + lines)
-        tally["markers"] += w
-        tally["omitted"] += o
+        add_markers(markers, cell_name, category, description, (real, lines), tally)
     ns = slivers.count() + sliver_lines.count()
     if ns:
         tally["sliverCount"] += ns
         tally["sliverArea"] += slivers.area()
         description = "Differences on layer %s no wider than the tolerance (%g um)" % (category, ctx["tolerance"])
-        markers.add(cell_name, category + " below tolerance", description, slivers + sliver_lines)
+        add_markers(markers, cell_name, category + " below tolerance", description, (slivers, sliver_lines), None)
+
+
+def add_markers(markers, cell_name, category, description, regions, tally):
+    """Markers of each region in turn (one may be deep, the other flat: never joined, which
+    would flatten the deep one); the written and omitted ones go into `tally` when given."""
+    for region in regions:
+        w, o = markers.add(cell_name, category, description, region)
+        if tally is not None:
+            tally["markers"] += w
+            tally["omitted"] += o
 
 
 def pair_json(ca, cb):

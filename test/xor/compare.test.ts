@@ -282,6 +282,15 @@ describeKLayout('compareLayouts (library API, one shared worker)', () => {
 		const veryOftenFlat = await compare('placed_very_often_a.gds', 'placed_very_often_b.gds', {mode: 'flat'});
 		expect(layer(veryOftenFlat, '1/0')).toMatchObject({xorCount: 90_000, xorArea: 45_000, bbox: layer(veryOften, '1/0').bbox});
 
+		// Everything moved by 1 nm: no windows, but the array's layer is so repetitive that deep
+		// mode handles its one stored box; its counts are merged polygons as if flat.
+		const moved = await compare('array_shifted_a.gds', 'array_shifted_b.gds');
+		expect(layer(moved, '1/0')).toMatchObject({mode: 'deep', modeReason: 'hierarchical: 2 stored shapes stand for 1125000', fallback: "changes spread over 100% of the layer's extent"});
+		expect(layer(moved, '2/0')).toMatchObject({mode: 'flat', xorCount: 4});
+		const movedFlat = await compare('array_shifted_a.gds', 'array_shifted_b.gds', {mode: 'flat'});
+		expect(layer(moved, '1/0')).toMatchObject({xorCount: 1_125_000, xorArea: 1125, bbox: layer(movedFlat, '1/0').bbox});
+		expect(moved.layers.map(entry => [entry.key, entry.xorCount, entry.xorArea, entry.bbox])).toEqual(movedFlat.layers.map(entry => [entry.key, entry.xorCount, entry.xorArea, entry.bbox]));
+
 		const shifted = await compare('base.gds', 'base_shifted.gds');
 		expect(shifted.layers.some(entry => /^changes spread over \d+% of the layer's extent$/.test(entry.fallback ?? ''))).toBe(true);
 		const flat = await compare('base.gds', 'base_shifted.gds', {mode: 'flat'});
