@@ -119,7 +119,12 @@ def pair_cells(top_a, top_b, placements):
             pairs[ci_a] = ci_b
             taken.add(ci_b)
 
-    if placements <= MAX_GEOMETRY_MAPPING_PLACEMENTS:
+    # Pairing by geometry helps only where names do not pair every cell (renamed cells); any
+    # one-to-one pairing is a proof, since LayoutDiff then compares exactly those pairs. It
+    # costs ~40 ms on 90,000 placements, an eighth of a local change's whole comparison.
+    names_a = set(layout_a.cell_name(ci) for ci in cells_a if ci != top_a.cell_index())
+    names_b = set(layout_b.cell_name(ci) for ci in cells_b if ci != top_b.cell_index())
+    if names_a != names_b and placements <= MAX_GEOMETRY_MAPPING_PLACEMENTS:
         mapping = pya.CellMapping()
         mapping.from_geometry(layout_a, top_a.cell_index(), layout_b, top_b.cell_index())
         for ci_b, ci_a in sorted(mapping.table().items()):

@@ -7,7 +7,7 @@ import time
 
 import pya
 
-from lyipc_engines import choose_engine, full_xor, has_all_angle_edges, one_sided
+from lyipc_engines import placements_apart, choose_engine, full_xor, has_all_angle_edges, one_sided
 from lyipc_errors import JobError, klayout_message
 from lyipc_markers import MarkerDatabase
 from lyipc_plan import plan_layer, structure_pays, structural_changes_of
@@ -396,16 +396,12 @@ def full_engine(key, counts, side_a, side_b, pairs, ctx, deep_worth_trying):
     off_grid = any((ca is not None and side_a.off_grid_placements(ca)) or (cb is not None and side_b.off_grid_placements(cb))
                    for ca, cb in pairs)
 
-    def all_angle():
-        sides = []
-        for ca, cb in pairs:
-            if ca is not None:
-                sides.append((side_a.layout, [c for c, _ in side_a.placements(ca)], side_a.layer_index(key)))
-            if cb is not None:
-                sides.append((side_b.layout, [c for c, _ in side_b.placements(cb)], side_b.layer_index(key)))
-        return has_all_angle_edges(sides)
-
-    return choose_engine(ctx["mode"], (counts["stored"], counts["flatA"] + counts["flatB"]), off_grid, all_angle, deep_worth_trying)
+    sides = [(side.layout, [c for c, _ in side.placements(top)], side.layer_index(key))
+             for side, top in [(side_a, ca) for ca, _ in pairs] + [(side_b, cb) for _, cb in pairs] if top is not None]
+    records = sum(cell.child_instances() for _, cells, _ in sides for cell in cells)
+    return choose_engine(ctx["mode"], (counts["stored"], counts["flatA"] + counts["flatB"], records), off_grid,
+                         lambda: has_all_angle_edges(sides), deep_worth_trying,
+                         lambda: placements_apart([(cells, li) for _, cells, li in sides]))
 
 
 def compare_layer(key, counts, side_a, side_b, pairs, out, markers, ctx):
@@ -503,7 +499,7 @@ def layer_differences(key, counts, plan, side_a, side_b, pairs, ctx):
 def record(difference, cell_name, category, key, tally, out, markers, ctx, one_side):
     """Counts one pair's difference into the layer's tally, the XOR layout and the markers.
     Deep regions stay deep: their counts and areas are as if flat, the XOR layout keeps the
-    hierarchy, markers take their first polygons."""
+    hierarchy, markers take their first polygons (see Difference)."""
     region = difference.polygons
     lines = difference.lines
     if one_side:
@@ -522,7 +518,8 @@ def record(difference, cell_name, category, key, tally, out, markers, ctx, one_s
         tally["area"] += real.area()
         # A strip reaches 1 dbu beyond its line on each side.
         tally["bbox"] += real.bbox() + (lines.bbox().enlarged(pya.Vector(-1, -1)) if not lines.is_empty() else pya.Box())
-        out.add(cell_name, key, real)
+        keep_hierarchy = difference.hierarchical is not None and slivers.is_empty()
+        out.add(cell_name, key, difference.hierarchical if keep_hierarchy else real)
         out.add(cell_name, key, lines)
         description = "XOR differences on layer %s" % category
         add_markers(markers, cell_name, category, description, (real, lines), tally)

@@ -214,6 +214,7 @@ describeKLayout('compareLayouts (library API, one shared worker)', () => {
 			['moved_into_child_a.gds', 'moved_into_child_b.gds'],
 			['placed_twice_a.gds', 'placed_twice_b.gds'],
 			['base.gds', 'zero_area_layer.gds'],
+			['overlapping_placements_a.gds', 'overlapping_placements_b.gds'],
 		] as const;
 		for (const [a, b] of pairs) {
 			const answers = [];
