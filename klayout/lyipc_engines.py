@@ -42,9 +42,8 @@ def choose_engine(requested, counts, off_grid, all_angle, deep_worth_trying, apa
     placements_apart) are callables, asked only when deep mode is otherwise the choice. Deep
     mode is a candidate only when `deep_worth_trying` (the structural diff found the change in
     a cell placed very often) or the layer is extremely repetitive with its placements apart:
-    on real layouts
-    with spread changes (arrays of DRC markers, curved photonics, fill) it cost up to 20x a
-    flat XOR, so it must be shown to pay."""
+    on real layouts with spread changes (arrays of DRC markers, curved photonics, fill) it
+    cost up to 20x a flat XOR, so it must be shown to pay."""
     if requested != "auto":
         return requested, "requested"
     stored, flat, records = counts

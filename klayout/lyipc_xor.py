@@ -7,7 +7,7 @@ import time
 
 import pya
 
-from lyipc_engines import placements_apart, choose_engine, full_xor, has_all_angle_edges, one_sided
+from lyipc_engines import choose_engine, full_xor, has_all_angle_edges, one_sided, placements_apart
 from lyipc_errors import JobError, klayout_message
 from lyipc_markers import MarkerDatabase
 from lyipc_plan import plan_layer, structure_pays, structural_changes_of
