@@ -1,6 +1,6 @@
 import {spawn} from 'node:child_process';
 import {createHash} from 'node:crypto';
-import {lstat, mkdir, stat} from 'node:fs/promises';
+import {lstat, mkdir, readdir, stat} from 'node:fs/promises';
 import net from 'node:net';
 import {tmpdir, userInfo} from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,8 @@ import type {KLayoutWorker, RequestOptions, WorkerRequests} from './worker.js';
 const SERVER_MAIN = fileURLToPath(new URL('warm-worker-main.js', import.meta.url));
 /** This installation of lyipc (the same from src/ and dist/). */
 const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The Python that the server's KLayout runs. */
+const KLAYOUT_SCRIPTS = path.join(PACKAGE_ROOT, 'klayout');
 /** How long a new server may take to listen (a Node start-up), before the call goes on without it. */
 const LISTEN_WAIT_MS = 5000;
 /** How long to wait for the server's first KLayout (its start-up, ~1.1 s, more on a loaded machine). */
@@ -33,15 +35,23 @@ export function warmWorkerWanted(env: NodeJS.ProcessEnv): boolean {
 	return !env.CI || env.CI === 'false' || env.CI === '0';
 }
 
+/** When the worker's Python last changed: a running server keeps the code it started with. */
+async function scriptsChanged(): Promise<number> {
+	const names = (await readdir(KLAYOUT_SCRIPTS).catch(() => [])).filter(name => name.endsWith('.py'));
+	const times = await Promise.all(names.map(async name => stat(path.join(KLAYOUT_SCRIPTS, name)).then(info => info.mtimeMs, () => 0)));
+	return Math.max(0, ...times);
+}
+
 /**
  * The private socket of the warm worker for this user, this lyipc and this KLayout (a new
- * version of either gets a server of its own): in a folder only the user can enter.
+ * version of either, or edited Python in a checkout, gets a server of its own): in a folder
+ * only the user can enter.
  * Null when no such folder can be had (it exists but is not the user's own, or is open to others).
  */
 export async function warmWorkerAddress(klayout: string, env: NodeJS.ProcessEnv): Promise<string | null> {
 	const {LYIPC_VERSION} = await import('../version.js');
 	const binary = await stat(klayout);
-	const key = createHash('sha256').update([LYIPC_VERSION, PACKAGE_ROOT, klayout, binary.size, binary.mtimeMs].join('\0')).digest('hex').slice(0, 12);
+	const key = createHash('sha256').update([LYIPC_VERSION, PACKAGE_ROOT, klayout, binary.size, binary.mtimeMs, await scriptsChanged()].join('\0')).digest('hex').slice(0, 12);
 	const user = userInfo();
 	if (process.platform === 'win32') {
 		return `\\\\.\\pipe\\lyipc-warm-${user.username}-${key}`;

@@ -1,5 +1,6 @@
 import {existsSync} from 'node:fs';
-import {chmod, mkdir, readdir} from 'node:fs/promises';
+import {chmod, mkdir, mkdtemp, readdir, rm, stat, utimes} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
@@ -7,7 +8,7 @@ import {execa} from 'execa';
 import {afterEach, expect, test} from 'vitest';
 import {warmWorkerAddress, warmWorkerWanted} from '../../src/engine/warm-worker.js';
 import type {CompareResult} from '../../src/xor/result.js';
-import {describeKLayout, fixture, runCli, useTempDirs} from '../helpers/run.js';
+import {describeKLayout, fixture, ROOT, runCli, useTempDirs} from '../helpers/run.js';
 
 const KLAYOUT = process.env.KLAYOUT ?? '/usr/bin/klayout';
 
@@ -72,6 +73,22 @@ test('LYIPC_WARM_WORKER decides; otherwise on, except under CI', () => {
 	expect(warmWorkerWanted({CI: 'true', LYIPC_WARM_WORKER: '1'})).toBe(true);
 	expect(warmWorkerWanted({LYIPC_WARM_WORKER: '0'})).toBe(false);
 	expect(warmWorkerWanted({CI: 'false'})).toBe(true);
+});
+
+test('edited worker Python gets a server of its own: a running one keeps the code it started with', async () => {
+	const dir = await mkdtemp(path.join(tmpdir(), 'lyipc-warm-key-'));
+	const script = path.join(ROOT, 'klayout', 'lyipc_version.py');
+	const before = await stat(script);
+	const env = {LYIPC_WARM_WORKER_DIR: dir};
+	try {
+		const address = await warmWorkerAddress(process.execPath, env);
+		expect(await warmWorkerAddress(process.execPath, env)).toBe(address);
+		await utimes(script, before.atime, new Date(Date.now() + 3_600_000));
+		expect(await warmWorkerAddress(process.execPath, env)).not.toBe(address);
+	} finally {
+		await utimes(script, before.atime, before.mtime);
+		await rm(dir, {recursive: true, force: true});
+	}
 });
 
 describeKLayout('warm worker between lyipc-diff calls', () => {
