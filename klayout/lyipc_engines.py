@@ -38,7 +38,7 @@ ENGINES = ("deep", "flat", "tiled")
 
 def choose_engine(requested, counts, off_grid, all_angle, deep_worth_trying, apart):
     """(engine, reason) for a full XOR of one layer. `counts` = (stored shapes, flat shapes,
-    stored instances below the tops) over both sides; `all_angle` and `apart` (see
+    a callable giving the stored instances below the tops) over both sides; `all_angle` and `apart` (see
     placements_apart) are callables, asked only when deep mode is otherwise the choice. Deep
     mode is a candidate only when `deep_worth_trying` (the structural diff found the change in
     a cell placed very often) or the layer is extremely repetitive with its placements apart:
@@ -48,7 +48,7 @@ def choose_engine(requested, counts, off_grid, all_angle, deep_worth_trying, apa
         return requested, "requested"
     stored, flat, records = counts
     worth = deep_worth_trying and flat >= DEEP_MIN_REUSE * stored and flat >= DEEP_MIN_FLAT
-    sure = not worth and flat >= DEEP_SURE_REUSE * (stored + records) and flat >= DEEP_SURE_FLAT and apart()
+    sure = not worth and flat >= DEEP_SURE_FLAT and flat >= DEEP_SURE_REUSE * (stored + records()) and apart()
     if stored and (worth or sure):
         if off_grid:
             note = "not deep: magnified or rotated placements, where deep mode rounds; "

@@ -398,7 +398,10 @@ def full_engine(key, counts, side_a, side_b, pairs, ctx, deep_worth_trying):
 
     sides = [(side.layout, [c for c, _ in side.placements(top)], side.layer_index(key))
              for side, top in [(side_a, ca) for ca, _ in pairs] + [(side_b, cb) for _, cb in pairs] if top is not None]
-    records = sum(cell.child_instances() for _, cells, _ in sides for cell in cells)
+
+    def records():
+        return sum(cell.child_instances() for _, cells, _ in sides for cell in cells)
+
     return choose_engine(ctx["mode"], (counts["stored"], counts["flatA"] + counts["flatB"], records), off_grid,
                          lambda: has_all_angle_edges(sides), deep_worth_trying,
                          lambda: placements_apart([(cells, li) for _, cells, li in sides]))
