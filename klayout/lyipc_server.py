@@ -23,6 +23,7 @@ import pya  # noqa: E402
 import lyipc_settings  # noqa: E402
 from lyipc_errors import answer, run  # noqa: E402
 from lyipc_klive import handle_klive  # noqa: E402
+from lyipc_params import check_params  # noqa: E402
 from lyipc_v1 import handle_line  # noqa: E402
 from lyipc_version import VERSION  # noqa: E402
 from lyipc_viewer import Viewer, ViewerError  # noqa: E402
@@ -30,7 +31,8 @@ from lyipc_viewer import Viewer, ViewerError  # noqa: E402
 PROTOCOL = 2
 MAX_LINE = 1024 * 1024  # bytes of one request line
 MAX_CONNECTIONS = 64  # at once; bounds what a flood of connections can hold
-V1_IDLE_MS = 10 * 1000
+V1_IDLE_MS = 10 * 1000  # from connecting to the one v1 line, complete
+LINE_MS = 10 * 1000  # from the first byte of a v2 line to its end
 V2_IDLE_MS = 10 * 60 * 1000
 # After refusing a request the rest of it is read and dropped for this long before closing:
 # closing with unread bytes makes TCP reset the connection, and the client may lose the reply.
@@ -75,11 +77,13 @@ class Connection:
             return
         if self.closing:
             return
+        was_partial = bool(self.buffer)
         self.buffer += bytes(self.socket.readAll())
-        self.timer.start(V2_IDLE_MS if self.protocol == "v2" else V1_IDLE_MS)
+        lines = 0
         while not self.closing and not self.draining:
             if self.upload is not None:
                 # Raw bytes go straight to the file; what follows them is the next request.
+                self.timer.start(V2_IDLE_MS)  # an upload in progress is not idle
                 self.buffer = self.upload.take(self.buffer)
                 if not self.upload.complete:
                     return
@@ -89,9 +93,20 @@ class Connection:
             if b"\n" not in self.buffer:
                 break
             line, self.buffer = self.buffer.split(b"\n", 1)
+            lines += 1
             self.handle(line)
-        if not self.closing and not self.draining and len(self.buffer) > MAX_LINE:
+        if self.closing or self.draining:
+            return
+        if len(self.buffer) > MAX_LINE:
+            if self.protocol is None:
+                # The reply is framed as the line would have been answered.
+                self.protocol = "v2" if self.buffer.lstrip().startswith(b"{") else "v1"
             self.refuse("BAD_REQUEST", "request line longer than %d bytes" % MAX_LINE)
+        elif self.protocol == "v2" and (lines or not was_partial):
+            # Bytes that trickle in do not keep a connection alive: a line once begun must be
+            # complete within LINE_MS; between lines a v2 connection may idle for V2_IDLE_MS.
+            self.timer.start(LINE_MS if self.buffer else V2_IDLE_MS)
+        # v1 (or not yet decided): the deadline set when the connection opened stands.
 
     def handle(self, line):
         if self.protocol is None:
@@ -259,6 +274,7 @@ class Server:
             if method != "hello" or not self.token_matches(params.get("token")):
                 raise ViewerError("UNAUTHORIZED", "this viewer accepts other machines only after hello with its token")
             connection.trusted = True
+        check_params(method, params)
         if method == "hello":
             return self.hello()
         if method == "ping":

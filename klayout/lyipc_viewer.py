@@ -8,6 +8,7 @@ import tempfile
 import pya
 
 from lyipc_errors import JobError
+from lyipc_params import check_text_file
 from lyipc_pictures import padded, style_diff
 
 LOAD_MODES = {"replace": 0, "new": 1, "add": 2}
@@ -113,7 +114,11 @@ class Viewer:
             self.show_cell({"cell": params["cell"], "cellview": cellview.index()})
         view.max_hier()
         if params.get("lyp"):
-            view.load_layer_props(params["lyp"])
+            check_text_file(params["lyp"], "layer properties file")
+            try:
+                view.load_layer_props(params["lyp"])
+            except Exception as exc:
+                raise ViewerError("LOAD_FAILED", "%s: not a layer properties file: %s" % (params["lyp"], exc), params["lyp"])
         if params.get("rdb"):
             self.markers({"path": params["rdb"], "cellview": cellview.index()})
         if previous is not None:
@@ -227,10 +232,15 @@ class Viewer:
         path = params.get("path")
         if not path or not os.path.isfile(path):
             raise ViewerError("FILE_NOT_FOUND", "%s: no such marker database" % path)
+        check_text_file(path, "marker database")
         rdb = pya.ReportDatabase("")
-        rdb.load(path)
+        try:
+            rdb.load(path)
+        except Exception as exc:
+            raise ViewerError("LOAD_FAILED", "%s: not a marker database: %s" % (path, exc), path)
         index = view.add_rdb(rdb)
-        view.show_rdb(index, int(params.get("cellview", view.active_cellview_index())))
+        cellview = params.get("cellview")
+        view.show_rdb(index, view.active_cellview_index() if cellview is None else cellview)
         return {"rdb": index}
 
     def draw_markers(self, view, markers):
@@ -260,7 +270,9 @@ class Viewer:
 
     def close(self, params):
         window = self.window
-        index = params.get("view", window.current_view_index)
+        index = params.get("view")
+        if index is None:
+            index = window.current_view_index
         self.view(index)
         window.select_view(int(index))
         window.close_current_view()

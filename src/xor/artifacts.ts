@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto';
-import {mkdir, mkdtemp, rename, rm, rmdir} from 'node:fs/promises';
+import {mkdir, mkdtemp, rename, rm, rmdir, stat} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {LyipcError} from '../errors.js';
@@ -31,6 +31,8 @@ export interface ArtifactPlan {
 	rdbTemp: string;
 	commit(wrote: {out: boolean; rdb: boolean}): Promise<WrittenArtifacts>;
 	discard(): Promise<void>;
+	/** The error with the hidden temporary names (here, or `onWorker`'s) replaced by the paths the caller gave. */
+	named(error: unknown, onWorker?: {xor: string; rdb: string}): unknown;
 }
 
 const LAYOUT_EXTENSION = /\.(gds|gds2|gdsii|oas)(\.gz)?$/i;
@@ -47,7 +49,8 @@ function layoutExtension(file: string): string {
 /** ".name.lyipc-<random>.tmp.gds" beside `file`: hidden, same folder (so rename is atomic), same format. */
 function temporaryName(file: string, extension: string): string {
 	const base = path.basename(file);
-	const stem = base.slice(0, base.length - extension.length) || 'out';
+	// Cut long names: the temporary name must fit where the final one fits (255 bytes).
+	const stem = (base.slice(0, base.length - extension.length) || 'out').slice(0, 100);
 	return path.join(path.dirname(file), `.${stem}.lyipc-${randomBytes(4).toString('hex')}.tmp${extension}`);
 }
 
@@ -75,6 +78,31 @@ async function removeEmptyDirs(dir: string, createdTop: string | undefined): Pro
 		if (current === createdTop) {
 			return;
 		}
+	}
+}
+
+/** The same file on disk: one path a symlink or hard link of the other. */
+async function sameFile(x: string, y: string): Promise<boolean> {
+	try {
+		const [sx, sy] = await Promise.all([stat(x), stat(y)]);
+		return sx.dev === sy.dev && sx.ino === sy.ino;
+	} catch {
+		return false; // an output that does not exist yet is no input
+	}
+}
+
+/** USAGE when an output would overwrite an input (by path, symlink or hard link), before anything is written. */
+export async function refuseInputAsOutput(outputs: Array<[string, string]>, inputs: LayoutInput[]): Promise<void> {
+	for (const [flag, file] of outputs) {
+		for (const input of inputs) {
+			if (path.resolve(file) === path.resolve(input.path) || await sameFile(file, input.path)) {
+				throw new LyipcError('USAGE', `${flag} ${file} is input ${input.given}: the comparison would overwrite it; choose another path`, {path: file});
+			}
+		}
+	}
+
+	if (outputs.length === 2 && (path.resolve(outputs[0]![1]) === path.resolve(outputs[1]![1]) || await sameFile(outputs[0]![1], outputs[1]![1]))) {
+		throw new LyipcError('USAGE', `--out and --rdb name the same file ${outputs[0]![1]}`, {path: outputs[0]![1]});
 	}
 }
 
@@ -121,7 +149,8 @@ export async function planArtifacts(a: LayoutInput, b: LayoutInput, options: Art
 	const xorTemp = temporaryName(xor, layoutExtension(xor));
 	const rdbTemp = temporaryName(rdb, path.extname(rdb));
 	const removeTemporaries = async () => {
-		await Promise.all([rm(xorTemp, {force: true}), rm(rdbTemp, {force: true})]);
+		// Best effort: a failure to clean up must not hide the error being reported.
+		await Promise.allSettled([rm(xorTemp, {force: true}), rm(rdbTemp, {force: true})]);
 	};
 
 	const removeCreatedDirs = async () => {
@@ -155,6 +184,23 @@ export async function planArtifacts(a: LayoutInput, b: LayoutInput, options: Art
 			}
 
 			return {xor: wrote.out ? xor : null, rdb: wrote.rdb ? rdb : null};
+		},
+		named(error, onWorker) {
+			if (!(error instanceof LyipcError) || error.code !== 'WRITE_ERROR') {
+				return error;
+			}
+
+			let {message} = error;
+			let file = error.path;
+			const temporaries: Array<[string, string]> = [[xorTemp, xor], [rdbTemp, rdb], ...onWorker ? [[onWorker.xor, xor], [onWorker.rdb, rdb]] as Array<[string, string]> : []];
+			for (const [temp, final] of temporaries) {
+				if (message.includes(temp) || file === temp) {
+					message = message.split(temp).join(final);
+					file = final;
+				}
+			}
+
+			return new LyipcError('WRITE_ERROR', message, {path: file, hint: error.hint, cause: error});
 		},
 		async discard() {
 			await removeTemporaries();

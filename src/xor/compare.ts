@@ -76,6 +76,14 @@ export async function compareThen(a: string, b: string, options: CompareOptions,
 
 	const {files} = options;
 	const [inputA, inputB] = files?.check ? await Promise.all([files.check(a, 'A'), files.check(b, 'B')]) : await checkBoth(a, b);
+	if (options.out !== undefined || options.rdb !== undefined) {
+		// Even when the answer needs no output: naming an input as output is a mistake to report.
+		await (await import('./artifacts.js')).refuseInputAsOutput([
+			...options.out === undefined ? [] : [['--out', options.out] as [string, string]],
+			...options.rdb === undefined ? [] : [['--rdb', options.rdb] as [string, string]],
+		], [inputA, inputB]);
+	}
+
 	if (!files?.check && await sameBytes(inputA.path, inputB.path, inputA.size, inputB.size)) {
 		return {
 			...baseResult(inputA, inputB, xor),
@@ -142,6 +150,8 @@ export async function compareThen(a: string, b: string, options: CompareOptions,
 			}
 
 			return result;
+		} catch (error) {
+			throw plan.named(error, outputs);
 		} finally {
 			// A tree of pairs must not pile up on the worker's side.
 			await files?.release?.([...sent, outputs.xor, outputs.rdb]);

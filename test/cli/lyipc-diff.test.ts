@@ -1,4 +1,4 @@
-import {chmod, copyFile, readdir, stat} from 'node:fs/promises';
+import {chmod, copyFile, link, mkdir, readdir, readFile, stat, symlink} from 'node:fs/promises';
 import path from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
 import {execa} from 'execa';
@@ -250,6 +250,54 @@ describeKLayout('lyipc-diff on bad input: exit 2, the file and the cause, nothin
 		const run = await runCli(args);
 		expect(run.exitCode).toBe(2);
 		expect(run.stderr).toMatch(expected);
+	});
+
+	test.each([
+		['--out is A', (dir: string) => ['a.gds', 'b.gds', '--out', 'a.gds'], /--out a\.gds is input a\.gds/],
+		['--rdb is B', (dir: string) => ['a.gds', 'b.gds', '--rdb', path.join(dir, 'b.gds')], /--rdb .*b\.gds is input b\.gds/],
+		['--out is a symlink to A', () => ['a.gds', 'b.gds', '--out', 'link.gds'], /--out link\.gds is input a\.gds/],
+		['--rdb is a hard link of B', () => ['a.gds', 'b.gds', '--rdb', 'hard.lyrdb'], /--rdb hard\.lyrdb is input b\.gds/],
+		['--out is A, byte-identical inputs', () => ['a.gds', 'a-copy.gds', '--out', 'a.gds'], /--out a\.gds is input a\.gds/],
+	])('an output that is an input: %s -> exit 2, nothing written, the input intact', async (_name, args, expected) => {
+		const dir = await tempDir();
+		await copyFile(fixture('base.gds'), path.join(dir, 'a.gds'));
+		await copyFile(fixture('base.gds'), path.join(dir, 'a-copy.gds'));
+		await copyFile(fixture('one_shape.gds'), path.join(dir, 'b.gds'));
+		await symlink(path.join(dir, 'a.gds'), path.join(dir, 'link.gds'));
+		await link(path.join(dir, 'b.gds'), path.join(dir, 'hard.lyrdb'));
+		const before = await listTree(dir);
+		const run = await runCli(args(dir), {cwd: dir, env: {TMPDIR: dir}});
+		expect(run.exitCode).toBe(2);
+		expect(run.stderr).toMatch(expected);
+		expect(await listTree(dir)).toEqual(before);
+		expect(await readFile(path.join(dir, 'a.gds'))).toEqual(await readFile(fixture('base.gds')));
+		expect(await readFile(path.join(dir, 'b.gds'))).toEqual(await readFile(fixture('one_shape.gds')));
+	});
+
+	test('a write error names the path given, not a hidden temporary file', async () => {
+		const dir = await tempDir();
+		await chmod(dir, 0o755);
+		const home = path.join(dir, 'home');
+		await mkdir(home, {mode: 0o777});
+		await chmod(home, 0o777);
+		await mkdir(path.join(dir, 'locked'));
+		const out = path.join(dir, 'locked', 'diff.gds');
+		// root writes anywhere: run the bin as nobody, so the folder is really not writable.
+		const asNobody = process.getuid?.() === 0 ? {uid: 65_534, gid: 65_534} : {};
+		await chmod(path.join(dir, 'locked'), 0o555);
+		const run = await runCli([fixture('base.gds'), fixture('one_shape.gds'), '--out', out], {cwd: home, env: {TMPDIR: home, HOME: home, KLAYOUT_HOME: home}, ...asNobody});
+		expect(run.exitCode).toBe(2);
+		expect(run.stderr).toContain(`${out}: cannot write XOR layout`);
+		expect(run.stderr).not.toMatch(/lyipc-[\da-f]{8}\.tmp/);
+		expect(await readdir(path.join(dir, 'locked'))).toEqual([]);
+	});
+
+	test('a very long output name: written, no temporary file left', async () => {
+		const dir = await tempDir();
+		const out = path.join(dir, `${'x'.repeat(240)}.gds`);
+		const run = await runCli([fixture('base.gds'), fixture('one_shape.gds'), '--out', out, '-q'], {cwd: dir, env: {TMPDIR: dir}});
+		expect(run.exitCode).toBe(1);
+		expect(await readdir(dir)).toEqual([path.basename(out), `${'x'.repeat(240)}.lyrdb`].sort());
 	});
 
 	test('--out with a name that is no layout', async () => {
