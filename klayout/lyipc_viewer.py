@@ -214,8 +214,13 @@ class Viewer:
         if not (0 < width <= MAX_PIXELS and 0 < height <= MAX_PIXELS):
             raise ViewerError("BAD_REQUEST", "screenshot: width and height must be from 1 to %d pixels" % MAX_PIXELS)
         target = params.get("path")
+        if target and not os.path.isabs(target):
+            raise ViewerError("BAD_REQUEST", "screenshot: path must be absolute (the viewer's working folder is not the client's), got %r" % target)
         if target:
-            view.save_image(target, width, height)
+            try:
+                view.save_image(target, width, height)
+            except Exception as exc:
+                raise ViewerError("WRITE_ERROR", "%s: cannot write the screenshot: %s" % (target, exc), target)
             return {"path": target, "width": width, "height": height}
         handle, temp = tempfile.mkstemp(suffix=".png")
         os.close(handle)

@@ -9,7 +9,7 @@ import {isLoopbackHost} from './target.js';
 
 /** The Python that runs inside the KLayout GUI (klayout/ in the package). */
 const KLAYOUT_DIR = fileURLToPath(new URL('../../klayout/', import.meta.url));
-const SERVER_FILES = ['lyipc_server.py', 'lyipc_v1.py', 'lyipc_viewer.py', 'lyipc_errors.py', 'lyipc_pictures.py', 'lyipc_menu.py', 'lyipc_settings.py', 'lyipc_klive.py', 'lyipc_version.py'];
+const SERVER_FILES = ['lyipc_server.py', 'lyipc_v1.py', 'lyipc_viewer.py', 'lyipc_errors.py', 'lyipc_pictures.py', 'lyipc_menu.py', 'lyipc_settings.py', 'lyipc_klive.py', 'lyipc_version.py', 'lyipc_params.py'];
 export const SALT_NAME = 'lyipc';
 
 /** KLayout's configuration folder: $KLAYOUT_HOME, else ~/.klayout (on Windows %USERPROFILE%\\KLayout). */
