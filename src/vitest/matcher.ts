@@ -6,7 +6,7 @@ import {isLyipcError, LyipcError} from '../errors.js';
 import type {Pictures} from '../xor/pictures.js';
 import type {CompareResult} from '../xor/result.js';
 import {runJob} from './pool-access.js';
-import {placeReference, type ReferencePlace} from './references.js';
+import {ReferenceBook, type ReferencePlace, type TestIdentity} from './references.js';
 import {matcherOptions, openChoice, type LayoutMatcherOptions} from './settings.js';
 
 interface SyncExpectationResult {
@@ -19,6 +19,51 @@ type LayoutMatcherState = MatcherState & {
 	snapshotState?: {snapshotUpdateState?: 'all' | 'new' | 'none'};
 	task?: Readonly<Test>;
 };
+
+const references = new ReferenceBook();
+
+function identity(task: Readonly<Test> | undefined): TestIdentity | undefined {
+	if (!task) {
+		return undefined;
+	}
+
+	return {
+		fullTitle: task.fullTestName ?? task.name,
+		id: task.id,
+		attempt: `${task.result?.retryCount ?? 0}/${task.result?.repeatCount ?? 0}`,
+	};
+}
+
+/**
+ * Fails the test when it ends before `work` settles: the assertion was not awaited, and would
+ * otherwise pass without having compared anything. Vitest awaits `task.promises` right after
+ * the test function returns; an entry still there then belongs to an assertion still running.
+ */
+function failUnlessAwaited(task: Readonly<Test> | undefined, work: Promise<unknown>, received: unknown): void {
+	const promises = task ? ((task as {promises?: Array<PromiseLike<unknown>>}).promises ??= []) : undefined;
+	if (!promises) {
+		return;
+	}
+
+	let settled = false;
+	const guard: PromiseLike<void> = {
+		// eslint-disable-next-line unicorn/no-thenable
+		async then(onFulfilled, onRejected) {
+			const outcome = settled ? Promise.resolve() : Promise.reject(new Error(`toMatchLayout on ${String(received)} was not awaited: the test ended before the comparison did. Write \`await expect(...).toMatchLayout()\`.`));
+			return outcome.then(onFulfilled, onRejected);
+		},
+	};
+	promises.push(guard);
+	const done = () => {
+		settled = true;
+		const index = promises.indexOf(guard);
+		if (index !== -1) {
+			promises.splice(index, 1);
+		}
+	};
+
+	work.then(done, done);
+}
 
 /** Data left on `task.meta.lyipc` for reporters. */
 export interface LayoutMatchMeta {
@@ -98,13 +143,18 @@ async function openInViewer(result: CompareResult | null, received: string): Pro
 /**
  * `await expect('out/ring.gds').toMatchLayout(reference?, options?)`: the received layout
  * (a path, relative to the working directory) against its reference layout, with KLayout's
- * XOR. References are kept like snapshots (see placeReference): a missing one is written
+ * XOR. References are kept like snapshots (see ReferenceBook.place): a missing one is written
  * (not under CI, where the test fails), `vitest -u` rewrites differing ones, none is ever deleted.
  */
 export async function toMatchLayout(this: LayoutMatcherState, received: unknown, reference?: string | LayoutMatcherOptions, callOptions?: LayoutMatcherOptions): Promise<SyncExpectationResult> {
-	if (typeof reference === 'object') {
-		return toMatchLayout.call(this, received, undefined, reference);
-	}
+	const work = typeof reference === 'object'
+		? matchLayout.call(this, received, undefined, reference)
+		: matchLayout.call(this, received, reference, callOptions);
+	failUnlessAwaited(this.task, work, received);
+	return work;
+}
+
+async function matchLayout(this: LayoutMatcherState, received: unknown, reference?: string, callOptions?: LayoutMatcherOptions): Promise<SyncExpectationResult> {
 
 	if (typeof received !== 'string') {
 		throw new TypeError(`toMatchLayout: expected the path of a layout file, got ${this.utils.printReceived(received)}`);
@@ -117,7 +167,7 @@ export async function toMatchLayout(this: LayoutMatcherState, received: unknown,
 	const options = await matcherOptions(callOptions, process.cwd());
 	const {open, klayout, ...compare} = options;
 	const file = path.resolve(received);
-	const place = placeReference(this.testPath, received, reference);
+	const place = references.place(this.testPath, received, identity(this.task), reference);
 	const update = this.snapshotState?.snapshotUpdateState ?? (process.env.CI ? 'none' : 'new');
 	const task = this.task;
 	const meta: LayoutMatchMeta = {received: file, reference: place.reference, outcome: 'error', differentLayers: [], artifacts: {xor: null, rdb: null, pictures: null}};
@@ -134,6 +184,10 @@ export async function toMatchLayout(this: LayoutMatcherState, received: unknown,
 	}
 
 	if (!await exists(place.reference)) {
+		if (place.legacy && update !== 'all' && await exists(place.legacy)) {
+			return finish(false, `toMatchLayout: the reference for ${relative(file)} is now named by test: ${relative(place.reference)}.\nA reference at the old place exists: move it (git mv ${relative(place.legacy)} ${relative(place.reference)}), or run vitest -u to write the new one.`);
+		}
+
 		if (update === 'none') {
 			meta.outcome = 'missing-reference';
 			return finish(false, `toMatchLayout: no reference layout ${relative(place.reference)} for ${relative(file)}, and references are not written here${process.env.CI ? ' (CI)' : ''}.\nRun the test once locally (or with vitest -u) and commit the new reference.`);

@@ -22,3 +22,7 @@ export function layoutMatcher(): {name: string; config(user: {test?: {testTimeou
 		},
 	};
 }
+
+// The matcher's types come with the plugin: a project whose TypeScript sees vitest.config.ts
+// knows `toMatchLayout` with no further setup.
+export type {} from './types.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import {execa} from 'execa';
 import {expect, test} from 'vitest';
 import type {} from '../../src/vitest/types.js';
-import {placeReference} from '../../src/vitest/references.js';
+import {ReferenceBook, titleFolder} from '../../src/vitest/references.js';
 import {openChoice} from '../../src/vitest/settings.js';
 import {currentView, redShare, useGuiViewer, v2Session, viewerStatus} from '../helpers/gui.js';
 import {describeKLayout, fixture, ROOT, useTempDirs} from '../helpers/run.js';
@@ -57,7 +57,8 @@ function results(run: Run): Record<string, string> {
 	return Object.fromEntries(run.report.testResults.flatMap(file => file.assertionResults.map(result => [`${path.basename(file.name)} > ${result.title}`, result.status])));
 }
 
-const ring = (project: string) => path.join(project, '__layouts__', 'ring.test.mjs', 'ring.gds');
+const RING_TITLE = 'the-ring-layout-matches-its-reference';
+const ring = (project: string) => path.join(project, '__layouts__', 'ring.test.mjs', RING_TITLE, 'ring.gds');
 
 describeKLayout('toMatchLayout in a project run by Vitest', () => {
 	test('new references: written locally (and said so), failing under CI=true with nothing written', async () => {
@@ -71,14 +72,14 @@ describeKLayout('toMatchLayout in a project run by Vitest', () => {
 			'ring.test.mjs > the ring layout matches its reference': 'failed',
 			'ring.test.mjs > an explicit reference, relative to this file, and per-call options': 'failed',
 		});
-		expect(ci.output).toContain('toMatchLayout: no reference layout __layouts__/ring.test.mjs/ring.gds for out/ring.gds, and references are not written here (CI).');
+		expect(ci.output).toContain(`toMatchLayout: no reference layout __layouts__/ring.test.mjs/${RING_TITLE}/ring.gds for out/ring.gds, and references are not written here (CI).`);
 		expect(ci.output).toContain('no reference layout refs/chip.gds');
 		expect(await readdir(project)).not.toContain('__layouts__');
 		expect(ci.starts).toBe(0); // nothing to compare: no KLayout
 
 		const local = await vitest(project, []);
 		expect(local.exitCode, local.output).toBe(0);
-		expect(local.output).toContain('new reference layout written: __layouts__/ring.test.mjs/ring.gds');
+		expect(local.output).toContain(`new reference layout written: __layouts__/ring.test.mjs/${RING_TITLE}/ring.gds`);
 		expect(await readFile(ring(project))).toEqual(await readFile(fixture('base.gds')));
 		expect(await readFile(path.join(project, 'refs', 'chip.gds'))).toEqual(await readFile(fixture('one_shape.gds')));
 
@@ -98,9 +99,9 @@ describeKLayout('toMatchLayout in a project run by Vitest', () => {
 		expect(failing.exitCode, failing.output).toBe(1);
 		expect(results(failing)['ring.test.mjs > the ring layout matches its reference']).toBe('failed');
 		expect(results(failing)['ring.test.mjs > an explicit reference, relative to this file, and per-call options']).toBe('passed');
-		const diff = path.join(project, '__layouts__', 'ring.test.mjs', '__diff__');
+		const diff = path.join(path.dirname(ring(project)), '__diff__');
 		const message = failing.report.testResults[0]!.assertionResults.find(result => result.status === 'failed')!.failureMessages.join('\n');
-		expect(message).toContain('expected out/ring.gds to match the reference layout __layouts__/ring.test.mjs/ring.gds');
+		expect(message).toContain(`expected out/ring.gds to match the reference layout __layouts__/ring.test.mjs/${RING_TITLE}/ring.gds`);
 		expect(message).toMatch(/1 layer differs:\n {2}4\/0: 10 differences, 2\.5 µm² in \[[\d., ]+\] µm \(A 10 shapes, B 20\)/);
 		expect(message).toContain(`XOR layout:      ${path.join(diff, 'ring.xor.gds')}`);
 		expect(message).toContain(`marker database: ${path.join(diff, 'ring.xor.lyrdb')}`);
@@ -112,7 +113,7 @@ describeKLayout('toMatchLayout in a project run by Vitest', () => {
 
 		const updated = await vitest(project, ['-u']);
 		expect(updated.exitCode, updated.output).toBe(0);
-		expect(updated.output).toContain('reference layout updated: __layouts__/ring.test.mjs/ring.gds (4/0 changed)');
+		expect(updated.output).toContain(`reference layout updated: __layouts__/ring.test.mjs/${RING_TITLE}/ring.gds (4/0 changed)`);
 		expect(await readFile(ring(project))).toEqual(await readFile(fixture('via_changed.gds')));
 		expect(await readdir(path.dirname(ring(project)))).toEqual(['ring.gds']); // stale artifacts gone
 		expect((await vitest(project, [], {CI: 'true'})).exitCode).toBe(0);
@@ -136,6 +137,50 @@ describeKLayout('toMatchLayout in a project run by Vitest', () => {
 	});
 });
 
+describeKLayout('references that cannot collide, assertions that must be awaited', () => {
+	test('two corners with one file name in one test: two references; tests with one title: an error; an un-awaited assertion fails its test', async () => {
+		const project = await makeProject();
+		await mkdir(path.join(project, 'out', 'a'));
+		await mkdir(path.join(project, 'out', 'b'));
+		await copyFile(fixture('base.gds'), path.join(project, 'out', 'a', 'cell.gds'));
+		await copyFile(fixture('via_changed.gds'), path.join(project, 'out', 'b', 'cell.gds'));
+		const args = ['--config', 'trust.config.mjs'];
+		const first = await vitest(project, args);
+		const folder = path.join(project, 'trust', '__layouts__', 'corners.test.mjs', 'cell-corners-a-and-b');
+		expect((await readdir(folder)).sort()).toEqual(['cell-2.gds', 'cell.gds']);
+		expect(await readFile(path.join(folder, 'cell.gds'))).toEqual(await readFile(fixture('base.gds')));
+		expect(await readFile(path.join(folder, 'cell-2.gds'))).toEqual(await readFile(fixture('via_changed.gds')));
+		const outcome = results(first);
+		expect(outcome['corners.test.mjs > corners a and b']).toBe('passed');
+		expect(outcome['twins.test.mjs > same title']).toBeDefined();
+		const twins = first.report.testResults.find(file => file.name.endsWith('twins.test.mjs'))!.assertionResults;
+		expect(twins.map(result => result.status)).toEqual(['passed', 'failed']);
+		expect(twins[1]!.failureMessages.join('\n')).toMatch(/tests "same title" and "same title" would share the reference .*same-title\/ring\.gds/);
+		const unawaited = first.report.testResults.find(file => file.name.endsWith('unawaited.test.mjs'))!.assertionResults[0]!;
+		expect(unawaited.status).toBe('failed');
+		expect(unawaited.failureMessages.join('\n')).toContain('toMatchLayout on out/ring.gds was not awaited');
+
+		// Each corner against its own reference, both ways round.
+		const again = await vitest(project, [...args, 'trust/corners.test.mjs'], {CI: 'true'});
+		expect(again.exitCode, again.output).toBe(0);
+		await copyFile(fixture('base.gds'), path.join(project, 'out', 'b', 'cell.gds'));
+		const changed = await vitest(project, [...args, 'trust/corners.test.mjs'], {CI: 'true'});
+		expect(changed.exitCode).toBe(1);
+		expect(changed.report.testResults[0]!.assertionResults[0]!.failureMessages.join('\n')).toContain('cell-corners-a-and-b/cell-2.gds');
+	});
+
+	test('a reference at the place lyipc 0.1 used: the test fails and says how to move it', async () => {
+		const project = await makeProject();
+		await rm(path.join(project, 'many.test.mjs'));
+		await mkdir(path.join(project, '__layouts__', 'ring.test.mjs'), {recursive: true});
+		await copyFile(fixture('base.gds'), path.join(project, '__layouts__', 'ring.test.mjs', 'ring.gds'));
+		const run = await vitest(project, ['ring.test.mjs', '-t', 'the ring layout']);
+		expect(run.exitCode).toBe(1);
+		expect(run.output).toContain(`git mv __layouts__/ring.test.mjs/ring.gds __layouts__/ring.test.mjs/${RING_TITLE}/ring.gds`);
+		expect(await readdir(path.join(project, '__layouts__', 'ring.test.mjs'))).toEqual(['ring.gds']); // nothing written
+	});
+});
+
 describeKLayout('toMatchLayout with a KLayout viewer running', () => {
 	const gui = useGuiViewer();
 
@@ -155,7 +200,7 @@ describeKLayout('toMatchLayout with a KLayout viewer running', () => {
 		const failing = await vitest(project, [], env);
 		expect(failing.exitCode, failing.output).toBe(1);
 		const view = currentView(await viewerStatus(gui.viewer.port));
-		const diff = path.join(project, '__layouts__', 'ring.test.mjs', '__diff__');
+		const diff = path.join(path.dirname(ring(project)), '__diff__');
 		expect(view.cellviews.map(cellview => cellview.file)).toEqual([ring(project), path.join(project, 'out', 'ring.gds'), path.join(diff, 'ring.xor.gds')]);
 		expect(view.markerDatabases).toEqual(['ring.xor.lyrdb']);
 		const shot = path.join(project, 'viewer.png');
@@ -165,13 +210,24 @@ describeKLayout('toMatchLayout with a KLayout viewer running', () => {
 	});
 });
 
-test('reference places: __layouts__/<test file>/<name> by default, explicit ones relative to the test file', () => {
-	expect(placeReference('/p/test/ring.test.ts', 'out/ring.gds')).toEqual({
-		reference: '/p/test/__layouts__/ring.test.ts/ring.gds', diffDir: '/p/test/__layouts__/ring.test.ts/__diff__', stem: 'ring',
+test('reference places: __layouts__/<test file>/<test title>/<name>, a counter for a second check of one name, explicit ones relative to the test file', () => {
+	const book = new ReferenceBook();
+	const test1 = {fullTitle: 'rings > corner a', id: 't1', attempt: '0/0'};
+	expect(book.place('/p/test/ring.test.ts', 'out/ring.gds', test1)).toEqual({
+		reference: '/p/test/__layouts__/ring.test.ts/rings-corner-a/ring.gds', diffDir: '/p/test/__layouts__/ring.test.ts/rings-corner-a/__diff__', stem: 'ring', legacy: '/p/test/__layouts__/ring.test.ts/ring.gds',
 	});
-	expect(placeReference('/p/test/ring.test.ts', 'out/ring.oas.gz', '../refs/r.oas.gz')).toEqual({
-		reference: '/p/refs/r.oas.gz', diffDir: '/p/refs/__diff__', stem: 'r',
+	expect(book.place('/p/test/ring.test.ts', 'out/b/ring.gds', test1).reference).toBe('/p/test/__layouts__/ring.test.ts/rings-corner-a/ring-2.gds');
+	expect(book.place('/p/test/ring.test.ts', 'out/c.oas.gz', test1).reference).toBe('/p/test/__layouts__/ring.test.ts/rings-corner-a/c.oas.gz');
+	// A retry starts counting again.
+	expect(book.place('/p/test/ring.test.ts', 'out/ring.gds', {...test1, attempt: '1/0'}).reference).toBe('/p/test/__layouts__/ring.test.ts/rings-corner-a/ring.gds');
+	// Another test whose title comes out the same: an error, not a shared reference.
+	expect(() => book.place('/p/test/ring.test.ts', 'out/ring.gds', {fullTitle: 'rings > corner/a', id: 't2', attempt: '0/0'})).toThrow(/tests "rings > corner a" and "rings > corner\/a" would share the reference/);
+	expect(book.place('/p/test/ring.test.ts', 'out/ring.oas.gz', test1, '../refs/r.oas.gz')).toEqual({
+		reference: '/p/refs/r.oas.gz', diffDir: '/p/refs/__diff__', stem: 'r', legacy: undefined,
 	});
+	expect(titleFolder('x'.repeat(200))).toMatch(/^x{71}-[\da-f]{8}$/);
+	expect(titleFolder('Ring: ü 1.5 µm?')).toBe('Ring-u-1.5-m');
+	expect(titleFolder('???')).toMatch(/^test-[\da-f]{8}$/);
 });
 
 test('when a failure opens in the viewer: never under CI, else LYIPC_OPEN, else the option', () => {

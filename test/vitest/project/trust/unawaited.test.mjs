@@ -1,0 +1,5 @@
+import {expect, test} from 'vitest';
+
+test('a forgotten await', () => {
+	expect('out/ring.gds').toMatchLayout();
+});
