@@ -2,8 +2,14 @@
 
 The viewer server styles its "show the diff" view with these helpers, and the batch worker
 renders the same styling into PNG files for reports, with no GUI (`pya.LayoutView()` works in
-`klayout -b`)."""
+`klayout -b`).
 
+Every report picture has a frame drawn into the layout view itself, as geometry of a scratch
+layout shown on top: a title band naming the picture (A, B, XOR, overview), a legend of layer
+to colour, a scale bar and the coordinates of the area shown. Text is polygons from KLayout's
+TextGenerator: Qt's font machinery is not available in `klayout -b`."""
+
+import math
 import os
 
 import pya
@@ -11,7 +17,22 @@ import pya
 from lyipc_errors import JobError
 
 XOR_COLOUR = 0xFF2020
-MAX_PIXELS = 4000  # picture width or height in reports
+MARKER_COLOUR = 0x1F4FE0
+INK = 0x1D2330
+BAND = 0xF1F2F5
+MAX_PIXELS = 4000  # picture width or height in reports, after scaling
+MARKER_PX = 14  # smallest side of an overview marker on screen
+MAX_MARKERS = 400
+CLUSTER_PX = 24  # differences closer than this in the overview share a close-up
+MAX_DIFF_POLYGONS = 200000  # above this, clusters come from each layer's extent
+
+# Frame bands, in pixels at scale 1.
+TITLE_PX = 22
+FOOT_PX = 24
+LEGEND_PX = 118
+TEXT_PX = 11
+FOOT_TEXT_PX = 9
+ADVANCE = 0.78  # the default font's advance per character, as a share of its height
 
 
 def padded(box):
@@ -30,35 +51,257 @@ def style_diff(view, xor_cellview):
             node.fill_color = node.frame_color = XOR_COLOUR
             node.dither_pattern = 0  # solid
             node.width = 2
-        else:
+        elif node.source_cellview >= 0:
             node.dither_pattern = 9
         layers.next()
     # Without an event loop (klayout -b) colour changes reach the drawing only through this.
     view.update_content()
 
 
-def render_picture(picture, box, width, height):
+# ---------------------------------------------------------------- differences
+
+
+def difference_boxes(xor_path, whole, content_px):
+    """(markers, clusters) from the XOR layout, in µm: marker boxes at the overview's scale (one
+    per group of differences closer than MARKER_PX on screen) and close-up clusters (groups
+    closer than CLUSTER_PX), largest first. `whole` is the overview's box, `content_px` its
+    drawing width in pixels."""
+    layout = pya.Layout()
+    layout.read(xor_path)
+    top = layout.top_cells()
+    if not top:
+        return [], []
+    scale = max(whole.width(), whole.height()) / float(content_px)  # µm per pixel
+    region = pya.Region()
+    shapes = 0
+    fallback = []
+    for cell in top:
+        for li in layout.layer_indexes():
+            iterator = cell.begin_shapes_rec(li)
+            while not iterator.at_end() and shapes <= MAX_DIFF_POLYGONS:
+                shape = iterator.shape()
+                if shape.is_box() or shape.is_polygon() or shape.is_path() or shape.is_simple_polygon():
+                    region.insert(shape.polygon.transformed(iterator.trans()))
+                    shapes += 1
+                iterator.next()
+            box = cell.dbbox_per_layer(li)
+            if not box.empty():
+                fallback.append(box)
+    dbu = layout.dbu
+    if shapes > MAX_DIFF_POLYGONS:
+        # Too many to group one by one: each layer's extent stands for its differences.
+        boxes = sorted(fallback, key=lambda b: -b.area())
+        return boxes[:MAX_MARKERS], boxes
+    markers = groups(region, scale * MARKER_PX / 2.0, dbu)
+    while len(markers) > MAX_MARKERS:
+        scale *= 2
+        markers = groups(region, scale * MARKER_PX / 2.0, dbu)
+    clusters = groups(region, max(whole.width(), whole.height()) / float(content_px) * CLUSTER_PX / 2.0, dbu)
+    return markers, sorted(clusters, key=lambda b: -(b.width() + 1e-9) * (b.height() + 1e-9))
+
+
+def groups(region, reach_um, dbu):
+    """Boxes (µm) around the groups of polygons that come within 2 * reach_um of each other."""
+    reach = max(1, int(round(reach_um / dbu)))
+    found = []
+    for polygon in region.sized(reach).merged().each():
+        box = polygon.bbox().enlarged(-reach, -reach)
+        found.append(pya.DBox(box.left * dbu, box.bottom * dbu, box.right * dbu, box.top * dbu))
+    return found
+
+
+# ---------------------------------------------------------------- the frame
+
+
+class Frame:
+    """Where the layout goes in a picture of `width` x `height` pixels, and the view box that
+    puts the bands (title above, scale bar below, legend on the right) around it."""
+
+    def __init__(self, area, width, height, scale, legend):
+        self.scale_px = scale
+        self.width, self.height = width, height
+        self.title_px = TITLE_PX * scale
+        self.foot_px = FOOT_PX * scale
+        self.legend_px = (LEGEND_PX * scale) if legend and width >= 2 * LEGEND_PX * scale else 0
+        content_w = width - self.legend_px
+        content_h = height - self.title_px - self.foot_px
+        self.content_px = (content_w, content_h)
+        # The area, widened to the content's aspect ratio, centred.
+        um_per_px = max(area.width() / float(content_w), area.height() / float(content_h), 1e-9)
+        cx, cy = area.center().x, area.center().y
+        self.um = um_per_px
+        self.content = pya.DBox(cx - content_w * um_per_px / 2, cy - content_h * um_per_px / 2,
+                                cx + content_w * um_per_px / 2, cy + content_h * um_per_px / 2)
+        self.view = pya.DBox(self.content.left, self.content.bottom - self.foot_px * um_per_px,
+                             self.content.right + self.legend_px * um_per_px, self.content.top + self.title_px * um_per_px)
+
+    def at(self, x_px, y_px):
+        """A point given in pixels from the picture's top-left corner, in µm."""
+        return pya.DPoint(self.view.left + x_px * self.um, self.view.top - y_px * self.um)
+
+
+class Drawing:
+    """The scratch layout of a frame: one layer per colour, text as polygons."""
+
+    def __init__(self, view, frame):
+        self.view = view
+        self.frame = frame
+        index = view.create_layout(True)
+        self.cellview = view.cellview(index)
+        self.layout = self.cellview.layout()
+        self.layout.dbu = 0.001
+        self.cell = self.layout.create_cell("LYIPC_FRAME")
+        self.cellview.cell = self.cell
+        self.colours = {}
+        self.generator = pya.TextGenerator.default_generator()
+
+    def layer(self, colour, solid=True, width=1):
+        key = (colour, solid, width)
+        if key not in self.colours:
+            number = 9000 + len(self.colours)
+            self.colours[key] = (self.layout.layer(number, 0), number, solid, width)
+        return self.colours[key][0]
+
+    def box(self, box, colour, solid=True, width=1):
+        self.cell.shapes(self.layer(colour, solid, width)).insert(box)
+
+    def rect_px(self, x, y, w, h, colour, solid=True, width=1):
+        """A rectangle given in pixels from the top-left corner."""
+        self.box(pya.DBox(self.frame.at(x, y + h), self.frame.at(x + w, y)), colour, solid, width)
+
+    def text_px(self, text, x, y, height_px=TEXT_PX, colour=INK, max_px=None):
+        """Text with its top-left corner at (x, y) pixels, cut with "..." to fit max_px."""
+        scale = self.frame.scale_px
+        height = height_px * scale
+        char = height * ADVANCE
+        if max_px is not None and len(text) * char > max_px * scale:
+            keep = max(1, int(max_px * scale / char) - 3)
+            text = text[:keep] + "..."
+        text = text.encode("ascii", "replace").decode("ascii")
+        um = self.frame.um
+        region = self.generator.text(text, self.layout.dbu, height * um / 0.8)
+        origin = self.frame.at(x * scale, y * scale + height)
+        shift = pya.Trans(int(round(origin.x / self.layout.dbu)), int(round(origin.y / self.layout.dbu)))
+        self.cell.shapes(self.layer(colour)).insert(region.transformed(shift))
+
+    def show(self):
+        """The frame's layers on top of everything else, in their colours (KLayout paints the
+        layer list from first to last, so the last is on top)."""
+        for (colour, _, _), (_, number, solid, width) in sorted(self.colours.items(), key=lambda item: item[1][1]):
+            node = pya.LayerPropertiesNode()
+            node.source = "%d/0@%d" % (number, self.cellview.index() + 1)
+            node.fill_color = node.frame_color = colour
+            node.dither_pattern = 0 if solid else 1  # 1: hollow
+            node.width = width
+            self.view.insert_layer(self.view.end_layers(), node)
+
+
+def nice_length(um):
+    """The largest 1, 2 or 5 x 10^n not above `um`."""
+    if um <= 0:
+        return 0
+    power = 10 ** math.floor(math.log10(um))
+    for step in (5, 2, 1):
+        if step * power <= um:
+            return step * power
+    return power
+
+
+def number(value, places=4):
+    """Coordinates as people write them: up to `places` decimals, no trailing zeros."""
+    text = ("%.*f" % (places, value)).rstrip("0").rstrip(".") if places else "%d" % round(value)
+    return "0" if text in ("-0", "") else text
+
+
+def length_text(um):
+    if um >= 1000:
+        return "%s mm" % number(um / 1000.0)
+    if um < 1:
+        return "%s nm" % number(um * 1000.0)
+    return "%s um" % number(um)
+
+
+def draw_frame(view, frame, title, legend, markers):
+    drawing = Drawing(view, frame)
+    s = frame.scale_px
+    w, h = frame.width, frame.height
+    # Bands over whatever geometry reaches into them.
+    drawing.rect_px(0, 0, w, frame.title_px, BAND)
+    drawing.rect_px(0, h - frame.foot_px, w, frame.foot_px, BAND)
+    if frame.legend_px:
+        drawing.rect_px(w - frame.legend_px, frame.title_px, frame.legend_px, h - frame.title_px - frame.foot_px, 0xFFFFFF)
+        drawing.rect_px(w - frame.legend_px, frame.title_px, 1 * s, h - frame.title_px - frame.foot_px, 0xD8DBE2)
+    drawing.text_px(title, 6, 5, TEXT_PX + 1, INK, max_px=(w / s) - 12)
+    # Scale bar: a round length of at most a quarter of the width, bottom left.
+    bar = nice_length(frame.content.width() / 4.0)
+    bar_px = bar / frame.um
+    foot_top = (h - frame.foot_px) / s
+    drawing.rect_px(8 * s, (foot_top + 14) * s, bar_px, 3 * s, INK)
+    drawing.rect_px(8 * s, (foot_top + 10) * s, 1.5 * s, 7 * s, INK)
+    drawing.rect_px(8 * s + bar_px - 1.5 * s, (foot_top + 10) * s, 1.5 * s, 7 * s, INK)
+    drawing.text_px(length_text(bar), 8 + bar_px / s + 6, foot_top + 8, FOOT_TEXT_PX)
+    c = frame.content
+    places = min(4, max(0, int(math.ceil(-math.log10(frame.um)))))
+    where = "x %s .. %s  y %s .. %s um" % tuple(number(v, places) for v in (c.left, c.right, c.bottom, c.top))
+    drawing.text_px(where, max(8 + bar_px / s + 60, w / s - len(where) * FOOT_TEXT_PX * ADVANCE - 6), foot_top + 8, FOOT_TEXT_PX)
+    if frame.legend_px:
+        left = (w - frame.legend_px) / s + 8
+        top = frame.title_px / s + 8
+        room = int(((h - frame.title_px - frame.foot_px) / s - 16) // 16)
+        shown = legend if len(legend) <= room else legend[:max(0, room - 1)] + [(None, "+%d more" % (len(legend) - room + 1), True)]
+        for row, (colour, label, solid) in enumerate(shown):
+            y = top + row * 16
+            if colour is not None:
+                drawing.rect_px(left * s, y * s, 12 * s, 12 * s, colour, solid, 1 if solid else 2)
+            drawing.text_px(label, left + 18, y + 1, TEXT_PX - 1, INK, max_px=LEGEND_PX - 30)
+    for box in markers:
+        # Never smaller than MARKER_PX on screen, so a 0.1 um change in a 1 mm layout is seen.
+        half = max(box.width(), box.height(), MARKER_PX * frame.um) / 2.0 + 2 * frame.um
+        centre = box.center()
+        drawing.box(pya.DBox(centre.x - half, centre.y - half, centre.x + half, centre.y + half), MARKER_COLOUR, False, 2)
+    drawing.show()
+
+
+def layer_legend(view, skip_cellviews=()):
+    """(colour, "1/0", solid) per layer shown, in the view's order, each layer once."""
+    entries = []
+    seen = set()
+    layers = view.begin_layers()
+    while not layers.at_end():
+        node = layers.current()
+        if node.source_cellview not in skip_cellviews and node.source_cellview >= 0:
+            name = "%d/%d" % (node.source_layer, node.source_datatype) if node.source_layer >= 0 else node.source_name
+            if name not in seen:
+                seen.add(name)
+                entries.append((node.eff_fill_color(True) & 0xFFFFFF, name, False))
+        layers.next()
+    return entries
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def new_view():
     view = pya.LayoutView()
     view.set_config("background-color", "#ffffff")
     view.set_config("grid-visible", "false")
+    view.set_config("text-visible", "false")  # layout texts would clutter small pictures
+    return view
+
+
+def load(view, paths):
     try:
-        for path in picture["layouts"]:
+        for path in paths:
             view.load_layout(path, True)
-        if picture.get("xor"):
-            view.load_layout(picture["xor"], True)
-            style_diff(view, view.cellviews() - 1)
     except Exception as exc:
-        raise JobError("READ_ERROR", "cannot draw %s: %s" % (", ".join(picture["layouts"]), exc))
-    view.max_hier()
-    if box:
-        view.zoom_box(padded(box))
-    else:
-        view.zoom_fit()
-    # A hidden name, renamed once whole: a reader never sees half a picture.
-    final = picture["out"]
+        raise JobError("READ_ERROR", "cannot draw %s: %s" % (", ".join(paths), exc))
+
+
+def save(view, frame, final):
+    """A hidden name, renamed once whole: a reader never sees half a picture."""
     partial = os.path.join(os.path.dirname(final), ".%s.part.png" % os.path.basename(final))
     try:
-        view.save_image_with_options(partial, width, height, 0, 2, 0, pya.DBox(), False)
+        view.save_image_with_options(partial, int(frame.width), int(frame.height), 0, 2, 1.0 / frame.scale_px, frame.view, False)
         os.replace(partial, final)
     except Exception as exc:
         if os.path.exists(partial):
@@ -67,12 +310,87 @@ def render_picture(picture, box, width, height):
     return final
 
 
+def render_picture(picture, box, width, height, scale):
+    """One framed picture: `picture` {out, layouts, xor?, title?, markers?}; `box` the area
+    (µm) or None for the whole layout."""
+    view = new_view()
+    load(view, picture["layouts"])
+    xor_index = None
+    if picture.get("xor"):
+        load(view, [picture["xor"]])
+        xor_index = view.cellviews() - 1
+    view.max_hier()
+    if box is None:
+        view.zoom_fit()
+        area = view.box()
+    else:
+        area = padded(box)
+    legend = layer_legend(view, skip_cellviews=() if xor_index is None else (xor_index,))
+    if xor_index is not None:
+        style_diff(view, xor_index)
+        legend = [(XOR_COLOUR, "XOR: A vs B", True), (None, "A, B faint:", True)] + legend
+    markers = [pya.DBox(*m) for m in picture.get("markers") or []]
+    if markers:
+        legend = [(MARKER_COLOUR, "difference", False)] + legend
+    frame = Frame(area, width * scale, height * scale, scale, legend=True)
+    draw_frame(view, frame, picture.get("title") or "", legend, markers)
+    view.update_content()
+    return save(view, frame, picture["out"])
+
+
+def check_size(width, height, scale):
+    if not (16 <= width * scale <= MAX_PIXELS and 16 <= height * scale <= MAX_PIXELS) or scale not in (1, 2):
+        raise JobError("BAD_REQUEST", "picture size must be 16..%d pixels (scale 1 or 2), got %dx%d at %sx" % (MAX_PIXELS, width, height, scale))
+
+
 def run_render(params):
-    """`render` op: one PNG per entry of `pictures` ({out, layouts, xor}), every picture showing
-    the same area (`box` in µm, padded; null = the whole layout)."""
+    """`render` op: one PNG per entry of `pictures` ({out, layouts, xor, title}), every picture
+    showing the same area (`box` in µm, padded; null = the whole layout)."""
     width = int(params.get("width") or 480)
     height = int(params.get("height") or 360)
-    if not (16 <= width <= MAX_PIXELS and 16 <= height <= MAX_PIXELS):
-        raise JobError("BAD_REQUEST", "picture size must be 16..%d pixels, got %dx%d" % (MAX_PIXELS, width, height))
+    scale = int(params.get("scale") or 1)
+    check_size(width, height, scale)
     box = params.get("box")
-    return {"pictures": [render_picture(picture, box, width, height) for picture in params.get("pictures") or []]}
+    return {"pictures": [render_picture(picture, box, width, height, scale) for picture in params.get("pictures") or []]}
+
+
+def run_render_diff(params):
+    """`render_diff` op: the pictures of one comparison that found differences.
+
+    - `overview`: the whole of A and B with the XOR, every group of differences framed;
+    - `a`, `b`, `xor`: A, B and the XOR zoomed to the largest group of differences;
+    - `closeups`: the XOR zoomed to each further group, as many as names are given.
+    Names come in `out` ({overview, a, b, xor, closeups: [...]}); answers the close-up boxes and
+    which files were written."""
+    width = int(params.get("width") or 480)
+    height = int(params.get("height") or 360)
+    scale = int(params.get("scale") or 1)
+    check_size(width, height, scale)
+    a, b, xor = params["a"], params["b"], params["xor"]
+    out = params["out"]
+    titles = params.get("titles") or {}
+    # The overview's area: A and B together.
+    probe = new_view()
+    load(probe, [a, b])
+    probe.max_hier()
+    probe.zoom_fit()
+    whole = probe.box()
+    frame = Frame(whole, width * scale, height * scale, scale, legend=True)
+    try:
+        markers, clusters = difference_boxes(xor, whole, frame.content_px[0] / scale)
+    except Exception as exc:
+        raise JobError("READ_ERROR", "cannot read the XOR layout %s: %s" % (xor, exc), xor)
+    closeups = clusters[: 1 + len(out.get("closeups") or [])]
+    written = {"overview": None, "a": None, "b": None, "xor": None, "closeups": []}
+    boxes = [[c.left, c.bottom, c.right, c.top] for c in closeups]
+    title = titles.get("pair") or ""
+    written["overview"] = render_picture({"out": out["overview"], "layouts": [a, b], "xor": xor, "title": "Overview: %s (%d group%s of differences)" % (title, len(clusters), "" if len(clusters) == 1 else "s"),
+                                          "markers": [[m.left, m.bottom, m.right, m.top] for m in markers]}, None, width, height, scale)
+    if boxes:
+        first = boxes[0]
+        written["a"] = render_picture({"out": out["a"], "layouts": [a], "title": "A: %s" % (titles.get("a") or "reference")}, first, width, height, scale)
+        written["b"] = render_picture({"out": out["b"], "layouts": [b], "title": "B: %s" % (titles.get("b") or "output")}, first, width, height, scale)
+        written["xor"] = render_picture({"out": out["xor"], "layouts": [a, b], "xor": xor, "title": "XOR close-up 1 of %d: %s" % (len(boxes), title)}, first, width, height, scale)
+        for index, (name, box) in enumerate(zip(out.get("closeups") or [], boxes[1:])):
+            written["closeups"].append(render_picture({"out": name, "layouts": [a, b], "xor": xor, "title": "XOR close-up %d of %d: %s" % (index + 2, len(boxes), title)}, box, width, height, scale))
+    return {"written": written, "boxes": boxes, "groups": len(clusters)}

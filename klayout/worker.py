@@ -61,13 +61,14 @@ def main():
     })
     # Imported after "ready" so a KLayout too old for them is still reported by version.
     from lyipc_errors import JobError, answer
-    from lyipc_pictures import run_render
+    from lyipc_pictures import run_render, run_render_diff
     from lyipc_xor import run_xor
 
     ops = {
         "hello": lambda params: {"protocol": PROTOCOL, "klayout": klayout_version(), "pid": os.getpid()},
         "xor": run_xor,
         "render": run_render,
+        "render_diff": run_render_diff,
     }
 
     def run(request):

@@ -1,12 +1,13 @@
 import {parseArgs} from 'node:util';
 import {LyipcError} from '../errors.js';
+import {didYouMean} from './did-you-mean.js';
 import type {CompareOptions} from '../xor/compare.js';
 import {ENGINE_MODES, STRUCTURE_CHOICES, type EngineMode, type StructureChoice} from '../xor/options.js';
 
 export type DiffCommand =
 	| {kind: 'help'}
 	| {kind: 'version'}
-	| {kind: 'compare'; a: string; b: string; options: CompareOptions; json: boolean; quiet: boolean; view: ViewChoice; target: string | undefined; suite: SuiteArgs; config: ConfigChoice; remote: RemoteArgs | undefined; warmWorker: boolean};
+	| {kind: 'compare'; a: string; b: string; options: CompareOptions; json: boolean; quiet: boolean; verbose: boolean; view: ViewChoice; target: string | undefined; suite: SuiteArgs; config: ConfigChoice; remote: RemoteArgs | undefined; warmWorker: boolean};
 
 /** --remote [user@]host[:dir] and --remote-paths. */
 export interface RemoteArgs {
@@ -23,6 +24,14 @@ export interface SuiteArgs {
 	exclude: string[] | undefined;
 	workers: number | undefined;
 	reporters: string[] | undefined;
+	/** --picture-size WxH: the size pictures are shown at (drawn at twice that). */
+	pictureSize: {width: number; height: number} | undefined;
+	/** --closeups N: XOR close-ups per failing pair beyond the first. */
+	closeups: number | undefined;
+	/** --update: copy outputs over their references where they differ or the reference is missing. */
+	update: boolean;
+	/** --prune (with --update): delete references whose output is gone. */
+	prune: boolean;
 }
 
 /** Whether a difference opens in the viewer: try quietly (default), always (--view), never (--no-view). */
@@ -60,7 +69,15 @@ const OPTIONS = {
 	'no-config': {type: 'boolean'},
 	remote: {type: 'string'},
 	'remote-paths': {type: 'boolean'},
+	'picture-size': {type: 'string'},
+	closeups: {type: 'string'},
+	update: {type: 'boolean', short: 'u'},
+	prune: {type: 'boolean'},
+	verbose: {type: 'boolean', short: 'v'},
 } as const;
+
+/** Every long option, for "did you mean". */
+export const DIFF_OPTION_NAMES = Object.keys(OPTIONS);
 
 function usage(message: string): LyipcError {
 	return new LyipcError('USAGE', message, {hint: "Run 'lyipc-diff --help' for the options."});
@@ -166,15 +183,36 @@ export function parseDiffArgs(argv: readonly string[]): DiffCommand {
 
 	const remote = values.remote === undefined ? undefined : {host: values.remote, remotePaths: values['remote-paths'] ?? false};
 	const config: ConfigChoice = values['no-config'] ? {kind: 'none'} : (values.config === undefined ? {kind: 'find'} : {kind: 'file', file: values.config});
-	const suite: SuiteArgs = {include: values.include, exclude: values.exclude, workers, reporters: values.reporter};
-	return {kind: 'compare', a: positionals[0]!, b: positionals[1]!, options, json: values.json ?? false, quiet: values.quiet ?? false, view, target: values.target, suite, config, remote, warmWorker: !values['no-warm-worker']};
+	const pictureSize = values['picture-size'] === undefined ? undefined : parsePictureSize(values['picture-size']);
+	const closeups = number('closeups', values.closeups, 'a whole number >= 0');
+	if (closeups !== undefined && (!Number.isInteger(closeups) || closeups < 0 || closeups > 50)) {
+		throw usage(`--closeups: expected a whole number from 0 to 50, got '${values.closeups}'`);
+	}
+
+	if (values.prune && !values.update) {
+		throw usage('--prune deletes references whose output is gone; it goes with --update');
+	}
+
+	const suite: SuiteArgs = {include: values.include, exclude: values.exclude, workers, reporters: values.reporter, pictureSize, closeups, update: values.update ?? false, prune: values.prune ?? false};
+	return {kind: 'compare', a: positionals[0]!, b: positionals[1]!, options, json: values.json ?? false, quiet: values.quiet ?? false, verbose: values.verbose ?? false, view, target: values.target, suite, config, remote, warmWorker: !values['no-warm-worker']};
+}
+
+/** Room for the frame (title, legend, scale bar) and at most 2000 each way: pictures are drawn at twice their size. */
+function parsePictureSize(text: string): {width: number; height: number} {
+	const match = /^(\d+)x(\d+)$/i.exec(text.trim());
+	const [width, height] = match ? [Number(match[1]), Number(match[2])] : [Number.NaN, Number.NaN];
+	if (!(width >= 320 && width <= 2000 && height >= 240 && height <= 2000)) {
+		throw usage(`--picture-size: expected WIDTHxHEIGHT in pixels, from 320x240 to 2000x2000, got '${text}'`);
+	}
+
+	return {width, height};
 }
 
 function describeParseError(error: Error & {code?: string}): string {
 	const option = /'([^']+)'/.exec(error.message)?.[1];
 	switch (error.code) {
 		case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
-			return `unknown option ${option ?? ''}`.trim();
+			return `unknown option ${option ?? ''}`.trim() + didYouMean(option, DIFF_OPTION_NAMES);
 		}
 
 		case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {

@@ -83,6 +83,8 @@ async function compareHere(a: string, b: string, options: CompareOptions, warm: 
 	}
 }
 
+const SUITE_FLAGS: Record<string, string> = {reporters: 'reporter', pictureSize: 'picture-size'};
+
 /** lyipc-diff: parse, compare, print; resolves with the exit code (never 1 for an error). */
 export async function runDiff(argv: readonly string[], io: CliIo): Promise<number> {
 	let json = false;
@@ -109,9 +111,10 @@ export async function runDiff(argv: readonly string[], io: CliIo): Promise<numbe
 				throw new LyipcError('USAGE', '--remote-paths is for two files on the host; two directories are sent to the hosts', {hint: "Run 'lyipc-diff --help' for the options."});
 			}
 
-			const {runSuite, suiteExitCode} = await import('./diff-suite.js');
+			const {runSuite, suiteExitCode, updatedExitCode} = await import('./diff-suite.js');
 			const {include, exclude, workers, reporters} = command.suite;
 			const suite = await runSuite({...command, options, suite: {
+				...command.suite,
 				include: include ?? settings.include,
 				exclude: exclude ?? settings.exclude,
 				workers: workers ?? settings.workers,
@@ -124,12 +127,12 @@ export async function runDiff(argv: readonly string[], io: CliIo): Promise<numbe
 				return EXIT_ERROR;
 			}
 
-			return suiteExitCode(suite);
+			return command.suite.update ? updatedExitCode(suite, command.suite.prune) : suiteExitCode(suite);
 		}
 
-		const suiteOption = Object.entries(command.suite).find(([, value]) => value !== undefined)?.[0];
+		const suiteOption = Object.entries(command.suite).find(([, value]) => value !== undefined && value !== false)?.[0];
 		if (suiteOption) {
-			throw new LyipcError('USAGE', `--${suiteOption === 'reporters' ? 'reporter' : suiteOption} is for comparing two directories; ${command.a} and ${command.b} are not both directories`, {
+			throw new LyipcError('USAGE', `--${SUITE_FLAGS[suiteOption] ?? suiteOption} is for comparing two directories; ${command.a} and ${command.b} are not both directories`, {
 				hint: "Run 'lyipc-diff --help' for the options.",
 			});
 		}

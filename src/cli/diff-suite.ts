@@ -1,6 +1,9 @@
+import path from 'node:path';
 import {LyipcError} from '../errors.js';
 import {createReporter, parseReporterSpecs, type ReporterIo} from '../reporters/index.js';
 import {compareDirectories, type SuiteResult} from '../suite/run-suite.js';
+import {DEFAULT_REPORT_DIR, prepareReportDir} from '../suite/report-dir.js';
+import {acceptOutputs} from '../suite/update-references.js';
 import {DEFAULT_PICTURE_SIZE} from '../xor/pictures.js';
 import type {DiffCommand} from './diff-args.js';
 
@@ -22,19 +25,28 @@ function checkSuiteUsage(command: Compare): void {
 	}
 }
 
-/** lyipc-diff REF_DIR RUN_DIR: every pair on a worker pool, reported by each reporter asked for. */
-export async function runSuite(command: Compare, io: ReporterIo & {signal?: AbortSignal}): Promise<SuiteResult> {
+/**
+ * lyipc-diff REF_DIR RUN_DIR: every pair on a worker pool, reported by each reporter asked for.
+ * Artifacts, pictures and the HTML report go to --out-dir, by default lyipc-report/ in the
+ * working directory. With --update, differing and missing references are then replaced by
+ * their outputs (--prune: references without output deleted).
+ */
+export async function runSuite(command: Compare, io: ReporterIo & {signal?: AbortSignal}): Promise<SuiteResult & {changes: number}> {
 	checkSuiteUsage(command);
 	const texts = command.suite.reporters ?? (command.json ? ['json'] : ['console']);
-	const reporters = parseReporterSpecs(texts).map(spec => createReporter(spec, io, {quiet: command.quiet}));
+	const reporters = parseReporterSpecs(texts).map(spec => createReporter(spec, io, {quiet: command.quiet, verbose: command.verbose}));
+	const outDir = command.options.outDir === undefined ? await prepareReportDir(DEFAULT_REPORT_DIR) : command.options.outDir;
+	const wantsPictures = reporters.some(reporter => reporter.wantsPictures);
+	const {pool: _pool, worker: _worker, ...options} = command.options;
 	const result = await compareDirectories(command.a, command.b, {
-		...command.options,
+		...options,
+		outDir,
 		include: command.suite.include,
 		exclude: command.suite.exclude,
 		workers: command.suite.workers,
 		remote: command.remote?.host.split(',').filter(Boolean),
 		env: io.env,
-		pictures: reporters.some(reporter => reporter.wantsPictures) ? DEFAULT_PICTURE_SIZE : undefined,
+		pictures: wantsPictures ? {size: command.suite.pictureSize ?? DEFAULT_PICTURE_SIZE, closeups: command.suite.closeups} : undefined,
 		signal: io.signal,
 		onEvent(event) {
 			for (const reporter of reporters) {
@@ -46,5 +58,29 @@ export async function runSuite(command: Compare, io: ReporterIo & {signal?: Abor
 		await reporter.onEnd(result);
 	}
 
-	return result;
+	const written = reporters.map(reporter => reporter.reportFile?.(result)).filter((file): file is string => Boolean(file));
+	const toTerminal = command.json && !command.suite.reporters ? io.stderr : io.stdout;
+	if (!command.quiet && written.length > 0) {
+		toTerminal.write(written.map(file => `report: ${path.relative(process.cwd(), file) || file}\n`).join(''));
+	}
+
+	if (!command.suite.update) {
+		return {...result, changes: 0};
+	}
+
+	const changes = await acceptOutputs(result, {prune: command.suite.prune});
+	const left = result.pairs.filter(pair => pair.status === 'missing-output').length - changes.filter(change => change.action === 'deleted').length;
+	const lines = changes.map(change => `${change.action.padEnd(8)} ${path.relative(process.cwd(), change.reference) || change.reference}\n`);
+	lines.push(`--update: ${changes.length} reference${changes.length === 1 ? '' : 's'} changed${left > 0 ? `; ${left} reference${left === 1 ? '' : 's'} without output kept (--prune deletes them)` : ''}\n`);
+	toTerminal.write(lines.join(''));
+	return {...result, changes: changes.length};
+}
+
+/** After --update, what is left failing: errors, and references without output that were kept. */
+export function updatedExitCode(result: SuiteResult, prune: boolean): number {
+	if (result.status === 'error') {
+		return 2;
+	}
+
+	return result.pairs.some(pair => pair.status === 'missing-output' && !prune) ? 1 : 0;
 }

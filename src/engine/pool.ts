@@ -15,7 +15,12 @@ export interface WorkerPoolOptions extends Omit<WorkerStartOptions, 'signal'> {
  * worker is started only when a job needs one and no idle one is left, and a worker that
  * died or was stopped (a timeout) is dropped, so the next job gets a fresh one.
  */
-export class WorkerPool {
+/** What a comparison needs of a pool: a worker for one job at a time. */
+export interface WorkerRuns {
+	run<T>(job: (worker: KLayoutWorker) => Promise<T>, signal?: AbortSignal): Promise<T>;
+}
+
+export class WorkerPool implements WorkerRuns {
 	readonly size: number;
 	readonly #startWorker: (signal: AbortSignal | undefined) => Promise<KLayoutWorker>;
 	readonly #limit: LimitFunction;

@@ -9,7 +9,7 @@ import type {KLayoutWorker} from './worker.js';
 /** Longest request line accepted: a job is a few hundred bytes. */
 const MAX_LINE = 1 << 20;
 /** What a caller may ask a warm worker: a comparison and its pictures, nothing else of the worker protocol. */
-const ALLOWED_OPS = new Set(['xor', 'render']);
+const ALLOWED_OPS = new Set(['xor', 'render', 'render_diff']);
 
 export interface WarmWorkerServerOptions {
 	/** KLayout executable the workers run (the one the address was made for). */

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import {pickStyle, type Style} from '../cli/diff-summary.js';
 import type {PairOutcome, SuiteEvent, SuiteResult} from '../suite/run-suite.js';
 import {countsLine, failureText, type Reporter, type ReporterIo} from './reporter.js';
@@ -24,7 +25,7 @@ function eta(startedAt: number, done: number, total: number): string {
  * pair as it fails. At the end: the failing pairs, the counts, where the artifacts are.
  * `quiet`: only the failing pairs and the counts.
  */
-export function consoleReporter(io: ReporterIo, options: {quiet?: boolean} = {}): Reporter {
+export function consoleReporter(io: ReporterIo, options: {quiet?: boolean; verbose?: boolean} = {}): Reporter {
 	const style = pickStyle(io.stdout as NodeJS.WriteStream, io.env);
 	const live = Boolean(io.stderr.isTTY) && io.env.CI !== 'true' && !options.quiet;
 	let startedAt = Date.now();
@@ -82,8 +83,12 @@ export function consoleReporter(io: ReporterIo, options: {quiet?: boolean} = {})
 
 			const summary = `${countsLine(result)} (${(result.timings.totalMs / 1000).toFixed(1)} s, ${result.workers.started} KLayout worker${result.workers.started === 1 ? '' : 's'})`;
 			lines.push(result.status === 'identical' ? style.green(summary) : (result.status === 'error' ? style.yellow(summary) : style.red(summary)));
+			if (result.hint) {
+				lines.push(style.yellow(`hint: ${result.hint}`));
+			}
+
 			if (result.counts.different > 0) {
-				lines.push(`artifacts: ${result.outDir}`);
+				lines.push(`artifacts: ${path.relative(process.cwd(), result.outDir) || '.'}`);
 			}
 
 			io.stdout.write(lines.join('\n') + '\n');

@@ -1,7 +1,7 @@
-import {readFile} from 'node:fs/promises';
+import path from 'node:path';
 import type {PairOutcome, SuiteResult} from '../suite/run-suite.js';
 import type {LayerResult} from '../xor/result.js';
-import {countsLine, deliver, escapeMarkup as h, failureText, type Reporter, type ReporterIo} from './reporter.js';
+import {countsLine, deliver, escapeMarkup as h, failureText, linker, type Link, type Reporter, type ReporterIo} from './reporter.js';
 
 const STATUS_LABEL: Record<PairOutcome['status'], string> = {
 	identical: 'identical',
@@ -22,10 +22,16 @@ main{padding:16px 24px;max-width:1560px}
 section.pair{background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.12);margin:0 0 18px;padding:12px 16px}
 section.pair h2{font-size:16px;margin:0 0 4px;word-break:break-all}
 .why{margin:0 0 10px}
-.pictures{display:flex;flex-wrap:wrap;gap:12px}
+.pictures{display:flex;flex-wrap:wrap;gap:12px;margin:0 0 8px}
 figure{margin:0;border:1px solid #d8dbe2;border-radius:6px;overflow:hidden;background:#fff}
 figure img{display:block;max-width:100%;height:auto}
+figure a{display:block;cursor:zoom-in}
 figcaption{padding:4px 8px;background:#eef0f4;font-weight:600;font-size:13px}
+.zoom{display:none;position:fixed;inset:0;z-index:10;background:rgba(20,24,32,.88);overflow:auto;text-align:center;padding:24px}
+.zoom:target{display:block}
+.zoom img{background:#fff;max-width:none;box-shadow:0 4px 24px rgba(0,0,0,.5)}
+.zoom p{color:#fff;margin:0 0 10px;font-weight:600}
+.zoom a.close{position:fixed;inset:0;cursor:zoom-out}
 table{border-collapse:collapse;margin:10px 0;font-size:13px}
 th,td{border-bottom:1px solid #e2e5ea;padding:4px 10px;text-align:left}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
@@ -34,20 +40,19 @@ code{font-size:12px;word-break:break-all}
 .note{color:#6a7180}
 `;
 
-/** A PNG inlined as a data: URI, so the report is one file that can be mailed or archived. */
-async function inline(file: string | null): Promise<string | null> {
-	if (file === null) {
-		return null;
-	}
+let zoomIds = 0;
 
-	try {
-		return `data:image/png;base64,${(await readFile(file)).toString('base64')}`;
-	} catch {
-		return null;
-	}
+/** A picture shown at its CSS size; a click opens it at full resolution (drawn at 2x) over the page. */
+function figure(caption: string, file: string, pictures: NonNullable<PairOutcome['pictures']>, link: Link, back: string): string {
+	const id = `zoom-${++zoomIds}`;
+	const source = h(link(file));
+	const {width, height} = pictures.size;
+	return `<figure><figcaption>${h(caption)}</figcaption><a href="#${id}" title="enlarge"><img src="${source}" width="${width}" height="${height}" alt="${h(caption)}"></a></figure>`
+		+ `<div class="zoom" id="${id}"><a class="close" href="#${h(back)}" title="close"></a><p>${h(caption)}</p>`
+		+ `<img src="${source}" width="${width * pictures.scale}" height="${height * pictures.scale}" alt="${h(caption)}, enlarged"></div>`;
 }
 
-async function figures(pair: PairOutcome): Promise<string> {
+function figures(pair: PairOutcome, link: Link, back: string): string {
 	const pictures = pair.pictures;
 	if (pictures === null) {
 		return '';
@@ -57,20 +62,18 @@ async function figures(pair: PairOutcome): Promise<string> {
 		return `<p class="note">${h(pictures.error)}</p>`;
 	}
 
-	const shown = [
+	const main = [
+		['Overview: every difference framed', pictures.overview],
 		['A: reference', pictures.a],
 		['B: output', pictures.b],
-		['XOR: differences in red', pictures.xor],
+		[pictures.overview ? 'XOR: close-up 1, differences in red' : 'XOR: differences in red', pictures.xor],
 	] as const;
-	const parts: string[] = [];
-	for (const [caption, file] of shown) {
-		const source = await inline(file);
-		if (source) {
-			parts.push(`<figure><figcaption>${h(caption)}</figcaption><img src="${source}" alt="${h(caption)}"></figure>`);
-		}
+	const rows = [main.filter(([, file]) => file).map(([caption, file]) => figure(caption, file!, pictures, link, back))];
+	if (pictures.closeups.length > 0) {
+		rows.push(pictures.closeups.map((file, index) => figure(`XOR: close-up ${index + 2} of ${pictures.groups}`, file, pictures, link, back)));
 	}
 
-	return parts.length > 0 ? `<div class="pictures">${parts.join('')}</div>` : '';
+	return rows.filter(row => row.length > 0).map(row => `<div class="pictures">${row.join('')}</div>`).join('');
 }
 
 function number(value: number): string {
@@ -86,37 +89,39 @@ function layerTable(layers: readonly LayerResult[]): string {
 		+ `<tbody>${rows.join('')}</tbody></table>`;
 }
 
-async function pairSection(pair: PairOutcome): Promise<string> {
+function pairSection(pair: PairOutcome, link: Link): string {
+	const code = (file: string) => `<a href="${h(link(file))}"><code>${h(link(file))}</code></a>`;
 	const paths = [
-		pair.reference ? `reference <code>${h(pair.reference)}</code>` : '',
-		pair.output ? `output <code>${h(pair.output)}</code>` : '',
-		pair.result?.artifacts.xor ? `XOR layout <code>${h(pair.result.artifacts.xor)}</code>` : '',
-		pair.result?.artifacts.rdb ? `markers <code>${h(pair.result.artifacts.rdb)}</code>` : '',
+		pair.reference ? `reference ${code(pair.reference)}` : '',
+		pair.output ? `output ${code(pair.output)}` : '',
+		pair.result?.artifacts.xor ? `XOR layout ${code(pair.result.artifacts.xor)}` : '',
+		pair.result?.artifacts.rdb ? `markers ${code(pair.result.artifacts.rdb)}` : '',
 	].filter(Boolean);
-	return `<section class="pair" id="${h(encodeURIComponent(pair.path))}">`
+	const id = `pair-${encodeURIComponent(pair.path)}`;
+	return `<section class="pair" id="${h(id)}">`
 		+ `<h2><span class="badge ${pair.status}">${STATUS_LABEL[pair.status]}</span> ${h(pair.path)}</h2>`
 		+ `<p class="why">${h(failureText(pair))}${pair.error?.hint ? ` <span class="note">${h(pair.error.hint)}</span>` : ''}</p>`
-		+ await figures(pair)
+		+ figures(pair, link, id)
 		+ (pair.result && pair.result.layers.length > 0 ? layerTable(pair.result.layers) : '')
 		+ `<p class="note">${paths.join(' · ')}</p></section>`;
 }
 
 function allPairs(result: SuiteResult): string {
 	const rows = result.pairs.map(pair => {
-		const name = pair.status === 'identical' ? h(pair.path) : `<a href="#${h(encodeURIComponent(pair.path))}">${h(pair.path)}</a>`;
+		const name = pair.status === 'identical' ? h(pair.path) : `<a href="#${h(`pair-${encodeURIComponent(pair.path)}`)}">${h(pair.path)}</a>`;
 		return `<tr><td><span class="badge ${pair.status}">${STATUS_LABEL[pair.status]}</span></td><td>${name}</td><td class="n">${pair.ms} ms</td></tr>`;
 	});
 	return `<h2>Every pair</h2><table><thead><tr><th>status</th><th>path</th><th>time</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
-/** The whole report as one HTML document; pictures (when the run drew them) are inlined. */
-export async function renderHtml(result: SuiteResult): Promise<string> {
+/**
+ * The whole report as one HTML document. Pictures and artifacts are linked relative to
+ * `htmlDir`, the folder the page is written to: the report folder can be uploaded or moved whole.
+ */
+export function renderHtml(result: SuiteResult, htmlDir: string = process.cwd()): string {
+	const link = linker(htmlDir);
 	const failing = result.pairs.filter(pair => pair.status !== 'identical');
-	const sections: string[] = [];
-	for (const pair of failing) {
-		sections.push(await pairSection(pair)); // one pair's pictures in memory at a time
-	}
-
+	const sections = failing.map(pair => pairSection(pair, link));
 	const title = failing.length === 0 ? 'all layouts identical' : `${failing.length} of ${result.counts.total} failing`;
 	return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -125,19 +130,25 @@ export async function renderHtml(result: SuiteResult): Promise<string> {
 <p>${h(countsLine(result))} in ${(result.timings.totalMs / 1000).toFixed(1)} s · reference <code>${h(result.referenceDir)}</code> · output <code>${h(result.outputDir)}</code></p></header>
 <main>${sections.join('\n')}
 ${allPairs(result)}
-<p class="note">Artifacts in <code>${h(result.outDir)}</code>.</p></main></body></html>
+<p class="note">Artifacts in <code>${h(link(result.outDir) || '.')}</code>.</p></main></body></html>
 `;
 }
 
 /**
- * One self-contained HTML page: every pair listed and, for each failing pair, pictures of A,
- * B and the XOR zoomed to the differences (drawn by KLayout) with the per-layer table.
+ * One HTML page: every pair listed and, for each failing pair, its pictures (an overview with
+ * every difference framed; A, B and the XOR zoomed to the differences; further close-ups), a
+ * click enlarging each, and the per-layer table. Written to `file`, by default `index.html` in
+ * the run's report folder, beside the pictures it links to.
  */
 export function htmlReporter(io: ReporterIo, file?: string): Reporter {
 	return {
 		wantsPictures: true,
 		async onEnd(result: SuiteResult) {
-			await deliver(await renderHtml(result), file, io);
+			const target = path.resolve(file ?? path.join(result.outDir, 'index.html'));
+			await deliver(renderHtml(result, path.dirname(target)), target, io);
+		},
+		reportFile(result: SuiteResult) {
+			return path.resolve(file ?? path.join(result.outDir, 'index.html'));
 		},
 	};
 }

@@ -40,7 +40,7 @@ export function parseReporterSpecs(texts: readonly string[]): ReporterSpec[] {
 	return specs;
 }
 
-export function createReporter(spec: ReporterSpec, io: ReporterIo, options: {quiet?: boolean} = {}): Reporter {
+export function createReporter(spec: ReporterSpec, io: ReporterIo, options: {quiet?: boolean; verbose?: boolean} = {}): Reporter {
 	switch (spec.name) {
 		case 'console': {
 			return consoleReporter(io, options);

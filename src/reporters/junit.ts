@@ -1,11 +1,12 @@
+import path from 'node:path';
 import type {PairOutcome, SuiteResult} from '../suite/run-suite.js';
-import {deliver, escapeMarkup as xml, failureText, type Reporter, type ReporterIo} from './reporter.js';
+import {deliver, escapeMarkup as xml, failureText, linker, type Link, type Reporter, type ReporterIo} from './reporter.js';
 
 function seconds(ms: number): string {
 	return (ms / 1000).toFixed(3);
 }
 
-function testcase(pair: PairOutcome): string {
+function testcase(pair: PairOutcome, link: Link): string {
 	const lines = [`    <testcase classname="lyipc-diff" name="${xml(pair.path)}" time="${seconds(pair.ms)}">`];
 	if (pair.status === 'error') {
 		lines.push(`      <error type="${xml(pair.error?.code ?? 'INTERNAL')}" message="${xml(failureText(pair))}">${xml(pair.error?.hint ?? '')}</error>`);
@@ -13,11 +14,16 @@ function testcase(pair: PairOutcome): string {
 		lines.push(`      <failure type="${pair.status}" message="${xml(failureText(pair))}">${xml(failureText(pair))}</failure>`);
 	}
 
+	// Paths relative to the report, so the uploaded folder works; [[ATTACHMENT|...]] shows the
+	// pictures in CI systems that read it (GitLab, Jenkins).
+	const pictures = pair.pictures;
+	const shown = pictures ? [pictures.overview, pictures.a, pictures.b, pictures.xor, ...pictures.closeups].filter((file): file is string => Boolean(file)) : [];
 	const out = [
-		pair.reference ? `reference: ${pair.reference}` : '',
-		pair.output ? `output: ${pair.output}` : '',
-		pair.result?.artifacts.xor ? `XOR layout: ${pair.result.artifacts.xor}` : '',
-		pair.result?.artifacts.rdb ? `marker database: ${pair.result.artifacts.rdb}` : '',
+		pair.reference ? `reference: ${link(pair.reference)}` : '',
+		pair.output ? `output: ${link(pair.output)}` : '',
+		pair.result?.artifacts.xor ? `XOR layout: ${link(pair.result.artifacts.xor)}` : '',
+		pair.result?.artifacts.rdb ? `marker database: ${link(pair.result.artifacts.rdb)}` : '',
+		...shown.map(file => `[[ATTACHMENT|${link(file)}]]`),
 	].filter(Boolean);
 	lines.push(`      <system-out>${xml(out.join('\n'))}</system-out>`, '    </testcase>');
 	return lines.join('\n');
@@ -31,6 +37,7 @@ function testcase(pair: PairOutcome): string {
 export function junitReporter(io: ReporterIo, file?: string): Reporter {
 	return {
 		async onEnd(result: SuiteResult) {
+			const link = linker(file === undefined ? process.cwd() : path.dirname(path.resolve(file)));
 			const {counts} = result;
 			const failures = counts.different + counts.missingReference + counts.missingOutput;
 			const attributes = `tests="${counts.total}" failures="${failures}" errors="${counts.error}" time="${seconds(result.timings.totalMs)}"`;
@@ -38,7 +45,7 @@ export function junitReporter(io: ReporterIo, file?: string): Reporter {
 				'<?xml version="1.0" encoding="UTF-8"?>',
 				`<testsuites name="lyipc-diff" ${attributes}>`,
 				`  <testsuite name="${xml(`lyipc-diff ${result.referenceDir} ${result.outputDir}`)}" ${attributes} skipped="0">`,
-				...result.pairs.map(pair => testcase(pair)),
+				...result.pairs.map(pair => testcase(pair, link)),
 				'  </testsuite>',
 				'</testsuites>',
 				'',

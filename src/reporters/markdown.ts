@@ -1,5 +1,6 @@
+import path from 'node:path';
 import type {SuiteResult} from '../suite/run-suite.js';
-import {countsLine, deliver, failureText, type Reporter, type ReporterIo} from './reporter.js';
+import {countsLine, deliver, failureText, linker, type Reporter, type ReporterIo} from './reporter.js';
 
 const ICON: Record<string, string> = {different: '❌', 'missing-reference': '⚠️', 'missing-output': '⚠️', error: '💥'};
 
@@ -7,6 +8,7 @@ const ICON: Record<string, string> = {different: '❌', 'missing-reference': '�
 export function markdownReporter(io: ReporterIo, file?: string): Reporter {
 	return {
 		async onEnd(result: SuiteResult) {
+			const link = linker(file === undefined ? process.cwd() : path.dirname(path.resolve(file)));
 			const failing = result.pairs.filter(pair => pair.status !== 'identical');
 			const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 			const lines = [
@@ -16,10 +18,11 @@ export function markdownReporter(io: ReporterIo, file?: string): Reporter {
 				'',
 			];
 			if (failing.length > 0) {
-				lines.push('| | path | what | XOR layout |', '|---|---|---|---|');
+				lines.push('| | path | what | XOR layout | picture |', '|---|---|---|---|---|');
 				for (const pair of failing) {
 					const xor = pair.result?.artifacts.xor;
-					lines.push(`| ${ICON[pair.status] ?? ''} | \`${cell(pair.path)}\` | ${cell(failureText(pair))} | ${xor ? `\`${cell(xor)}\`` : ''} |`);
+					const picture = pair.pictures?.overview ?? pair.pictures?.xor ?? pair.pictures?.a ?? pair.pictures?.b;
+					lines.push(`| ${ICON[pair.status] ?? ''} | \`${cell(pair.path)}\` | ${cell(failureText(pair))} | ${xor ? `[${cell(link(xor))}](${encodeURI(link(xor))})` : ''} | ${picture ? `[picture](${encodeURI(link(picture))})` : ''} |`);
 				}
 
 				lines.push('');

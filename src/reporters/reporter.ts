@@ -1,3 +1,4 @@
+import path from 'node:path';
 import {writeFileAtomically} from '../write-file-atomically.js';
 import type {SuiteEvent, SuiteResult} from '../suite/run-suite.js';
 
@@ -7,6 +8,15 @@ export interface Reporter {
 	wantsPictures?: boolean;
 	onEvent?(event: SuiteEvent): void;
 	onEnd(result: SuiteResult): Promise<void>;
+	/** The file this reporter writes for `result`, when it writes one (the console says where). */
+	reportFile?(result: SuiteResult): string | undefined;
+}
+
+/** A path as a link from `fromDir`: relative, with forward slashes, so a copied report folder keeps working. */
+export type Link = (file: string) => string;
+
+export function linker(fromDir: string): Link {
+	return file => path.relative(fromDir, file).split(path.sep).join('/');
 }
 
 export interface ReporterIo {

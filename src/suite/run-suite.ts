@@ -4,7 +4,7 @@ import path from 'node:path';
 import {performance} from 'node:perf_hooks';
 import pLimit from 'p-limit';
 import {isLyipcError, LyipcError} from '../errors.js';
-import {WorkerPool} from '../engine/pool.js';
+import {WorkerPool, type WorkerRuns} from '../engine/pool.js';
 import {compareWithPictures} from '../xor/compare-with-pictures.js';
 import {layoutStem} from '../xor/artifacts.js';
 import type {XorOptions} from '../xor/options.js';
@@ -31,7 +31,10 @@ export interface PairOutcome {
 	error: ReturnType<LyipcError['toJSON']> | null;
 	/** Pictures of a failing pair when asked for (`pictures` option), else null. */
 	pictures: Pictures | null;
+	/** The pair's own time: checks, comparison and pictures, without waiting for a worker. */
 	ms: number;
+	/** Time spent waiting for a free worker. */
+	queueMs: number;
 }
 
 export interface SuiteCounts {
@@ -53,6 +56,8 @@ export interface SuiteResult {
 	outDir: string;
 	counts: SuiteCounts;
 	pairs: PairOutcome[];
+	/** Why the run may not be what was meant (e.g. no relative path in both folders), else null. */
+	hint: string | null;
 	workers: {size: number; started: number};
 	timings: {totalMs: number};
 }
@@ -74,10 +79,11 @@ export interface SuiteOptions extends XorOptions, PairFilter {
 	/** Milliseconds one pair may take; 0 = no limit. */
 	timeout?: number | undefined;
 	/**
-	 * Draw pictures of every failing pair with KLayout (A, B and the XOR zoomed to the
-	 * differences; the one file of a pair with a side missing), beside its artifacts.
+	 * Draw pictures of every failing pair with KLayout (an overview, A, B and the XOR zoomed to
+	 * the differences, further close-ups; the one file of a pair with a side missing), beside its
+	 * artifacts: `size` as shown (drawn at twice that), `closeups` beyond the first (default 3).
 	 */
-	pictures?: PictureSize | undefined;
+	pictures?: {size?: PictureSize | undefined; closeups?: number | undefined} | undefined;
 	/** Folder for the artifacts, mirroring the relative paths (default: a new temp folder). */
 	outDir?: string | undefined;
 	signal?: AbortSignal | undefined;
@@ -135,6 +141,7 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 
 	const ordered = pairs.map(pair => outcomes.get(pair)!);
 	const counts = countOutcomes(ordered);
+	const hint = noMatchHint(ordered);
 	return {
 		formatVersion: SUITE_FORMAT_VERSION,
 		status: counts.error > 0 ? 'error' : (counts.identical === counts.total ? 'identical' : 'different'),
@@ -143,6 +150,7 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 		outDir,
 		counts,
 		pairs: ordered,
+		hint,
 		workers: {size: places.size, started: places.started},
 		timings: {totalMs: Math.round(performance.now() - started)},
 	};
@@ -150,23 +158,40 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 
 type PairOptions = Omit<SuiteOptions, 'include' | 'exclude' | 'workers' | 'pool' | 'onEvent' | 'outDir' | 'remote' | 'env'>;
 
+/** A pool that counts the time its jobs wait for a worker. */
+function timed(pool: WorkerRuns): {pool: WorkerRuns; waited: () => number} {
+	let waited = 0;
+	return {
+		pool: {
+			async run(job, signal) {
+				const asked = performance.now();
+				return pool.run(async worker => {
+					waited += performance.now() - asked;
+					return job(worker);
+				}, signal);
+			},
+		},
+		waited: () => Math.round(waited),
+	};
+}
+
 /** One pair; its artifacts and pictures go into `dir`, made through `dirs`. */
 async function comparePair(pair: LayoutPair, place: Placement, dir: string, dirs: MadeDirs, options: PairOptions): Promise<PairOutcome> {
-	const {pool, files} = place;
+	const {files} = place;
+	const {pool, waited} = timed(place.pool);
 	const began = performance.now();
-	const {pictures: size, ...compare} = options;
+	const {pictures: wanted, ...compare} = options;
 	const outcome = (status: PairStatus, result: CompareResult | null = null, error: PairOutcome['error'] = null, pictures: Pictures | null = null): PairOutcome => ({
-		path: pair.path, status, reference: pair.reference, output: pair.output, result, error, pictures, ms: Math.round(performance.now() - began),
+		path: pair.path, status, reference: pair.reference, output: pair.output, result, error, pictures, ms: Math.max(0, Math.round(performance.now() - began) - waited()), queueMs: waited(),
 	});
-	const picturePlace = {dir, stem: layoutStem(pair.path), size};
-	const drawing = {...picturePlace, timeout: options.timeout, signal: options.signal, files};
+	const picturePlace = wanted ? {dir, stem: layoutStem(pair.path), size: wanted.size, closeups: wanted.closeups, titles: {pair: pair.path}} : null;
 	const drawOne = async (file: string, side: 'a' | 'b') => {
-		if (!size) {
+		if (!picturePlace) {
 			return null;
 		}
 
 		await dirs.make(dir);
-		return pool.run(async worker => drawLayout(file, side, worker, drawing), options.signal);
+		return pool.run(async worker => drawLayout(file, side, worker, {...picturePlace, timeout: options.timeout, signal: options.signal, files}), options.signal);
 	};
 
 	try {
@@ -181,13 +206,45 @@ async function comparePair(pair: LayoutPair, place: Placement, dir: string, dirs
 		// Both sides share the file name, so compareLayouts names the artifacts "<stem>.xor.*".
 		const {signal, ...rest} = compare;
 		const {result, pictures} = await compareWithPictures(pool, {
-			a: pair.reference, b: pair.output, options: {...rest, outDir: await dirs.make(dir)}, pictures: size ? picturePlace : null,
+			a: pair.reference, b: pair.output, options: {...rest, outDir: await dirs.make(dir)}, pictures: picturePlace,
 		}, signal, files);
 		return outcome(result.identical ? 'identical' : 'different', result, null, pictures);
 	} catch (error) {
 		const failure = isLyipcError(error) ? error : new LyipcError('INTERNAL', `unexpected failure: ${(error as Error).stack ?? String(error)}`);
 		return outcome('error', null, failure.toJSON());
 	}
+}
+
+/**
+ * When files exist on both sides but no relative path is in both, every pair is "missing":
+ * most likely the folders are given at different levels. Says so, with an example of each side
+ * and, when one side's paths are the other's under a common folder, which folder to give.
+ */
+export function noMatchHint(pairs: readonly PairOutcome[]): string | null {
+	const references = pairs.filter(pair => pair.reference !== null).map(pair => pair.path);
+	const outputs = pairs.filter(pair => pair.output !== null).map(pair => pair.path);
+	if (references.length === 0 || outputs.length === 0 || pairs.some(pair => pair.reference !== null && pair.output !== null)) {
+		return null;
+	}
+
+	const under = (longer: string[], shorter: string[]) => {
+		const shortSet = new Set(shorter);
+		for (const file of longer) {
+			const slash = file.indexOf('/');
+			if (slash > 0 && shortSet.has(file.slice(slash + 1))) {
+				return file.slice(0, slash);
+			}
+		}
+
+		return undefined;
+	};
+
+	const inReference = under(references, outputs);
+	const inOutput = under(outputs, references);
+	const advice = inReference
+		? ` The reference paths are the output paths under ${inReference}/: give the reference folder's ${inReference}/ instead.`
+		: (inOutput ? ` The output paths are the reference paths under ${inOutput}/: give the output folder's ${inOutput}/ instead.` : ' Check that both folders are given at the same level.');
+	return `no relative path is in both folders (reference e.g. ${references[0]}, output e.g. ${outputs[0]}).${advice}`;
 }
 
 export function countOutcomes(pairs: readonly PairOutcome[]): SuiteCounts {

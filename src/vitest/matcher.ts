@@ -1,4 +1,4 @@
-import {copyFile, mkdir, rename, rm, rmdir, stat} from 'node:fs/promises';
+import {copyFile, mkdir, readdir, rename, rm, rmdir, stat} from 'node:fs/promises';
 import path from 'node:path';
 import {randomBytes} from 'node:crypto';
 import type {MatcherState, RunnerTestCase as Test} from 'vitest';
@@ -87,6 +87,28 @@ function layerLines(result: CompareResult): string[] {
 	});
 }
 
+/** The pictures of a failure, each with the name it is shown under. */
+function namedPictures(pictures: Pictures | null): Array<[string, string]> {
+	if (!pictures) {
+		return [];
+	}
+
+	const named: Array<[string, string | null]> = [
+		['picture A (reference)', pictures.a],
+		['picture B (received)', pictures.b],
+		['picture XOR (differences in red)', pictures.xor],
+		['picture overview', pictures.overview],
+		...pictures.closeups.map((file, index): [string, string] => [`picture XOR close-up ${index + 2}`, file]),
+	];
+	return named.filter((entry): entry is [string, string] => entry[1] !== null);
+}
+
+function pictureLines(pictures: Pictures | null): string[] {
+	const named = namedPictures(pictures);
+	const width = Math.max(0, ...named.map(([name]) => name.length)) + 2;
+	return named.map(([name, file]) => `${`${name}:`.padEnd(width)}${file}`);
+}
+
 /** Copies `from` over `to` through a hidden temp name, so a reference is never half written. */
 async function writeReference(from: string, to: string): Promise<void> {
 	const temp = path.join(path.dirname(to), `.${path.basename(to)}.${randomBytes(4).toString('hex')}.tmp`);
@@ -106,8 +128,9 @@ async function exists(file: string): Promise<boolean> {
 
 /** Stale failure artifacts of this reference, from an earlier failing run. */
 async function clearDiff(place: ReferencePlace): Promise<void> {
-	const names = ['xor.gds', 'xor.oas', 'xor.lyrdb', 'a.png', 'b.png', 'xor.png'].map(suffix => path.join(place.diffDir, `${place.stem}.${suffix}`));
-	await Promise.all(names.map(async name => rm(name, {force: true})));
+	const names = ['xor.gds', 'xor.oas', 'xor.lyrdb', 'a.png', 'b.png', 'xor.png', 'overview.png'].map(suffix => path.join(place.diffDir, `${place.stem}.${suffix}`));
+	const closeups = (await readdir(place.diffDir).catch(() => [] as string[])).filter(name => name.startsWith(`${place.stem}.xor-`) && name.endsWith('.png'));
+	await Promise.all([...names, ...closeups.map(name => path.join(place.diffDir, name))].map(async name => rm(name, {force: true})));
 	await rmdir(place.diffDir).catch(() => undefined); // only if empty
 }
 
@@ -201,7 +224,7 @@ async function matchLayout(this: LayoutMatcherState, received: unknown, referenc
 
 	let outcome;
 	try {
-		outcome = await runJob({a: place.reference, b: file, options: {...compare, klayout, outDir: place.diffDir}, pictures: {dir: place.diffDir, stem: place.stem}});
+		outcome = await runJob({a: place.reference, b: file, options: {...compare, klayout, outDir: place.diffDir}, pictures: {dir: place.diffDir, stem: place.stem, titles: {pair: relative(file), a: relative(place.reference), b: relative(file)}}});
 	} catch (error) {
 		const failure = isLyipcError(error) ? error : new LyipcError('INTERNAL', String(error));
 		return finish(false, `toMatchLayout: could not compare ${relative(file)} with ${relative(place.reference)}: ${failure.message}${failure.hint ? `\n${failure.hint}` : ''}`);
@@ -236,10 +259,13 @@ async function matchLayout(this: LayoutMatcherState, received: unknown, referenc
 		...layerLines(result).map(line => `  ${line}`),
 		`XOR layout:      ${result.artifacts.xor ?? '(none)'}`,
 		`marker database: ${result.artifacts.rdb ?? '(none)'}`,
-		...(pictures?.xor ? [`picture:         ${pictures.xor}`] : []),
+		...pictureLines(pictures),
 		'If the change is intended, update the reference: vitest -u',
 	];
-	await note(task, `XOR layout: ${result.artifacts.xor ?? ''}`, pictures?.xor ? {attachment: {path: pictures.xor, contentType: 'image/png'}} : {});
+	await note(task, `XOR layout: ${result.artifacts.xor ?? ''}`);
+	for (const [name, file] of namedPictures(pictures)) {
+		await note(task, `${name}: ${relative(file)}`, {attachment: {path: file, contentType: 'image/png'}});
+	}
 	if (view !== 'never') {
 		await openInViewer(result, file);
 	}

@@ -1,6 +1,6 @@
-import type {WorkerPool} from '../engine/pool.js';
+import type {WorkerRuns} from '../engine/pool.js';
 import {compareThen, type CompareOptions, type WhileDifferent, type WorkerFiles} from './compare.js';
-import {drawDifferences, type PictureSize, type Pictures} from './pictures.js';
+import {drawDifferences, type DrawOptions, type PictureSize, type Pictures} from './pictures.js';
 import type {CompareResult} from './result.js';
 
 /** One comparison, and pictures of the differences if any. Plain JSON, so it can cross a socket. */
@@ -9,7 +9,7 @@ export interface LayoutJob {
 	b: string;
 	options: Omit<CompareOptions, 'worker' | 'pool' | 'signal'>;
 	/** Where pictures go ("<stem>.a.png", ...) and their size, or null for none. */
-	pictures: {dir: string; stem: string; size?: PictureSize | undefined} | null;
+	pictures: {dir: string; stem: string; size?: PictureSize | undefined; closeups?: number | undefined; titles?: DrawOptions['titles']} | null;
 }
 
 export interface LayoutJobResult {
@@ -21,7 +21,7 @@ export interface LayoutJobResult {
  * Runs a job on a pool: the comparison, then, when the layouts differ, the pictures on the same
  * worker, while it can read A, B and the XOR (with `files`, on a remote host, fetched here).
  */
-export async function compareWithPictures(pool: WorkerPool, job: LayoutJob, signal?: AbortSignal, files?: WorkerFiles): Promise<LayoutJobResult> {
+export async function compareWithPictures(pool: WorkerRuns, job: LayoutJob, signal?: AbortSignal, files?: WorkerFiles): Promise<LayoutJobResult> {
 	const wanted = job.pictures;
 	let pictures: Pictures | null = null;
 	const draw: WhileDifferent | undefined = wanted ? async (worker, result, onWorker) => {

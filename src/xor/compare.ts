@@ -1,6 +1,6 @@
 import {performance} from 'node:perf_hooks';
 import {LyipcError} from '../errors.js';
-import type {WorkerPool} from '../engine/pool.js';
+import type {WorkerRuns} from '../engine/pool.js';
 import type {KLayoutWorker, WorkerRequests} from '../engine/worker.js';
 import type {ArtifactOptions} from './artifacts.js';
 import {checkLayoutFile, type LayoutInput, type Side} from './input.js';
@@ -16,7 +16,7 @@ export interface CompareOptions extends XorOptions, ArtifactOptions {
 	/** A running worker to use (and keep running); by default one is started and closed. */
 	worker?: WorkerRequests;
 	/** A pool to take a worker from, only once the cheap checks did not settle it (ignored with `worker`). */
-	pool?: WorkerPool;
+	pool?: WorkerRuns;
 	/** How files reach a worker on another machine (src/remote); by default the worker reads and writes here. */
 	files?: WorkerFiles | undefined;
 	signal?: AbortSignal;

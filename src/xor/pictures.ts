@@ -7,102 +7,147 @@ import type {WorkerFiles} from './compare.js';
 import {differenceBox, type CompareResult} from './result.js';
 
 export interface PictureSize {
+	/** CSS pixels; the PNG has `scale` times as many. */
 	width: number;
 	height: number;
 }
 
 export const DEFAULT_PICTURE_SIZE: PictureSize = {width: 480, height: 360};
+/** Pictures are drawn at twice their shown size: sharp on high-density screens and when enlarged. */
+export const PICTURE_SCALE = 2;
+/** XOR close-ups beyond the first, at most, per failing pair. */
+export const DEFAULT_CLOSEUPS = 3;
 
-/** PNG pictures drawn by KLayout; a side that was not drawn is null. */
+/**
+ * PNG pictures drawn by KLayout, each framed with a title (A, B, XOR, overview), a legend of
+ * layer to colour, a scale bar and the coordinates shown; a picture not drawn is null.
+ */
 export interface Pictures {
-	/** Layout A (the reference), zoomed like the XOR picture. */
+	/** Layout A (the reference), zoomed like the first XOR close-up. */
 	a: string | null;
 	/** Layout B (the output). */
 	b: string | null;
-	/** The differences, bright, over A and B drawn faintly. */
+	/** The first close-up: the differences, bright, over A and B drawn faintly. */
 	xor: string | null;
+	/** The whole layout with every group of differences framed (a frame never smaller than 14 pixels). */
+	overview: string | null;
+	/** XOR close-ups of further groups of differences, largest first. */
+	closeups: string[];
+	/** The areas (µm, [l, b, r, t]) of the first close-up and the further ones. */
+	boxes: number[][];
+	/** Groups of differences found (close-ups show at most 1 + closeups.length of them). */
+	groups: number;
+	/** The size a picture is shown at (CSS pixels); its PNG has `scale` times as many pixels. */
+	size: PictureSize;
+	/** PNG pixels per CSS pixel. */
+	scale: number;
 	/** Why nothing was drawn (e.g. KLayout could not render), else null. */
 	error: string | null;
 }
 
 export interface DrawOptions {
-	/** Folder for the pictures; names are "<stem>.a.png", "<stem>.b.png", "<stem>.xor.png". */
+	/** Folder for the pictures; names are "<stem>.a.png", "<stem>.xor.png", "<stem>.overview.png", "<stem>.xor-2.png", ... */
 	dir: string;
 	stem: string;
 	size?: PictureSize | undefined;
+	/** XOR close-ups beyond the first (default 3). */
+	closeups?: number | undefined;
+	/** Names shown in the titles: the pair, A and B. */
+	titles?: {pair?: string; a?: string; b?: string} | undefined;
 	timeout?: number | undefined;
 	signal?: AbortSignal | undefined;
 	/** How files cross to a worker on another machine: pictures are drawn there and fetched. */
 	files?: WorkerFiles | undefined;
 }
 
-interface PictureJob {
-	out: string;
-	layouts: string[];
-	xor?: string | null;
+const NONE: Pictures = {a: null, b: null, xor: null, overview: null, closeups: [], boxes: [], groups: 0, size: DEFAULT_PICTURE_SIZE, scale: PICTURE_SCALE, error: null};
+
+/** A remote worker draws under names of its own (pairs with the same stem share its folder). */
+function onWorkerName(files: WorkerFiles | undefined, local: string): string {
+	return files ? files.output(`.${randomUUID()}.${path.basename(local)}`) : local;
 }
 
-async function draw(worker: WorkerRequests, jobs: PictureJob[], box: number[] | null, options: DrawOptions): Promise<void> {
-	const {width, height} = options.size ?? DEFAULT_PICTURE_SIZE;
-	const {files} = options;
-	// A remote worker draws under names of its own (pairs with the same stem share its folder).
-	const drawn = files ? jobs.map(job => ({...job, out: files.output(`.${randomUUID()}.${path.basename(job.out)}`)})) : jobs;
-	try {
-		await worker.request('render', {pictures: drawn, box, width, height}, {timeout: options.timeout, signal: options.signal});
-		await files?.fetch(drawn.map((job, index) => ({worker: job.out, local: jobs[index]!.out})));
-	} catch (error) {
-		// All pictures or none: a report must not show A without B.
-		await Promise.all(jobs.map(async job => rm(job.out, {force: true})));
-		throw error;
-	} finally {
-		await files?.release?.(drawn.map(job => job.out));
-	}
+async function removeAll(files: string[]): Promise<void> {
+	await Promise.all(files.map(async file => rm(file, {force: true})));
 }
 
 function failed(error: unknown): Pictures {
 	const message = isLyipcError(error) ? error.message : String((error as Error)?.message ?? error);
-	return {a: null, b: null, xor: null, error: `no pictures: ${message}`};
+	return {...NONE, error: `no pictures: ${message}`};
+}
+
+interface DrawnDiff {
+	written: {overview: string | null; a: string | null; b: string | null; xor: string | null; closeups: string[]};
+	boxes: number[][];
+	groups: number;
 }
 
 /**
- * Pictures of a comparison that found differences: A, B, and the XOR over both, all showing
- * the same area around the differences. `onWorker` names A, B and the XOR as the worker sees
+ * Pictures of a comparison that found differences: an overview of the whole layout with every
+ * group of differences framed; A, B and the XOR zoomed to the largest group; the XOR zoomed to
+ * each further group (up to `closeups`). `onWorker` names A, B and the XOR as the worker sees
  * them (default: the result's own paths). Resolves with `error` set rather than rejecting when
  * KLayout cannot draw them, since the comparison itself stands.
  */
 export async function drawDifferences(result: CompareResult, worker: WorkerRequests, options: DrawOptions, onWorker = {a: result.a.path, b: result.b.path, xor: result.artifacts.xor}): Promise<Pictures> {
 	if (!onWorker.xor) {
-		return {a: null, b: null, xor: null, error: null};
+		return NONE;
 	}
 
+	const {width, height} = options.size ?? DEFAULT_PICTURE_SIZE;
+	const {files} = options;
 	const name = (side: string) => path.join(options.dir, `${options.stem}.${side}.png`);
-	const pictures = {a: name('a'), b: name('b'), xor: name('xor')};
+	const extra = Math.max(0, Math.floor(options.closeups ?? DEFAULT_CLOSEUPS));
+	const local = {overview: name('overview'), a: name('a'), b: name('b'), xor: name('xor'), closeups: Array.from({length: extra}, (_, index) => name(`xor-${index + 2}`))};
+	const remote = {overview: onWorkerName(files, local.overview), a: onWorkerName(files, local.a), b: onWorkerName(files, local.b), xor: onWorkerName(files, local.xor), closeups: local.closeups.map(file => onWorkerName(files, file))};
+	const every = (names: typeof local) => [names.overview, names.a, names.b, names.xor, ...names.closeups];
 	try {
-		await draw(worker, [
-			{out: pictures.a, layouts: [onWorker.a]},
-			{out: pictures.b, layouts: [onWorker.b]},
-			{out: pictures.xor, layouts: [onWorker.a, onWorker.b], xor: onWorker.xor},
-		], differenceBox(result), options);
-		return {...pictures, error: null};
+		const drawn = await worker.request<DrawnDiff>('render_diff', {
+			a: onWorker.a, b: onWorker.b, xor: onWorker.xor, out: remote, width, height, scale: PICTURE_SCALE,
+			titles: {pair: options.titles?.pair ?? options.stem, a: options.titles?.a ?? path.basename(result.a.path), b: options.titles?.b ?? path.basename(result.b.path)},
+		}, {timeout: options.timeout, signal: options.signal});
+		const pairs = every(remote).map((file, index) => ({worker: file, local: every(local)[index]!}));
+		const written = new Set(every(drawn.written as typeof local).filter(Boolean));
+		await files?.fetch(pairs.filter(pair => written.has(pair.worker)));
+		const mine = (file: string | null, index: number) => (file === null ? null : every(local)[index]!);
+		return {
+			overview: mine(drawn.written.overview, 0),
+			a: mine(drawn.written.a, 1),
+			b: mine(drawn.written.b, 2),
+			xor: mine(drawn.written.xor, 3),
+			closeups: drawn.written.closeups.map((_, index) => local.closeups[index]!),
+			boxes: drawn.boxes,
+			groups: drawn.groups,
+			size: {width, height},
+			scale: PICTURE_SCALE,
+			error: null,
+		};
 	} catch (error) {
+		// All pictures or none: a report must not show A without B.
+		await removeAll(every(local));
 		return failed(error);
+	} finally {
+		await files?.release?.(every(remote));
 	}
 }
 
 /** A picture of a whole layout (a file on one side only), as side "a" or "b"; sent to a remote worker first. */
 export async function drawLayout(file: string, side: 'a' | 'b', worker: WorkerRequests, options: DrawOptions): Promise<Pictures> {
 	const out = path.join(options.dir, `${options.stem}.${side}.png`);
+	const {width, height} = options.size ?? DEFAULT_PICTURE_SIZE;
 	const {files} = options;
+	const drawnAs = onWorkerName(files, out);
 	let onWorker: string | undefined;
 	try {
 		onWorker = files ? await files.input(file, side === 'a' ? 'A' : 'B') : file;
-		await draw(worker, [{out, layouts: [onWorker]}], null, options);
-		return {a: null, b: null, xor: null, error: null, [side]: out};
+		const title = `${side === 'a' ? 'A: reference' : 'B: output'} ${options.titles?.[side] ?? path.basename(file)} (the other side is missing)`;
+		await worker.request('render', {pictures: [{out: drawnAs, layouts: [onWorker], title}], box: null, width, height, scale: PICTURE_SCALE}, {timeout: options.timeout, signal: options.signal});
+		await files?.fetch([{worker: drawnAs, local: out}]);
+		return {...NONE, size: {width, height}, [side]: out};
 	} catch (error) {
+		await removeAll([out]);
 		return failed(error);
 	} finally {
-		if (files && onWorker) {
-			await files.release?.([onWorker]);
-		}
+		await files?.release?.([drawnAs, ...files && onWorker ? [onWorker] : []]);
 	}
 }

@@ -1,6 +1,7 @@
 import {readdir, readFile, rm, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {XMLParser} from 'fast-xml-parser';
+import {PNG} from 'pngjs';
 import {expect, test} from 'vitest';
 import {execa} from 'execa';
 import {CLI, describeKLayout, processesMatching, runCli, useTempDirs} from '../helpers/run.js';
@@ -49,7 +50,7 @@ describeKLayout('lyipc-diff REF_DIR RUN_DIR', () => {
 		const cases = Object.fromEntries(xml.testsuites.testsuite.testcase.map(testcase => [testcase.name, testcase.failure?.type ?? (testcase.error ? 'error' : 'identical')]));
 		expect(cases).toEqual(TREE_EXPECTED);
 		const ring = xml.testsuites.testsuite.testcase.find(testcase => testcase.name === 'chip/ring.gds')!;
-		expect(ring['system-out']).toContain(`XOR layout: ${path.join(root, 'out', 'chip', 'ring.xor.gds')}`);
+		expect(ring['system-out']).toContain('XOR layout: ../out/chip/ring.xor.gds'); // relative to the report
 		expect(xml.testsuites.testsuite.testcase.find(testcase => testcase.name === 'corrupt.gds')!.error!.type).toBe('READ_ERROR');
 
 		const summary = await readFile(markdown, 'utf8');
@@ -93,50 +94,71 @@ describeKLayout('lyipc-diff REF_DIR RUN_DIR', () => {
 	});
 
 	describeBrowser('--reporter html', () => {
-		test('one self-contained page: every pair, pictures of the failing ones that render in Chromium', async () => {
+		test('lyipc-report/: the page and its pictures in one folder that can be moved; pictures, legend and scale bar drawn; a click enlarges', async () => {
 			const root = await tempDir();
 			const {reference, output} = await makeSuiteTree(root);
-			const report = path.join(root, 'report.html');
-			const out = path.join(root, 'out');
-			const run = await runCli([reference, output, '--reporter', `html=${report}`, '--out-dir', out]);
+			const run = await runCli([reference, output, '--reporter', 'html', '--reporter', 'junit=lyipc-report/junit.xml', '-q'], {cwd: root});
 			expect(run.exitCode, run.stderr).toBe(2);
-			expect(run.stdout).toBe(''); // the only reporter writes to a file
-
+			expect(run.stdout).toBe(''); // quiet; the reports are files
+			// Uploaded as a CI artifact: the folder alone, somewhere else.
+			const moved = path.join(root, 'artifact', 'report');
+			await execa('mkdir', ['-p', path.dirname(moved)]);
+			await execa('mv', [path.join(root, 'lyipc-report'), moved]);
+			const report = path.join(moved, 'index.html');
 			const html = await readFile(report, 'utf8');
 			for (const name of Object.keys(TREE_EXPECTED)) {
 				expect(html).toContain(`>${name}<`);
 			}
 
 			expect(html).toMatch(/lyipc-diff: 4 of 7 failing/);
-			expect(html).toContain('could not compare: ');
-			expect(html).not.toMatch(/src="(?!data:)/); // nothing to fetch: pictures are inlined
-			// ring: A, B and XOR; only_ref: the reference; only_run: the output.
-			const pictures = ['chip/ring.a.png', 'chip/ring.b.png', 'chip/ring.xor.png', 'only_ref.a.png', 'only_run.b.png'];
-			expect(html.match(/<img src="data:image\/png;base64,/g)).toHaveLength(pictures.length);
-			expect(html).toMatch(/<tr class="changed"><td>1\/0<\/td><td>different<\/td><td class="n">\d+<\/td><td class="n">\d+<\/td><td class="n">1<\/td>/);
+			const sources = [...html.matchAll(/<img src="([^"]+)"/g)].map(match => match[1]!);
+			expect(sources.every(source => !source.startsWith('/') && !source.includes('..'))).toBe(true);
+			// ring: the overview, A, B and the XOR close-up; only_ref: the reference; only_run: the output.
+			expect([...new Set(sources)].sort()).toEqual(['chip/ring.a.png', 'chip/ring.b.png', 'chip/ring.overview.png', 'chip/ring.xor.png', 'only_ref.a.png', 'only_run.b.png']);
+			expect(await readFile(path.join(moved, 'junit.xml'), 'utf8')).toContain('[[ATTACHMENT|chip/ring.xor.png]]');
 
-			// Every colour KLayout drew (greys aside: the page's text has them too) shows in the
-			// page as often as in the pictures: each picture rendered, at full size. Missing one
-			// picture would lose at least a tenth of the pixels.
-			const drawn = new Map<string, number>();
-			for (const picture of pictures) {
-				for (const [colour, count] of (await pngColours(path.join(out, picture))).colours) {
-					const [red, green, blue] = colour.split(',');
-					if (!(red === green && green === blue)) {
-						drawn.set(colour, (drawn.get(colour) ?? 0) + count);
+			// In each picture: a legend (a swatch per layer, in the band on the right) and a scale
+			// bar (dark, in the band at the bottom). The XOR picture: red; the overview: a frame.
+			const xor = PNG.sync.read(await readFile(path.join(moved, 'chip', 'ring.xor.png')));
+			expect([xor.width, xor.height]).toEqual([960, 720]); // 480 x 360 shown, drawn at 2x
+			const count = (png: PNG, colour: number[], box: number[]) => {
+				let n = 0;
+				for (let y = box[1]!; y < box[3]!; y++) {
+					for (let x = box[0]!; x < box[2]!; x++) {
+						const i = (y * png.width + x) * 4;
+						n += png.data[i] === colour[0] && png.data[i + 1] === colour[1] && png.data[i + 2] === colour[2] ? 1 : 0;
 					}
 				}
-			}
 
+				return n;
+			};
+
+			const ink = [0x1D, 0x23, 0x30];
+			const red = [0xFF, 0x20, 0x20];
+			expect(count(xor, ink, [0, 672, 300, 720])).toBeGreaterThan(150); // scale bar and its length, bottom left
+			expect(count(xor, red, [724, 44, 960, 672])).toBeGreaterThan(100); // the legend's XOR swatch
+			expect(count(xor, ink, [724, 44, 960, 672])).toBeGreaterThan(300); // the legend's words
+			expect(count(xor, red, [0, 44, 724, 672])).toBeGreaterThan(1000); // the differences
+			const overview = PNG.sync.read(await readFile(path.join(moved, 'chip', 'ring.overview.png')));
+			expect(count(overview, [0x1F, 0x4F, 0xE0], [0, 44, 724, 672])).toBeGreaterThan(100); // the difference framed
+
+			// In the browser: every picture drawn. Red and the frame's blue show only in them.
 			const shot = path.join(root, 'report.png');
-			await screenshotPage(report, {width: 1600, height: 3200}, shot);
-			const shown = (await pngColours(shot)).colours;
-			const total = (counts: Map<string, number>) => [...drawn.keys()].reduce((sum, colour) => sum + (counts.get(colour) ?? 0), 0);
-			expect(total(drawn)).toBeGreaterThan(2000);
-			expect(total(shown) / total(drawn)).toBeGreaterThan(0.98);
-			const xorRed = '255,32,32'; // the differences, solid, in the XOR picture
-			expect(drawn.get(xorRed)).toBeGreaterThan(20);
-			expect(shown.get(xorRed)! / drawn.get(xorRed)!).toBeGreaterThan(0.98);
+			await screenshotPage(report, {width: 1600, height: 2400}, shot);
+			const page = (await pngColours(shot)).colours;
+			// Every picture's title and foot bands (a flat colour nothing else on the page has):
+			// six pictures of 480 pixels wide with 11 + 12 pixel bands.
+			expect(page.get('241,242,245') ?? 0).toBeGreaterThan(0.9 * 6 * 480 * 23);
+			expect(page.get('255,32,32') ?? 0).toBeGreaterThan(200);
+			// A click on a picture opens its full-size view (a link to #zoom-N, shown by :target).
+			const zoom = /<a href="(#zoom-\d+)" title="enlarge"><img src="chip\/ring\.xor\.png"/.exec(html)![1]!;
+			const enlarged = path.join(root, 'enlarged.png');
+			await screenshotPage(report, {width: 1600, height: 1000}, enlarged, zoom);
+			const big = (await pngColours(enlarged)).colours;
+			// The XOR picture at its full 960 x 720: as much red as the PNG holds, far more than its thumbnail.
+			const inPng = count(xor, red, [0, 0, 960, 720]);
+			expect((big.get('255,32,32') ?? 0) / inPng).toBeGreaterThan(0.9);
+			expect(big.get('255,32,32')! / (page.get('255,32,32') ?? 1)).toBeGreaterThan(1.5);
 		});
 	});
 });

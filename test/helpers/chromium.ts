@@ -20,17 +20,18 @@ if (skipBrowser) {
 export const describeBrowser = skipBrowser ? describe.skip : describe;
 
 /**
- * A screenshot (PNG at `shot`) of a local HTML file as headless Chromium draws it, at 1 CSS pixel per pixel.
+ * A screenshot (PNG at `shot`) of a local HTML file as headless Chromium draws it, at 1 CSS pixel per pixel;
+ * `fragment` ("#id") opens the page as a click on a link to that id does.
  * No network (the report must not need one) and a throw-away profile.
  */
-export async function screenshotPage(file: string, size: {width: number; height: number}, shot: string): Promise<void> {
+export async function screenshotPage(file: string, size: {width: number; height: number}, shot: string, fragment = ''): Promise<void> {
 	const profile = await mkdtemp(path.join(tmpdir(), 'lyipc-chromium-'));
 	try {
 		await execa(CHROMIUM, [
 			'--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
 			'--disable-background-networking', '--disable-component-update', '--disable-sync',
 			'--force-device-scale-factor=1', '--hide-scrollbars', `--user-data-dir=${profile}`,
-			`--window-size=${size.width},${size.height}`, `--screenshot=${shot}`, pathToFileURL(file).href,
+			`--window-size=${size.width},${size.height}`, `--screenshot=${shot}`, pathToFileURL(file).href + fragment,
 		], {timeout: 60_000});
 	} finally {
 		await rm(profile, {recursive: true, force: true});

@@ -33,8 +33,16 @@ export interface CliRun {
 
 /** Runs the built lyipc-diff bin (or another bin, e.g. LYIPC_CLI) as a user would. */
 export async function runCli(args: readonly string[], options: Options = {}, bin = CLI): Promise<CliRun> {
-	const result = await execa(process.execPath, [bin, ...args], {reject: false, timeout: 120_000, ...options});
-	return {exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr)};
+	// Without a cwd, a throw-away one: directory mode writes lyipc-report/ there, never into the checkout.
+	const cwd = options.cwd === undefined ? await mkdtemp(path.join(tmpdir(), 'lyipc-cwd-')) : undefined;
+	try {
+		const result = await execa(process.execPath, [bin, ...args], {reject: false, timeout: 120_000, ...cwd ? {cwd} : {}, ...options});
+		return {exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr)};
+	} finally {
+		if (cwd) {
+			await rm(cwd, {recursive: true, force: true});
+		}
+	}
 }
 
 /** Call at the top of a describe block: returns a maker of temporary folders removed after each test. */

@@ -1,8 +1,12 @@
+import {mkdtemp, readFile, rm} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
 import {XMLParser, XMLValidator} from 'fast-xml-parser';
 import {expect, test} from 'vitest';
 import {renderHtml} from '../../src/reporters/html.js';
 import {createReporter, parseReporterSpecs} from '../../src/reporters/index.js';
-import type {PairOutcome, SuiteResult} from '../../src/suite/run-suite.js';
+import {noMatchHint, type PairOutcome, type SuiteResult} from '../../src/suite/run-suite.js';
+import type {Pictures} from '../../src/xor/pictures.js';
 
 /** A stream that keeps what is written, with or without a terminal behind it. */
 function sink(isTTY: boolean): NodeJS.WritableStream & {isTTY: boolean; text: string} {
@@ -18,7 +22,7 @@ function sink(isTTY: boolean): NodeJS.WritableStream & {isTTY: boolean; text: st
 }
 
 function pair(path: string, status: PairOutcome['status'], extra: Partial<PairOutcome> = {}): PairOutcome {
-	return {path, status, reference: `/ref/${path}`, output: `/run/${path}`, result: null, error: null, pictures: null, ms: 5, ...extra};
+	return {path, status, reference: `/ref/${path}`, output: `/run/${path}`, result: null, error: null, pictures: null, ms: 5, queueMs: 0, ...extra};
 }
 
 const PAIRS = [
@@ -34,6 +38,7 @@ const RESULT: SuiteResult = {
 	outDir: '/out',
 	counts: {total: 3, identical: 1, different: 0, missingReference: 0, missingOutput: 1, error: 1},
 	pairs: PAIRS,
+	hint: null,
 	workers: {size: 2, started: 1},
 	timings: {totalMs: 1234},
 };
@@ -72,6 +77,64 @@ test('JUnit: valid XML whatever the names and messages hold; failures and errors
 	expect(xml.testsuites.testsuite.testcase[1]).toMatchObject({name: 'b <&> "c".gds', error: {message: 'could not compare: bad  bytes & <tags>'}});
 });
 
+const NO_PICTURES: Pictures = {a: null, b: null, xor: null, overview: null, closeups: [], boxes: [], groups: 0, size: {width: 480, height: 360}, scale: 2, error: null};
+
+/** A differing pair with its artifacts and pictures in the report folder /work/report. */
+const PICTURED: SuiteResult = {
+	...RESULT,
+	status: 'different',
+	outDir: '/work/report',
+	counts: {total: 1, identical: 0, different: 1, missingReference: 0, missingOutput: 0, error: 0},
+	pairs: [pair('cells/ring.gds', 'different', {
+		ms: 40, queueMs: 2000,
+		reference: '/work/ref/cells/ring.gds', output: '/work/run/cells/ring.gds',
+		pictures: {...NO_PICTURES, overview: '/work/report/cells/ring.overview.png', a: '/work/report/cells/ring.a.png', b: '/work/report/cells/ring.b.png', xor: '/work/report/cells/ring.xor.png', closeups: ['/work/report/cells/ring.xor-2.png'], groups: 2},
+	})],
+};
+
+test('links are relative to the report, so the uploaded folder works: HTML, Markdown, JUnit', async () => {
+	const html = renderHtml(PICTURED, '/work/report');
+	expect(html).toContain('src="cells/ring.overview.png"');
+	expect(html).toContain('src="cells/ring.xor-2.png"');
+	expect(html).toContain('href="../ref/cells/ring.gds"');
+	expect(html).not.toMatch(/(src|href)="\/work/);
+	// A click enlarges: each picture links to its own full-size view, drawn at 2x.
+	const zoom = /<a href="#(zoom-\d+)" title="enlarge"><img src="cells\/ring\.a\.png" width="480" height="360"/.exec(html);
+	expect(zoom).not.toBeNull();
+	expect(html).toContain(`<div class="zoom" id="${zoom![1]}">`);
+	expect(html).toMatch(new RegExp(`id="${zoom![1]}">.*?<img src="cells/ring\\.a\\.png" width="960" height="720"`));
+
+	const io = {stdout: sink(false), stderr: sink(false), env: {}};
+	const dir = await mkdtemp(path.join(tmpdir(), 'lyipc-reporters-'));
+	try {
+		const within = {...PICTURED, outDir: dir, pairs: PICTURED.pairs.map(outcome => ({...outcome, reference: `${dir}/ref/ring.gds`, result: null, pictures: {...outcome.pictures!, overview: `${dir}/report/ring.overview.png`}}))};
+		await createReporter({name: 'markdown', file: `${dir}/report/summary.md`}, io).onEnd(within);
+		await createReporter({name: 'junit', file: `${dir}/report/junit.xml`}, io).onEnd(within);
+		const markdown = await readFile(`${dir}/report/summary.md`, 'utf8');
+		const junit = await readFile(`${dir}/report/junit.xml`, 'utf8');
+		expect(markdown).toContain('[picture](ring.overview.png)');
+		expect(junit).toContain('reference: ../ref/ring.gds');
+		expect(junit).toContain('[[ATTACHMENT|ring.overview.png]]');
+		expect(markdown + junit).not.toContain(dir);
+	} finally {
+		await rm(dir, {recursive: true, force: true});
+	}
+});
+
+test('JUnit times are each pair\'s own comparison time, not the wait for a worker', async () => {
+	const stdout = sink(false);
+	await createReporter({name: 'junit', file: undefined}, {stdout, stderr: sink(false), env: {}}).onEnd(PICTURED);
+	expect(stdout.text).toContain('name="cells/ring.gds" time="0.040"');
+});
+
+test('a hint when no relative path is in both folders, naming the folder level that would match', () => {
+	const only = (path: string, side: 'reference' | 'output') => pair(path, side === 'reference' ? 'missing-output' : 'missing-reference', side === 'reference' ? {output: null} : {reference: null});
+	expect(noMatchHint([only('golden/a.gds', 'reference'), only('a.gds', 'output')])).toMatch(/no relative path is in both folders \(reference e\.g\. golden\/a\.gds, output e\.g\. a\.gds\)\. The reference paths are the output paths under golden\//);
+	expect(noMatchHint([only('a.gds', 'reference'), only('b.gds', 'output')])).toMatch(/Check that both folders are given at the same level/);
+	expect(noMatchHint([only('a.gds', 'reference'), pair('b.gds', 'identical')])).toBeNull();
+	expect(noMatchHint([only('a.gds', 'reference')])).toBeNull();
+});
+
 test('reporter specs: NAME[=PATH], one report on stdout at most', () => {
 	expect(parseReporterSpecs(['console', 'junit=out/r.xml', 'markdown=a=b.md'])).toEqual([
 		{name: 'console', file: undefined}, {name: 'junit', file: 'out/r.xml'}, {name: 'markdown', file: 'a=b.md'},
@@ -81,8 +144,8 @@ test('reporter specs: NAME[=PATH], one report on stdout at most', () => {
 });
 
 test('HTML: names and messages escaped, a picture that could not be drawn says why', async () => {
-	const withError = {...RESULT, pairs: RESULT.pairs.map(outcome => outcome.status === 'missing-output' ? {...outcome, pictures: {a: null, b: null, xor: null, error: 'no pictures: KLayout <died>'}} : outcome)};
-	const html = await renderHtml(withError);
+	const withError = {...RESULT, pairs: RESULT.pairs.map(outcome => outcome.status === 'missing-output' ? {...outcome, pictures: {...NO_PICTURES, error: 'no pictures: KLayout <died>'}} : outcome)};
+	const html = renderHtml(withError);
 	expect(html).toContain('b &lt;&amp;&gt; &quot;c&quot;.gds');
 	expect(html).not.toContain('<&>');
 	expect(html).toContain('bad  bytes &amp; &lt;tags&gt;');

@@ -89,15 +89,16 @@ describeKLayout('compareDirectories with real KLayout', () => {
 		}
 
 		const outDir = path.join(root, 'not', 'yet'); // made by the run
-		const result = await compareDirectories(path.join(root, 'ref'), path.join(root, 'run'), {workers: 2, outDir, pictures: {width: 200, height: 150}});
+		const result = await compareDirectories(path.join(root, 'ref'), path.join(root, 'run'), {workers: 2, outDir, pictures: {size: {width: 320, height: 240}}});
 		expect(Object.fromEntries(result.pairs.map(pair => [pair.path, pair.status]))).toEqual({'sub/bad.gds': 'error', 'sub/chip.gds': 'different', 'sub/gone.gds': 'missing-output'});
 		const chip = result.pairs.find(pair => pair.path === 'sub/chip.gds')!;
 		const gone = result.pairs.find(pair => pair.path === 'sub/gone.gds')!;
-		expect(chip.pictures).toEqual({a: path.join(outDir, 'sub', 'chip.a.png'), b: path.join(outDir, 'sub', 'chip.b.png'), xor: path.join(outDir, 'sub', 'chip.xor.png'), error: null});
-		expect(gone.pictures).toEqual({a: path.join(outDir, 'sub', 'gone.a.png'), b: null, xor: null, error: null});
-		expect((await readdir(path.join(outDir, 'sub'))).sort()).toEqual(['chip.a.png', 'chip.b.png', 'chip.xor.gds', 'chip.xor.lyrdb', 'chip.xor.png', 'gone.a.png']);
+		const sub = (name: string) => path.join(outDir, 'sub', name);
+		expect(chip.pictures).toMatchObject({a: sub('chip.a.png'), b: sub('chip.b.png'), xor: sub('chip.xor.png'), overview: sub('chip.overview.png'), closeups: [sub('chip.xor-2.png')], groups: 2, size: {width: 320, height: 240}, scale: 2, error: null});
+		expect(gone.pictures).toMatchObject({a: sub('gone.a.png'), b: null, xor: null, overview: null, closeups: [], error: null});
+		expect((await readdir(path.join(outDir, 'sub'))).sort()).toEqual(['chip.a.png', 'chip.b.png', 'chip.overview.png', 'chip.xor-2.png', 'chip.xor.gds', 'chip.xor.lyrdb', 'chip.xor.png', 'gone.a.png']);
 		const picture = PNG.sync.read(await readFile(chip.pictures!.xor!));
-		expect([picture.width, picture.height]).toEqual([200, 150]);
+		expect([picture.width, picture.height]).toEqual([640, 480]); // drawn at twice the size shown
 
 		// Nothing to write: the folders the run made are gone again.
 		const same = await compareDirectories(path.join(root, 'ref'), path.join(root, 'ref'), {outDir: path.join(root, 'other', 'out')});

@@ -106,7 +106,12 @@ describeKLayout('toMatchLayout in a project run by Vitest', () => {
 		expect(message).toContain(`XOR layout:      ${path.join(diff, 'ring.xor.gds')}`);
 		expect(message).toContain(`marker database: ${path.join(diff, 'ring.xor.lyrdb')}`);
 		expect(message).toContain('If the change is intended, update the reference: vitest -u');
-		expect((await readdir(diff)).sort()).toEqual(['ring.a.png', 'ring.b.png', 'ring.xor.gds', 'ring.xor.lyrdb', 'ring.xor.png']);
+		expect((await readdir(diff)).sort()).toEqual(['ring.a.png', 'ring.b.png', 'ring.overview.png', 'ring.xor-2.png', 'ring.xor.gds', 'ring.xor.lyrdb', 'ring.xor.png']);
+		// The pictures, each named, in the message.
+		expect(message).toContain(`picture A (reference):            ${path.join(diff, 'ring.a.png')}`);
+		expect(message).toContain(`picture B (received):             ${path.join(diff, 'ring.b.png')}`);
+		expect(message).toContain(`picture XOR (differences in red): ${path.join(diff, 'ring.xor.png')}`);
+		expect(message).toContain(`picture overview:                 ${path.join(diff, 'ring.overview.png')}`);
 		// Attached to the test: the annotation (with the XOR picture) and task.meta for reporters.
 		expect(failing.output).toContain(`XOR layout: ${path.join(diff, 'ring.xor.gds')}`);
 		expect(failing.report.testResults[0]!.assertionResults.find(result => result.status === 'failed')!.meta?.lyipc?.[0]?.outcome).toBe('different');
