@@ -21,7 +21,7 @@ MARKER_COLOUR = 0x1F4FE0
 INK = 0x1D2330
 BAND = 0xF1F2F5
 MAX_PIXELS = 4000  # picture width or height in reports, after scaling
-MARKER_PX = 14  # smallest side of an overview marker on screen
+MARKER_PX = 18  # smallest side of an overview marker on screen
 MAX_MARKERS = 400
 CLUSTER_PX = 24  # differences closer than this in the overview share a close-up
 MAX_DIFF_POLYGONS = 200000  # above this, clusters come from each layer's extent
@@ -258,7 +258,7 @@ def draw_frame(view, frame, title, legend, markers):
         # Never smaller than MARKER_PX on screen, so a 0.1 um change in a 1 mm layout is seen.
         half = max(box.width(), box.height(), MARKER_PX * frame.um) / 2.0 + 2 * frame.um
         centre = box.center()
-        drawing.box(pya.DBox(centre.x - half, centre.y - half, centre.x + half, centre.y + half), MARKER_COLOUR, False, 2)
+        drawing.box(pya.DBox(centre.x - half, centre.y - half, centre.x + half, centre.y + half), MARKER_COLOUR, False, 3)
     drawing.show()
 
 

@@ -29,7 +29,7 @@ export interface Pictures {
 	b: string | null;
 	/** The first close-up: the differences, bright, over A and B drawn faintly. */
 	xor: string | null;
-	/** The whole layout with every group of differences framed (a frame never smaller than 14 pixels). */
+	/** The whole layout with every group of differences framed (a frame never smaller than 18 pixels). */
 	overview: string | null;
 	/** XOR close-ups of further groups of differences, largest first. */
 	closeups: string[];
