@@ -163,6 +163,81 @@ describeKLayout('lyipc-diff REF_DIR RUN_DIR', () => {
 	});
 });
 
+describeKLayout('directory mode in CI: the report folder, accepting changes, hints', () => {
+	test('lyipc-report/ by default: made and marked, emptied by the next run, a folder that is not ours left alone', async () => {
+		const root = await tempDir();
+		const {reference, output} = await makeSuiteTree(root);
+		const first = await runCli([reference, output, '--exclude', 'corrupt.gds', '-q'], {cwd: root});
+		expect(first.exitCode, first.stderr).toBe(1);
+		const report = path.join(root, 'lyipc-report');
+		expect((await readdir(path.join(report, 'chip'))).sort()).toEqual(['ring.xor.gds', 'ring.xor.lyrdb']);
+		expect(first.stdout).toContain('artifacts: lyipc-report');
+		// The next run starts from an empty folder: nothing stale survives a pair that passes now.
+		const second = await runCli([reference, output, '--include', 'same.gds', '-q'], {cwd: root});
+		expect(second.exitCode).toBe(0);
+		expect(await readdir(report)).toEqual(['.lyipc-report']);
+		// Someone else's folder of that name is never emptied.
+		const foreign = path.join(root, 'elsewhere');
+		await execa('mkdir', ['-p', path.join(foreign, 'lyipc-report')]);
+		await writeFile(path.join(foreign, 'lyipc-report', 'notes.txt'), 'mine');
+		const refused = await runCli([reference, output], {cwd: foreign});
+		expect(refused.exitCode).toBe(2);
+		expect(refused.stderr).toContain('lyipc-report exists and was not written by lyipc-diff; it is left alone');
+		expect(await readFile(path.join(foreign, 'lyipc-report', 'notes.txt'), 'utf8')).toBe('mine');
+	});
+
+	test('--update copies outputs over differing and missing references and says what it changed; --prune deletes references without output', async () => {
+		const root = await tempDir();
+		const {reference, output} = await makeSuiteTree(root);
+		const args = [reference, output, '--exclude', 'corrupt.gds', '--reporter', 'console'];
+		const updated = await runCli([...args, '--update'], {cwd: root, env: {NO_COLOR: '1'}});
+		expect(updated.stdout).toMatch(new RegExp(`^updated +${escape(path.relative(root, path.join(reference, 'chip', 'ring.gds')))}$`, 'm'));
+		expect(updated.stdout).toMatch(new RegExp(`^added +${escape(path.relative(root, path.join(reference, 'only_run.oas')))}$`, 'm'));
+		expect(updated.stdout).toContain('--update: 2 references changed; 1 reference without output kept (--prune deletes them)');
+		expect(updated.exitCode).toBe(1); // only_ref.gds still has no output
+		expect(await readFile(path.join(reference, 'chip', 'ring.gds'))).toEqual(await readFile(path.join(output, 'chip', 'ring.gds')));
+		expect(await readFile(path.join(reference, 'only_run.oas'))).toEqual(await readFile(path.join(output, 'only_run.oas')));
+		expect(await readdir(reference)).toContain('only_ref.gds');
+		expect((await readdir(path.join(reference, 'chip'))).filter(name => name.startsWith('.'))).toEqual([]); // no temporary files
+
+		const pruned = await runCli([...args, '--update', '--prune'], {cwd: root, env: {NO_COLOR: '1'}});
+		expect(pruned.stdout).toMatch(/^deleted +.*only_ref\.gds$/m);
+		expect(pruned.exitCode).toBe(0);
+		expect(await readdir(reference)).not.toContain('only_ref.gds');
+		const clean = await runCli([...args], {cwd: root});
+		expect(clean.exitCode, clean.stdout).toBe(0);
+		expect((await runCli([...args, '--prune'], {cwd: root})).stderr).toContain('--prune deletes references whose output is gone; it goes with --update');
+	});
+
+	test('folders whose paths never match: a hint saying which level to give, not only "missing"', async () => {
+		const root = await tempDir();
+		const {reference, output} = await makeSuiteTree(root);
+		const nested = path.join(root, 'nested');
+		await execa('mkdir', ['-p', nested]);
+		await execa('cp', ['-r', output, path.join(nested, 'golden')]);
+		const run = await runCli([nested, reference, '--exclude', 'corrupt.gds'], {cwd: root, env: {NO_COLOR: '1'}});
+		expect(run.exitCode).toBe(1);
+		expect(run.stdout).toMatch(/^hint: no relative path is in both folders \(reference e\.g\. golden\/.*\)\. The reference paths are the output paths under golden\/: give the reference folder's golden\/ instead\.$/m);
+	});
+
+	test('--picture-size sets the size pictures are shown at; they are drawn at twice that', async () => {
+		const root = await tempDir();
+		const {reference, output} = await makeSuiteTree(root);
+		const run = await runCli([reference, output, '--include', 'chip/**', '--reporter', 'html', '--picture-size', '640x400', '-q'], {cwd: root});
+		expect(run.exitCode, run.stderr).toBe(1);
+		const picture = PNG.sync.read(await readFile(path.join(root, 'lyipc-report', 'chip', 'ring.xor.png')));
+		expect([picture.width, picture.height]).toEqual([1280, 800]);
+		expect(await readFile(path.join(root, 'lyipc-report', 'index.html'), 'utf8')).toContain('width="640" height="400"');
+		const bad = await runCli([reference, output, '--picture-size', 'big']);
+		expect(bad.exitCode).toBe(2);
+		expect(bad.stderr).toContain("--picture-size: expected WIDTHxHEIGHT in pixels, from 320x240 to 2000x2000, got 'big'");
+	});
+});
+
+function escape(text: string): string {
+	return text.replaceAll(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 describeKLayout('shared defaults from lyipc.config.json / package.json', () => {
 	test('the config sets layers, workers and reporters; the command line wins; a bad config is exit 2', async () => {
 		const root = await tempDir();
