@@ -51,6 +51,7 @@ SCHEMAS = {
     "markers": {"path": "path", "view": "index", "cellview": "index"},
     "zoom": {"box": "box", "view": "index"},
     "close": {"view": "index"},
+    "quit": {"force": "bool"},
     "show_diff": {"a": "path", "b": "path", "xor": "path", "rdb": "path", "box": "box", "title": "string", "key": "string", "names": "names"},
 }
 

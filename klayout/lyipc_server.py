@@ -37,7 +37,7 @@ V2_IDLE_MS = 10 * 60 * 1000
 # After refusing a request the rest of it is read and dropped for this long before closing:
 # closing with unread bytes makes TCP reset the connection, and the client may lose the reply.
 DRAIN_MS = 500
-METHODS = ("hello", "ping", "load", "upload", "reload", "status", "screenshot", "markers", "zoom", "close", "show_diff")
+METHODS = ("hello", "ping", "load", "upload", "reload", "status", "screenshot", "markers", "zoom", "close", "show_diff", "quit")
 MAX_UPLOAD = 4 * 1024 ** 3  # bytes of one uploaded layout
 UPLOADS_PREFIX = "lyipc-uploads-"
 
@@ -281,6 +281,8 @@ class Server:
             return "pong"
         if method == "upload":
             return self.begin_upload(request)
+        if method == "quit":
+            return self.viewer.quit(params)
         return getattr(self.viewer, method)(params)
 
     def token_matches(self, token):

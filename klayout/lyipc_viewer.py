@@ -43,6 +43,8 @@ class Viewer:
         quiet_gui(self.app)
         self.kept = []  # objects KLayout uses that Python must not collect (libraries, netlists)
         self.view_markers = {}  # view index -> its pya.Marker objects (drawn while referenced)
+        self.diff_views = {}  # show_diff's key (the pair) -> the view showing it
+        self.docks = []  # Marker Browser dialogs docked into the main window
 
     @property
     def window(self):
@@ -126,29 +128,53 @@ class Viewer:
         return {"view": window.current_view_index, "cellview": cellview.index()}
 
     def show_diff(self, params):
-        """A comparison in one new view: A, B and the XOR result as three cellviews, the XOR
-        layers bright and solid on top of A and B drawn faintly, the marker database in the
-        Marker Browser, zoomed to the differences."""
+        """A comparison in one view: A, B and the XOR result as three cellviews, the XOR layers
+        bright and solid on top of A and B drawn faintly, layers named "A 1/0", "B 1/0",
+        "XOR 1/0" (`names`), the marker database in the Marker Browser docked below the layout,
+        zoomed to the differences. The same pair (`key`) shown again reuses its view."""
         for key in ("a", "b", "xor"):
             if not params.get(key) or not os.path.isfile(params[key]):
                 raise ViewerError("FILE_NOT_FOUND", "%s: no such file on the viewer's machine" % params.get(key))
         window = self.window
+        reuse = self.diff_view_index(params.get("key"))
         try:
-            cellview_a = window.load_layout(params["a"], 1)
+            if reuse is not None:
+                window.select_view(reuse)
+                cellview_a = window.load_layout(params["a"], 0)  # replaces what the view showed
+            else:
+                cellview_a = window.load_layout(params["a"], 1)
             cellview_b = window.load_layout(params["b"], 2)
             cellview_xor = window.load_layout(params["xor"], 2)
         except Exception as exc:
             raise ViewerError("LOAD_FAILED", str(exc))
         view = window.current_view()
+        if params.get("key"):
+            self.diff_views[params["key"]] = view
+        for index in reversed(range(view.num_rdbs())):
+            view.remove_rdb(index)  # the previous comparison's markers
         view.max_hier()
         style_diff(view, cellview_xor.index())
+        names = params.get("names") or ["A", "B", "XOR"]
+        name_layers(view, dict(zip((cellview_a.index(), cellview_b.index(), cellview_xor.index()), names)))
         if params.get("rdb") and os.path.isfile(params["rdb"]):
             self.markers({"path": params["rdb"], "cellview": cellview_xor.index()})
         box = params.get("box")
         if box:
             view.zoom_box(padded(box))
         view.set_title(params.get("title") or "lyipc-diff")
-        return {"view": window.current_view_index, "cellviews": [cellview_a.index(), cellview_b.index(), cellview_xor.index()]}
+        return {"view": window.current_view_index, "cellviews": [cellview_a.index(), cellview_b.index(), cellview_xor.index()], "reused": reuse is not None}
+
+    def diff_view_index(self, key):
+        """The index of the view that shows the pair `key`, if it is still open."""
+        view = self.diff_views.get(key) if key else None
+        if view is None:
+            return None
+        window = self.window
+        for index in range(window.views()):
+            if window.view(index) is view:
+                return index
+        del self.diff_views[key]
+        return None
 
     def reload(self, params):
         """In place: viewbox, layer list and hidden cells stay, layers new in the file are added.
@@ -202,11 +228,12 @@ class Viewer:
                 "current": index == window.current_view_index,
                 "viewbox": [box.left, box.bottom, box.right, box.top],
                 "layers": sum(1 for _ in view.each_layer()),
+                "layerNames": [node.name for node in view.each_layer() if node.name],
                 "cellviews": [cellview_json(view.cellview(i)) for i in range(view.cellviews())],
                 "markerDatabases": [view.rdb(i).name() for i in range(view.num_rdbs())],
             })
         modal = pya.QApplication.activeModalWidget()
-        return {"views": views, "klayout": self.klayout_version, "modal": modal.windowTitle if modal is not None else None}
+        return {"views": views, "klayout": self.klayout_version, "modal": modal.windowTitle if modal is not None else None, "markerBrowser": self.marker_browser()}
 
     def screenshot(self, params):
         view = self.view(params.get("view"))
@@ -245,8 +272,40 @@ class Viewer:
             raise ViewerError("LOAD_FAILED", "%s: not a marker database: %s" % (path, exc), path)
         index = view.add_rdb(rdb)
         cellview = params.get("cellview")
+        if cellview is not None and not cellview < view.cellviews():
+            raise ViewerError("BAD_REQUEST", "markers: no cellview %d in this view (%d)" % (cellview, view.cellviews()))
         view.show_rdb(index, view.active_cellview_index() if cellview is None else cellview)
+        self.dock_marker_browser()
         return {"rdb": index}
+
+    def dock_marker_browser(self):
+        """KLayout 0.28 opens the Marker Browser as a window over the layout; it goes into a dock
+        below the layout instead (the user can float it again). Cosmetic: never fails a request."""
+        try:
+            window = self.window
+            for widget in pya.QApplication.topLevelWidgets():
+                if widget.objectName != "MarkerBrowserDialog" or not widget.isVisible():
+                    continue
+                dock = pya.QDockWidget("Marker Browser", window)
+                dock.objectName = "lyipc_marker_browser"
+                dock.setWidget(widget)
+                window.addDockWidget(pya.Qt.BottomDockWidgetArea, dock)
+                widget.show()
+                dock.show()
+                self.docks.append(dock)
+        except Exception:
+            pass
+
+    def marker_browser(self):
+        """"docked", "window" (floating over the layout) or None (not shown): for status."""
+        shown = None
+        for dock in self.docks:
+            if dock.isVisible() and dock.widget is not None and dock.widget.isVisible():
+                shown = "docked"
+        for widget in pya.QApplication.topLevelWidgets():
+            if widget.objectName == "MarkerBrowserDialog" and widget.isVisible():
+                return "window"
+        return shown
 
     def draw_markers(self, view, markers):
         """klive's `markers`: [[class name, to_s, config?], ...], e.g. ["DBox", "(0,0;1,1)"],
@@ -273,6 +332,22 @@ class Viewer:
             view.zoom_fit()
         return None
 
+    def quit(self, params):
+        """Ends KLayout once the reply is out. Layouts with unsaved edits are not thrown away:
+        NOT_SAVED names them, unless `force`."""
+        window = self.window
+        unsaved = []
+        for index in range(window.views()):
+            view = window.view(index)
+            for cv in range(view.cellviews()):
+                cellview = view.cellview(cv)
+                if getattr(cellview, "is_dirty", lambda: False)():
+                    unsaved.append(cellview.filename() or cellview.name)
+        if unsaved and not params.get("force"):
+            raise ViewerError("NOT_SAVED", "unsaved changes in %s; save them, or quit with force" % ", ".join(unsaved))
+        quit_soon()
+        return None
+
     def close(self, params):
         window = self.window
         index = params.get("view")
@@ -284,8 +359,31 @@ class Viewer:
         return None
 
 
+_QUIT_TIMER = []
+
+
+def quit_soon(delay_ms=100):
+    """Leaves KLayout's event loop after `delay_ms`, so that a reply written now still goes out."""
+    timer = pya.QTimer()
+    timer.setSingleShot(True)
+    timer.timeout(lambda: pya.Application.instance().exit(0))
+    timer.start(delay_ms)
+    _QUIT_TIMER.append(timer)  # referenced until it fires
+
+
 MARKER_SHAPES = ("DBox", "DPolygon", "DSimplePolygon", "DPath", "DText", "DEdge", "Box", "Polygon", "SimplePolygon", "Path", "Text", "Edge")
 MARKER_STYLE = ("color", "frame_color", "line_width", "line_style", "vertex_size", "halo", "dither_pattern", "dismissable")
+
+
+def name_layers(view, labels):
+    """Each layer of a cellview in `labels` named "<label> <layer>/<datatype>" in the layer list."""
+    layers = view.begin_layers()
+    while not layers.at_end():
+        node = layers.current()
+        label = labels.get(node.source_cellview)
+        if label is not None and node.source_layer >= 0:
+            node.name = "%s %d/%d" % (label, node.source_layer, node.source_datatype)
+        layers.next()
 
 
 def cellview_json(cellview):

@@ -3,6 +3,7 @@ import {parseArgs} from 'node:util';
 import {isLyipcError, LyipcError} from '../errors.js';
 import {resolveTarget, type ViewerTarget} from '../viewer/client.js';
 import {EXIT_ERROR, type CliIo} from './diff-main.js';
+import {didYouMean} from './did-you-mean.js';
 
 const OPTIONS = {
 	new: {type: 'boolean'},
@@ -25,6 +26,7 @@ const OPTIONS = {
 	global: {type: 'boolean'},
 	interval: {type: 'string'},
 	loop: {type: 'boolean'},
+	force: {type: 'boolean'},
 	help: {type: 'boolean', short: 'h'},
 	version: {type: 'boolean', short: 'V'},
 } as const;
@@ -49,6 +51,7 @@ const OPTIONS_FOR: Partial<Record<string, readonly string[]>> = {
 	'no-klive': ['viewer', 'server'],
 	'klive-port': ['viewer', 'server'],
 	klayout: ['viewer'],
+	force: ['quit'],
 };
 
 export function usage(message: string): LyipcError {
@@ -110,16 +113,18 @@ export function parseLyipcArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
 	try {
 		parsed = parseArgs({args: [...argv], options: OPTIONS, allowPositionals: true, strict: true});
 	} catch (error) {
-		throw usage((error as Error).message);
+		const {code, message} = error as Error & {code?: string};
+		const option = /'([^']+)'/.exec(message)?.[1];
+		throw usage(code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? `unknown option ${option ?? ''}${didYouMean(option, Object.keys(OPTIONS))}` : message);
 	}
 
 	const {values, positionals} = parsed;
-	if (values.help || positionals.length === 0) {
-		return {help: Boolean(values.help)};
+	if (values.version && !values.help) {
+		return 'version';
 	}
 
-	if (values.version) {
-		return 'version';
+	if (values.help || positionals.length === 0) {
+		return {help: Boolean(values.help)};
 	}
 
 	const [command, ...rest] = positionals as [string, ...string[]];

@@ -11,6 +11,8 @@ Commands:
   status [--json]             the views, their files, cells, viewboxes, layers, marker databases
   screenshot OUT.png          a picture of the current view [--width W] [--height H] (800 x 600)
   ping                        is a viewer there?
+  quit [--force]              end the viewer's KLayout (refused while layouts have unsaved
+                              changes, unless --force)
   watch FILES...              show FILES, then reload each in place whenever it is rewritten,
                               once the write is complete; Ctrl+C stops
   animate FRAMES...           play layouts one after the other in one view, keeping the viewbox

@@ -1,4 +1,5 @@
 import {EXIT_ERROR, type CliIo} from './diff-main.js';
+import {didYouMean} from './did-you-mean.js';
 import {parseLyipcArgs, reportFailure, usage} from './lyipc-args.js';
 import {LYIPC_HELP} from './lyipc-help.js';
 import {gitSetupCommand, serverInstallCommand, viewerCommand} from './lyipc-setup.js';
@@ -47,7 +48,8 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 
 			default: {
 				if (!VIEWER_COMMANDS.includes(args.command)) {
-					throw usage(`unknown command '${args.command}'`);
+					const suggestion = didYouMean(args.command, [...VIEWER_COMMANDS, 'viewer', 'server', 'git-setup', 'job']).replace('--', '');
+					throw usage(`unknown command '${args.command}'${suggestion}`);
 				}
 
 				return await viewerClientCommand(args, io);

@@ -5,7 +5,7 @@ import type {CliIo} from './diff-main.js';
 import {absoluteFile, positiveNumber, usage, type LyipcArgs} from './lyipc-args.js';
 
 /** The commands that talk to a running viewer. */
-export const VIEWER_COMMANDS = ['load', 'reload', 'status', 'screenshot', 'ping', 'watch', 'animate'];
+export const VIEWER_COMMANDS = ['load', 'reload', 'status', 'screenshot', 'ping', 'watch', 'animate', 'quit'];
 
 interface StatusView {
 	index: number;
@@ -120,6 +120,12 @@ export async function viewerClientCommand(args: LyipcArgs, io: CliIo): Promise<n
 					}
 				} while (values.loop && !io.signal?.aborted);
 
+				break;
+			}
+
+			case 'quit': {
+				await viewer.request('quit', values.force ? {force: true} : {});
+				io.stdout.write(`viewer ${target.host}:${target.port}: KLayout is quitting\n`);
 				break;
 			}
 

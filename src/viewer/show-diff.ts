@@ -1,3 +1,4 @@
+import path from 'node:path';
 import {LyipcError} from '../errors.js';
 import {differenceBox, type CompareResult} from '../xor/result.js';
 import {resolveTarget, ViewerClient, viewerCodeOf, type ViewerTarget} from './client.js';
@@ -20,9 +21,15 @@ export interface ShownDiff {
 	uploaded: boolean;
 }
 
+/** "ring.gds" for ref/ring.gds and out/ring.gds; "a.gds vs b.gds" when the names differ. */
+function pairName(result: CompareResult): string {
+	const [a, b] = [path.basename(result.a.path), path.basename(result.b.path)];
+	return a === b ? a : `${a} vs ${b}`;
+}
+
 /**
  * Opens a comparison that found differences in the user's KLayout: A, B and the XOR layout in
- * one new view, the XOR layers bright on top, the marker database in the Marker Browser,
+ * one view (the pair's own: shown again, it is reused), titled with the pair, layers named A, B and XOR, the XOR layers bright on top, the marker database in the Marker Browser,
  * zoomed to the differences. A viewer on another machine (or one that cannot read the files)
  * gets them over the socket. An old lyipc server gets A, B and the XOR as three cellviews of a
  * new view, as far as its protocol goes. Rejects with VIEWER_* errors (VIEWER_UNREACHABLE: no viewer).
@@ -54,7 +61,10 @@ export async function showDiffInViewer(result: CompareResult, options: ShowDiffO
 
 		const params = {
 			box: differenceBox(result),
-			title: `lyipc-diff: ${result.differentLayers} layer${result.differentLayers === 1 ? '' : 's'} differ`,
+			title: `lyipc-diff: ${pairName(result)}: ${result.differentLayers} layer${result.differentLayers === 1 ? ' differs' : 's differ'}`,
+			// The same pair shown again reuses its view rather than adding one.
+			key: `${result.a.path}\n${result.b.path}`,
+			names: ['A', 'B', 'XOR'],
 		};
 		const showWith = async (upload: boolean): Promise<ShownDiff> => {
 			const placed = {

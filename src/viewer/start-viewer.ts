@@ -78,10 +78,14 @@ export async function startViewer(options: StartViewerOptions): Promise<{pid: nu
 	});
 	closeSync(stderr);
 	child.unref();
-	const failure = () => spawnError?.message ?? /lyipc server not started: (.*)/.exec(readFileSync(log, 'utf8'))?.[1];
+	const ended = () => child.exitCode !== null || child.signalCode !== null;
+	const failure = () => spawnError?.message
+		?? /lyipc server not started: (.*)/.exec(readFileSync(log, 'utf8'))?.[1]
+		// KLayout ended (without a display Qt aborts): its own words.
+		?? (ended() ? klayoutSaid(readFileSync(log, 'utf8'), child.exitCode, child.signalCode) : undefined);
 	try {
 		const deadline = Date.now() + (options.startTimeout ?? 60_000);
-		while (Date.now() < deadline && child.exitCode === null && !failure()) {
+		while (Date.now() < deadline && !ended() && !failure()) {
 			const client = await connect();
 			if (client) {
 				await show(client);
@@ -93,13 +97,24 @@ export async function startViewer(options: StartViewerOptions): Promise<{pid: nu
 			});
 		}
 
+		// The child may end at any moment: give the exit a moment to be seen, then read why.
+		await new Promise(resolve => {
+			setTimeout(resolve, ended() ? 0 : 50);
+		});
 		const why = failure();
-		if (child.pid !== undefined && child.exitCode === null) {
-			process.kill(-child.pid, 'SIGKILL');
+		if (child.pid !== undefined && !ended()) {
+			try {
+				process.kill(-child.pid, 'SIGKILL');
+			} catch {
+				// gone meanwhile
+			}
 		}
 
+		const noDisplay = process.platform === 'linux' && !options.env?.DISPLAY && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY;
 		throw new LyipcError('VIEWER_UNREACHABLE', `KLayout (${klayout.path}) did not start the lyipc server on ${host}:${options.port}${why ? `: ${why}` : ''}`, {
-			hint: why ? undefined : 'A KLayout GUI needs a display (DISPLAY on Linux); is the port taken by another program?',
+			hint: noDisplay
+				? 'A KLayout GUI needs a display: DISPLAY is not set (on a server: xvfb-run lyipc viewer, or use lyipc-diff alone)'
+				: (why ? undefined : 'A KLayout GUI needs a display (DISPLAY on Linux); is the port taken by another program?'),
 		});
 	} finally {
 		try {
@@ -108,4 +123,12 @@ export async function startViewer(options: StartViewerOptions): Promise<{pid: nu
 			// Windows: an open file cannot be removed; it stays in the temp folder
 		}
 	}
+}
+
+/** What KLayout printed before it ended: its fatal line when there is one, else its last lines. */
+function klayoutSaid(text: string, code: number | null, signal: string | null): string {
+	const lines = text.split('\n').map(line => line.trim()).filter(Boolean);
+	const fatal = lines.find(line => /^(fatal|error)\b/i.test(line)) ?? lines.slice(-2).join(' ');
+	const how = signal ? `ended by ${signal}` : `exited with code ${code ?? '?'}`;
+	return fatal ? `KLayout ${how}: ${fatal}` : `KLayout ${how}`;
 }

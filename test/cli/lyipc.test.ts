@@ -3,11 +3,12 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {execa} from 'execa';
 import {describe, expect, test} from 'vitest';
-import {freePort, kill, pngColours, redShare, startXvfb, useGuiViewer} from '../helpers/gui.js';
+import {freePort, kill, pngColours, redShare, startXvfb, useGuiViewer, viewerStatus} from '../helpers/gui.js';
 import {describeKLayout, fixture, LYIPC_CLI, runCli} from '../helpers/run.js';
 import {makeSuiteTree} from '../helpers/suite-tree.js';
 
-const lyipc = async (args: string[], env: Record<string, string> = {}) => runCli(args, {env, extendEnv: true}, LYIPC_CLI);
+// The test's own working directory: relative paths given to lyipc are relative to it.
+const lyipc = async (args: string[], env: Record<string, string> = {}) => runCli(args, {env, extendEnv: true, cwd: process.cwd()}, LYIPC_CLI);
 
 describe('lyipc without a viewer: usage errors and no viewer, exit 2', () => {
 	test('usage errors are found before connecting', async () => {
@@ -25,6 +26,11 @@ describe('lyipc without a viewer: usage errors and no viewer, exit 2', () => {
 		const missing = await lyipc(['load', 'no/such/chip.gds'], {LYIPC_PORT: '1'});
 		expect(missing.exitCode).toBe(2);
 		expect(missing.stderr).toBe('lyipc: no/such/chip.gds: no such file');
+		const version = await lyipc(['-V']);
+		expect(version.stdout).toMatch(/^lyipc \d+\.\d+\.\d+$/);
+		const typo = await lyipc(['stauts', '--tiemout', '3']);
+		expect(typo.stderr).toContain("unknown option --tiemout (did you mean --timeout?)");
+		expect((await lyipc(['stauts'], {LYIPC_PORT: '1'})).stderr).toContain("unknown command 'stauts' (did you mean status?)");
 		const help = await lyipc(['--help']);
 		expect(help.exitCode).toBe(0);
 		expect(help.stdout).toMatch(/^Usage: lyipc <command>/);
@@ -172,6 +178,27 @@ describeKLayout('lyipc-diff with a viewer running', () => {
 		expect(await redShare(shot)).toBeGreaterThan(0.05); // the XOR box, solid red, fills a good part of the picture
 	});
 
+	test('the same pair again reuses its view; the title names the pair; layers named A, B, XOR; the Marker Browser docked', async () => {
+		const env = {LYIPC_PORT: String(gui.viewer.port), CI: 'false'};
+		const before = JSON.parse((await lyipc(['status', '--json'], env)).stdout) as {views: unknown[]};
+		for (let run = 0; run < 2; run++) {
+			const diff = await runCli([fixture('base.gds'), fixture('via_changed.gds'), '-q', '--out-dir', path.join(gui.temp, 'again')], {env, extendEnv: true});
+			expect(diff.exitCode).toBe(1);
+		}
+
+		const status = JSON.parse((await lyipc(['status', '--json'], env)).stdout) as {
+			views: Array<{current: boolean; title: string; layerNames: string[]; markerDatabases: string[]}>;
+			markerBrowser: string | null;
+		};
+		expect(status.views).toHaveLength(before.views.length + 1);
+		const view = status.views.find(entry => entry.current)!;
+		expect(view.title).toBe('lyipc-diff: base.gds vs via_changed.gds: 1 layer differs');
+		expect(view.layerNames).toEqual(expect.arrayContaining(['A 1/0', 'A 4/0', 'B 4/0', 'XOR 4/0']));
+		expect(view.markerDatabases).toHaveLength(1); // the first run's markers replaced, not added to
+		expect(status.markerBrowser).toBe('docked');
+		expect((await viewerStatus(gui.viewer.port)).modal).toBeNull();
+	});
+
 	test('two directories with --view: the first differing pair opens', async () => {
 		const {reference, output} = await makeSuiteTree(gui.temp);
 		const env = {LYIPC_PORT: String(gui.viewer.port), CI: 'false'};
@@ -184,7 +211,41 @@ describeKLayout('lyipc-diff with a viewer running', () => {
 	});
 });
 
+/** Whether the process ends within 15 s. */
+async function gone(pid: number): Promise<boolean> {
+	const deadline = Date.now() + 15_000;
+	while (Date.now() < deadline) {
+		try {
+			process.kill(pid, 0);
+		} catch {
+			return true;
+		}
+
+		await new Promise(resolve => {
+			setTimeout(resolve, 100);
+		});
+	}
+
+	return false;
+}
+
 describeKLayout('lyipc viewer: KLayout with the server, nothing installed', () => {
+	test('no display: a clear error with KLayout\'s own words at once, no stack trace', async () => {
+		const home = await mkdtemp(path.join(tmpdir(), 'lyipc-viewer-home-'));
+		try {
+			const started = Date.now();
+			const run = await lyipc(['viewer'], {DISPLAY: '', WAYLAND_DISPLAY: '', KLAYOUT_HOME: home, LYIPC_PORT: String(await freePort())});
+			expect(run.exitCode).toBe(2);
+			expect(run.stderr).toMatch(/^lyipc: KLayout \(.+\) did not start the lyipc server on 127\.0\.0\.1:\d+: KLayout ended by SIGABRT: .*no Qt platform plugin could be initialized/);
+			expect(run.stderr).toContain('A KLayout GUI needs a display: DISPLAY is not set');
+			expect(run.stderr).not.toMatch(/ESRCH|at .*\.js:\d+/);
+			expect(Date.now() - started).toBeLessThan(20_000); // was a 61 s wait
+		} finally {
+			await rm(home, {recursive: true, force: true});
+		}
+	});
+
+
 	test('starts a GUI showing the files; called again, shows the new files in it', async () => {
 		const xvfb = await startXvfb();
 		const home = await mkdtemp(path.join(tmpdir(), 'lyipc-viewer-home-'));
@@ -200,6 +261,18 @@ describeKLayout('lyipc viewer: KLayout with the server, nothing installed', () =
 			expect(again.stdout).toBe(`a viewer already answers at 127.0.0.1:${env.LYIPC_PORT}; 1 file shown there`);
 			const {views} = JSON.parse((await lyipc(['status', '--json'], env)).stdout) as {views: Array<{cellviews: Array<{file: string}>}>};
 			expect(views.flatMap(view => view.cellviews.map(cv => cv.file))).toEqual([fixture('base.gds'), fixture('one_shape.gds')]);
+			// lyipc quit ends it.
+			const quit = await lyipc(['quit'], env);
+			expect(quit.exitCode, quit.stderr).toBe(0);
+			expect(await gone(pid!)).toBe(true);
+			pid = undefined;
+			// SIGTERM ends a viewer lyipc started (KLayout alone ignores it).
+			const second = await lyipc(['viewer'], env);
+			expect(second.exitCode, second.stderr).toBe(0);
+			pid = Number(/\(pid (\d+)\)/.exec(second.stdout)?.[1]);
+			process.kill(pid, 'SIGTERM');
+			expect(await gone(pid)).toBe(true);
+			pid = undefined;
 		} finally {
 			if (pid) {
 				process.kill(-pid, 'SIGKILL');
