@@ -144,7 +144,7 @@ export async function runDiff(argv: readonly string[], io: CliIo): Promise<numbe
 		if (command.json) {
 			io.stdout.write(JSON.stringify(result, null, 2) + '\n');
 		} else if (!command.quiet) {
-			io.stdout.write(formatSummary(result, pickStyle(io.stdout, io.env)));
+			io.stdout.write(formatSummary(result, pickStyle(io.stdout, io.env), {verbose: command.verbose}));
 		}
 
 		if (!result.identical && command.view !== 'never' && (command.view === 'always' || io.env.CI !== 'true')) {

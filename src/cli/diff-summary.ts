@@ -140,28 +140,61 @@ function describeModes(result: CompareResult, style: Style): string[] {
 	return lines;
 }
 
-/** The human summary lyipc-diff prints: inputs, top cells, engine, a table of layers, verdict, artifacts. */
-export function formatSummary(result: CompareResult, style: Style, cwd = process.cwd()): string {
+/** An area in µm², to 4 significant digits. */
+function area(value: number): string {
+	if (value === 0) {
+		return '0';
+	}
+
+	return value >= 1000 ? count(Math.round(value)) : String(Number(value.toPrecision(4)));
+}
+
+/** Where a layer's differences are: their bounding box in µm, "x 20 .. 22, y 20 .. 23". */
+function place(box: number[] | null): string {
+	if (!box) {
+		return '';
+	}
+
+	const n = (value: number) => String(Number(value.toFixed(4)));
+	return `x ${n(box[0]!)} .. ${n(box[2]!)}, y ${n(box[1]!)} .. ${n(box[3]!)}`;
+}
+
+export interface SummaryOptions {
+	/** Also how the comparison was done: the engine per layer and why (--verbose). */
+	verbose?: boolean;
+	cwd?: string;
+}
+
+/**
+ * The human summary lyipc-diff prints: inputs, top cells, a table of layers with the area and
+ * place of the differences on each changed one, the verdict, the artifacts. `verbose` adds
+ * which engine ran where and why.
+ */
+export function formatSummary(result: CompareResult, style: Style, options: SummaryOptions = {}): string {
+	const cwd = options.cwd ?? process.cwd();
 	const lines = [describeInput('A', result.a, cwd), describeInput('B', result.b, cwd)];
 	if (result.fastPath === 'byte-identical') {
 		lines.push('', style.green(style.bold('identical')) + ': the files are byte-identical (KLayout not needed)');
 		return lines.join('\n') + '\n';
 	}
 
-	lines.push(...describeTops(result), ...describeModes(result, style));
+	lines.push(...describeTops(result), ...options.verbose ? describeModes(result, style) : []);
 	if (result.layers.length > 0) {
 		const withSlivers = result.tolerance > 0;
-		const header = ['layer', 'A shapes', 'B shapes', 'XOR', ...(withSlivers ? ['slivers'] : []), 'status'];
+		const changed = result.layers.some(layer => layer.xorCount > 0);
+		const header = ['layer', 'A shapes', 'B shapes', 'XOR', ...(withSlivers ? ['slivers'] : []), ...(changed ? ['area µm²', 'where (µm)'] : []), 'status'];
 		const rows = result.layers.map(layer => [
 			layer.key,
 			layer.status === 'only-in-b' ? '-' : count(layer.countA),
 			layer.status === 'only-in-a' ? '-' : count(layer.countB),
 			count(layer.xorCount),
 			...(withSlivers ? [count(layer.sliverCount)] : []),
+			...(changed ? (layer.xorCount > 0 ? [area(layer.xorArea), place(layer.bbox)] : ['', '']) : []),
 			// Last column: never padded, so colour codes do not upset the widths.
 			statusText(layer.status, layer, style),
 		]);
-		const [head, ...body] = table([header, ...rows], new Set([1, 2, 3, ...(withSlivers ? [4] : [])]));
+		const numeric = new Set([1, 2, 3, ...(withSlivers ? [4] : []), ...(changed ? [withSlivers ? 5 : 4] : [])]);
+		const [head, ...body] = table([header, ...rows], numeric);
 		lines.push('', style.bold(head!), ...body);
 	}
 

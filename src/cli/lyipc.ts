@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import {exitQuietlyOnClosedPipe} from './quiet-pipe.js';
 import {runLyipc} from './lyipc-main.js';
 
 // Ctrl+C / SIGTERM end `lyipc watch`, `animate` and `job` cleanly (a job's temp folder on the
@@ -14,6 +15,8 @@ const stop = () => {
 	controller.abort();
 };
 
+exitQuietlyOnClosedPipe(process.stdout);
+exitQuietlyOnClosedPipe(process.stderr);
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 process.exitCode = await runLyipc(process.argv.slice(2), {stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal});

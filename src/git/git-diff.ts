@@ -14,7 +14,7 @@ const NO_FILE = '/dev/null';
  * git stops the whole diff when a driver fails, so a layout that cannot be read is reported
  * in the output instead.
  */
-export async function gitDiff(args: readonly string[], out: NodeJS.WritableStream, style: Style): Promise<number> {
+export async function gitDiff(args: readonly string[], out: NodeJS.WritableStream, style: Style, options: {verbose?: boolean} = {}): Promise<number> {
 	if (args.length < 7) {
 		out.write(`lyipc git-diff: expected the 7 arguments git gives a diff driver, got ${args.length} (set it up with 'lyipc git-setup')\n`);
 		return 2;
@@ -33,7 +33,7 @@ export async function gitDiff(args: readonly string[], out: NodeJS.WritableStrea
 		const result = await compareLayouts(oldFile, newFile, {...compareDefaults(config), outDir});
 		// The summary names the versions as git does, and leaves out artifacts that go away with this process.
 		const named = {...result, a: {...result.a, path: `a/${name}`}, b: {...result.b, path: `b/${name}`}, artifacts: {xor: null, rdb: null}};
-		out.write(formatSummary(named, style));
+		out.write(formatSummary(named, style, {verbose: options.verbose}));
 		if (result.identical) {
 			out.write(`(same geometry, different bytes: ${oldHex.slice(0, 8)}..${newHex.slice(0, 8)})\n`);
 		}

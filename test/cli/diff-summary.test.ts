@@ -29,11 +29,11 @@ describe('formatSummary', () => {
 			layers: [
 				layer('1/0', {countA: 1_800_000, countB: 1_800_000, mode: 'deep', fallback: 'a change in cell UNIT, which is placed 90,000 times'}),
 				layer('2/0', {countA: 5, countB: 5, mode: 'structural'}),
-				layer('4/0', {status: 'different', countA: 450_000, countB: 450_001, xorCount: 1, mode: 'windowed', windows: 1, markers: 1}),
-				layer('5/0', {status: 'only-in-b', countA: 0, countB: 2000, xorCount: 1500, mode: 'flat', markers: 1000, markersOmitted: 500}),
+				layer('4/0', {status: 'different', countA: 450_000, countB: 450_001, xorCount: 1, xorArea: 0.015, bbox: [20, 20, 20.1, 20.15], mode: 'windowed', windows: 1, markers: 1}),
+				layer('5/0', {status: 'only-in-b', countA: 0, countB: 2000, xorCount: 1500, xorArea: 12_345.678, bbox: [-100, 0, 250.5, 300], mode: 'flat', markers: 1000, markersOmitted: 500}),
 			],
 			artifacts: {xor: '/tmp/x y/ring.xor.gds', rdb: '/tmp/x y/ring.xor.lyrdb'},
-		}), PLAIN, '/w');
+		}), PLAIN, {cwd: '/w', verbose: true});
 		expect(text).toBe([
 			'A  ref/ring.gds   dbu 0.001 µm',
 			'B  out/ring.gds   dbu 0.001 µm',
@@ -41,11 +41,11 @@ describe('formatSummary', () => {
 			'engine: auto: 1 layer unchanged shape for shape, no XOR needed; 1 layer XORed only around the changes (1 window); 1 layer in one file only, every shape a difference; full XOR: deep (1 layer)',
 			'  full XOR on 1/0: a change in cell UNIT, which is placed 90,000 times',
 			'',
-			'layer   A shapes   B shapes    XOR  status',
-			'1/0    1,800,000  1,800,000      0  same',
-			'2/0            5          5      0  same',
-			'4/0      450,000    450,001      1  different',
-			'5/0            -      2,000  1,500  only in B',
+			'layer   A shapes   B shapes    XOR  area µm²  where (µm)                   status',
+			'1/0    1,800,000  1,800,000      0                                         same',
+			'2/0            5          5      0                                         same',
+			'4/0      450,000    450,001      1     0.015  x 20 .. 20.1, y 20 .. 20.15  different',
+			'5/0            -      2,000  1,500    12,346  x -100 .. 250.5, y 0 .. 300  only in B',
 			'',
 			'different: 2 of 4 layers differ',
 			'marker database lists 1,000 of 1,500 differences on 5/0 (--max-markers)',
@@ -56,18 +56,28 @@ describe('formatSummary', () => {
 		].join('\n'));
 	});
 
+	test('without --verbose: no engine lines, the area and place of each change', () => {
+		const text = formatSummary(result({
+			status: 'different', identical: false, differentLayers: 1,
+			layers: [layer('1/0', {}), layer('4/0', {status: 'different', xorCount: 3, xorArea: 2.5, bbox: [1, 2, 3, 4], mode: 'windowed', windows: 1})],
+		}), PLAIN, {cwd: '/w'});
+		expect(text).not.toContain('engine');
+		expect(text).toMatch(/^4\/0 +10 +10 +3 +2\.5 +x 1 \.\. 3, y 2 \.\. 4 +different$/m);
+		expect(text).toContain('different: 1 of 2 layers differs');
+	});
+
 	test('a forced mode names only its engine', () => {
-		const text = formatSummary(result({mode: 'tiled', layers: [layer('1/0', {mode: 'tiled'}), layer('2/0', {mode: 'tiled'})]}), PLAIN, '/w');
+		const text = formatSummary(result({mode: 'tiled', layers: [layer('1/0', {mode: 'tiled'}), layer('2/0', {mode: 'tiled'})]}), PLAIN, {cwd: '/w', verbose: true});
 		expect(text).toContain('\nengine: tiled (2 layers)\n');
 	});
 
 	test('byte-identical: no table, says KLayout was not needed', () => {
-		const text = formatSummary(result({fastPath: 'byte-identical', layers: [], topCells: []}), PLAIN, '/elsewhere');
+		const text = formatSummary(result({fastPath: 'byte-identical', layers: [], topCells: []}), PLAIN, {cwd: '/elsewhere', verbose: true});
 		expect(text).toBe('A  /w/ref/ring.gds   dbu 0.001 µm\nB  /w/out/ring.gds   dbu 0.001 µm\n\nidentical: the files are byte-identical (KLayout not needed)\n');
 	});
 
 	test('colour marks the verdict and statuses', () => {
-		const text = formatSummary(result({status: 'different', identical: false, differentLayers: 1, layers: [layer('1/0', {status: 'different', xorCount: 2})]}), COLOR, '/w');
+		const text = formatSummary(result({status: 'different', identical: false, differentLayers: 1, layers: [layer('1/0', {status: 'different', xorCount: 2})]}), COLOR, {cwd: '/w', verbose: true});
 		expect(text).toContain('\u001B[31mdifferent\u001B[39m');
 		expect(text).toContain('\u001B[31m\u001B[1mdifferent\u001B[22m\u001B[39m: 1 of 1 layer differs');
 	});

@@ -19,6 +19,8 @@ function jsonOf(run: CliRun): Record<string, any> {
 describeKLayout('lyipc-diff on the fixtures', () => {
 	const tempDir = useTempDirs();
 
+	const diffQuietly = async (args: string[]) => diff(args);
+
 	/** Runs the bin with its own TMPDIR so that leftovers can be seen. */
 	async function diff(args: string[]): Promise<CliRun & {tmp: string}> {
 		const tmp = await tempDir();
@@ -39,7 +41,7 @@ describeKLayout('lyipc-diff on the fixtures', () => {
 		expect(run.exitCode).toBe(0);
 		expect(run.stdout).toMatch(new RegExp(expected));
 		expect(run.stdout).toMatch(/^identical: /m);
-		expect(run.stdout).toMatch(/^engine: auto/m);
+		expect(run.stdout).not.toMatch(/^engine/m); // how it was done: --verbose
 		expect(run.stdout).toMatch(/^1\/0 +4 +4 +0 +same$/m);
 		expect(await listTree(run.tmp)).toEqual([]);
 	});
@@ -50,7 +52,8 @@ describeKLayout('lyipc-diff on the fixtures', () => {
 		expect(run.stdout).toContain('identical: the files are byte-identical (KLayout not needed)');
 	});
 
-	test('auto says per layer what ran, and why a layer needed a full XOR', async () => {
+	test('--verbose: auto says per layer what ran, and why a layer needed a full XOR', async () => {
+		const diff = async (args: string[]) => diffQuietly([...args, '--verbose']);
 		// Small layouts skip the structural diff (a full XOR costs less); --structure always runs it.
 		const small = await diff([fixture('base.gds'), fixture('one_shape.gds')]);
 		expect(small.stdout).toMatch(/^engine: auto: full XOR: flat \(4 layers\)$/m);
@@ -60,7 +63,7 @@ describeKLayout('lyipc-diff on the fixtures', () => {
 		expect(often.exitCode).toBe(1);
 		expect(often.stdout).toMatch(/^engine: auto: 1 layer unchanged shape for shape, no XOR needed; full XOR: deep \(1 layer\)$/m);
 		expect(often.stdout).toMatch(/^ {2}full XOR on 1\/0: a change in cell UNIT, which is placed 90,000 times$/m);
-		expect(often.stdout).toMatch(/^1\/0 +90,000 +90,000 +90,000 +different$/m);
+		expect(often.stdout).toMatch(/^1\/0 +90,000 +90,000 +90,000 +[\d,.]+ +x [-\d.]+ \.\. [-\d.]+, y [-\d.]+ \.\. [-\d.]+ +different$/m);
 		const zero = await diff([fixture('base.gds'), fixture('zero_area_layer.gds')]);
 		expect(zero.stdout).toMatch(/^engine: auto: 1 layer in one file only, every shape a difference; full XOR: flat \(4 layers\)$/m);
 	});
@@ -79,7 +82,7 @@ describeKLayout('lyipc-diff on the fixtures', () => {
 	test('a layer of zero-area shapes in B only: a difference, exit 1, as strmxor says', async () => {
 		const run = await diff([fixture('base.gds'), fixture('zero_area_layer.gds')]);
 		expect(run.exitCode).toBe(1);
-		expect(run.stdout).toMatch(/^7\/0 +- +2 +2 +only in B$/m);
+		expect(run.stdout).toMatch(/^7\/0 +- +2 +2 +0 +x [-\d.]+ \.\. [-\d.]+, y [-\d.]+ \.\. [-\d.]+ +only in B$/m);
 		expect(run.stdout).toMatch(/^different: 1 of 5 layers differs$/m);
 	});
 
@@ -96,8 +99,8 @@ describeKLayout('lyipc-diff on the fixtures', () => {
 		const run = await diff([fixture('base.gds'), fixture('one_shape.gds')]);
 		expect(run.exitCode).toBe(1);
 		expect(run.stdout).toMatch(/^top cell: CHIP$/m);
-		expect(run.stdout).toMatch(/^layer +A shapes +B shapes +XOR +status$/m);
-		expect(run.stdout).toMatch(/^1\/0 +4 +5 +1 +different$/m);
+		expect(run.stdout).toMatch(/^layer +A shapes +B shapes +XOR +area µm² +where \(µm\) +status$/m);
+		expect(run.stdout).toMatch(/^1\/0 +4 +5 +1 +6 +x 20 \.\. 22, y 20 \.\. 23 +different$/m); // the area and place of the change
 		expect(run.stdout).toMatch(/^2\/0 +1 +1 +0 +same$/m);
 		expect(run.stdout).toMatch(/^different: 1 of 4 layers differs$/m);
 		const xor = /^XOR layout: +(.+)$/m.exec(run.stdout)?.[1];
@@ -114,7 +117,7 @@ describeKLayout('lyipc-diff on the fixtures', () => {
 	test('layer only in B', async () => {
 		const run = await diff([fixture('base.gds'), fixture('extra_layer.gds')]);
 		expect(run.exitCode).toBe(1);
-		expect(run.stdout).toMatch(/^5\/0 +- +2 +2 +only in B$/m);
+		expect(run.stdout).toMatch(/^5\/0 +- +2 +2 +22 +x 5 \.\. 28, y 5 \.\. 27 +only in B$/m);
 	});
 
 	test('sliver: a difference without tolerance; exit 0 with --tolerance, reported in its own column', async () => {
@@ -144,7 +147,7 @@ describeKLayout('lyipc-diff on the fixtures', () => {
 		const tiled = await diff([fixture('base.gds'), fixture('one_shape.gds'), '--mode', 'tiled', '--threads', '2', '--tile-size', '5', '--json']);
 		expect(tiled.exitCode).toBe(1);
 		expect(jsonOf(tiled).layers.map((layer: {mode: string; tileSize: number}) => [layer.mode, layer.tileSize])).toEqual(Array.from({length: 4}, () => ['tiled', 5]));
-		const deep = await diff([fixture('base.gds'), fixture('one_shape.gds'), '--mode', 'deep']);
+		const deep = await diff([fixture('base.gds'), fixture('one_shape.gds'), '--mode', 'deep', '-v']);
 		expect(deep.stdout).toMatch(/^engine: deep \(4 layers\)$/m);
 	});
 

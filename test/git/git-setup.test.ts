@@ -39,7 +39,8 @@ describeKLayout('lyipc git-setup: git diff prints the XOR summary', () => {
 		const changed = await gitDiff(repo, env, 'ring.gds');
 		expect(changed).toContain('lyipc diff a/ring.gds b/ring.gds');
 		expect(changed).toMatch(/^A {2}a\/ring\.gds {3}dbu 0\.001 µm$/m);
-		expect(changed).toMatch(/^4\/0 +10 +20 +10 +different$/m);
+		expect(changed).toMatch(/^4\/0 +10 +20 +10 +2\.5 +x [\d.]+ \.\. [\d.]+, y [\d.]+ \.\. [\d.]+ +different$/m);
+		expect(changed).not.toMatch(/^engine/m); // engine internals only with LYIPC_VERBOSE=1
 		expect(changed).toContain('different: 1 of 4 layers differs');
 		expect(changed).not.toContain('Binary files');
 
@@ -70,10 +71,26 @@ describeKLayout('lyipc git-setup: git diff prints the XOR summary', () => {
 		expect(setup.exitCode, setup.stderr).toBe(0);
 		expect(await readFile(path.join(home, '.config', 'git', 'attributes'), 'utf8')).toContain('*.oas diff=lyipc');
 		await copyFile(fixture('one_shape.gds'), path.join(repo, 'ring.gds'));
-		expect(await gitDiff(repo, env)).toMatch(/^1\/0 +4 +5 +1 +different$/m);
+		expect(await gitDiff(repo, env)).toMatch(/^1\/0 +4 +5 +1 +6 +x 20 \.\. 22, y 20 \.\. 23 +different$/m);
 		expect((await runCli(['git-setup', '--global', '--uninstall'], {cwd: home, env}, LYIPC_CLI)).exitCode).toBe(0);
 		expect(await gitDiff(repo, env)).toContain('Binary files');
 	});
+});
+
+describeKLayout('git log -p through the driver, cut short', () => {
+	test('git log -p --ext-diff | head: the closed pipe ends the driver quietly, no EPIPE trace', async () => {
+		const {repo, env} = await repository();
+		expect((await runCli(['git-setup'], {cwd: repo, env}, LYIPC_CLI)).exitCode).toBe(0);
+		for (const [index, name] of ['one_shape.gds', 'via_changed.gds', 'base_flat.gds', 'extra_layer.gds'].entries()) {
+			await copyFile(fixture(name), path.join(repo, 'ring.gds'));
+			await execa('git', ['commit', '-qam', `change ${index}`], {cwd: repo, env});
+		}
+
+		// head -n 3 closes the pipe while git still runs the driver for older commits.
+		const run = await execa('sh', ['-c', 'git --no-pager log -p --ext-diff | head -n 3'], {cwd: repo, env, reject: false});
+		expect(run.stdout.split('\n')).toHaveLength(3);
+		expect(run.stderr).not.toMatch(/EPIPE|Error|at .*\.js/);
+	}, 60_000);
 });
 
 test('git-diff called wrongly says how it is meant to be used', async () => {
