@@ -1,4 +1,4 @@
-import {copyFile, mkdir, writeFile} from 'node:fs/promises';
+import {copyFile, mkdir, symlink, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {execa} from 'execa';
 import {expect, test} from 'vitest';
@@ -29,7 +29,7 @@ describeKLayout('the package as a user installs it', () => {
 
 		const different = await execa('npx', ['lyipc-diff', 'base.gds', 'one_shape.gds'], {cwd: project, reject: false, env: {TMPDIR: dir}});
 		expect(different.exitCode).toBe(1);
-		expect(String(different.stdout)).toMatch(/^1\/0 +4 +5 +1 +different$/m);
+		expect(String(different.stdout)).toMatch(/^1\/0 +4 +5 +1 +6 +x 20 \.\. 22, y 20 \.\. 23 +different$/m);
 		const same = await execa('npx', ['lyipc-diff', 'base.gds', 'identical_b.gds', '--json'], {cwd: project, reject: false});
 		expect(same.exitCode).toBe(0);
 		expect(JSON.parse(String(same.stdout))).toMatchObject({status: 'identical', fastPath: null});
@@ -37,5 +37,14 @@ describeKLayout('the package as a user installs it', () => {
 		const script = "import {compareLayouts} from 'lyipc'; const r = await compareLayouts('base.gds', 'one_shape.gds', {outDir: 'out'}); console.log(r.status, r.differentLayers);";
 		const library = await execa(process.execPath, ['--input-type=module', '-e', script], {cwd: project});
 		expect(String(library.stdout)).toBe('different 1');
+
+		// The plugin in a Vitest run: no warning about source maps pointing at sources the package
+		// does not ship (the maps carry their sources).
+		await symlink(path.join(ROOT, 'node_modules', 'vitest'), path.join(project, 'node_modules', 'vitest'));
+		await writeFile(path.join(project, 'vitest.config.mjs'), "import {defineConfig} from 'vitest/config';\nimport {layoutMatcher} from 'lyipc/vitest/plugin';\nexport default defineConfig({plugins: [layoutMatcher()]});\n");
+		await writeFile(path.join(project, 'ring.test.mjs'), "import {expect, test} from 'vitest';\ntest('ring', async () => {\n  await expect('base.gds').toMatchLayout('identical_b.gds');\n});\n");
+		const run = await execa(process.execPath, [path.join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), 'run'], {cwd: project, reject: false, all: true, env: {CI: 'true'}});
+		expect(run.exitCode, String(run.all)).toBe(0);
+		expect(String(run.all)).not.toMatch(/source ?map/i);
 	}, 240_000);
 });

@@ -44,12 +44,43 @@ export function sniffFormat(head: Buffer): {format: LayoutFormat; gzip: boolean}
 	return {format: undefined, gzip, reason: describeContent(bytes, gzip)};
 }
 
+/** Common files that end up where a layout was expected, by their first bytes. */
+const KNOWN_TYPES: Array<[string, number[] | string]> = [
+	['a PNG image', [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]],
+	['a JPEG image', [0xFF, 0xD8, 0xFF]],
+	['a GIF image', 'GIF8'],
+	['a PDF document', '%PDF-'],
+	['a ZIP archive (or an Office document)', [0x50, 0x4B, 0x03, 0x04]],
+	['a bzip2 file', 'BZh'],
+	['an xz file', [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]],
+	['a zstd file', [0x28, 0xB5, 0x2F, 0xFD]],
+	['a 7-Zip archive', [0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C]],
+	['an SQLite database', 'SQLite format 3\0'],
+	['an ELF program', [0x7F, 0x45, 0x4C, 0x46]],
+	['a KLayout marker database or other XML', '<?xml'],
+];
+
+function knownType(bytes: Buffer): string | undefined {
+	for (const [name, magic] of KNOWN_TYPES) {
+		const expected = typeof magic === 'string' ? Buffer.from(magic, 'latin1') : Buffer.from(magic);
+		if (bytes.subarray(0, expected.length).equals(expected)) {
+			return name;
+		}
+	}
+
+	return undefined;
+}
+
 function describeContent(bytes: Buffer, gzip: boolean): string {
 	if (bytes.length === 0) {
 		return gzip ? 'gzip data that is empty or cut short' : 'holds no data';
 	}
 
 	const prefix = gzip ? 'gzip data that ' : '';
+	const known = knownType(bytes);
+	if (known) {
+		return `${prefix}is ${known}`;
+	}
 
 	const sample = bytes.subarray(0, 32);
 	const printable = sample.every(byte => byte === 0x09 || byte === 0x0a || byte === 0x0d || (byte >= 0x20 && byte < 0x7f));
