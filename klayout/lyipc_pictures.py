@@ -122,7 +122,9 @@ class Frame:
         self.width, self.height = width, height
         self.title_px = TITLE_PX * scale
         self.foot_px = FOOT_PX * scale
-        self.legend_px = (LEGEND_PX * scale) if legend and width >= 2 * LEGEND_PX * scale else 0
+        # The legend takes a quarter of a small picture at most.
+        legend_px = min(LEGEND_PX, max(84, int(width / scale * 0.25)))
+        self.legend_px = (legend_px * scale) if legend and width >= 2 * legend_px * scale else 0
         content_w = width - self.legend_px
         content_h = height - self.title_px - self.foot_px
         self.content_px = (content_w, content_h)
@@ -243,7 +245,9 @@ def draw_frame(view, frame, title, legend, markers):
     c = frame.content
     places = min(4, max(0, int(math.ceil(-math.log10(frame.um)))))
     where = "x %s .. %s  y %s .. %s um" % tuple(number(v, places) for v in (c.left, c.right, c.bottom, c.top))
-    drawing.text_px(where, max(8 + bar_px / s + 60, w / s - len(where) * FOOT_TEXT_PX * ADVANCE - 6), foot_top + 8, FOOT_TEXT_PX)
+    start = 8 + bar_px / s + 60
+    size = min(FOOT_TEXT_PX, max(6, (w / s - start - 6) / (len(where) * ADVANCE)))  # smaller type rather than cut
+    drawing.text_px(where, max(start, w / s - len(where) * size * ADVANCE - 6), foot_top + 8 + (FOOT_TEXT_PX - size) / 2, size)
     if frame.legend_px:
         left = (w - frame.legend_px) / s + 8
         top = frame.title_px / s + 8
@@ -253,7 +257,7 @@ def draw_frame(view, frame, title, legend, markers):
             y = top + row * 16
             if colour is not None:
                 drawing.rect_px(left * s, y * s, 12 * s, 12 * s, colour, solid, 1 if solid else 2)
-            drawing.text_px(label, left + 18, y + 1, TEXT_PX - 1, INK, max_px=LEGEND_PX - 30)
+            drawing.text_px(label, left + 18, y + 1, TEXT_PX - 1, INK, max_px=frame.legend_px / s - 30)
     for box in markers:
         # Never smaller than MARKER_PX on screen, so a 0.1 um change in a 1 mm layout is seen.
         half = max(box.width(), box.height(), MARKER_PX * frame.um) / 2.0 + 2 * frame.um
@@ -328,10 +332,10 @@ def render_picture(picture, box, width, height, scale):
     legend = layer_legend(view, skip_cellviews=() if xor_index is None else (xor_index,))
     if xor_index is not None:
         style_diff(view, xor_index)
-        legend = [(XOR_COLOUR, "XOR: A vs B", True), (None, "A, B faint:", True)] + legend
+        legend = [(XOR_COLOUR, "XOR", True), (None, "A, B:", True)] + legend
     markers = [pya.DBox(*m) for m in picture.get("markers") or []]
     if markers:
-        legend = [(MARKER_COLOUR, "difference", False)] + legend
+        legend = [(MARKER_COLOUR, "changed", False)] + legend
     frame = Frame(area, width * scale, height * scale, scale, legend=True)
     draw_frame(view, frame, picture.get("title") or "", legend, markers)
     view.update_content()
@@ -384,7 +388,7 @@ def run_render_diff(params):
     written = {"overview": None, "a": None, "b": None, "xor": None, "closeups": []}
     boxes = [[c.left, c.bottom, c.right, c.top] for c in closeups]
     title = titles.get("pair") or ""
-    written["overview"] = render_picture({"out": out["overview"], "layouts": [a, b], "xor": xor, "title": "Overview: %s (%d group%s of differences)" % (title, len(clusters), "" if len(clusters) == 1 else "s"),
+    written["overview"] = render_picture({"out": out["overview"], "layouts": [a, b], "xor": xor, "title": "Overview, %d group%s of differences: %s" % (len(clusters), "" if len(clusters) == 1 else "s", title),
                                           "markers": [[m.left, m.bottom, m.right, m.top] for m in markers]}, None, width, height, scale)
     if boxes:
         first = boxes[0]

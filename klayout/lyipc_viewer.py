@@ -289,7 +289,10 @@ class Viewer:
                 dock = pya.QDockWidget("Marker Browser", window)
                 dock.objectName = "lyipc_marker_browser"
                 dock.setWidget(widget)
-                window.addDockWidget(pya.Qt.BottomDockWidgetArea, dock)
+                if self.docks:
+                    window.tabifyDockWidget(self.docks[-1], dock)  # one dock area, one tab per view
+                else:
+                    window.addDockWidget(pya.Qt.BottomDockWidgetArea, dock)
                 widget.show()
                 dock.show()
                 self.docks.append(dock)

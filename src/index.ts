@@ -34,6 +34,7 @@ export {
 	type PairStatus,
 } from './suite/run-suite.js';
 export {findPairs, DEFAULT_INCLUDE, type LayoutPair, type PairFilter} from './suite/pairs.js';
+export {acceptOutputs, type ReferenceChange} from './suite/update-references.js';
 export {findKLayout, type KLayoutLocation, type FindKLayoutOptions} from './engine/find-klayout.js';
 export {MIN_KLAYOUT_VERSION} from './engine/klayout-version.js';
 export {

@@ -39,6 +39,7 @@ Options:
   --target HOST[:PORT] the viewer (default: $LYIPC_TARGET, else 127.0.0.1:$LYIPC_PORT or 11078)
   -q, --quiet          print nothing but errors; the exit code tells (directories: the
                        failing pairs and the counts)
+  -v, --verbose        also say how the comparison was done: the engine per layer and why
 
 Remote (KLayout on another host, over ssh; rsync needed on both sides):
   --remote [USER@]HOST[:DIR]  send A and B to a private temp folder on HOST (under DIR), compare
@@ -52,9 +53,17 @@ Directories:
   --exclude GLOB       leave the files matching GLOB out (repeatable)
   --workers N          KLayout workers run at once (default: one per CPU core)
   --reporter NAME[=PATH]  console (default), json, junit, markdown or html, to PATH or stdout
-                       (repeatable; one report on stdout at most); --json = --reporter json
-  --out-dir DIR        the artifacts mirror the relative paths under DIR; --view opens
-                       the first differing pair
+                       (html: DIR/index.html); repeatable, one report on stdout at most;
+                       --json = --reporter json. Links in reports are relative to them.
+  --out-dir DIR        the artifacts and pictures mirror the relative paths under DIR
+                       (default: lyipc-report/ here, emptied by each run, like
+                       playwright-report/); --view opens the first differing pair
+  --picture-size WxH   size pictures are shown at in the reports (default 480x360; drawn
+                       at twice that, so a click shows them sharp)
+  --closeups N         XOR close-ups per failing pair beyond the first (default 3)
+  -u, --update         accept the outputs: copy each over its reference where they differ
+                       or the reference is missing, and list what changed
+  --prune              with --update: delete references whose output is gone
   --config FILE        shared defaults from FILE (default: the nearest lyipc.config.json or
                        package.json "lyipc" key, from here up); the command line wins
   --no-config          ignore config files

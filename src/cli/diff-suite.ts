@@ -59,7 +59,8 @@ export async function runSuite(command: Compare, io: ReporterIo & {signal?: Abor
 	}
 
 	const written = reporters.map(reporter => reporter.reportFile?.(result)).filter((file): file is string => Boolean(file));
-	const toTerminal = command.json && !command.suite.reporters ? io.stderr : io.stdout;
+	// When a report goes to stdout, what is said about the run goes to stderr, so stdout stays parseable.
+	const toTerminal = parseReporterSpecs(texts).some(spec => spec.name !== 'console' && spec.name !== 'html' && spec.file === undefined) ? io.stderr : io.stdout;
 	if (!command.quiet && written.length > 0) {
 		toTerminal.write(written.map(file => `report: ${path.relative(process.cwd(), file) || file}\n`).join(''));
 	}

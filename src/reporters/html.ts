@@ -16,7 +16,7 @@ body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d2330;background:#f4f5
 header{background:#1d2330;color:#fff;padding:16px 24px}
 header h1{margin:0 0 4px;font-size:20px}
 header p{margin:0;color:#c6cbd6}
-main{padding:16px 24px;max-width:1560px}
+main{padding:16px 24px}
 .badge{display:inline-block;border-radius:10px;padding:1px 9px;font-size:12px;font-weight:600;color:#fff;white-space:nowrap}
 .identical{background:#2f8f46}.different{background:#d02828}.missing-reference,.missing-output{background:#c77700}.error{background:#6b3fa0}
 section.pair{background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.12);margin:0 0 18px;padding:12px 16px}

@@ -13,7 +13,7 @@ export type ReporterName = (typeof REPORTERS)[number];
 
 export interface ReporterSpec {
 	name: ReporterName;
-	/** Where to write the report; stdout when not given (console always writes to stdout). */
+	/** Where to write the report; when not given: stdout (console always), html: index.html in the report folder. */
 	file: string | undefined;
 }
 
@@ -32,7 +32,7 @@ export function parseReporterSpecs(texts: readonly string[]): ReporterSpec[] {
 
 		return {name: name as ReporterName, file: file || undefined};
 	});
-	const toStdout = specs.filter(spec => spec.file === undefined);
+	const toStdout = specs.filter(spec => spec.file === undefined && spec.name !== 'html');
 	if (toStdout.length > 1) {
 		throw new LyipcError('USAGE', `--reporter: ${toStdout.map(spec => spec.name).join(' and ')} would both write to stdout; give all but one a path (e.g. --reporter junit=report.xml)`);
 	}

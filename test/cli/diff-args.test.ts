@@ -6,7 +6,7 @@ test('two files and every option', () => {
 		'a.gds', 'b.oas', '--json', '-q', '--tolerance', '0.005', '--layers', '1/0,2/0', '--ignore-layers', '3',
 		'--top-a', 'TOP', '--top-b', 'TOP2', '--mode', 'tiled', '--structure', 'never', '--threads', '4', '--tile-size', '250',
 		'--timeout', '90', '--klayout', '/opt/k', '--out-dir', 'o', '--out', 'o/x.gds', '--rdb', 'o/x.lyrdb', '--max-markers', '50',
-		'--view', '--target', 'viewer:9000', '--config', 'ci/lyipc.json', '--no-warm-worker',
+		'--view', '--target', 'viewer:9000', '--config', 'ci/lyipc.json', '--no-warm-worker', '--verbose',
 	]);
 	expect(command).toEqual({
 		kind: 'compare',
@@ -14,6 +14,7 @@ test('two files and every option', () => {
 		b: 'b.oas',
 		json: true,
 		quiet: true,
+		verbose: true,
 		view: 'always',
 		target: 'viewer:9000',
 		warmWorker: false,
@@ -34,7 +35,7 @@ test('two files and every option', () => {
 			rdb: 'o/x.lyrdb',
 			maxMarkers: 50,
 		},
-		suite: {include: undefined, exclude: undefined, workers: undefined, reporters: undefined},
+		suite: {include: undefined, exclude: undefined, workers: undefined, reporters: undefined, pictureSize: undefined, closeups: undefined, update: false, prune: false},
 		config: {kind: 'file', file: 'ci/lyipc.json'},
 		remote: undefined,
 	});
@@ -45,8 +46,8 @@ test('two files and every option', () => {
 
 test('unset options stay unset so library defaults apply', () => {
 	expect(parseDiffArgs(['a.gds', 'b.gds'])).toEqual({
-		kind: 'compare', a: 'a.gds', b: 'b.gds', json: false, quiet: false, view: 'try', target: undefined, warmWorker: true, options: {},
-		suite: {include: undefined, exclude: undefined, workers: undefined, reporters: undefined}, config: {kind: 'find'}, remote: undefined,
+		kind: 'compare', a: 'a.gds', b: 'b.gds', json: false, quiet: false, verbose: false, view: 'try', target: undefined, warmWorker: true, options: {},
+		suite: {include: undefined, exclude: undefined, workers: undefined, reporters: undefined, pictureSize: undefined, closeups: undefined, update: false, prune: false}, config: {kind: 'find'}, remote: undefined,
 	});
 	expect(parseDiffArgs(['a.gds', 'b.gds', '--no-config'])).toMatchObject({config: {kind: 'none'}});
 	expect(() => parseDiffArgs(['a.gds', 'b.gds', '--no-config', '--config', 'x.json'])).toThrow(/--config and --no-config exclude each other/);
@@ -58,6 +59,16 @@ test('directory mode options: repeatable globs and reporters, a worker count', (
 	});
 	expect(() => parseDiffArgs(['ref', 'run', '--workers', '0'])).toThrow(/--workers: expected a whole number >= 1, got '0'/);
 	expect(() => parseDiffArgs(['ref', 'run', '--workers', '1.5'])).toThrow(/--workers/);
+	expect(parseDiffArgs(['ref', 'run', '--picture-size', '640x400', '--closeups', '5', '-u', '--prune'])).toMatchObject({
+		suite: {pictureSize: {width: 640, height: 400}, closeups: 5, update: true, prune: true},
+	});
+	expect(() => parseDiffArgs(['ref', 'run', '--closeups', '51'])).toThrow(/--closeups: expected a whole number from 0 to 50/);
+});
+
+test('a misspelt option: did you mean the nearest one', () => {
+	expect(() => parseDiffArgs(['a', 'b', '--tolerence', '1'])).toThrow(/unknown option --tolerence \(did you mean --tolerance\?\)/);
+	expect(() => parseDiffArgs(['a', 'b', '--reporters', 'x'])).toThrow(/unknown option --reporters \(did you mean --reporter\?\)/);
+	expect(() => parseDiffArgs(['a', 'b', '--zzz'])).toThrow(/^unknown option --zzz$/);
 });
 
 test('--view and --no-view', () => {

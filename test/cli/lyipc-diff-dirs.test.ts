@@ -52,6 +52,10 @@ describeKLayout('lyipc-diff REF_DIR RUN_DIR', () => {
 		const ring = xml.testsuites.testsuite.testcase.find(testcase => testcase.name === 'chip/ring.gds')!;
 		expect(ring['system-out']).toContain('XOR layout: ../out/chip/ring.xor.gds'); // relative to the report
 		expect(xml.testsuites.testsuite.testcase.find(testcase => testcase.name === 'corrupt.gds')!.error!.type).toBe('READ_ERROR');
+		// Each time is the pair's own (not counted from the start of the run): with two workers,
+		// the times add up to at most twice the run's.
+		const times = xml.testsuites.testsuite.testcase.map(testcase => Number((testcase as unknown as {time: string}).time));
+		expect(times.reduce((sum, time) => sum + time, 0)).toBeLessThanOrEqual(2 * Number((xml.testsuites as unknown as {time: string}).time) + 0.01);
 
 		const summary = await readFile(markdown, 'utf8');
 		expect(summary).toMatch(/^### lyipc-diff: 4 of 7 failing$/m);

@@ -57,16 +57,17 @@ describeKLayout('lyipc-diff REF_DIR RUN_DIR --remote host1,host2', () => {
 			const local = await runCli([reference, output, '--reporter', `html=${path.join(root, 'local.html')}`, '--out-dir', path.join(root, 'local')]);
 			expect(local.exitCode, local.stderr).toBe(2);
 			const pictures = Object.fromEntries(result.pairs.map(pair => [pair.path, pair.pictures]));
-			expect(pictures['chip/ring.gds']).toEqual({a: expect.any(String), b: expect.any(String), xor: expect.any(String), error: null});
+			expect(pictures['chip/ring.gds']).toMatchObject({a: expect.any(String), b: expect.any(String), xor: expect.any(String), overview: expect.any(String), closeups: [], groups: 1, error: null});
 			expect(pictures['only_ref.gds']).toMatchObject({a: expect.any(String), b: null, error: null});
 			expect(pictures['only_run.oas']).toMatchObject({a: null, b: expect.any(String), error: null});
-			for (const picture of ['chip/ring.a.png', 'chip/ring.b.png', 'chip/ring.xor.png', 'only_ref.a.png', 'only_run.b.png']) {
+			for (const picture of ['chip/ring.a.png', 'chip/ring.b.png', 'chip/ring.xor.png', 'chip/ring.overview.png', 'only_ref.a.png', 'only_run.b.png']) {
 				const [there, here] = await Promise.all([pngColours(path.join(root, 'out', picture)), pngColours(path.join(root, 'local', picture))]);
 				expect(there, picture).toEqual(here);
 				expect(there.colours.size, picture).toBeGreaterThan(2); // drawn, not blank
 			}
 
-			expect((await readFile(path.join(root, 'report.html'), 'utf8')).match(/<img src="data:image\/png;base64,/g)).toHaveLength(5);
+			// Each picture once on the page and once in its enlarged view, linked relative to the page.
+			expect((await readFile(path.join(root, 'report.html'), 'utf8')).match(/<img src="out\/[^"]+\.png"/g)).toHaveLength(12);
 			for (const host of [first.host, second.host]) {
 				expect((await readdir(path.join(host.dir, 'home'))).filter(name => name.startsWith('lyipc-'))).toEqual([]);
 			}

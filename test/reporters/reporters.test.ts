@@ -140,6 +140,7 @@ test('reporter specs: NAME[=PATH], one report on stdout at most', () => {
 		{name: 'console', file: undefined}, {name: 'junit', file: 'out/r.xml'}, {name: 'markdown', file: 'a=b.md'},
 	]);
 	expect(() => parseReporterSpecs(['console', 'markdown'])).toThrow(/console and markdown would both write to stdout/);
+	expect(parseReporterSpecs(['console', 'html'])).toEqual([{name: 'console', file: undefined}, {name: 'html', file: undefined}]); // html: into the report folder
 	expect(() => parseReporterSpecs(['console=x'])).toThrow(/console reporter writes to the terminal/);
 });
 

@@ -151,11 +151,13 @@ describeKLayout('the viewer server inside a real KLayout GUI (Xvfb, fresh KLAYOU
 			{id: 4, method: 'zoom', params: {box}},
 			{id: 4.5, method: 'status'},
 			{id: 5, method: 'load', params: {path: fixture('one_shape.gds'), keepView: true}},
+			{id: 5.5, method: 'status'}, // before markers: docking the Marker Browser resizes the view
 			{id: 6, method: 'markers', params: {path: rdb}},
 			{id: 7, method: 'status'},
 			{id: 8, method: 'load', params: {path: fixture('base.gds'), cell: 'NO_SUCH_CELL', mode: 'new'}},
 			{id: 9, method: 'load', params: {path: fixture('base.gds'), mode: 'new', lyp: path.join(gui.temp, 'absent.lyp')}},
 		]);
+		const kept = currentView(replies.splice(6, 1)[0]!.result as ViewerStatus);
 		const zoomed = currentView(replies.splice(4, 1)[0]!.result as ViewerStatus);
 		expect(replies.slice(0, 7).every(reply => reply.ok), JSON.stringify(replies)).toBe(true);
 		const first = currentView(replies[1]!.result as ViewerStatus);
@@ -166,7 +168,7 @@ describeKLayout('the viewer server inside a real KLayout GUI (Xvfb, fresh KLAYOU
 		expect(second.index).toBe(first.index + 1);
 		expect(second.cellviews.map(cv => cv.file)).toEqual([fixture('one_shape.gds')]);
 		// The viewbox as it was, up to KLayout snapping it to whole pixels (~0.01 µm here)
-		second.viewbox.forEach((value, i) => {
+		kept.viewbox.forEach((value, i) => {
 			expect(Math.abs(value - zoomed.viewbox[i]!)).toBeLessThan(0.05);
 		});
 		expect(holds(zoomed.viewbox, [box[0]! + 0.05, box[1]! + 0.05, box[2]! - 0.05, box[3]! - 0.05]), `viewbox ${zoomed.viewbox.join(', ')}`).toBe(true);
