@@ -11,6 +11,7 @@ import os
 
 import pya
 
+from lyipc_params import check_text_file
 from lyipc_version import VERSION
 from lyipc_viewer import ViewerError
 
@@ -103,6 +104,10 @@ def register_libraries(viewer, libraries):
 def show_netlist(view, path, cellview_index):
     if not os.path.isfile(path):
         raise ViewerError("FILE_NOT_FOUND", "%s: no such netlist database" % path)
+    check_text_file(path, "netlist database")  # no gzip bomb holds the window
     database = pya.LayoutToNetlist()
-    database.read(path)
+    try:
+        database.read(path)
+    except Exception as exc:
+        raise ViewerError("LOAD_FAILED", "%s: not a netlist database: %s" % (path, exc), path)
     view.show_l2ndb(view.add_l2ndb(database), cellview_index)
