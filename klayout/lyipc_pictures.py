@@ -63,9 +63,9 @@ def style_diff(view, xor_cellview):
 
 def difference_boxes(xor_path, whole, content_px):
     """(markers, clusters) from the XOR layout, in µm: marker boxes at the overview's scale (one
-    per group of differences closer than MARKER_PX on screen) and close-up clusters (groups
-    closer than CLUSTER_PX), largest first. `whole` is the overview's box, `content_px` its
-    drawing width in pixels."""
+    per group of differences closer than 2 * MARKER_PX on screen, so frames never overlap) and
+    close-up clusters (groups closer than CLUSTER_PX), largest first. `whole` is the overview's
+    box, `content_px` its drawing width in pixels."""
     layout = pya.Layout()
     layout.read(xor_path)
     top = layout.top_cells()
@@ -92,10 +92,10 @@ def difference_boxes(xor_path, whole, content_px):
         # Too many to group one by one: each layer's extent stands for its differences.
         boxes = sorted(fallback, key=lambda b: -b.area())
         return boxes[:MAX_MARKERS], boxes
-    markers = groups(region, scale * MARKER_PX / 2.0, dbu)
+    markers = groups(region, scale * MARKER_PX, dbu)  # frames of neighbours never overlap
     while len(markers) > MAX_MARKERS:
         scale *= 2
-        markers = groups(region, scale * MARKER_PX / 2.0, dbu)
+        markers = groups(region, scale * MARKER_PX, dbu)
     clusters = groups(region, max(whole.width(), whole.height()) / float(content_px) * CLUSTER_PX / 2.0, dbu)
     return markers, sorted(clusters, key=lambda b: -(b.width() + 1e-9) * (b.height() + 1e-9))
 
@@ -114,36 +114,37 @@ def groups(region, reach_um, dbu):
 
 
 class Frame:
-    """Where the layout goes in a picture of `width` x `height` pixels, and the view box that
-    puts the bands (title above, scale bar below, legend on the right) around it."""
+    """Where the layout goes in a picture shown at `width` x `height` pixels (the PNG has `scale`
+    times as many), and the view box that puts the bands (title above, scale bar below, legend
+    on the right) around it. Every measure here is in shown pixels."""
 
     def __init__(self, area, width, height, scale, legend):
-        self.scale_px = scale
+        self.scale = scale
         self.width, self.height = width, height
-        self.title_px = TITLE_PX * scale
-        self.foot_px = FOOT_PX * scale
+        self.title = TITLE_PX
+        self.foot = FOOT_PX
         # The legend takes a quarter of a small picture at most.
-        legend_px = min(LEGEND_PX, max(84, int(width / scale * 0.25)))
-        self.legend_px = (legend_px * scale) if legend and width >= 2 * legend_px * scale else 0
-        content_w = width - self.legend_px
-        content_h = height - self.title_px - self.foot_px
+        legend_width = min(LEGEND_PX, max(84, int(width * 0.25)))
+        self.legend = legend_width if legend and width >= 2 * legend_width else 0
+        content_w = width - self.legend
+        content_h = height - self.title - self.foot
         self.content_px = (content_w, content_h)
         # The area, widened to the content's aspect ratio, centred.
-        um_per_px = max(area.width() / float(content_w), area.height() / float(content_h), 1e-9)
+        self.um = max(area.width() / float(content_w), area.height() / float(content_h), 1e-9)  # per shown pixel
         cx, cy = area.center().x, area.center().y
-        self.um = um_per_px
-        self.content = pya.DBox(cx - content_w * um_per_px / 2, cy - content_h * um_per_px / 2,
-                                cx + content_w * um_per_px / 2, cy + content_h * um_per_px / 2)
-        self.view = pya.DBox(self.content.left, self.content.bottom - self.foot_px * um_per_px,
-                             self.content.right + self.legend_px * um_per_px, self.content.top + self.title_px * um_per_px)
+        self.content = pya.DBox(cx - content_w * self.um / 2, cy - content_h * self.um / 2,
+                                cx + content_w * self.um / 2, cy + content_h * self.um / 2)
+        self.view = pya.DBox(self.content.left, self.content.bottom - self.foot * self.um,
+                             self.content.right + self.legend * self.um, self.content.top + self.title * self.um)
 
-    def at(self, x_px, y_px):
+    def at(self, x, y):
         """A point given in pixels from the picture's top-left corner, in µm."""
-        return pya.DPoint(self.view.left + x_px * self.um, self.view.top - y_px * self.um)
+        return pya.DPoint(self.view.left + x * self.um, self.view.top - y * self.um)
 
 
 class Drawing:
-    """The scratch layout of a frame: one layer per colour, text as polygons."""
+    """The scratch layout of a frame: one layer per colour, text as polygons. Positions and
+    sizes in shown pixels from the top-left corner."""
 
     def __init__(self, view, frame):
         self.view = view
@@ -167,22 +168,17 @@ class Drawing:
     def box(self, box, colour, solid=True, width=1):
         self.cell.shapes(self.layer(colour, solid, width)).insert(box)
 
-    def rect_px(self, x, y, w, h, colour, solid=True, width=1):
-        """A rectangle given in pixels from the top-left corner."""
+    def rect(self, x, y, w, h, colour, solid=True, width=1):
         self.box(pya.DBox(self.frame.at(x, y + h), self.frame.at(x + w, y)), colour, solid, width)
 
-    def text_px(self, text, x, y, height_px=TEXT_PX, colour=INK, max_px=None):
-        """Text with its top-left corner at (x, y) pixels, cut with "..." to fit max_px."""
-        scale = self.frame.scale_px
-        height = height_px * scale
+    def text(self, text, x, y, height=TEXT_PX, colour=INK, max_width=None):
+        """Text with its top-left corner at (x, y), cut with "..." to fit `max_width`."""
         char = height * ADVANCE
-        if max_px is not None and len(text) * char > max_px * scale:
-            keep = max(1, int(max_px * scale / char) - 3)
-            text = text[:keep] + "..."
+        if max_width is not None and len(text) * char > max_width:
+            text = text[:max(1, int(max_width / char) - 3)] + "..."
         text = text.encode("ascii", "replace").decode("ascii")
-        um = self.frame.um
-        region = self.generator.text(text, self.layout.dbu, height * um / 0.8)
-        origin = self.frame.at(x * scale, y * scale + height)
+        region = self.generator.text(text, self.layout.dbu, height * self.frame.um / 0.8)  # the font is 0.8 high
+        origin = self.frame.at(x, y + height)
         shift = pya.Trans(int(round(origin.x / self.layout.dbu)), int(round(origin.y / self.layout.dbu)))
         self.cell.shapes(self.layer(colour)).insert(region.transformed(shift))
 
@@ -225,44 +221,44 @@ def length_text(um):
 
 def draw_frame(view, frame, title, legend, markers):
     drawing = Drawing(view, frame)
-    s = frame.scale_px
     w, h = frame.width, frame.height
+    foot_top = h - frame.foot
     # Bands over whatever geometry reaches into them.
-    drawing.rect_px(0, 0, w, frame.title_px, BAND)
-    drawing.rect_px(0, h - frame.foot_px, w, frame.foot_px, BAND)
-    if frame.legend_px:
-        drawing.rect_px(w - frame.legend_px, frame.title_px, frame.legend_px, h - frame.title_px - frame.foot_px, 0xFFFFFF)
-        drawing.rect_px(w - frame.legend_px, frame.title_px, 1 * s, h - frame.title_px - frame.foot_px, 0xD8DBE2)
-    drawing.text_px(title, 6, 5, TEXT_PX + 1, INK, max_px=(w / s) - 12)
+    drawing.rect(0, 0, w, frame.title, BAND)
+    drawing.rect(0, foot_top, w, frame.foot, BAND)
+    if frame.legend:
+        drawing.rect(w - frame.legend, frame.title, frame.legend, foot_top - frame.title, 0xFFFFFF)
+        drawing.rect(w - frame.legend, frame.title, 1, foot_top - frame.title, 0xD8DBE2)
+    drawing.text(title, 6, 5, TEXT_PX + 1, max_width=w - 12)
     # Scale bar: a round length of at most a quarter of the width, bottom left.
     bar = nice_length(frame.content.width() / 4.0)
     bar_px = bar / frame.um
-    foot_top = (h - frame.foot_px) / s
-    drawing.rect_px(8 * s, (foot_top + 14) * s, bar_px, 3 * s, INK)
-    drawing.rect_px(8 * s, (foot_top + 10) * s, 1.5 * s, 7 * s, INK)
-    drawing.rect_px(8 * s + bar_px - 1.5 * s, (foot_top + 10) * s, 1.5 * s, 7 * s, INK)
-    drawing.text_px(length_text(bar), 8 + bar_px / s + 6, foot_top + 8, FOOT_TEXT_PX)
+    drawing.rect(8, foot_top + 14, bar_px, 3, INK)
+    drawing.rect(8, foot_top + 10, 1.5, 7, INK)
+    drawing.rect(8 + bar_px - 1.5, foot_top + 10, 1.5, 7, INK)
+    drawing.text(length_text(bar), 8 + bar_px + 6, foot_top + 8, FOOT_TEXT_PX)
     c = frame.content
     places = min(4, max(0, int(math.ceil(-math.log10(frame.um)))))
     where = "x %s .. %s  y %s .. %s um" % tuple(number(v, places) for v in (c.left, c.right, c.bottom, c.top))
-    start = 8 + bar_px / s + 60
-    size = min(FOOT_TEXT_PX, max(6, (w / s - start - 6) / (len(where) * ADVANCE)))  # smaller type rather than cut
-    drawing.text_px(where, max(start, w / s - len(where) * size * ADVANCE - 6), foot_top + 8 + (FOOT_TEXT_PX - size) / 2, size)
-    if frame.legend_px:
-        left = (w - frame.legend_px) / s + 8
-        top = frame.title_px / s + 8
-        room = int(((h - frame.title_px - frame.foot_px) / s - 16) // 16)
+    start = 8 + bar_px + 60
+    size = min(FOOT_TEXT_PX, max(6, (w - start - 6) / (len(where) * ADVANCE)))  # smaller type rather than cut
+    drawing.text(where, max(start, w - len(where) * size * ADVANCE - 6), foot_top + 8 + (FOOT_TEXT_PX - size) / 2, size)
+    if frame.legend:
+        left = w - frame.legend + 8
+        top = frame.title + 8
+        room = int((foot_top - frame.title - 16) // 16)
         shown = legend if len(legend) <= room else legend[:max(0, room - 1)] + [(None, "+%d more" % (len(legend) - room + 1), True)]
         for row, (colour, label, solid) in enumerate(shown):
             y = top + row * 16
             if colour is not None:
-                drawing.rect_px(left * s, y * s, 12 * s, 12 * s, colour, solid, 1 if solid else 2)
-            drawing.text_px(label, left + 18, y + 1, TEXT_PX - 1, INK, max_px=frame.legend_px / s - 30)
+                drawing.rect(left, y, 12, 12, colour, solid, 1 if solid else 2)
+            drawing.text(label, left + 18, y + 1, TEXT_PX - 1, max_width=frame.legend - 30)
     for box in markers:
         # Never smaller than MARKER_PX on screen, so a 0.1 um change in a 1 mm layout is seen.
-        half = max(box.width(), box.height(), MARKER_PX * frame.um) / 2.0 + 2 * frame.um
+        half_w = max(box.width(), MARKER_PX * frame.um) / 2.0 + 5 * frame.um  # clear of what it frames
+        half_h = max(box.height(), MARKER_PX * frame.um) / 2.0 + 5 * frame.um
         centre = box.center()
-        drawing.box(pya.DBox(centre.x - half, centre.y - half, centre.x + half, centre.y + half), MARKER_COLOUR, False, 3)
+        drawing.box(pya.DBox(centre.x - half_w, centre.y - half_h, centre.x + half_w, centre.y + half_h), MARKER_COLOUR, False, 3)
     drawing.show()
 
 
@@ -305,7 +301,7 @@ def save(view, frame, final):
     """A hidden name, renamed once whole: a reader never sees half a picture."""
     partial = os.path.join(os.path.dirname(final), ".%s.part.png" % os.path.basename(final))
     try:
-        view.save_image_with_options(partial, int(frame.width), int(frame.height), 0, 2, 1.0 / frame.scale_px, frame.view, False)
+        view.save_image_with_options(partial, int(frame.width * frame.scale), int(frame.height * frame.scale), 0, 2, 1.0 / frame.scale, frame.view, False)
         os.replace(partial, final)
     except Exception as exc:
         if os.path.exists(partial):
@@ -336,7 +332,7 @@ def render_picture(picture, box, width, height, scale):
     markers = [pya.DBox(*m) for m in picture.get("markers") or []]
     if markers:
         legend = [(MARKER_COLOUR, "changed", False)] + legend
-    frame = Frame(area, width * scale, height * scale, scale, legend=True)
+    frame = Frame(area, width, height, scale, legend=True)
     draw_frame(view, frame, picture.get("title") or "", legend, markers)
     view.update_content()
     return save(view, frame, picture["out"])
@@ -379,9 +375,9 @@ def run_render_diff(params):
     probe.max_hier()
     probe.zoom_fit()
     whole = probe.box()
-    frame = Frame(whole, width * scale, height * scale, scale, legend=True)
+    frame = Frame(whole, width, height, scale, legend=True)
     try:
-        markers, clusters = difference_boxes(xor, whole, frame.content_px[0] / scale)
+        markers, clusters = difference_boxes(xor, whole, frame.content_px[0])
     except Exception as exc:
         raise JobError("READ_ERROR", "cannot read the XOR layout %s: %s" % (xor, exc), xor)
     closeups = clusters[: 1 + len(out.get("closeups") or [])]

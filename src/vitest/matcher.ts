@@ -47,7 +47,6 @@ function failUnlessAwaited(task: Readonly<Test> | undefined, work: Promise<unkno
 
 	let settled = false;
 	const guard: PromiseLike<void> = {
-		// eslint-disable-next-line unicorn/no-thenable
 		async then(onFulfilled, onRejected) {
 			const outcome = settled ? Promise.resolve() : Promise.reject(new Error(`toMatchLayout on ${String(received)} was not awaited: the test ended before the comparison did. Write \`await expect(...).toMatchLayout()\`.`));
 			return outcome.then(onFulfilled, onRejected);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type {WorkerRequests} from '../engine/worker.js';
 import {isLyipcError} from '../errors.js';
 import type {WorkerFiles} from './compare.js';
-import {differenceBox, type CompareResult} from './result.js';
+import type {CompareResult} from './result.js';
 
 export interface PictureSize {
 	/** CSS pixels; the PNG has `scale` times as many. */

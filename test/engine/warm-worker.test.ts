@@ -131,7 +131,7 @@ describeKLayout('warm worker between lyipc-diff calls', () => {
 	test('concurrent first calls: one server answers them all, the others step back', async () => {
 		const {address, diff, serverPids} = await setup();
 		const runs = await Promise.all([diff('base.gds', 'one_shape.gds'), diff('base.gds', 'via_changed.gds'), diff('base.gds', 'base.oas')]);
-		expect(runs.map(run => run.exitCode)).toEqual([1, 1, 0]);
+		expect(runs.map(run => run.exitCode), runs.map(run => run.stderr).join("\n")).toEqual([1, 1, 0]);
 		await waitFor('one server', async () => (await serverPids()).length === 1);
 		expect((await hello(address)).jobs).toBe(3);
 	});
