@@ -1,7 +1,9 @@
-import {mkdtemp, rm} from 'node:fs/promises';
+import {mkdtemp, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {pathToFileURL} from 'node:url';
+import {spawn} from 'node:child_process';
+import type {Readable, Writable} from 'node:stream';
 import {execa} from 'execa';
 import {describe} from 'vitest';
 
@@ -20,20 +22,108 @@ if (skipBrowser) {
 export const describeBrowser = skipBrowser ? describe.skip : describe;
 
 /**
- * A screenshot (PNG at `shot`) of a local HTML file as headless Chromium draws it, at 1 CSS pixel per pixel;
- * `fragment` ("#id") opens the page as a click on a link to that id does.
+ * A screenshot (PNG at `shot`) of a local HTML file as headless Chromium draws it, at 1 CSS pixel per pixel.
  * No network (the report must not need one) and a throw-away profile.
  */
-export async function screenshotPage(file: string, size: {width: number; height: number}, shot: string, fragment = ''): Promise<void> {
+export async function screenshotPage(file: string, size: {width: number; height: number}, shot: string): Promise<void> {
 	const profile = await mkdtemp(path.join(tmpdir(), 'lyipc-chromium-'));
 	try {
 		await execa(CHROMIUM, [
 			'--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
 			'--disable-background-networking', '--disable-component-update', '--disable-sync',
 			'--force-device-scale-factor=1', '--hide-scrollbars', `--user-data-dir=${profile}`,
-			`--window-size=${size.width},${size.height}`, `--screenshot=${shot}`, pathToFileURL(file).href + fragment,
+			`--window-size=${size.width},${size.height}`, `--screenshot=${shot}`, pathToFileURL(file).href,
 		], {timeout: 60_000});
 	} finally {
+		await rm(profile, {recursive: true, force: true});
+	}
+}
+
+/**
+ * Headless Chromium driven over the DevTools protocol on a pipe (fds 3 and 4, messages ended by
+ * NUL): opens a local page at 1 CSS pixel per pixel, clicks the centre of the element `selector`
+ * finds, as a user's mouse would, and saves a screenshot of what the page then shows.
+ */
+export async function clickAndScreenshot(file: string, size: {width: number; height: number}, selector: string, shot: string): Promise<void> {
+	const profile = await mkdtemp(path.join(tmpdir(), 'lyipc-chromium-'));
+	// node:child_process: fd 3 is written to and fd 4 read from, both as plain pipes.
+	const browser = spawn(CHROMIUM, [
+		'--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+		'--disable-component-update', '--disable-sync', '--hide-scrollbars', `--user-data-dir=${profile}`,
+		'--remote-debugging-pipe', 'about:blank',
+	], {stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe']});
+	const exited = new Promise(resolve => {
+		browser.once('close', resolve);
+	});
+	const toBrowser = browser.stdio[3] as Writable;
+	const fromBrowser = browser.stdio[4] as Readable;
+	const pending = new Map<number, {resolve(value: any): void; reject(error: Error): void}>(); // eslint-disable-line @typescript-eslint/no-explicit-any
+	const events: Array<{method: string; sessionId?: string}> = [];
+	let buffer = '';
+	fromBrowser.on('data', (chunk: Buffer) => {
+		buffer += chunk.toString('utf8');
+		let end;
+		while ((end = buffer.indexOf('\0')) >= 0) {
+			const message = JSON.parse(buffer.slice(0, end)) as {id?: number; result?: unknown; error?: {message: string}; method?: string; sessionId?: string};
+			buffer = buffer.slice(end + 1);
+			if (message.id !== undefined) {
+				const waiting = pending.get(message.id);
+				pending.delete(message.id);
+				if (message.error) {
+					waiting?.reject(new Error(message.error.message));
+				} else {
+					waiting?.resolve(message.result);
+				}
+			} else if (message.method) {
+				events.push({method: message.method, sessionId: message.sessionId});
+			}
+		}
+	});
+	let next = 0;
+	const send = async <T>(method: string, params: Record<string, unknown> = {}, sessionId?: string): Promise<T> => new Promise((resolve, reject) => {
+		const id = ++next;
+		pending.set(id, {resolve, reject});
+		toBrowser.write(JSON.stringify({id, method, params, ...sessionId ? {sessionId} : {}}) + '\0');
+	});
+	const until = async (check: () => boolean, what: string) => {
+		const deadline = Date.now() + 20_000;
+		while (!check()) {
+			if (Date.now() > deadline) {
+				throw new Error(`Chromium: no ${what} within 20 s`);
+			}
+
+			await new Promise(resolve => {
+				setTimeout(resolve, 20);
+			});
+		}
+	};
+
+	try {
+		const {targetId} = await send<{targetId: string}>('Target.createTarget', {url: 'about:blank'});
+		const {sessionId} = await send<{sessionId: string}>('Target.attachToTarget', {targetId, flatten: true});
+		await send('Page.enable', {}, sessionId);
+		await send('Emulation.setDeviceMetricsOverride', {width: size.width, height: size.height, deviceScaleFactor: 1, mobile: false}, sessionId);
+		await send('Page.navigate', {url: pathToFileURL(file).href}, sessionId);
+		await until(() => events.some(event => event.method === 'Page.loadEventFired' && event.sessionId === sessionId), 'page load');
+		const expression = `(() => { const e = document.querySelector(${JSON.stringify(selector)}); if (!e) return null; e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()`;
+		const {result} = await send<{result: {value: [number, number] | null}}>('Runtime.evaluate', {expression, returnByValue: true}, sessionId);
+		if (!result.value) {
+			throw new Error(`Chromium: nothing matches ${selector}`);
+		}
+
+		const [x, y] = result.value;
+		for (const type of ['mouseMoved', 'mousePressed', 'mouseReleased']) {
+			await send('Input.dispatchMouseEvent', {type, x, y, button: 'left', clickCount: type === 'mouseMoved' ? 0 : 1}, sessionId);
+		}
+
+		// Let the page lay out what the click opened before taking the picture.
+		await send('Runtime.evaluate', {expression: 'new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))', awaitPromise: true}, sessionId);
+		const {data} = await send<{data: string}>('Page.captureScreenshot', {format: 'png'}, sessionId);
+		await writeFile(shot, Buffer.from(data, 'base64'));
+		await send('Browser.close').catch(() => undefined);
+	} finally {
+		browser.kill('SIGKILL');
+		await exited;
 		await rm(profile, {recursive: true, force: true});
 	}
 }
