@@ -128,7 +128,7 @@ export function renderHtml(result: SuiteResult, htmlDir: string = process.cwd())
 <title>lyipc-diff: ${h(title)}</title><style>${STYLE}</style></head>
 <body><header><h1>lyipc-diff: ${h(title)}</h1>
 <p>${h(countsLine(result))} in ${(result.timings.totalMs / 1000).toFixed(1)} s · reference <code>${h(result.referenceDir)}</code> · output <code>${h(result.outputDir)}</code></p></header>
-<main>${sections.join('\n')}
+<main>${result.hint ? `<p class="why"><strong>Hint:</strong> ${h(result.hint)}</p>` : ''}${sections.join('\n')}
 ${allPairs(result)}
 <p class="note">Artifacts in <code>${h(link(result.outDir) || '.')}</code>.</p></main></body></html>
 `;

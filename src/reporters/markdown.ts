@@ -16,6 +16,7 @@ export function markdownReporter(io: ReporterIo, file?: string): Reporter {
 				'',
 				`${countsLine(result)} (${(result.timings.totalMs / 1000).toFixed(1)} s).`,
 				'',
+				...result.hint ? [`> **Hint:** ${result.hint}`, ''] : [],
 			];
 			if (failing.length > 0) {
 				lines.push('| | path | what | XOR layout | picture |', '|---|---|---|---|---|');

@@ -121,6 +121,14 @@ test('links are relative to the report, so the uploaded folder works: HTML, Mark
 	}
 });
 
+test('the no-match hint reaches the HTML and Markdown reports too', async () => {
+	const hinted = {...RESULT, hint: 'no relative path is in both folders <here>'};
+	expect(renderHtml(hinted)).toContain('<strong>Hint:</strong> no relative path is in both folders &lt;here&gt;');
+	const stdout = sink(false);
+	await createReporter({name: 'markdown', file: undefined}, {stdout, stderr: sink(false), env: {}}).onEnd(hinted);
+	expect(stdout.text).toContain('> **Hint:** no relative path is in both folders <here>');
+});
+
 test('JUnit times are each pair\'s own comparison time, not the wait for a worker', async () => {
 	const stdout = sink(false);
 	await createReporter({name: 'junit', file: undefined}, {stdout, stderr: sink(false), env: {}}).onEnd(PICTURED);
