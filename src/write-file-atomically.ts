@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto';
-import {mkdir, rename, rm, writeFile} from 'node:fs/promises';
+import {copyFile, mkdir, rename, rm, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {LyipcError} from './errors.js';
 
@@ -9,6 +9,15 @@ import {LyipcError} from './errors.js';
  * the folder first.
  */
 export async function writeFileAtomically(file: string, data: string | Buffer, what: string, options: {makeDir?: boolean} = {}): Promise<void> {
+	await replaceAtomically(file, what, options, async temp => writeFile(temp, data));
+}
+
+/** Copies `from` over `to` as {@link writeFileAtomically} writes: whole or not at all. */
+export async function copyFileAtomically(from: string, to: string, what: string, options: {makeDir?: boolean} = {}): Promise<void> {
+	await replaceAtomically(to, what, options, async temp => copyFile(from, temp));
+}
+
+async function replaceAtomically(file: string, what: string, options: {makeDir?: boolean}, fill: (temp: string) => Promise<void>): Promise<void> {
 	const target = path.resolve(file);
 	const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(4).toString('hex')}.tmp`);
 	try {
@@ -16,10 +25,10 @@ export async function writeFileAtomically(file: string, data: string | Buffer, w
 			await mkdir(path.dirname(target), {recursive: true});
 		}
 
-		await writeFile(temp, data);
+		await fill(temp);
 		await rename(temp, target);
 	} catch (error) {
-		await rm(temp, {force: true});
+		await rm(temp, {force: true}).catch(() => undefined);
 		throw new LyipcError('WRITE_ERROR', `${file}: cannot write ${what} (${(error as Error).message})`, {path: file, cause: error});
 	}
 }

@@ -1,7 +1,6 @@
-import {copyFile, mkdir, rename, rm} from 'node:fs/promises';
-import {randomBytes} from 'node:crypto';
+import {rm} from 'node:fs/promises';
 import path from 'node:path';
-import {LyipcError} from '../errors.js';
+import {copyFileAtomically} from '../write-file-atomically.js';
 import type {SuiteResult} from './run-suite.js';
 
 /** One reference changed by {@link acceptOutputs}. */
@@ -11,19 +10,6 @@ export interface ReferenceChange {
 	/** updated: the output replaced a differing reference; added: it became a missing one; deleted: its output is gone (prune). */
 	action: 'updated' | 'added' | 'deleted';
 	reference: string;
-}
-
-/** Copies through a hidden temporary name in the same folder: a reference is never half written. */
-async function copyOver(from: string, to: string): Promise<void> {
-	const temp = path.join(path.dirname(to), `.${path.basename(to)}.lyipc-${randomBytes(4).toString('hex')}.tmp`);
-	try {
-		await mkdir(path.dirname(to), {recursive: true});
-		await copyFile(from, temp);
-		await rename(temp, to);
-	} catch (error) {
-		await rm(temp, {force: true}).catch(() => undefined);
-		throw new LyipcError('WRITE_ERROR', `${to}: cannot write the reference (${(error as Error).message})`, {path: to, cause: error});
-	}
 }
 
 /**
@@ -36,11 +22,11 @@ export async function acceptOutputs(result: SuiteResult, options: {prune?: boole
 	const changes: ReferenceChange[] = [];
 	for (const pair of result.pairs) {
 		if (pair.status === 'different' && pair.reference && pair.output) {
-			await copyOver(pair.output, pair.reference);
+			await copyFileAtomically(pair.output, pair.reference, 'the reference');
 			changes.push({path: pair.path, action: 'updated', reference: pair.reference});
 		} else if (pair.status === 'missing-reference' && pair.output) {
 			const reference = path.join(result.referenceDir, ...pair.path.split('/'));
-			await copyOver(pair.output, reference);
+			await copyFileAtomically(pair.output, reference, 'the reference', {makeDir: true});
 			changes.push({path: pair.path, action: 'added', reference});
 		} else if (pair.status === 'missing-output' && pair.reference && options.prune) {
 			await rm(pair.reference);

@@ -1,10 +1,10 @@
-import {copyFile, mkdir, readdir, rename, rm, rmdir, stat} from 'node:fs/promises';
+import {readdir, rm, rmdir, stat} from 'node:fs/promises';
 import path from 'node:path';
-import {randomBytes} from 'node:crypto';
 import type {MatcherState, RunnerTestCase as Test} from 'vitest';
 import {isLyipcError, LyipcError} from '../errors.js';
 import type {Pictures} from '../xor/pictures.js';
 import type {CompareResult} from '../xor/result.js';
+import {copyFileAtomically} from '../write-file-atomically.js';
 import {runJob} from './pool-access.js';
 import {ReferenceBook, type ReferencePlace, type TestIdentity} from './references.js';
 import {matcherOptions, openChoice, type LayoutMatcherOptions} from './settings.js';
@@ -108,19 +108,6 @@ function pictureLines(pictures: Pictures | null): string[] {
 	return named.map(([name, file]) => `${`${name}:`.padEnd(width)}${file}`);
 }
 
-/** Copies `from` over `to` through a hidden temp name, so a reference is never half written. */
-async function writeReference(from: string, to: string): Promise<void> {
-	const temp = path.join(path.dirname(to), `.${path.basename(to)}.${randomBytes(4).toString('hex')}.tmp`);
-	try {
-		await mkdir(path.dirname(to), {recursive: true});
-		await copyFile(from, temp);
-		await rename(temp, to);
-	} catch (error) {
-		await rm(temp, {force: true});
-		throw new LyipcError('WRITE_ERROR', `${to}: cannot write the reference layout (${(error as Error).message})`, {path: to, cause: error});
-	}
-}
-
 async function exists(file: string): Promise<boolean> {
 	return (await stat(file).catch(() => undefined))?.isFile() ?? false;
 }
@@ -215,7 +202,7 @@ async function matchLayout(this: LayoutMatcherState, received: unknown, referenc
 			return finish(false, `toMatchLayout: no reference layout ${relative(place.reference)} for ${relative(file)}, and references are not written here${process.env.CI ? ' (CI)' : ''}.\nRun the test once locally (or with vitest -u) and commit the new reference.`);
 		}
 
-		await writeReference(file, place.reference);
+		await copyFileAtomically(file, place.reference, 'the reference layout', {makeDir: true});
 		meta.outcome = 'written';
 		await note(task, `new reference layout written: ${relative(place.reference)}`, {say: true});
 		return finish(true, `toMatchLayout: wrote the new reference ${relative(place.reference)}`);
@@ -243,7 +230,7 @@ async function matchLayout(this: LayoutMatcherState, received: unknown, referenc
 
 	meta.differentLayers = result.layers.filter(layer => layer.xorCount > 0).map(layer => layer.key);
 	if (update === 'all') {
-		await writeReference(file, place.reference);
+		await copyFileAtomically(file, place.reference, 'the reference layout', {makeDir: true});
 		await clearDiff(place);
 		meta.outcome = 'updated';
 		await note(task, `reference layout updated: ${relative(place.reference)} (${meta.differentLayers.join(', ')} changed)`, {say: true});
