@@ -268,8 +268,10 @@ class Server:
     def call(self, request, connection):
         method = request.get("method")
         params = request.get("params") or {}
-        if method not in METHODS or not isinstance(params, dict):
+        if method not in METHODS:
             raise ViewerError("BAD_REQUEST", "unknown method %r" % method)
+        if not isinstance(params, dict):
+            raise ViewerError("BAD_REQUEST", "%s: params must be a JSON object" % method)
         if not connection.trusted:
             if method != "hello" or not self.token_matches(params.get("token")):
                 raise ViewerError("UNAUTHORIZED", "this viewer accepts other machines only after hello with its token")

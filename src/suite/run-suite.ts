@@ -15,7 +15,7 @@ import {MadeDirs} from './made-dirs.js';
 import {findPairs, type LayoutPair, type PairFilter} from './pairs.js';
 
 /** Bumped when a field changes meaning or disappears; new fields do not bump it. */
-export const SUITE_FORMAT_VERSION = 1;
+export const SUITE_FORMAT_VERSION = 2; // 2: `ms` is the pair's own time (was counted with the wait for a worker)
 
 /** What became of one relative path: compared (identical/different), on one side only, or not comparable. */
 export type PairStatus = 'identical' | 'different' | 'missing-reference' | 'missing-output' | 'error';

@@ -90,7 +90,7 @@ describeKLayout('lyipc-diff REF_DIR RUN_DIR', () => {
 		const different = await runCli([reference, output, '--json', '--exclude', 'corrupt.gds']);
 		expect(different.exitCode, different.stderr).toBe(1);
 		const result = JSON.parse(different.stdout) as {formatVersion: number; status: string; counts: Record<string, number>; pairs: Array<{path: string; status: string}>};
-		expect(result).toMatchObject({formatVersion: 1, status: 'different', counts: {total: 6, identical: 3, different: 1, missingReference: 1, missingOutput: 1, error: 0}});
+		expect(result).toMatchObject({formatVersion: 2, status: 'different', counts: {total: 6, identical: 3, different: 1, missingReference: 1, missingOutput: 1, error: 0}});
 		expect(result.pairs.map(pair => pair.path)).toEqual(Object.keys(TREE_EXPECTED).filter(name => name !== 'corrupt.gds').sort());
 		const same = await runCli([reference, output, '-q', '--include', 'same.gds', '--include', 'flat.gds']);
 		expect(same.exitCode, same.stderr).toBe(0);

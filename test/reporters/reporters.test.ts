@@ -31,7 +31,7 @@ const PAIRS = [
 	pair('d.gds', 'missing-output', {output: null}),
 ];
 const RESULT: SuiteResult = {
-	formatVersion: 1,
+	formatVersion: 2,
 	status: 'error',
 	referenceDir: '/ref',
 	outputDir: '/run',

@@ -47,6 +47,7 @@ describeKLayout('the viewer server answers a caller\'s mistakes with BAD_REQUEST
 		expect(internal).toEqual([]);
 		// The issue's own examples, each with a caller's error code.
 		const byId = new Map(replies.map(reply => [reply.id, reply]));
+		expect(byId.get('load params=[1]')!.error!.message).toBe('load: params must be a JSON object');
 		for (const id of ['zoom box=5', 'load path=[1,2]', 'markers path=5', 'close view="x"']) {
 			expect(byId.get(id)?.error?.code, id).toBe('BAD_REQUEST');
 		}
