@@ -35,7 +35,7 @@ export async function runSuite(command: Compare, io: ReporterIo & {signal?: Abor
 	checkSuiteUsage(command);
 	const texts = command.suite.reporters ?? (command.json ? ['json'] : ['console']);
 	const reporters = parseReporterSpecs(texts).map(spec => createReporter(spec, io, {quiet: command.quiet, verbose: command.verbose}));
-	const outDir = command.options.outDir === undefined ? await prepareReportDir(DEFAULT_REPORT_DIR) : command.options.outDir;
+	const outDir = command.options.outDir === undefined ? await prepareReportDir(DEFAULT_REPORT_DIR, [command.a, command.b]) : command.options.outDir;
 	const wantsPictures = reporters.some(reporter => reporter.wantsPictures);
 	const {pool: _pool, worker: _worker, ...options} = command.options;
 	const result = await compareDirectories(command.a, command.b, {

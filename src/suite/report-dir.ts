@@ -10,10 +10,18 @@ const MARK = '.lyipc-report';
 /**
  * Makes `dir` ready for a run: an earlier run's folder (it has the mark) is emptied, so no stale
  * picture or XOR layout outlives its pair; a folder that is not lyipc-diff's and has files in it
- * is refused rather than mixed into; a new folder is made and marked.
+ * is refused rather than mixed into, and so are `inputs` (the trees compared) inside it; a new
+ * folder is made and marked.
  */
-export async function prepareReportDir(dir: string): Promise<string> {
+export async function prepareReportDir(dir: string, inputs: readonly string[] = []): Promise<string> {
 	const resolved = path.resolve(dir);
+	for (const input of inputs) {
+		const relative = path.relative(resolved, path.resolve(input));
+		if (!relative.startsWith('..') && !path.isAbsolute(relative)) {
+			throw new LyipcError('USAGE', `${input} is inside the report folder ${dir}, which each run empties; move it, or give the report another place with --out-dir`, {path: input});
+		}
+	}
+
 	const entries = await readdir(resolved).catch((error: NodeJS.ErrnoException) => {
 		if (error.code === 'ENOENT') {
 			return undefined;

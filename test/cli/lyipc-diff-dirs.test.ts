@@ -187,6 +187,12 @@ describeKLayout('directory mode in CI: the report folder, accepting changes, hin
 		expect(refused.exitCode).toBe(2);
 		expect(refused.stderr).toContain('lyipc-report exists and was not written by lyipc-diff; it is left alone');
 		expect(await readFile(path.join(foreign, 'lyipc-report', 'notes.txt'), 'utf8')).toBe('mine');
+		// Nor is a tree being compared that lives in it.
+		await execa('cp', ['-r', reference, path.join(report, 'golden')]);
+		const inside = await runCli([path.join(report, 'golden'), output], {cwd: root});
+		expect(inside.exitCode).toBe(2);
+		expect(inside.stderr).toContain('is inside the report folder lyipc-report, which each run empties');
+		expect(await readdir(path.join(report, 'golden'))).toContain('same.gds');
 	});
 
 	test('--update copies outputs over differing and missing references and says what it changed; --prune deletes references without output', async () => {
