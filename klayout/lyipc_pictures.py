@@ -260,6 +260,7 @@ def draw_frame(view, frame, title, legend, markers):
         centre = box.center()
         drawing.box(pya.DBox(centre.x - half_w, centre.y - half_h, centre.x + half_w, centre.y + half_h), MARKER_COLOUR, False, 3)
     drawing.show()
+    return drawing
 
 
 def layer_legend(view, skip_cellviews=()):
@@ -310,32 +311,67 @@ def save(view, frame, final):
     return final
 
 
+class Scene:
+    """One view with the layouts of a comparison loaded once (A, B and optionally the XOR), shown
+    picture by picture: the layer list is rebuilt for each (which cellviews, which styling) and
+    each picture's frame lives in a scratch cellview that goes again once the picture is saved."""
+
+    def __init__(self, layouts, xor=None):
+        self.view = new_view()
+        load(self.view, layouts + ([xor] if xor else []))
+        self.view.max_hier()
+        self.xor = len(layouts) if xor else None
+        self.nodes = []
+        layers = self.view.begin_layers()
+        while not layers.at_end():
+            self.nodes.append(layers.current().dup())
+            layers.next()
+        # One colour per layer in every picture: B's layers take A's colours.
+        colours = {}
+        for node in self.nodes:
+            key = (node.source_layer, node.source_datatype)
+            if node.source_cellview != self.xor:
+                if key in colours:
+                    node.fill_color, node.frame_color = colours[key]
+                else:
+                    colours[key] = (node.fill_color, node.frame_color)
+
+    def whole(self):
+        """The box of everything loaded, as zoom-to-fit shows it."""
+        self.view.zoom_fit()
+        return self.view.box()
+
+    def render(self, picture, box, width, height, scale):
+        """One framed picture of the cellviews `picture["show"]` (indices), with the XOR on top
+        when `picture["xor"]`; `box` the area (µm) or None for everything."""
+        view = self.view
+        view.clear_layers()
+        shown = set(picture["show"]) | ({self.xor} if picture.get("xor") else set())
+        for node in self.nodes:
+            if node.source_cellview in shown:
+                view.insert_layer(view.end_layers(), node.dup())
+        area = self.whole() if box is None else padded(box)
+        legend = layer_legend(view, skip_cellviews=(self.xor,))
+        if picture.get("xor"):
+            style_diff(view, self.xor)
+            legend = [(XOR_COLOUR, "XOR", True), (None, "A, B:", True)] + legend
+        markers = [pya.DBox(*m) for m in picture.get("markers") or []]
+        if markers:
+            legend = [(MARKER_COLOUR, "changed", False)] + legend
+        frame = Frame(area, width, height, scale, legend=True)
+        drawing = draw_frame(view, frame, picture.get("title") or "", legend, markers)
+        view.update_content()
+        try:
+            return save(view, frame, picture["out"])
+        finally:
+            view.erase_cellview(drawing.cellview.index())
+
+
 def render_picture(picture, box, width, height, scale):
     """One framed picture: `picture` {out, layouts, xor?, title?, markers?}; `box` the area
     (µm) or None for the whole layout."""
-    view = new_view()
-    load(view, picture["layouts"])
-    xor_index = None
-    if picture.get("xor"):
-        load(view, [picture["xor"]])
-        xor_index = view.cellviews() - 1
-    view.max_hier()
-    if box is None:
-        view.zoom_fit()
-        area = view.box()
-    else:
-        area = padded(box)
-    legend = layer_legend(view, skip_cellviews=() if xor_index is None else (xor_index,))
-    if xor_index is not None:
-        style_diff(view, xor_index)
-        legend = [(XOR_COLOUR, "XOR", True), (None, "A, B:", True)] + legend
-    markers = [pya.DBox(*m) for m in picture.get("markers") or []]
-    if markers:
-        legend = [(MARKER_COLOUR, "changed", False)] + legend
-    frame = Frame(area, width, height, scale, legend=True)
-    draw_frame(view, frame, picture.get("title") or "", legend, markers)
-    view.update_content()
-    return save(view, frame, picture["out"])
+    scene = Scene(picture["layouts"], picture.get("xor"))
+    return scene.render(dict(picture, show=range(len(picture["layouts"]))), box, width, height, scale)
 
 
 def check_size(width, height, scale):
@@ -369,12 +405,9 @@ def run_render_diff(params):
     a, b, xor = params["a"], params["b"], params["xor"]
     out = params["out"]
     titles = params.get("titles") or {}
-    # The overview's area: A and B together.
-    probe = new_view()
-    load(probe, [a, b])
-    probe.max_hier()
-    probe.zoom_fit()
-    whole = probe.box()
+    # A, B and the XOR read once for every picture of the pair.
+    scene = Scene([a, b], xor)
+    whole = scene.whole()
     frame = Frame(whole, width, height, scale, legend=True)
     try:
         markers, clusters = difference_boxes(xor, whole, frame.content_px[0])
@@ -384,13 +417,14 @@ def run_render_diff(params):
     written = {"overview": None, "a": None, "b": None, "xor": None, "closeups": []}
     boxes = [[c.left, c.bottom, c.right, c.top] for c in closeups]
     title = titles.get("pair") or ""
-    written["overview"] = render_picture({"out": out["overview"], "layouts": [a, b], "xor": xor, "title": "Overview, %d group%s of differences: %s" % (len(clusters), "" if len(clusters) == 1 else "s", title),
-                                          "markers": [[m.left, m.bottom, m.right, m.top] for m in markers]}, None, width, height, scale)
+    groups_text = "%d group%s of differences" % (len(clusters), "" if len(clusters) == 1 else "s")
+    written["overview"] = scene.render({"out": out["overview"], "show": [0, 1], "xor": True, "title": "Overview, %s: %s" % (groups_text, title),
+                                        "markers": [[m.left, m.bottom, m.right, m.top] for m in markers]}, None, width, height, scale)
     if boxes:
         first = boxes[0]
-        written["a"] = render_picture({"out": out["a"], "layouts": [a], "title": "A: %s" % (titles.get("a") or "reference")}, first, width, height, scale)
-        written["b"] = render_picture({"out": out["b"], "layouts": [b], "title": "B: %s" % (titles.get("b") or "output")}, first, width, height, scale)
-        written["xor"] = render_picture({"out": out["xor"], "layouts": [a, b], "xor": xor, "title": "XOR close-up 1 of %d: %s" % (len(boxes), title)}, first, width, height, scale)
+        written["a"] = scene.render({"out": out["a"], "show": [0], "title": "A: %s" % (titles.get("a") or "reference")}, first, width, height, scale)
+        written["b"] = scene.render({"out": out["b"], "show": [1], "title": "B: %s" % (titles.get("b") or "output")}, first, width, height, scale)
+        written["xor"] = scene.render({"out": out["xor"], "show": [0, 1], "xor": True, "title": "XOR close-up 1 of %d: %s" % (len(boxes), title)}, first, width, height, scale)
         for index, (name, box) in enumerate(zip(out.get("closeups") or [], boxes[1:])):
-            written["closeups"].append(render_picture({"out": name, "layouts": [a, b], "xor": xor, "title": "XOR close-up %d of %d: %s" % (index + 2, len(boxes), title)}, box, width, height, scale))
+            written["closeups"].append(scene.render({"out": name, "show": [0, 1], "xor": True, "title": "XOR close-up %d of %d: %s" % (index + 2, len(boxes), title)}, box, width, height, scale))
     return {"written": written, "boxes": boxes, "groups": len(clusters)}
