@@ -37,8 +37,12 @@ export interface LyipcErrorOptions {
 	cause?: unknown;
 }
 
+/** Marks lyipc's errors across copies of this module (two installs, a bundled copy), as execa does. */
+const MARK = Symbol.for('lyipc.error');
+
 export class LyipcError extends Error {
 	override readonly name = 'LyipcError';
+	readonly [MARK] = true;
 	readonly code: ErrorCode;
 	readonly path: string | undefined;
 	readonly hint: string | undefined;
@@ -62,5 +66,14 @@ export class LyipcError extends Error {
 }
 
 export function isLyipcError(value: unknown): value is LyipcError {
-	return value instanceof LyipcError;
+	return typeof value === 'object' && value !== null && (value as {[MARK]?: unknown})[MARK] === true;
+}
+
+/** `error` itself when it is lyipc's, else an INTERNAL error that keeps its stack: a bug to report. */
+export function toLyipcError(error: unknown): LyipcError {
+	if (isLyipcError(error)) {
+		return error;
+	}
+
+	return new LyipcError('INTERNAL', `unexpected failure: ${(error as Error | undefined)?.stack ?? String(error)}`, {cause: error});
 }

@@ -1,5 +1,5 @@
 import {stat} from 'node:fs/promises';
-import {isLyipcError, LyipcError} from '../errors.js';
+import {LyipcError, toLyipcError} from '../errors.js';
 import {compareLayouts, type CompareOptions} from '../xor/compare.js';
 import {RESULT_FORMAT_VERSION, type CompareErrorOutput, type CompareResult} from '../xor/result.js';
 import {compareDefaults, findConfig, loadConfigFile, type LyipcConfig} from '../config.js';
@@ -29,7 +29,7 @@ async function showInViewer(result: CompareResult, view: ViewChoice, target: str
 		await showDiffInViewer(result, {target: resolveTarget(target, io.env), connectTimeout: view === 'always' ? 2000 : 300, token: io.env.LYIPC_TOKEN || undefined, inputsHere});
 		return true;
 	} catch (error) {
-		const failure = isLyipcError(error) ? error : new LyipcError('INTERNAL', String(error));
+		const failure = toLyipcError(error);
 		if (view === 'always') {
 			io.stderr.write(`lyipc-diff: ${failure.message}\n${failure.hint ? `${failure.hint}\n` : ''}`);
 			return false;
@@ -156,9 +156,7 @@ export async function runDiff(argv: readonly string[], io: CliIo): Promise<numbe
 
 		return result.identical ? EXIT_SAME : EXIT_DIFFERENT;
 	} catch (error) {
-		const failure = isLyipcError(error)
-			? error
-			: new LyipcError('INTERNAL', `unexpected failure: ${(error as Error).stack ?? String(error)}`);
+		const failure = toLyipcError(error);
 		if (json) {
 			const output: CompareErrorOutput = {formatVersion: RESULT_FORMAT_VERSION, status: 'error', error: failure.toJSON()};
 			io.stdout.write(JSON.stringify(output, null, 2) + '\n');

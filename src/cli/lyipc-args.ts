@@ -1,6 +1,6 @@
 import {realpath} from 'node:fs/promises';
 import {parseArgs} from 'node:util';
-import {isLyipcError, LyipcError} from '../errors.js';
+import {LyipcError, toLyipcError} from '../errors.js';
 import {resolveTarget, type ViewerTarget} from '../viewer/client.js';
 import {EXIT_ERROR, type CliIo} from './diff-main.js';
 import {didYouMean} from './did-you-mean.js';
@@ -159,7 +159,7 @@ export function parseLyipcArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
 
 /** Prints an error the way every lyipc command does; returns the exit code for it. */
 export function reportFailure(io: CliIo, error: unknown): number {
-	const failure = isLyipcError(error) ? error : new LyipcError('INTERNAL', `unexpected failure: ${(error as Error).stack ?? String(error)}`);
+	const failure = toLyipcError(error);
 	io.stderr.write(`lyipc: ${failure.message}\n${failure.hint ? `${failure.hint}\n` : ''}`);
 	return EXIT_ERROR;
 }

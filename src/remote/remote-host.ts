@@ -1,7 +1,7 @@
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {KLayoutWorker} from '../engine/worker.js';
-import {LyipcError} from '../errors.js';
+import {isLyipcError, LyipcError} from '../errors.js';
 import type {WorkerFiles} from '../xor/compare.js';
 import {sniffFormat, type LayoutInput, type Side} from '../xor/input.js';
 import {parseHostSpec, rsync, runRemote, shQuote, sshArgs, sshCommand, type HostSpec} from './ssh.js';
@@ -83,7 +83,7 @@ export class RemoteHost {
 				launch: {file: this.ssh[0]!, args: sshArgs(this.ssh, this.name, command), klayout: {path: `${this.name}:${klayout}`, source: 'remote'}},
 			});
 		} catch (error) {
-			if (error instanceof LyipcError && error.code === 'WORKER_START_FAILED') {
+			if (isLyipcError(error) && error.code === 'WORKER_START_FAILED') {
 				throw new LyipcError('REMOTE_FAILED', `${this.name}: cannot start KLayout there: ${error.message}`, {hint: 'Install KLayout >= 0.28 on the host, on the PATH of non-interactive ssh sessions (or set LYIPC_REMOTE_KLAYOUT).', cause: error});
 			}
 

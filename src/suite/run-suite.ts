@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {performance} from 'node:perf_hooks';
 import pLimit from 'p-limit';
-import {isLyipcError, LyipcError} from '../errors.js';
+import {LyipcError, toLyipcError} from '../errors.js';
 import {WorkerPool, type WorkerRuns} from '../engine/pool.js';
 import {compareWithPictures} from '../xor/compare-with-pictures.js';
 import {layoutStem} from '../xor/artifacts.js';
@@ -210,7 +210,7 @@ async function comparePair(pair: LayoutPair, place: Placement, dir: string, dirs
 		}, signal, files);
 		return outcome(result.identical ? 'identical' : 'different', result, null, pictures);
 	} catch (error) {
-		const failure = isLyipcError(error) ? error : new LyipcError('INTERNAL', `unexpected failure: ${(error as Error).stack ?? String(error)}`);
+		const failure = toLyipcError(error);
 		return outcome('error', null, failure.toJSON());
 	}
 }

@@ -1,7 +1,7 @@
 import {readdir, rm, rmdir, stat} from 'node:fs/promises';
 import path from 'node:path';
 import type {MatcherState, RunnerTestCase as Test} from 'vitest';
-import {isLyipcError, LyipcError} from '../errors.js';
+import {toLyipcError} from '../errors.js';
 import type {Pictures} from '../xor/pictures.js';
 import type {CompareResult} from '../xor/result.js';
 import {copyFileAtomically} from '../write-file-atomically.js';
@@ -212,7 +212,7 @@ async function matchLayout(this: LayoutMatcherState, received: unknown, referenc
 	try {
 		outcome = await runJob({a: place.reference, b: file, options: {...compare, klayout, outDir: place.diffDir}, pictures: {dir: place.diffDir, stem: place.stem, titles: {pair: relative(file), a: relative(place.reference), b: relative(file)}}});
 	} catch (error) {
-		const failure = isLyipcError(error) ? error : new LyipcError('INTERNAL', String(error));
+		const failure = toLyipcError(error);
 		return finish(false, `toMatchLayout: could not compare ${relative(file)} with ${relative(place.reference)}: ${failure.message}${failure.hint ? `\n${failure.hint}` : ''}`);
 	}
 

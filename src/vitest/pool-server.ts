@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {randomBytes} from 'node:crypto';
 import {WorkerPool, type WorkerPoolOptions} from '../engine/pool.js';
-import {isLyipcError, LyipcError} from '../errors.js';
+import {toLyipcError} from '../errors.js';
 import {compareWithPictures, type LayoutJob} from '../xor/compare-with-pictures.js';
 import {readLines} from '../engine/read-lines.js';
 
@@ -67,7 +67,7 @@ async function answer(socket: net.Socket, line: string, pool: WorkerPool): Promi
 		id = request.id;
 		reply = {id, ok: true, result: await compareWithPictures(pool, request.job)};
 	} catch (error) {
-		const failure = isLyipcError(error) ? error : new LyipcError('INTERNAL', `layout pool: ${(error as Error).message}`);
+		const failure = toLyipcError(error);
 		reply = {id, ok: false, error: failure.toJSON()};
 	}
 

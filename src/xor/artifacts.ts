@@ -2,7 +2,7 @@ import {randomBytes} from 'node:crypto';
 import {mkdir, mkdtemp, rename, rm, rmdir, stat} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
-import {LyipcError} from '../errors.js';
+import {isLyipcError, LyipcError} from '../errors.js';
 import type {LayoutInput} from './input.js';
 
 export interface ArtifactOptions {
@@ -186,7 +186,7 @@ export async function planArtifacts(a: LayoutInput, b: LayoutInput, options: Art
 			return {xor: wrote.out ? xor : null, rdb: wrote.rdb ? rdb : null};
 		},
 		named(error, onWorker) {
-			if (!(error instanceof LyipcError) || error.code !== 'WRITE_ERROR') {
+			if (!isLyipcError(error) || error.code !== 'WRITE_ERROR') {
 				return error;
 			}
 

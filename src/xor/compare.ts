@@ -1,5 +1,5 @@
 import {performance} from 'node:perf_hooks';
-import {LyipcError} from '../errors.js';
+import {isLyipcError, LyipcError} from '../errors.js';
 import type {WorkerRuns} from '../engine/pool.js';
 import type {KLayoutWorker, WorkerRequests} from '../engine/worker.js';
 import type {ArtifactOptions} from './artifacts.js';
@@ -227,7 +227,7 @@ function elapsed(since: number): number {
 
 /** Worker errors know the job, not the files: say which comparison failed. */
 function inContext(error: unknown, a: LayoutInput, b: LayoutInput, timeout: number): unknown {
-	if (!(error instanceof LyipcError)) {
+	if (!isLyipcError(error)) {
 		return error;
 	}
 
