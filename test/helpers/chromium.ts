@@ -5,21 +5,13 @@ import {pathToFileURL} from 'node:url';
 import {spawn} from 'node:child_process';
 import type {Readable, Writable} from 'node:stream';
 import {execa} from 'execa';
-import {describe} from 'vitest';
+import {describeNeeding} from './skip.js';
 
 /** Debian's Chromium (scripts/setup.sh installs it); LYIPC_TEST_CHROMIUM points elsewhere. */
 export const CHROMIUM = process.env.LYIPC_TEST_CHROMIUM ?? '/usr/bin/chromium';
 
-/**
- * Tests that open pages in a real browser run everywhere, CI included. Locally,
- * LYIPC_TEST_SKIP_BROWSER=1 skips them, and says so; under CI=true the flag is ignored.
- */
-const skipBrowser = process.env.LYIPC_TEST_SKIP_BROWSER === '1' && process.env.CI !== 'true';
-if (skipBrowser) {
-	console.warn('LYIPC_TEST_SKIP_BROWSER=1: skipping the tests that open reports in headless Chromium');
-}
-
-export const describeBrowser = skipBrowser ? describe.skip : describe;
+/** Tests that need headless Chromium: LYIPC_TEST_SKIP_BROWSER=1 skips them locally (never under CI=true). */
+export const describeBrowser = describeNeeding('LYIPC_TEST_SKIP_BROWSER', 'open reports in headless Chromium');
 
 /**
  * A screenshot (PNG at `shot`) of a local HTML file as headless Chromium draws it, at 1 CSS pixel per pixel.

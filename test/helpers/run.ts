@@ -3,7 +3,8 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {execa, type Options} from 'execa';
-import {afterEach, describe} from 'vitest';
+import {afterEach} from 'vitest';
+import {describeNeeding} from './skip.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = path.join(ROOT, 'dist', 'cli', 'lyipc-diff.js');
@@ -14,16 +15,8 @@ export function fixture(name: string): string {
 	return path.join(ROOT, 'fixtures', name);
 }
 
-/**
- * Tests that need KLayout run everywhere, CI included. Locally, LYIPC_TEST_SKIP_KLAYOUT=1
- * skips them, and says so; under CI=true the flag is ignored.
- */
-const skipKLayout = process.env.LYIPC_TEST_SKIP_KLAYOUT === '1' && process.env.CI !== 'true';
-if (skipKLayout) {
-	console.warn('LYIPC_TEST_SKIP_KLAYOUT=1: skipping the tests that drive a real KLayout');
-}
-
-export const describeKLayout = skipKLayout ? describe.skip : describe;
+/** Tests that need a real KLayout: LYIPC_TEST_SKIP_KLAYOUT=1 skips them locally (never under CI=true). */
+export const describeKLayout = describeNeeding('LYIPC_TEST_SKIP_KLAYOUT', 'drive a real KLayout');
 
 export interface CliRun {
 	exitCode: number | undefined;

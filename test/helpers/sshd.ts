@@ -2,21 +2,14 @@ import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises';
 import {tmpdir, userInfo} from 'node:os';
 import path from 'node:path';
 import {execa, type ResultPromise} from 'execa';
-import {afterAll, beforeAll, describe} from 'vitest';
+import {afterAll, beforeAll} from 'vitest';
 import {freePort} from './gui.js';
+import {describeNeeding} from './skip.js';
 
 export const SSHD = process.env.LYIPC_TEST_SSHD ?? '/usr/sbin/sshd';
 
-/**
- * Tests that need a real sshd run everywhere, CI included. Locally, LYIPC_TEST_SKIP_SSH=1
- * skips them, and says so; under CI=true the flag is ignored.
- */
-const skipSsh = process.env.LYIPC_TEST_SKIP_SSH === '1' && process.env.CI !== 'true';
-if (skipSsh) {
-	console.warn('LYIPC_TEST_SKIP_SSH=1: skipping the tests that run a real sshd');
-}
-
-export const describeSsh = skipSsh ? describe.skip : describe;
+/** Tests that need a real sshd: LYIPC_TEST_SKIP_SSH=1 skips them locally (never under CI=true). */
+export const describeSsh = describeNeeding('LYIPC_TEST_SKIP_SSH', 'run a real sshd');
 
 export interface TestHost {
 	/** The ssh_config alias that reaches it (default `lyipc-test-host`). */
