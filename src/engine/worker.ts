@@ -5,6 +5,7 @@ import {execa, type ResultPromise} from 'execa';
 import {LyipcError, type ErrorCode} from '../errors.js';
 import {findKLayout, type KLayoutLocation} from './find-klayout.js';
 import {isSupportedVersion, MIN_KLAYOUT_VERSION} from './klayout-version.js';
+import {killGroup} from '../kill-group.js';
 
 /** The Python entry point that runs inside `klayout -b` (shipped in the package). */
 export const WORKER_SCRIPT = fileURLToPath(new URL('../../klayout/worker.py', import.meta.url));
@@ -184,7 +185,7 @@ export class KLayoutWorker {
 
 			ready = await readyPromise;
 		} catch (error) {
-			killTree(child);
+			killGroup(child);
 			throw error;
 		} finally {
 			clearTimeout(timer);
@@ -250,7 +251,7 @@ export class KLayoutWorker {
 	/** Kills KLayout (its whole process group) at once. */
 	kill(): void {
 		if (!this.#exited) {
-			killTree(this.#child);
+			killGroup(this.#child);
 		}
 
 		live.delete(this);
@@ -343,22 +344,6 @@ function parseLine(line: string): Record<string, unknown> | undefined {
 		return typeof value === 'object' && value !== null ? value as Record<string, unknown> : undefined;
 	} catch {
 		return undefined;
-	}
-}
-
-function killTree(child: ResultPromise): void {
-	if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) {
-		return;
-	}
-
-	try {
-		if (process.platform === 'win32') {
-			child.kill('SIGKILL');
-		} else {
-			process.kill(-child.pid, 'SIGKILL');
-		}
-	} catch {
-		child.kill('SIGKILL');
 	}
 }
 

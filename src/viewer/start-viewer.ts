@@ -6,6 +6,7 @@ import {randomBytes} from 'node:crypto';
 import {spawn} from 'node:child_process';
 import {findKLayout} from '../engine/find-klayout.js';
 import {LyipcError} from '../errors.js';
+import {killGroup} from '../kill-group.js';
 import {ViewerClient} from './client.js';
 
 /** klayout/lyipc_boot.py: starts the server in a KLayout GUI without installing anything. */
@@ -102,13 +103,7 @@ export async function startViewer(options: StartViewerOptions): Promise<{pid: nu
 			setTimeout(resolve, ended() ? 0 : 50);
 		});
 		const why = failure();
-		if (child.pid !== undefined && !ended()) {
-			try {
-				process.kill(-child.pid, 'SIGKILL');
-			} catch {
-				// gone meanwhile
-			}
-		}
+		killGroup(child);
 
 		const noDisplay = process.platform === 'linux' && !options.env?.DISPLAY && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY;
 		throw new LyipcError('VIEWER_UNREACHABLE', `KLayout (${klayout.path}) did not start the lyipc server on ${host}:${options.port}${why ? `: ${why}` : ''}`, {
