@@ -1,4 +1,5 @@
 import {parseArgs} from 'node:util';
+import {isLayoutName} from '../layout-files.js';
 import {resolveTarget, ViewerClient} from '../viewer/client.js';
 import type {CliIo} from './diff-main.js';
 import {reportFailure, usage} from './lyipc-args.js';
@@ -31,7 +32,7 @@ export async function runJob(argv: readonly string[], io: CliIo): Promise<number
 			io.stderr.write(`lyipc job: brought back ${job.fetched.length} file${job.fetched.length === 1 ? '' : 's'}\n`);
 		}
 
-		const layouts = job.fetched.filter(file => /\.(gds|gds2|gdsii|oas)(\.gz)?$/i.test(file));
+		const layouts = job.fetched.filter(file => isLayoutName(file));
 		if (values.show && layouts.length > 0) {
 			const viewer = await ViewerClient.connect(resolveTarget(values.target, io.env), {token: io.env.LYIPC_TOKEN || undefined});
 			try {

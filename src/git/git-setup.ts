@@ -4,9 +4,10 @@ import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {execa} from 'execa';
 import {LyipcError} from '../errors.js';
+import {LAYOUT_EXTENSIONS} from '../layout-files.js';
 
-/** The layout files git should diff with lyipc, as .gitattributes patterns. */
-export const LAYOUT_PATTERNS = ['*.gds', '*.GDS', '*.gds2', '*.gdsii', '*.oas', '*.OAS', '*.gds.gz', '*.oas.gz'];
+/** The layout files git should diff with lyipc, as .gitattributes patterns (which are case-sensitive). */
+export const LAYOUT_PATTERNS = LAYOUT_EXTENSIONS.flatMap(extension => [`*.${extension}`, `*.${extension.toUpperCase()}`, `*.${extension}.gz`]);
 const MARK = '# lyipc: git diff shows the XOR summary of layouts (npx lyipc git-setup)';
 const CLI = fileURLToPath(new URL('../cli/lyipc.js', import.meta.url));
 

@@ -2,6 +2,7 @@ import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {KLayoutWorker} from '../engine/worker.js';
 import {isLyipcError, LyipcError} from '../errors.js';
+import {layoutExtension} from '../layout-files.js';
 import type {WorkerFiles} from '../xor/compare.js';
 import {sniffFormat, type LayoutInput, type Side} from '../xor/input.js';
 import {parseHostSpec, rsync, runRemote, shQuote, sshArgs, sshCommand, type HostSpec} from './ssh.js';
@@ -99,7 +100,7 @@ export class RemoteHost {
 				const target = `${this.folder}/in/${++this.#sent}/`;
 				await runRemote(this.ssh, this.name, ['mkdir', '-p', '--', target], {signal: this.#signal});
 				// Sent under a plain name: the host's locale may not spell the user's.
-				const name = `input${/\.(gds|gds2|gdsii|oas)(\.gz)?$/i.exec(file)?.[0] ?? ''}`;
+				const name = `input${layoutExtension(file)}`;
 				await rsync(this.ssh, [path.resolve(file)], `${this.name}:${target}${name}`, {signal: this.#signal, env: this.#env});
 				return target + name;
 			},

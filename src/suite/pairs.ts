@@ -2,9 +2,10 @@ import {stat} from 'node:fs/promises';
 import path from 'node:path';
 import fastGlob from 'fast-glob';
 import {LyipcError} from '../errors.js';
+import {LAYOUT_GLOBS} from '../layout-files.js';
 
 /** Every GDSII/OASIS file, gzipped or not (matched case-insensitively). */
-export const DEFAULT_INCLUDE = ['**/*.{gds,gds2,gdsii,oas}', '**/*.{gds,gds2,gdsii,oas}.gz'];
+export const DEFAULT_INCLUDE = LAYOUT_GLOBS;
 
 export interface PairFilter {
 	/** Globs relative to each directory (fast-glob syntax); default {@link DEFAULT_INCLUDE}. */

@@ -3,6 +3,7 @@ import {mkdir, mkdtemp, rename, rm, rmdir, stat} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {isLyipcError, LyipcError} from '../errors.js';
+import {LAYOUT_EXTENSION, layoutExtension} from '../layout-files.js';
 import type {LayoutInput} from './input.js';
 
 export interface ArtifactOptions {
@@ -35,15 +36,10 @@ export interface ArtifactPlan {
 	named(error: unknown, onWorker?: {xor: string; rdb: string}): unknown;
 }
 
-const LAYOUT_EXTENSION = /\.(gds|gds2|gdsii|oas)(\.gz)?$/i;
 
 /** "ring" for "out/ring.gds.gz". */
 export function layoutStem(file: string): string {
 	return path.basename(file).replace(LAYOUT_EXTENSION, '') || 'layout';
-}
-
-function layoutExtension(file: string): string {
-	return LAYOUT_EXTENSION.exec(file)?.[0] ?? '';
 }
 
 /** ".name.lyipc-<random>.tmp.gds" beside `file`: hidden, same folder (so rename is atomic), same format. */
