@@ -5,18 +5,9 @@ import {RESULT_FORMAT_VERSION, type CompareErrorOutput, type CompareResult} from
 import {compareDefaults, findConfig, loadConfigFile, type LyipcConfig} from '../config.js';
 import {parseDiffArgs, type ConfigChoice, type ViewChoice} from './diff-args.js';
 import {DIFF_HELP} from './diff-help.js';
-import {formatSummary, pickStyle} from './diff-summary.js';
-
-export const EXIT_SAME = 0;
-export const EXIT_DIFFERENT = 1;
-export const EXIT_ERROR = 2;
-
-export interface CliIo {
-	stdout: NodeJS.WriteStream;
-	stderr: NodeJS.WriteStream;
-	env: NodeJS.ProcessEnv;
-	signal?: AbortSignal;
-}
+import {formatSummary} from '../format/summary.js';
+import {pickStyle} from '../format/style.js';
+import {EXIT_DIFFERENT, EXIT_ERROR, EXIT_SAME, printFailure, type CliIo} from './io.js';
 
 /**
  * Pops the differences up in the viewer. Asked for (--view): an error if that fails. Otherwise
@@ -162,7 +153,6 @@ export async function runDiff(argv: readonly string[], io: CliIo): Promise<numbe
 			io.stdout.write(JSON.stringify(output, null, 2) + '\n');
 		}
 
-		io.stderr.write(`lyipc-diff: ${failure.message}\n${failure.hint ? `${failure.hint}\n` : ''}`);
-		return EXIT_ERROR;
+		return printFailure(io, 'lyipc-diff', failure);
 	}
 }

@@ -1,8 +1,8 @@
 import {realpath} from 'node:fs/promises';
 import {parseArgs} from 'node:util';
-import {LyipcError, toLyipcError} from '../errors.js';
+import {LyipcError} from '../errors.js';
 import {resolveTarget, type ViewerTarget} from '../viewer/client.js';
-import {EXIT_ERROR, type CliIo} from './diff-main.js';
+import {printFailure, type CliIo} from './io.js';
 import {didYouMean} from './did-you-mean.js';
 
 const OPTIONS = {
@@ -159,7 +159,5 @@ export function parseLyipcArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
 
 /** Prints an error the way every lyipc command does; returns the exit code for it. */
 export function reportFailure(io: CliIo, error: unknown): number {
-	const failure = toLyipcError(error);
-	io.stderr.write(`lyipc: ${failure.message}\n${failure.hint ? `${failure.hint}\n` : ''}`);
-	return EXIT_ERROR;
+	return printFailure(io, 'lyipc', error);
 }

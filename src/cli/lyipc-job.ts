@@ -1,7 +1,7 @@
 import {parseArgs} from 'node:util';
 import {isLayoutName} from '../layout-files.js';
 import {resolveTarget, ViewerClient} from '../viewer/client.js';
-import type {CliIo} from './diff-main.js';
+import type {CliIo} from './io.js';
 import {reportFailure, usage} from './lyipc-args.js';
 
 /**

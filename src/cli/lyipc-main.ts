@@ -1,4 +1,4 @@
-import {EXIT_ERROR, type CliIo} from './diff-main.js';
+import {EXIT_ERROR, type CliIo} from './io.js';
 import {didYouMean} from './did-you-mean.js';
 import {parseLyipcArgs, reportFailure, usage} from './lyipc-args.js';
 import {LYIPC_HELP} from './lyipc-help.js';
@@ -9,8 +9,8 @@ import {VIEWER_COMMANDS, viewerClientCommand} from './lyipc-viewer-commands.js';
 export async function runLyipc(argv: readonly string[], io: CliIo): Promise<number> {
 	if (argv[0] === 'git-diff') {
 		// Called by git with file names that may look like options: no option parsing.
-		const {gitDiff} = await import('../git/git-diff.js');
-		const {pickStyle} = await import('./diff-summary.js');
+		const {gitDiff} = await import('./git-diff.js');
+		const {pickStyle} = await import('../format/style.js');
 		return gitDiff(argv.slice(1), io.stdout, pickStyle(io.stdout as NodeJS.WriteStream, io.env), {verbose: io.env.LYIPC_VERBOSE === '1'});
 	}
 

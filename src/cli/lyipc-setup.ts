@@ -1,6 +1,6 @@
 import {DEFAULT_VIEWER_PORT, isLoopbackHost} from '../viewer/client.js';
 import {checkToken, installServer, klayoutHome, newToken, uninstallServer} from '../viewer/install.js';
-import type {CliIo} from './diff-main.js';
+import type {CliIo} from './io.js';
 import {absoluteFile, usage, type LyipcArgs} from './lyipc-args.js';
 
 /** lyipc git-setup [--global] [--uninstall]: the git diff driver. */

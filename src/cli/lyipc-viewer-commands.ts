@@ -1,7 +1,7 @@
 import path from 'node:path';
 import {ViewerClient} from '../viewer/client.js';
 import {writeFileAtomically} from '../write-file-atomically.js';
-import type {CliIo} from './diff-main.js';
+import type {CliIo} from './io.js';
 import {absoluteFile, positiveNumber, usage, type LyipcArgs} from './lyipc-args.js';
 
 /** The commands that talk to a running viewer. */

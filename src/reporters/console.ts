@@ -1,5 +1,5 @@
 import path from 'node:path';
-import {pickStyle, type Style} from '../cli/diff-summary.js';
+import {pickStyle, type Style} from '../format/style.js';
 import type {PairOutcome, SuiteEvent, SuiteResult} from '../suite/run-suite.js';
 import {countsLine, failureText, type Reporter, type ReporterIo} from './reporter.js';
 

@@ -1,7 +1,8 @@
 import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
-import {formatSummary, type Style} from '../cli/diff-summary.js';
+import {formatSummary} from '../format/summary.js';
+import type {Style} from '../format/style.js';
 import {compareDefaults, findConfig} from '../config.js';
 import {isLyipcError} from '../errors.js';
 import {compareLayouts} from '../xor/compare.js';

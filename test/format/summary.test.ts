@@ -1,5 +1,6 @@
 import {describe, expect, test} from 'vitest';
-import {COLOR, formatSummary, pickStyle, PLAIN} from '../../src/cli/diff-summary.js';
+import {COLOR, pickStyle, PLAIN} from '../../src/format/style.js';
+import {formatSummary} from '../../src/format/summary.js';
 import type {CompareResult, LayerResult} from '../../src/xor/result.js';
 
 function layer(key: string, fields: Partial<LayerResult>): LayerResult {

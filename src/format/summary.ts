@@ -1,30 +1,7 @@
 import path from 'node:path';
 import type {CompareResult, LayerResult, LayerStatus} from '../xor/result.js';
-
-export interface Style {
-	red(text: string): string;
-	green(text: string): string;
-	yellow(text: string): string;
-	bold(text: string): string;
-	dim(text: string): string;
-}
-
-const ansi = (open: number, close: number) => (text: string) => `\u001B[${open}m${text}\u001B[${close}m`;
-export const COLOR: Style = {red: ansi(31, 39), green: ansi(32, 39), yellow: ansi(33, 39), bold: ansi(1, 22), dim: ansi(2, 22)};
-const same = (text: string) => text;
-export const PLAIN: Style = {red: same, green: same, yellow: same, bold: same, dim: same};
-
-/** Colour only for a terminal, and never against NO_COLOR; FORCE_COLOR wins. */
-export function pickStyle(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): Style {
-	if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') {
-		return COLOR;
-	}
-
-	return stream.isTTY && env.NO_COLOR === undefined && env.TERM !== 'dumb' ? COLOR : PLAIN;
-}
-
-const count = (n: number) => n.toLocaleString('en-US');
-const plural = (n: number, word: string) => `${count(n)} ${word}${n === 1 ? '' : 's'}`;
+import type {Style} from './style.js';
+import {count, differs, plural, shellWord} from './text.js';
 
 function displayPath(file: string, cwd: string): string {
 	const relative = path.relative(cwd, file);
@@ -204,8 +181,7 @@ export function formatSummary(result: CompareResult, style: Style, options: Summ
 		const note = slivers > 0 ? `; ${plural(slivers, 'difference')} within the tolerance of ${result.tolerance} µm` : '';
 		lines.push(`${style.green(style.bold('identical'))}: ${plural(result.layers.length, 'layer')} compared${note}`);
 	} else {
-		const verb = result.differentLayers === 1 ? 'differs' : 'differ';
-		lines.push(`${style.red(style.bold('different'))}: ${result.differentLayers} of ${plural(result.layers.length, 'layer')} ${verb}`);
+		lines.push(`${style.red(style.bold('different'))}: ${result.differentLayers} of ${plural(result.layers.length, 'layer')} ${differs(result.differentLayers)}`);
 		for (const layer of result.layers.filter(layer => layer.markersOmitted > 0)) {
 			lines.push(style.dim(`marker database lists ${count(layer.markers)} of ${count(layer.markers + layer.markersOmitted)} differences on ${layer.key} (--max-markers)`));
 		}
@@ -219,13 +195,9 @@ export function formatSummary(result: CompareResult, style: Style, options: Summ
 		}
 
 		if (result.artifacts.xor && result.artifacts.rdb) {
-			lines.push(style.dim(`view: klayout ${quote(result.artifacts.xor)} -m ${quote(result.artifacts.rdb)}`));
+			lines.push(style.dim(`view: klayout ${shellWord(result.artifacts.xor)} -m ${shellWord(result.artifacts.rdb)}`));
 		}
 	}
 
 	return lines.join('\n') + '\n';
-}
-
-function quote(file: string): string {
-	return /^[\w@%+=:,./-]+$/.test(file) ? file : `'${file.replaceAll('\'', '\'\\\'\'')}'`;
 }

@@ -1,0 +1,21 @@
+/** Words and numbers as lyipc writes them for people. */
+
+/** 1234567 -> "1,234,567". */
+export function count(n: number): string {
+	return n.toLocaleString('en-US');
+}
+
+/** "1 layer", "3 layers", "1,200 windows". */
+export function plural(n: number, word: string): string {
+	return `${count(n)} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** "differs" for one, "differ" for several: "1 layer differs", "2 layers differ". */
+export function differs(n: number): string {
+	return n === 1 ? 'differs' : 'differ';
+}
+
+/** A path as a POSIX shell word, quoted only when it needs to be. */
+export function shellWord(file: string): string {
+	return /^[\w@%+=:,./-]+$/.test(file) ? file : `'${file.replaceAll('\'', '\'\\\'\'')}'`;
+}

@@ -1,0 +1,36 @@
+import {readdir, readFile} from 'node:fs/promises';
+import path from 'node:path';
+import {expect, test} from 'vitest';
+import {ROOT} from './helpers/run.js';
+
+/** Every TypeScript module under src/, relative to src/. */
+async function modules(): Promise<string[]> {
+	const entries = await readdir(path.join(ROOT, 'src'), {recursive: true});
+	return entries.map(String).filter(file => file.endsWith('.ts')).sort();
+}
+
+/** The relative imports of a module (static and dynamic), resolved to paths relative to src/. */
+async function importsOf(file: string): Promise<string[]> {
+	const text = await readFile(path.join(ROOT, 'src', file), 'utf8');
+	const specifiers = [...text.matchAll(/(?:from\s+|import\()\s*'(\.{1,2}\/[^']+)'/g)].map(match => match[1]!);
+	return specifiers.map(specifier => path.posix.normalize(path.posix.join(path.posix.dirname(file.split(path.sep).join('/')), specifier)));
+}
+
+test('layers only point down: nothing outside src/cli imports from src/cli', async () => {
+	const offending: string[] = [];
+	for (const file of await modules()) {
+		if (file.startsWith(`cli${path.sep}`)) {
+			continue;
+		}
+
+		for (const target of await importsOf(file)) {
+			if (target.startsWith('cli/')) {
+				offending.push(`${file} -> ${target}`);
+			}
+		}
+	}
+
+	expect(offending).toEqual([]);
+	// The check sees imports at all: the CLI itself imports from below.
+	expect(await importsOf(path.join('cli', 'diff-main.ts'))).toContain('format/summary.js');
+});
