@@ -15,6 +15,7 @@ import os
 import pya
 
 from lyipc_errors import JobError
+from lyipc_shared import PICTURE_HEIGHT, PICTURE_WIDTH
 
 XOR_COLOUR = 0xFF2020
 MARKER_COLOUR = 0x1F4FE0
@@ -382,8 +383,8 @@ def check_size(width, height, scale):
 def run_render(params):
     """`render` op: one PNG per entry of `pictures` ({out, layouts, xor, title}), every picture
     showing the same area (`box` in µm, padded; null = the whole layout)."""
-    width = int(params.get("width") or 480)
-    height = int(params.get("height") or 360)
+    width = int(params.get("width") or PICTURE_WIDTH)
+    height = int(params.get("height") or PICTURE_HEIGHT)
     scale = int(params.get("scale") or 1)
     check_size(width, height, scale)
     box = params.get("box")
@@ -398,8 +399,8 @@ def run_render_diff(params):
     - `closeups`: the XOR zoomed to each further group, as many as names are given.
     Names come in `out` ({overview, a, b, xor, closeups: [...]}); answers the close-up boxes and
     which files were written."""
-    width = int(params.get("width") or 480)
-    height = int(params.get("height") or 360)
+    width = int(params.get("width") or PICTURE_WIDTH)
+    height = int(params.get("height") or PICTURE_HEIGHT)
     scale = int(params.get("scale") or 1)
     check_size(width, height, scale)
     a, b, xor = params["a"], params["b"], params["xor"]

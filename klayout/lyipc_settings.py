@@ -5,9 +5,9 @@ lists them. Pure Python: no GUI needed, so it is checked in `klayout -b` too."""
 import json
 import os
 
+from lyipc_shared import KLIVE_PORT, VIEWER_PORT as DEFAULT_PORT
+
 SETTINGS_FILE = "lyipc.json"
-DEFAULT_PORT = 11078
-KLIVE_PORT = 8082
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 MIN_TOKEN = 16  # characters: a token guards a port other machines can reach
 

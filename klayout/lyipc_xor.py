@@ -11,10 +11,11 @@ from lyipc_engines import choose_engine, full_xor, has_all_angle_edges, one_side
 from lyipc_errors import JobError, klayout_message
 from lyipc_markers import MarkerDatabase
 from lyipc_plan import plan_layer, structure_pays, structural_changes_of
+from lyipc_shared import ENGINE_MODES, MAX_MARKERS
 from lyipc_structure import layer_key
 from lyipc_windows import windowed_xor
 
-MODES = ("auto", "deep", "flat", "tiled")
+MODES = ENGINE_MODES
 STRUCTURE_CHOICES = ("auto", "always", "never")
 
 
@@ -307,7 +308,7 @@ def run_xor(params):
         raise JobError("BAD_REQUEST", "unknown structure choice '%s'" % structure)
     threads = max(1, int(params.get("threads") or 1))
     tolerance = float(params.get("tolerance") or 0.0)
-    max_markers = int(params["maxMarkers"]) if params.get("maxMarkers") is not None else 1000
+    max_markers = int(params["maxMarkers"]) if params.get("maxMarkers") is not None else MAX_MARKERS
 
     la = read_layout(params["a"], "A")
     lb = read_layout(params["b"], "B")

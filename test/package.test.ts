@@ -2,6 +2,7 @@ import {copyFile, mkdir, symlink, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {execa} from 'execa';
 import {expect, test} from 'vitest';
+import {SHARED} from '../src/shared.js';
 import {describeKLayout, fixture, ROOT, useTempDirs} from './helpers/run.js';
 
 describeKLayout('the package as a user installs it', () => {
@@ -13,7 +14,9 @@ describeKLayout('the package as a user installs it', () => {
 		const packed = await execa('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {cwd: ROOT});
 		const [info] = JSON.parse(String(packed.stdout)) as Array<{filename: string; files: Array<{path: string}>}>;
 		const files = info!.files.map(file => file.path);
-		for (const required of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/cli/lyipc-diff.js', 'dist/engine/warm-worker-main.js', 'dist/index.js', 'dist/index.d.ts', 'klayout/worker.py', 'klayout/lyipc_xor.py', 'klayout/lyipc_markers.py', 'klayout/lyipc_errors.py', 'klayout/lyipc_structure.py', 'klayout/lyipc_plan.py', 'klayout/lyipc_engines.py', 'klayout/lyipc_windows.py', 'docs/result-format.md', 'docs/worker-protocol.md', 'dist/cli/lyipc.js', 'docs/protocol.md', 'klayout/lyipc_boot.py', 'klayout/lyipc_server.py', 'klayout/lyipc_settings.py', 'klayout/lyipc_klive.py', 'klayout/lyipc_version.py', 'klayout/lyipc_menu.py', 'klayout/lyipc_pictures.py', 'klayout/lyipc_params.py', 'dist/vitest/index.js', 'dist/vitest/plugin.js', 'dist/vitest/global-setup.js', 'dist/vitest/matcher-only.js']) {
+		for (const required of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/cli/lyipc-diff.js', 'dist/engine/warm-worker-main.js', 'dist/index.js', 'dist/index.d.ts', 'docs/result-format.md', 'docs/worker-protocol.md', 'dist/cli/lyipc.js', 'docs/protocol.md', 'klayout/lyipc_boot.py', 'dist/vitest/index.js', 'dist/vitest/plugin.js', 'dist/vitest/global-setup.js', 'dist/vitest/matcher-only.js',
+			// The Python a remote worker and the installed viewer server need, from the one list.
+			...[...SHARED.workerFiles, ...SHARED.serverFiles].map(file => `klayout/${file}`)]) {
 			expect(files).toContain(required);
 		}
 

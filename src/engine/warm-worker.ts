@@ -35,9 +35,9 @@ export function warmWorkerWanted(env: NodeJS.ProcessEnv): boolean {
 	return !env.CI || env.CI === 'false' || env.CI === '0';
 }
 
-/** When the worker's Python last changed: a running server keeps the code it started with. */
+/** When the worker's Python (or the values it shares) last changed: a running server keeps the code it started with. */
 async function scriptsChanged(): Promise<number> {
-	const names = (await readdir(KLAYOUT_SCRIPTS).catch(() => [])).filter(name => name.endsWith('.py'));
+	const names = (await readdir(KLAYOUT_SCRIPTS).catch(() => [])).filter(name => name.endsWith('.py') || name.endsWith('.json'));
 	const times = await Promise.all(names.map(async name => stat(path.join(KLAYOUT_SCRIPTS, name)).then(info => info.mtimeMs, () => 0)));
 	return Math.max(0, ...times);
 }

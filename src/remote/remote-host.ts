@@ -3,12 +3,13 @@ import {fileURLToPath} from 'node:url';
 import {KLayoutWorker} from '../engine/worker.js';
 import {isLyipcError, LyipcError} from '../errors.js';
 import {layoutExtension} from '../layout-files.js';
+import {SHARED} from '../shared.js';
 import type {WorkerFiles} from '../xor/compare.js';
 import {sniffFormat, type LayoutInput, type Side} from '../xor/input.js';
 import {parseHostSpec, rsync, runRemote, shQuote, sshArgs, sshCommand, type HostSpec} from './ssh.js';
 
 /** What the batch worker needs on the host (klayout/worker.py and the modules it imports). */
-const WORKER_FILES = ['worker.py', 'lyipc_errors.py', 'lyipc_xor.py', 'lyipc_plan.py', 'lyipc_engines.py', 'lyipc_markers.py', 'lyipc_structure.py', 'lyipc_windows.py', 'lyipc_pictures.py'];
+const WORKER_FILES = SHARED.workerFiles;
 const KLAYOUT_DIR = fileURLToPath(new URL('../../klayout/', import.meta.url));
 
 export interface RemoteHostOptions {

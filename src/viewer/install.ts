@@ -4,12 +4,13 @@ import {homedir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {LyipcError} from '../errors.js';
+import {SHARED} from '../shared.js';
 import {LYIPC_VERSION} from '../version.js';
 import {isLoopbackHost} from './target.js';
 
 /** The Python that runs inside the KLayout GUI (klayout/ in the package). */
 const KLAYOUT_DIR = fileURLToPath(new URL('../../klayout/', import.meta.url));
-const SERVER_FILES = ['lyipc_server.py', 'lyipc_v1.py', 'lyipc_viewer.py', 'lyipc_errors.py', 'lyipc_pictures.py', 'lyipc_menu.py', 'lyipc_settings.py', 'lyipc_klive.py', 'lyipc_version.py', 'lyipc_params.py'];
+const SERVER_FILES = SHARED.serverFiles;
 export const SALT_NAME = 'lyipc';
 
 /** KLayout's configuration folder: $KLAYOUT_HOME, else ~/.klayout (on Windows %USERPROFILE%\\KLayout). */
@@ -48,7 +49,7 @@ export function checkToken(token: string | undefined): void {
 
 /** A secret for a viewer that listens beyond loopback: 32 URL-safe characters. */
 export function newToken(): string {
-	return randomBytes(24).toString('base64url');
+	return randomBytes(SHARED.tokenBytes).toString('base64url');
 }
 
 async function readSettings(file: string): Promise<ServerSettings> {
@@ -83,6 +84,7 @@ folder = ${JSON.stringify(pythonDir)}
 if folder not in sys.path:
     sys.path.insert(0, folder)
 import lyipc_menu
+import {SHARED} from '../shared.js';
 lyipc_menu.install(${JSON.stringify(home)})
 `;
 	return `<?xml version="1.0" encoding="utf-8"?>

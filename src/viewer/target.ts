@@ -1,6 +1,7 @@
 import {LyipcError} from '../errors.js';
+import {SHARED} from '../shared.js';
 
-export const DEFAULT_VIEWER_PORT = 11078;
+export const DEFAULT_VIEWER_PORT = SHARED.viewerPort;
 
 export interface ViewerTarget {
 	host: string;

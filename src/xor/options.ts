@@ -1,8 +1,9 @@
 import {availableParallelism} from 'node:os';
 import {LyipcError} from '../errors.js';
+import {SHARED} from '../shared.js';
 
 export type EngineMode = 'auto' | 'deep' | 'flat' | 'tiled';
-export const ENGINE_MODES: readonly EngineMode[] = ['auto', 'deep', 'flat', 'tiled'];
+export const ENGINE_MODES = SHARED.engineModes as readonly EngineMode[];
 /**
  * Whether auto mode runs the structural diff first: `auto` when it can pay (not when a full
  * XOR of every layer is cheap anyway), `always`, or `never` (a full XOR of every layer).
@@ -17,7 +18,7 @@ export interface LayerSpec {
 }
 
 /** Default cap on marker-database items per layer (and per layer's slivers). */
-export const DEFAULT_MAX_MARKERS = 1000;
+export const DEFAULT_MAX_MARKERS = SHARED.maxMarkers;
 /** Default time a comparison may take before its worker is stopped: 30 minutes. */
 export const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000;
 

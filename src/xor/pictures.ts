@@ -5,6 +5,7 @@ import type {WorkerRequests} from '../engine/worker.js';
 import {isLyipcError} from '../errors.js';
 import type {WorkerFiles} from './compare.js';
 import type {CompareResult} from './result.js';
+import {SHARED} from '../shared.js';
 
 export interface PictureSize {
 	/** CSS pixels; the PNG has `scale` times as many. */
@@ -12,7 +13,7 @@ export interface PictureSize {
 	height: number;
 }
 
-export const DEFAULT_PICTURE_SIZE: PictureSize = {width: 480, height: 360};
+export const DEFAULT_PICTURE_SIZE: PictureSize = SHARED.pictureSize;
 /** Pictures are drawn at twice their shown size: sharp on high-density screens and when enlarged. */
 export const PICTURE_SCALE = 2;
 /** XOR close-ups beyond the first, at most, per failing pair. */

@@ -1,0 +1,21 @@
+import {readFileSync} from 'node:fs';
+
+/**
+ * Values the TypeScript side shares with the Python that runs inside KLayout, from the one file
+ * both read (klayout/lyipc_shared.json, shipped with the package and installed with the server).
+ */
+interface Shared {
+	viewerPort: number;
+	klivePort: number;
+	tokenBytes: number;
+	engineModes: string[];
+	maxMarkers: number;
+	pictureSize: {width: number; height: number};
+	/** What a remote host needs to run the worker. */
+	workerFiles: string[];
+	/** What the viewer server installed into KLayout needs. */
+	serverFiles: string[];
+}
+
+// From src/ (tests) and from dist/ (the package) alike: ../klayout is the package's klayout/.
+export const SHARED = JSON.parse(readFileSync(new URL('../klayout/lyipc_shared.json', import.meta.url), 'utf8')) as Shared;
