@@ -4,8 +4,8 @@ flat, print how many layers differ. `-rd a=A -rd b=B`."""
 import pya
 
 la, lb = pya.Layout(), pya.Layout()
-la.read(a)  # noqa: F821 (set with -rd)
-lb.read(b)  # noqa: F821
+la.read(a)  # a, b: set with klayout -rd
+lb.read(b)
 keys = set((info.layer, info.datatype) for info in la.layer_infos()) | set((info.layer, info.datatype) for info in lb.layer_infos())
 differ = 0
 for layer, datatype in sorted(keys):

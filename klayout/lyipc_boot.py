@@ -7,7 +7,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import lyipc_server  # noqa: E402
+import lyipc_server
 
 # An installed server that autostarted already serves this KLayout: nothing more to start.
 if lyipc_server.running_server() is None:

@@ -6,7 +6,6 @@ Also the guard for side files a client names (marker databases, layer properties
 text, and a gzip-compressed one is inflated with a cap, so a "gzip bomb" is refused in
 milliseconds instead of holding the GUI while KLayout inflates gigabytes."""
 
-import os
 import zlib
 
 from lyipc_errors import JobError

@@ -18,15 +18,15 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import pya  # noqa: E402
+import pya
 
-import lyipc_settings  # noqa: E402
-from lyipc_errors import answer, run  # noqa: E402
-from lyipc_klive import handle_klive  # noqa: E402
-from lyipc_params import check_params  # noqa: E402
-from lyipc_v1 import handle_line  # noqa: E402
-from lyipc_version import VERSION  # noqa: E402
-from lyipc_viewer import Viewer, ViewerError  # noqa: E402
+import lyipc_settings
+from lyipc_errors import answer, run
+from lyipc_klive import handle_klive
+from lyipc_params import check_params
+from lyipc_v1 import handle_line
+from lyipc_version import VERSION
+from lyipc_viewer import Viewer, ViewerError
 
 PROTOCOL = 2
 MAX_LINE = 1024 * 1024  # bytes of one request line
@@ -233,7 +233,7 @@ class Server:
 
     def listen(self, host, port, protocol):
         tcp = pya.QTcpServer()
-        handler = lambda: self.accept(tcp, protocol)  # noqa: E731
+        handler = lambda: self.accept(tcp, protocol)
         tcp.newConnection(handler)
         address = pya.QHostAddress("127.0.0.1" if host == "localhost" else host)
         if address.isNull() or not tcp.listen(address, port):

@@ -11,7 +11,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import pya  # noqa: E402
+import pya
 
 PROTOCOL = 1
 

@@ -3,8 +3,8 @@
 # dependencies, and the build in dist/. With --tests also what the tests drive: Xvfb and
 # xdotool (the viewer tests' headless KLayout GUI and the key presses they make in it),
 # Chromium (the HTML report is opened in it), and OpenSSH's server and client with rsync (the
-# remote tests run a real sshd on loopback), and procps (the warm worker's tests look for its
-# processes with pgrep). Safe to run again.
+# remote tests run a real sshd on loopback), procps (the warm worker's tests look for its
+# processes with pgrep), and pyflakes (npm test checks the Python with it). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +38,7 @@ if $tests; then
 	command -v ssh-keygen >/dev/null 2>&1 || missing="$missing openssh-client"
 	command -v rsync >/dev/null 2>&1 || missing="$missing rsync"
 	command -v pgrep >/dev/null 2>&1 || missing="$missing procps"
+	command -v pyflakes3 >/dev/null 2>&1 || missing="$missing python3-pyflakes"
 fi
 if [ -n "$missing" ]; then
 	echo "setup: installing$missing with apt-get"

@@ -6,9 +6,9 @@ import json
 import pya
 
 out = {}
-if "layout" in globals() and layout:  # noqa: F821 (set by -rd)
+if "layout" in globals() and layout:  # set by klayout -rd
     ly = pya.Layout()
-    ly.read(layout)  # noqa: F821
+    ly.read(layout)
     layers = {}
     for li, info in zip(ly.layer_indexes(), ly.layer_infos()):
         region = pya.Region()
@@ -26,9 +26,9 @@ if "layout" in globals() and layout:  # noqa: F821 (set by -rd)
         "emptyCells": sorted(c.name for c in ly.each_cell() if c.is_empty()),
         "layers": layers,
     }
-if "rdb" in globals() and rdb:  # noqa: F821
+if "rdb" in globals() and rdb:
     db = pya.ReportDatabase("")
-    db.load(rdb)  # noqa: F821
+    db.load(rdb)
     categories = {}
     for category in db.each_category():
         categories[category.name()] = {"items": category.num_items(), "description": category.description}

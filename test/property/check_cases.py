@@ -26,12 +26,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "klayout"))
 
-import pya  # noqa: E402
+import pya
 
-import lyipc_structure  # noqa: E402
-import lyipc_windows  # noqa: E402
-from lyipc_xor import run_xor  # noqa: E402
-from random_layouts import random_edits, random_layout  # noqa: E402
+import lyipc_structure
+import lyipc_windows
+from lyipc_xor import run_xor
+from random_layouts import random_edits, random_layout
 
 AREA_EPSILON = 1e-6  # um^2; areas are exact multiples of dbu^2, printed to 1e-9
 

@@ -5,8 +5,6 @@ layers, middle cells placing them, and a top cell placing both, with arrays, rot
 mirrors and magnification. An edit changes B in one way a generator
 or a designer would: some change the geometry, some only its representation."""
 
-import math
-
 import pya
 
 LAYERS = [(1, 0), (2, 0), (3, 0), (7, 1)]

@@ -26,7 +26,7 @@ for name, changed in (("a.gds", False), ("b.gds", True)):
         top.shapes(via).insert(pya.DBox(i * 2.0 + 0.7, 10, i * 2.0 + 1.2, 90))
     if changed:
         top.shapes(metal).insert(pya.DBox(73.3, 41.7, 73.4, 41.8))
-    layout.write(dir + "/" + name)  # noqa: F821 (-rd dir=...)
+    layout.write(dir + "/" + name)  # dir: set by klayout -rd
 `;
 
 /** Pixels of one colour within `radius` of (x, y). */
