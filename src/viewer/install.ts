@@ -84,7 +84,6 @@ folder = ${JSON.stringify(pythonDir)}
 if folder not in sys.path:
     sys.path.insert(0, folder)
 import lyipc_menu
-import {SHARED} from '../shared.js';
 lyipc_menu.install(${JSON.stringify(home)})
 `;
 	return `<?xml version="1.0" encoding="utf-8"?>

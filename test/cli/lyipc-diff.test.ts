@@ -5,6 +5,7 @@ import {execa} from 'execa';
 import {describe, expect, test} from 'vitest';
 import {CLI, describeKLayout, FAKE_KLAYOUT, fixture, inspect, processAlive, processesMatching, runCli, useTempDirs, type CliRun} from '../helpers/run.js';
 import type {CompareResult} from '../../src/xor/result.js';
+import {waitFor} from '../helpers/poll.js';
 
 /** Everything under `dir`, recursively, relative to it. */
 async function listTree(dir: string): Promise<string[]> {
@@ -346,8 +347,7 @@ describeKLayout('lyipc-diff on bad input: exit 2, the file and the cause, nothin
 		expect(run.exitCode).toBe(2);
 		expect(String(run.stderr)).toMatch(/aborted/);
 		expect(await listTree(tmp)).toEqual([]);
-		await delay(200);
-		expect(workers.filter(pid => processAlive(pid))).toEqual([]);
+		await waitFor('the workers to stop', () => workers.every(pid => !processAlive(pid)));
 	});
 
 	test('--json on an error: a status "error" object with the code, and still exit 2', async () => {

@@ -6,6 +6,7 @@ import {describe, expect, test} from 'vitest';
 import {freePort, kill, pngColours, redShare, startXvfb, useGuiViewer, viewerStatus} from '../helpers/gui.js';
 import {describeKLayout, fixture, LYIPC_CLI, runCli} from '../helpers/run.js';
 import {makeSuiteTree} from '../helpers/suite-tree.js';
+import {waitFor} from '../helpers/poll.js';
 
 // The test's own working directory: relative paths given to lyipc are relative to it.
 const lyipc = async (args: string[], env: Record<string, string> = {}) => runCli(args, {env, extendEnv: true, cwd: process.cwd()}, LYIPC_CLI);
@@ -211,22 +212,14 @@ describeKLayout('lyipc-diff with a viewer running', () => {
 	});
 });
 
-/** Whether the process ends within 15 s. */
-async function gone(pid: number): Promise<boolean> {
-	const deadline = Date.now() + 15_000;
-	while (Date.now() < deadline) {
-		try {
-			process.kill(pid, 0);
-		} catch {
-			return true;
-		}
-
-		await new Promise(resolve => {
-			setTimeout(resolve, 100);
-		});
+/** Whether the process `pid` is still there. */
+function alive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch {
+		return false;
 	}
-
-	return false;
 }
 
 describeKLayout('lyipc viewer: KLayout with the server, nothing installed', () => {
@@ -264,14 +257,14 @@ describeKLayout('lyipc viewer: KLayout with the server, nothing installed', () =
 			// lyipc quit ends it.
 			const quit = await lyipc(['quit'], env);
 			expect(quit.exitCode, quit.stderr).toBe(0);
-			expect(await gone(pid!)).toBe(true);
+			await waitFor('KLayout to quit', () => !alive(pid!));
 			pid = undefined;
 			// SIGTERM ends a viewer lyipc started (KLayout alone ignores it).
 			const second = await lyipc(['viewer'], env);
 			expect(second.exitCode, second.stderr).toBe(0);
 			pid = Number(/\(pid (\d+)\)/.exec(second.stdout)?.[1]);
 			process.kill(pid, 'SIGTERM');
-			expect(await gone(pid)).toBe(true);
+			await waitFor('KLayout to end on SIGTERM', () => !alive(pid!));
 			pid = undefined;
 		} finally {
 			if (pid) {

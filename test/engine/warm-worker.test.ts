@@ -3,12 +3,12 @@ import {chmod, mkdir, mkdtemp, readdir, rm, stat, utimes} from 'node:fs/promises
 import {tmpdir} from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
-import {setTimeout as sleep} from 'node:timers/promises';
 import {execa} from 'execa';
 import {afterEach, expect, test} from 'vitest';
 import {warmWorkerAddress, warmWorkerWanted} from '../../src/engine/warm-worker.js';
 import type {CompareResult} from '../../src/xor/result.js';
 import {describeKLayout, fixture, ROOT, runCli, useTempDirs} from '../helpers/run.js';
+import {waitFor} from '../helpers/poll.js';
 
 const KLAYOUT = process.env.KLAYOUT ?? '/usr/bin/klayout';
 
@@ -30,17 +30,6 @@ function alive(pid: number): boolean {
 		return true;
 	} catch {
 		return false;
-	}
-}
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-	const deadline = Date.now() + ms;
-	while (!await check()) {
-		if (Date.now() > deadline) {
-			throw new Error(`timed out waiting for ${what}`);
-		}
-
-		await sleep(50);
 	}
 }
 

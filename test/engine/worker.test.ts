@@ -3,6 +3,7 @@ import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, test} from 'vitest';
 import {KLayoutWorker} from '../../src/engine/worker.js';
 import {describeKLayout, FAKE_KLAYOUT, fixture, processAlive, processesMatching} from '../helpers/run.js';
+import {waitFor} from '../helpers/poll.js';
 
 async function waitGone(pid: number | undefined): Promise<boolean> {
 	for (let i = 0; i < 100 && processAlive(pid); i++) {
@@ -121,7 +122,6 @@ describe('KLayoutWorker with stand-in programs', () => {
 	test('a KLayout that never gets ready: WORKER_START_FAILED after the start timeout, and it is killed', async () => {
 		const error = await KLayoutWorker.start({klayout: path.join(FAKE_KLAYOUT, 'never-ready'), startTimeout: 500}).catch((error_: unknown) => error_);
 		expect(error).toMatchObject({code: 'WORKER_START_FAILED', message: expect.stringMatching(/did not start the worker within 0\.5 s/)});
-		await delay(200);
-		expect(await processesMatching('fake-klayout/never-ready')).toEqual([]);
+		await waitFor('the fake KLayout to be killed', async () => (await processesMatching('fake-klayout/never-ready')).length === 0);
 	});
 });

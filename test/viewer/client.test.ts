@@ -7,6 +7,7 @@ import {LyipcError} from '../../src/errors.js';
 import {ViewerClient} from '../../src/viewer/client.js';
 import {currentView, startGuiViewer, useGuiViewer, v2Session, viewerStatus} from '../helpers/gui.js';
 import {describeKLayout, fixture} from '../helpers/run.js';
+import {waitFor} from '../helpers/poll.js';
 
 /** A port where something listens and never answers. */
 async function silentServer(): Promise<{port: number; close(): void}> {
@@ -176,10 +177,7 @@ describeKLayout('ViewerClient against a real KLayout GUI', () => {
 		await new Promise(resolve => socket.once('connect', resolve));
 		socket.write(JSON.stringify({id: 1, method: 'upload', params: {name: 'half.gds', size: 1_000_000}}) + '\n');
 		socket.write(Buffer.alloc(1000));
-		await new Promise(resolve => {
-			setTimeout(resolve, 300);
-		});
-		expect((await readdir(cache)).some(name => name.endsWith('half.gds.part'))).toBe(true);
+		await waitFor('the partial upload to be on disk', async () => (await readdir(cache)).some(name => name.endsWith('half.gds.part')));
 		socket.destroy();
 		const [pong] = await v2Session(gui.viewer.port, [{id: 2, method: 'ping'}]);
 		expect(pong).toMatchObject({ok: true});

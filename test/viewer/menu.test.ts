@@ -3,6 +3,7 @@ import {execa} from 'execa';
 import {expect, test} from 'vitest';
 import {useGuiViewer, viewerStatus} from '../helpers/gui.js';
 import {describeKLayout} from '../helpers/run.js';
+import {waitFor} from '../helpers/poll.js';
 
 /** Whether something accepts connections on the port. */
 async function listening(port: number): Promise<boolean> {
@@ -16,19 +17,6 @@ async function listening(port: number): Promise<boolean> {
 			resolve(false);
 		});
 	});
-}
-
-async function waitFor(condition: () => Promise<boolean>, what: string, timeout = 15_000): Promise<void> {
-	const deadline = Date.now() + timeout;
-	while (!await condition()) {
-		if (Date.now() > deadline) {
-			throw new Error(`timed out waiting for ${what}`);
-		}
-
-		await new Promise(resolve => {
-			setTimeout(resolve, 200);
-		});
-	}
 }
 
 /**
@@ -51,13 +39,13 @@ describeKLayout('the Tools menu item and its shortcut (installed with --no-autos
 		expect(await listening(gui.viewer.port)).toBe(false);
 
 		await xdotool('windowfocus', '--sync', main, 'key', 'ctrl+i');
-		await waitFor(async () => listening(gui.viewer.port), 'the server to listen after Ctrl+I');
+		await waitFor('the server to listen after Ctrl+I', async () => listening(gui.viewer.port));
 		const status = await viewerStatus(gui.viewer.port);
 		expect(status.modal).toBeNull();
-		await waitFor(async () => output.includes(`lyipc server listening on 127.0.0.1:${gui.viewer.port}`), 'the start message');
+		await waitFor('the start message', async () => output.includes(`lyipc server listening on 127.0.0.1:${gui.viewer.port}`));
 
 		await xdotool('windowfocus', '--sync', main, 'key', 'ctrl+i');
-		await waitFor(async () => !await listening(gui.viewer.port), 'the server to stop after Ctrl+I');
-		await waitFor(async () => output.includes('lyipc server stopped'), 'the stop message');
+		await waitFor('the server to stop after Ctrl+I', async () => !await listening(gui.viewer.port));
+		await waitFor('the stop message', async () => output.includes('lyipc server stopped'));
 	});
 });
