@@ -4,7 +4,7 @@ import path from 'node:path';
 import {execa} from 'execa';
 import {describe, expect, test} from 'vitest';
 import {freePort, kill, pngColours, redShare, startXvfb, useGuiViewer, viewerStatus} from '../helpers/gui.js';
-import {describeKLayout, fixture, LYIPC_CLI, runCli} from '../helpers/run.js';
+import {describeKLayout, fixture, LYIPC_CLI, processAlive, runCli} from '../helpers/run.js';
 import {makeSuiteTree} from '../helpers/suite-tree.js';
 import {waitFor} from '../helpers/poll.js';
 
@@ -212,16 +212,6 @@ describeKLayout('lyipc-diff with a viewer running', () => {
 	});
 });
 
-/** Whether the process `pid` is still there. */
-function alive(pid: number): boolean {
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch {
-		return false;
-	}
-}
-
 describeKLayout('lyipc viewer: KLayout with the server, nothing installed', () => {
 	test('no display: a clear error with KLayout\'s own words at once, no stack trace', async () => {
 		const home = await mkdtemp(path.join(tmpdir(), 'lyipc-viewer-home-'));
@@ -257,14 +247,14 @@ describeKLayout('lyipc viewer: KLayout with the server, nothing installed', () =
 			// lyipc quit ends it.
 			const quit = await lyipc(['quit'], env);
 			expect(quit.exitCode, quit.stderr).toBe(0);
-			await waitFor('KLayout to quit', () => !alive(pid!));
+			await waitFor('KLayout to quit', () => !processAlive(pid));
 			pid = undefined;
 			// SIGTERM ends a viewer lyipc started (KLayout alone ignores it).
 			const second = await lyipc(['viewer'], env);
 			expect(second.exitCode, second.stderr).toBe(0);
 			pid = Number(/\(pid (\d+)\)/.exec(second.stdout)?.[1]);
 			process.kill(pid, 'SIGTERM');
-			await waitFor('KLayout to end on SIGTERM', () => !alive(pid!));
+			await waitFor('KLayout to end on SIGTERM', () => !processAlive(pid));
 			pid = undefined;
 		} finally {
 			if (pid) {

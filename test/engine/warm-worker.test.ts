@@ -7,7 +7,7 @@ import {execa} from 'execa';
 import {afterEach, expect, test} from 'vitest';
 import {warmWorkerAddress, warmWorkerWanted} from '../../src/engine/warm-worker.js';
 import type {CompareResult} from '../../src/xor/result.js';
-import {describeKLayout, fixture, ROOT, runCli, useTempDirs} from '../helpers/run.js';
+import {describeKLayout, fixture, processAlive, ROOT, runCli, useTempDirs} from '../helpers/run.js';
 import {waitFor} from '../helpers/poll.js';
 
 const KLAYOUT = process.env.KLAYOUT ?? '/usr/bin/klayout';
@@ -22,15 +22,6 @@ async function processesWith(text: string): Promise<number[]> {
 async function childrenOf(pid: number): Promise<number[]> {
 	const {stdout} = await execa('pgrep', ['-P', String(pid)], {reject: false});
 	return stdout.split('\n').filter(Boolean).map(Number);
-}
-
-function alive(pid: number): boolean {
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch {
-		return false;
-	}
 }
 
 /** Asks the server at `address` who it is and how many jobs it answered. */
@@ -141,7 +132,7 @@ describeKLayout('warm worker between lyipc-diff calls', () => {
 		const [pid] = await serverPids();
 		const klayouts = await childrenOf(pid!);
 		expect(klayouts.length).toBeGreaterThan(0);
-		await waitFor('the idle server to stop', () => !alive(pid!) && klayouts.every(child => !alive(child)) && !existsSync(address));
+		await waitFor('the idle server to stop', () => !processAlive(pid!) && klayouts.every(child => !processAlive(child)) && !existsSync(address));
 	});
 
 	test('a server killed outright: its KLayout goes too, the next call starts a new one', async () => {
@@ -150,7 +141,7 @@ describeKLayout('warm worker between lyipc-diff calls', () => {
 		const [pid] = await serverPids();
 		const klayouts = await childrenOf(pid!);
 		process.kill(pid!, 'SIGKILL');
-		await waitFor('its KLayout to exit', () => klayouts.every(child => !alive(child)));
+		await waitFor('its KLayout to exit', () => klayouts.every(child => !processAlive(child)));
 		expect(existsSync(address)).toBe(true); // left behind
 		const next = await diff('base.gds', 'one_shape.gds');
 		expect(next.exitCode).toBe(1);
