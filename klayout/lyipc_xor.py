@@ -15,7 +15,6 @@ from lyipc_shared import ENGINE_MODES, MAX_MARKERS
 from lyipc_structure import layer_key
 from lyipc_windows import windowed_xor
 
-MODES = ENGINE_MODES
 STRUCTURE_CHOICES = ("auto", "always", "never")
 
 
@@ -301,7 +300,7 @@ class XorLayout:
 def run_xor(params):
     started = time.time()
     mode_requested = params.get("mode") or "auto"
-    if mode_requested not in MODES:
+    if mode_requested not in ENGINE_MODES:
         raise JobError("BAD_REQUEST", "unknown mode '%s'" % mode_requested)
     structure = params.get("structure") or "auto"
     if structure not in STRUCTURE_CHOICES:

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import {writeFileAtomically} from '../write-file-atomically.js';
 import type {SuiteEvent, SuiteResult} from '../suite/run-suite.js';
+import {differs, plural} from '../format/text.js';
 
 /** One way of reporting a directory run: events as pairs finish, the whole result at the end. */
 export interface Reporter {
@@ -47,7 +48,7 @@ export function failureText(pair: SuiteResult['pairs'][number]): string {
 	switch (pair.status) {
 		case 'different': {
 			const count = pair.result?.differentLayers ?? 0;
-			return `${count} layer${count === 1 ? " differs" : "s differ"}: ${differingLayers(pair)}`;
+			return `${plural(count, 'layer')} ${differs(count)}: ${differingLayers(pair)}`;
 		}
 
 		case 'missing-reference': {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import {LyipcError} from '../errors.js';
 import {differenceBox, type CompareResult} from '../xor/result.js';
 import {resolveTarget, ViewerClient, viewerCodeOf, type ViewerTarget} from './client.js';
+import {differs, plural} from '../format/text.js';
 
 export interface ShowDiffOptions {
 	/** The viewer (default: resolveTarget(): LYIPC_TARGET, LYIPCTARGET, LYIPC_PORT, 127.0.0.1:11078). */
@@ -61,7 +62,7 @@ export async function showDiffInViewer(result: CompareResult, options: ShowDiffO
 
 		const params = {
 			box: differenceBox(result),
-			title: `lyipc-diff: ${pairName(result)}: ${result.differentLayers} layer${result.differentLayers === 1 ? ' differs' : 's differ'}`,
+			title: `lyipc-diff: ${pairName(result)}: ${plural(result.differentLayers, 'layer')} ${differs(result.differentLayers)}`,
 			// The same pair shown again reuses its view rather than adding one.
 			key: `${result.a.path}\n${result.b.path}`,
 			names: ['A', 'B', 'XOR'],

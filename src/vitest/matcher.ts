@@ -8,6 +8,7 @@ import {copyFileAtomically} from '../write-file-atomically.js';
 import {runJob} from './pool-access.js';
 import {ReferenceBook, type ReferencePlace, type TestIdentity} from './references.js';
 import {matcherOptions, openChoice, type LayoutMatcherOptions} from './settings.js';
+import {differs, plural} from '../format/text.js';
 
 interface SyncExpectationResult {
 	pass: boolean;
@@ -241,7 +242,7 @@ async function matchLayout(this: LayoutMatcherState, received: unknown, referenc
 	meta.artifacts = {xor: result.artifacts.xor, rdb: result.artifacts.rdb, pictures};
 	const lines = [
 		`expected ${relative(file)} to match the reference layout ${relative(place.reference)}`,
-		`${result.differentLayers} layer${result.differentLayers === 1 ? ' differs' : 's differ'}:`,
+		`${plural(result.differentLayers, 'layer')} ${differs(result.differentLayers)}:`,
 		...layerLines(result).map(line => `  ${line}`),
 		`XOR layout:      ${result.artifacts.xor ?? '(none)'}`,
 		`marker database: ${result.artifacts.rdb ?? '(none)'}`,
