@@ -40,6 +40,7 @@ export {MIN_KLAYOUT_VERSION} from './engine/klayout-version.js';
 export {
 	ViewerClient,
 	viewerCodeOf,
+	ViewerError,
 	resolveTarget,
 	isLoopbackHost,
 	DEFAULT_VIEWER_PORT,

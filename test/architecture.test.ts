@@ -34,3 +34,26 @@ test('layers only point down: nothing outside src/cli imports from src/cli', asy
 	// The check sees imports at all: the CLI itself imports from below.
 	expect(await importsOf(path.join('cli', 'diff-main.ts'))).toContain('format/summary.js');
 });
+
+/** Signs of a module framing JSON lines itself: writing `JSON.stringify(x) + '\n'`, splitting a stream at newlines. */
+const FRAMING = [
+	/JSON\.stringify\((?![^)]*,\s*null\s*,)[^;]*\)\s*\+\s*'\\n'/, // one JSON object per line (not pretty-printed output)
+	/`\$\{JSON\.stringify\([^`]*\)\}\\n`/,
+	/from 'node:readline'/,
+	/\.indexOf\('\\n'\)/,
+];
+
+test('one module frames JSON lines: src/json-lines.ts', async () => {
+	const framing: string[] = [];
+	for (const file of await modules()) {
+		const text = await readFile(path.join(ROOT, 'src', file), 'utf8');
+		if (FRAMING.some(pattern => pattern.test(text))) {
+			framing.push(file.split(path.sep).join('/'));
+		}
+	}
+
+	expect(framing).toEqual(['json-lines.ts']);
+	// Pretty-printed JSON output (--json, reports) is no framing.
+	expect(FRAMING[0]!.test(`io.stdout.write(JSON.stringify(result, null, 2) + '\\n')`)).toBe(false);
+	expect(FRAMING[0]!.test(`socket.write(JSON.stringify({id, job}) + '\\n')`)).toBe(true);
+});

@@ -1,7 +1,7 @@
 import {unlink} from 'node:fs/promises';
 import net from 'node:net';
 import {isLyipcError, LyipcError} from '../errors.js';
-import {readLines} from './read-lines.js';
+import {answerLines} from '../json-lines.js';
 import {WorkerPool} from './pool.js';
 import {connectTo} from './warm-worker.js';
 import type {KLayoutWorker} from './worker.js';
@@ -77,40 +77,35 @@ export async function serveWarmWorker(address: string, options: WarmWorkerServer
 			cancel.abort(); // the caller went away (Ctrl+C): its KLayout job is stopped
 		});
 		socket.on('error', () => undefined);
-		readLines(socket, line => {
+		answerLines(socket, async request => {
 			running++;
-			void answer(line, cancel.signal).then(reply => {
+			try {
+				return await answer(request, cancel.signal);
+			} finally {
 				running--;
-				if (!socket.destroyed) {
-					socket.write(JSON.stringify(reply) + '\n');
-				}
-
 				idle();
-			});
-		}, MAX_LINE);
+			}
+		}, {
+			maxLine: MAX_LINE,
+			toError: error => isLyipcError(error) ? error : new LyipcError('BAD_REQUEST', `warm worker: ${(error as Error).message}`),
+		});
 	});
 
-	async function answer(line: string, signal: AbortSignal): Promise<Record<string, unknown>> {
-		let id: unknown = null;
-		try {
-			const request = JSON.parse(line) as {id: unknown; op: unknown; params?: Record<string, unknown>; timeout?: number};
-			id = request.id;
-			if (request.op === 'hello') {
-				return {id, ok: true, result: await hello()};
-			}
-
-			if (typeof request.op !== 'string' || !ALLOWED_OPS.has(request.op)) {
-				throw new LyipcError('BAD_REQUEST', `the warm worker takes xor and render jobs, not ${JSON.stringify(request.op)}`);
-			}
-
-			const op = request.op;
-			const result = await pool.run(async worker => worker.request(op, request.params ?? {}, {timeout: request.timeout, signal}), signal);
-			jobs++;
-			return {id, ok: true, result};
-		} catch (error) {
-			const failure = isLyipcError(error) ? error : new LyipcError('BAD_REQUEST', `warm worker: ${(error as Error).message}`);
-			return {id, ok: false, error: failure.toJSON()};
+	async function answer(request: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
+		if (request.op === 'hello') {
+			return hello();
 		}
+
+		if (typeof request.op !== 'string' || !ALLOWED_OPS.has(request.op)) {
+			throw new LyipcError('BAD_REQUEST', `the warm worker takes xor and render jobs, not ${JSON.stringify(request.op)}`);
+		}
+
+		const op = request.op;
+		const params = (request.params ?? {}) as Record<string, unknown>;
+		const timeout = typeof request.timeout === 'number' ? request.timeout : undefined;
+		const result = await pool.run(async worker => worker.request(op, params, {timeout, signal}), signal);
+		jobs++;
+		return result;
 	}
 
 	if (!await listen(server, address)) {

@@ -6,9 +6,9 @@ import {tmpdir, userInfo} from 'node:os';
 import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {fileURLToPath} from 'node:url';
-import {LyipcError, type ErrorCode} from '../errors.js';
+import {LyipcError} from '../errors.js';
 import {findKLayout, type KLayoutLocation} from './find-klayout.js';
-import {readLines} from './read-lines.js';
+import {readLines, RequestChannel} from '../json-lines.js';
 import type {WarmWorkerHello} from './warm-worker-server.js';
 import type {KLayoutWorker, RequestOptions, WorkerRequests} from './worker.js';
 
@@ -68,45 +68,21 @@ export async function warmWorkerAddress(klayout: string, env: NodeJS.ProcessEnv)
 	return path.join(folder, `warm-${key}.sock`);
 }
 
-interface Waiting {
-	resolve(value: unknown): void;
-	reject(error: Error): void;
-}
-
 /** One connection to the warm worker's server. */
 class Connection {
 	readonly #socket: net.Socket;
-	readonly #waiting = new Map<number, Waiting>();
-	#nextId = 1;
-	#lost: LyipcError | undefined;
+	readonly #channel: RequestChannel;
 
 	constructor(socket: net.Socket) {
 		this.#socket = socket;
+		this.#channel = new RequestChannel({write: line => socket.write(line)});
 		readLines(socket, line => {
-			let reply: {id: number; ok: boolean; result?: unknown; error?: {code: ErrorCode; message: string; path?: string; hint?: string}};
-			try {
-				reply = JSON.parse(line) as typeof reply;
-			} catch {
+			if (!this.#channel.receive(line).reply) {
 				socket.destroy(); // not our server: the call goes on without it
-				return;
-			}
-
-			const waiting = this.#waiting.get(reply.id);
-			this.#waiting.delete(reply.id);
-			if (reply.ok) {
-				waiting?.resolve(reply.result);
-			} else {
-				const {code, message, ...rest} = reply.error!;
-				waiting?.reject(new LyipcError(code, message, rest));
 			}
 		});
 		const lost = () => {
-			this.#lost ??= new WarmWorkerLost();
-			for (const waiting of this.#waiting.values()) {
-				waiting.reject(this.#lost);
-			}
-
-			this.#waiting.clear();
+			this.#channel.close(new WarmWorkerLost());
 		};
 
 		socket.on('error', lost);
@@ -114,26 +90,13 @@ class Connection {
 	}
 
 	async request(op: string, params: Record<string, unknown>, timeout: number | undefined, signal: AbortSignal | undefined): Promise<unknown> {
-		if (this.#lost) {
-			throw this.#lost;
-		}
-
-		const id = this.#nextId++;
-		return new Promise((resolve, reject) => {
-			const onAbort = () => {
+		return this.#channel.request({op, params, timeout}, {
+			signal,
+			onAbort: () => {
 				// Closing the connection stops the job on the server's side.
 				this.close();
-				reject(new LyipcError('ABORTED', 'the comparison was cancelled; KLayout was stopped'));
-			};
-
-			signal?.addEventListener('abort', onAbort, {once: true});
-			const settle = <T>(then: (value: T) => void) => (value: T) => {
-				signal?.removeEventListener('abort', onAbort);
-				then(value);
-			};
-
-			this.#waiting.set(id, {resolve: settle(resolve), reject: settle(reject)});
-			this.#socket.write(JSON.stringify({id, op, params, timeout}) + '\n');
+				return new LyipcError('ABORTED', 'the comparison was cancelled; KLayout was stopped');
+			},
 		});
 	}
 

@@ -1,8 +1,8 @@
 import type {Readable, Writable} from 'node:stream';
-import readline from 'node:readline';
 import {fileURLToPath} from 'node:url';
 import {execa, type ResultPromise} from 'execa';
-import {LyipcError, type ErrorCode} from '../errors.js';
+import {LyipcError} from '../errors.js';
+import {parseLine, readLines, RequestChannel, toLine} from '../json-lines.js';
 import {findKLayout, type KLayoutLocation} from './find-klayout.js';
 import {isSupportedVersion, MIN_KLAYOUT_VERSION} from './klayout-version.js';
 import {killGroup} from '../kill-group.js';
@@ -43,15 +43,6 @@ interface Ready {
 	pid: number;
 }
 
-interface Pending {
-	id: number;
-	op: string;
-	resolve: (value: unknown) => void;
-	reject: (error: LyipcError) => void;
-}
-
-type Reply = {id: number; ok: true; result: unknown} | {id: number; ok: false; error: {code: string; message: string; path?: string; hint?: string}};
-
 const live = new Set<KLayoutWorker>();
 let exitHookInstalled = false;
 
@@ -87,9 +78,10 @@ export class KLayoutWorker {
 	readonly #stdin: Writable;
 	/** The last bytes KLayout wrote on stderr, shared with the stream listener set up in start(). */
 	readonly #stderr: {tail: string};
-	#pending: Pending | undefined;
+	readonly #channel: RequestChannel;
+	/** The op of the job running now, to name it when KLayout dies. */
+	#running: string | undefined;
 	#queue: Promise<unknown> = Promise.resolve();
-	#nextId = 1;
 	#failure: LyipcError | undefined;
 	#exited = false;
 	readonly #exit: Promise<void>;
@@ -102,6 +94,12 @@ export class KLayoutWorker {
 		this.#child = child;
 		this.#stdin = child.stdin as Writable;
 		this.#exit = exit;
+		this.#channel = new RequestChannel({
+			write: line => this.#stdin.write(line),
+			onBusy: busy => {
+				this.#setBusy(busy);
+			},
+		});
 	}
 
 	/** Starts KLayout with the worker script and waits until it says it is ready. */
@@ -124,7 +122,6 @@ export class KLayoutWorker {
 
 		let worker: KLayoutWorker | undefined;
 		const stderr = {tail: ''};
-		const lines = readline.createInterface({input: child.stdout as Readable, crlfDelay: Infinity});
 		(child.stderr as Readable).on('data', (chunk: Buffer) => {
 			stderr.tail = (stderr.tail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
 		});
@@ -140,7 +137,6 @@ export class KLayoutWorker {
 		});
 
 		const exit = child.then(result => {
-			lines.close();
 			if (worker) {
 				worker.#onExit(result.exitCode, result.signal);
 			} else {
@@ -154,19 +150,16 @@ export class KLayoutWorker {
 			}
 		});
 
-		lines.on('line', line => {
-			const message = parseLine(line);
-			if (!message) {
-				return; // KLayout's own log output; not part of the protocol
-			}
-
-			if (!worker && message.event === 'ready') {
-				onReady(message as unknown as Ready);
+		// Lines that are no JSON object are KLayout's own log output, not part of the protocol.
+		readLines(child.stdout as Readable, line => {
+			if (worker) {
+				worker.#channel.receive(line);
 				return;
 			}
 
-			if (worker) {
-				worker.#onReply(message as unknown as Reply);
+			const message = parseLine(line);
+			if (message?.event === 'ready') {
+				onReady(message as unknown as Ready);
 			}
 		});
 
@@ -235,7 +228,7 @@ export class KLayoutWorker {
 	async close(graceMs = 5000): Promise<void> {
 		this.#setBusy(true); // keep Node alive until KLayout is really gone
 		if (this.alive) {
-			this.#stdin.write(JSON.stringify({id: 0, op: 'shutdown'}) + '\n');
+			this.#stdin.write(toLine({id: 0, op: 'shutdown'}));
 			this.#stdin.end();
 			const timer = setTimeout(() => this.kill(), graceMs);
 			await this.#exit;
@@ -266,59 +259,35 @@ export class KLayoutWorker {
 			throw new LyipcError('ABORTED', `${op} aborted`);
 		}
 
-		const id = this.#nextId++;
-		const reply = new Promise<unknown>((resolve, reject) => {
-			this.#pending = {id, op, resolve, reject};
-		});
-		const timeout = options.timeout ?? 0;
-		const timer = timeout > 0
-			? setTimeout(() => {
-				this.#fail(new LyipcError('TIMEOUT', `${op} took longer than ${formatSeconds(timeout)}; the KLayout worker was stopped`));
-			}, timeout)
-			: undefined;
-		const onAbort = () => this.#fail(new LyipcError('ABORTED', `${op} aborted; the KLayout worker was stopped`));
-		options.signal?.addEventListener('abort', onAbort, {once: true});
-		this.#setBusy(true);
-		this.#stdin.write(JSON.stringify({...params, id, op}) + '\n');
+		this.#running = op;
 		try {
-			return await reply;
+			return await this.#channel.request({...params, op}, {
+				timeout: options.timeout,
+				onTimeout: () => this.#fail(new LyipcError('TIMEOUT', `${op} took longer than ${formatSeconds(options.timeout ?? 0)}; the KLayout worker was stopped`)),
+				signal: options.signal,
+				onAbort: () => this.#fail(new LyipcError('ABORTED', `${op} aborted; the KLayout worker was stopped`)),
+			});
 		} finally {
-			clearTimeout(timer);
-			options.signal?.removeEventListener('abort', onAbort);
-			this.#pending = undefined;
-			this.#setBusy(false);
+			this.#running = undefined;
 		}
 	}
 
-	#onReply(reply: Reply): void {
-		const pending = this.#pending;
-		if (!pending || reply.id !== pending.id) {
-			return;
-		}
-
-		if (reply.ok) {
-			pending.resolve(reply.result);
-		} else {
-			pending.reject(new LyipcError(reply.error.code as ErrorCode, reply.error.message, {path: reply.error.path, hint: reply.error.hint}));
-		}
-	}
-
-	/** Ends this worker for good: the pending job fails with `error`, the process is killed. */
-	#fail(error: LyipcError): void {
+	/** Ends this worker for good: the process is killed; `error` is what the job waiting and every later one fail with. */
+	#fail(error: LyipcError): LyipcError {
 		this.#failure ??= error;
-		this.#pending?.reject(error);
 		this.kill();
+		return error;
 	}
 
 	#onExit(exitCode: number | undefined, signal: string | undefined): void {
 		this.#exited = true;
 		live.delete(this);
-		const pending = this.#pending;
+		const running = this.#running;
 		// On another host the process here is ssh: its exit 255 is a dropped link (or KLayout killed there).
 		const where = this.klayout.source === 'remote' ? ` at ${this.klayout.path}` : '';
 		const how = this.klayout.source === 'remote' && exitCode === 255 ? 'the ssh link dropped or it was killed there' : describeExit(exitCode, signal);
-		this.#failure ??= new LyipcError('WORKER_DIED', `the KLayout worker${where} died (${how})${pending ? ` during ${pending.op}` : ''}${tailNote(this.#stderr.tail)}`);
-		pending?.reject(this.#failure);
+		this.#failure ??= new LyipcError('WORKER_DIED', `the KLayout worker${where} died (${how})${running ? ` during ${running}` : ''}${tailNote(this.#stderr.tail)}`);
+		this.#channel.close(this.#failure);
 	}
 
 	/** An idle worker must not keep Node running; a busy one must. */
@@ -331,19 +300,6 @@ export class KLayoutWorker {
 				handle?.unref?.();
 			}
 		}
-	}
-}
-
-function parseLine(line: string): Record<string, unknown> | undefined {
-	if (!line.startsWith('{')) {
-		return undefined;
-	}
-
-	try {
-		const value: unknown = JSON.parse(line);
-		return typeof value === 'object' && value !== null ? value as Record<string, unknown> : undefined;
-	} catch {
-		return undefined;
 	}
 }
 

@@ -4,10 +4,14 @@ import net from 'node:net';
 import {hostname} from 'node:os';
 import path from 'node:path';
 import {LyipcError} from '../errors.js';
+import {readLines, RequestChannel, type WireError} from '../json-lines.js';
+import {placeFile, reloadFile, showFile} from './deliver.js';
 import {describeTarget, isLoopbackHost, resolveTarget, type ViewerTarget} from './target.js';
 import {unsupportedByV1, v1Line, v1Request} from './v1.js';
+import {viewerCodeOf, ViewerError} from './viewer-error.js';
 
 export {DEFAULT_VIEWER_PORT, resolveTarget, isLoopbackHost, type ViewerTarget} from './target.js';
+export {viewerCodeOf, ViewerError} from './viewer-error.js';
 
 export interface ViewerClientOptions {
 	/** Milliseconds to wait for the connection (default 2000). */
@@ -16,23 +20,6 @@ export interface ViewerClientOptions {
 	timeout?: number;
 	/** The viewer's token, needed when it is on another machine (default: env LYIPC_TOKEN). */
 	token?: string | undefined;
-}
-
-interface Pending {
-	resolve(value: unknown): void;
-	reject(error: Error): void;
-	timer: NodeJS.Timeout;
-	method: string;
-}
-
-/** The viewer's error code (FILE_NOT_FOUND, NOT_SHOWN, ...) carried by a VIEWER_ERROR. */
-export function viewerCodeOf(error: unknown): string | undefined {
-	return (error as {viewerCode?: string} | undefined)?.viewerCode;
-}
-
-/** How a file is known to the viewer across uploads: this machine and its absolute path. */
-function sourceOf(file: string): string {
-	return `${hostname()}:${path.resolve(file)}`;
 }
 
 /**
@@ -44,11 +31,8 @@ function sourceOf(file: string): string {
 export class ViewerClient {
 	readonly target: ViewerTarget;
 	readonly #socket: net.Socket | undefined; // undefined in v1: a connection per request
-	readonly #pending = new Map<number, Pending>();
+	readonly #channel: RequestChannel;
 	readonly #timeout: number;
-	#buffer = '';
-	#nextId = 1;
-	#closed: Error | undefined;
 	#hello: {protocol: number; klayout: string; machine?: string} = {protocol: 1, klayout: ''};
 	#writing: Promise<void> = Promise.resolve();
 
@@ -56,6 +40,14 @@ export class ViewerClient {
 		this.#socket = socket;
 		this.target = target;
 		this.#timeout = timeout;
+		this.#channel = new RequestChannel({
+			// Writes wait for an upload's bytes to be out, so a request never lands inside them.
+			write: line => this.#write(line),
+			fromWire: (error: WireError | undefined, request) => {
+				const code = error?.code ?? 'INTERNAL';
+				return new ViewerError(code, `viewer: ${String(request.method)} failed (${code}): ${error?.message ?? 'no message'}`, {hint: error?.hint, detail: error?.detail});
+			},
+		});
 	}
 
 	/** The server's protocol: 2 for this server, 1 for the old Python lyipc server. */
@@ -112,8 +104,8 @@ export class ViewerClient {
 	async request<T = unknown>(method: string, params: Record<string, unknown> = {}, options: {timeout?: number} = {}): Promise<T> {
 		const timeout = options.timeout ?? this.#timeout;
 		if (!this.#socket) {
-			if (this.#closed) {
-				throw this.#closed;
+			if (this.#channel.closed) {
+				throw this.#channel.closed;
 			}
 
 			const reply = await v1Request(this.target, v1Line(method, params, this.target), timeout);
@@ -142,7 +134,7 @@ export class ViewerClient {
 			// Raw bytes right after the request line; the socket stays open for more requests.
 			const bytes = createReadStream(file);
 			bytes.on('error', (error: Error) => {
-				this.#fail(new LyipcError('INPUT_UNREADABLE', `${file}: ${error.message}`, {path: file, cause: error}));
+				this.#channel.close(new LyipcError('INPUT_UNREADABLE', `${file}: ${error.message}`, {path: file, cause: error}));
 				socket.destroy();
 				resolve();
 			});
@@ -151,191 +143,69 @@ export class ViewerClient {
 		}));
 	}
 
-	/**
-	 * Shows a file from this machine: loaded by its path when the viewer is on this machine and
-	 * can read it, else uploaded. `params` as for load (mode, keepView, cell, ...).
-	 */
+	/** Shows a file from this machine (by path or uploaded: deliver.ts); `params` as for load (mode, keepView, cell, ...). */
 	async show(file: string, params: Record<string, unknown> = {}): Promise<{uploaded: boolean}> {
-		return this.#deliver(file, params, false);
+		return showFile(this, file, params);
 	}
 
-	/**
-	 * Reloads a file from this machine in place wherever the viewer shows it, keeping viewbox and
-	 * layers; a viewer elsewhere gets the new bytes. A file not on show opens in a new view.
-	 * Without a file: every cellview of the current view.
-	 */
+	/** Reloads a file from this machine in place wherever the viewer shows it (deliver.ts); without a file, the current view. */
 	async reload(file?: string): Promise<{uploaded: boolean}> {
-		if (file === undefined || !this.#socket) {
-			await this.request('reload', file === undefined ? {} : {path: file});
-			return {uploaded: false};
-		}
-
-		if (this.sameMachine && await this.#reloadShown(file)) {
-			return {uploaded: false};
-		}
-
-		return this.#deliver(file, {mode: 'new'}, true);
+		return reloadFile(this, file);
 	}
 
-	/** Reloads `path` wherever the viewer shows it; false when it shows it nowhere. */
-	async #reloadShown(path: string): Promise<boolean> {
-		try {
-			await this.request('reload', {path});
-			return true;
-		} catch (error) {
-			if (viewerCodeOf(error) !== 'NOT_SHOWN') {
-				throw error;
-			}
-
-			return false;
-		}
-	}
-
-	/**
-	 * A path the viewer can open for a file from this machine: the file itself when the viewer is
-	 * on this machine (unless `upload`), else a copy uploaded into the viewer's cache.
-	 */
+	/** A path the viewer can open for a file from this machine (deliver.ts). */
 	async place(file: string, upload = false): Promise<string> {
-		if (this.sameMachine && !upload) {
-			return file;
-		}
-
-		if (this.#viaSsh) {
-			return this.#sendOverSsh(file);
-		}
-
-		return (await this.upload<{path: string}>(file, {store: true, source: sourceOf(file)})).path;
-	}
-
-	/** The old lyipc's way to a viewer elsewhere (LYIPCTARGET=user@host): rsync the file there, then load that copy. */
-	get #viaSsh(): boolean {
-		return this.target.ssh !== undefined && !this.sameMachine;
-	}
-
-	async #sendOverSsh(file: string): Promise<string> {
-		const {sendToViewerMachine} = await import('../remote/send-to-viewer.js');
-		return sendToViewerMachine(file, this.target.ssh!);
-	}
-
-	async #deliver(file: string, params: Record<string, unknown>, inPlace: boolean): Promise<{uploaded: boolean}> {
-		if (this.#viaSsh) {
-			const copy = await this.#sendOverSsh(file);
-			if (!(inPlace && this.#socket && await this.#reloadShown(copy))) {
-				await this.request('load', {...params, path: copy});
-			}
-
-			return {uploaded: true};
-		}
-
-		if (this.sameMachine || !this.#socket) {
-			try {
-				await this.request('load', {...params, path: file});
-				return {uploaded: false};
-			} catch (error) {
-				// Same machine, other filesystem (a container, a snap's private /tmp): send the bytes.
-				if (viewerCodeOf(error) !== 'FILE_NOT_FOUND' || !this.#socket) {
-					throw error;
-				}
-			}
-		}
-
-		await this.upload(file, {...params, source: sourceOf(file), ...(inPlace ? {reload: true} : {})});
-		return {uploaded: true};
+		return placeFile(this, file, upload);
 	}
 
 	async #send<T>(method: string, params: Record<string, unknown>, timeout: number, after?: () => Promise<void>): Promise<T> {
-		if (this.#closed) {
-			throw this.#closed;
-		}
+		return this.#channel.request<T>({method, params}, {
+			timeout,
+			onTimeout: () => new LyipcError('VIEWER_TIMEOUT', `viewer at ${describeTarget(this.target)}: no answer to ${method} within ${timeout / 1000} s`),
+			write: line => this.#write(line, after),
+		});
+	}
 
+	#write(line: string, after?: () => Promise<void>): void {
 		const socket = this.#socket!;
-		const id = this.#nextId++;
-		return new Promise<T>((resolve, reject) => {
-			const timer = setTimeout(() => {
-				this.#pending.delete(id);
-				reject(new LyipcError('VIEWER_TIMEOUT', `viewer at ${describeTarget(this.target)}: no answer to ${method} within ${timeout / 1000} s`));
-			}, timeout);
-			this.#pending.set(id, {resolve: resolve as (value: unknown) => void, reject, timer, method});
-			// Writes wait for an upload's bytes to be out, so a request never lands inside them.
-			this.#writing = this.#writing.then(async () => {
-				socket.write(JSON.stringify({id, method, params}) + '\n');
-				await after?.();
-			});
+		this.#writing = this.#writing.then(async () => {
+			socket.write(line);
+			await after?.();
 		});
 	}
 
 	close(): void {
-		this.#fail(new LyipcError('VIEWER_CLOSED', `viewer at ${describeTarget(this.target)}: connection closed by the client`));
+		this.#channel.close(new LyipcError('VIEWER_CLOSED', `viewer at ${describeTarget(this.target)}: connection closed by the client`));
 		this.#socket?.destroy();
 	}
 
 	#listen(): void {
 		const socket = this.#socket!;
-		socket.setEncoding('utf8');
-		socket.on('data', (chunk: string) => {
-			this.#buffer += chunk;
-			let newline;
-			while ((newline = this.#buffer.indexOf('\n')) >= 0) {
-				const line = this.#buffer.slice(0, newline);
-				this.#buffer = this.#buffer.slice(newline + 1);
-				this.#settle(line);
+		const where = `viewer at ${describeTarget(this.target)}`;
+		readLines(socket, line => {
+			const {reply, settled} = this.#channel.receive(line);
+			if (!reply) {
+				this.#channel.close(new LyipcError('VIEWER_ERROR', `${where} sent something that is not JSON: ${line.slice(0, 80)}`));
+			} else if (!settled && reply.ok === false && reply.id === null) {
+				// The server refused the connection as a whole (a line too long, a bug): say why.
+				this.#channel.close(new ViewerError(reply.error?.code ?? 'INTERNAL', `${where}: ${reply.error?.message ?? 'connection refused'}`));
 			}
-
-			if (/^(ACK|ERR) /.test(this.#buffer)) {
-				// An old lyipc server took our JSON for a v1 command (and showed it in its status bar).
-				this.#fail(Object.assign(new LyipcError('VIEWER_ERROR', `viewer at ${describeTarget(this.target)} speaks only the old lyipc protocol (v1)`), {viewerCode: 'V1_ONLY'}));
-			}
+		}, {
+			onRest: rest => {
+				if (/^(ACK|ERR) /.test(rest)) {
+					// An old lyipc server took our JSON for a v1 command (and showed it in its status bar).
+					this.#channel.close(new ViewerError('V1_ONLY', `${where} speaks only the old lyipc protocol (v1)`));
+				}
+			},
 		});
 		const gone = (error?: Error) => {
-			this.#fail(new LyipcError('VIEWER_CLOSED', `viewer at ${describeTarget(this.target)}: connection lost${error ? ` (${error.message})` : ''}`, {cause: error}));
+			this.#channel.close(new LyipcError('VIEWER_CLOSED', `${where}: connection lost${error ? ` (${error.message})` : ''}`, {cause: error}));
 		};
 
 		socket.on('error', gone);
 		socket.on('close', () => {
 			gone();
 		});
-	}
-
-	#settle(line: string): void {
-		let reply: {id?: unknown; ok?: boolean; result?: unknown; error?: {code?: string; message?: string}};
-		try {
-			reply = JSON.parse(line) as typeof reply;
-		} catch {
-			this.#fail(new LyipcError('VIEWER_ERROR', `viewer at ${describeTarget(this.target)} sent something that is not JSON: ${line.slice(0, 80)}`));
-			return;
-		}
-
-		const pending = typeof reply.id === 'number' ? this.#pending.get(reply.id) : undefined;
-		if (!pending) {
-			if (reply.ok === false && reply.id === null) {
-				// The server refused the connection as a whole (a line too long, a bug): say why.
-				this.#fail(Object.assign(new LyipcError('VIEWER_ERROR', `viewer at ${describeTarget(this.target)}: ${reply.error?.message ?? 'connection refused'}`), {viewerCode: reply.error?.code}));
-			}
-
-			return;
-		}
-
-		this.#pending.delete(reply.id as number);
-		clearTimeout(pending.timer);
-		if (reply.ok) {
-			pending.resolve(reply.result);
-		} else {
-			const code = reply.error?.code ?? 'INTERNAL';
-			pending.reject(Object.assign(
-				new LyipcError('VIEWER_ERROR', `viewer: ${pending.method} failed (${code}): ${reply.error?.message ?? 'no message'}`),
-				{viewerCode: code},
-			));
-		}
-	}
-
-	#fail(error: Error): void {
-		this.#closed ??= error;
-		for (const pending of this.#pending.values()) {
-			clearTimeout(pending.timer);
-			pending.reject(error);
-		}
-
-		this.#pending.clear();
 	}
 }
 

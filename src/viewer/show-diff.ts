@@ -1,7 +1,8 @@
 import path from 'node:path';
 import {LyipcError} from '../errors.js';
 import {differenceBox, type CompareResult} from '../xor/result.js';
-import {resolveTarget, ViewerClient, viewerCodeOf, type ViewerTarget} from './client.js';
+import {resolveTarget, ViewerClient, type ViewerTarget} from './client.js';
+import {byPathElseUpload, placeFile, showFile} from './deliver.js';
 import {differs, plural} from '../format/text.js';
 
 export interface ShowDiffOptions {
@@ -45,7 +46,7 @@ export async function showDiffInViewer(result: CompareResult, options: ShowDiffO
 	try {
 		if (options.inputsHere === false) {
 			// A and B stayed on a remote host (--remote-paths): the XOR layout and markers came back.
-			const {uploaded} = await client.show(xor, {mode: 'new'});
+			const {uploaded} = await showFile(client, xor, {mode: 'new'});
 			if (rdb && !uploaded && client.protocol === 2) {
 				await client.request('markers', {path: rdb});
 			}
@@ -67,27 +68,16 @@ export async function showDiffInViewer(result: CompareResult, options: ShowDiffO
 			key: `${result.a.path}\n${result.b.path}`,
 			names: ['A', 'B', 'XOR'],
 		};
-		const showWith = async (upload: boolean): Promise<ShownDiff> => {
+		return await byPathElseUpload(client, async upload => {
 			const placed = {
-				a: await client.place(result.a.path, upload),
-				b: await client.place(result.b.path, upload),
-				xor: await client.place(xor, upload),
-				rdb: rdb === null ? null : await client.place(rdb, upload),
+				a: await placeFile(client, result.a.path, upload),
+				b: await placeFile(client, result.b.path, upload),
+				xor: await placeFile(client, xor, upload),
+				rdb: rdb === null ? null : await placeFile(client, rdb, upload),
 			};
 			const {view} = await client.request<{view: number}>('show_diff', {...params, ...placed});
 			return {view, uploaded: placed.xor !== xor};
-		};
-
-		try {
-			return await showWith(false);
-		} catch (error) {
-			// On this machine but not seeing its files (a container, a private /tmp): send them.
-			if (viewerCodeOf(error) !== 'FILE_NOT_FOUND') {
-				throw error;
-			}
-		}
-
-		return await showWith(true);
+		});
 	} finally {
 		client.close();
 	}

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import {LyipcError} from '../errors.js';
+import {ViewerError} from './viewer-error.js';
 import {describeTarget, type ViewerTarget} from './target.js';
 
 /**
@@ -33,9 +34,9 @@ export function v1Line(method: string, params: Record<string, unknown>, target: 
 
 /** VIEWER_ERROR (viewerCode UNSUPPORTED): an old lyipc server cannot `what` ("receive files"). */
 export function unsupportedByV1(target: ViewerTarget, what: string): LyipcError {
-	return Object.assign(new LyipcError('VIEWER_ERROR', `viewer at ${describeTarget(target)} runs the old lyipc server (protocol v1), which cannot ${what}`, {
+	return new ViewerError('UNSUPPORTED', `viewer at ${describeTarget(target)} runs the old lyipc server (protocol v1), which cannot ${what}`, {
 		hint: 'Install the current server into that KLayout: npx lyipc server install',
-	}), {viewerCode: 'UNSUPPORTED'});
+	});
 }
 
 /** One v1 exchange: the line out, everything up to the server's close back. */
@@ -68,5 +69,5 @@ export async function v1Request(target: ViewerTarget, line: string, timeout: num
 	}
 
 	const message = reply.startsWith('ERR ') ? reply.slice(4) : `an answer that is not lyipc's: ${JSON.stringify(reply.slice(0, 80))}`;
-	throw Object.assign(new LyipcError('VIEWER_ERROR', `viewer at ${describeTarget(target)}: '${line}' failed: ${message}`), {viewerCode: 'V1_ERROR'});
+	throw new ViewerError('V1_ERROR', `viewer at ${describeTarget(target)}: '${line}' failed: ${message}`);
 }

@@ -4,9 +4,8 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {randomBytes} from 'node:crypto';
 import {WorkerPool, type WorkerPoolOptions} from '../engine/pool.js';
-import {toLyipcError} from '../errors.js';
 import {compareWithPictures, type LayoutJob} from '../xor/compare-with-pictures.js';
-import {readLines} from '../engine/read-lines.js';
+import {answerLines} from '../json-lines.js';
 
 /** Longest request line accepted: a job is a few hundred bytes. */
 const MAX_LINE = 1 << 20;
@@ -32,9 +31,7 @@ export async function startPoolServer(options: WorkerPoolOptions = {}): Promise<
 		sockets.add(socket);
 		socket.on('close', () => sockets.delete(socket));
 		socket.on('error', () => undefined); // a test worker that went away
-		readLines(socket, line => {
-			void answer(socket, line, pool);
-		}, MAX_LINE);
+		answerLines(socket, async request => compareWithPictures(pool, request.job as LayoutJob), {maxLine: MAX_LINE});
 	});
 	await new Promise<void>((resolve, reject) => {
 		server.once('error', reject);
@@ -57,21 +54,4 @@ export async function startPoolServer(options: WorkerPoolOptions = {}): Promise<
 			}
 		},
 	};
-}
-
-async function answer(socket: net.Socket, line: string, pool: WorkerPool): Promise<void> {
-	let id: unknown = null;
-	let reply: Record<string, unknown>;
-	try {
-		const request = JSON.parse(line) as {id: unknown; job: LayoutJob};
-		id = request.id;
-		reply = {id, ok: true, result: await compareWithPictures(pool, request.job)};
-	} catch (error) {
-		const failure = toLyipcError(error);
-		reply = {id, ok: false, error: failure.toJSON()};
-	}
-
-	if (!socket.destroyed) {
-		socket.write(JSON.stringify(reply) + '\n');
-	}
 }
