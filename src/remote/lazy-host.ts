@@ -1,4 +1,6 @@
-import type {WorkerFiles} from '../xor/compare.js';
+import {checkLayoutFile} from '../xor/input.js';
+import {sameBytes} from '../xor/same-bytes.js';
+import type {WorkerFiles} from '../xor/worker-files.js';
 import {RemoteHost} from './remote-host.js';
 
 /**
@@ -33,11 +35,14 @@ export class LazyHost {
 		};
 
 		return {
-			...(remotePaths ? {check: async (file, side) => (await open()).check!(file, side)} : {}),
+			shared: false,
+			// Inputs here are checked here, without opening the host: a missing file needs no ssh.
+			check: async (file, side) => remotePaths ? (await open()).check(file, side) : checkLayoutFile(file, side),
+			sameBytes: async (a, b) => !remotePaths && sameBytes(a.path, b.path, a.size, b.size),
 			input: async (file, side) => (await open()).input(file, side),
 			output: local => this.#host!.outputPath(local), // a worker runs there: the host is open
 			fetch: async files => (await open()).fetch(files),
-			release: async files => (await open()).release?.(files),
+			release: async files => (await open()).release(files),
 		};
 	}
 

@@ -4,13 +4,16 @@ import {KLayoutWorker} from '../engine/worker.js';
 import {isLyipcError, LyipcError} from '../errors.js';
 import {layoutExtension} from '../layout-files.js';
 import {SHARED} from '../shared.js';
-import type {WorkerFiles} from '../xor/compare.js';
-import {sniffFormat, type LayoutInput, type Side} from '../xor/input.js';
+import {checkLayoutFile, judgeInput, type FoundInput, type LayoutInput, type Side} from '../xor/input.js';
+import {sameBytes} from '../xor/same-bytes.js';
+import type {WorkerFiles} from '../xor/worker-files.js';
 import {parseHostSpec, rsync, runRemote, shQuote, sshArgs, sshCommand, type HostSpec} from './ssh.js';
 
 /** What the batch worker needs on the host (klayout/worker.py and the modules it imports). */
 const WORKER_FILES = SHARED.workerFiles;
 const KLAYOUT_DIR = fileURLToPath(new URL('../../klayout/', import.meta.url));
+/** What the check script on the host may answer instead of a size. */
+const HOST_PROBLEMS = ['missing', 'directory', 'not-file', 'unreadable'] as const;
 
 export interface RemoteHostOptions {
 	env?: NodeJS.ProcessEnv;
@@ -96,6 +99,9 @@ export class RemoteHost {
 	/** Files for compareLayouts: inputs here are sent into the temp folder, artifacts come back. */
 	files(): WorkerFiles {
 		return {
+			shared: false,
+			check: checkLayoutFile,
+			sameBytes: async (a, b) => sameBytes(a.path, b.path, a.size, b.size),
 			input: async file => {
 				// One folder per file sent: two inputs with the same name never overwrite each other.
 				const target = `${this.folder}/in/${++this.#sent}/`;
@@ -132,36 +138,20 @@ export class RemoteHost {
 		return {
 			...files,
 			check: async (file, side) => this.check(file, side),
+			// Not here to compare byte for byte: KLayout on the host tells.
+			sameBytes: async () => false,
 			input: async file => file,
 		};
 	}
 
-	/** The host's view of an input: exists, a file, not empty, starts like GDSII or OASIS. */
+	/** The host's view of an input, judged as a local one ({@link judgeInput}). */
 	async check(file: string, side: Side): Promise<LayoutInput> {
-		const label = `${this.name}:${file} (${side})`;
-		const script = 'if [ ! -e "$1" ]; then echo missing; elif [ ! -f "$1" ]; then echo not-file; elif [ ! -r "$1" ]; then echo unreadable; else wc -c < "$1"; head -c 4096 -- "$1" | od -An -v -tx1; fi';
-		const [first, ...hex] = (await runRemote(this.ssh, this.name, ['sh', '-c', script, 'check', file], {signal: this.#signal})).trim().split('\n');
-		const problems: Record<string, [LyipcError['code'], string]> = {
-			missing: ['INPUT_NOT_FOUND', 'no such file on the host'],
-			'not-file': ['INPUT_NOT_FILE', 'is not a file'],
-			unreadable: ['INPUT_UNREADABLE', 'cannot be read'],
-		};
-		const problem = problems[first ?? ''];
-		if (problem) {
-			throw new LyipcError(problem[0], `${label}: ${problem[1]}`, {path: file});
-		}
-
-		const size = Number(first);
-		if (size === 0) {
-			throw new LyipcError('INPUT_EMPTY', `${label}: file is empty (0 bytes)`, {path: file});
-		}
-
-		const sniffed = sniffFormat(Buffer.from(hex.join('').replace(/\s+/g, ''), 'hex'));
-		if (sniffed.format === undefined) {
-			throw new LyipcError('INPUT_NOT_LAYOUT', `${label}: not a GDSII or OASIS file (${sniffed.reason})`, {path: file});
-		}
-
-		return {path: file, given: `${this.name}:${file}`, size, format: sniffed.format, gzip: sniffed.gzip};
+		const script = 'if [ ! -e "$1" ]; then echo missing; elif [ -d "$1" ]; then echo directory; elif [ ! -f "$1" ]; then echo not-file; elif [ ! -r "$1" ]; then echo unreadable; else wc -c < "$1"; head -c 4096 -- "$1" | od -An -v -tx1; fi';
+		const [first = '', ...hex] = (await runRemote(this.ssh, this.name, ['sh', '-c', script, 'check', file], {signal: this.#signal})).trim().split('\n');
+		const found: FoundInput = /^\d+$/.test(first.trim())
+			? {size: Number(first), head: Buffer.from(hex.join('').replace(/\s+/g, ''), 'hex')}
+			: {problem: HOST_PROBLEMS.find(problem => problem === first) ?? 'unreadable', reason: HOST_PROBLEMS.includes(first as never) ? undefined : `the host answered ${JSON.stringify(first.slice(0, 80))}`};
+		return {path: file, given: `${this.name}:${file}`, ...judgeInput(found, `${this.name}:${file} (${side})`, file, ' on the host')};
 	}
 
 	/** Removes the temp folder on the host (best effort: a host that went away keeps it). */

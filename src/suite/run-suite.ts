@@ -10,7 +10,7 @@ import {layoutStem} from '../xor/artifacts.js';
 import type {XorOptions} from '../xor/options.js';
 import {drawLayout, type PictureSize, type Pictures} from '../xor/pictures.js';
 import type {CompareResult} from '../xor/result.js';
-import {Placements, type Placement} from '../remote/placements.js';
+import {Placements, type Placement} from './placements.js';
 import {MadeDirs} from './made-dirs.js';
 import {findPairs, type LayoutPair, type PairFilter} from './pairs.js';
 

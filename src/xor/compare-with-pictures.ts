@@ -1,5 +1,6 @@
 import type {WorkerRuns} from '../engine/pool.js';
-import {compareThen, type CompareOptions, type WhileDifferent, type WorkerFiles} from './compare.js';
+import {compareThen, type CompareOptions, type WhileDifferent} from './compare.js';
+import type {WorkerFiles} from './worker-files.js';
 import {drawDifferences, type DrawOptions, type PictureSize, type Pictures} from './pictures.js';
 import type {CompareResult} from './result.js';
 

@@ -3,10 +3,12 @@ import {isLyipcError, LyipcError} from '../errors.js';
 import type {WorkerRuns} from '../engine/pool.js';
 import type {KLayoutWorker, WorkerRequests} from '../engine/worker.js';
 import type {ArtifactOptions} from './artifacts.js';
-import {checkLayoutFile, type LayoutInput, type Side} from './input.js';
+import type {LayoutInput} from './input.js';
 import {DEFAULT_TIMEOUT_MS, normalizeXorOptions, type NormalizedXorOptions, type XorOptions} from './options.js';
 import {RESULT_FORMAT_VERSION, type CompareResult, type InputSummary, type LayerResult, type TopCellPair, type UsedMode} from './result.js';
-import {sameBytes} from './same-bytes.js';
+import {localFiles, type WorkerFiles} from './worker-files.js';
+
+export type {WorkerFiles} from './worker-files.js';
 
 export interface CompareOptions extends XorOptions, ArtifactOptions {
 	/** KLayout executable (else `$KLAYOUT`, `PATH`, usual locations). Ignored when `worker` is given. */
@@ -17,26 +19,9 @@ export interface CompareOptions extends XorOptions, ArtifactOptions {
 	worker?: WorkerRequests;
 	/** A pool to take a worker from, only once the cheap checks did not settle it (ignored with `worker`). */
 	pool?: WorkerRuns;
-	/** How files reach a worker on another machine (src/remote); by default the worker reads and writes here. */
+	/** How files meet the worker (a remote host's: src/remote); by default the worker reads and writes here. */
 	files?: WorkerFiles | undefined;
 	signal?: AbortSignal;
-}
-
-/**
- * The bridge between this machine's files and a worker that sees another file system
- * (a worker on a remote host). Without `check`, A and B are files here: checked and compared
- * byte for byte here, then sent with `input`. With `check`, A and B are paths on the worker's side.
- */
-export interface WorkerFiles {
-	check?(file: string, side: Side): Promise<LayoutInput>;
-	/** The worker's path for input `file` (sending it there when needed). */
-	input(file: string, side: Side): Promise<string>;
-	/** The worker's path for an artifact whose hidden local name is `local`. */
-	output(local: string): string;
-	/** Brings written artifacts to their hidden local names. */
-	fetch(files: Array<{worker: string; local: string}>): Promise<void>;
-	/** The comparison is over: the worker's copies of inputs it was sent, and its artifacts, may go. */
-	release?(files: string[]): Promise<void>;
 }
 
 /** The worker's answer to an `xor` job (docs/worker-protocol.md). */
@@ -74,8 +59,8 @@ export async function compareThen(a: string, b: string, options: CompareOptions,
 		throw new LyipcError('USAGE', `timeout must be a number of milliseconds >= 0, got ${timeout}`);
 	}
 
-	const {files} = options;
-	const [inputA, inputB] = files?.check ? await Promise.all([files.check(a, 'A'), files.check(b, 'B')]) : await checkBoth(a, b);
+	const files = options.files ?? localFiles();
+	const [inputA, inputB] = await checkBoth(files, a, b);
 	if (options.out !== undefined || options.rdb !== undefined) {
 		// Even when the answer needs no output: naming an input as output is a mistake to report.
 		await (await import('./artifacts.js')).refuseInputAsOutput([
@@ -84,7 +69,7 @@ export async function compareThen(a: string, b: string, options: CompareOptions,
 		], [inputA, inputB]);
 	}
 
-	if (!files?.check && await sameBytes(inputA.path, inputB.path, inputA.size, inputB.size)) {
+	if (await files.sameBytes(inputA, inputB)) {
 		return {
 			...baseResult(inputA, inputB, xor),
 			timings: {totalMs: elapsed(started), startMs: 0, readMs: 0, structureMs: 0, xorMs: 0, writeMs: 0},
@@ -94,15 +79,13 @@ export async function compareThen(a: string, b: string, options: CompareOptions,
 	// Loaded only past the fast path, like the worker: byte-identical answers must stay instant.
 	const plan = await (await import('./artifacts.js')).planArtifacts(inputA, inputB, options);
 	const withWorker = async (worker: WorkerRequests, startMs: number): Promise<CompareResult> => {
-		const outputs = {xor: files ? files.output(plan.xorTemp) : plan.xorTemp, rdb: files ? files.output(plan.rdbTemp) : plan.rdbTemp};
+		const outputs = {xor: files.output(plan.xorTemp), rdb: files.output(plan.rdbTemp)};
 		const sent: string[] = [];
 		try {
-			if (files) {
-				sent.push(await files.input(inputA.path, 'A'));
-				sent.push(await files.input(inputB.path, 'B'));
-			}
-
-			const [workerA, workerB] = files ? sent : [inputA.path, inputB.path];
+			const workerA = await files.input(inputA.path, 'A');
+			sent.push(workerA);
+			const workerB = await files.input(inputB.path, 'B');
+			sent.push(workerB);
 			const reply = await worker.request<WorkerXorResult>('xor', {
 				a: workerA,
 				b: workerB,
@@ -120,7 +103,7 @@ export async function compareThen(a: string, b: string, options: CompareOptions,
 				outFinal: plan.xor,
 				rdb: outputs.rdb,
 			}, {timeout, signal: options.signal});
-			await files?.fetch([
+			await files.fetch([
 				...reply.wrote.out ? [{worker: outputs.xor, local: plan.xorTemp}] : [],
 				...reply.wrote.rdb ? [{worker: outputs.rdb, local: plan.rdbTemp}] : [],
 			]);
@@ -144,9 +127,9 @@ export async function compareThen(a: string, b: string, options: CompareOptions,
 				klayout: {path: worker.klayout.path, version: worker.klayoutVersion},
 			};
 			if (whileDifferent && !result.identical) {
-				// Locally the XOR has been moved into place; a remote worker still has its own copy.
-				const xorOnWorker = files ? (reply.wrote.out ? outputs.xor : null) : artifacts.xor;
-				await whileDifferent(worker, result, {a: workerA!, b: workerB!, xor: xorOnWorker});
+				// Where the worker sees this machine's files the XOR has been moved into place; elsewhere it still has its own copy.
+				const xorOnWorker = files.shared ? artifacts.xor : (reply.wrote.out ? outputs.xor : null);
+				await whileDifferent(worker, result, {a: workerA, b: workerB, xor: xorOnWorker});
 			}
 
 			return result;
@@ -154,7 +137,7 @@ export async function compareThen(a: string, b: string, options: CompareOptions,
 			throw plan.named(error, outputs);
 		} finally {
 			// A tree of pairs must not pile up on the worker's side.
-			await files?.release?.([...sent, outputs.xor, outputs.rdb]);
+			await files.release([...sent, outputs.xor, outputs.rdb]);
 		}
 	};
 
@@ -179,8 +162,9 @@ export async function compareThen(a: string, b: string, options: CompareOptions,
 	}
 }
 
-async function checkBoth(a: string, b: string): Promise<[LayoutInput, LayoutInput]> {
-	const [resultA, resultB] = await Promise.allSettled([checkLayoutFile(a, 'A'), checkLayoutFile(b, 'B')]);
+/** Both inputs checked at once; A's problem is reported first. */
+async function checkBoth(files: WorkerFiles, a: string, b: string): Promise<[LayoutInput, LayoutInput]> {
+	const [resultA, resultB] = await Promise.allSettled([files.check(a, 'A'), files.check(b, 'B')]);
 	if (resultA.status === 'rejected') {
 		throw resultA.reason;
 	}

@@ -92,72 +92,92 @@ function describeContent(bytes: Buffer, gzip: boolean): string {
 	return `${prefix}starts with bytes ${sample.subarray(0, 8).toString('hex').replaceAll(/(..)/g, '$1 ').trim()}`;
 }
 
+/** What lies at an input's path, found here (stat) or on a remote host (a shell script). */
+export type FoundInput =
+	| {problem: 'missing' | 'parent-not-directory' | 'directory' | 'not-file' | 'unreadable'; reason?: string; cause?: unknown}
+	| {size: number; head: Buffer};
+
 /**
- * Checks that a file can be compared before any KLayout is started: it exists, is a file,
- * is readable, is not empty, and starts like GDSII or OASIS (gzipped or not).
+ * The one judgement of an input, wherever it was looked at: exists, is a file, is readable, is
+ * not empty, starts like GDSII or OASIS (gzipped or not). `label` names it in messages
+ * ("ring.gds (A)", "host:/p/ring.gds (A)"); `where` says where a missing file was looked for.
  */
-export async function checkLayoutFile(file: string, side: Side): Promise<LayoutInput> {
-	const absolute = path.resolve(file);
-	const label = `${file} (${side})`;
-	let info;
-	try {
-		info = await stat(absolute);
-	} catch (error) {
-		throw fileError(error, label, file);
+export function judgeInput(found: FoundInput, label: string, file: string, where = ''): {size: number; format: LayoutFormat; gzip: boolean} {
+	if ('problem' in found) {
+		const problems = {
+			missing: ['INPUT_NOT_FOUND', `no such file${where}`],
+			'parent-not-directory': ['INPUT_NOT_FOUND', 'a parent of this path is not a directory'],
+			directory: ['INPUT_NOT_FILE', 'is a directory, expected a GDSII or OASIS file'],
+			'not-file': ['INPUT_NOT_FILE', 'not a regular file'],
+			unreadable: ['INPUT_UNREADABLE', found.reason ? `cannot read (${found.reason})` : 'permission denied'],
+		} as const;
+		const [code, text] = problems[found.problem];
+		throw new LyipcError(code, `${label}: ${text}`, {path: file, cause: found.cause});
 	}
 
-	if (info.isDirectory()) {
-		throw new LyipcError('INPUT_NOT_FILE', `${label}: is a directory, expected a GDSII or OASIS file`, {path: file});
-	}
-
-	if (!info.isFile()) {
-		throw new LyipcError('INPUT_NOT_FILE', `${label}: not a regular file`, {path: file});
-	}
-
-	if (info.size === 0) {
+	if (found.size === 0) {
 		throw new LyipcError('INPUT_EMPTY', `${label}: file is empty (0 bytes)`, {path: file});
 	}
 
-	let head: Buffer;
-	try {
-		const handle = await open(absolute, 'r');
-		try {
-			const buffer = Buffer.alloc(Math.min(SNIFF_BYTES, info.size));
-			const {bytesRead} = await handle.read(buffer, 0, buffer.length, 0);
-			head = buffer.subarray(0, bytesRead);
-		} finally {
-			await handle.close();
-		}
-	} catch (error) {
-		throw fileError(error, label, file);
-	}
-
-	const sniffed = sniffFormat(head);
+	const sniffed = sniffFormat(found.head);
 	if (sniffed.format === undefined) {
 		throw new LyipcError('INPUT_NOT_LAYOUT', `${label}: not a GDSII or OASIS file: ${sniffed.reason}`, {path: file});
 	}
 
-	return {path: absolute, given: file, size: info.size, format: sniffed.format, gzip: sniffed.gzip};
+	return {size: found.size, format: sniffed.format, gzip: sniffed.gzip};
 }
 
-function fileError(error: unknown, label: string, file: string): LyipcError {
-	const code = (error as NodeJS.ErrnoException).code;
-	switch (code) {
+/** Checks a file on this machine before any KLayout is started ({@link judgeInput}). */
+export async function checkLayoutFile(file: string, side: Side): Promise<LayoutInput> {
+	const absolute = path.resolve(file);
+	return {path: absolute, given: file, ...judgeInput(await lookAt(absolute), `${file} (${side})`, file)};
+}
+
+async function lookAt(absolute: string): Promise<FoundInput> {
+	try {
+		const info = await stat(absolute);
+		if (info.isDirectory()) {
+			return {problem: 'directory'};
+		}
+
+		if (!info.isFile()) {
+			return {problem: 'not-file'};
+		}
+
+		if (info.size === 0) {
+			return {size: 0, head: Buffer.alloc(0)};
+		}
+
+		const handle = await open(absolute, 'r');
+		try {
+			const buffer = Buffer.alloc(Math.min(SNIFF_BYTES, info.size));
+			const {bytesRead} = await handle.read(buffer, 0, buffer.length, 0);
+			return {size: info.size, head: buffer.subarray(0, bytesRead)};
+		} finally {
+			await handle.close();
+		}
+	} catch (error) {
+		return problemOf(error);
+	}
+}
+
+function problemOf(error: unknown): FoundInput {
+	switch ((error as NodeJS.ErrnoException).code) {
 		case 'ENOENT': {
-			return new LyipcError('INPUT_NOT_FOUND', `${label}: no such file`, {path: file, cause: error});
+			return {problem: 'missing', cause: error};
 		}
 
 		case 'EACCES':
 		case 'EPERM': {
-			return new LyipcError('INPUT_UNREADABLE', `${label}: permission denied`, {path: file, cause: error});
+			return {problem: 'unreadable', cause: error};
 		}
 
 		case 'ENOTDIR': {
-			return new LyipcError('INPUT_NOT_FOUND', `${label}: a parent of this path is not a directory`, {path: file, cause: error});
+			return {problem: 'parent-not-directory', cause: error};
 		}
 
 		default: {
-			return new LyipcError('INPUT_UNREADABLE', `${label}: cannot read (${(error as Error).message})`, {path: file, cause: error});
+			return {problem: 'unreadable', reason: (error as Error).message, cause: error};
 		}
 	}
 }

@@ -3,7 +3,7 @@ import {rm} from 'node:fs/promises';
 import path from 'node:path';
 import type {WorkerRequests} from '../engine/worker.js';
 import {isLyipcError} from '../errors.js';
-import type {WorkerFiles} from './compare.js';
+import {localFiles, type WorkerFiles} from './worker-files.js';
 import type {CompareResult} from './result.js';
 import {SHARED} from '../shared.js';
 
@@ -57,15 +57,15 @@ export interface DrawOptions {
 	titles?: {pair?: string; a?: string; b?: string} | undefined;
 	timeout?: number | undefined;
 	signal?: AbortSignal | undefined;
-	/** How files cross to a worker on another machine: pictures are drawn there and fetched. */
+	/** How files meet the worker (default: it draws here); a remote one draws there and they are fetched. */
 	files?: WorkerFiles | undefined;
 }
 
 const NONE: Pictures = {a: null, b: null, xor: null, overview: null, closeups: [], boxes: [], groups: 0, size: DEFAULT_PICTURE_SIZE, scale: PICTURE_SCALE, error: null};
 
-/** A remote worker draws under names of its own (pairs with the same stem share its folder). */
-function onWorkerName(files: WorkerFiles | undefined, local: string): string {
-	return files ? files.output(`.${randomUUID()}.${path.basename(local)}`) : local;
+/** The worker draws under hidden names of its own (pairs with the same stem share a remote folder); fetched, they take their names. */
+function onWorkerName(files: WorkerFiles, local: string): string {
+	return files.output(path.join(path.dirname(local), `.${randomUUID()}.${path.basename(local)}`));
 }
 
 async function removeAll(files: string[]): Promise<void> {
@@ -96,7 +96,7 @@ export async function drawDifferences(result: CompareResult, worker: WorkerReque
 	}
 
 	const {width, height} = options.size ?? DEFAULT_PICTURE_SIZE;
-	const {files} = options;
+	const files = options.files ?? localFiles();
 	const name = (side: string) => path.join(options.dir, `${options.stem}.${side}.png`);
 	const extra = Math.max(0, Math.floor(options.closeups ?? DEFAULT_CLOSEUPS));
 	const local = {overview: name('overview'), a: name('a'), b: name('b'), xor: name('xor'), closeups: Array.from({length: extra}, (_, index) => name(`xor-${index + 2}`))};
@@ -109,7 +109,7 @@ export async function drawDifferences(result: CompareResult, worker: WorkerReque
 		}, {timeout: options.timeout, signal: options.signal});
 		const pairs = every(remote).map((file, index) => ({worker: file, local: every(local)[index]!}));
 		const written = new Set(every(drawn.written as typeof local).filter(Boolean));
-		await files?.fetch(pairs.filter(pair => written.has(pair.worker)));
+		await files.fetch(pairs.filter(pair => written.has(pair.worker)));
 		const mine = (file: string | null, index: number) => (file === null ? null : every(local)[index]!);
 		return {
 			overview: mine(drawn.written.overview, 0),
@@ -128,7 +128,7 @@ export async function drawDifferences(result: CompareResult, worker: WorkerReque
 		await removeAll(every(local));
 		return failed(error);
 	} finally {
-		await files?.release?.(every(remote));
+		await files.release(every(remote));
 	}
 }
 
@@ -136,19 +136,19 @@ export async function drawDifferences(result: CompareResult, worker: WorkerReque
 export async function drawLayout(file: string, side: 'a' | 'b', worker: WorkerRequests, options: DrawOptions): Promise<Pictures> {
 	const out = path.join(options.dir, `${options.stem}.${side}.png`);
 	const {width, height} = options.size ?? DEFAULT_PICTURE_SIZE;
-	const {files} = options;
+	const files = options.files ?? localFiles();
 	const drawnAs = onWorkerName(files, out);
 	let onWorker: string | undefined;
 	try {
-		onWorker = files ? await files.input(file, side === 'a' ? 'A' : 'B') : file;
+		onWorker = await files.input(file, side === 'a' ? 'A' : 'B');
 		const title = `${side === 'a' ? 'A: reference' : 'B: output'} ${options.titles?.[side] ?? path.basename(file)} (the other side is missing)`;
 		await worker.request('render', {pictures: [{out: drawnAs, layouts: [onWorker], title}], box: null, width, height, scale: PICTURE_SCALE}, {timeout: options.timeout, signal: options.signal});
-		await files?.fetch([{worker: drawnAs, local: out}]);
+		await files.fetch([{worker: drawnAs, local: out}]);
 		return {...NONE, size: {width, height}, [side]: out};
 	} catch (error) {
 		await removeAll([out]);
 		return failed(error);
 	} finally {
-		await files?.release?.([drawnAs, ...files && onWorker ? [onWorker] : []]);
+		await files.release([drawnAs, ...onWorker ? [onWorker] : []]);
 	}
 }

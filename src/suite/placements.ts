@@ -1,14 +1,14 @@
 import {availableParallelism} from 'node:os';
 import {WorkerPool} from '../engine/pool.js';
-import type {WorkerFiles} from '../xor/compare.js';
-import {LazyHost} from './lazy-host.js';
+import {LazyHost} from '../remote/lazy-host.js';
+import {localFiles, type WorkerFiles} from '../xor/worker-files.js';
 
-/** Where a pair runs: a worker pool, and for a remote host the bridge its files cross. */
+/** Where a pair runs: a worker pool, and how its files meet the workers (a remote host's bridge). */
 export interface Placement {
 	/** The host spec, or null for this machine. */
 	host: string | null;
 	pool: WorkerPool;
-	files: WorkerFiles | undefined;
+	files: WorkerFiles;
 }
 
 /**
@@ -29,7 +29,7 @@ export class Placements {
 
 	/** This machine's pool (closed by close() only when `owned`). */
 	static local(pool: WorkerPool, owned: boolean): Placements {
-		return new Placements([{host: null, pool, files: undefined}], [], owned);
+		return new Placements([{host: null, pool, files: localFiles()}], [], owned);
 	}
 
 	/** One pool of `workers` (default: this machine's core count) per host; hosts are contacted when a pair first needs them. */
