@@ -231,15 +231,17 @@ def has_zero_area_shapes(source):
     return False
 
 
-def full_xor(engine, source_a, source_b, ctx):
-    """XOR of one layer of one top-cell pair over the whole layer; both sources present."""
+def full_xor(engine, source_a, source_b, settings, flat):
+    """XOR of one layer of one top-cell pair over the whole layer; both sources present.
+    `settings` gives dbu, threads, tile_size and deep_store(); `flat` is the layer's flat shape
+    count (it sizes the tiles)."""
     if engine == "tiled":
-        difference = tiled_xor(source_a, source_b, ctx)
+        difference = tiled_xor(source_a, source_b, settings, flat)
         difference.lines = line_xor(split_zero_area(region_of(source_a))[1], split_zero_area(region_of(source_b))[1])
         difference.lines.merged_semantics = False
         return difference
     if engine == "deep":
-        deep = region_of(source_a, ctx["dss"]) ^ region_of(source_b, ctx["dss"])
+        deep = region_of(source_a, settings.deep_store()) ^ region_of(source_b, settings.deep_store())
         lines = None
         if has_zero_area_shapes(source_a) or has_zero_area_shapes(source_b):
             lines = line_xor(split_zero_area(region_of(source_a))[1], split_zero_area(region_of(source_b))[1])
@@ -254,19 +256,20 @@ def full_xor(engine, source_a, source_b, ctx):
     return Difference(area, lines)
 
 
-def tiled_xor(source_a, source_b, ctx):
+def tiled_xor(source_a, source_b, settings, flat):
+    """The XOR in tiles; the Difference carries the tile size used (given, or sized here)."""
     tp = pya.TilingProcessor()
     box = pya.Box()
     for name, (cell, li, trans) in (("a", source_a), ("b", source_b)):
         # The tiling processor scales every input from its layout's dbu to tp.dbu itself.
         tp.input(name, cell.begin_shapes_rec(li))
         box += trans * cell.bbox_per_layer(li)
-    tile = ctx["tileSize"] or auto_tile_size(box.to_dtype(ctx["dbu"]), ctx["flat"], ctx["threads"])
+    tile = settings.tile_size or auto_tile_size(box.to_dtype(settings.dbu), flat, settings.threads)
     out = pya.Region()
     tp.output("o", out)
-    tp.dbu = ctx["dbu"]
+    tp.dbu = settings.dbu
     tp.tile_size(tile, tile)
-    tp.threads = ctx["threads"]
+    tp.threads = settings.threads
     tp.queue("_output(o, a ^ b)")
     tp.execute("lyipc-diff XOR")
     # Tiles cut difference polygons; merging heals the cuts so counts match a flat XOR.

@@ -330,15 +330,12 @@ def run_xor(params):
     if mode_requested == "auto" and structure_pays(structure, counts, pairs, input_bytes(params), cells):
         changes = structural_changes_of(pairs, side_a, side_b, clean_dbu)
     structure_ms = millis(xor_started)
-    ctx = {
-        "changes": changes, "mode": mode_requested, "dss": None, "dbu": dbu, "threads": threads,
-        "tileSize": params.get("tileSize"), "tolerance": tolerance,
-    }
+    settings = Settings(mode_requested, dbu, threads, params.get("tileSize"), tolerance, changes)
     out = XorLayout(dbu)
     markers = MarkerDatabase(dbu, max_markers, "lyipc-diff: %s vs %s" % (params["a"], params["b"]))
     layers = []
     for key in keys:
-        layer = compare_layer(key, counts[key], side_a, side_b, pairs, out, markers, ctx)
+        layer = compare_layer(key, counts[key], side_a, side_b, pairs, out, markers, settings)
         if layer is not None:
             layers.append(layer)
     xor_ms = millis(xor_started)
@@ -391,7 +388,76 @@ def layer_counts(key, pairs, side_a, side_b):
 # ---------------------------------------------------------------- one layer
 
 
-def full_engine(key, counts, side_a, side_b, pairs, ctx, deep_worth_trying):
+class Settings(object):
+    """What the job asks, the same for every layer (read-only), and KLayout's deep shape
+    store, made when the first layer needs it and shared by all."""
+
+    def __init__(self, mode, dbu, threads, tile_size, tolerance, changes):
+        self.mode = mode
+        self.dbu = dbu
+        self.threads = threads
+        self.tile_size = tile_size
+        self.tolerance = tolerance
+        self.changes = changes  # the structural diff's answer per top-cell pair, or None
+        self._deep_store = None
+
+    def deep_store(self):
+        if self._deep_store is None:
+            self._deep_store = pya.DeepShapeStore()
+            self._deep_store.threads = self.threads
+        return self._deep_store
+
+
+def compare_layer(key, counts, side_a, side_b, pairs, out, markers, settings):
+    """XOR one layer over all top-cell pairs; adds differences to `out` and `markers`.
+    Returns the layer's result entry, or None when neither side has geometry on it."""
+    started = time.time()
+    if counts["flatA"] == 0 and counts["flatB"] == 0:
+        return None  # declared but empty (or texts only) on both sides
+    plan = plan_layer_xor(key, counts, side_a, side_b, pairs, settings)
+    differences = layer_differences(key, counts, plan, side_a, side_b, pairs, settings)
+    if differences is None:
+        # The windowed XOR failed its own count check (never seen): the full XOR answers.
+        plan = with_engine({"mode": None, "fallback": "the shape counts outside the windows disagree: XOR in full to be sure"},
+                           key, counts, side_a, side_b, pairs, settings)
+        differences = layer_differences(key, counts, plan, side_a, side_b, pairs, settings)
+
+    one_side = counts["flatA"] == 0 or counts["flatB"] == 0
+    tally = {"count": 0, "zeroArea": 0, "area": 0, "bbox": pya.Box(), "sliverCount": 0, "sliverArea": 0, "markers": 0, "omitted": 0}
+    entry = layer_json(key, side_a.layers.get(key, (0, None))[1] or side_b.layers.get(key, (0, None))[1])
+    for cell_name, difference in differences:
+        parts = without_slivers(difference, one_side, settings)
+        record(parts, difference, cell_name, entry["key"], key, tally, out, markers, settings.tolerance)
+    markers.note_omitted(entry["key"], tally["omitted"])
+    entry.update(layer_figures(counts, tally, plan, differences, settings.dbu))
+    entry["ms"] = millis(started)
+    return entry
+
+
+def plan_layer_xor(key, counts, side_a, side_b, pairs, settings):
+    """How the layer is compared: {mode, reason, windows?} with the engine chosen."""
+    if counts["flatA"] == 0 or counts["flatB"] == 0:
+        # All of one side is the difference: no boolean, no merge, in any mode (a forced mode
+        # is reported as asked for). strmxor reports such a layer as missing on one side,
+        # whatever it holds (zero-area shapes too).
+        return {"mode": "flat" if settings.mode == "auto" else settings.mode,
+                "reason": "in layout %s only: each of its shapes is a difference" % ("A" if counts["flatB"] == 0 else "B")}
+    if settings.changes is not None:
+        plan = plan_layer(key, counts, pairs, side_a, side_b, settings.changes)
+    else:
+        plan = {"mode": None}
+    return with_engine(plan, key, counts, side_a, side_b, pairs, settings)
+
+
+def with_engine(plan, key, counts, side_a, side_b, pairs, settings):
+    """`plan`, with a full XOR's engine chosen when it names no mode yet."""
+    if plan["mode"] is not None:
+        return plan
+    mode, reason = full_engine(key, counts, side_a, side_b, pairs, settings.mode, plan.get("deepWorthTrying", False))
+    return dict(plan, mode=mode, reason=reason)
+
+
+def full_engine(key, counts, side_a, side_b, pairs, requested, deep_worth_trying):
     """(engine, reason) of a full XOR of the layer (the requested mode, or auto's choice)."""
     off_grid = any((ca is not None and side_a.off_grid_placements(ca)) or (cb is not None and side_b.off_grid_placements(cb))
                    for ca, cb in pairs)
@@ -402,82 +468,17 @@ def full_engine(key, counts, side_a, side_b, pairs, ctx, deep_worth_trying):
     def records():
         return sum(cell.child_instances() for _, cells, _ in sides for cell in cells)
 
-    return choose_engine(ctx["mode"], (counts["stored"], counts["flatA"] + counts["flatB"], records), off_grid,
+    return choose_engine(requested, (counts["stored"], counts["flatA"] + counts["flatB"], records), off_grid,
                          lambda: has_all_angle_edges(sides), deep_worth_trying,
                          lambda: placements_apart([(cells, li) for _, cells, li in sides]))
 
 
-def compare_layer(key, counts, side_a, side_b, pairs, out, markers, ctx):
-    """XOR one layer over all top-cell pairs; adds differences to `out` and `markers`.
-    Returns the layer's result entry, or None when neither side has geometry on it."""
-    started = time.time()
-    flat_a, flat_b = counts["flatA"], counts["flatB"]
-    if flat_a == 0 and flat_b == 0:
-        return None  # declared but empty (or texts only) on both sides
-    one_side = flat_a == 0 or flat_b == 0
-    if one_side:
-        # All of one side is the difference: no boolean, no merge, in any mode (a forced mode
-        # is reported as asked for). strmxor reports such a layer as missing on one side,
-        # whatever it holds (zero-area shapes too).
-        plan = {"mode": "flat" if ctx["mode"] == "auto" else ctx["mode"],
-                "reason": "in layout %s only: each of its shapes is a difference" % ("A" if flat_b == 0 else "B")}
-    elif ctx["changes"] is not None:
-        plan = plan_layer(key, counts, pairs, side_a, side_b, ctx["changes"])
-    else:
-        plan = {"mode": None}
-    differences = layer_differences(key, counts, plan, side_a, side_b, pairs, ctx)
-    if differences is None:
-        # The windowed XOR failed its own count check (never seen): the full XOR answers.
-        plan = {"mode": None, "fallback": "the shape counts outside the windows disagree: XOR in full to be sure"}
-        differences = layer_differences(key, counts, plan, side_a, side_b, pairs, ctx)
-
-    tally = {"count": 0, "zeroArea": 0, "area": 0, "bbox": pya.Box(), "sliverCount": 0, "sliverArea": 0, "markers": 0, "omitted": 0}
-    entry = layer_json(key, side_a.layers.get(key, (0, None))[1] or side_b.layers.get(key, (0, None))[1])
-    for cell_name, difference in differences:
-        record(difference, cell_name, entry["key"], key, tally, out, markers, ctx, one_side)
-    markers.note_omitted(entry["key"], tally["omitted"])
-
-    dbu = ctx["dbu"]
-    if flat_b == 0:
-        status = "only-in-a"
-    elif flat_a == 0:
-        status = "only-in-b"
-    else:
-        status = "different" if tally["count"] else "same"
-    tile_sizes = [d.tile_size for _, d in differences if d.tile_size is not None]
-    entry.update({
-        "status": status,
-        "countA": flat_a,
-        "countB": flat_b,
-        "xorCount": tally["count"],
-        "zeroAreaCount": tally["zeroArea"],
-        "xorArea": round(tally["area"] * dbu * dbu, 9),
-        "bbox": um_box(tally["bbox"], dbu),
-        "sliverCount": tally["sliverCount"],
-        "sliverArea": round(tally["sliverArea"] * dbu * dbu, 9),
-        "mode": plan["mode"],
-        "modeReason": plan["reason"],
-        "tileSize": round(tile_sizes[-1], 6) if tile_sizes else None,
-        "windows": sum(w.count() for w in plan["windows"]) if plan["mode"] == "windowed" else None,
-        "fallback": plan.get("fallback"),
-        "markers": tally["markers"],
-        "markersOmitted": tally["omitted"],
-        "ms": millis(started),
-    })
-    return entry
-
-
-def layer_differences(key, counts, plan, side_a, side_b, pairs, ctx):
-    """[(top cell name, Difference)] of one layer as the plan says (a full XOR when it names
-    no mode yet: the plan then gets the engine). None when a windowed XOR fails its check."""
-    if plan["mode"] is None:
-        plan["mode"], plan["reason"] = full_engine(key, counts, side_a, side_b, pairs, ctx, plan.get("deepWorthTrying", False))
-    if plan["mode"] == "deep" and ctx["dss"] is None:
-        ctx["dss"] = pya.DeepShapeStore()
-        ctx["dss"].threads = ctx["threads"]
-    engine_ctx = dict(ctx, flat=counts["flatA"] + counts["flatB"])
+def layer_differences(key, counts, plan, side_a, side_b, pairs, settings):
+    """[(top cell name, Difference)] of one layer as the plan says. None when a windowed XOR
+    fails its check."""
     found = []
     outside = [0, 0]  # shapes of A and B outside every window
+    flat = counts["flatA"] + counts["flatB"]
     for index, (ca, cb) in enumerate(pairs):
         source_a, source_b = side_a.source(ca, key), side_b.source(cb, key)
         here_a, here_b = side_a.counts(ca, key)[1], side_b.counts(cb, key)[1]
@@ -487,10 +488,10 @@ def layer_differences(key, counts, plan, side_a, side_b, pairs, ctx):
             difference = one_sided(source_a if here_a else source_b)
         elif plan["mode"] == "windowed":
             difference, inside = windowed_xor(source_a, source_b, plan["windows"][index])
-            outside[0] += side_a.counts(ca, key)[1] - inside[0]
-            outside[1] += side_b.counts(cb, key)[1] - inside[1]
+            outside[0] += here_a - inside[0]
+            outside[1] += here_b - inside[1]
         else:
-            difference = full_xor(plan["mode"], source_a, source_b, engine_ctx)
+            difference = full_xor(plan["mode"], source_a, source_b, settings, flat)
         found.append(((ca or cb).name, difference))
     if plan["mode"] == "windowed" and outside[0] != outside[1]:
         # Outside the windows both layers hold the same shapes, one for one (the proof in
@@ -499,21 +500,23 @@ def layer_differences(key, counts, plan, side_a, side_b, pairs, ctx):
     return found
 
 
-def record(difference, cell_name, category, key, tally, out, markers, ctx, one_side):
+def without_slivers(difference, one_side, settings):
+    """(real, lines, slivers, sliver lines) of one pair's difference: with a tolerance, parts no
+    wider than it are slivers."""
+    if one_side:
+        return difference.polygons, difference.lines, pya.Region(), pya.Region()  # a layer missing on one side is never a sliver
+    if settings.tolerance > 0:
+        real, slivers = split_slivers(difference.polygons, settings.tolerance / settings.dbu)
+        # A zero-area difference is no wider than any tolerance: a sliver as soon as there is one.
+        return real, pya.Region(), slivers, difference.lines
+    return difference.polygons, difference.lines, pya.Region(), pya.Region()
+
+
+def record(parts, difference, cell_name, category, key, tally, out, markers, tolerance):
     """Counts one pair's difference into the layer's tally, the XOR layout and the markers.
     Deep regions stay deep: their counts and areas are as if flat, the XOR layout keeps the
     hierarchy, markers take their first polygons (see Difference)."""
-    region = difference.polygons
-    lines = difference.lines
-    if one_side:
-        real, slivers = region, pya.Region()  # a layer missing on one side is never a sliver
-        sliver_lines = pya.Region()
-    elif ctx["tolerance"] > 0:
-        real, slivers = split_slivers(region, ctx["tolerance"] / ctx["dbu"])
-        # A zero-area difference is no wider than any tolerance: a sliver as soon as there is one.
-        lines, sliver_lines = pya.Region(), lines
-    else:
-        real, slivers, sliver_lines = region, pya.Region(), pya.Region()
+    real, lines, slivers, sliver_lines = parts
     n = real.count() + lines.count()
     if n:
         tally["count"] += n
@@ -530,8 +533,38 @@ def record(difference, cell_name, category, key, tally, out, markers, ctx, one_s
     if ns:
         tally["sliverCount"] += ns
         tally["sliverArea"] += slivers.area()
-        description = "Differences on layer %s no wider than the tolerance (%g um)" % (category, ctx["tolerance"])
+        description = "Differences on layer %s no wider than the tolerance (%g um)" % (category, tolerance)
         add_markers(markers, cell_name, category + " below tolerance", description, (slivers, sliver_lines), None)
+
+
+def layer_figures(counts, tally, plan, differences, dbu):
+    """The layer's result figures (docs/worker-protocol.md) from its tally and plan."""
+    if counts["flatB"] == 0:
+        status = "only-in-a"
+    elif counts["flatA"] == 0:
+        status = "only-in-b"
+    else:
+        status = "different" if tally["count"] else "same"
+    # The tile size comes back with each tiled difference (auto-sized per pair): the last one is reported.
+    tile_sizes = [d.tile_size for _, d in differences if d.tile_size is not None]
+    return {
+        "status": status,
+        "countA": counts["flatA"],
+        "countB": counts["flatB"],
+        "xorCount": tally["count"],
+        "zeroAreaCount": tally["zeroArea"],
+        "xorArea": round(tally["area"] * dbu * dbu, 9),
+        "bbox": um_box(tally["bbox"], dbu),
+        "sliverCount": tally["sliverCount"],
+        "sliverArea": round(tally["sliverArea"] * dbu * dbu, 9),
+        "mode": plan["mode"],
+        "modeReason": plan["reason"],
+        "tileSize": round(tile_sizes[-1], 6) if tile_sizes else None,
+        "windows": sum(w.count() for w in plan["windows"]) if plan["mode"] == "windowed" else None,
+        "fallback": plan.get("fallback"),
+        "markers": tally["markers"],
+        "markersOmitted": tally["omitted"],
+    }
 
 
 def add_markers(markers, cell_name, category, description, regions, tally):
