@@ -19,7 +19,7 @@ import {parseArgs} from 'node:util';
 import {findStrmxor, strmxorEnv} from '../test/helpers/strmxor.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = path.join(ROOT, 'dist', 'cli', 'lyipc-diff.js');
+const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'lyipc-diff.js');
 const AREA_EPSILON = 1e-6; // µm²: areas are exact multiples of dbu², printed to 1e-9
 const AREA_RELATIVE = 1e-5; // rounding of all-angle intersections, which differs between any two engines
 // Cost goals of the real-layouts issue: auto's total at most 1.1x flat's; no pair over 2x its
@@ -52,7 +52,7 @@ function fail(message) {
 	process.exit(2);
 }
 
-if (!existsSync(path.join(ROOT, 'dist', 'index.js'))) {
+if (!existsSync(path.join(ROOT, 'dist', 'src', 'index.js'))) {
 	fail('dist/ is missing: run npm run build first');
 }
 
@@ -60,7 +60,7 @@ if (!existsSync(path.join(cache, 'manifest.json'))) {
 	fail(`no corpus in ${cache}: build it with node bench/corpus/build.mjs (bench/README.md)`);
 }
 
-const {compareLayouts, WorkerPool} = await import(path.join(ROOT, 'dist', 'index.js'));
+const {compareLayouts, WorkerPool} = await import(path.join(ROOT, 'dist', 'src', 'index.js'));
 const strmxor = findStrmxor();
 if (engines.includes('strmxor') && !strmxor) {
 	fail('strmxor not found next to KLayout; set STRMXOR=/path/to/strmxor');

@@ -12,7 +12,7 @@ import {findStrmxor, strmxorEnv} from '../test/helpers/strmxor.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DATA = path.join(ROOT, 'bench', '.data');
-const CLI = path.join(ROOT, 'dist', 'cli', 'lyipc-diff.js');
+const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'lyipc-diff.js');
 const TIME = '/usr/bin/time';
 // Ratios are taken against the fastest of these strmxor modes.
 const BASELINE_MODES = new Set(['strmxor (flat)', 'strmxor -n 2', 'strmxor -u']);
@@ -76,7 +76,7 @@ delete nodeEnv.NODE_EXTRA_CA_CERTS;
 const fresh = (a, b) => measureProcess(process.execPath, [CLI, '--quiet', '--no-warm-worker', '--out-dir', out, a, b], nodeEnv);
 const strm = (...options) => (a, b) => measureProcess(strmxor, ['-s', ...options, a, b], strmxorEnv(strmxor));
 
-const {KLayoutWorker, compareLayouts} = await import('../dist/index.js');
+const {KLayoutWorker, compareLayouts} = await import('../dist/src/index.js');
 const worker = await KLayoutWorker.start();
 
 /** Time per comparison in a running worker: one untimed run first, then the median of `runs`. */

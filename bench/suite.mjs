@@ -12,7 +12,7 @@ import pLimit from 'p-limit';
 import {findStrmxor, strmxorEnv} from '../test/helpers/strmxor.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = path.join(ROOT, 'dist', 'cli', 'lyipc-diff.js');
+const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'lyipc-diff.js');
 const GOAL_VS_KLAYOUT = 10; // at least 10x faster than one KLayout per pair
 const GOAL_VS_STRMXOR = 1; // and faster than one strmxor per pair
 

@@ -11,7 +11,7 @@ import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const DIST = path.join(ROOT, 'dist', 'index.js');
+const DIST = path.join(ROOT, 'dist', 'src', 'index.js');
 const SMALL = path.join(ROOT, 'fixtures', 'base.gds');
 const LARGE = path.join(ROOT, 'bench', '.data', 'flat_a.gds');
 

@@ -1,4 +1,6 @@
 import {readFileSync} from 'node:fs';
+import path from 'node:path';
+import {KLAYOUT_DIR} from './package-root.js';
 
 /**
  * Values the TypeScript side shares with the Python that runs inside KLayout, from the one file
@@ -18,4 +20,4 @@ interface Shared {
 }
 
 // From src/ (tests) and from dist/ (the package) alike: ../klayout is the package's klayout/.
-export const SHARED = JSON.parse(readFileSync(new URL('../klayout/lyipc_shared.json', import.meta.url), 'utf8')) as Shared;
+export const SHARED = JSON.parse(readFileSync(path.join(KLAYOUT_DIR, 'lyipc_shared.json'), 'utf8')) as Shared;

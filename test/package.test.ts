@@ -14,13 +14,13 @@ describeKLayout('the package as a user installs it', () => {
 		const packed = await execa('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {cwd: ROOT});
 		const [info] = JSON.parse(String(packed.stdout)) as Array<{filename: string; files: Array<{path: string}>}>;
 		const files = info!.files.map(file => file.path);
-		for (const required of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/cli/lyipc-diff.js', 'dist/engine/warm-worker-main.js', 'dist/index.js', 'dist/index.d.ts', 'docs/result-format.md', 'docs/worker-protocol.md', 'dist/cli/lyipc.js', 'docs/protocol.md', 'klayout/lyipc_boot.py', 'dist/vitest/index.js', 'dist/vitest/plugin.js', 'dist/vitest/global-setup.js', 'dist/vitest/matcher-only.js',
+		for (const required of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/src/cli/lyipc-diff.js', 'dist/src/engine/warm-worker-main.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/reporters/html.js', 'docs/result-format.md', 'docs/worker-protocol.md', 'dist/src/cli/lyipc.js', 'docs/protocol.md', 'klayout/lyipc_boot.py', 'dist/src/vitest/index.js', 'dist/src/vitest/plugin.js', 'dist/src/vitest/global-setup.js', 'dist/src/vitest/matcher-only.js',
 			// The Python a remote worker and the installed viewer server need, from the one list.
 			...[...SHARED.workerFiles, ...SHARED.serverFiles].map(file => `klayout/${file}`)]) {
 			expect(files).toContain(required);
 		}
 
-		expect(files.filter(file => /^(src|test|fixtures|bench)\//.test(file))).toEqual([]);
+		expect(files.filter(file => /^(src|reporters|test|fixtures|bench)\//.test(file))).toEqual([]);
 
 		const project = path.join(dir, 'project');
 		await mkdir(project);

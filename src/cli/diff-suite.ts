@@ -1,6 +1,6 @@
 import path from 'node:path';
 import {LyipcError} from '../errors.js';
-import {createReporter, parseReporterSpecs, type ReporterIo} from '../reporters/index.js';
+import {createReporter, parseReporterSpecs, type ReporterIo} from '../../reporters/index.js';
 import {compareDirectories, type SuiteResult} from '../suite/run-suite.js';
 import {DEFAULT_REPORT_DIR, prepareReportDir} from '../suite/report-dir.js';
 import {acceptOutputs} from '../suite/update-references.js';

@@ -1,4 +1,5 @@
 import {spawn} from 'node:child_process';
+import {KLAYOUT_DIR, PACKAGE_ROOT} from '../package-root.js';
 import {createHash} from 'node:crypto';
 import {lstat, mkdir, readdir, stat} from 'node:fs/promises';
 import net from 'node:net';
@@ -13,10 +14,8 @@ import type {WarmWorkerHello} from './warm-worker-server.js';
 import type {KLayoutWorker, RequestOptions, WorkerRequests} from './worker.js';
 
 const SERVER_MAIN = fileURLToPath(new URL('warm-worker-main.js', import.meta.url));
-/** This installation of lyipc (the same from src/ and dist/). */
-const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The Python that the server's KLayout runs. */
-const KLAYOUT_SCRIPTS = path.join(PACKAGE_ROOT, 'klayout');
+const KLAYOUT_SCRIPTS = KLAYOUT_DIR;
 /** How long a new server may take to listen (a Node start-up), before the call goes on without it. */
 const LISTEN_WAIT_MS = 5000;
 /** How long to wait for the server's first KLayout (its start-up, ~1.1 s, more on a loaded machine). */

@@ -1,5 +1,6 @@
 import type {Readable, Writable} from 'node:stream';
-import {fileURLToPath} from 'node:url';
+import path from 'node:path';
+import {KLAYOUT_DIR} from '../package-root.js';
 import {execa, type ResultPromise} from 'execa';
 import {LyipcError} from '../errors.js';
 import {parseLine, readLines, RequestChannel, toLine} from '../json-lines.js';
@@ -8,7 +9,7 @@ import {isSupportedVersion, MIN_KLAYOUT_VERSION} from './klayout-version.js';
 import {killGroup} from '../kill-group.js';
 
 /** The Python entry point that runs inside `klayout -b` (shipped in the package). */
-export const WORKER_SCRIPT = fileURLToPath(new URL('../../klayout/worker.py', import.meta.url));
+export const WORKER_SCRIPT = path.join(KLAYOUT_DIR, 'worker.py');
 
 /** Version of the JSON-lines protocol spoken with klayout/worker.py (docs/worker-protocol.md). */
 export const WORKER_PROTOCOL = 1;

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import {fileURLToPath} from 'node:url';
+import {KLAYOUT_DIR} from '../package-root.js';
 import {KLayoutWorker} from '../engine/worker.js';
 import {isLyipcError, LyipcError} from '../errors.js';
 import {layoutExtension} from '../layout-files.js';
@@ -11,7 +11,6 @@ import {parseHostSpec, rsync, runRemote, shQuote, sshArgs, sshCommand, type Host
 
 /** What the batch worker needs on the host (klayout/worker.py and the modules it imports). */
 const WORKER_FILES = SHARED.workerFiles;
-const KLAYOUT_DIR = fileURLToPath(new URL('../../klayout/', import.meta.url));
 /** What the check script on the host may answer instead of a size. */
 const HOST_PROBLEMS = ['missing', 'directory', 'not-file', 'unreadable'] as const;
 

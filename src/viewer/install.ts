@@ -1,15 +1,14 @@
 import {randomBytes} from 'node:crypto';
+import {KLAYOUT_DIR} from '../package-root.js';
 import {chmod, copyFile, mkdir, readFile, rename, rm, writeFile} from 'node:fs/promises';
 import {homedir} from 'node:os';
 import path from 'node:path';
-import {fileURLToPath} from 'node:url';
 import {LyipcError} from '../errors.js';
 import {SHARED} from '../shared.js';
 import {LYIPC_VERSION} from '../version.js';
 import {isLoopbackHost} from './target.js';
 
 /** The Python that runs inside the KLayout GUI (klayout/ in the package). */
-const KLAYOUT_DIR = fileURLToPath(new URL('../../klayout/', import.meta.url));
 const SERVER_FILES = SHARED.serverFiles;
 export const SALT_NAME = 'lyipc';
 

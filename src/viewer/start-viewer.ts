@@ -1,7 +1,7 @@
 import {openSync, closeSync, readFileSync, rmSync} from 'node:fs';
+import {KLAYOUT_DIR} from '../package-root.js';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
-import {fileURLToPath} from 'node:url';
 import {randomBytes} from 'node:crypto';
 import {spawn} from 'node:child_process';
 import {findKLayout} from '../engine/find-klayout.js';
@@ -10,7 +10,7 @@ import {killGroup} from '../kill-group.js';
 import {ViewerClient} from './client.js';
 
 /** klayout/lyipc_boot.py: starts the server in a KLayout GUI without installing anything. */
-export const BOOT_SCRIPT = fileURLToPath(new URL('../../klayout/lyipc_boot.py', import.meta.url));
+export const BOOT_SCRIPT = path.join(KLAYOUT_DIR, 'lyipc_boot.py');
 
 export interface StartViewerOptions {
 	port: number;

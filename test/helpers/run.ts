@@ -7,8 +7,8 @@ import {afterEach} from 'vitest';
 import {describeNeeding} from './skip.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const CLI = path.join(ROOT, 'dist', 'cli', 'lyipc-diff.js');
-export const LYIPC_CLI = path.join(ROOT, 'dist', 'cli', 'lyipc.js');
+export const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'lyipc-diff.js');
+export const LYIPC_CLI = path.join(ROOT, 'dist', 'src', 'cli', 'lyipc.js');
 export const FAKE_KLAYOUT = path.join(ROOT, 'test', 'fake-klayout');
 
 export function fixture(name: string): string {

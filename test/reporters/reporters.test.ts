@@ -3,8 +3,8 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {XMLParser, XMLValidator} from 'fast-xml-parser';
 import {expect, test} from 'vitest';
-import {renderHtml} from '../../src/reporters/html.js';
-import {createReporter, parseReporterSpecs} from '../../src/reporters/index.js';
+import {renderHtml} from '../../reporters/html.js';
+import {createReporter, parseReporterSpecs} from '../../reporters/index.js';
 import {noMatchHint, type PairOutcome, type SuiteResult} from '../../src/suite/run-suite.js';
 import type {Pictures} from '../../src/xor/pictures.js';
 

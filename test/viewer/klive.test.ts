@@ -74,7 +74,7 @@ describeKLayout('klive-compatible listener: gdsfactory/kfactory show() against t
 	});
 
 	test('lyrdb goes to the Marker Browser; markers are drawn; a missing technology is reported as info', async () => {
-		const compared = await execa(process.execPath, [path.join(ROOT, 'dist', 'cli', 'lyipc-diff.js'), fixture('base.gds'), fixture('one_shape.gds'), '--json', '--no-view', '--out-dir', gui.temp], {reject: false});
+		const compared = await execa(process.execPath, [path.join(ROOT, 'dist', 'src', 'cli', 'lyipc-diff.js'), fixture('base.gds'), fixture('one_shape.gds'), '--json', '--no-view', '--out-dir', gui.temp], {reject: false});
 		const {artifacts} = JSON.parse(compared.stdout) as {artifacts: {rdb: string}};
 		const {reply} = await show({
 			gds: fixture('via_changed.gds'),

@@ -1,4 +1,4 @@
-import type {SuiteResult} from '../suite/run-suite.js';
+import type {SuiteResult} from '../src/suite/run-suite.js';
 import {deliver, type Reporter, type ReporterIo} from './reporter.js';
 
 /** The whole run as JSON (the SuiteResult, docs/result-format.md), to a file or stdout. */

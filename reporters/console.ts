@@ -1,6 +1,6 @@
 import path from 'node:path';
-import {pickStyle, type Style} from '../format/style.js';
-import type {PairOutcome, SuiteEvent, SuiteResult} from '../suite/run-suite.js';
+import {pickStyle, type Style} from '../src/format/style.js';
+import type {PairOutcome, SuiteEvent, SuiteResult} from '../src/suite/run-suite.js';
 import {countsLine, failureText, type Reporter, type ReporterIo} from './reporter.js';
 
 const REDRAW_MS = 100;

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import {writeFileAtomically} from '../write-file-atomically.js';
-import type {SuiteEvent, SuiteResult} from '../suite/run-suite.js';
-import {differs, plural} from '../format/text.js';
+import {writeFileAtomically} from '../src/write-file-atomically.js';
+import type {SuiteEvent, SuiteResult} from '../src/suite/run-suite.js';
+import {differs, plural} from '../src/format/text.js';
 
 /** One way of reporting a directory run: events as pairs finish, the whole result at the end. */
 export interface Reporter {

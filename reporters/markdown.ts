@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type {SuiteResult} from '../suite/run-suite.js';
+import type {SuiteResult} from '../src/suite/run-suite.js';
 import {countsLine, deliver, failureText, linker, type Reporter, type ReporterIo} from './reporter.js';
 
 const ICON: Record<string, string> = {different: '❌', 'missing-reference': '⚠️', 'missing-output': '⚠️', error: '💥'};

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type {PairOutcome, SuiteResult} from '../suite/run-suite.js';
+import type {PairOutcome, SuiteResult} from '../src/suite/run-suite.js';
 import {deliver, escapeMarkup as xml, failureText, linker, type Link, type Reporter, type ReporterIo} from './reporter.js';
 
 function seconds(ms: number): string {

@@ -1,4 +1,4 @@
-import {LyipcError} from '../errors.js';
+import {LyipcError} from '../src/errors.js';
 import {consoleReporter} from './console.js';
 import {htmlReporter} from './html.js';
 import {jsonReporter} from './json.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import type {PairOutcome, SuiteResult} from '../suite/run-suite.js';
-import type {LayerResult} from '../xor/result.js';
+import type {PairOutcome, SuiteResult} from '../src/suite/run-suite.js';
+import type {LayerResult} from '../src/xor/result.js';
 import {countsLine, deliver, escapeMarkup as h, failureText, linker, type Link, type Reporter, type ReporterIo} from './reporter.js';
 
 const STATUS_LABEL: Record<PairOutcome['status'], string> = {
