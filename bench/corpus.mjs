@@ -187,7 +187,14 @@ if (values.resume && existsSync(resultsFile)) {
 		}
 	}
 
-	writeFileSync(resultsFile, readFileSync(resultsFile, 'utf8').split('\n').filter(line => parseRecord(line)).map(line => line + '\n').join(''));
+	writeFileSync(
+		resultsFile,
+		readFileSync(resultsFile, 'utf8')
+			.split('\n')
+			.filter(line => parseRecord(line))
+			.map(line => line + '\n')
+			.join(''),
+	);
 } else {
 	writeFileSync(resultsFile, '');
 }
@@ -234,7 +241,7 @@ for (const [index, pair] of pairs.entries()) {
 		answers.freshLyipc = await freshLyipcDiff(a, b, []);
 		answers.freshCold = await freshLyipcDiff(a, b, ['--no-warm-worker']);
 		if (strmxor) {
-			const theirs = answers.strmxor ?? await runStrmxor(a, b);
+			const theirs = answers.strmxor ?? (await runStrmxor(a, b));
 			answers.freshStrmxor = {ms: theirs.ms, ok: theirs.ok};
 		}
 	}
@@ -288,9 +295,18 @@ function compareWithFlat(record, engine, s) {
 function tally(record) {
 	const {answers} = record;
 	const s = sources.get(record.source) ?? {
-		pairs: 0, layers: 0, agree: {flat: [0, 0], strmxor: [0, 0], flatStrmxor: [0, 0], area: [0, 0], count: [0, 0]},
-		ms: Object.fromEntries(engines.map(engine => [engine, 0])), failed: Object.fromEntries(engines.map(engine => [engine, 0])),
-		slow: 0, fresh: {pairs: 0, lyipc: 0, cold: 0, strmxor: 0, over: 0}, textsOnly: 0, zeroAreaOnly: 0, strmxorModesDisagree: 0, areaClose: 0, engines: [0, 0],
+		pairs: 0,
+		layers: 0,
+		agree: {flat: [0, 0], strmxor: [0, 0], flatStrmxor: [0, 0], area: [0, 0], count: [0, 0]},
+		ms: Object.fromEntries(engines.map(engine => [engine, 0])),
+		failed: Object.fromEntries(engines.map(engine => [engine, 0])),
+		slow: 0,
+		fresh: {pairs: 0, lyipc: 0, cold: 0, strmxor: 0, over: 0},
+		textsOnly: 0,
+		zeroAreaOnly: 0,
+		strmxorModesDisagree: 0,
+		areaClose: 0,
+		engines: [0, 0],
 	};
 	sources.set(record.source, s);
 	s.pairs++;
@@ -390,12 +406,22 @@ function tally(record) {
 
 const seconds = ms => (ms / 1000).toFixed(1);
 console.log(`corpus: ${pairs.length} pairs from ${cache} (KLayout workers warm, one thread; strmxor as a process per pair)\n`);
-console.log('| source | pairs | layers | texts-only layers (strmxor only) | zero-area-only differences (lyipc only) | strmxor flat != strmxor -u, lyipc = -u | auto = flat (verdict) | auto = flat (area: exact, within 1e-5) | auto = strmxor | flat = strmxor | same count auto/flat | ' + engines.map(engine => `${engine} s`).join(' | ') + ' | auto / flat | pairs over 2x fastest + 0.1 s | deep, tiled = flat (verdict, area, count) |' + (values.fresh ? ' pairs both answered | fresh lyipc-diff s | fresh / strmxor | pairs over 1.2x | fresh --no-warm-worker s | --no-warm-worker / strmxor |' : ''));
+console.log(
+	'| source | pairs | layers | texts-only layers (strmxor only) | zero-area-only differences (lyipc only) | strmxor flat != strmxor -u, lyipc = -u | auto = flat (verdict) | auto = flat (area: exact, within 1e-5) | auto = strmxor | flat = strmxor | same count auto/flat | ' +
+		engines.map(engine => `${engine} s`).join(' | ') +
+		' | auto / flat | pairs over 2x fastest + 0.1 s | deep, tiled = flat (verdict, area, count) |' +
+		(values.fresh ? ' pairs both answered | fresh lyipc-diff s | fresh / strmxor | pairs over 1.2x | fresh --no-warm-worker s | --no-warm-worker / strmxor |' : ''),
+);
 console.log('|' + ' --- |'.repeat(14 + engines.length + (values.fresh ? 6 : 0)));
 for (const [name, s] of sources) {
 	const ratio = s.ms.flat ? (s.ms.auto / s.ms.flat).toFixed(2) + 'x' : '-';
 	const cells = [
-		name, s.pairs, s.layers, s.textsOnly, s.zeroAreaOnly, s.strmxorModesDisagree,
+		name,
+		s.pairs,
+		s.layers,
+		s.textsOnly,
+		s.zeroAreaOnly,
+		s.strmxorModesDisagree,
 		`${s.agree.flat[0]} / ${s.agree.flat[0] + s.agree.flat[1]}`,
 		`${s.agree.area[0]}, ${s.areaClose} / ${s.agree.area[0] + s.agree.area[1]}`,
 		`${s.agree.strmxor[0]} / ${s.agree.strmxor[0] + s.agree.strmxor[1]}`,
@@ -407,7 +433,7 @@ for (const [name, s] of sources) {
 		s.engines[1] ? `${s.engines[0]} / ${s.engines[1]}` : '-',
 	];
 	if (values.fresh) {
-		const ratio = ms => s.fresh.strmxor ? (ms / s.fresh.strmxor).toFixed(2) + 'x' : '-';
+		const ratio = ms => (s.fresh.strmxor ? (ms / s.fresh.strmxor).toFixed(2) + 'x' : '-');
 		cells.push(s.fresh.pairs, seconds(s.fresh.lyipc), ratio(s.fresh.lyipc), s.fresh.over, seconds(s.fresh.cold), ratio(s.fresh.cold));
 	}
 

@@ -19,12 +19,16 @@ if (!strmxor) {
 }
 
 const folder = mkdtempSync(path.join(tmpdir(), 'lyipc-property-'));
-const run = spawnSync(process.env.KLAYOUT ?? 'klayout', [
-	'-b', '-r', path.join(ROOT, 'test', 'property', 'check_cases.py'),
-	'-rd', `seed=${seed}`, '-rd', `cases=${values.cases}`, '-rd', `folder=${folder}`, '-rd', `strmxor=${strmxor}`,
-], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 256 * 1024 * 1024});
+const run = spawnSync(
+	process.env.KLAYOUT ?? 'klayout',
+	['-b', '-r', path.join(ROOT, 'test', 'property', 'check_cases.py'), '-rd', `seed=${seed}`, '-rd', `cases=${values.cases}`, '-rd', `folder=${folder}`, '-rd', `strmxor=${strmxor}`],
+	{encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 256 * 1024 * 1024},
+);
 rmSync(folder, {recursive: true, force: true});
-const lines = run.stdout.split('\n').filter(line => line.startsWith('{')).map(line => JSON.parse(line));
+const lines = run.stdout
+	.split('\n')
+	.filter(line => line.startsWith('{'))
+	.map(line => JSON.parse(line));
 for (const {failure} of lines.filter(line => line.failure)) {
 	console.log(JSON.stringify(failure));
 }

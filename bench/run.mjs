@@ -47,7 +47,10 @@ execFileSync(klayout, ['-b', '-r', path.join(ROOT, 'bench', 'generate.py')], {st
 /** One timed process: wall seconds, peak RSS in MB (largest process of the tree), exit code. */
 function timed(command, args, env) {
 	const result = spawnSync(TIME, ['-f', 'LYIPC_BENCH %e %M', command, ...args], {env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024});
-	const line = result.stderr.split('\n').reverse().find(text => text.startsWith('LYIPC_BENCH '));
+	const line = result.stderr
+		.split('\n')
+		.reverse()
+		.find(text => text.startsWith('LYIPC_BENCH '));
 	if (!line) {
 		fail(`no timing from ${command} ${args.join(' ')}:\n${result.stderr}`);
 	}
@@ -74,7 +77,10 @@ const extraCaCerts = nodeEnv.NODE_EXTRA_CA_CERTS !== undefined;
 delete nodeEnv.NODE_EXTRA_CA_CERTS;
 // Fresh means KLayout's start-up included: no warm worker between the timed calls.
 const fresh = (a, b) => measureProcess(process.execPath, [CLI, '--quiet', '--no-warm-worker', '--out-dir', out, a, b], nodeEnv);
-const strm = (...options) => (a, b) => measureProcess(strmxor, ['-s', ...options, a, b], strmxorEnv(strmxor));
+const strm =
+	(...options) =>
+	(a, b) =>
+		measureProcess(strmxor, ['-s', ...options, a, b], strmxorEnv(strmxor));
 
 const {KLayoutWorker, compareLayouts} = await import('../dist/src/index.js');
 const worker = await KLayoutWorker.start();
@@ -93,7 +99,7 @@ async function warm(a, b) {
 		samples.push((await once()).wall);
 	}
 
-	const paths = [...new Set(result.layers.map(layer => layer.fallback ? `${layer.mode} (${layer.fallback})` : layer.mode))];
+	const paths = [...new Set(result.layers.map(layer => (layer.fallback ? `${layer.mode} (${layer.fallback})` : layer.mode)))];
 	return {wall: median(samples), peakMb: null, exit: result.identical ? 0 : 1, paths};
 }
 
@@ -119,14 +125,14 @@ const cases = [
 
 const klayoutVersion = execFileSync(klayout, ['-v']).toString().trim();
 console.log(`lyipc vs strmxor — ${new Date().toISOString().slice(0, 10)}, ${klayoutVersion}, Node ${process.version}, ${availableParallelism()} CPUs, median of ${runs} run(s)`);
-console.log(extraCaCerts ? 'NODE_EXTRA_CA_CERTS is set here; lyipc-diff runs without it (it only slows Node\'s start-up)\n' : '');
+console.log(extraCaCerts ? "NODE_EXTRA_CA_CERTS is set here; lyipc-diff runs without it (it only slows Node's start-up)\n" : '');
 console.log('| case | engine | exit | wall s | peak MB | wall ratio | what ran (lyipc, per layer) |');
 console.log('|---|---|---|---|---|---|---|');
 const verdicts = [];
 for (const [, label, a, b, kind, list] of cases) {
 	const rows = [];
 	for (const [name, measure] of list) {
-		rows.push({name, ...await measure(path.join(DATA, a), path.join(DATA, b))});
+		rows.push({name, ...(await measure(path.join(DATA, a), path.join(DATA, b)))});
 	}
 
 	const baseline = rows.filter(row => BASELINE_MODES.has(row.name)).sort((x, y) => x.wall - y.wall)[0];

@@ -41,7 +41,10 @@ if (!existsSync(data)) {
 
 const reference = path.join(data, 'ref');
 const output = path.join(data, 'run');
-const relatives = readdirSync(reference, {recursive: true}).map(String).filter(name => name.endsWith('.gds')).sort();
+const relatives = readdirSync(reference, {recursive: true})
+	.map(String)
+	.filter(name => name.endsWith('.gds'))
+	.sort();
 
 /** Runs a process; resolves with its exit code and stdout. */
 function run(command, args, env = process.env) {
@@ -60,11 +63,15 @@ function run(command, args, env = process.env) {
 async function perPair(check) {
 	const limit = pLimit(jobs);
 	const differing = new Set();
-	await Promise.all(relatives.map(relative => limit(async () => {
-		if (await check(path.join(reference, relative), path.join(output, relative))) {
-			differing.add(relative);
-		}
-	})));
+	await Promise.all(
+		relatives.map(relative =>
+			limit(async () => {
+				if (await check(path.join(reference, relative), path.join(output, relative))) {
+					differing.add(relative);
+				}
+			}),
+		),
+	);
 	return differing;
 }
 
@@ -79,27 +86,41 @@ async function timed(name, work) {
 const scratch = mkdtempSync(path.join(tmpdir(), 'lyipc-bench-suite-'));
 console.error(`${relatives.length} pairs, ${jobs} at a time (${jobs} CPUs), KLayout ${execFileSync(klayout, ['-v']).toString().trim()}`);
 const results = [];
-results.push(await timed('lyipc-diff REF_DIR RUN_DIR', async () => {
-	const {code, stdout} = await run(process.execPath, [CLI, reference, output, '--json', '--workers', String(jobs), '--out-dir', path.join(scratch, 'lyipc')]);
-	if (code === 2) {
-		fail(`lyipc-diff could not compare:\n${stdout}`);
-	}
+results.push(
+	await timed('lyipc-diff REF_DIR RUN_DIR', async () => {
+		const {code, stdout} = await run(process.execPath, [CLI, reference, output, '--json', '--workers', String(jobs), '--out-dir', path.join(scratch, 'lyipc')]);
+		if (code === 2) {
+			fail(`lyipc-diff could not compare:\n${stdout}`);
+		}
 
-	return new Set(JSON.parse(stdout).pairs.filter(pair => pair.status !== 'identical').map(pair => pair.path));
-}));
-results.push(await timed('strmxor per pair', async () => perPair(async (a, b) => {
-	const {code} = await run(strmxor, [a, b], strmxorEnv(strmxor));
-	return code !== 0;
-})));
-results.push(await timed('klayout -b per pair', async () => perPair(async (a, b) => {
-	const {stdout} = await run(klayout, ['-b', '-r', path.join(ROOT, 'bench', 'xor_one.py'), '-rd', `a=${a}`, '-rd', `b=${b}`]);
-	const match = /LAYERS_DIFFER (\d+)/.exec(stdout);
-	if (!match) {
-		fail(`the per-pair KLayout script printed nothing for ${a}`);
-	}
+		return new Set(
+			JSON.parse(stdout)
+				.pairs.filter(pair => pair.status !== 'identical')
+				.map(pair => pair.path),
+		);
+	}),
+);
+results.push(
+	await timed('strmxor per pair', async () =>
+		perPair(async (a, b) => {
+			const {code} = await run(strmxor, [a, b], strmxorEnv(strmxor));
+			return code !== 0;
+		}),
+	),
+);
+results.push(
+	await timed('klayout -b per pair', async () =>
+		perPair(async (a, b) => {
+			const {stdout} = await run(klayout, ['-b', '-r', path.join(ROOT, 'bench', 'xor_one.py'), '-rd', `a=${a}`, '-rd', `b=${b}`]);
+			const match = /LAYERS_DIFFER (\d+)/.exec(stdout);
+			if (!match) {
+				fail(`the per-pair KLayout script printed nothing for ${a}`);
+			}
 
-	return Number(match[1]) > 0;
-})));
+			return Number(match[1]) > 0;
+		}),
+	),
+);
 rmSync(scratch, {recursive: true, force: true});
 
 const [lyipc, strm, perKlayout] = results;
@@ -118,4 +139,6 @@ for (const result of results) {
 
 const vsKlayout = perKlayout.seconds / lyipc.seconds;
 const vsStrmxor = strm.seconds / lyipc.seconds;
-console.log(`\nGoals: >= ${GOAL_VS_KLAYOUT}x faster than one KLayout per pair: ${vsKlayout.toFixed(1)}x ${vsKlayout >= GOAL_VS_KLAYOUT ? 'met' : 'NOT met'}; faster than one strmxor per pair: ${vsStrmxor.toFixed(1)}x ${vsStrmxor > GOAL_VS_STRMXOR ? 'met' : 'NOT met'}. All three agree on the ${lyipc.differing.size} differing pairs.`);
+console.log(
+	`\nGoals: >= ${GOAL_VS_KLAYOUT}x faster than one KLayout per pair: ${vsKlayout.toFixed(1)}x ${vsKlayout >= GOAL_VS_KLAYOUT ? 'met' : 'NOT met'}; faster than one strmxor per pair: ${vsStrmxor.toFixed(1)}x ${vsStrmxor > GOAL_VS_STRMXOR ? 'met' : 'NOT met'}. All three agree on the ${lyipc.differing.size} differing pairs.`,
+);

@@ -15,7 +15,7 @@ function eta(startedAt: number, done: number, total: number): string {
 		return '';
 	}
 
-	const left = Math.round(((Date.now() - startedAt) / done) * (total - done) / 1000);
+	const left = Math.round((((Date.now() - startedAt) / done) * (total - done)) / 1000);
 	return `, ETA ${left < 60 ? `${left} s` : `${Math.floor(left / 60)} min ${left % 60} s`}`;
 }
 
@@ -82,7 +82,7 @@ export function consoleReporter(io: ReporterIo, options: {quiet?: boolean; verbo
 			}
 
 			const summary = `${countsLine(result)} (${(result.timings.totalMs / 1000).toFixed(1)} s, ${result.workers.started} KLayout worker${result.workers.started === 1 ? '' : 's'})`;
-			lines.push(result.status === 'identical' ? style.green(summary) : (result.status === 'error' ? style.yellow(summary) : style.red(summary)));
+			lines.push(result.status === 'identical' ? style.green(summary) : result.status === 'error' ? style.yellow(summary) : style.red(summary));
 			if (result.hint) {
 				lines.push(style.yellow(`hint: ${result.hint}`));
 			}

@@ -47,9 +47,11 @@ function figure(caption: string, file: string, pictures: NonNullable<PairOutcome
 	const id = `zoom-${++zoomIds}`;
 	const source = h(link(file));
 	const {width, height} = pictures.size;
-	return `<figure><figcaption>${h(caption)}</figcaption><a href="#${id}" title="enlarge"><img src="${source}" width="${width}" height="${height}" alt="${h(caption)}"></a></figure>`
-		+ `<div class="zoom" id="${id}"><a class="close" href="#${h(back)}" title="close"></a><p>${h(caption)}</p>`
-		+ `<img src="${source}" width="${width * pictures.scale}" height="${height * pictures.scale}" alt="${h(caption)}, enlarged"></div>`;
+	return (
+		`<figure><figcaption>${h(caption)}</figcaption><a href="#${id}" title="enlarge"><img src="${source}" width="${width}" height="${height}" alt="${h(caption)}"></a></figure>` +
+		`<div class="zoom" id="${id}"><a class="close" href="#${h(back)}" title="close"></a><p>${h(caption)}</p>` +
+		`<img src="${source}" width="${width * pictures.scale}" height="${height * pictures.scale}" alt="${h(caption)}, enlarged"></div>`
+	);
 }
 
 function figures(pair: PairOutcome, link: Link, back: string): string {
@@ -73,7 +75,10 @@ function figures(pair: PairOutcome, link: Link, back: string): string {
 		rows.push(pictures.closeups.map((file, index) => figure(`XOR: close-up ${index + 2} of ${pictures.groups}`, file, pictures, link, back)));
 	}
 
-	return rows.filter(row => row.length > 0).map(row => `<div class="pictures">${row.join('')}</div>`).join('');
+	return rows
+		.filter(row => row.length > 0)
+		.map(row => `<div class="pictures">${row.join('')}</div>`)
+		.join('');
 }
 
 function number(value: number): string {
@@ -81,12 +86,17 @@ function number(value: number): string {
 }
 
 function layerTable(layers: readonly LayerResult[]): string {
-	const rows = layers.map(layer => `<tr${layer.xorCount > 0 ? ' class="changed"' : ''}><td>${h(layer.key)}${layer.name ? ` <span class="note">${h(layer.name)}</span>` : ''}</td>`
-		+ `<td>${h(layer.status)}</td><td class="n">${layer.countA}</td><td class="n">${layer.countB}</td>`
-		+ `<td class="n">${layer.xorCount}</td><td class="n">${number(layer.xorArea)}</td>`
-		+ `<td>${layer.bbox ? h(layer.bbox.map(number).join(', ')) : ''}</td><td>${h(layer.mode)}</td></tr>`);
-	return `<table><thead><tr><th>layer</th><th>status</th><th>shapes A</th><th>shapes B</th><th>differences</th><th>area µm²</th><th>where (µm)</th><th>mode</th></tr></thead>`
-		+ `<tbody>${rows.join('')}</tbody></table>`;
+	const rows = layers.map(
+		layer =>
+			`<tr${layer.xorCount > 0 ? ' class="changed"' : ''}><td>${h(layer.key)}${layer.name ? ` <span class="note">${h(layer.name)}</span>` : ''}</td>` +
+			`<td>${h(layer.status)}</td><td class="n">${layer.countA}</td><td class="n">${layer.countB}</td>` +
+			`<td class="n">${layer.xorCount}</td><td class="n">${number(layer.xorArea)}</td>` +
+			`<td>${layer.bbox ? h(layer.bbox.map(number).join(', ')) : ''}</td><td>${h(layer.mode)}</td></tr>`,
+	);
+	return (
+		`<table><thead><tr><th>layer</th><th>status</th><th>shapes A</th><th>shapes B</th><th>differences</th><th>area µm²</th><th>where (µm)</th><th>mode</th></tr></thead>` +
+		`<tbody>${rows.join('')}</tbody></table>`
+	);
 }
 
 function pairSection(pair: PairOutcome, link: Link): string {
@@ -98,12 +108,14 @@ function pairSection(pair: PairOutcome, link: Link): string {
 		pair.result?.artifacts.rdb ? `markers ${code(pair.result.artifacts.rdb)}` : '',
 	].filter(Boolean);
 	const id = `pair-${encodeURIComponent(pair.path)}`;
-	return `<section class="pair" id="${h(id)}">`
-		+ `<h2><span class="badge ${pair.status}">${STATUS_LABEL[pair.status]}</span> ${h(pair.path)}</h2>`
-		+ `<p class="why">${h(failureText(pair))}${pair.error?.hint ? ` <span class="note">${h(pair.error.hint)}</span>` : ''}</p>`
-		+ figures(pair, link, id)
-		+ (pair.result && pair.result.layers.length > 0 ? layerTable(pair.result.layers) : '')
-		+ `<p class="note">${paths.join(' · ')}</p></section>`;
+	return (
+		`<section class="pair" id="${h(id)}">` +
+		`<h2><span class="badge ${pair.status}">${STATUS_LABEL[pair.status]}</span> ${h(pair.path)}</h2>` +
+		`<p class="why">${h(failureText(pair))}${pair.error?.hint ? ` <span class="note">${h(pair.error.hint)}</span>` : ''}</p>` +
+		figures(pair, link, id) +
+		(pair.result && pair.result.layers.length > 0 ? layerTable(pair.result.layers) : '') +
+		`<p class="note">${paths.join(' · ')}</p></section>`
+	);
 }
 
 function allPairs(result: SuiteResult): string {

@@ -16,14 +16,16 @@ export function markdownReporter(io: ReporterIo, file?: string): Reporter {
 				'',
 				`${countsLine(result)} (${(result.timings.totalMs / 1000).toFixed(1)} s).`,
 				'',
-				...result.hint ? [`> **Hint:** ${result.hint}`, ''] : [],
+				...(result.hint ? [`> **Hint:** ${result.hint}`, ''] : []),
 			];
 			if (failing.length > 0) {
 				lines.push('| | path | what | XOR layout | picture |', '|---|---|---|---|---|');
 				for (const pair of failing) {
 					const xor = pair.result?.artifacts.xor;
 					const picture = pair.pictures?.overview ?? pair.pictures?.xor ?? pair.pictures?.a ?? pair.pictures?.b;
-					lines.push(`| ${ICON[pair.status] ?? ''} | \`${cell(pair.path)}\` | ${cell(failureText(pair))} | ${xor ? `[${cell(link(xor))}](${encodeURI(link(xor))})` : ''} | ${picture ? `[picture](${encodeURI(link(picture))})` : ''} |`);
+					lines.push(
+						`| ${ICON[pair.status] ?? ''} | \`${cell(pair.path)}\` | ${cell(failureText(pair))} | ${xor ? `[${cell(link(xor))}](${encodeURI(link(xor))})` : ''} | ${picture ? `[picture](${encodeURI(link(picture))})` : ''} |`,
+					);
 				}
 
 				lines.push('');

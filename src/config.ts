@@ -43,10 +43,11 @@ export const CONFIG_FILE = 'lyipc.config.json';
 
 type Check = (value: unknown) => string | null;
 
-const isNumber = (min: number, whole = false): Check => value => typeof value === 'number' && Number.isFinite(value) && value >= min && (!whole || Number.isInteger(value))
-	? null
-	: `expected ${whole ? 'a whole number' : 'a number'} >= ${min}`;
-const isStrings: Check = value => Array.isArray(value) && value.every(item => typeof item === 'string') ? null : 'expected a list of strings';
+const isNumber =
+	(min: number, whole = false): Check =>
+	value =>
+		typeof value === 'number' && Number.isFinite(value) && value >= min && (!whole || Number.isInteger(value)) ? null : `expected ${whole ? 'a whole number' : 'a number'} >= ${min}`;
+const isStrings: Check = value => (Array.isArray(value) && value.every(item => typeof item === 'string') ? null : 'expected a list of strings');
 const isLayers: Check = value => {
 	const list = typeof value === 'string' ? [value] : value;
 	if (isStrings(list)) {
@@ -64,7 +65,10 @@ const isLayers: Check = value => {
 	return null;
 };
 
-const oneOf = (choices: readonly string[]): Check => value => choices.includes(value as string) ? null : `expected one of ${choices.join(', ')}`;
+const oneOf =
+	(choices: readonly string[]): Check =>
+	value =>
+		choices.includes(value as string) ? null : `expected one of ${choices.join(', ')}`;
 
 const CHECKS: Record<keyof LyipcConfig, Check> = {
 	tolerance: isNumber(0),

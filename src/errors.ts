@@ -30,7 +30,7 @@ export const ERROR_CODES = [
 	'INTERNAL',
 ] as const;
 
-export type ErrorCode = typeof ERROR_CODES[number];
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Whether `value` is one of lyipc's error codes (a reply from another process may carry anything). */
 export function isErrorCode(value: unknown): value is ErrorCode {

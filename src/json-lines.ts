@@ -39,7 +39,7 @@ export function parseLine(line: string): Record<string, unknown> | undefined {
 
 	try {
 		const value: unknown = JSON.parse(line);
-		return typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
+		return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 	} catch {
 		return undefined;
 	}
@@ -59,8 +59,7 @@ export function readLines(input: Readable, onLine: (line: string) => void, optio
 	input.setEncoding('utf8');
 	input.on('data', (chunk: string) => {
 		buffer += chunk;
-		let newline;
-		while ((newline = buffer.indexOf('\n')) >= 0) {
+		for (let newline = buffer.indexOf('\n'); newline >= 0; newline = buffer.indexOf('\n')) {
 			const line = buffer.slice(0, newline).replace(/\r$/, '');
 			buffer = buffer.slice(newline + 1);
 			onLine(line);
@@ -160,11 +159,12 @@ export class RequestChannel {
 			};
 
 			const timeout = options.timeout ?? 0;
-			const timer = timeout > 0
-				? setTimeout(() => {
-					giveUp(options.onTimeout ?? (() => new LyipcError('TIMEOUT', `no answer within ${timeout / 1000} s`)));
-				}, timeout)
-				: undefined;
+			const timer =
+				timeout > 0
+					? setTimeout(() => {
+							giveUp(options.onTimeout ?? (() => new LyipcError('TIMEOUT', `no answer within ${timeout / 1000} s`)));
+						}, timeout)
+					: undefined;
 			const onAbort = () => {
 				giveUp(options.onAbort ?? (() => new LyipcError('ABORTED', 'aborted')));
 			};
@@ -246,23 +246,27 @@ export interface AnswerLinesOptions {
  */
 export function answerLines(socket: net.Socket, handle: (request: Record<string, unknown>) => Promise<unknown>, options: AnswerLinesOptions = {}): void {
 	const toError = options.toError ?? toLyipcError;
-	readLines(socket, line => {
-		void (async () => {
-			const request = parseLine(line);
-			let reply: Reply;
-			if (request) {
-				try {
-					reply = {id: request.id ?? null, ok: true, result: await handle(request)};
-				} catch (error) {
-					reply = {id: request.id ?? null, ok: false, error: toError(error).toJSON()};
+	readLines(
+		socket,
+		line => {
+			void (async () => {
+				const request = parseLine(line);
+				let reply: Reply;
+				if (request) {
+					try {
+						reply = {id: request.id ?? null, ok: true, result: await handle(request)};
+					} catch (error) {
+						reply = {id: request.id ?? null, ok: false, error: toError(error).toJSON()};
+					}
+				} else {
+					reply = {id: null, ok: false, error: {code: 'BAD_REQUEST', message: 'a request must be a JSON object on one line'}};
 				}
-			} else {
-				reply = {id: null, ok: false, error: {code: 'BAD_REQUEST', message: 'a request must be a JSON object on one line'}};
-			}
 
-			if (!socket.destroyed) {
-				socket.write(toLine(reply));
-			}
-		})();
-	}, {maxLine: options.maxLine});
+				if (!socket.destroyed) {
+					socket.write(toLine(reply));
+				}
+			})();
+		},
+		{maxLine: options.maxLine},
+	);
 }

@@ -7,8 +7,15 @@ import {useTempDirs} from './helpers/run.js';
 const tempDir = useTempDirs('lyipc-config-');
 
 test('a config is checked key by key, naming the file', () => {
-	expect(validateConfig({tolerance: 0.002, layers: '1/0,2', mode: 'deep', structure: 'never', workers: 3, reporters: ['console'], open: 'never'}, 'x.json'))
-		.toEqual({tolerance: 0.002, layers: ['1/0,2'], mode: 'deep', structure: 'never', workers: 3, reporters: ['console'], open: 'never'});
+	expect(validateConfig({tolerance: 0.002, layers: '1/0,2', mode: 'deep', structure: 'never', workers: 3, reporters: ['console'], open: 'never'}, 'x.json')).toEqual({
+		tolerance: 0.002,
+		layers: ['1/0,2'],
+		mode: 'deep',
+		structure: 'never',
+		workers: 3,
+		reporters: ['console'],
+		open: 'never',
+	});
 	const cases: Array<[unknown, RegExp]> = [
 		[[], /x\.json: the lyipc settings must be a JSON object/],
 		[{tolerence: 1}, /x\.json: unknown key 'tolerence'/],

@@ -1,7 +1,7 @@
 import {expect, test} from 'vitest';
 import {isLyipcError, LyipcError, toLyipcError} from '../src/errors.js';
 
-test('isLyipcError knows lyipc\'s errors by a mark, also from another copy of the module', () => {
+test("isLyipcError knows lyipc's errors by a mark, also from another copy of the module", () => {
 	expect(isLyipcError(new LyipcError('USAGE', 'x'))).toBe(true);
 	// What a second install or a bundled copy makes: another class, the same registered symbol.
 	const fromAnotherCopy = Object.assign(new Error('y'), {[Symbol.for('lyipc.error')]: true, code: 'READ_ERROR'});
@@ -11,7 +11,7 @@ test('isLyipcError knows lyipc\'s errors by a mark, also from another copy of th
 	}
 });
 
-test('toLyipcError: lyipc\'s errors as they are, anything else INTERNAL with its stack', () => {
+test("toLyipcError: lyipc's errors as they are, anything else INTERNAL with its stack", () => {
 	const own = new LyipcError('TIMEOUT', 't');
 	expect(toLyipcError(own)).toBe(own);
 	const bug = toLyipcError(new TypeError('x is undefined'));

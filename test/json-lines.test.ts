@@ -11,7 +11,10 @@ test('replies settle their own request, in any order; strangers and non-JSON are
 	const {channel: requests, sent} = channel();
 	const first = requests.request({op: 'a'});
 	const second = requests.request({op: 'b'});
-	expect(sent).toEqual([{op: 'a', id: 1}, {op: 'b', id: 2}]);
+	expect(sent).toEqual([
+		{op: 'a', id: 1},
+		{op: 'b', id: 2},
+	]);
 	expect(requests.receive('{"id": 2, "ok": true, "result": "B"}').settled).toBe(true);
 	expect(requests.receive('{"id": 7, "ok": true, "result": "?"}')).toEqual({reply: {id: 7, ok: true, result: '?'}, settled: false});
 	expect(requests.receive('KLayout says hello').reply).toBeUndefined();
@@ -32,7 +35,7 @@ test('a timeout fails that request only; closing fails every waiting one and eve
 	await expect(requests.request({op: 'later'})).rejects.toThrow('gone');
 });
 
-test('an abort fails the request with the caller\'s error; a late reply is ignored', async () => {
+test("an abort fails the request with the caller's error; a late reply is ignored", async () => {
 	const {channel: requests} = channel();
 	const controller = new AbortController();
 	const request = requests.request({op: 'x'}, {signal: controller.signal, onAbort: () => new Error('stopped')});

@@ -14,9 +14,28 @@ describeKLayout('the package as a user installs it', () => {
 		const packed = await execa('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {cwd: ROOT});
 		const [info] = JSON.parse(String(packed.stdout)) as Array<{filename: string; files: Array<{path: string}>}>;
 		const files = info!.files.map(file => file.path);
-		for (const required of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/src/cli/lyipc-diff.js', 'dist/src/engine/warm-worker-main.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/reporters/html.js', 'docs/result-format.md', 'docs/worker-protocol.md', 'dist/src/cli/lyipc.js', 'docs/protocol.md', 'klayout/lyipc_boot.py', 'dist/src/vitest/index.js', 'dist/src/vitest/plugin.js', 'dist/src/vitest/global-setup.js', 'dist/src/vitest/matcher-only.js',
+		for (const required of [
+			'package.json',
+			'README.md',
+			'LICENSE',
+			'CHANGELOG.md',
+			'dist/src/cli/lyipc-diff.js',
+			'dist/src/engine/warm-worker-main.js',
+			'dist/src/index.js',
+			'dist/src/index.d.ts',
+			'dist/reporters/html.js',
+			'docs/result-format.md',
+			'docs/worker-protocol.md',
+			'dist/src/cli/lyipc.js',
+			'docs/protocol.md',
+			'klayout/lyipc_boot.py',
+			'dist/src/vitest/index.js',
+			'dist/src/vitest/plugin.js',
+			'dist/src/vitest/global-setup.js',
+			'dist/src/vitest/matcher-only.js',
 			// The Python a remote worker and the installed viewer server need, from the one list.
-			...[...SHARED.workerFiles, ...SHARED.serverFiles].map(file => `klayout/${file}`)]) {
+			...[...SHARED.workerFiles, ...SHARED.serverFiles].map(file => `klayout/${file}`),
+		]) {
 			expect(files).toContain(required);
 		}
 
@@ -44,7 +63,10 @@ describeKLayout('the package as a user installs it', () => {
 		// The plugin in a Vitest run: no warning about source maps pointing at sources the package
 		// does not ship (the maps carry their sources).
 		await symlink(path.join(ROOT, 'node_modules', 'vitest'), path.join(project, 'node_modules', 'vitest'));
-		await writeFile(path.join(project, 'vitest.config.mjs'), "import {defineConfig} from 'vitest/config';\nimport {layoutMatcher} from 'lyipc/vitest/plugin';\nexport default defineConfig({plugins: [layoutMatcher()]});\n");
+		await writeFile(
+			path.join(project, 'vitest.config.mjs'),
+			"import {defineConfig} from 'vitest/config';\nimport {layoutMatcher} from 'lyipc/vitest/plugin';\nexport default defineConfig({plugins: [layoutMatcher()]});\n",
+		);
 		await writeFile(path.join(project, 'ring.test.mjs'), "import {expect, test} from 'vitest';\ntest('ring', async () => {\n  await expect('base.gds').toMatchLayout('identical_b.gds');\n});\n");
 		const run = await execa(process.execPath, [path.join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), 'run'], {cwd: project, reject: false, all: true, env: {CI: 'true'}});
 		expect(run.exitCode, String(run.all)).toBe(0);

@@ -23,14 +23,16 @@ const MAX_BYTES = 64 * 1024 * 1024;
 
 const {values} = parseArgs({options: {cache: {type: 'string'}, git: {type: 'string', multiple: true, default: []}}});
 const cache = path.resolve(values.cache ?? process.env.LYIPC_CORPUS ?? path.join(homedir(), '.cache', 'lyipc', 'corpus'));
-const localGit = new Map(values.git.map(spec => {
-	const at = spec.indexOf('=');
-	if (at < 1) {
-		fail(`--git takes OWNER/NAME=GITDIR, got '${spec}'`);
-	}
+const localGit = new Map(
+	values.git.map(spec => {
+		const at = spec.indexOf('=');
+		if (at < 1) {
+			fail(`--git takes OWNER/NAME=GITDIR, got '${spec}'`);
+		}
 
-	return [spec.slice(0, at), path.resolve(spec.slice(at + 1))];
-}));
+		return [spec.slice(0, at), path.resolve(spec.slice(at + 1))];
+	}),
+);
 const {sources} = JSON.parse(readFileSync(path.join(HERE, 'sources.json'), 'utf8'));
 
 function fail(message) {
@@ -152,8 +154,7 @@ function strmxor() {
 
 /** Writes blobs into the cache with `git cat-file --batch`; returns the ids it could write. */
 async function extract(gitDir, files) {
-	const wanted = [...new Map(files.map(file => [file.blob, file])).values()]
-		.filter(file => !existsSync(blobPath(file)));
+	const wanted = [...new Map(files.map(file => [file.blob, file])).values()].filter(file => !existsSync(blobPath(file)));
 	const present = new Set(files.map(file => file.blob).filter(blob => !wanted.some(file => file.blob === blob)));
 	if (wanted.length === 0) {
 		return present;
@@ -214,10 +215,11 @@ mkdirSync(path.join(cache, 'files'), {recursive: true});
 const manifest = {built: new Date().toISOString(), sources: [], pairs: []};
 for (const source of sources) {
 	const gitDir = repository(source.repo);
-	const pairs = source.kind === 'neighbours' ? neighbourPairs(gitDir, source)
-		: source.kind === 'rewrite' ? await rewritePairs(gitDir, source)
-			: historyPairs(gitDir, source);
-	const present = await extract(gitDir, pairs.filter(pair => !pair.ready).flatMap(pair => [pair.a, pair.b]));
+	const pairs = source.kind === 'neighbours' ? neighbourPairs(gitDir, source) : source.kind === 'rewrite' ? await rewritePairs(gitDir, source) : historyPairs(gitDir, source);
+	const present = await extract(
+		gitDir,
+		pairs.filter(pair => !pair.ready).flatMap(pair => [pair.a, pair.b]),
+	);
 	for (const pair of pairs.filter(pair => pair.ready)) {
 		present.add(pair.a.blob).add(pair.b.blob);
 	}

@@ -7,7 +7,21 @@ import {ENGINE_MODES, STRUCTURE_CHOICES, type EngineMode, type StructureChoice} 
 export type DiffCommand =
 	| {kind: 'help'}
 	| {kind: 'version'}
-	| {kind: 'compare'; a: string; b: string; options: CompareOptions; json: boolean; quiet: boolean; verbose: boolean; view: ViewChoice; target: string | undefined; suite: SuiteArgs; config: ConfigChoice; remote: RemoteArgs | undefined; warmWorker: boolean};
+	| {
+			kind: 'compare';
+			a: string;
+			b: string;
+			options: CompareOptions;
+			json: boolean;
+			quiet: boolean;
+			verbose: boolean;
+			view: ViewChoice;
+			target: string | undefined;
+			suite: SuiteArgs;
+			config: ConfigChoice;
+			remote: RemoteArgs | undefined;
+			warmWorker: boolean;
+	  };
 
 /** --remote [user@]host[:dir] and --remote-paths. */
 export interface RemoteArgs {
@@ -98,7 +112,7 @@ function number(option: string, text: string | undefined, what: string): number 
 
 /** Turns lyipc-diff's argv (without node and script) into a command; bad usage throws USAGE. */
 export function parseDiffArgs(argv: readonly string[]): DiffCommand {
-	let parsed;
+	let parsed: ReturnType<typeof parseArgs<{args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true}>>;
 	try {
 		parsed = parseArgs({args: [...argv], options: OPTIONS, allowPositionals: true, strict: true});
 	} catch (error) {
@@ -115,9 +129,11 @@ export function parseDiffArgs(argv: readonly string[]): DiffCommand {
 	}
 
 	if (positionals.length !== 2) {
-		throw usage(positionals.length < 2
-			? `expected two layout files A and B (or two directories), got ${positionals.length === 0 ? 'none' : 'one'}`
-			: `expected two layout files A and B (or two directories), got ${positionals.length}: ${positionals.join(' ')}`);
+		throw usage(
+			positionals.length < 2
+				? `expected two layout files A and B (or two directories), got ${positionals.length === 0 ? 'none' : 'one'}`
+				: `expected two layout files A and B (or two directories), got ${positionals.length}: ${positionals.join(' ')}`,
+		);
 	}
 
 	const mode = values.mode;
@@ -163,7 +179,7 @@ export function parseDiffArgs(argv: readonly string[]): DiffCommand {
 		throw usage('--view and --no-view exclude each other');
 	}
 
-	const view: ViewChoice = values.view ? 'always' : (values['no-view'] ? 'never' : 'try');
+	const view: ViewChoice = values.view ? 'always' : values['no-view'] ? 'never' : 'try';
 	const workers = number('workers', values.workers, 'a whole number >= 1');
 	if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) {
 		throw usage(`--workers: expected a whole number >= 1, got '${values.workers}'`);
@@ -178,11 +194,11 @@ export function parseDiffArgs(argv: readonly string[]): DiffCommand {
 	}
 
 	if (values.remote !== undefined && values.klayout !== undefined) {
-		throw usage('--klayout names a KLayout on this machine; with --remote the host\'s KLayout runs (LYIPC_REMOTE_KLAYOUT names another one there)');
+		throw usage("--klayout names a KLayout on this machine; with --remote the host's KLayout runs (LYIPC_REMOTE_KLAYOUT names another one there)");
 	}
 
 	const remote = values.remote === undefined ? undefined : {host: values.remote, remotePaths: values['remote-paths'] ?? false};
-	const config: ConfigChoice = values['no-config'] ? {kind: 'none'} : (values.config === undefined ? {kind: 'find'} : {kind: 'file', file: values.config});
+	const config: ConfigChoice = values['no-config'] ? {kind: 'none'} : values.config === undefined ? {kind: 'find'} : {kind: 'file', file: values.config};
 	const pictureSize = values['picture-size'] === undefined ? undefined : parsePictureSize(values['picture-size']);
 	const closeups = number('closeups', values.closeups, 'a whole number >= 0');
 	if (closeups !== undefined && (!Number.isInteger(closeups) || closeups < 0 || closeups > 50)) {
@@ -194,7 +210,21 @@ export function parseDiffArgs(argv: readonly string[]): DiffCommand {
 	}
 
 	const suite: SuiteArgs = {include: values.include, exclude: values.exclude, workers, reporters: values.reporter, pictureSize, closeups, update: values.update ?? false, prune: values.prune ?? false};
-	return {kind: 'compare', a: positionals[0]!, b: positionals[1]!, options, json: values.json ?? false, quiet: values.quiet ?? false, verbose: values.verbose ?? false, view, target: values.target, suite, config, remote, warmWorker: !values['no-warm-worker']};
+	return {
+		kind: 'compare',
+		a: positionals[0]!,
+		b: positionals[1]!,
+		options,
+		json: values.json ?? false,
+		quiet: values.quiet ?? false,
+		verbose: values.verbose ?? false,
+		view,
+		target: values.target,
+		suite,
+		config,
+		remote,
+		warmWorker: !values['no-warm-worker'],
+	};
 }
 
 /** Room for the frame (title, legend, scale bar) and at most 2000 each way: pictures are drawn at twice their size. */

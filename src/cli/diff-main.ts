@@ -104,17 +104,24 @@ export async function runDiff(argv: readonly string[], io: CliIo): Promise<numbe
 
 			const {runSuite, suiteExitCode, updatedExitCode} = await import('./diff-suite.js');
 			const {include, exclude, workers, reporters} = command.suite;
-			const suite = await runSuite({...command, options, suite: {
-				...command.suite,
-				include: include ?? settings.include,
-				exclude: exclude ?? settings.exclude,
-				workers: workers ?? settings.workers,
-				// --json alone asks for the JSON reporter rather than the configured ones.
-				reporters: reporters ?? (command.json ? undefined : settings.reporters),
-			}}, io);
+			const suite = await runSuite(
+				{
+					...command,
+					options,
+					suite: {
+						...command.suite,
+						include: include ?? settings.include,
+						exclude: exclude ?? settings.exclude,
+						workers: workers ?? settings.workers,
+						// --json alone asks for the JSON reporter rather than the configured ones.
+						reporters: reporters ?? (command.json ? undefined : settings.reporters),
+					},
+				},
+				io,
+			);
 			// Asked for with --view: the first differing pair opens in the viewer.
 			const first = suite.pairs.find(pair => pair.status === 'different')?.result;
-			if (first && command.view === 'always' && !await showInViewer(first, command.view, command.target, io)) {
+			if (first && command.view === 'always' && !(await showInViewer(first, command.view, command.target, io))) {
 				return EXIT_ERROR;
 			}
 
@@ -130,7 +137,13 @@ export async function runDiff(argv: readonly string[], io: CliIo): Promise<numbe
 
 		const signal = io.signal ? {signal: io.signal} : {};
 		const result = command.remote
-			? await (await import('../remote/compare-remote.js')).compareRemote(command.a, command.b, {...options, ...signal, remote: command.remote.host, remotePaths: command.remote.remotePaths, env: io.env})
+			? await (await import('../remote/compare-remote.js')).compareRemote(command.a, command.b, {
+					...options,
+					...signal,
+					remote: command.remote.host,
+					remotePaths: command.remote.remotePaths,
+					env: io.env,
+				})
 			: await compareHere(command.a, command.b, {...options, ...signal}, command.warmWorker, io.env);
 		if (command.json) {
 			io.stdout.write(JSON.stringify(result, null, 2) + '\n');

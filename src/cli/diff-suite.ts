@@ -11,12 +11,15 @@ type Compare = Extract<DiffCommand, {kind: 'compare'}>;
 
 /** Exit code of a directory run: 2 when a pair could not be compared, 1 for a difference or a missing file. */
 export function suiteExitCode(result: SuiteResult): number {
-	return result.status === 'error' ? 2 : (result.status === 'different' ? 1 : 0);
+	return result.status === 'error' ? 2 : result.status === 'different' ? 1 : 0;
 }
 
 /** Options that name one file's artifacts make no sense for a whole tree. */
 function checkSuiteUsage(command: Compare): void {
-	for (const [given, option] of [[command.options.out, '--out'], [command.options.rdb, '--rdb']] as const) {
+	for (const [given, option] of [
+		[command.options.out, '--out'],
+		[command.options.rdb, '--rdb'],
+	] as const) {
 		if (given !== undefined) {
 			throw new LyipcError('USAGE', `${option} names one pair's artifact; with two directories use --out-dir DIR (the artifacts mirror the relative paths)`, {
 				hint: "Run 'lyipc-diff --help' for the options.",
@@ -72,7 +75,9 @@ export async function runSuite(command: Compare, io: ReporterIo & {signal?: Abor
 	const changes = await acceptOutputs(result, {prune: command.suite.prune});
 	const left = result.pairs.filter(pair => pair.status === 'missing-output').length - changes.filter(change => change.action === 'deleted').length;
 	const lines = changes.map(change => `${change.action.padEnd(8)} ${path.relative(process.cwd(), change.reference) || change.reference}\n`);
-	lines.push(`--update: ${changes.length} reference${changes.length === 1 ? '' : 's'} changed${left > 0 ? `; ${left} reference${left === 1 ? '' : 's'} without output kept (--prune deletes them)` : ''}\n`);
+	lines.push(
+		`--update: ${changes.length} reference${changes.length === 1 ? '' : 's'} changed${left > 0 ? `; ${left} reference${left === 1 ? '' : 's'} without output kept (--prune deletes them)` : ''}\n`,
+	);
 	toTerminal.write(lines.join(''));
 	return {...result, changes: changes.length};
 }

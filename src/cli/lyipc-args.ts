@@ -109,7 +109,7 @@ export interface LyipcArgs {
 
 /** Parses and checks the options every command shares; 'help' and 'version' are answered by the caller. */
 export function parseLyipcArgs(argv: readonly string[], env: NodeJS.ProcessEnv): LyipcArgs | {help: boolean} | 'version' {
-	let parsed;
+	let parsed: ReturnType<typeof parseArgs<{args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true}>>;
 	try {
 		parsed = parseArgs({args: [...argv], options: OPTIONS, allowPositionals: true, strict: true});
 	} catch (error) {
@@ -148,7 +148,7 @@ export function parseLyipcArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
 		target,
 		timeout,
 		envToken: env.LYIPC_TOKEN || undefined,
-		port: option => values[option] === undefined ? undefined : portNumber(option, values[option]),
+		port: option => (values[option] === undefined ? undefined : portNumber(option, values[option])),
 		expectArgs(count, what) {
 			if (rest.length !== count) {
 				throw usage(`${command}: expected ${what}`);

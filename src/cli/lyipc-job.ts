@@ -15,9 +15,10 @@ export async function runJob(argv: readonly string[], io: CliIo): Promise<number
 			throw usage('job: expected job --remote HOST [--get PATTERN]... [--show] -- COMMAND...');
 		}
 
-		let values;
+		const options = {remote: {type: 'string'}, get: {type: 'string', multiple: true}, show: {type: 'boolean'}, target: {type: 'string'}} as const;
+		let values: ReturnType<typeof parseArgs<{options: typeof options; strict: true}>>['values'];
 		try {
-			({values} = parseArgs({args: argv.slice(0, split), options: {remote: {type: 'string'}, get: {type: 'string', multiple: true}, show: {type: 'boolean'}, target: {type: 'string'}}, strict: true}));
+			({values} = parseArgs({args: argv.slice(0, split), options, strict: true}));
 		} catch (error) {
 			throw usage(`job: ${(error as Error).message}`);
 		}

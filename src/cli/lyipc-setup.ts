@@ -9,9 +9,11 @@ export async function gitSetupCommand(args: LyipcArgs, io: CliIo): Promise<numbe
 	args.expectArgs(0, 'no arguments: git-setup [--global] [--uninstall]');
 	const {gitSetup} = await import('../git/git-setup.js');
 	const done = await gitSetup({global: values.global, uninstall: values.uninstall});
-	io.stdout.write(done.command
-		? `git diff now shows the XOR summary of GDS/OASIS files: diff driver 'lyipc' in the ${values.global ? 'global' : "repository's"} git config, patterns in ${done.attributes}\n`
-		: `lyipc diff driver removed (git config and ${done.attributes})\n`);
+	io.stdout.write(
+		done.command
+			? `git diff now shows the XOR summary of GDS/OASIS files: diff driver 'lyipc' in the ${values.global ? 'global' : "repository's"} git config, patterns in ${done.attributes}\n`
+			: `lyipc diff driver removed (git config and ${done.attributes})\n`,
+	);
 	return 0;
 }
 
@@ -19,7 +21,7 @@ export async function gitSetupCommand(args: LyipcArgs, io: CliIo): Promise<numbe
 export async function serverInstallCommand(args: LyipcArgs, io: CliIo): Promise<number> {
 	const {values, rest, port} = args;
 	if (rest.length !== 1 || rest[0] !== 'install') {
-		throw usage('server: expected \'server install\'');
+		throw usage("server: expected 'server install'");
 	}
 
 	const home = klayoutHome(io.env);
@@ -34,15 +36,17 @@ export async function serverInstallCommand(args: LyipcArgs, io: CliIo): Promise<
 		autostart: !values['no-autostart'],
 		port: port('port'),
 		host: values.host,
-		klive: values.klive ? true : (values['no-klive'] ? false : undefined),
+		klive: values.klive ? true : values['no-klive'] ? false : undefined,
 		klivePort: port('klive-port'),
-		allowRemoteV1: values['allow-remote-v1'] ? true : (values['no-allow-remote-v1'] ? false : undefined),
+		allowRemoteV1: values['allow-remote-v1'] ? true : values['no-allow-remote-v1'] ? false : undefined,
 		token: args.envToken,
 	});
 	const {settings} = installed;
 	io.stdout.write(`lyipc server installed in ${installed.folder}; ${settings.autostart ? 'it starts with KLayout' : 'start it from Tools > Inter-process communication server (Ctrl+I)'}\n`);
 	if (settings.host && !isLoopbackHost(settings.host)) {
-		io.stdout.write(`it listens on ${settings.host}:${settings.port ?? DEFAULT_VIEWER_PORT}; clients on other machines need LYIPC_TOKEN=${installed.newToken ?? '(the token in ' + installed.settingsFile + ')'}\n`);
+		io.stdout.write(
+			`it listens on ${settings.host}:${settings.port ?? DEFAULT_VIEWER_PORT}; clients on other machines need LYIPC_TOKEN=${installed.newToken ?? '(the token in ' + installed.settingsFile + ')'}\n`,
+		);
 	}
 
 	if (settings.klive) {
@@ -61,11 +65,13 @@ export async function viewerCommand(args: LyipcArgs, io: CliIo): Promise<number>
 	const files = await Promise.all(rest.map(async file => absoluteFile(file)));
 	const {startViewer} = await import('../viewer/start-viewer.js');
 	const listen = port('port') ?? args.target.port;
-	const klivePort = values.klive || values['klive-port'] ? port('klive-port') ?? 8082 : undefined;
+	const klivePort = values.klive || values['klive-port'] ? (port('klive-port') ?? 8082) : undefined;
 	const started = await startViewer({port: listen, host, token, klivePort, files, klayout: values.klayout, env: io.env});
-	io.stdout.write(started.pid === undefined
-		? `a viewer already answers at ${host}:${listen}; ${files.length} file${files.length === 1 ? '' : 's'} shown there\n`
-		: `KLayout viewer on ${host}:${listen} (pid ${started.pid})${klivePort ? `, klive on 127.0.0.1:${klivePort}` : ''}\n`);
+	io.stdout.write(
+		started.pid === undefined
+			? `a viewer already answers at ${host}:${listen}; ${files.length} file${files.length === 1 ? '' : 's'} shown there\n`
+			: `KLayout viewer on ${host}:${listen} (pid ${started.pid})${klivePort ? `, klive on 127.0.0.1:${klivePort}` : ''}\n`,
+	);
 	if (started.pid !== undefined && token && token !== envToken) {
 		io.stdout.write(`clients on other machines need LYIPC_TOKEN=${token}\n`);
 	}

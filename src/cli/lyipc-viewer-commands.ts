@@ -70,7 +70,7 @@ export async function viewerClientCommand(args: LyipcArgs, io: CliIo): Promise<n
 	try {
 		switch (command) {
 			case 'load': {
-				noteUpload(await viewer.show(file!, {mode: values.new ? 'new' : (values.add ? 'add' : 'replace')}));
+				noteUpload(await viewer.show(file!, {mode: values.new ? 'new' : values.add ? 'add' : 'replace'}));
 				break;
 			}
 

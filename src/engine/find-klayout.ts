@@ -39,20 +39,14 @@ function commandNames(platform: NodeJS.Platform): string[] {
 /** Where the official packages and installers put KLayout. */
 export function knownLocations(platform: NodeJS.Platform, env: NodeJS.ProcessEnv): string[] {
 	if (platform === 'win32') {
-		const roots = [env.ProgramFiles, env['ProgramFiles(x86)'], env.APPDATA, env.LOCALAPPDATA].filter(
-			(root): root is string => Boolean(root),
-		);
+		const roots = [env.ProgramFiles, env['ProgramFiles(x86)'], env.APPDATA, env.LOCALAPPDATA].filter((root): root is string => Boolean(root));
 		return roots.map(root => path.win32.join(root, 'KLayout', 'klayout_app.exe'));
 	}
 
 	if (platform === 'darwin') {
 		const bundles = ['/Applications/KLayout/klayout.app', '/Applications/klayout.app'];
 		bundles.push(path.join(homedir(), 'Applications', 'KLayout', 'klayout.app'));
-		return [
-			...bundles.map(bundle => path.join(bundle, 'Contents', 'MacOS', 'klayout')),
-			'/opt/homebrew/bin/klayout',
-			'/usr/local/bin/klayout',
-		];
+		return [...bundles.map(bundle => path.join(bundle, 'Contents', 'MacOS', 'klayout')), '/opt/homebrew/bin/klayout', '/usr/local/bin/klayout'];
 	}
 
 	return ['/usr/bin/klayout', '/usr/local/bin/klayout', '/opt/klayout/klayout', '/snap/bin/klayout'];
@@ -120,9 +114,5 @@ export async function findKLayout(options: FindKLayoutOptions = {}): Promise<KLa
 		}
 	}
 
-	throw new LyipcError(
-		'KLAYOUT_NOT_FOUND',
-		`KLayout not found (looked on PATH for ${commandNames(platform).join(', ')} and in ${known.join(', ')})`,
-		{hint: INSTALL_HINT},
-	);
+	throw new LyipcError('KLAYOUT_NOT_FOUND', `KLayout not found (looked on PATH for ${commandNames(platform).join(', ')} and in ${known.join(', ')})`, {hint: INSTALL_HINT});
 }

@@ -57,7 +57,7 @@ export class WorkerPool implements WorkerRuns {
 				throw new LyipcError('ABORTED', 'aborted before a KLayout worker was free');
 			}
 
-			const worker = this.#idle.pop() ?? await this.#start(signal);
+			const worker = this.#idle.pop() ?? (await this.#start(signal));
 			try {
 				return await job(worker);
 			} finally {

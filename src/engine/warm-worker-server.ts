@@ -45,7 +45,7 @@ export async function serveWarmWorker(address: string, options: WarmWorkerServer
 	const hello = async (): Promise<WarmWorkerHello> => {
 		first ??= pool.run(async worker => ({klayout: worker.klayout, klayoutVersion: worker.klayoutVersion}));
 		try {
-			return {protocol: 1, pid: process.pid, ...await first, jobs};
+			return {protocol: 1, pid: process.pid, ...(await first), jobs};
 		} catch (error) {
 			first = undefined; // a KLayout that failed to start is tried again by the next caller
 			throw error;
@@ -77,18 +77,22 @@ export async function serveWarmWorker(address: string, options: WarmWorkerServer
 			cancel.abort(); // the caller went away (Ctrl+C): its KLayout job is stopped
 		});
 		socket.on('error', () => undefined);
-		answerLines(socket, async request => {
-			running++;
-			try {
-				return await answer(request, cancel.signal);
-			} finally {
-				running--;
-				idle();
-			}
-		}, {
-			maxLine: MAX_LINE,
-			toError: error => isLyipcError(error) ? error : new LyipcError('BAD_REQUEST', `warm worker: ${(error as Error).message}`),
-		});
+		answerLines(
+			socket,
+			async request => {
+				running++;
+				try {
+					return await answer(request, cancel.signal);
+				} finally {
+					running--;
+					idle();
+				}
+			},
+			{
+				maxLine: MAX_LINE,
+				toError: error => (isLyipcError(error) ? error : new LyipcError('BAD_REQUEST', `warm worker: ${(error as Error).message}`)),
+			},
+		);
 	});
 
 	async function answer(request: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
@@ -108,7 +112,7 @@ export async function serveWarmWorker(address: string, options: WarmWorkerServer
 		return result;
 	}
 
-	if (!await listen(server, address)) {
+	if (!(await listen(server, address))) {
 		await pool.close();
 		return;
 	}
@@ -143,7 +147,7 @@ async function listen(server: net.Server, address: string): Promise<boolean> {
 			});
 			return true;
 		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || await answersAt(address)) {
+			if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || (await answersAt(address))) {
 				return false;
 			}
 

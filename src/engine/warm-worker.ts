@@ -37,7 +37,14 @@ export function warmWorkerWanted(env: NodeJS.ProcessEnv): boolean {
 /** When the worker's Python (or the values it shares) last changed: a running server keeps the code it started with. */
 async function scriptsChanged(): Promise<number> {
 	const names = (await readdir(KLAYOUT_SCRIPTS).catch(() => [])).filter(name => name.endsWith('.py') || name.endsWith('.json'));
-	const times = await Promise.all(names.map(async name => stat(path.join(KLAYOUT_SCRIPTS, name)).then(info => info.mtimeMs, () => 0)));
+	const times = await Promise.all(
+		names.map(async name =>
+			stat(path.join(KLAYOUT_SCRIPTS, name)).then(
+				info => info.mtimeMs,
+				() => 0,
+			),
+		),
+	);
 	return Math.max(0, ...times);
 }
 
@@ -50,7 +57,10 @@ async function scriptsChanged(): Promise<number> {
 export async function warmWorkerAddress(klayout: string, env: NodeJS.ProcessEnv): Promise<string | null> {
 	const {LYIPC_VERSION} = await import('../version.js');
 	const binary = await stat(klayout);
-	const key = createHash('sha256').update([LYIPC_VERSION, PACKAGE_ROOT, klayout, binary.size, binary.mtimeMs, await scriptsChanged()].join('\0')).digest('hex').slice(0, 12);
+	const key = createHash('sha256')
+		.update([LYIPC_VERSION, PACKAGE_ROOT, klayout, binary.size, binary.mtimeMs, await scriptsChanged()].join('\0'))
+		.digest('hex')
+		.slice(0, 12);
 	const user = userInfo();
 	if (process.platform === 'win32') {
 		return `\\\\.\\pipe\\lyipc-warm-${user.username}-${key}`;
@@ -89,14 +99,17 @@ class Connection {
 	}
 
 	async request(op: string, params: Record<string, unknown>, timeout: number | undefined, signal: AbortSignal | undefined): Promise<unknown> {
-		return this.#channel.request({op, params, timeout}, {
-			signal,
-			onAbort: () => {
-				// Closing the connection stops the job on the server's side.
-				this.close();
-				return new LyipcError('ABORTED', 'the comparison was cancelled; KLayout was stopped');
+		return this.#channel.request(
+			{op, params, timeout},
+			{
+				signal,
+				onAbort: () => {
+					// Closing the connection stops the job on the server's side.
+					this.close();
+					return new LyipcError('ABORTED', 'the comparison was cancelled; KLayout was stopped');
+				},
 			},
-		});
+		);
 	}
 
 	close(): void {
@@ -158,10 +171,10 @@ export class WarmWorkerClient implements WorkerRequests {
 
 	async request<T = unknown>(op: string, params: Record<string, unknown> = {}, options: RequestOptions = {}): Promise<T> {
 		if (!this.#fresh) {
-			const connection = this.#connection ?? await this.#connect(options.signal);
+			const connection = this.#connection ?? (await this.#connect(options.signal));
 			if (connection) {
 				try {
-					return await connection.request(op, params, options.timeout, options.signal) as T;
+					return (await connection.request(op, params, options.timeout, options.signal)) as T;
 				} catch (error) {
 					if (!(error instanceof WarmWorkerLost) || options.signal?.aborted) {
 						throw error;
@@ -205,7 +218,7 @@ export class WarmWorkerClient implements WorkerRequests {
 		const connection = new Connection(socket);
 		const timer = AbortSignal.timeout(HELLO_TIMEOUT_MS);
 		try {
-			this.#hello = await connection.request('hello', {}, undefined, signal ? AbortSignal.any([signal, timer]) : timer) as WarmWorkerHello;
+			this.#hello = (await connection.request('hello', {}, undefined, signal ? AbortSignal.any([signal, timer]) : timer)) as WarmWorkerHello;
 		} catch (error) {
 			connection.close();
 			if (signal?.aborted) {

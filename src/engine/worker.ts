@@ -105,7 +105,7 @@ export class KLayoutWorker {
 
 	/** Starts KLayout with the worker script and waits until it says it is ready. */
 	static async start(options: WorkerStartOptions = {}): Promise<KLayoutWorker> {
-		const klayout = options.launch?.klayout ?? await findKLayout({klayout: options.klayout, env: options.env ?? process.env});
+		const klayout = options.launch?.klayout ?? (await findKLayout({klayout: options.klayout, env: options.env ?? process.env}));
 		const [file, args] = options.launch ? [options.launch.file, options.launch.args] : [klayout.path, ['-b', '-r', WORKER_SCRIPT]];
 		const child = execa(file, args, {
 			stdin: 'pipe',
@@ -141,13 +141,13 @@ export class KLayoutWorker {
 			if (worker) {
 				worker.#onExit(result.exitCode, result.signal);
 			} else {
-				const how = result.code === 'ENOENT' || result.code === 'EACCES'
-					? `could not be run (${result.code})`
-					: `exited (${describeExit(result.exitCode, result.signal)}) before it was ready`;
-				onGone(new LyipcError('WORKER_START_FAILED', `KLayout at ${klayout.path} ${how}${tailNote(stderr.tail)}`, {
-					path: klayout.path,
-					hint: 'Is it KLayout with Python support? Check with: klayout -b -v',
-				}));
+				const how = result.code === 'ENOENT' || result.code === 'EACCES' ? `could not be run (${result.code})` : `exited (${describeExit(result.exitCode, result.signal)}) before it was ready`;
+				onGone(
+					new LyipcError('WORKER_START_FAILED', `KLayout at ${klayout.path} ${how}${tailNote(stderr.tail)}`, {
+						path: klayout.path,
+						hint: 'Is it KLayout with Python support? Check with: klayout -b -v',
+					}),
+				);
 			}
 		});
 
@@ -262,12 +262,15 @@ export class KLayoutWorker {
 
 		this.#running = op;
 		try {
-			return await this.#channel.request({...params, op}, {
-				timeout: options.timeout,
-				onTimeout: () => this.#fail(new LyipcError('TIMEOUT', `${op} took longer than ${formatSeconds(options.timeout ?? 0)}; the KLayout worker was stopped`)),
-				signal: options.signal,
-				onAbort: () => this.#fail(new LyipcError('ABORTED', `${op} aborted; the KLayout worker was stopped`)),
-			});
+			return await this.#channel.request(
+				{...params, op},
+				{
+					timeout: options.timeout,
+					onTimeout: () => this.#fail(new LyipcError('TIMEOUT', `${op} took longer than ${formatSeconds(options.timeout ?? 0)}; the KLayout worker was stopped`)),
+					signal: options.signal,
+					onAbort: () => this.#fail(new LyipcError('ABORTED', `${op} aborted; the KLayout worker was stopped`)),
+				},
+			);
 		} finally {
 			this.#running = undefined;
 		}

@@ -30,14 +30,19 @@ function statusText(status: LayerStatus, layer: LayerResult, style: Style): stri
 
 function table(rows: string[][], rightAligned: Set<number>): string[] {
 	const widths = rows[0]!.map((_, column) => Math.max(...rows.map(row => row[column]!.length)));
-	return rows.map(row => row.map((cell, column) => {
-		const last = column === row.length - 1;
-		if (rightAligned.has(column)) {
-			return cell.padStart(widths[column]!);
-		}
+	return rows.map(row =>
+		row
+			.map((cell, column) => {
+				const last = column === row.length - 1;
+				if (rightAligned.has(column)) {
+					return cell.padStart(widths[column]!);
+				}
 
-		return last ? cell : cell.padEnd(widths[column]!);
-	}).join('  ').trimEnd());
+				return last ? cell : cell.padEnd(widths[column]!);
+			})
+			.join('  ')
+			.trimEnd(),
+	);
 }
 
 function describeInput(label: string, input: CompareResult['a'], cwd: string): string {
@@ -155,7 +160,7 @@ export function formatSummary(result: CompareResult, style: Style, options: Summ
 		return lines.join('\n') + '\n';
 	}
 
-	lines.push(...describeTops(result), ...options.verbose ? describeModes(result, style) : []);
+	lines.push(...describeTops(result), ...(options.verbose ? describeModes(result, style) : []));
 	if (result.layers.length > 0) {
 		const withSlivers = result.tolerance > 0;
 		const changed = result.layers.some(layer => layer.xorCount > 0);

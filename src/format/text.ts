@@ -17,5 +17,5 @@ export function differs(n: number): string {
 
 /** A path as a POSIX shell word, quoted only when it needs to be. */
 export function shellWord(file: string): string {
-	return /^[\w@%+=:,./-]+$/.test(file) ? file : `'${file.replaceAll('\'', '\'\\\'\'')}'`;
+	return /^[\w@%+=:,./-]+$/.test(file) ? file : `'${file.replaceAll("'", "'\\''")}'`;
 }

@@ -57,7 +57,9 @@ export async function gitSetup(options: {global?: boolean; uninstall?: boolean; 
 	const cwd = options.cwd ?? process.cwd();
 	const scope = options.global ? '--global' : '--local';
 	const attributes = await attributesFile(options.global ?? false, cwd);
-	const kept = withoutOurLines(await readFile(attributes, 'utf8').catch(() => '')).join('\n').replace(/\n+$/, '');
+	const kept = withoutOurLines(await readFile(attributes, 'utf8').catch(() => ''))
+		.join('\n')
+		.replace(/\n+$/, '');
 	if (options.uninstall) {
 		await git(['config', scope, '--remove-section', 'diff.lyipc'], cwd).catch(() => '');
 		await writeFile(attributes, kept ? `${kept}\n` : '');

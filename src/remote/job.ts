@@ -43,7 +43,11 @@ export async function runRemoteJob(options: RemoteJobOptions): Promise<RemoteJob
 		const work = `${host.folder}/work`;
 		await rsync(host.ssh, ['--recursive', '--links', '--exclude=/.git', `${cwd}/`], `${host.name}:${work}/`, {signal: options.signal, env: options.env});
 		const run = execa(host.ssh[0]!, sshArgs(host.ssh, host.name, ['sh', '-c', 'cd "$0" && exec "$@"', work, ...options.command]), {
-			reject: false, stdin: 'ignore', cancelSignal: options.signal, stdout: 'pipe', stderr: 'pipe',
+			reject: false,
+			stdin: 'ignore',
+			cancelSignal: options.signal,
+			stdout: 'pipe',
+			stderr: 'pipe',
 		});
 		run.stdout?.pipe(options.stdout ?? process.stdout, {end: false});
 		run.stderr?.pipe(options.stderr ?? process.stderr, {end: false});
@@ -54,11 +58,18 @@ export async function runRemoteJob(options: RemoteJobOptions): Promise<RemoteJob
 
 		const fetched: string[] = [];
 		if (options.get?.length) {
-			const listed = await rsync(host.ssh, [
-				'--recursive', '--links', '--prune-empty-dirs', '--out-format=%n', '--include=*/',
-				...options.get.map(pattern => `--include=${pattern}`), '--exclude=*', `${host.name}:${work}/`,
-			], `${cwd}/`, {signal: options.signal, env: options.env});
-			fetched.push(...listed.split('\n').filter(line => line && !line.endsWith('/')).map(line => path.join(cwd, line)));
+			const listed = await rsync(
+				host.ssh,
+				['--recursive', '--links', '--prune-empty-dirs', '--out-format=%n', '--include=*/', ...options.get.map(pattern => `--include=${pattern}`), '--exclude=*', `${host.name}:${work}/`],
+				`${cwd}/`,
+				{signal: options.signal, env: options.env},
+			);
+			fetched.push(
+				...listed
+					.split('\n')
+					.filter(line => line && !line.endsWith('/'))
+					.map(line => path.join(cwd, line)),
+			);
 		}
 
 		return {exitCode: result.exitCode, fetched};

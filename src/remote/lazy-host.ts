@@ -37,7 +37,7 @@ export class LazyHost {
 		return {
 			shared: false,
 			// Inputs here are checked here, without opening the host: a missing file needs no ssh.
-			check: async (file, side) => remotePaths ? (await open()).check(file, side) : checkLayoutFile(file, side),
+			check: async (file, side) => (remotePaths ? (await open()).check(file, side) : checkLayoutFile(file, side)),
 			sameBytes: async (a, b) => !remotePaths && sameBytes(a.path, b.path, a.size, b.size),
 			input: async (file, side) => (await open()).input(file, side),
 			output: local => this.#host!.outputPath(local), // a worker runs there: the host is open
@@ -56,4 +56,3 @@ export class LazyHost {
 		await this.#host?.close();
 	}
 }
-

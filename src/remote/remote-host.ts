@@ -61,7 +61,12 @@ export class RemoteHost {
 		}
 
 		try {
-			await rsync(ssh, WORKER_FILES.map(file => path.join(KLAYOUT_DIR, file)), `${spec.destination}:${folder}/klayout/`, {signal: options.signal, env: options.env});
+			await rsync(
+				ssh,
+				WORKER_FILES.map(file => path.join(KLAYOUT_DIR, file)),
+				`${spec.destination}:${folder}/klayout/`,
+				{signal: options.signal, env: options.env},
+			);
 		} catch (error) {
 			await host.close();
 			throw error;
@@ -79,8 +84,13 @@ export class RemoteHost {
 		const klayout = this.#env.LYIPC_REMOTE_KLAYOUT || 'klayout';
 		// exec: the worker is the ssh session's process, so a dropped link ends it (EOF, SIGHUP).
 		// A UTF-8 locale when the session has none, so KLayout can open non-ASCII paths.
-		const command = ['sh', '-c', 'command -v "$0" >/dev/null 2>&1 || { echo "lyipc: $0 is not on the PATH of $(hostname)" >&2; exit 127; }; '
-			+ '[ -n "${LC_ALL:-${LANG:-}}" ] || export LC_ALL=C.UTF-8; exec "$0" -b -r "$1"', klayout, `${this.folder}/klayout/worker.py`];
+		const command = [
+			'sh',
+			'-c',
+			'command -v "$0" >/dev/null 2>&1 || { echo "lyipc: $0 is not on the PATH of $(hostname)" >&2; exit 127; }; ' + '[ -n "${LC_ALL:-${LANG:-}}" ] || export LC_ALL=C.UTF-8; exec "$0" -b -r "$1"',
+			klayout,
+			`${this.folder}/klayout/worker.py`,
+		];
 		try {
 			return await KLayoutWorker.start({
 				signal: this.#signal,
@@ -88,7 +98,10 @@ export class RemoteHost {
 			});
 		} catch (error) {
 			if (isLyipcError(error) && error.code === 'WORKER_START_FAILED') {
-				throw new LyipcError('REMOTE_FAILED', `${this.name}: cannot start KLayout there: ${error.message}`, {hint: 'Install KLayout >= 0.28 on the host, on the PATH of non-interactive ssh sessions (or set LYIPC_REMOTE_KLAYOUT).', cause: error});
+				throw new LyipcError('REMOTE_FAILED', `${this.name}: cannot start KLayout there: ${error.message}`, {
+					hint: 'Install KLayout >= 0.28 on the host, on the PATH of non-interactive ssh sessions (or set LYIPC_REMOTE_KLAYOUT).',
+					cause: error,
+				});
 			}
 
 			throw error;
@@ -145,11 +158,15 @@ export class RemoteHost {
 
 	/** The host's view of an input, judged as a local one ({@link judgeInput}). */
 	async check(file: string, side: Side): Promise<LayoutInput> {
-		const script = 'if [ ! -e "$1" ]; then echo missing; elif [ -d "$1" ]; then echo directory; elif [ ! -f "$1" ]; then echo not-file; elif [ ! -r "$1" ]; then echo unreadable; else wc -c < "$1"; head -c 4096 -- "$1" | od -An -v -tx1; fi';
+		const script =
+			'if [ ! -e "$1" ]; then echo missing; elif [ -d "$1" ]; then echo directory; elif [ ! -f "$1" ]; then echo not-file; elif [ ! -r "$1" ]; then echo unreadable; else wc -c < "$1"; head -c 4096 -- "$1" | od -An -v -tx1; fi';
 		const [first = '', ...hex] = (await runRemote(this.ssh, this.name, ['sh', '-c', script, 'check', file], {signal: this.#signal})).trim().split('\n');
 		const found: FoundInput = /^\d+$/.test(first.trim())
 			? {size: Number(first), head: Buffer.from(hex.join('').replace(/\s+/g, ''), 'hex')}
-			: {problem: HOST_PROBLEMS.find(problem => problem === first) ?? 'unreadable', reason: HOST_PROBLEMS.includes(first as never) ? undefined : `the host answered ${JSON.stringify(first.slice(0, 80))}`};
+			: {
+					problem: HOST_PROBLEMS.find(problem => problem === first) ?? 'unreadable',
+					reason: HOST_PROBLEMS.includes(first as never) ? undefined : `the host answered ${JSON.stringify(first.slice(0, 80))}`,
+				};
 		return {path: file, given: `${this.name}:${file}`, ...judgeInput(found, `${this.name}:${file} (${side})`, file, ' on the host')};
 	}
 

@@ -31,8 +31,7 @@ export function shQuote(text: string): string {
 export function splitCommand(text: string): string[] {
 	const words: string[] = [];
 	const pattern = /'([^']*)'|"((?:[^"\\]|\\.)*)"|(\S+)/g;
-	let match;
-	while ((match = pattern.exec(text)) !== null) {
+	for (const match of text.matchAll(pattern)) {
 		words.push(match[1] ?? match[2]?.replace(/\\(.)/g, '$1') ?? match[3]!);
 	}
 
@@ -57,7 +56,21 @@ export function sshCommand(env: NodeJS.ProcessEnv = process.env): string[] {
 		throw new LyipcError('USAGE', 'LYIPC_SSH is empty: expected an ssh command, e.g. "ssh -F ./ssh_config"');
 	}
 
-	return [...base, '-o', 'BatchMode=yes', '-o', 'ControlMaster=auto', '-o', `ControlPath=${path.join(controlDir(), '%C')}`, '-o', 'ControlPersist=60', '-o', 'ServerAliveInterval=5', '-o', 'ServerAliveCountMax=3'];
+	return [
+		...base,
+		'-o',
+		'BatchMode=yes',
+		'-o',
+		'ControlMaster=auto',
+		'-o',
+		`ControlPath=${path.join(controlDir(), '%C')}`,
+		'-o',
+		'ControlPersist=60',
+		'-o',
+		'ServerAliveInterval=5',
+		'-o',
+		'ServerAliveCountMax=3',
+	];
 }
 
 /** `ssh ... destination -- command`: the command's words quoted for the remote shell, so no name can inject anything. */
@@ -69,10 +82,18 @@ export function sshArgs(ssh: string[], destination: string, command: readonly st
 export async function runRemote(ssh: string[], destination: string, command: readonly string[], options: {signal?: AbortSignal | undefined; timeout?: number} = {}): Promise<string> {
 	const result = await execa(ssh[0]!, sshArgs(ssh, destination, command), {reject: false, cancelSignal: options.signal, timeout: options.timeout ?? 60_000, stdin: 'ignore'});
 	if (result.exitCode !== 0) {
-		const said = String(result.stderr).trim().split('\n').filter(line => !line.startsWith('Warning: Permanently added')).join('\n');
-		throw new LyipcError('REMOTE_FAILED', `${destination}: ${command[0]} failed (${result.exitCode === 255 ? 'ssh could not connect' : `exit ${result.exitCode ?? result.signal}`})${said ? `: ${said}` : ''}`, {
-			hint: result.exitCode === 255 ? `Check that 'ssh ${destination} true' works without a password (keys or an agent; LYIPC_SSH sets the ssh command).` : undefined,
-		});
+		const said = String(result.stderr)
+			.trim()
+			.split('\n')
+			.filter(line => !line.startsWith('Warning: Permanently added'))
+			.join('\n');
+		throw new LyipcError(
+			'REMOTE_FAILED',
+			`${destination}: ${command[0]} failed (${result.exitCode === 255 ? 'ssh could not connect' : `exit ${result.exitCode ?? result.signal}`})${said ? `: ${said}` : ''}`,
+			{
+				hint: result.exitCode === 255 ? `Check that 'ssh ${destination} true' works without a password (keys or an agent; LYIPC_SSH sets the ssh command).` : undefined,
+			},
+		);
 	}
 
 	return String(result.stdout);
@@ -80,7 +101,7 @@ export async function runRemote(ssh: string[], destination: string, command: rea
 
 /** rsync's -e value: the ssh command as one string rsync splits again. */
 function rsyncShell(ssh: string[]): string {
-	return ssh.map(word => /^[\w@%+=:,./-]+$/.test(word) ? word : shQuote(word)).join(' ');
+	return ssh.map(word => (/^[\w@%+=:,./-]+$/.test(word) ? word : shQuote(word))).join(' ');
 }
 
 /**
@@ -91,12 +112,20 @@ function rsyncShell(ssh: string[]): string {
 export async function rsync(ssh: string[], from: string[], to: string, options: {signal?: AbortSignal | undefined; env?: NodeJS.ProcessEnv | undefined} = {}): Promise<string> {
 	const env = options.env ?? process.env;
 	const rsyncCommand = env.LYIPC_RSYNC ? splitCommand(env.LYIPC_RSYNC) : ['rsync'];
-	const result = await execa(rsyncCommand[0]!, [...rsyncCommand.slice(1), '--protect-args', '--times', '-e', rsyncShell(ssh), ...from, to], {reject: false, cancelSignal: options.signal, stdin: 'ignore'});
+	const result = await execa(rsyncCommand[0]!, [...rsyncCommand.slice(1), '--protect-args', '--times', '-e', rsyncShell(ssh), ...from, to], {
+		reject: false,
+		cancelSignal: options.signal,
+		stdin: 'ignore',
+	});
 	if (result.exitCode !== 0) {
 		const said = String(result.stderr).trim().split('\n').slice(-3).join('\n');
-		throw new LyipcError('REMOTE_FAILED', `copying ${from.filter(arg => !arg.startsWith('--')).join(', ')} to ${to} failed (rsync ${result.exitCode === undefined ? result.signal : `exit ${result.exitCode}`})${said ? `: ${said}` : ''}`, {
-			hint: result.code === 'ENOENT' ? 'Install rsync (here and on the host).' : undefined,
-		});
+		throw new LyipcError(
+			'REMOTE_FAILED',
+			`copying ${from.filter(arg => !arg.startsWith('--')).join(', ')} to ${to} failed (rsync ${result.exitCode === undefined ? result.signal : `exit ${result.exitCode}`})${said ? `: ${said}` : ''}`,
+			{
+				hint: result.code === 'ENOENT' ? 'Install rsync (here and on the host).' : undefined,
+			},
+		);
 	}
 
 	return String(result.stdout);

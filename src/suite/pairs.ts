@@ -24,7 +24,10 @@ export interface LayoutPair {
 
 async function requireDirectory(dir: string, role: string): Promise<string> {
 	const info = await stat(dir).catch((error: NodeJS.ErrnoException) => {
-		throw new LyipcError(error.code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE', `${dir}: ${role} directory: ${error.code === 'ENOENT' ? 'no such directory' : error.message}`, {path: dir, cause: error});
+		throw new LyipcError(error.code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE', `${dir}: ${role} directory: ${error.code === 'ENOENT' ? 'no such directory' : error.message}`, {
+			path: dir,
+			cause: error,
+		});
 	});
 	if (!info.isDirectory()) {
 		throw new LyipcError('USAGE', `${dir}: the ${role} is not a directory (compare two files or two directories)`, {path: dir});
@@ -34,9 +37,9 @@ async function requireDirectory(dir: string, role: string): Promise<string> {
 }
 
 async function list(dir: string, filter: PairFilter): Promise<string[]> {
-	return fastGlob([...filter.include ?? DEFAULT_INCLUDE], {
+	return fastGlob([...(filter.include ?? DEFAULT_INCLUDE)], {
 		cwd: dir,
-		ignore: [...filter.exclude ?? []],
+		ignore: [...(filter.exclude ?? [])],
 		onlyFiles: true,
 		caseSensitiveMatch: false,
 		followSymbolicLinks: true,

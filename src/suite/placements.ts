@@ -54,7 +54,7 @@ export class Placements {
 
 	async run<T>(job: (place: Placement) => Promise<T>): Promise<T> {
 		const load = (place: Placement) => (this.#busy.get(place) ?? 0) / place.pool.size;
-		const place = this.#places.reduce((best, candidate) => load(candidate) < load(best) ? candidate : best);
+		const place = this.#places.reduce((best, candidate) => (load(candidate) < load(best) ? candidate : best));
 		this.#busy.set(place, (this.#busy.get(place) ?? 0) + 1);
 		try {
 			return await job(place);

@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {performance} from 'node:perf_hooks';
 import pLimit from 'p-limit';
-import {LyipcError, toLyipcError} from '../errors.js';
+import {type LyipcError, toLyipcError} from '../errors.js';
 import {WorkerPool, type WorkerRuns} from '../engine/pool.js';
 import {compareWithPictures} from '../xor/compare-with-pictures.js';
 import {layoutStem} from '../xor/artifacts.js';
@@ -62,9 +62,7 @@ export interface SuiteResult {
 	timings: {totalMs: number};
 }
 
-export type SuiteEvent =
-	| {type: 'start'; total: number}
-	| {type: 'pair'; pair: PairOutcome; done: number; total: number; failures: number};
+export type SuiteEvent = {type: 'start'; total: number} | {type: 'pair'; pair: PairOutcome; done: number; total: number; failures: number};
 
 export interface SuiteOptions extends XorOptions, PairFilter {
 	/** KLayout workers (default one per core); ignored when `pool` is given. */
@@ -95,7 +93,7 @@ async function sizeOf(file: string | null): Promise<number> {
 }
 
 function inside(file: string | null, dir: string): boolean {
-	return file !== null && file.startsWith(dir + path.sep);
+	return file?.startsWith(dir + path.sep) ?? false;
 }
 
 /**
@@ -110,7 +108,7 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 	const outDir = options.outDir === undefined ? await mkdtemp(path.join(tmpdir(), 'lyipc-diff-')) : path.resolve(options.outDir);
 	// Artifacts written into one of the trees must not come back as layouts to compare.
 	const pairs = (await findPairs(referenceDir, outputDir, options)).filter(pair => !inside(pair.reference, outDir) && !inside(pair.output, outDir));
-	const sizes = new Map(await Promise.all(pairs.map(async pair => [pair, await sizeOf(pair.reference) + await sizeOf(pair.output)] as const)));
+	const sizes = new Map(await Promise.all(pairs.map(async pair => [pair, (await sizeOf(pair.reference)) + (await sizeOf(pair.output))] as const)));
 	const order = [...pairs].sort((x, y) => sizes.get(x)! - sizes.get(y)!);
 
 	const {include: _include, exclude: _exclude, workers, pool: shared, onEvent: _onEvent, outDir: _outDir, remote, env: _env, ...compare} = options;
@@ -124,12 +122,16 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 	let failures = 0;
 	options.onEvent?.({type: 'start', total: pairs.length});
 	try {
-		await Promise.all(order.map(async pair => inFlight(async () => {
-			const outcome = await places.run(async place => comparePair(pair, place, path.join(outDir, path.dirname(pair.path)), dirs, compare));
-			outcomes.set(pair, outcome);
-			failures += outcome.status === 'identical' ? 0 : 1;
-			options.onEvent?.({type: 'pair', pair: outcome, done: outcomes.size, total: pairs.length, failures});
-		})));
+		await Promise.all(
+			order.map(async pair =>
+				inFlight(async () => {
+					const outcome = await places.run(async place => comparePair(pair, place, path.join(outDir, path.dirname(pair.path)), dirs, compare));
+					outcomes.set(pair, outcome);
+					failures += outcome.status === 'identical' ? 0 : 1;
+					options.onEvent?.({type: 'pair', pair: outcome, done: outcomes.size, total: pairs.length, failures});
+				}),
+			),
+		);
 	} finally {
 		await places.close();
 
@@ -144,7 +146,7 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 	const hint = noMatchHint(ordered);
 	return {
 		formatVersion: SUITE_FORMAT_VERSION,
-		status: counts.error > 0 ? 'error' : (counts.identical === counts.total ? 'identical' : 'different'),
+		status: counts.error > 0 ? 'error' : counts.identical === counts.total ? 'identical' : 'different',
 		referenceDir: path.resolve(referenceDir),
 		outputDir: path.resolve(outputDir),
 		outDir,
@@ -182,7 +184,15 @@ async function comparePair(pair: LayoutPair, place: Placement, dir: string, dirs
 	const began = performance.now();
 	const {pictures: wanted, ...compare} = options;
 	const outcome = (status: PairStatus, result: CompareResult | null = null, error: PairOutcome['error'] = null, pictures: Pictures | null = null): PairOutcome => ({
-		path: pair.path, status, reference: pair.reference, output: pair.output, result, error, pictures, ms: Math.max(0, Math.round(performance.now() - began) - waited()), queueMs: waited(),
+		path: pair.path,
+		status,
+		reference: pair.reference,
+		output: pair.output,
+		result,
+		error,
+		pictures,
+		ms: Math.max(0, Math.round(performance.now() - began) - waited()),
+		queueMs: waited(),
 	});
 	const picturePlace = wanted ? {dir, stem: layoutStem(pair.path), size: wanted.size, closeups: wanted.closeups, titles: {pair: pair.path}} : null;
 	const drawOne = async (file: string, side: 'a' | 'b') => {
@@ -205,9 +215,17 @@ async function comparePair(pair: LayoutPair, place: Placement, dir: string, dirs
 
 		// Both sides share the file name, so compareLayouts names the artifacts "<stem>.xor.*".
 		const {signal, ...rest} = compare;
-		const {result, pictures} = await compareWithPictures(pool, {
-			a: pair.reference, b: pair.output, options: {...rest, outDir: await dirs.make(dir)}, pictures: picturePlace,
-		}, signal, files);
+		const {result, pictures} = await compareWithPictures(
+			pool,
+			{
+				a: pair.reference,
+				b: pair.output,
+				options: {...rest, outDir: await dirs.make(dir)},
+				pictures: picturePlace,
+			},
+			signal,
+			files,
+		);
 		return outcome(result.identical ? 'identical' : 'different', result, null, pictures);
 	} catch (error) {
 		const failure = toLyipcError(error);
@@ -243,7 +261,9 @@ export function noMatchHint(pairs: readonly PairOutcome[]): string | null {
 	const inOutput = under(outputs, references);
 	const advice = inReference
 		? ` The reference paths are the output paths under ${inReference}/: give the reference folder's ${inReference}/ instead.`
-		: (inOutput ? ` The output paths are the reference paths under ${inOutput}/: give the output folder's ${inOutput}/ instead.` : ' Check that both folders are given at the same level.');
+		: inOutput
+			? ` The output paths are the reference paths under ${inOutput}/: give the output folder's ${inOutput}/ instead.`
+			: ' Check that both folders are given at the same level.';
 	return `no relative path is in both folders (reference e.g. ${references[0]}, output e.g. ${outputs[0]}).${advice}`;
 }
 

@@ -92,7 +92,7 @@ export class ViewerClient {
 
 			if (viewerCodeOf(error) === 'UNAUTHORIZED') {
 				throw new LyipcError('VIEWER_UNAUTHORIZED', `viewer at ${describeTarget(target)} refused the connection: ${token ? 'wrong token' : 'it needs a token'}`, {
-					hint: 'Set LYIPC_TOKEN to the token in lyipc.json of the viewer\'s KLAYOUT_HOME (or tunnel the port over SSH: no token needed on loopback).',
+					hint: "Set LYIPC_TOKEN to the token in lyipc.json of the viewer's KLAYOUT_HOME (or tunnel the port over SSH: no token needed on loopback).",
 				});
 			}
 
@@ -109,7 +109,7 @@ export class ViewerClient {
 			}
 
 			const reply = await v1Request(this.target, v1Line(method, params, this.target), timeout);
-			return (method === 'ping' ? 'pong' : (reply === 'None' ? null : reply)) as T;
+			return (method === 'ping' ? 'pong' : reply === 'None' ? null : reply) as T;
 		}
 
 		return this.#send<T>(method, params, timeout);
@@ -130,17 +130,23 @@ export class ViewerClient {
 			throw unsupportedByV1(this.target, 'receive files');
 		}
 
-		return this.#send<T>('upload', {...params, name: path.basename(file), size}, options.timeout ?? this.#timeout, async () => new Promise<void>(resolve => {
-			// Raw bytes right after the request line; the socket stays open for more requests.
-			const bytes = createReadStream(file);
-			bytes.on('error', (error: Error) => {
-				this.#channel.close(new LyipcError('INPUT_UNREADABLE', `${file}: ${error.message}`, {path: file, cause: error}));
-				socket.destroy();
-				resolve();
-			});
-			bytes.on('end', resolve);
-			bytes.pipe(socket, {end: false});
-		}));
+		return this.#send<T>(
+			'upload',
+			{...params, name: path.basename(file), size},
+			options.timeout ?? this.#timeout,
+			async () =>
+				new Promise<void>(resolve => {
+					// Raw bytes right after the request line; the socket stays open for more requests.
+					const bytes = createReadStream(file);
+					bytes.on('error', (error: Error) => {
+						this.#channel.close(new LyipcError('INPUT_UNREADABLE', `${file}: ${error.message}`, {path: file, cause: error}));
+						socket.destroy();
+						resolve();
+					});
+					bytes.on('end', resolve);
+					bytes.pipe(socket, {end: false});
+				}),
+		);
 	}
 
 	/** Shows a file from this machine (by path or uploaded: deliver.ts); `params` as for load (mode, keepView, cell, ...). */
@@ -159,11 +165,14 @@ export class ViewerClient {
 	}
 
 	async #send<T>(method: string, params: Record<string, unknown>, timeout: number, after?: () => Promise<void>): Promise<T> {
-		return this.#channel.request<T>({method, params}, {
-			timeout,
-			onTimeout: () => new LyipcError('VIEWER_TIMEOUT', `viewer at ${describeTarget(this.target)}: no answer to ${method} within ${timeout / 1000} s`),
-			write: line => this.#write(line, after),
-		});
+		return this.#channel.request<T>(
+			{method, params},
+			{
+				timeout,
+				onTimeout: () => new LyipcError('VIEWER_TIMEOUT', `viewer at ${describeTarget(this.target)}: no answer to ${method} within ${timeout / 1000} s`),
+				write: line => this.#write(line, after),
+			},
+		);
 	}
 
 	#write(line: string, after?: () => Promise<void>): void {
@@ -182,22 +191,26 @@ export class ViewerClient {
 	#listen(): void {
 		const socket = this.#socket!;
 		const where = `viewer at ${describeTarget(this.target)}`;
-		readLines(socket, line => {
-			const {reply, settled} = this.#channel.receive(line);
-			if (!reply) {
-				this.#channel.close(new LyipcError('VIEWER_ERROR', `${where} sent something that is not JSON: ${line.slice(0, 80)}`));
-			} else if (!settled && reply.ok === false && reply.id === null) {
-				// The server refused the connection as a whole (a line too long, a bug): say why.
-				this.#channel.close(new ViewerError(reply.error?.code ?? 'INTERNAL', `${where}: ${reply.error?.message ?? 'connection refused'}`));
-			}
-		}, {
-			onRest: rest => {
-				if (/^(ACK|ERR) /.test(rest)) {
-					// An old lyipc server took our JSON for a v1 command (and showed it in its status bar).
-					this.#channel.close(new ViewerError('V1_ONLY', `${where} speaks only the old lyipc protocol (v1)`));
+		readLines(
+			socket,
+			line => {
+				const {reply, settled} = this.#channel.receive(line);
+				if (!reply) {
+					this.#channel.close(new LyipcError('VIEWER_ERROR', `${where} sent something that is not JSON: ${line.slice(0, 80)}`));
+				} else if (!settled && reply.ok === false && reply.id === null) {
+					// The server refused the connection as a whole (a line too long, a bug): say why.
+					this.#channel.close(new ViewerError(reply.error?.code ?? 'INTERNAL', `${where}: ${reply.error?.message ?? 'connection refused'}`));
 				}
 			},
-		});
+			{
+				onRest: rest => {
+					if (/^(ACK|ERR) /.test(rest)) {
+						// An old lyipc server took our JSON for a v1 command (and showed it in its status bar).
+						this.#channel.close(new ViewerError('V1_ONLY', `${where} speaks only the old lyipc protocol (v1)`));
+					}
+				},
+			},
+		);
 		const gone = (error?: Error) => {
 			this.#channel.close(new LyipcError('VIEWER_CLOSED', `${where}: connection lost${error ? ` (${error.message})` : ''}`, {cause: error}));
 		};

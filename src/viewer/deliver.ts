@@ -73,7 +73,7 @@ export async function reloadFile(client: ViewerClient, file?: string): Promise<{
 		return {uploaded: false};
 	}
 
-	if (client.sameMachine && await reloadShown(client, file)) {
+	if (client.sameMachine && (await reloadShown(client, file))) {
 		return {uploaded: false};
 	}
 
@@ -97,7 +97,7 @@ async function reloadShown(client: ViewerClient, file: string): Promise<boolean>
 async function deliver(client: ViewerClient, file: string, params: Record<string, unknown>, inPlace: boolean): Promise<{uploaded: boolean}> {
 	if (viaSsh(client)) {
 		const copy = await sendOverSsh(client, file);
-		if (!(inPlace && client.protocol === 2 && await reloadShown(client, copy))) {
+		if (!(inPlace && client.protocol === 2 && (await reloadShown(client, copy)))) {
 			await client.request('load', {...params, path: copy});
 		}
 

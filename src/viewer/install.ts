@@ -54,7 +54,7 @@ export function newToken(): string {
 async function readSettings(file: string): Promise<ServerSettings> {
 	try {
 		const value = JSON.parse(await readFile(file, 'utf8')) as unknown;
-		return value !== null && typeof value === 'object' && !Array.isArray(value) ? value as ServerSettings : {};
+		return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as ServerSettings) : {};
 	} catch {
 		return {};
 	}
@@ -119,7 +119,7 @@ export async function installServer(options: InstallOptions = {}): Promise<{fold
 	const staging = path.join(salt, `.${SALT_NAME}-${randomBytes(4).toString('hex')}`);
 	const settingsFile = path.join(home, 'lyipc.json');
 	const defined = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) as ServerSettings;
-	const settings: ServerSettings = {...await readSettings(settingsFile), autostart: true, ...defined};
+	const settings: ServerSettings = {...(await readSettings(settingsFile)), autostart: true, ...defined};
 	checkToken(settings.token);
 	let token: string | undefined;
 	if (!isLoopbackHost(settings.host ?? '127.0.0.1') && !settings.token) {

@@ -80,10 +80,11 @@ export async function startViewer(options: StartViewerOptions): Promise<{pid: nu
 	closeSync(stderr);
 	child.unref();
 	const ended = () => child.exitCode !== null || child.signalCode !== null;
-	const failure = () => spawnError?.message
-		?? /lyipc server not started: (.*)/.exec(readFileSync(log, 'utf8'))?.[1]
+	const failure = () =>
+		spawnError?.message ??
+		/lyipc server not started: (.*)/.exec(readFileSync(log, 'utf8'))?.[1] ??
 		// KLayout ended (without a display Qt aborts): its own words.
-		?? (ended() ? klayoutSaid(readFileSync(log, 'utf8'), child.exitCode, child.signalCode) : undefined);
+		(ended() ? klayoutSaid(readFileSync(log, 'utf8'), child.exitCode, child.signalCode) : undefined);
 	try {
 		const deadline = Date.now() + (options.startTimeout ?? 60_000);
 		while (Date.now() < deadline && !ended() && !failure()) {
@@ -109,7 +110,9 @@ export async function startViewer(options: StartViewerOptions): Promise<{pid: nu
 		throw new LyipcError('VIEWER_UNREACHABLE', `KLayout (${klayout.path}) did not start the lyipc server on ${host}:${options.port}${why ? `: ${why}` : ''}`, {
 			hint: noDisplay
 				? 'A KLayout GUI needs a display: DISPLAY is not set (on a server: xvfb-run lyipc viewer, or use lyipc-diff alone)'
-				: (why ? undefined : 'A KLayout GUI needs a display (DISPLAY on Linux); is the port taken by another program?'),
+				: why
+					? undefined
+					: 'A KLayout GUI needs a display (DISPLAY on Linux); is the port taken by another program?',
 		});
 	} finally {
 		try {
@@ -122,7 +125,10 @@ export async function startViewer(options: StartViewerOptions): Promise<{pid: nu
 
 /** What KLayout printed before it ended: its fatal line when there is one, else its last lines. */
 function klayoutSaid(text: string, code: number | null, signal: string | null): string {
-	const lines = text.split('\n').map(line => line.trim()).filter(Boolean);
+	const lines = text
+		.split('\n')
+		.map(line => line.trim())
+		.filter(Boolean);
 	const fatal = lines.find(line => /^(fatal|error)\b/i.test(line)) ?? lines.slice(-2).join(' ');
 	const how = signal ? `ended by ${signal}` : `exited with code ${code ?? '?'}`;
 	return fatal ? `KLayout ${how}: ${fatal}` : `KLayout ${how}`;

@@ -71,7 +71,7 @@ export async function watchAndReload(client: ViewerClient, files: string[], opti
 			return;
 		}
 
-		if (now === last.get(file) || !await looksComplete(file)) {
+		if (now === last.get(file) || !(await looksComplete(file))) {
 			return;
 		}
 
@@ -86,23 +86,28 @@ export async function watchAndReload(client: ViewerClient, files: string[], opti
 
 	function schedule(file: string): void {
 		clearTimeout(timers.get(file));
-		timers.set(file, setTimeout(() => {
-			void signature(file).then(async seen => {
-				await new Promise(resolve => {
-					setTimeout(resolve, SETTLE_MS);
+		timers.set(
+			file,
+			setTimeout(() => {
+				void signature(file).then(async seen => {
+					await new Promise(resolve => {
+						setTimeout(resolve, SETTLE_MS);
+					});
+					await check(file, seen);
 				});
-				await check(file, seen);
-			});
-		}, SETTLE_MS));
+			}, SETTLE_MS),
+		);
 	}
 
 	for (const folder of new Set(files.map(file => path.dirname(file)))) {
-		watchers.push(watch(folder, (_event, name) => {
-			const file = files.find(candidate => path.dirname(candidate) === folder && path.basename(candidate) === String(name));
-			if (file) {
-				schedule(file);
-			}
-		}));
+		watchers.push(
+			watch(folder, (_event, name) => {
+				const file = files.find(candidate => path.dirname(candidate) === folder && path.basename(candidate) === String(name));
+				if (file) {
+					schedule(file);
+				}
+			}),
+		);
 	}
 
 	await new Promise<void>(resolve => {

@@ -41,15 +41,21 @@ function identity(task: Readonly<Test> | undefined): TestIdentity | undefined {
  * the test function returns; an entry still there then belongs to an assertion still running.
  */
 function failUnlessAwaited(task: Readonly<Test> | undefined, work: Promise<unknown>, received: unknown): void {
-	const promises = task ? ((task as {promises?: Array<PromiseLike<unknown>>}).promises ??= []) : undefined;
-	if (!promises) {
+	if (!task) {
 		return;
 	}
 
+	const withPromises = task as {promises?: Array<PromiseLike<unknown>>};
+	withPromises.promises ??= [];
+	const promises = withPromises.promises;
+
 	let settled = false;
 	const guard: PromiseLike<void> = {
+		// biome-ignore lint/suspicious/noThenProperty: a thenable on purpose: Vitest awaits it with the test's promises
 		async then(onFulfilled, onRejected) {
-			const outcome = settled ? Promise.resolve() : Promise.reject(new Error(`toMatchLayout on ${String(received)} was not awaited: the test ended before the comparison did. Write \`await expect(...).toMatchLayout()\`.`));
+			const outcome = settled
+				? Promise.resolve()
+				: Promise.reject(new Error(`toMatchLayout on ${String(received)} was not awaited: the test ended before the comparison did. Write \`await expect(...).toMatchLayout()\`.`));
 			return outcome.then(onFulfilled, onRejected);
 		},
 	};
@@ -81,10 +87,12 @@ function relative(file: string): string {
 
 /** "1/0: 1 difference, 6 µm² in [20, 20, 22, 23] µm" per differing layer. */
 function layerLines(result: CompareResult): string[] {
-	return result.layers.filter(layer => layer.xorCount > 0).map(layer => {
-		const where = layer.bbox ? ` in [${layer.bbox.join(', ')}] µm` : '';
-		return `${layer.key}: ${layer.xorCount} difference${layer.xorCount === 1 ? '' : 's'}, ${layer.xorArea} µm²${where} (A ${layer.countA} shapes, B ${layer.countB})`;
-	});
+	return result.layers
+		.filter(layer => layer.xorCount > 0)
+		.map(layer => {
+			const where = layer.bbox ? ` in [${layer.bbox.join(', ')}] µm` : '';
+			return `${layer.key}: ${layer.xorCount} difference${layer.xorCount === 1 ? '' : 's'}, ${layer.xorArea} µm²${where} (A ${layer.countA} shapes, B ${layer.countB})`;
+		});
 }
 
 /** The pictures of a failure, each with the name it is shown under. */
@@ -157,15 +165,12 @@ async function openInViewer(result: CompareResult | null, received: string): Pro
  * (not under CI, where the test fails), `vitest -u` rewrites differing ones, none is ever deleted.
  */
 export async function toMatchLayout(this: LayoutMatcherState, received: unknown, reference?: string | LayoutMatcherOptions, callOptions?: LayoutMatcherOptions): Promise<SyncExpectationResult> {
-	const work = typeof reference === 'object'
-		? matchLayout.call(this, received, undefined, reference)
-		: matchLayout.call(this, received, reference, callOptions);
+	const work = typeof reference === 'object' ? matchLayout.call(this, received, undefined, reference) : matchLayout.call(this, received, reference, callOptions);
 	failUnlessAwaited(this.task, work, received);
 	return work;
 }
 
 async function matchLayout(this: LayoutMatcherState, received: unknown, reference?: string, callOptions?: LayoutMatcherOptions): Promise<SyncExpectationResult> {
-
 	if (typeof received !== 'string') {
 		throw new TypeError(`toMatchLayout: expected the path of a layout file, got ${this.utils.printReceived(received)}`);
 	}
@@ -189,18 +194,24 @@ async function matchLayout(this: LayoutMatcherState, received: unknown, referenc
 		return {pass, message: () => message};
 	};
 
-	if (!await exists(file)) {
+	if (!(await exists(file))) {
 		return finish(false, `toMatchLayout: ${relative(file)}: no such layout file (the received path, relative to ${process.cwd()})`);
 	}
 
-	if (!await exists(place.reference)) {
-		if (place.legacy && update !== 'all' && await exists(place.legacy)) {
-			return finish(false, `toMatchLayout: the reference for ${relative(file)} is now named by test: ${relative(place.reference)}.\nA reference at the old place exists: move it (git mv ${relative(place.legacy)} ${relative(place.reference)}), or run vitest -u to write the new one.`);
+	if (!(await exists(place.reference))) {
+		if (place.legacy && update !== 'all' && (await exists(place.legacy))) {
+			return finish(
+				false,
+				`toMatchLayout: the reference for ${relative(file)} is now named by test: ${relative(place.reference)}.\nA reference at the old place exists: move it (git mv ${relative(place.legacy)} ${relative(place.reference)}), or run vitest -u to write the new one.`,
+			);
 		}
 
 		if (update === 'none') {
 			meta.outcome = 'missing-reference';
-			return finish(false, `toMatchLayout: no reference layout ${relative(place.reference)} for ${relative(file)}, and references are not written here${process.env.CI ? ' (CI)' : ''}.\nRun the test once locally (or with vitest -u) and commit the new reference.`);
+			return finish(
+				false,
+				`toMatchLayout: no reference layout ${relative(place.reference)} for ${relative(file)}, and references are not written here${process.env.CI ? ' (CI)' : ''}.\nRun the test once locally (or with vitest -u) and commit the new reference.`,
+			);
 		}
 
 		await copyFileAtomically(file, place.reference, 'the reference layout', {makeDir: true});
@@ -209,9 +220,14 @@ async function matchLayout(this: LayoutMatcherState, received: unknown, referenc
 		return finish(true, `toMatchLayout: wrote the new reference ${relative(place.reference)}`);
 	}
 
-	let outcome;
+	let outcome: Awaited<ReturnType<typeof runJob>>;
 	try {
-		outcome = await runJob({a: place.reference, b: file, options: {...compare, klayout, outDir: place.diffDir}, pictures: {dir: place.diffDir, stem: place.stem, titles: {pair: relative(file), a: relative(place.reference), b: relative(file)}}});
+		outcome = await runJob({
+			a: place.reference,
+			b: file,
+			options: {...compare, klayout, outDir: place.diffDir},
+			pictures: {dir: place.diffDir, stem: place.stem, titles: {pair: relative(file), a: relative(place.reference), b: relative(file)}},
+		});
 	} catch (error) {
 		const failure = toLyipcError(error);
 		return finish(false, `toMatchLayout: could not compare ${relative(file)} with ${relative(place.reference)}: ${failure.message}${failure.hint ? `\n${failure.hint}` : ''}`);

@@ -4,7 +4,6 @@ import {compareWithPictures, type LayoutJob, type LayoutJobResult} from '../xor/
 import {PoolClient} from './pool-client.js';
 
 declare module 'vitest' {
-	// eslint-disable-next-line @typescript-eslint/consistent-type-definitions
 	export interface ProvidedContext {
 		/** Address of the run's shared KLayout pool (lyipc/vitest/global-setup). */
 		'lyipc:pool': string;
@@ -14,7 +13,9 @@ declare module 'vitest' {
 // Kept on globalThis: Vitest may evaluate this module again for each test file of a worker.
 const KEY = Symbol.for('lyipc.vitest.pool');
 type Holder = {client?: Promise<PoolClient>; local?: WorkerPool};
-const holder = ((globalThis as Record<symbol, unknown>)[KEY] ??= {}) as Holder;
+const globals = globalThis as Record<symbol, unknown>;
+globals[KEY] ??= {};
+const holder = globals[KEY] as Holder;
 
 /**
  * Runs a job on the run's shared pool when the global setup serves one; otherwise on one

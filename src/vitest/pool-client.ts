@@ -11,7 +11,7 @@ export class PoolClient {
 		this.#channel = new RequestChannel({
 			write: line => socket.write(line),
 			// Waiting for an answer keeps the process alive; an idle connection must not keep a test worker alive.
-			onBusy: busy => busy ? socket.ref() : socket.unref(),
+			onBusy: busy => (busy ? socket.ref() : socket.unref()),
 		});
 		readLines(socket, line => this.#channel.receive(line));
 		const lost = (error?: Error) => {

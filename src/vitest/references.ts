@@ -31,7 +31,12 @@ const MAX_TITLE = 80;
  * so that different titles stay apart.
  */
 export function titleFolder(title: string): string {
-	const plain = title.normalize('NFKD').replaceAll(/[^\w.-]+/g, '-').replaceAll(/-+/g, '-').replace(/^[-.]+/, '').replace(/-+$/, '');
+	const plain = title
+		.normalize('NFKD')
+		.replaceAll(/[^\w.-]+/g, '-')
+		.replaceAll(/-+/g, '-')
+		.replace(/^[-.]+/, '')
+		.replace(/-+$/, '');
 	if (plain.length > 0 && plain.length <= MAX_TITLE) {
 		return plain;
 	}
@@ -84,7 +89,9 @@ export class ReferenceBook {
 		const file = path.join(fileFolder, titleFolder(test.fullTitle), numbered(name, count));
 		const owner = this.#owners.get(file);
 		if (owner && owner.id !== test.id) {
-			throw new LyipcError('USAGE', `toMatchLayout: tests "${owner.title}" and "${test.fullTitle}" would share the reference ${file}; give the tests different titles or pass an explicit reference`, {path: file});
+			throw new LyipcError('USAGE', `toMatchLayout: tests "${owner.title}" and "${test.fullTitle}" would share the reference ${file}; give the tests different titles or pass an explicit reference`, {
+				path: file,
+			});
 		}
 
 		this.#owners.set(file, {id: test.id, title: test.fullTitle});

@@ -2,7 +2,7 @@ import type {LayoutMatcherOptions} from './settings.js';
 
 // The matcher's types for Vitest 4 (Vitest 5 changed the generic signature).
 declare module 'vitest' {
-	// eslint-disable-next-line @typescript-eslint/consistent-type-definitions, @typescript-eslint/no-unused-vars
+	// biome-ignore lint/suspicious/noExplicitAny: the declaration merges with Vitest's own, which reads `Matchers<T = any>`
 	interface Matchers<T = any> {
 		/**
 		 * The received layout file (a path) against its reference layout, compared with KLayout's

@@ -36,7 +36,6 @@ export interface ArtifactPlan {
 	named(error: unknown, onWorker?: {xor: string; rdb: string}): unknown;
 }
 
-
 /** "ring" for "out/ring.gds.gz". */
 export function layoutStem(file: string): string {
 	return path.basename(file).replace(LAYOUT_EXTENSION, '') || 'layout';
@@ -91,13 +90,13 @@ async function sameFile(x: string, y: string): Promise<boolean> {
 export async function refuseInputAsOutput(outputs: Array<[string, string]>, inputs: LayoutInput[]): Promise<void> {
 	for (const [flag, file] of outputs) {
 		for (const input of inputs) {
-			if (path.resolve(file) === path.resolve(input.path) || await sameFile(file, input.path)) {
+			if (path.resolve(file) === path.resolve(input.path) || (await sameFile(file, input.path))) {
 				throw new LyipcError('USAGE', `${flag} ${file} is input ${input.given}: the comparison would overwrite it; choose another path`, {path: file});
 			}
 		}
 	}
 
-	if (outputs.length === 2 && (path.resolve(outputs[0]![1]) === path.resolve(outputs[1]![1]) || await sameFile(outputs[0]![1], outputs[1]![1]))) {
+	if (outputs.length === 2 && (path.resolve(outputs[0]![1]) === path.resolve(outputs[1]![1]) || (await sameFile(outputs[0]![1], outputs[1]![1])))) {
 		throw new LyipcError('USAGE', `--out and --rdb name the same file ${outputs[0]![1]}`, {path: outputs[0]![1]});
 	}
 }
@@ -129,12 +128,8 @@ export async function planArtifacts(a: LayoutInput, b: LayoutInput, options: Art
 		return baseDir;
 	};
 
-	const xor = options.out === undefined
-		? path.join(await folder(), `${stem}.xor${defaultExtension}`)
-		: path.resolve(options.out);
-	const rdb = options.rdb === undefined
-		? (options.out === undefined ? path.join(await folder(), `${stem}.xor.lyrdb`) : xor.replace(LAYOUT_EXTENSION, '.lyrdb'))
-		: path.resolve(options.rdb);
+	const xor = options.out === undefined ? path.join(await folder(), `${stem}.xor${defaultExtension}`) : path.resolve(options.out);
+	const rdb = options.rdb === undefined ? (options.out === undefined ? path.join(await folder(), `${stem}.xor.lyrdb`) : xor.replace(LAYOUT_EXTENSION, '.lyrdb')) : path.resolve(options.rdb);
 	for (const file of [xor, rdb]) {
 		const dir = path.dirname(file);
 		if (!created.some(([existing]) => existing === dir)) {
@@ -188,7 +183,16 @@ export async function planArtifacts(a: LayoutInput, b: LayoutInput, options: Art
 
 			let {message} = error;
 			let file = error.path;
-			const temporaries: Array<[string, string]> = [[xorTemp, xor], [rdbTemp, rdb], ...onWorker ? [[onWorker.xor, xor], [onWorker.rdb, rdb]] as Array<[string, string]> : []];
+			const temporaries: Array<[string, string]> = [
+				[xorTemp, xor],
+				[rdbTemp, rdb],
+				...(onWorker
+					? ([
+							[onWorker.xor, xor],
+							[onWorker.rdb, rdb],
+						] as Array<[string, string]>)
+					: []),
+			];
 			for (const [temp, final] of temporaries) {
 				if (message.includes(temp) || file === temp) {
 					message = message.split(temp).join(final);

@@ -25,9 +25,11 @@ export interface LayoutJobResult {
 export async function compareWithPictures(pool: WorkerRuns, job: LayoutJob, signal?: AbortSignal, files?: WorkerFiles): Promise<LayoutJobResult> {
 	const wanted = job.pictures;
 	let pictures: Pictures | null = null;
-	const draw: WhileDifferent | undefined = wanted ? async (worker, result, onWorker) => {
-		pictures = await drawDifferences(result, worker, {...wanted, timeout: job.options.timeout, signal, files}, onWorker);
-	} : undefined;
+	const draw: WhileDifferent | undefined = wanted
+		? async (worker, result, onWorker) => {
+				pictures = await drawDifferences(result, worker, {...wanted, timeout: job.options.timeout, signal, files}, onWorker);
+			}
+		: undefined;
 	const result = await compareThen(job.a, job.b, {...job.options, pool, signal, files}, draw);
 	return {result, pictures};
 }

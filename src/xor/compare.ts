@@ -63,10 +63,10 @@ export async function compareThen(a: string, b: string, options: CompareOptions,
 	const [inputA, inputB] = await checkBoth(files, a, b);
 	if (options.out !== undefined || options.rdb !== undefined) {
 		// Even when the answer needs no output: naming an input as output is a mistake to report.
-		await (await import('./artifacts.js')).refuseInputAsOutput([
-			...options.out === undefined ? [] : [['--out', options.out] as [string, string]],
-			...options.rdb === undefined ? [] : [['--rdb', options.rdb] as [string, string]],
-		], [inputA, inputB]);
+		await (await import('./artifacts.js')).refuseInputAsOutput(
+			[...(options.out === undefined ? [] : [['--out', options.out] as [string, string]]), ...(options.rdb === undefined ? [] : [['--rdb', options.rdb] as [string, string]])],
+			[inputA, inputB],
+		);
 	}
 
 	if (await files.sameBytes(inputA, inputB)) {
@@ -86,27 +86,28 @@ export async function compareThen(a: string, b: string, options: CompareOptions,
 			sent.push(workerA);
 			const workerB = await files.input(inputB.path, 'B');
 			sent.push(workerB);
-			const reply = await worker.request<WorkerXorResult>('xor', {
-				a: workerA,
-				b: workerB,
-				topA: xor.topA,
-				topB: xor.topB,
-				layers: xor.layers?.map(spec => [spec.layer, spec.datatype ?? null]),
-				ignoreLayers: xor.ignoreLayers.map(spec => [spec.layer, spec.datatype ?? null]),
-				tolerance: xor.tolerance,
-				mode: xor.mode,
-				structure: xor.structure,
-				threads: xor.threads,
-				tileSize: xor.tileSize,
-				maxMarkers: xor.maxMarkers,
-				out: outputs.xor,
-				outFinal: plan.xor,
-				rdb: outputs.rdb,
-			}, {timeout, signal: options.signal});
-			await files.fetch([
-				...reply.wrote.out ? [{worker: outputs.xor, local: plan.xorTemp}] : [],
-				...reply.wrote.rdb ? [{worker: outputs.rdb, local: plan.rdbTemp}] : [],
-			]);
+			const reply = await worker.request<WorkerXorResult>(
+				'xor',
+				{
+					a: workerA,
+					b: workerB,
+					topA: xor.topA,
+					topB: xor.topB,
+					layers: xor.layers?.map(spec => [spec.layer, spec.datatype ?? null]),
+					ignoreLayers: xor.ignoreLayers.map(spec => [spec.layer, spec.datatype ?? null]),
+					tolerance: xor.tolerance,
+					mode: xor.mode,
+					structure: xor.structure,
+					threads: xor.threads,
+					tileSize: xor.tileSize,
+					maxMarkers: xor.maxMarkers,
+					out: outputs.xor,
+					outFinal: plan.xor,
+					rdb: outputs.rdb,
+				},
+				{timeout, signal: options.signal},
+			);
+			await files.fetch([...(reply.wrote.out ? [{worker: outputs.xor, local: plan.xorTemp}] : []), ...(reply.wrote.rdb ? [{worker: outputs.rdb, local: plan.rdbTemp}] : [])]);
 			const artifacts = await plan.commit(reply.wrote);
 			const base = baseResult(inputA, inputB, xor);
 			const differentLayers = reply.layers.filter(layer => layer.xorCount > 0).length;
@@ -128,7 +129,7 @@ export async function compareThen(a: string, b: string, options: CompareOptions,
 			};
 			if (whileDifferent && !result.identical) {
 				// Where the worker sees this machine's files the XOR has been moved into place; elsewhere it still has its own copy.
-				const xorOnWorker = files.shared ? artifacts.xor : (reply.wrote.out ? outputs.xor : null);
+				const xorOnWorker = files.shared ? artifacts.xor : reply.wrote.out ? outputs.xor : null;
 				await whileDifferent(worker, result, {a: workerA, b: workerB, xor: xorOnWorker});
 			}
 

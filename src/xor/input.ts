@@ -46,17 +46,17 @@ export function sniffFormat(head: Buffer): {format: LayoutFormat; gzip: boolean}
 
 /** Common files that end up where a layout was expected, by their first bytes. */
 const KNOWN_TYPES: Array<[string, number[] | string]> = [
-	['a PNG image', [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]],
-	['a JPEG image', [0xFF, 0xD8, 0xFF]],
+	['a PNG image', [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]],
+	['a JPEG image', [0xff, 0xd8, 0xff]],
 	['a GIF image', 'GIF8'],
 	['a PDF document', '%PDF-'],
-	['a ZIP archive (or an Office document)', [0x50, 0x4B, 0x03, 0x04]],
+	['a ZIP archive (or an Office document)', [0x50, 0x4b, 0x03, 0x04]],
 	['a bzip2 file', 'BZh'],
-	['an xz file', [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]],
-	['a zstd file', [0x28, 0xB5, 0x2F, 0xFD]],
-	['a 7-Zip archive', [0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C]],
+	['an xz file', [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]],
+	['a zstd file', [0x28, 0xb5, 0x2f, 0xfd]],
+	['a 7-Zip archive', [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]],
 	['an SQLite database', 'SQLite format 3\0'],
-	['an ELF program', [0x7F, 0x45, 0x4C, 0x46]],
+	['an ELF program', [0x7f, 0x45, 0x4c, 0x46]],
 	['a KLayout marker database or other XML', '<?xml'],
 ];
 
@@ -93,9 +93,7 @@ function describeContent(bytes: Buffer, gzip: boolean): string {
 }
 
 /** What lies at an input's path, found here (stat) or on a remote host (a shell script). */
-export type FoundInput =
-	| {problem: 'missing' | 'parent-not-directory' | 'directory' | 'not-file' | 'unreadable'; reason?: string; cause?: unknown}
-	| {size: number; head: Buffer};
+export type FoundInput = {problem: 'missing' | 'parent-not-directory' | 'directory' | 'not-file' | 'unreadable'; reason?: string; cause?: unknown} | {size: number; head: Buffer};
 
 /**
  * The one judgement of an input, wherever it was looked at: exists, is a file, is readable, is

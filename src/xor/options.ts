@@ -74,7 +74,10 @@ export function parseLayerSpec(text: string): LayerSpec {
 
 /** Parses "1/0,2/0, 5" (a comma list) into layer specs. */
 export function parseLayerList(text: string): LayerSpec[] {
-	const items = text.split(',').map(item => item.trim()).filter(Boolean);
+	const items = text
+		.split(',')
+		.map(item => item.trim())
+		.filter(Boolean);
 	if (items.length === 0) {
 		throw new LyipcError('USAGE', `invalid layer list '${text}': expected e.g. 1/0,2/0`);
 	}
@@ -91,7 +94,7 @@ function layerSpecs(list: ReadonlyArray<string | LayerSpec> | undefined): LayerS
 		return undefined;
 	}
 
-	return list.flatMap(item => typeof item === 'string' ? parseLayerList(item) : [parseLayerSpec(formatLayerSpec(item))]);
+	return list.flatMap(item => (typeof item === 'string' ? parseLayerList(item) : [parseLayerSpec(formatLayerSpec(item))]));
 }
 
 function nonNegative(name: string, value: number | undefined, fallback: number): number {
@@ -135,7 +138,10 @@ export function normalizeXorOptions(options: XorOptions = {}): NormalizedXorOpti
 		throw new LyipcError('USAGE', 'tile size must be > 0 µm');
 	}
 
-	for (const [name, value] of [['top cell of A', options.topA], ['top cell of B', options.topB]] as const) {
+	for (const [name, value] of [
+		['top cell of A', options.topA],
+		['top cell of B', options.topB],
+	] as const) {
 		if (value !== undefined && value.trim() === '') {
 			throw new LyipcError('USAGE', `${name} must not be empty`);
 		}

@@ -90,7 +90,12 @@ interface DrawnDiff {
  * them (default: the result's own paths). Resolves with `error` set rather than rejecting when
  * KLayout cannot draw them, since the comparison itself stands.
  */
-export async function drawDifferences(result: CompareResult, worker: WorkerRequests, options: DrawOptions, onWorker = {a: result.a.path, b: result.b.path, xor: result.artifacts.xor}): Promise<Pictures> {
+export async function drawDifferences(
+	result: CompareResult,
+	worker: WorkerRequests,
+	options: DrawOptions,
+	onWorker = {a: result.a.path, b: result.b.path, xor: result.artifacts.xor},
+): Promise<Pictures> {
 	if (!onWorker.xor) {
 		return NONE;
 	}
@@ -100,13 +105,29 @@ export async function drawDifferences(result: CompareResult, worker: WorkerReque
 	const name = (side: string) => path.join(options.dir, `${options.stem}.${side}.png`);
 	const extra = Math.max(0, Math.floor(options.closeups ?? DEFAULT_CLOSEUPS));
 	const local = {overview: name('overview'), a: name('a'), b: name('b'), xor: name('xor'), closeups: Array.from({length: extra}, (_, index) => name(`xor-${index + 2}`))};
-	const remote = {overview: onWorkerName(files, local.overview), a: onWorkerName(files, local.a), b: onWorkerName(files, local.b), xor: onWorkerName(files, local.xor), closeups: local.closeups.map(file => onWorkerName(files, file))};
+	const remote = {
+		overview: onWorkerName(files, local.overview),
+		a: onWorkerName(files, local.a),
+		b: onWorkerName(files, local.b),
+		xor: onWorkerName(files, local.xor),
+		closeups: local.closeups.map(file => onWorkerName(files, file)),
+	};
 	const every = (names: typeof local) => [names.overview, names.a, names.b, names.xor, ...names.closeups];
 	try {
-		const drawn = await worker.request<DrawnDiff>('render_diff', {
-			a: onWorker.a, b: onWorker.b, xor: onWorker.xor, out: remote, width, height, scale: PICTURE_SCALE,
-			titles: {pair: options.titles?.pair ?? options.stem, a: options.titles?.a ?? path.basename(result.a.path), b: options.titles?.b ?? path.basename(result.b.path)},
-		}, {timeout: options.timeout, signal: options.signal});
+		const drawn = await worker.request<DrawnDiff>(
+			'render_diff',
+			{
+				a: onWorker.a,
+				b: onWorker.b,
+				xor: onWorker.xor,
+				out: remote,
+				width,
+				height,
+				scale: PICTURE_SCALE,
+				titles: {pair: options.titles?.pair ?? options.stem, a: options.titles?.a ?? path.basename(result.a.path), b: options.titles?.b ?? path.basename(result.b.path)},
+			},
+			{timeout: options.timeout, signal: options.signal},
+		);
 		const pairs = every(remote).map((file, index) => ({worker: file, local: every(local)[index]!}));
 		const written = new Set(every(drawn.written as typeof local).filter(Boolean));
 		await files.fetch(pairs.filter(pair => written.has(pair.worker)));
@@ -149,6 +170,6 @@ export async function drawLayout(file: string, side: 'a' | 'b', worker: WorkerRe
 		await removeAll([out]);
 		return failed(error);
 	} finally {
-		await files.release([drawnAs, ...onWorker ? [onWorker] : []]);
+		await files.release([drawnAs, ...(onWorker ? [onWorker] : [])]);
 	}
 }

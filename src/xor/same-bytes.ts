@@ -17,7 +17,7 @@ export async function sameBytes(a: string, b: string, sizeA: number, sizeB: numb
 		return false;
 	}
 
-	if (await realpath(a) === await realpath(b)) {
+	if ((await realpath(a)) === (await realpath(b))) {
 		return true;
 	}
 

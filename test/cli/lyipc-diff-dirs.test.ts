@@ -33,8 +33,12 @@ describeKLayout('lyipc-diff REF_DIR RUN_DIR', () => {
 		const {reference, output} = await makeSuiteTree(root);
 		const junit = path.join(root, 'reports', 'junit.xml');
 		const markdown = path.join(root, 'reports', 'summary.md');
-		const run = await runCli([reference, output, '--workers', '2', '--out-dir', path.join(root, 'out'), '--reporter', 'console', '--reporter', `junit=${junit}`, '--reporter', `markdown=${markdown}`], {env: {FORCE_COLOR: '0', TMPDIR: root}});
+		const run = await runCli(
+			[reference, output, '--workers', '2', '--out-dir', path.join(root, 'out'), '--reporter', 'console', '--reporter', `junit=${junit}`, '--reporter', `markdown=${markdown}`],
+			{env: {FORCE_COLOR: '0', TMPDIR: root}},
+		);
 		expect(run.exitCode, run.stderr).toBe(2);
+		// biome-ignore lint/suspicious/noControlCharactersInRegex: no terminal escape may reach a pipe
 		expect(run.stdout).not.toMatch(/\u001B/);
 		expect(run.stdout).toMatch(/^7 pairs: 3 identical, 1 different, 1 missing reference, 1 missing output, 1 could not be compared \(\d+\.\d s, [12] KLayout workers?\)$/m);
 		expect(run.stdout).toMatch(/^ {2}chip\/ring\.gds: 1 layer differs: 1\/0 \(1\)$/m);
@@ -91,7 +95,11 @@ describeKLayout('lyipc-diff REF_DIR RUN_DIR', () => {
 		expect(different.exitCode, different.stderr).toBe(1);
 		const result = JSON.parse(different.stdout) as {formatVersion: number; status: string; counts: Record<string, number>; pairs: Array<{path: string; status: string}>};
 		expect(result).toMatchObject({formatVersion: 2, status: 'different', counts: {total: 6, identical: 3, different: 1, missingReference: 1, missingOutput: 1, error: 0}});
-		expect(result.pairs.map(pair => pair.path)).toEqual(Object.keys(TREE_EXPECTED).filter(name => name !== 'corrupt.gds').sort());
+		expect(result.pairs.map(pair => pair.path)).toEqual(
+			Object.keys(TREE_EXPECTED)
+				.filter(name => name !== 'corrupt.gds')
+				.sort(),
+		);
 		const same = await runCli([reference, output, '-q', '--include', 'same.gds', '--include', 'flat.gds']);
 		expect(same.exitCode, same.stderr).toBe(0);
 		expect(same.stdout).toMatch(/^2 pairs: 2 identical \(/);
@@ -137,14 +145,14 @@ describeKLayout('lyipc-diff REF_DIR RUN_DIR', () => {
 				return n;
 			};
 
-			const ink = [0x1D, 0x23, 0x30];
-			const red = [0xFF, 0x20, 0x20];
+			const ink = [0x1d, 0x23, 0x30];
+			const red = [0xff, 0x20, 0x20];
 			expect(count(xor, ink, [0, 672, 300, 720])).toBeGreaterThan(150); // scale bar and its length, bottom left
 			expect(count(xor, red, [724, 44, 960, 672])).toBeGreaterThan(100); // the legend's XOR swatch
 			expect(count(xor, ink, [724, 44, 960, 672])).toBeGreaterThan(300); // the legend's words
 			expect(count(xor, red, [0, 44, 724, 672])).toBeGreaterThan(1000); // the differences
 			const overview = PNG.sync.read(await readFile(path.join(moved, 'chip', 'ring.overview.png')));
-			expect(count(overview, [0x1F, 0x4F, 0xE0], [0, 44, 724, 672])).toBeGreaterThan(100); // the difference framed
+			expect(count(overview, [0x1f, 0x4f, 0xe0], [0, 44, 724, 672])).toBeGreaterThan(100); // the difference framed
 
 			// In the browser: every picture drawn. Red and the frame's blue show only in them.
 			const shot = path.join(root, 'report.png');
@@ -200,8 +208,8 @@ describeKLayout('directory mode in CI: the report folder, accepting changes, hin
 		const {reference, output} = await makeSuiteTree(root);
 		const args = [reference, output, '--exclude', 'corrupt.gds', '--reporter', 'console'];
 		const updated = await runCli([...args, '--update'], {cwd: root, env: {NO_COLOR: '1'}});
-		expect(updated.stdout).toMatch(new RegExp(`^updated +${escape(path.relative(root, path.join(reference, 'chip', 'ring.gds')))}$`, 'm'));
-		expect(updated.stdout).toMatch(new RegExp(`^added +${escape(path.relative(root, path.join(reference, 'only_run.oas')))}$`, 'm'));
+		expect(updated.stdout).toMatch(new RegExp(`^updated +${escapeRegExp(path.relative(root, path.join(reference, 'chip', 'ring.gds')))}$`, 'm'));
+		expect(updated.stdout).toMatch(new RegExp(`^added +${escapeRegExp(path.relative(root, path.join(reference, 'only_run.oas')))}$`, 'm'));
 		expect(updated.stdout).toContain('--update: 2 references changed; 1 reference without output kept (--prune deletes them)');
 		expect(updated.exitCode).toBe(1); // only_ref.gds still has no output
 		expect(await readFile(path.join(reference, 'chip', 'ring.gds'))).toEqual(await readFile(path.join(output, 'chip', 'ring.gds')));
@@ -226,7 +234,9 @@ describeKLayout('directory mode in CI: the report folder, accepting changes, hin
 		await execa('cp', ['-r', output, path.join(nested, 'golden')]);
 		const run = await runCli([nested, reference, '--exclude', 'corrupt.gds'], {cwd: root, env: {NO_COLOR: '1'}});
 		expect(run.exitCode).toBe(1);
-		expect(run.stdout).toMatch(/^hint: no relative path is in both folders \(reference e\.g\. golden\/.*\)\. The reference paths are the output paths under golden\/: give the reference folder's golden\/ instead\.$/m);
+		expect(run.stdout).toMatch(
+			/^hint: no relative path is in both folders \(reference e\.g\. golden\/.*\)\. The reference paths are the output paths under golden\/: give the reference folder's golden\/ instead\.$/m,
+		);
 	});
 
 	test('--picture-size sets the size pictures are shown at; they are drawn at twice that', async () => {
@@ -243,7 +253,7 @@ describeKLayout('directory mode in CI: the report folder, accepting changes, hin
 	});
 });
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
 	return text.replaceAll(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 

@@ -13,8 +13,11 @@ async function listTree(dir: string): Promise<string[]> {
 	return entries.map(String).sort();
 }
 
-function jsonOf(run: CliRun): Record<string, any> {
-	return JSON.parse(run.stdout) as Record<string, any>;
+// biome-ignore lint/suspicious/noExplicitAny: tests read any path of the --json output
+type AnyJson = Record<string, any>;
+
+function jsonOf(run: CliRun): AnyJson {
+	return JSON.parse(run.stdout) as AnyJson;
 }
 
 describeKLayout('lyipc-diff on the fixtures', () => {
@@ -70,12 +73,22 @@ describeKLayout('lyipc-diff on the fixtures', () => {
 	});
 
 	test('a restructured cell tree: the same answer as a full XOR, whether or not the structural diff runs', async () => {
-		for (const [a, b] of [['moved_into_child_a.gds', 'moved_into_child_b.gds'], ['placed_twice_a.gds', 'placed_twice_b.gds']] as const) {
+		for (const [a, b] of [
+			['moved_into_child_a.gds', 'moved_into_child_b.gds'],
+			['placed_twice_a.gds', 'placed_twice_b.gds'],
+		] as const) {
 			for (const structure of ['always', 'auto', 'never']) {
 				const run = await diff([fixture(a), fixture(b), '--structure', structure, '--json']);
 				expect(run.exitCode, `${a} vs ${b}, --structure ${structure}`).toBe(1);
 				const result = JSON.parse(run.stdout) as CompareResult;
-				expect(result.layers.map(layer => [layer.key, layer.status]), `${a} vs ${b}`).toEqual([['1/0', 'different'], ['2/0', 'different'], ['3/0', 'different']]);
+				expect(
+					result.layers.map(layer => [layer.key, layer.status]),
+					`${a} vs ${b}`,
+				).toEqual([
+					['1/0', 'different'],
+					['2/0', 'different'],
+					['3/0', 'different'],
+				]);
 			}
 		}
 	});
@@ -90,7 +103,9 @@ describeKLayout('lyipc-diff on the fixtures', () => {
 	test('a file from a newer KLayout: exit 2, says so and names the KLayout that runs', async () => {
 		const run = await diff([fixture('base.gds'), fixture('newer_klayout.gds')]);
 		expect(run.exitCode).toBe(2);
-		expect(run.stderr).toMatch(/newer_klayout\.gds: cannot read layout B: it was written by a newer KLayout \(its context cell holds meta data that KLayout 0\.\d+\.\d+ cannot read: Invalid record inside a context info cell/);
+		expect(run.stderr).toMatch(
+			/newer_klayout\.gds: cannot read layout B: it was written by a newer KLayout \(its context cell holds meta data that KLayout 0\.\d+\.\d+ cannot read: Invalid record inside a context info cell/,
+		);
 		expect(run.stderr).toMatch(/compare with KLayout 0\.29 or later \(--klayout PATH\)/);
 		const json = await diff([fixture('newer_klayout.gds'), fixture('base.gds'), '--json']);
 		expect(JSON.parse(json.stdout)).toMatchObject({status: 'error', error: {code: 'READ_ERROR', hint: expect.stringMatching(/KLayout 0\.29 or later/)}});
@@ -171,8 +186,17 @@ describeKLayout('lyipc-diff on the fixtures', () => {
 			klayout: {version: expect.stringMatching(/^0\.\d+\.\d+/)},
 		});
 		expect(result.layers.find((layer: {key: string}) => layer.key === '4/0')).toMatchObject({
-			layer: 4, datatype: 0, name: null, status: 'different', countA: 10, countB: 20, xorCount: 10, xorArea: 2.5,
-			sliverCount: 0, markers: 4, markersOmitted: 6,
+			layer: 4,
+			datatype: 0,
+			name: null,
+			status: 'different',
+			countA: 10,
+			countB: 20,
+			xorCount: 10,
+			xorArea: 2.5,
+			sliverCount: 0,
+			markers: 4,
+			markersOmitted: 6,
 		});
 		expect(Object.keys(result.timings).sort()).toEqual(['readMs', 'startMs', 'structureMs', 'totalMs', 'writeMs', 'xorMs']);
 		expect((await stat(result.artifacts.xor)).isFile()).toBe(true);
@@ -221,7 +245,10 @@ describeKLayout('lyipc-diff on bad input: exit 2, the file and the cause, nothin
 		['a text file named .gds', ['not_layout.gds', 'base.gds'], /not_layout\.gds \(A\): not a GDSII or OASIS file: is text starting with "This is a text file/],
 		['a truncated GDS', ['base.gds', 'truncated.gds'], /truncated\.gds: cannot read layout B: Unexpected end-of-file/],
 	])('%s', async (_name, files, expected) => {
-		await refused(files.map(file => (file === 'nope.gds' || file === '.' ? file : fixture(file))), expected);
+		await refused(
+			files.map(file => (file === 'nope.gds' || file === '.' ? file : fixture(file))),
+			expected,
+		);
 	});
 
 	test('an unreadable file', async () => {
@@ -257,7 +284,7 @@ describeKLayout('lyipc-diff on bad input: exit 2, the file and the cause, nothin
 	});
 
 	test.each([
-		['--out is A', (dir: string) => ['a.gds', 'b.gds', '--out', 'a.gds'], /--out a\.gds is input a\.gds/],
+		['--out is A', () => ['a.gds', 'b.gds', '--out', 'a.gds'], /--out a\.gds is input a\.gds/],
 		['--rdb is B', (dir: string) => ['a.gds', 'b.gds', '--rdb', path.join(dir, 'b.gds')], /--rdb .*b\.gds is input b\.gds/],
 		['--out is a symlink to A', () => ['a.gds', 'b.gds', '--out', 'link.gds'], /--out link\.gds is input a\.gds/],
 		['--rdb is a hard link of B', () => ['a.gds', 'b.gds', '--rdb', 'hard.lyrdb'], /--rdb hard\.lyrdb is input b\.gds/],
@@ -319,7 +346,10 @@ describeKLayout('lyipc-diff on bad input: exit 2, the file and the cause, nothin
 	});
 
 	test('KLayout crashing mid-comparison', async () => {
-		await refused([fixture('base.gds'), fixture('one_shape.gds'), '--klayout', path.join(FAKE_KLAYOUT, 'crash-on-job')], /comparing .*base\.gds and .*one_shape\.gds: the KLayout worker died \(killed by SIGSEGV\) during xor/);
+		await refused(
+			[fixture('base.gds'), fixture('one_shape.gds'), '--klayout', path.join(FAKE_KLAYOUT, 'crash-on-job')],
+			/comparing .*base\.gds and .*one_shape\.gds: the KLayout worker died \(killed by SIGSEGV\) during xor/,
+		);
 	});
 
 	test('a program that is not KLayout', async () => {
@@ -327,7 +357,10 @@ describeKLayout('lyipc-diff on bad input: exit 2, the file and the cause, nothin
 	});
 
 	test('a timeout stops KLayout and says how to raise it', async () => {
-		const run = await refused([fixture('base.gds'), fixture('one_shape.gds'), '--timeout', '0.001'], /comparing .*base\.gds and .*one_shape\.gds took longer than the timeout \(0\.001 s\); KLayout was stopped/);
+		const run = await refused(
+			[fixture('base.gds'), fixture('one_shape.gds'), '--timeout', '0.001'],
+			/comparing .*base\.gds and .*one_shape\.gds took longer than the timeout \(0\.001 s\); KLayout was stopped/,
+		);
 		expect(run.stderr).toContain('--timeout SEC');
 	});
 
@@ -366,7 +399,34 @@ describe('lyipc-diff --help and --version', () => {
 	test('--help lists every option', async () => {
 		const run = await runCli(['--help']);
 		expect(run.exitCode).toBe(0);
-		for (const option of ['--json', '--tolerance', '--layers', '--ignore-layers', '--top-a', '--top-b', '--mode', '--structure', '--threads', '--tile-size', '--timeout', '--klayout', '--out-dir', '--out', '--rdb', '--max-markers', '--quiet', '--help', '--version', '--view', '--no-view', '--target', '--include', '--exclude', '--workers', '--reporter']) {
+		for (const option of [
+			'--json',
+			'--tolerance',
+			'--layers',
+			'--ignore-layers',
+			'--top-a',
+			'--top-b',
+			'--mode',
+			'--structure',
+			'--threads',
+			'--tile-size',
+			'--timeout',
+			'--klayout',
+			'--out-dir',
+			'--out',
+			'--rdb',
+			'--max-markers',
+			'--quiet',
+			'--help',
+			'--version',
+			'--view',
+			'--no-view',
+			'--target',
+			'--include',
+			'--exclude',
+			'--workers',
+			'--reporter',
+		]) {
 			expect(run.stdout).toContain(option);
 		}
 

@@ -30,7 +30,7 @@ describe('lyipc without a viewer: usage errors and no viewer, exit 2', () => {
 		const version = await lyipc(['-V']);
 		expect(version.stdout).toMatch(/^lyipc \d+\.\d+\.\d+$/);
 		const typo = await lyipc(['stauts', '--tiemout', '3']);
-		expect(typo.stderr).toContain("unknown option --tiemout (did you mean --timeout?)");
+		expect(typo.stderr).toContain('unknown option --tiemout (did you mean --timeout?)');
 		expect((await lyipc(['stauts'], {LYIPC_PORT: '1'})).stderr).toContain("unknown command 'stauts' (did you mean status?)");
 		const help = await lyipc(['--help']);
 		expect(help.exitCode).toBe(0);
@@ -127,7 +127,7 @@ describeKLayout('lyipc against a real KLayout GUI', () => {
 		expect(views.find(view => view.current)!.cellviews.map(cv => cv.file)).toEqual([fixture('via_changed.gds')]);
 	});
 
-	test('a viewer-side error: exit 2 with the viewer\'s reason', async () => {
+	test("a viewer-side error: exit 2 with the viewer's reason", async () => {
 		const run = await lyipc(['reload', fixture('base.gds'), '--timeout', '5'], {LYIPC_PORT: String(gui.viewer.port)});
 		expect(run.stderr).toBe('');
 		expect(run.exitCode).toBe(0);
@@ -146,8 +146,11 @@ describe('lyipc-diff pops differences up in the viewer', () => {
 		expect(view.stderr).toMatch(new RegExp(`^lyipc-diff: no viewer answers at 127\\.0\\.0\\.1:${port}`));
 		const quiet = await runCli(pair, {env: {LYIPC_PORT: port, CI: 'false'}, extendEnv: true});
 		expect(quiet.exitCode).toBe(1);
-		expect(quiet.stderr).toBe('lyipc-diff: no KLayout viewer answered; \'npx lyipc server install\' shows differences in KLayout (--no-view: don\'t try)');
-		for (const env of [{LYIPC_PORT: port, CI: 'false', NOVIEW: '1'}, {LYIPC_PORT: port, CI: 'true'}]) {
+		expect(quiet.stderr).toBe("lyipc-diff: no KLayout viewer answered; 'npx lyipc server install' shows differences in KLayout (--no-view: don't try)");
+		for (const env of [
+			{LYIPC_PORT: port, CI: 'false', NOVIEW: '1'},
+			{LYIPC_PORT: port, CI: 'true'},
+		]) {
 			const run = await runCli(env.NOVIEW ? [...pair, '--no-view'] : pair, {env, extendEnv: true});
 			expect(run.exitCode).toBe(1);
 			expect(run.stderr).toBe('');
@@ -207,13 +210,15 @@ describeKLayout('lyipc-diff with a viewer running', () => {
 		expect(run.exitCode, run.stderr).toBe(1);
 		const status = JSON.parse((await lyipc(['status', '--json'], env)).stdout) as {views: Array<{current: boolean; cellviews: Array<{file: string}>}>};
 		expect(status.views.find(view => view.current)!.cellviews.map(cv => cv.file)).toEqual([
-			path.join(reference, 'chip', 'ring.gds'), path.join(output, 'chip', 'ring.gds'), path.join(gui.temp, 'suite-out', 'chip', 'ring.xor.gds'),
+			path.join(reference, 'chip', 'ring.gds'),
+			path.join(output, 'chip', 'ring.gds'),
+			path.join(gui.temp, 'suite-out', 'chip', 'ring.xor.gds'),
 		]);
 	});
 });
 
 describeKLayout('lyipc viewer: KLayout with the server, nothing installed', () => {
-	test('no display: a clear error with KLayout\'s own words at once, no stack trace', async () => {
+	test("no display: a clear error with KLayout's own words at once, no stack trace", async () => {
 		const home = await mkdtemp(path.join(tmpdir(), 'lyipc-viewer-home-'));
 		try {
 			const started = Date.now();
@@ -227,7 +232,6 @@ describeKLayout('lyipc viewer: KLayout with the server, nothing installed', () =
 			await rm(home, {recursive: true, force: true});
 		}
 	});
-
 
 	test('starts a GUI showing the files; called again, shows the new files in it', async () => {
 		const xvfb = await startXvfb();

@@ -18,9 +18,12 @@ test('a worker that dies in a job fails that job only; the next job gets a fresh
 test('jobs waiting when the pool closes fail with ABORTED instead of hanging; a bad size is a usage error', async () => {
 	const pool = new WorkerPool({size: 1, klayout: path.join(FAKE_KLAYOUT, 'crash-on-job')});
 	let release!: () => void;
-	const first = pool.run(async () => new Promise<void>(resolve => {
-		release = resolve;
-	}));
+	const first = pool.run(
+		async () =>
+			new Promise<void>(resolve => {
+				release = resolve;
+			}),
+	);
 	const second = pool.run(async () => 'never');
 	await new Promise(resolve => {
 		setTimeout(resolve, 200);
@@ -39,16 +42,20 @@ describeKLayout('WorkerPool with real KLayout', () => {
 		try {
 			let running = 0;
 			let most = 0;
-			const pids = await Promise.all(Array.from({length: 8}, async () => pool.run(async worker => {
-				running++;
-				most = Math.max(most, running);
-				await worker.request('hello');
-				await new Promise(resolve => {
-					setTimeout(resolve, 50);
-				});
-				running--;
-				return worker.pid;
-			})));
+			const pids = await Promise.all(
+				Array.from({length: 8}, async () =>
+					pool.run(async worker => {
+						running++;
+						most = Math.max(most, running);
+						await worker.request('hello');
+						await new Promise(resolve => {
+							setTimeout(resolve, 50);
+						});
+						running--;
+						return worker.pid;
+					}),
+				),
+			);
 			expect(most).toBe(2);
 			expect(pool.started).toBe(2);
 			expect(new Set(pids).size).toBe(2);

@@ -93,7 +93,7 @@ describeKLayout('warm worker between lyipc-diff calls', () => {
 		return {dir, env, address, diff, serverPids};
 	}
 
-	test('the first call starts one server, later calls use it, answers are a fresh KLayout\'s', async () => {
+	test("the first call starts one server, later calls use it, answers are a fresh KLayout's", async () => {
 		const {address, diff, serverPids} = await setup();
 		const fresh = await runCli([fixture('base.gds'), fixture('one_shape.gds'), '--json', '--no-view', '--no-warm-worker'], {env: {KLAYOUT}});
 		const first = await diff('base.gds', 'one_shape.gds');
@@ -111,12 +111,15 @@ describeKLayout('warm worker between lyipc-diff calls', () => {
 	test('concurrent first calls: one server answers them all, the others step back', async () => {
 		const {address, diff, serverPids} = await setup();
 		const runs = await Promise.all([diff('base.gds', 'one_shape.gds'), diff('base.gds', 'via_changed.gds'), diff('base.gds', 'base.oas')]);
-		expect(runs.map(run => run.exitCode), runs.map(run => run.stderr).join("\n")).toEqual([1, 1, 0]);
+		expect(
+			runs.map(run => run.exitCode),
+			runs.map(run => run.stderr).join('\n'),
+		).toEqual([1, 1, 0]);
 		await waitFor('one server', async () => (await serverPids()).length === 1);
 		expect((await hello(address)).jobs).toBe(3);
 	});
 
-	test('a caller\'s mistake is reported as without the server, exit 2', async () => {
+	test("a caller's mistake is reported as without the server, exit 2", async () => {
 		const {diff} = await setup();
 		for (const bad of ['truncated.gds', 'newer_klayout.gds', 'not_layout.gds']) {
 			const warm = await diff('base.gds', bad);

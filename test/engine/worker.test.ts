@@ -30,7 +30,9 @@ describeKLayout('KLayoutWorker with the real KLayout', () => {
 	});
 
 	test('queued jobs run one after the other and each gets its own answer', async () => {
-		const jobs = ['base.gds', 'one_shape.gds', 'extra_layer.gds'].map(async name => worker.request<{identical: boolean; layers: unknown[]}>('xor', {a: fixture('base.gds'), b: fixture(name), threads: 1}));
+		const jobs = ['base.gds', 'one_shape.gds', 'extra_layer.gds'].map(async name =>
+			worker.request<{identical: boolean; layers: unknown[]}>('xor', {a: fixture('base.gds'), b: fixture(name), threads: 1}),
+		);
 		const results = await Promise.all(jobs);
 		expect(results.map(result => result.identical)).toEqual([true, false, false]);
 		expect(results.map(result => result.layers.length)).toEqual([4, 4, 5]);

@@ -6,62 +6,107 @@ import type {CompareResult, LayerResult} from '../../src/xor/result.js';
 function layer(key: string, fields: Partial<LayerResult>): LayerResult {
 	const [l, d] = key.split('/').map(Number);
 	return {
-		layer: l!, datatype: d!, key, name: null, status: 'same', countA: 10, countB: 10, xorCount: 0, zeroAreaCount: 0, xorArea: 0, bbox: null,
-		sliverCount: 0, sliverArea: 0, mode: 'flat', modeReason: '', tileSize: null, windows: null, fallback: null, markers: 0, markersOmitted: 0, ms: 1, ...fields,
+		layer: l!,
+		datatype: d!,
+		key,
+		name: null,
+		status: 'same',
+		countA: 10,
+		countB: 10,
+		xorCount: 0,
+		zeroAreaCount: 0,
+		xorArea: 0,
+		bbox: null,
+		sliverCount: 0,
+		sliverArea: 0,
+		mode: 'flat',
+		modeReason: '',
+		tileSize: null,
+		windows: null,
+		fallback: null,
+		markers: 0,
+		markersOmitted: 0,
+		ms: 1,
+		...fields,
 	};
 }
 
 function result(fields: Partial<CompareResult>): CompareResult {
 	return {
-		formatVersion: 1, status: 'identical', identical: true, differentLayers: 0,
+		formatVersion: 1,
+		status: 'identical',
+		identical: true,
+		differentLayers: 0,
 		a: {path: '/w/ref/ring.gds', size: 1, format: 'gds', gzip: false, dbu: 0.001, topCells: ['RING']},
 		b: {path: '/w/out/ring.gds', size: 1, format: 'gds', gzip: false, dbu: 0.001, topCells: ['RING']},
-		dbu: 0.001, fastPath: null, mode: 'auto', modesUsed: ['flat'], tolerance: 0,
-		topCells: [{a: 'RING', b: 'RING', status: 'compared'}], layers: [layer('1/0', {})],
-		artifacts: {xor: null, rdb: null}, timings: {totalMs: 1, startMs: 0, readMs: 0, structureMs: 0, xorMs: 0, writeMs: 0}, klayout: null,
+		dbu: 0.001,
+		fastPath: null,
+		mode: 'auto',
+		modesUsed: ['flat'],
+		tolerance: 0,
+		topCells: [{a: 'RING', b: 'RING', status: 'compared'}],
+		layers: [layer('1/0', {})],
+		artifacts: {xor: null, rdb: null},
+		timings: {totalMs: 1, startMs: 0, readMs: 0, structureMs: 0, xorMs: 0, writeMs: 0},
+		klayout: null,
 		...fields,
 	};
 }
 
 describe('formatSummary', () => {
 	test('a difference: paths relative to the cwd, aligned table, verdict, artifacts, a command to view them', () => {
-		const text = formatSummary(result({
-			status: 'different', identical: false, differentLayers: 2, modesUsed: ['deep', 'structural', 'windowed'],
-			layers: [
-				layer('1/0', {countA: 1_800_000, countB: 1_800_000, mode: 'deep', fallback: 'a change in cell UNIT, which is placed 90,000 times'}),
-				layer('2/0', {countA: 5, countB: 5, mode: 'structural'}),
-				layer('4/0', {status: 'different', countA: 450_000, countB: 450_001, xorCount: 1, xorArea: 0.015, bbox: [20, 20, 20.1, 20.15], mode: 'windowed', windows: 1, markers: 1}),
-				layer('5/0', {status: 'only-in-b', countA: 0, countB: 2000, xorCount: 1500, xorArea: 12_345.678, bbox: [-100, 0, 250.5, 300], mode: 'flat', markers: 1000, markersOmitted: 500}),
-			],
-			artifacts: {xor: '/tmp/x y/ring.xor.gds', rdb: '/tmp/x y/ring.xor.lyrdb'},
-		}), PLAIN, {cwd: '/w', verbose: true});
-		expect(text).toBe([
-			'A  ref/ring.gds   dbu 0.001 µm',
-			'B  out/ring.gds   dbu 0.001 µm',
-			'top cell: RING',
-			'engine: auto: 1 layer unchanged shape for shape, no XOR needed; 1 layer XORed only around the changes (1 window); 1 layer in one file only, every shape a difference; full XOR: deep (1 layer)',
-			'  full XOR on 1/0: a change in cell UNIT, which is placed 90,000 times',
-			'',
-			'layer   A shapes   B shapes    XOR  area µm²  where (µm)                   status',
-			'1/0    1,800,000  1,800,000      0                                         same',
-			'2/0            5          5      0                                         same',
-			'4/0      450,000    450,001      1     0.015  x 20 .. 20.1, y 20 .. 20.15  different',
-			'5/0            -      2,000  1,500    12,346  x -100 .. 250.5, y 0 .. 300  only in B',
-			'',
-			'different: 2 of 4 layers differ',
-			'marker database lists 1,000 of 1,500 differences on 5/0 (--max-markers)',
-			'XOR layout:      /tmp/x y/ring.xor.gds',
-			'marker database: /tmp/x y/ring.xor.lyrdb',
-			'view: klayout \'/tmp/x y/ring.xor.gds\' -m \'/tmp/x y/ring.xor.lyrdb\'',
-			'',
-		].join('\n'));
+		const text = formatSummary(
+			result({
+				status: 'different',
+				identical: false,
+				differentLayers: 2,
+				modesUsed: ['deep', 'structural', 'windowed'],
+				layers: [
+					layer('1/0', {countA: 1_800_000, countB: 1_800_000, mode: 'deep', fallback: 'a change in cell UNIT, which is placed 90,000 times'}),
+					layer('2/0', {countA: 5, countB: 5, mode: 'structural'}),
+					layer('4/0', {status: 'different', countA: 450_000, countB: 450_001, xorCount: 1, xorArea: 0.015, bbox: [20, 20, 20.1, 20.15], mode: 'windowed', windows: 1, markers: 1}),
+					layer('5/0', {status: 'only-in-b', countA: 0, countB: 2000, xorCount: 1500, xorArea: 12_345.678, bbox: [-100, 0, 250.5, 300], mode: 'flat', markers: 1000, markersOmitted: 500}),
+				],
+				artifacts: {xor: '/tmp/x y/ring.xor.gds', rdb: '/tmp/x y/ring.xor.lyrdb'},
+			}),
+			PLAIN,
+			{cwd: '/w', verbose: true},
+		);
+		expect(text).toBe(
+			[
+				'A  ref/ring.gds   dbu 0.001 µm',
+				'B  out/ring.gds   dbu 0.001 µm',
+				'top cell: RING',
+				'engine: auto: 1 layer unchanged shape for shape, no XOR needed; 1 layer XORed only around the changes (1 window); 1 layer in one file only, every shape a difference; full XOR: deep (1 layer)',
+				'  full XOR on 1/0: a change in cell UNIT, which is placed 90,000 times',
+				'',
+				'layer   A shapes   B shapes    XOR  area µm²  where (µm)                   status',
+				'1/0    1,800,000  1,800,000      0                                         same',
+				'2/0            5          5      0                                         same',
+				'4/0      450,000    450,001      1     0.015  x 20 .. 20.1, y 20 .. 20.15  different',
+				'5/0            -      2,000  1,500    12,346  x -100 .. 250.5, y 0 .. 300  only in B',
+				'',
+				'different: 2 of 4 layers differ',
+				'marker database lists 1,000 of 1,500 differences on 5/0 (--max-markers)',
+				'XOR layout:      /tmp/x y/ring.xor.gds',
+				'marker database: /tmp/x y/ring.xor.lyrdb',
+				"view: klayout '/tmp/x y/ring.xor.gds' -m '/tmp/x y/ring.xor.lyrdb'",
+				'',
+			].join('\n'),
+		);
 	});
 
 	test('without --verbose: no engine lines, the area and place of each change', () => {
-		const text = formatSummary(result({
-			status: 'different', identical: false, differentLayers: 1,
-			layers: [layer('1/0', {}), layer('4/0', {status: 'different', xorCount: 3, xorArea: 2.5, bbox: [1, 2, 3, 4], mode: 'windowed', windows: 1})],
-		}), PLAIN, {cwd: '/w'});
+		const text = formatSummary(
+			result({
+				status: 'different',
+				identical: false,
+				differentLayers: 1,
+				layers: [layer('1/0', {}), layer('4/0', {status: 'different', xorCount: 3, xorArea: 2.5, bbox: [1, 2, 3, 4], mode: 'windowed', windows: 1})],
+			}),
+			PLAIN,
+			{cwd: '/w'},
+		);
 		expect(text).not.toContain('engine');
 		expect(text).toMatch(/^4\/0 +10 +10 +3 +2\.5 +x 1 \.\. 3, y 2 \.\. 4 +different$/m);
 		expect(text).toContain('different: 1 of 2 layers differs');

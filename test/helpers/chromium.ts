@@ -20,12 +20,26 @@ export const describeBrowser = describeNeeding('LYIPC_TEST_SKIP_BROWSER', 'open 
 export async function screenshotPage(file: string, size: {width: number; height: number}, shot: string): Promise<void> {
 	const profile = await mkdtemp(path.join(tmpdir(), 'lyipc-chromium-'));
 	try {
-		await execa(CHROMIUM, [
-			'--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-			'--disable-background-networking', '--disable-component-update', '--disable-sync',
-			'--force-device-scale-factor=1', '--hide-scrollbars', `--user-data-dir=${profile}`,
-			`--window-size=${size.width},${size.height}`, `--screenshot=${shot}`, pathToFileURL(file).href,
-		], {timeout: 60_000});
+		await execa(
+			CHROMIUM,
+			[
+				'--headless',
+				'--no-sandbox',
+				'--disable-gpu',
+				'--disable-quic',
+				'--no-first-run',
+				'--disable-background-networking',
+				'--disable-component-update',
+				'--disable-sync',
+				'--force-device-scale-factor=1',
+				'--hide-scrollbars',
+				`--user-data-dir=${profile}`,
+				`--window-size=${size.width},${size.height}`,
+				`--screenshot=${shot}`,
+				pathToFileURL(file).href,
+			],
+			{timeout: 60_000},
+		);
 	} finally {
 		await rm(profile, {recursive: true, force: true});
 	}
@@ -39,23 +53,35 @@ export async function screenshotPage(file: string, size: {width: number; height:
 export async function clickAndScreenshot(file: string, size: {width: number; height: number}, selector: string, shot: string): Promise<void> {
 	const profile = await mkdtemp(path.join(tmpdir(), 'lyipc-chromium-'));
 	// node:child_process: fd 3 is written to and fd 4 read from, both as plain pipes.
-	const browser = spawn(CHROMIUM, [
-		'--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-		'--disable-component-update', '--disable-sync', '--hide-scrollbars', `--user-data-dir=${profile}`,
-		'--remote-debugging-pipe', 'about:blank',
-	], {stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe']});
+	const browser = spawn(
+		CHROMIUM,
+		[
+			'--headless',
+			'--no-sandbox',
+			'--disable-gpu',
+			'--no-first-run',
+			'--disable-background-networking',
+			'--disable-component-update',
+			'--disable-sync',
+			'--hide-scrollbars',
+			`--user-data-dir=${profile}`,
+			'--remote-debugging-pipe',
+			'about:blank',
+		],
+		{stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe']},
+	);
 	const exited = new Promise(resolve => {
 		browser.once('close', resolve);
 	});
 	const toBrowser = browser.stdio[3] as Writable;
 	const fromBrowser = browser.stdio[4] as Readable;
-	const pending = new Map<number, {resolve(value: any): void; reject(error: Error): void}>(); // eslint-disable-line @typescript-eslint/no-explicit-any
+	// biome-ignore lint/suspicious/noExplicitAny: each DevTools method answers its own shape; callers say which
+	const pending = new Map<number, {resolve(value: any): void; reject(error: Error): void}>();
 	const events: Array<{method: string; sessionId?: string}> = [];
 	let buffer = '';
 	fromBrowser.on('data', (chunk: Buffer) => {
 		buffer += chunk.toString('utf8');
-		let end;
-		while ((end = buffer.indexOf('\0')) >= 0) {
+		for (let end = buffer.indexOf('\0'); end >= 0; end = buffer.indexOf('\0')) {
 			const message = JSON.parse(buffer.slice(0, end)) as {id?: number; result?: unknown; error?: {message: string}; method?: string; sessionId?: string};
 			buffer = buffer.slice(end + 1);
 			if (message.id !== undefined) {
@@ -72,11 +98,12 @@ export async function clickAndScreenshot(file: string, size: {width: number; hei
 		}
 	});
 	let next = 0;
-	const send = async <T>(method: string, params: Record<string, unknown> = {}, sessionId?: string): Promise<T> => new Promise((resolve, reject) => {
-		const id = ++next;
-		pending.set(id, {resolve, reject});
-		toBrowser.write(JSON.stringify({id, method, params, ...sessionId ? {sessionId} : {}}) + '\0');
-	});
+	const send = async <T>(method: string, params: Record<string, unknown> = {}, sessionId?: string): Promise<T> =>
+		new Promise((resolve, reject) => {
+			const id = ++next;
+			pending.set(id, {resolve, reject});
+			toBrowser.write(JSON.stringify({id, method, params, ...(sessionId ? {sessionId} : {})}) + '\0');
+		});
 	const until = async (check: () => boolean, what: string) => {
 		const deadline = Date.now() + 20_000;
 		while (!check()) {

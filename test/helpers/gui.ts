@@ -105,7 +105,7 @@ export async function startGuiViewer(options: GuiViewerOptions = {}): Promise<Gu
 	const klivePort = options.klive ? await freePort() : undefined;
 	let args: string[] = [];
 	if ((options.via ?? 'install') === 'install') {
-		const installArgs = [...options.installArgs ?? [], ...klivePort ? ['--klive', '--klive-port', String(klivePort)] : []];
+		const installArgs = [...(options.installArgs ?? []), ...(klivePort ? ['--klive', '--klive-port', String(klivePort)] : [])];
 		const install = await execa(process.execPath, [LYIPC_CLI, 'server', 'install', '--port', String(port), ...installArgs], {env: {KLAYOUT_HOME: home}, reject: false});
 		if (install.exitCode !== 0) {
 			kill(xvfb.process);
@@ -157,7 +157,7 @@ export async function startGuiViewer(options: GuiViewerOptions = {}): Promise<Gu
 	}
 
 	await viewer.stop();
-	const result = await klayout as {stdout: unknown; stderr: unknown};
+	const result = (await klayout) as {stdout: unknown; stderr: unknown};
 	throw new Error(`the KLayout GUI did not start the lyipc server:\n${String(result.stdout)}\n${String(result.stderr)}`);
 }
 
@@ -181,7 +181,8 @@ export async function v1Exchange(port: number, bytes: Buffer | string, timeout =
 export interface V2Reply {
 	id: unknown;
 	ok: boolean;
-	result?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+	// biome-ignore lint/suspicious/noExplicitAny: tests read any field of any method's answer
+	result?: any;
 	error?: {code: string; message: string};
 }
 
@@ -207,8 +208,7 @@ export async function v2Session(port: number, requests: Array<Record<string, unk
 		socket.on('connect', next);
 		socket.on('data', (chunk: Buffer) => {
 			buffer += chunk.toString('utf8');
-			let newline;
-			while ((newline = buffer.indexOf('\n')) >= 0) {
+			for (let newline = buffer.indexOf('\n'); newline >= 0; newline = buffer.indexOf('\n')) {
 				replies.push(JSON.parse(buffer.slice(0, newline)) as V2Reply);
 				buffer = buffer.slice(newline + 1);
 				next();

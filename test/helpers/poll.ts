@@ -7,7 +7,7 @@ import {setTimeout as sleep} from 'node:timers/promises';
  */
 export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeout = 15_000): Promise<void> {
 	const deadline = Date.now() + timeout;
-	while (!await check()) {
+	while (!(await check())) {
 		if (Date.now() > deadline) {
 			throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
 		}

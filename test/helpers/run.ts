@@ -29,7 +29,7 @@ export async function runCli(args: readonly string[], options: Options = {}, bin
 	// Without a cwd, a throw-away one: directory mode writes lyipc-report/ there, never into the checkout.
 	const cwd = options.cwd === undefined ? await mkdtemp(path.join(tmpdir(), 'lyipc-cwd-')) : undefined;
 	try {
-		const result = await execa(process.execPath, [bin, ...args], {reject: false, timeout: 120_000, ...cwd ? {cwd} : {}, ...options});
+		const result = await execa(process.execPath, [bin, ...args], {reject: false, timeout: 120_000, ...(cwd ? {cwd} : {}), ...options});
 		return {exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr)};
 	} finally {
 		if (cwd) {
@@ -79,7 +79,9 @@ export async function inspect(files: {layout?: string | null; rdb?: string | nul
 	}
 
 	const {stdout} = await execa(process.env.KLAYOUT ?? 'klayout', args, {timeout: 60_000});
-	const line = String(stdout).split('\n').find(candidate => candidate.startsWith('{'));
+	const line = String(stdout)
+		.split('\n')
+		.find(candidate => candidate.startsWith('{'));
 	return JSON.parse(line ?? '{}') as Inspection;
 }
 

@@ -94,27 +94,48 @@ export async function startSshd(options: {alias?: string; netns?: boolean} = {})
 		await mkdir('/run/sshd', {recursive: true}); // sshd's privilege-separation folder
 	}
 
-	await writeFile(path.join(dir, 'sshd_config'), [
-		`Port ${port}`, `ListenAddress ${listen}`, `HostKey ${path.join(dir, 'host_key')}`,
-		`AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`, 'PubkeyAuthentication yes', 'PasswordAuthentication no',
-		'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no', 'PermitRootLogin prohibit-password',
-		`PidFile ${path.join(dir, 'sshd.pid')}`, 'AllowTcpForwarding yes', 'GatewayPorts no', 'LogLevel INFO',
-		'MaxSessions 50', 'MaxStartups 50',
-		// Sessions live in the test's folder, not in the real home directory.
-		`SetEnv HOME=${path.join(dir, 'home')}`,
-	].join('\n') + '\n');
+	await writeFile(
+		path.join(dir, 'sshd_config'),
+		[
+			`Port ${port}`,
+			`ListenAddress ${listen}`,
+			`HostKey ${path.join(dir, 'host_key')}`,
+			`AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
+			'PubkeyAuthentication yes',
+			'PasswordAuthentication no',
+			'KbdInteractiveAuthentication no',
+			'UsePAM no',
+			'StrictModes no',
+			'PermitRootLogin prohibit-password',
+			`PidFile ${path.join(dir, 'sshd.pid')}`,
+			'AllowTcpForwarding yes',
+			'GatewayPorts no',
+			'LogLevel INFO',
+			'MaxSessions 50',
+			'MaxStartups 50',
+			// Sessions live in the test's folder, not in the real home directory.
+			`SetEnv HOME=${path.join(dir, 'home')}`,
+		].join('\n') + '\n',
+	);
 	await mkdir(path.join(dir, 'home'));
 	const alias = options.alias ?? 'lyipc-test-host';
 	const sshConfig = path.join(dir, 'ssh_config');
-	await writeFile(sshConfig, [
-		`Host ${alias}`, `  HostName ${listen}`, `  Port ${port}`, `  User ${userInfo().username}`,
-		`  IdentityFile ${path.join(dir, 'client_key')}`, '  IdentitiesOnly yes', '  StrictHostKeyChecking no',
-		'  UserKnownHostsFile /dev/null', '  LogLevel ERROR',
-	].join('\n') + '\n');
+	await writeFile(
+		sshConfig,
+		[
+			`Host ${alias}`,
+			`  HostName ${listen}`,
+			`  Port ${port}`,
+			`  User ${userInfo().username}`,
+			`  IdentityFile ${path.join(dir, 'client_key')}`,
+			'  IdentitiesOnly yes',
+			'  StrictHostKeyChecking no',
+			'  UserKnownHostsFile /dev/null',
+			'  LogLevel ERROR',
+		].join('\n') + '\n',
+	);
 	const command = [SSHD, '-D', '-e', '-f', path.join(dir, 'sshd_config')];
-	const sshd = netns
-		? execa('ip', ['netns', 'exec', netns.name, ...command], {reject: false, stdin: 'ignore'})
-		: execa(command[0]!, command.slice(1), {reject: false, stdin: 'ignore'});
+	const sshd = netns ? execa('ip', ['netns', 'exec', netns.name, ...command], {reject: false, stdin: 'ignore'}) : execa(command[0]!, command.slice(1), {reject: false, stdin: 'ignore'});
 	const env = {LYIPC_SSH: `ssh -F ${sshConfig}`};
 	let log = '';
 	sshd.stderr?.on('data', (chunk: Buffer) => {

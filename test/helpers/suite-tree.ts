@@ -30,7 +30,10 @@ export async function makeSuiteTree(root: string): Promise<{reference: string; o
 		['corrupt.gds', 'base.gds', 'truncated.gds'],
 	];
 	for (const [relative, inReference, inOutput] of pairs) {
-		for (const [dir, source] of [[reference, inReference], [output, inOutput]] as const) {
+		for (const [dir, source] of [
+			[reference, inReference],
+			[output, inOutput],
+		] as const) {
 			if (source) {
 				await mkdir(path.dirname(path.join(dir, relative)), {recursive: true});
 				await copyFile(fixture(source), path.join(dir, relative));

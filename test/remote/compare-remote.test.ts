@@ -31,7 +31,7 @@ describeKLayout('compare on another host over ssh', () => {
 		const remoteTmp = () => path.join(sshd.host.dir, 'home');
 		const options = () => ({remote: `${sshd.host.alias}:${remoteTmp()}`, env: {...process.env, ...sshd.host.env}});
 
-		test('A and B are sent, compared by the host\'s KLayout, the XOR and markers come back; the host keeps nothing', async () => {
+		test("A and B are sent, compared by the host's KLayout, the XOR and markers come back; the host keeps nothing", async () => {
 			const outDir = await tempDir();
 			const result = await compareRemote(fixture('base.gds'), fixture('via_changed.gds'), {...options(), outDir});
 			expect(result).toMatchObject({status: 'different', differentLayers: 1, klayout: {path: `${sshd.host.alias}:klayout`}});
@@ -50,8 +50,10 @@ describeKLayout('compare on another host over ssh', () => {
 			await copyFile(fixture('one_shape.gds'), path.join(hostDir, 'b.gds'));
 			const result = await compareRemote(path.join(hostDir, 'a.gds'), path.join(hostDir, 'b.gds'), {...options(), remotePaths: true, outDir: await tempDir()});
 			expect(result).toMatchObject({status: 'different', fastPath: null, a: {path: path.join(hostDir, 'a.gds'), format: 'gds', size: 828}});
-			await expect(compareRemote(path.join(hostDir, 'nope.gds'), path.join(hostDir, 'b.gds'), {...options(), remotePaths: true}))
-				.rejects.toMatchObject({code: 'INPUT_NOT_FOUND', message: `${sshd.host.alias}:${path.join(hostDir, 'nope.gds')} (A): no such file on the host`});
+			await expect(compareRemote(path.join(hostDir, 'nope.gds'), path.join(hostDir, 'b.gds'), {...options(), remotePaths: true})).rejects.toMatchObject({
+				code: 'INPUT_NOT_FOUND',
+				message: `${sshd.host.alias}:${path.join(hostDir, 'nope.gds')} (A): no such file on the host`,
+			});
 			expect(await leftOnHost(remoteTmp())).toEqual([]);
 		});
 
@@ -73,7 +75,7 @@ describeKLayout('compare on another host over ssh', () => {
 			expect(await leftOnHost(remoteTmp())).toEqual([]);
 		});
 
-		test('in a long run on one host, each pair\'s copies on the host go once it is compared', async () => {
+		test("in a long run on one host, each pair's copies on the host go once it is compared", async () => {
 			const host = await RemoteHost.open(options().remote, {env: options().env});
 			const pool = new WorkerPool({size: 1, start: async () => host.startWorker()});
 			try {
@@ -93,43 +95,61 @@ describeKLayout('compare on another host over ssh', () => {
 		test('byte-identical or bad local inputs never reach the host', async () => {
 			const result = await compareRemote(fixture('identical_a.gds'), fixture('identical_a.gds'), {...options(), remote: 'no-such-host.invalid'});
 			expect(result.fastPath).toBe('byte-identical');
-			await expect(compareRemote(fixture('truncated.gds'), fixture('empty.gds'), {...options(), remote: 'no-such-host.invalid'}))
-				.rejects.toMatchObject({code: 'INPUT_EMPTY'});
+			await expect(compareRemote(fixture('truncated.gds'), fixture('empty.gds'), {...options(), remote: 'no-such-host.invalid'})).rejects.toMatchObject({code: 'INPUT_EMPTY'});
 		});
 
 		test('an unreachable host, a host without KLayout: REMOTE_FAILED with what to do', async () => {
-			const unreachable = compareRemote(fixture('base.gds'), fixture('one_shape.gds'), {...options(), remote: 'nobody@127.0.0.1:/tmp', env: {...process.env, LYIPC_SSH: `ssh -F /dev/null -p 1 -o ConnectTimeout=5`}});
+			const unreachable = compareRemote(fixture('base.gds'), fixture('one_shape.gds'), {
+				...options(),
+				remote: 'nobody@127.0.0.1:/tmp',
+				env: {...process.env, LYIPC_SSH: `ssh -F /dev/null -p 1 -o ConnectTimeout=5`},
+			});
 			await expect(unreachable).rejects.toMatchObject({code: 'REMOTE_FAILED', message: expect.stringMatching(/^nobody@127\.0\.0\.1: sh failed \(ssh could not connect\)/)});
 			const noKLayout = compareRemote(fixture('base.gds'), fixture('one_shape.gds'), {...options(), env: {...process.env, ...sshd.host.env, LYIPC_REMOTE_KLAYOUT: 'klayout-not-installed'}});
 			await expect(noKLayout).rejects.toMatchObject({code: 'REMOTE_FAILED', message: expect.stringContaining('klayout-not-installed is not on the PATH of')});
 			const tooOld = compareRemote(fixture('base.gds'), fixture('one_shape.gds'), {...options(), env: {...process.env, ...sshd.host.env, LYIPC_REMOTE_KLAYOUT: path.join(FAKE_KLAYOUT, 'too-old')}});
-			await expect(tooOld).rejects.toMatchObject({code: 'KLAYOUT_TOO_OLD', message: expect.stringMatching(new RegExp(`^KLayout 0\\.27\\.\\d+ at ${sshd.host.alias}:.*too-old is too old: lyipc needs 0\\.28`))});
+			await expect(tooOld).rejects.toMatchObject({
+				code: 'KLAYOUT_TOO_OLD',
+				message: expect.stringMatching(new RegExp(`^KLayout 0\\.27\\.\\d+ at ${sshd.host.alias}:.*too-old is too old: lyipc needs 0\\.28`)),
+			});
 			expect(await leftOnHost(remoteTmp())).toEqual([]);
 		});
 
-		test('the host\'s KLayout dies in mid-job: WORKER_DIED naming it, with what it printed; the host keeps nothing', async () => {
-			const crashing = compareRemote(fixture('base.gds'), fixture('one_shape.gds'), {...options(), env: {...process.env, ...sshd.host.env, LYIPC_REMOTE_KLAYOUT: path.join(FAKE_KLAYOUT, 'crash-on-job')}});
-			await expect(crashing).rejects.toMatchObject({code: 'WORKER_DIED', message: expect.stringMatching(new RegExp(`${sshd.host.alias}:.*crash-on-job[\\s\\S]*Segmentation fault in db::Region::xor`))});
+		test("the host's KLayout dies in mid-job: WORKER_DIED naming it, with what it printed; the host keeps nothing", async () => {
+			const crashing = compareRemote(fixture('base.gds'), fixture('one_shape.gds'), {
+				...options(),
+				env: {...process.env, ...sshd.host.env, LYIPC_REMOTE_KLAYOUT: path.join(FAKE_KLAYOUT, 'crash-on-job')},
+			});
+			await expect(crashing).rejects.toMatchObject({
+				code: 'WORKER_DIED',
+				message: expect.stringMatching(new RegExp(`${sshd.host.alias}:.*crash-on-job[\\s\\S]*Segmentation fault in db::Region::xor`)),
+			});
 			expect(await leftOnHost(remoteTmp())).toEqual([]);
 		});
 
 		test('concurrent runs against the same host, with the same file names, do not collide', async () => {
 			const outs = [await tempDir(), await tempDir(), await tempDir()];
-			const pairs = [['base.gds', 'one_shape.gds'], ['base.gds', 'via_changed.gds'], ['base.gds', 'base_flat.gds']] as const;
+			const pairs = [
+				['base.gds', 'one_shape.gds'],
+				['base.gds', 'via_changed.gds'],
+				['base.gds', 'base_flat.gds'],
+			] as const;
 			const dir = await tempDir();
-			const results = await Promise.all(pairs.map(async ([a, b], index) => {
-				// The same names each time: ref/x.gds and run/x.gds.
-				await mkdir(path.join(dir, String(index), 'ref'), {recursive: true});
-				await mkdir(path.join(dir, String(index), 'run'), {recursive: true});
-				await copyFile(fixture(a), path.join(dir, String(index), 'ref', 'x.gds'));
-				await copyFile(fixture(b), path.join(dir, String(index), 'run', 'x.gds'));
-				return compareRemote(path.join(dir, String(index), 'ref', 'x.gds'), path.join(dir, String(index), 'run', 'x.gds'), {...options(), outDir: outs[index]});
-			}));
+			const results = await Promise.all(
+				pairs.map(async ([a, b], index) => {
+					// The same names each time: ref/x.gds and run/x.gds.
+					await mkdir(path.join(dir, String(index), 'ref'), {recursive: true});
+					await mkdir(path.join(dir, String(index), 'run'), {recursive: true});
+					await copyFile(fixture(a), path.join(dir, String(index), 'ref', 'x.gds'));
+					await copyFile(fixture(b), path.join(dir, String(index), 'run', 'x.gds'));
+					return compareRemote(path.join(dir, String(index), 'ref', 'x.gds'), path.join(dir, String(index), 'run', 'x.gds'), {...options(), outDir: outs[index]});
+				}),
+			);
 			expect(results.map(result => result.layers.filter(layer => layer.xorCount > 0).map(layer => layer.key))).toEqual([['1/0'], ['4/0'], []]);
 			expect(await leftOnHost(remoteTmp())).toEqual([]);
 		});
 
-		test('the link dropped in mid-transfer: exit 2 material, no partial artifacts here, the host\'s temp folder removed', async () => {
+		test("the link dropped in mid-transfer: exit 2 material, no partial artifacts here, the host's temp folder removed", async () => {
 			const dir = await tempDir();
 			// A layout big enough that a slowed-down rsync is still sending it when the link drops.
 			const big = path.join(dir, 'big.gds');
@@ -137,7 +157,8 @@ describeKLayout('compare on another host over ssh', () => {
 			const out = path.join(dir, 'out');
 			const running = compareRemote(big, fixture('one_shape.gds'), {...options(), outDir: out, env: {...process.env, ...sshd.host.env, LYIPC_RSYNC: 'rsync --bwlimit=300'}});
 			const deadline = Date.now() + 30_000;
-			while ((await processesMatching('big.gds')).length === 0 && Date.now() < deadline) { // rsync is sending it
+			while ((await processesMatching('big.gds')).length === 0 && Date.now() < deadline) {
+				// rsync is sending it
 				await new Promise(resolve => {
 					setTimeout(resolve, 50);
 				});

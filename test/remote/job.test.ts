@@ -19,17 +19,24 @@ describeKLayout('lyipc job --remote HOST -- COMMAND', () => {
 			await mkdir(path.join(project, '.git'));
 			await writeFile(path.join(project, '.git', 'HEAD'), 'ref: refs/heads/main\n');
 			// A generator: writes a layout with KLayout, a log, and a scratch file not asked for.
-			await writeFile(path.join(project, 'scripts', 'make.py'), [
-				'import os, sys, pya',
-				'layout = pya.Layout(); top = layout.create_cell("RING"); layer = layout.layer(1, 0)',
-				'top.shapes(layer).insert(pya.Box(0, 0, 10000, 10000))',
-				'os.makedirs("out/gds", exist_ok=True); layout.write("out/gds/ring.gds")',
-				'open("out/log.txt", "w").write("made in " + os.getcwd() + "\\n"); open("scratch.tmp", "w").write("x")',
-				'print("generated; .git sent:", os.path.exists(".git"))',
-			].join('\n') + '\n');
+			await writeFile(
+				path.join(project, 'scripts', 'make.py'),
+				[
+					'import os, sys, pya',
+					'layout = pya.Layout(); top = layout.create_cell("RING"); layer = layout.layer(1, 0)',
+					'top.shapes(layer).insert(pya.Box(0, 0, 10000, 10000))',
+					'os.makedirs("out/gds", exist_ok=True); layout.write("out/gds/ring.gds")',
+					'open("out/log.txt", "w").write("made in " + os.getcwd() + "\\n"); open("scratch.tmp", "w").write("x")',
+					'print("generated; .git sent:", os.path.exists(".git"))',
+				].join('\n') + '\n',
+			);
 			const env = {...sshd.host.env, LYIPC_PORT: String(gui.viewer.port)};
 			const remote = `${sshd.host.alias}:${path.join(sshd.host.dir, 'home')}`;
-			const run = await runCli(['job', '--remote', remote, '--get', 'out/**.gds', '--get', '*.txt', '--get', 'out/log.txt', '--show', '--', 'klayout', '-b', '-r', 'scripts/make.py'], {cwd: project, env}, LYIPC_CLI);
+			const run = await runCli(
+				['job', '--remote', remote, '--get', 'out/**.gds', '--get', '*.txt', '--get', 'out/log.txt', '--show', '--', 'klayout', '-b', '-r', 'scripts/make.py'],
+				{cwd: project, env},
+				LYIPC_CLI,
+			);
 			expect(run.exitCode, run.stderr).toBe(0);
 			expect(run.stdout).toContain('generated; .git sent: False');
 			expect(run.stderr).toContain('lyipc job: brought back 2 files');
@@ -40,7 +47,7 @@ describeKLayout('lyipc job --remote HOST -- COMMAND', () => {
 			expect((await readdir(path.join(sshd.host.dir, 'home'))).filter(name => name.startsWith('lyipc-'))).toEqual([]);
 		});
 
-		test('the command\'s exit code is the job\'s; hostile words reach it as they are; usage errors are exit 2', async () => {
+		test("the command's exit code is the job's; hostile words reach it as they are; usage errors are exit 2", async () => {
 			const project = await tempDir();
 			const remote = `${sshd.host.alias}:${path.join(sshd.host.dir, 'home')}`;
 			const words = [`$(touch pwned)`, `a b; rm -rf .`, `'quoted' "twice"`, '-n'];

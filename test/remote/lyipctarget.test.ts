@@ -8,7 +8,7 @@ import {describeSsh, useSshd} from '../helpers/sshd.js';
 
 const tempDir = useTempDirs('lyipc-lyipctarget-');
 
-describeKLayout('the old LYIPCTARGET=user@laptop: files go to the viewer\'s machine with rsync, then load', () => {
+describeKLayout("the old LYIPCTARGET=user@laptop: files go to the viewer's machine with rsync, then load", () => {
 	describeSsh('a viewer on "another machine" reached over ssh', () => {
 		// The laptop: a viewer listening beyond loopback (token), and an sshd that answers for
 		// this machine's non-loopback address, as the laptop's would.
@@ -21,7 +21,10 @@ describeKLayout('the old LYIPCTARGET=user@laptop: files go to the viewer\'s mach
 
 		test('two files with the same name do not overwrite each other there; reload sends the new bytes', async () => {
 			const dir = await tempDir();
-			for (const [folder, source] of [['v1', 'base.gds'], ['v2', 'one_shape.gds']] as const) {
+			for (const [folder, source] of [
+				['v1', 'base.gds'],
+				['v2', 'one_shape.gds'],
+			] as const) {
 				await mkdir(path.join(dir, folder));
 				await copyFile(fixture(source), path.join(dir, folder, 'ring.gds'));
 			}

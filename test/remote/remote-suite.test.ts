@@ -39,9 +39,15 @@ describeKLayout('lyipc-diff REF_DIR RUN_DIR --remote host1,host2', () => {
 			}
 
 			const before = [first.host.connections(), second.host.connections()];
-			const run = await runCli([reference, output, '--remote', hosts.join(','), '--workers', '1', '--reporter', 'json', '--reporter', `html=${path.join(root, 'report.html')}`, '--out-dir', path.join(root, 'out')], {env: {LYIPC_SSH: `ssh -F ${sshConfig}`}});
+			const run = await runCli(
+				[reference, output, '--remote', hosts.join(','), '--workers', '1', '--reporter', 'json', '--reporter', `html=${path.join(root, 'report.html')}`, '--out-dir', path.join(root, 'out')],
+				{env: {LYIPC_SSH: `ssh -F ${sshConfig}`}},
+			);
 			expect(run.exitCode, run.stderr).toBe(2); // the corrupt pair
-			const result = JSON.parse(run.stdout) as {pairs: Array<{path: string; status: string; result: {klayout: {path: string} | null} | null; pictures: Pictures | null}>; workers: {size: number; started: number}};
+			const result = JSON.parse(run.stdout) as {
+				pairs: Array<{path: string; status: string; result: {klayout: {path: string} | null} | null; pictures: Pictures | null}>;
+				workers: {size: number; started: number};
+			};
 			expect(Object.fromEntries(result.pairs.map(pair => [pair.path, pair.status]))).toEqual({...TREE_EXPECTED, ...Object.fromEntries(extra.map(name => [name, 'identical']))});
 			expect(result.workers.size).toBe(2);
 			// Pairs that needed KLayout ran on the hosts, both of them (each has one worker and

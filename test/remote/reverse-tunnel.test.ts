@@ -15,15 +15,31 @@ describeKLayout('a script on a remote machine shows a layout in the viewer on th
 			// The remote side runs in its own mount namespace with a private tmpfs: the layout it
 			// writes there does not exist for the viewer, as on another machine.
 			const remoteDir = path.join(sshd.host.dir, 'private');
-			const script = [
-				'set -e', `mkdir -p "$1"`, `mount -t tmpfs none "$1"`, `cp "$2" "$1/ring.gds"`,
-				`LYIPC_PORT="$3" "$4" "$5" load "$1/ring.gds"`,
-			].join('; ');
-			const run = await execa('ssh', [
-				...sshd.host.env.LYIPC_SSH.split(' ').slice(1), '-o', 'ExitOnForwardFailure=yes',
-				'-R', `${tunnelPort}:127.0.0.1:${gui.viewer.port}`, sshd.host.alias, '--',
-				'unshare', '-rm', 'sh', '-c', `'${script}'`, 'remote-script', remoteDir, fixture('base.gds'), String(tunnelPort), process.execPath, LYIPC_CLI,
-			], {reject: false, timeout: 60_000});
+			const script = ['set -e', `mkdir -p "$1"`, `mount -t tmpfs none "$1"`, `cp "$2" "$1/ring.gds"`, `LYIPC_PORT="$3" "$4" "$5" load "$1/ring.gds"`].join('; ');
+			const run = await execa(
+				'ssh',
+				[
+					...sshd.host.env.LYIPC_SSH.split(' ').slice(1),
+					'-o',
+					'ExitOnForwardFailure=yes',
+					'-R',
+					`${tunnelPort}:127.0.0.1:${gui.viewer.port}`,
+					sshd.host.alias,
+					'--',
+					'unshare',
+					'-rm',
+					'sh',
+					'-c',
+					`'${script}'`,
+					'remote-script',
+					remoteDir,
+					fixture('base.gds'),
+					String(tunnelPort),
+					process.execPath,
+					LYIPC_CLI,
+				],
+				{reject: false, timeout: 60_000},
+			);
 			expect(run.exitCode, String(run.stderr)).toBe(0);
 			expect(String(run.stderr)).toContain(`lyipc: the viewer cannot read ${remoteDir}/ring.gds where it runs; sent its bytes instead`);
 

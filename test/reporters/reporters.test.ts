@@ -25,11 +25,7 @@ function pair(path: string, status: PairOutcome['status'], extra: Partial<PairOu
 	return {path, status, reference: `/ref/${path}`, output: `/run/${path}`, result: null, error: null, pictures: null, ms: 5, queueMs: 0, ...extra};
 }
 
-const PAIRS = [
-	pair('a.gds', 'identical'),
-	pair('b <&> "c".gds', 'error', {error: {code: 'READ_ERROR', message: 'bad \u0001 bytes & <tags>'}}),
-	pair('d.gds', 'missing-output', {output: null}),
-];
+const PAIRS = [pair('a.gds', 'identical'), pair('b <&> "c".gds', 'error', {error: {code: 'READ_ERROR', message: 'bad \u0001 bytes & <tags>'}}), pair('d.gds', 'missing-output', {output: null})];
 const RESULT: SuiteResult = {
 	formatVersion: 2,
 	status: 'error',
@@ -47,7 +43,9 @@ async function runConsole(tty: boolean, env: NodeJS.ProcessEnv = {}): Promise<{s
 	const io = {stdout: sink(tty), stderr: sink(tty), env};
 	const reporter = createReporter({name: 'console', file: undefined}, io);
 	reporter.onEvent!({type: 'start', total: 3});
-	PAIRS.forEach((outcome, index) => reporter.onEvent!({type: 'pair', pair: outcome, done: index + 1, total: 3, failures: index}));
+	for (const [index, outcome] of PAIRS.entries()) {
+		reporter.onEvent!({type: 'pair', pair: outcome, done: index + 1, total: 3, failures: index});
+	}
 	await reporter.onEnd(RESULT);
 	return {stdout: io.stdout.text, stderr: io.stderr.text};
 }
@@ -62,6 +60,7 @@ test('console on a terminal: a live progress line on stderr, cleared at the end'
 
 test('console piped or under CI=true: no escape codes, one line per failing pair as it fails', async () => {
 	for (const {stdout, stderr} of [await runConsole(false), await runConsole(true, {CI: 'true', NO_COLOR: '1'})]) {
+		// biome-ignore lint/suspicious/noControlCharactersInRegex: no terminal escape without a terminal
 		expect(stdout + stderr).not.toMatch(/\u001B/);
 		expect(stderr).toBe('');
 		expect(stdout.split('\n').slice(0, 2)).toEqual(['error              b <&> "c".gds', 'missing output     d.gds']);
@@ -72,7 +71,9 @@ test('JUnit: valid XML whatever the names and messages hold; failures and errors
 	const stdout = sink(false);
 	await createReporter({name: 'junit', file: undefined}, {stdout, stderr: sink(false), env: {}}).onEnd(RESULT);
 	expect(XMLValidator.validate(stdout.text)).toBe(true);
-	const xml = new XMLParser({ignoreAttributes: false, attributeNamePrefix: ''}).parse(stdout.text) as {testsuites: {tests: string; failures: string; errors: string; testsuite: {testcase: Array<{name: string; error?: {message: string}}>}}};
+	const xml = new XMLParser({ignoreAttributes: false, attributeNamePrefix: ''}).parse(stdout.text) as {
+		testsuites: {tests: string; failures: string; errors: string; testsuite: {testcase: Array<{name: string; error?: {message: string}}>}};
+	};
 	expect(xml.testsuites).toMatchObject({tests: '3', failures: '1', errors: '1'});
 	expect(xml.testsuites.testsuite.testcase[1]).toMatchObject({name: 'b <&> "c".gds', error: {message: 'could not compare: bad  bytes & <tags>'}});
 });
@@ -85,11 +86,23 @@ const PICTURED: SuiteResult = {
 	status: 'different',
 	outDir: '/work/report',
 	counts: {total: 1, identical: 0, different: 1, missingReference: 0, missingOutput: 0, error: 0},
-	pairs: [pair('cells/ring.gds', 'different', {
-		ms: 40, queueMs: 2000,
-		reference: '/work/ref/cells/ring.gds', output: '/work/run/cells/ring.gds',
-		pictures: {...NO_PICTURES, overview: '/work/report/cells/ring.overview.png', a: '/work/report/cells/ring.a.png', b: '/work/report/cells/ring.b.png', xor: '/work/report/cells/ring.xor.png', closeups: ['/work/report/cells/ring.xor-2.png'], groups: 2},
-	})],
+	pairs: [
+		pair('cells/ring.gds', 'different', {
+			ms: 40,
+			queueMs: 2000,
+			reference: '/work/ref/cells/ring.gds',
+			output: '/work/run/cells/ring.gds',
+			pictures: {
+				...NO_PICTURES,
+				overview: '/work/report/cells/ring.overview.png',
+				a: '/work/report/cells/ring.a.png',
+				b: '/work/report/cells/ring.b.png',
+				xor: '/work/report/cells/ring.xor.png',
+				closeups: ['/work/report/cells/ring.xor-2.png'],
+				groups: 2,
+			},
+		}),
+	],
 };
 
 test('links are relative to the report, so the uploaded folder works: HTML, Markdown, JUnit', async () => {
@@ -107,7 +120,11 @@ test('links are relative to the report, so the uploaded folder works: HTML, Mark
 	const io = {stdout: sink(false), stderr: sink(false), env: {}};
 	const dir = await mkdtemp(path.join(tmpdir(), 'lyipc-reporters-'));
 	try {
-		const within = {...PICTURED, outDir: dir, pairs: PICTURED.pairs.map(outcome => ({...outcome, reference: `${dir}/ref/ring.gds`, result: null, pictures: {...outcome.pictures!, overview: `${dir}/report/ring.overview.png`}}))};
+		const within = {
+			...PICTURED,
+			outDir: dir,
+			pairs: PICTURED.pairs.map(outcome => ({...outcome, reference: `${dir}/ref/ring.gds`, result: null, pictures: {...outcome.pictures!, overview: `${dir}/report/ring.overview.png`}})),
+		};
 		await createReporter({name: 'markdown', file: `${dir}/report/summary.md`}, io).onEnd(within);
 		await createReporter({name: 'junit', file: `${dir}/report/junit.xml`}, io).onEnd(within);
 		const markdown = await readFile(`${dir}/report/summary.md`, 'utf8');
@@ -129,7 +146,7 @@ test('the no-match hint reaches the HTML and Markdown reports too', async () => 
 	expect(stdout.text).toContain('> **Hint:** no relative path is in both folders <here>');
 });
 
-test('JUnit times are each pair\'s own comparison time, not the wait for a worker', async () => {
+test("JUnit times are each pair's own comparison time, not the wait for a worker", async () => {
 	const stdout = sink(false);
 	await createReporter({name: 'junit', file: undefined}, {stdout, stderr: sink(false), env: {}}).onEnd(PICTURED);
 	expect(stdout.text).toContain('name="cells/ring.gds" time="0.040"');
@@ -137,7 +154,9 @@ test('JUnit times are each pair\'s own comparison time, not the wait for a worke
 
 test('a hint when no relative path is in both folders, naming the folder level that would match', () => {
 	const only = (path: string, side: 'reference' | 'output') => pair(path, side === 'reference' ? 'missing-output' : 'missing-reference', side === 'reference' ? {output: null} : {reference: null});
-	expect(noMatchHint([only('golden/a.gds', 'reference'), only('a.gds', 'output')])).toMatch(/no relative path is in both folders \(reference e\.g\. golden\/a\.gds, output e\.g\. a\.gds\)\. The reference paths are the output paths under golden\//);
+	expect(noMatchHint([only('golden/a.gds', 'reference'), only('a.gds', 'output')])).toMatch(
+		/no relative path is in both folders \(reference e\.g\. golden\/a\.gds, output e\.g\. a\.gds\)\. The reference paths are the output paths under golden\//,
+	);
 	expect(noMatchHint([only('a.gds', 'reference'), only('b.gds', 'output')])).toMatch(/Check that both folders are given at the same level/);
 	expect(noMatchHint([only('a.gds', 'reference'), pair('b.gds', 'identical')])).toBeNull();
 	expect(noMatchHint([only('a.gds', 'reference')])).toBeNull();
@@ -145,15 +164,20 @@ test('a hint when no relative path is in both folders, naming the folder level t
 
 test('reporter specs: NAME[=PATH], one report on stdout at most', () => {
 	expect(parseReporterSpecs(['console', 'junit=out/r.xml', 'markdown=a=b.md'])).toEqual([
-		{name: 'console', file: undefined}, {name: 'junit', file: 'out/r.xml'}, {name: 'markdown', file: 'a=b.md'},
+		{name: 'console', file: undefined},
+		{name: 'junit', file: 'out/r.xml'},
+		{name: 'markdown', file: 'a=b.md'},
 	]);
 	expect(() => parseReporterSpecs(['console', 'markdown'])).toThrow(/console and markdown would both write to stdout/);
-	expect(parseReporterSpecs(['console', 'html'])).toEqual([{name: 'console', file: undefined}, {name: 'html', file: undefined}]); // html: into the report folder
+	expect(parseReporterSpecs(['console', 'html'])).toEqual([
+		{name: 'console', file: undefined},
+		{name: 'html', file: undefined},
+	]); // html: into the report folder
 	expect(() => parseReporterSpecs(['console=x'])).toThrow(/console reporter writes to the terminal/);
 });
 
 test('HTML: names and messages escaped, a picture that could not be drawn says why', async () => {
-	const withError = {...RESULT, pairs: RESULT.pairs.map(outcome => outcome.status === 'missing-output' ? {...outcome, pictures: {...NO_PICTURES, error: 'no pictures: KLayout <died>'}} : outcome)};
+	const withError = {...RESULT, pairs: RESULT.pairs.map(outcome => (outcome.status === 'missing-output' ? {...outcome, pictures: {...NO_PICTURES, error: 'no pictures: KLayout <died>'}} : outcome))};
 	const html = renderHtml(withError);
 	expect(html).toContain('b &lt;&amp;&gt; &quot;c&quot;.gds');
 	expect(html).not.toContain('<&>');

@@ -31,7 +31,12 @@ test('byte-identical pairs never reach KLayout; a crashing worker fails its pair
 		// The two byte-identical pairs are answered without a worker; every pair that needs
 		// KLayout crashed its worker and is an error of its own, each on a fresh worker.
 		expect(status).toEqual({...TREE_EXPECTED, 'flat.gds': 'error', 'chip/ring.gds': 'error'});
-		expect(result.pairs.filter(pair => pair.error?.code === 'WORKER_DIED').map(pair => pair.path).sort()).toEqual(['chip/ring.gds', 'corrupt.gds', 'flat.gds']);
+		expect(
+			result.pairs
+				.filter(pair => pair.error?.code === 'WORKER_DIED')
+				.map(pair => pair.path)
+				.sort(),
+		).toEqual(['chip/ring.gds', 'corrupt.gds', 'flat.gds']);
 		expect(pool.started).toBe(3);
 	} finally {
 		await pool.close();
@@ -79,7 +84,11 @@ describeKLayout('compareDirectories with real KLayout', () => {
 
 	test('pairs sharing a folder: one failing pair cleaning up never removes the folder another pair writes into', async () => {
 		const root = await tempDir();
-		for (const [name, inReference, inOutput] of [['bad.gds', 'base.gds', 'truncated.gds'], ['chip.gds', 'base.gds', 'via_changed.gds'], ['gone.gds', 'base.gds', null]] as const) {
+		for (const [name, inReference, inOutput] of [
+			['bad.gds', 'base.gds', 'truncated.gds'],
+			['chip.gds', 'base.gds', 'via_changed.gds'],
+			['gone.gds', 'base.gds', null],
+		] as const) {
 			await mkdir(path.join(root, 'ref', 'sub'), {recursive: true});
 			await mkdir(path.join(root, 'run', 'sub'), {recursive: true});
 			await copyFile(fixture(inReference), path.join(root, 'ref', 'sub', name));
@@ -94,9 +103,28 @@ describeKLayout('compareDirectories with real KLayout', () => {
 		const chip = result.pairs.find(pair => pair.path === 'sub/chip.gds')!;
 		const gone = result.pairs.find(pair => pair.path === 'sub/gone.gds')!;
 		const sub = (name: string) => path.join(outDir, 'sub', name);
-		expect(chip.pictures).toMatchObject({a: sub('chip.a.png'), b: sub('chip.b.png'), xor: sub('chip.xor.png'), overview: sub('chip.overview.png'), closeups: [sub('chip.xor-2.png')], groups: 2, size: {width: 320, height: 240}, scale: 2, error: null});
+		expect(chip.pictures).toMatchObject({
+			a: sub('chip.a.png'),
+			b: sub('chip.b.png'),
+			xor: sub('chip.xor.png'),
+			overview: sub('chip.overview.png'),
+			closeups: [sub('chip.xor-2.png')],
+			groups: 2,
+			size: {width: 320, height: 240},
+			scale: 2,
+			error: null,
+		});
 		expect(gone.pictures).toMatchObject({a: sub('gone.a.png'), b: null, xor: null, overview: null, closeups: [], error: null});
-		expect((await readdir(path.join(outDir, 'sub'))).sort()).toEqual(['chip.a.png', 'chip.b.png', 'chip.overview.png', 'chip.xor-2.png', 'chip.xor.gds', 'chip.xor.lyrdb', 'chip.xor.png', 'gone.a.png']);
+		expect((await readdir(path.join(outDir, 'sub'))).sort()).toEqual([
+			'chip.a.png',
+			'chip.b.png',
+			'chip.overview.png',
+			'chip.xor-2.png',
+			'chip.xor.gds',
+			'chip.xor.lyrdb',
+			'chip.xor.png',
+			'gone.a.png',
+		]);
 		const picture = PNG.sync.read(await readFile(chip.pictures!.xor!));
 		expect([picture.width, picture.height]).toEqual([640, 480]); // drawn at twice the size shown
 

@@ -127,7 +127,8 @@ describeKLayout('ViewerClient against a real KLayout GUI', () => {
 		expect(load.view).toBe(0);
 		expect(status.views[0]!.cellviews[0]!.file).toBe(fixture('base.gds'));
 		await expect(client.request('load', {path: '/nonexistent/chip.gds'})).rejects.toMatchObject({
-			code: 'VIEWER_ERROR', message: expect.stringMatching(/load failed \(FILE_NOT_FOUND\): \/nonexistent\/chip\.gds/),
+			code: 'VIEWER_ERROR',
+			message: expect.stringMatching(/load failed \(FILE_NOT_FOUND\): \/nonexistent\/chip\.gds/),
 		});
 		client.close();
 		await expect(client.request('ping')).rejects.toMatchObject({code: 'VIEWER_CLOSED'});

@@ -22,7 +22,18 @@ describe('lyipc server install: a salt package in KLAYOUT_HOME', () => {
 		expect(install.stdout).toBe(`lyipc server installed in ${folder}; it starts with KLayout`);
 		expect((await readdir(folder)).sort()).toEqual(['grain.xml', 'pymacros', 'python']);
 		expect((await readdir(path.join(folder, 'python'))).sort()).toEqual([
-			'lyipc_errors.py', 'lyipc_klive.py', 'lyipc_menu.py', 'lyipc_params.py', 'lyipc_pictures.py', 'lyipc_server.py', 'lyipc_settings.py', 'lyipc_shared.json', 'lyipc_shared.py', 'lyipc_v1.py', 'lyipc_version.py', 'lyipc_viewer.py',
+			'lyipc_errors.py',
+			'lyipc_klive.py',
+			'lyipc_menu.py',
+			'lyipc_params.py',
+			'lyipc_pictures.py',
+			'lyipc_server.py',
+			'lyipc_settings.py',
+			'lyipc_shared.json',
+			'lyipc_shared.py',
+			'lyipc_v1.py',
+			'lyipc_version.py',
+			'lyipc_viewer.py',
 		]);
 		const macro = await readFile(path.join(folder, 'pymacros', 'lyipc_server.lym'), 'utf8');
 		expect(macro).toContain('<autorun>true</autorun>');

@@ -74,13 +74,17 @@ describeKLayout('klive-compatible listener: gdsfactory/kfactory show() against t
 	});
 
 	test('lyrdb goes to the Marker Browser; markers are drawn; a missing technology is reported as info', async () => {
-		const compared = await execa(process.execPath, [path.join(ROOT, 'dist', 'src', 'cli', 'lyipc-diff.js'), fixture('base.gds'), fixture('one_shape.gds'), '--json', '--no-view', '--out-dir', gui.temp], {reject: false});
+		const compared = await execa(
+			process.execPath,
+			[path.join(ROOT, 'dist', 'src', 'cli', 'lyipc-diff.js'), fixture('base.gds'), fixture('one_shape.gds'), '--json', '--no-view', '--out-dir', gui.temp],
+			{reject: false},
+		);
 		const {artifacts} = JSON.parse(compared.stdout) as {artifacts: {rdb: string}};
 		const {reply} = await show({
 			gds: fixture('via_changed.gds'),
 			lyrdb: artifacts.rdb,
 			technology: 'no_such_pdk',
-			markers: [['DBox', '(0,0;40,40)', {color: 0x00FF00, frame_color: 0x00FF00, dither_pattern: 0}]],
+			markers: [['DBox', '(0,0;40,40)', {color: 0x00ff00, frame_color: 0x00ff00, dither_pattern: 0}]],
 		});
 		expect(reply).toMatchObject({type: 'open', info: expect.stringContaining('no_such_pdk')});
 		const view = currentView(await viewerStatus(gui.viewer.port));
@@ -88,10 +92,12 @@ describeKLayout('klive-compatible listener: gdsfactory/kfactory show() against t
 		const shot = path.join(gui.temp, 'markers.png');
 		await v2Session(gui.viewer.port, [{id: 1, method: 'screenshot', params: {width: 400, height: 300, path: shot}}]);
 		const {colours} = await pngColours(shot);
-		const green = [...colours].filter(([rgb]) => {
-			const [r, g, b] = rgb.split(',').map(Number);
-			return r! < 80 && g! > 200 && b! < 80;
-		}).reduce((sum, [, n]) => sum + n, 0);
+		const green = [...colours]
+			.filter(([rgb]) => {
+				const [r, g, b] = rgb.split(',').map(Number);
+				return r! < 80 && g! > 200 && b! < 80;
+			})
+			.reduce((sum, [, n]) => sum + n, 0);
 		expect(green).toBeGreaterThan(0.2 * 400 * 300); // the 40 µm marker box, solid green, over most of the chip
 	});
 
@@ -103,10 +109,13 @@ describeKLayout('klive-compatible listener: gdsfactory/kfactory show() against t
 		const long = await show({gds: `/${'x'.repeat(3000)}.gds`});
 		expect(long.reply.type).toBe('error');
 		expect(long.bytes).toBeLessThan(1024); // clients read one recv(1024)
-		const raw = await execa('python3', ['-c', `
+		const raw = await execa('python3', [
+			'-c',
+			`
 import socket
 c = socket.create_connection(("127.0.0.1", ${klivePort}), timeout=0.5)
-c.sendall(b"this is not json\\n"); c.settimeout(5); print(c.recv(1024).decode())`]);
+c.sendall(b"this is not json\\n"); c.settimeout(5); print(c.recv(1024).decode())`,
+		]);
 		expect(JSON.parse(raw.stdout)).toMatchObject({type: 'error', error: expect.stringMatching(/^not JSON/)});
 		expect((await viewerStatus(gui.viewer.port)).modal).toBeNull();
 	});

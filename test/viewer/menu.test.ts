@@ -45,7 +45,7 @@ describeKLayout('the Tools menu item and its shortcut (installed with --no-autos
 		await waitFor('the start message', async () => output.includes(`lyipc server listening on 127.0.0.1:${gui.viewer.port}`));
 
 		await xdotool('windowfocus', '--sync', main, 'key', 'ctrl+i');
-		await waitFor('the server to stop after Ctrl+I', async () => !await listening(gui.viewer.port));
+		await waitFor('the server to stop after Ctrl+I', async () => !(await listening(gui.viewer.port)));
 		await waitFor('the stop message', async () => output.includes('lyipc server stopped'));
 	});
 });

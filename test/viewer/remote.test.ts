@@ -30,20 +30,25 @@ describeKLayout('a viewer listening beyond loopback: token, v1 refused, files up
 
 	test('no token or a wrong one: UNAUTHORIZED, one answer, the connection closed; the token opens every method', async () => {
 		for (const hello of [{}, {token: 'x'.repeat(32)}, {token: token.slice(1)}]) {
-			const text = await untilClosed(host, gui.viewer.port, [
-				JSON.stringify({id: 1, method: 'hello', params: hello}),
-				JSON.stringify({id: 2, method: 'status'}),
-			]);
-			const replies = text.trim().split('\n').map(line => JSON.parse(line) as {id: unknown; ok: boolean; error?: {code: string}});
+			const text = await untilClosed(host, gui.viewer.port, [JSON.stringify({id: 1, method: 'hello', params: hello}), JSON.stringify({id: 2, method: 'status'})]);
+			const replies = text
+				.trim()
+				.split('\n')
+				.map(line => JSON.parse(line) as {id: unknown; ok: boolean; error?: {code: string}});
 			expect(replies).toEqual([expect.objectContaining({id: 1, ok: false, error: expect.objectContaining({code: 'UNAUTHORIZED'})})]);
 		}
 
 		const withoutHello = await untilClosed(host, gui.viewer.port, [JSON.stringify({id: 7, method: 'load', params: {path: '/etc/passwd'}})]);
 		expect(JSON.parse(withoutHello)).toMatchObject({id: 7, ok: false, error: {code: 'UNAUTHORIZED'}});
-		const [hello, status] = await v2Session(gui.viewer.port, [
-			{id: 1, method: 'hello', params: {token}},
-			{id: 2, method: 'status'},
-		], 10_000, host);
+		const [hello, status] = await v2Session(
+			gui.viewer.port,
+			[
+				{id: 1, method: 'hello', params: {token}},
+				{id: 2, method: 'status'},
+			],
+			10_000,
+			host,
+		);
 		expect(hello).toMatchObject({ok: true, result: {protocol: 2, capabilities: {token: true}}});
 		expect(status).toMatchObject({ok: true, result: {views: expect.any(Array)}});
 		// this machine needs no token
@@ -53,7 +58,9 @@ describeKLayout('a viewer listening beyond loopback: token, v1 refused, files up
 	test('ViewerClient: VIEWER_UNAUTHORIZED says whether the token is missing or wrong, and where it is', async () => {
 		const target = {host, port: gui.viewer.port};
 		await expect(ViewerClient.connect(target, {token: ''})).rejects.toMatchObject({
-			code: 'VIEWER_UNAUTHORIZED', message: `viewer at ${host}:${gui.viewer.port} refused the connection: it needs a token`, hint: expect.stringContaining('LYIPC_TOKEN'),
+			code: 'VIEWER_UNAUTHORIZED',
+			message: `viewer at ${host}:${gui.viewer.port} refused the connection: it needs a token`,
+			hint: expect.stringContaining('LYIPC_TOKEN'),
 		});
 		await expect(ViewerClient.connect(target, {token: 'y'.repeat(32)})).rejects.toMatchObject({code: 'VIEWER_UNAUTHORIZED', message: expect.stringMatching(/wrong token$/)});
 		const client = await ViewerClient.connect(target, {token});
@@ -131,7 +138,11 @@ describeKLayout('a viewer listening beyond loopback: token, v1 refused, files up
 
 	test('lyipc-diff --view --target: A, B, the XOR and the markers uploaded and shown, XOR in red', async () => {
 		const out = path.join(gui.temp, 'diff-out');
-		const run = await runCli([fixture('base.gds'), fixture('one_shape.gds'), '--view', '--target', `${host}:${gui.viewer.port}`, '--out-dir', out, '--json'], {env: {LYIPC_TOKEN: token, CI: 'false'}}, CLI);
+		const run = await runCli(
+			[fixture('base.gds'), fixture('one_shape.gds'), '--view', '--target', `${host}:${gui.viewer.port}`, '--out-dir', out, '--json'],
+			{env: {LYIPC_TOKEN: token, CI: 'false'}},
+			CLI,
+		);
 		expect(run.exitCode, run.stderr).toBe(1);
 		const status = await viewerStatus(gui.viewer.port);
 		const view = currentView(status);
@@ -212,7 +223,7 @@ describeKLayout('lyipc viewer --host / --port', () => {
 		}
 	}, 90_000);
 
-	test('a port another program holds: exit 2 with KLayout\'s reason, soon', async () => {
+	test("a port another program holds: exit 2 with KLayout's reason, soon", async () => {
 		const xvfb = await startXvfb();
 		const squatter = net.createServer(socket => socket.destroy());
 		await new Promise<void>(resolve => squatter.listen(0, '127.0.0.1', resolve));

@@ -24,7 +24,7 @@ const METHODS: Array<{method: string; base: Record<string, unknown>; params: str
 /** Values of the wrong type for some parameter or other (null means "default" and is left out). */
 const WRONG: unknown[] = [5, -1, 1.5, true, '', 'x', [1, 2], [1, 2, 3, 'x'], {}, {path: 'x'}];
 
-describeKLayout('the viewer server answers a caller\'s mistakes with BAD_REQUEST or LOAD_FAILED, never INTERNAL', () => {
+describeKLayout("the viewer server answers a caller's mistakes with BAD_REQUEST or LOAD_FAILED, never INTERNAL", () => {
 	const gui = useGuiViewer();
 
 	test('every method, every parameter, values of the wrong type (table-driven)', async () => {
@@ -115,20 +115,21 @@ describeKLayout('the viewer server answers a caller\'s mistakes with BAD_REQUEST
 	});
 
 	test('clients that trickle bytes are closed when no complete line came within 10 s (v1 and v2)', async () => {
-		const trickle = async (text: string) => new Promise<{closedAfterMs: number; sent: number}>(resolve => {
-			const socket = net.connect(gui.viewer.port, '127.0.0.1');
-			const started = Date.now();
-			let sent = 0;
-			const timer = setInterval(() => {
-				socket.write(text[sent % text.length]!);
-				sent++;
-			}, 500);
-			socket.on('error', () => undefined);
-			socket.on('close', () => {
-				clearInterval(timer);
-				resolve({closedAfterMs: Date.now() - started, sent});
+		const trickle = async (text: string) =>
+			new Promise<{closedAfterMs: number; sent: number}>(resolve => {
+				const socket = net.connect(gui.viewer.port, '127.0.0.1');
+				const started = Date.now();
+				let sent = 0;
+				const timer = setInterval(() => {
+					socket.write(text[sent % text.length]!);
+					sent++;
+				}, 500);
+				socket.on('error', () => undefined);
+				socket.on('close', () => {
+					clearInterval(timer);
+					resolve({closedAfterMs: Date.now() - started, sent});
+				});
 			});
-		});
 		const [v1, v2] = await Promise.all([trickle('load a_file_name_that_never_ends'), trickle('{"id": 1, "method": "ping", "params": {"x": "never ends')]);
 		for (const run of [v1, v2]) {
 			expect(run.closedAfterMs).toBeGreaterThanOrEqual(9000);

@@ -82,7 +82,14 @@ describeKLayout('the viewer server inside a real KLayout GUI (Xvfb, fresh KLAYOU
 			{id: 5, method: 'status'},
 			{id: 6, method: 'nonsense'},
 		]);
-		expect(replies.map(reply => [reply.id, reply.ok])).toEqual([[1, true], [2, true], [3, true], [4, true], [5, true], [6, false]]);
+		expect(replies.map(reply => [reply.id, reply.ok])).toEqual([
+			[1, true],
+			[2, true],
+			[3, true],
+			[4, true],
+			[5, true],
+			[6, false],
+		]);
 		expect(replies[0]!.result).toMatchObject({protocol: 2, klayout: expect.stringMatching(/^0\.\d+/)});
 		expect(replies[5]!.error).toMatchObject({code: 'BAD_REQUEST'});
 		const current = currentView(replies[4]!.result as Awaited<ReturnType<typeof status>>);
@@ -138,11 +145,17 @@ describeKLayout('the viewer server inside a real KLayout GUI (Xvfb, fresh KLAYOU
 		expect(currentView(now).cellviews.map(cv => cv.file)).toEqual([file]);
 	});
 
-	test('load\'s parameters: cell, lyp, rdb, keepView; markers; close of a given view', async () => {
+	test("load's parameters: cell, lyp, rdb, keepView; markers; close of a given view", async () => {
 		const lyp = path.join(gui.temp, 'one-layer.lyp');
-		await writeFile(lyp, '<?xml version="1.0" encoding="utf-8"?>\n<layer-properties>\n <properties>\n  <name>METAL1</name>\n  <source>1/0@1</source>\n  <visible>true</visible>\n </properties>\n</layer-properties>\n');
+		await writeFile(
+			lyp,
+			'<?xml version="1.0" encoding="utf-8"?>\n<layer-properties>\n <properties>\n  <name>METAL1</name>\n  <source>1/0@1</source>\n  <visible>true</visible>\n </properties>\n</layer-properties>\n',
+		);
 		const rdb = path.join(gui.temp, 'empty.lyrdb');
-		await writeFile(rdb, '<?xml version="1.0" encoding="utf-8"?>\n<report-database>\n <description>lyipc test</description>\n <top-cell>CHIP</top-cell>\n <categories/>\n <cells/>\n <items/>\n</report-database>\n');
+		await writeFile(
+			rdb,
+			'<?xml version="1.0" encoding="utf-8"?>\n<report-database>\n <description>lyipc test</description>\n <top-cell>CHIP</top-cell>\n <categories/>\n <cells/>\n <items/>\n</report-database>\n',
+		);
 		const box = [2, 2, 12, 9];
 		const replies = await v2Session(gui.viewer.port, [
 			{id: 1, method: 'load', params: {path: fixture('base.gds'), mode: 'new', cell: 'VIA', lyp, rdb}},
@@ -159,7 +172,10 @@ describeKLayout('the viewer server inside a real KLayout GUI (Xvfb, fresh KLAYOU
 		]);
 		const kept = currentView(replies.splice(6, 1)[0]!.result as ViewerStatus);
 		const zoomed = currentView(replies.splice(4, 1)[0]!.result as ViewerStatus);
-		expect(replies.slice(0, 7).every(reply => reply.ok), JSON.stringify(replies)).toBe(true);
+		expect(
+			replies.slice(0, 7).every(reply => reply.ok),
+			JSON.stringify(replies),
+		).toBe(true);
 		const first = currentView(replies[1]!.result as ViewerStatus);
 		expect(first.cellviews[0]).toMatchObject({file: fixture('base.gds'), cell: 'VIA'});
 		expect(first.layers).toBe(1); // the .lyp's list, not the file's four layers
@@ -194,7 +210,10 @@ describeKLayout('the viewer server inside a real KLayout GUI (Xvfb, fresh KLAYOU
 		const {width, height, colours} = await pngColours(empty);
 		expect([width, height]).toEqual([400, 300]);
 		// Background plus layer colours: a blank view has one or two colours.
-		const drawn = [...colours.values()].sort((x, y) => y - x).slice(1).reduce((sum, n) => sum + n, 0);
+		const drawn = [...colours.values()]
+			.sort((x, y) => y - x)
+			.slice(1)
+			.reduce((sum, n) => sum + n, 0);
 		expect(colours.size).toBeGreaterThan(4);
 		expect(drawn).toBeGreaterThan(0.05 * width * height);
 	});
@@ -246,13 +265,19 @@ describeKLayout('the viewer server inside a real KLayout GUI (Xvfb, fresh KLAYOU
 	});
 
 	test('a flood of connections, each sending garbage: every one is dealt with, the server keeps serving', async () => {
-		const sockets = await Promise.all(Array.from({length: 100}, async (_, i) => new Promise<net.Socket>(resolve => {
-			const socket = net.connect(gui.viewer.port, '127.0.0.1', () => {
-				socket.write(Buffer.from(Array.from({length: 512}, (_, j) => (i * 31 + j * 17) % 256)));
-				resolve(socket);
-			});
-			socket.on('error', () => undefined); // connections over the limit are reset
-		})));
+		const sockets = await Promise.all(
+			Array.from(
+				{length: 100},
+				async (_, i) =>
+					new Promise<net.Socket>(resolve => {
+						const socket = net.connect(gui.viewer.port, '127.0.0.1', () => {
+							socket.write(Buffer.from(Array.from({length: 512}, (_, j) => (i * 31 + j * 17) % 256)));
+							resolve(socket);
+						});
+						socket.on('error', () => undefined); // connections over the limit are reset
+					}),
+			),
+		);
 		for (const socket of sockets) {
 			socket.destroy();
 		}

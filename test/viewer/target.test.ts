@@ -12,7 +12,7 @@ describe('resolveTarget', () => {
 		expect(() => resolveTarget('a:b:c', {})).toThrow(/expected host\[:port\]/);
 	});
 
-	test('the old LYIPCTARGET (user@host) names the viewer\'s machine, below LYIPC_TARGET', () => {
+	test("the old LYIPCTARGET (user@host) names the viewer's machine, below LYIPC_TARGET", () => {
 		expect(resolveTarget(undefined, {LYIPCTARGET: 'alice@workstation'})).toEqual({host: 'workstation', port: 11078, ssh: 'alice@workstation'});
 		expect(resolveTarget(undefined, {LYIPCTARGET: 'workstation', LYIPC_PORT: '12001'})).toEqual({host: 'workstation', port: 12001, ssh: 'workstation'});
 		expect(resolveTarget(undefined, {LYIPCTARGET: 'alice@workstation', LYIPC_TARGET: 'other:1'})).toEqual({host: 'other', port: 1});

@@ -42,14 +42,7 @@ describe('ViewerClient against an old lyipc server (v1 only)', () => {
 		await expect(client.show(spaced)).resolves.toEqual({uploaded: false});
 		await expect(client.reload(spaced)).resolves.toEqual({uploaded: false});
 		await expect(client.reload()).resolves.toEqual({uploaded: false});
-		expect(old.received.slice(1)).toEqual([
-			'ping\r\n',
-			`load "${spaced}" 1\r\n`,
-			`load "${spaced}" 2\r\n`,
-			`load "${spaced}" 0\r\n`,
-			'reload view\r\n',
-			'reload view\r\n',
-		]);
+		expect(old.received.slice(1)).toEqual(['ping\r\n', `load "${spaced}" 1\r\n`, `load "${spaced}" 2\r\n`, `load "${spaced}" 0\r\n`, 'reload view\r\n', 'reload view\r\n']);
 		client.close();
 	});
 

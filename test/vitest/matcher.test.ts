@@ -14,7 +14,11 @@ const VITEST = path.join(ROOT, 'node_modules', 'vitest', 'vitest.mjs');
 interface Run {
 	exitCode: number | undefined;
 	output: string;
-	report: {numFailedTests: number; numPassedTests: number; testResults: Array<{name: string; assertionResults: Array<{title: string; status: string; failureMessages: string[]; meta?: {lyipc?: Array<{outcome: string}>}}>}>};
+	report: {
+		numFailedTests: number;
+		numPassedTests: number;
+		testResults: Array<{name: string; assertionResults: Array<{title: string; status: string; failureMessages: string[]; meta?: {lyipc?: Array<{outcome: string}>}}>}>;
+	};
 	starts: number;
 }
 
@@ -46,7 +50,11 @@ async function vitest(project: string, args: string[], env: Record<string, strin
 	await rm(reportFile, {force: true});
 	await rm(path.join(project, '..', 'starts.log'), {force: true});
 	const run = await execa(process.execPath, [VITEST, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`, ...args], {
-		cwd: project, reject: false, all: true, extendEnv: false, timeout: 180_000,
+		cwd: project,
+		reject: false,
+		all: true,
+		extendEnv: false,
+		timeout: 180_000,
 		env: {...clean, KLAYOUT: path.join(project, '..', 'klayout-counting'), NO_COLOR: '1', ...env},
 	});
 	const starts = (await readFile(path.join(project, '..', 'starts.log'), 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
@@ -219,16 +227,24 @@ test('reference places: __layouts__/<test file>/<test title>/<name>, a counter f
 	const book = new ReferenceBook();
 	const test1 = {fullTitle: 'rings > corner a', id: 't1', attempt: '0/0'};
 	expect(book.place('/p/test/ring.test.ts', 'out/ring.gds', test1)).toEqual({
-		reference: '/p/test/__layouts__/ring.test.ts/rings-corner-a/ring.gds', diffDir: '/p/test/__layouts__/ring.test.ts/rings-corner-a/__diff__', stem: 'ring', legacy: '/p/test/__layouts__/ring.test.ts/ring.gds',
+		reference: '/p/test/__layouts__/ring.test.ts/rings-corner-a/ring.gds',
+		diffDir: '/p/test/__layouts__/ring.test.ts/rings-corner-a/__diff__',
+		stem: 'ring',
+		legacy: '/p/test/__layouts__/ring.test.ts/ring.gds',
 	});
 	expect(book.place('/p/test/ring.test.ts', 'out/b/ring.gds', test1).reference).toBe('/p/test/__layouts__/ring.test.ts/rings-corner-a/ring-2.gds');
 	expect(book.place('/p/test/ring.test.ts', 'out/c.oas.gz', test1).reference).toBe('/p/test/__layouts__/ring.test.ts/rings-corner-a/c.oas.gz');
 	// A retry starts counting again.
 	expect(book.place('/p/test/ring.test.ts', 'out/ring.gds', {...test1, attempt: '1/0'}).reference).toBe('/p/test/__layouts__/ring.test.ts/rings-corner-a/ring.gds');
 	// Another test whose title comes out the same: an error, not a shared reference.
-	expect(() => book.place('/p/test/ring.test.ts', 'out/ring.gds', {fullTitle: 'rings > corner/a', id: 't2', attempt: '0/0'})).toThrow(/tests "rings > corner a" and "rings > corner\/a" would share the reference/);
+	expect(() => book.place('/p/test/ring.test.ts', 'out/ring.gds', {fullTitle: 'rings > corner/a', id: 't2', attempt: '0/0'})).toThrow(
+		/tests "rings > corner a" and "rings > corner\/a" would share the reference/,
+	);
 	expect(book.place('/p/test/ring.test.ts', 'out/ring.oas.gz', test1, '../refs/r.oas.gz')).toEqual({
-		reference: '/p/refs/r.oas.gz', diffDir: '/p/refs/__diff__', stem: 'r', legacy: undefined,
+		reference: '/p/refs/r.oas.gz',
+		diffDir: '/p/refs/__diff__',
+		stem: 'r',
+		legacy: undefined,
 	});
 	expect(titleFolder('x'.repeat(200))).toMatch(/^x{71}-[\da-f]{8}$/);
 	expect(titleFolder('Ring: ü 1.5 µm?')).toBe('Ring-u-1.5-m');

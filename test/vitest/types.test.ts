@@ -23,9 +23,12 @@ async function project(tsconfig: Record<string, unknown>, files: Record<string, 
 	await symlink(ROOT, path.join(root, 'node_modules', 'lyipc'));
 	await symlink(path.join(ROOT, 'node_modules', 'vitest'), path.join(root, 'node_modules', 'vitest'));
 	await writeFile(path.join(root, 'package.json'), JSON.stringify({name: 'chip', type: 'module', private: true}));
-	await writeFile(path.join(root, 'tsconfig.json'), JSON.stringify({
-		compilerOptions: {target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, ...tsconfig},
-	}));
+	await writeFile(
+		path.join(root, 'tsconfig.json'),
+		JSON.stringify({
+			compilerOptions: {target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, ...tsconfig},
+		}),
+	);
 	for (const [name, text] of Object.entries(files)) {
 		await writeFile(path.join(root, name), text);
 	}
@@ -44,7 +47,7 @@ import {layoutMatcher} from 'lyipc/vitest/plugin';
 export default defineConfig({plugins: [layoutMatcher()]});
 `;
 
-test('the README\'s setup typechecks: the plugin in vitest.config.ts brings toMatchLayout\'s types', async () => {
+test("the README's setup typechecks: the plugin in vitest.config.ts brings toMatchLayout's types", async () => {
 	const root = await project({}, {'vitest.config.ts': CONFIG, 'ring.test.ts': TEST_FILE});
 	const run = await tsc(root);
 	expect(run.output).toBe('');
@@ -56,7 +59,7 @@ test('tests typechecked apart from the config: "types": ["lyipc/vitest"] brings 
 	expect((await tsc(root)).exitCode).toBe(0);
 	// The check is real: without the types, and with a misspelt matcher, tsc complains.
 	const without = await tsc(await project({types: []}, {'ring.test.ts': TEST_FILE}));
-	expect(without.output).toContain('TS2339: Property \'toMatchLayout\' does not exist');
+	expect(without.output).toContain("TS2339: Property 'toMatchLayout' does not exist");
 	const misspelt = await tsc(await project({}, {'vitest.config.ts': CONFIG, 'ring.test.ts': TEST_FILE.replace('toMatchLayout()', 'toMatchLayot()')}));
 	expect(misspelt.output).toContain('toMatchLayot');
 	expect(misspelt.exitCode).toBe(2);

@@ -70,7 +70,7 @@ describeKLayout('compareLayouts (library API, one shared worker)', () => {
 		]);
 	});
 
-	test('the files\' details: dbu, common grid, formats, top cells', async () => {
+	test("the files' details: dbu, common grid, formats, top cells", async () => {
 		const dbu = await compare('base.gds', 'dbu_0p5nm.gds');
 		expect([dbu.a.dbu, dbu.b.dbu, dbu.dbu]).toEqual([0.001, 0.0005, 0.0005]);
 		const renamed = await compare('base.gds', 'renamed_top.gds');
@@ -306,12 +306,19 @@ describeKLayout('compareLayouts (library API, one shared worker)', () => {
 
 		// A layer in one file only needs no XOR: every shape of it is a difference.
 		expect(layer(await compare('base.gds', 'extra_layer.gds'), '5/0')).toMatchObject({
-			status: 'only-in-b', mode: 'flat', modeReason: 'in layout B only: each of its shapes is a difference', fallback: null, xorCount: 2,
+			status: 'only-in-b',
+			mode: 'flat',
+			modeReason: 'in layout B only: each of its shapes is a difference',
+			fallback: null,
+			xorCount: 2,
 		});
 
 		// Forced modes never look at the structure.
 		const forced = await compare('placed_often_a.gds', 'placed_often_b.gds', {mode: 'flat'});
-		expect(forced.layers.map(entry => [entry.mode, entry.fallback])).toEqual([['flat', null], ['flat', null]]);
+		expect(forced.layers.map(entry => [entry.mode, entry.fallback])).toEqual([
+			['flat', null],
+			['flat', null],
+		]);
 	});
 
 	test('a restructured cell tree is never taken for the same: tops paired with each other, every cell accounted for', async () => {
@@ -320,7 +327,9 @@ describeKLayout('compareLayouts (library API, one shared worker)', () => {
 		const moved = await compare('moved_into_child_a.gds', 'moved_into_child_b.gds', {structure: 'always'});
 		expect(moved.identical).toBe(false);
 		expect(moved.layers.map(entry => [entry.key, entry.status, entry.mode, entry.countA, entry.countB])).toEqual([
-			['1/0', 'different', 'windowed', 2, 6], ['2/0', 'different', 'windowed', 2, 6], ['3/0', 'different', 'windowed', 2, 6],
+			['1/0', 'different', 'windowed', 2, 6],
+			['2/0', 'different', 'windowed', 2, 6],
+			['3/0', 'different', 'windowed', 2, 6],
 		]);
 		const movedFlat = await compare('moved_into_child_a.gds', 'moved_into_child_b.gds', {mode: 'flat'});
 		expect(moved.layers.map(entry => [entry.xorCount, entry.xorArea, entry.bbox])).toEqual(movedFlat.layers.map(entry => [entry.xorCount, entry.xorArea, entry.bbox]));
@@ -328,7 +337,9 @@ describeKLayout('compareLayouts (library API, one shared worker)', () => {
 		const twice = await compare('placed_twice_a.gds', 'placed_twice_b.gds', {structure: 'always'});
 		const twiceFlat = await compare('placed_twice_a.gds', 'placed_twice_b.gds', {mode: 'flat'});
 		expect(twice.layers.map(entry => [entry.key, entry.status, entry.countA, entry.countB])).toEqual([
-			['1/0', 'different', 4, 2], ['2/0', 'different', 4, 2], ['3/0', 'different', 4, 2],
+			['1/0', 'different', 4, 2],
+			['2/0', 'different', 4, 2],
+			['3/0', 'different', 4, 2],
 		]);
 		expect(twice.layers.map(entry => [entry.xorCount, entry.xorArea])).toEqual(twiceFlat.layers.map(entry => [entry.xorCount, entry.xorArea]));
 	});
@@ -346,7 +357,11 @@ describeKLayout('compareLayouts (library API, one shared worker)', () => {
 		const error = await compare('base.gds', 'newer_klayout.gds').catch((error: unknown) => error);
 		expect(error).toMatchObject({
 			code: 'READ_ERROR',
-			message: expect.stringMatching(new RegExp(`newer_klayout\\.gds: cannot read layout B: it was written by a newer KLayout \\(its context cell holds meta data that KLayout ${worker.klayoutVersion.replaceAll('.', '\\.')} cannot read`)),
+			message: expect.stringMatching(
+				new RegExp(
+					`newer_klayout\\.gds: cannot read layout B: it was written by a newer KLayout \\(its context cell holds meta data that KLayout ${worker.klayoutVersion.replaceAll('.', '\\.')} cannot read`,
+				),
+			),
 			hint: expect.stringMatching(/KLayout 0\.29 or later/),
 		});
 	});

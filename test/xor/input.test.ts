@@ -20,9 +20,9 @@ describe('sniffFormat', () => {
 		expect(sniffFormat(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0]))).toMatchObject({format: undefined, reason: 'starts with bytes 89 50 4e 47 00 00 00 00'});
 		// Common files named by type.
 		for (const [bytes, name] of [
-			[Buffer.from([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0]), 'is a PNG image'],
+			[Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0]), 'is a PNG image'],
 			[Buffer.from('%PDF-1.7\n%...'), 'is a PDF document'],
-			[Buffer.from([0x50, 0x4B, 0x03, 0x04, 0x14, 0]), 'is a ZIP archive (or an Office document)'],
+			[Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0]), 'is a ZIP archive (or an Office document)'],
 			[Buffer.from('<?xml version="1.0"?><report-database>'), 'is a KLayout marker database or other XML'],
 			[Buffer.from('hello layout\n'), 'is text starting with "hello layout"'],
 		] as const) {

@@ -30,7 +30,11 @@ describe('normalizeXorOptions', () => {
 
 	test('layer lists given as strings or specs', () => {
 		const options = normalizeXorOptions({layers: ['1/0,2', {layer: 3, datatype: 1}], ignoreLayers: ['7']});
-		expect(options.layers).toEqual([{layer: 1, datatype: 0}, {layer: 2, datatype: undefined}, {layer: 3, datatype: 1}]);
+		expect(options.layers).toEqual([
+			{layer: 1, datatype: 0},
+			{layer: 2, datatype: undefined},
+			{layer: 3, datatype: 1},
+		]);
 		expect(options.ignoreLayers).toEqual([{layer: 7, datatype: undefined}]);
 	});
 

@@ -46,8 +46,8 @@ function all(png: PNG, colour: [number, number, number]): number {
 	return near(png, colour, png.width / 2, png.height / 2, Math.max(png.width, png.height));
 }
 
-const RED: [number, number, number] = [0xFF, 0x20, 0x20];
-const FRAME_BLUE: [number, number, number] = [0x1F, 0x4F, 0xE0];
+const RED: [number, number, number] = [0xff, 0x20, 0x20];
+const FRAME_BLUE: [number, number, number] = [0x1f, 0x4f, 0xe0];
 
 describeKLayout('pictures of a small change in a large layout', () => {
 	const pool = new WorkerPool({size: 1});
@@ -59,7 +59,10 @@ describeKLayout('pictures of a small change in a large layout', () => {
 		await writeFile(script, MAKE_CHIP);
 		await execa(process.env.KLAYOUT ?? 'klayout', ['-b', '-rd', `dir=${dir}`, '-r', script]);
 		const {result, pictures} = await compareWithPictures(pool, {
-			a: path.join(dir, 'a.gds'), b: path.join(dir, 'b.gds'), options: {outDir: path.join(dir, 'out')}, pictures: {dir: path.join(dir, 'out'), stem: 'chip', titles: {pair: 'chip.gds'}},
+			a: path.join(dir, 'a.gds'),
+			b: path.join(dir, 'b.gds'),
+			options: {outDir: path.join(dir, 'out')},
+			pictures: {dir: path.join(dir, 'out'), stem: 'chip', titles: {pair: 'chip.gds'}},
 		});
 		expect(result.differentLayers).toBe(1);
 		expect(pictures).toMatchObject({groups: 1, closeups: [], scale: 2, error: null});
