@@ -44,7 +44,7 @@ export interface LyipcErrorOptions {
 	hint?: string | undefined;
 	/** More for the curious: another process's traceback of an INTERNAL error. */
 	detail?: string | undefined;
-	cause?: unknown;
+	cause?: unknown | undefined;
 }
 
 /** Marks lyipc's errors across copies of this module (two installs, a bundled copy), as execa does. */

@@ -234,7 +234,7 @@ export class RequestChannel {
 }
 
 export interface AnswerLinesOptions {
-	maxLine?: number;
+	maxLine?: number | undefined;
 	/** The error sent for a failure that is not a LyipcError (default: INTERNAL, a bug). */
 	toError?: (error: unknown) => LyipcError;
 }

@@ -17,8 +17,8 @@ export interface KLayoutLocation {
 export interface FindKLayoutOptions {
 	/** Explicit executable (`--klayout`); wins over everything else. */
 	klayout?: string | undefined;
-	env?: NodeJS.ProcessEnv;
-	platform?: NodeJS.Platform;
+	env?: NodeJS.ProcessEnv | undefined;
+	platform?: NodeJS.Platform | undefined;
 	/** For tests: decides whether a path is an executable file. */
 	isExecutable?: (file: string) => Promise<boolean>;
 }

@@ -141,7 +141,7 @@ export async function connectTo(address: string): Promise<net.Socket | null> {
 export interface WarmWorkerOptions {
 	/** KLayout executable (else found as for a fresh worker). */
 	klayout?: string | undefined;
-	env?: NodeJS.ProcessEnv;
+	env?: NodeJS.ProcessEnv | undefined;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type {Readable, Writable} from 'node:stream';
 import path from 'node:path';
 import {KLAYOUT_DIR} from '../package-root.js';
-import {execa, type ResultPromise} from 'execa';
+import {execa} from 'execa';
 import {LyipcError} from '../errors.js';
 import {parseLine, readLines, RequestChannel, toLine} from '../json-lines.js';
 import {findKLayout, type KLayoutLocation} from './find-klayout.js';
@@ -20,9 +20,9 @@ export interface WorkerStartOptions {
 	/** KLayout executable; found with {@link findKLayout} when not given. */
 	klayout?: string | undefined;
 	/** Environment for KLayout (defaults to this process's). */
-	env?: NodeJS.ProcessEnv;
+	env?: NodeJS.ProcessEnv | undefined;
 	/** Milliseconds to wait for KLayout to start and load the worker. Default 60 s. */
-	startTimeout?: number;
+	startTimeout?: number | undefined;
 	/**
 	 * Start the worker another way, e.g. through ssh on another host: the command runs
 	 * `klayout -b -r <worker.py>` there and connects its stdin/stdout. `klayout` names it in messages.
@@ -75,7 +75,7 @@ export class KLayoutWorker {
 	readonly klayoutVersion: string;
 	readonly pythonVersion: string;
 
-	readonly #child: ResultPromise;
+	readonly #child: WorkerProcess;
 	readonly #stdin: Writable;
 	/** The last bytes KLayout wrote on stderr, shared with the stream listener set up in start(). */
 	readonly #stderr: {tail: string};
@@ -87,7 +87,7 @@ export class KLayoutWorker {
 	#exited = false;
 	readonly #exit: Promise<void>;
 
-	private constructor(klayout: KLayoutLocation, child: ResultPromise, ready: Ready, exit: Promise<void>, stderr: {tail: string}) {
+	private constructor(klayout: KLayoutLocation, child: WorkerProcess, ready: Ready, exit: Promise<void>, stderr: {tail: string}) {
 		this.klayout = klayout;
 		this.#stderr = stderr;
 		this.klayoutVersion = ready.klayout;
@@ -107,18 +107,7 @@ export class KLayoutWorker {
 	static async start(options: WorkerStartOptions = {}): Promise<KLayoutWorker> {
 		const klayout = options.launch?.klayout ?? (await findKLayout({klayout: options.klayout, env: options.env ?? process.env}));
 		const [file, args] = options.launch ? [options.launch.file, options.launch.args] : [klayout.path, ['-b', '-r', WORKER_SCRIPT]];
-		const child = execa(file, args, {
-			stdin: 'pipe',
-			stdout: 'pipe',
-			stderr: 'pipe',
-			buffer: false,
-			reject: false,
-			detached: process.platform !== 'win32',
-			cleanup: false,
-			windowsHide: true,
-			env: options.env ?? process.env,
-			extendEnv: false,
-		});
+		const child = spawnWorker(file, args, options.env ?? process.env);
 		installExitHook();
 
 		let worker: KLayoutWorker | undefined;
@@ -306,6 +295,24 @@ export class KLayoutWorker {
 		}
 	}
 }
+
+/** KLayout in its own process group (so a kill reaches all of it), spoken to over stdio. */
+function spawnWorker(file: string, args: string[], env: NodeJS.ProcessEnv) {
+	return execa(file, args, {
+		stdin: 'pipe',
+		stdout: 'pipe',
+		stderr: 'pipe',
+		buffer: false,
+		reject: false,
+		detached: process.platform !== 'win32',
+		cleanup: false,
+		windowsHide: true,
+		env,
+		extendEnv: false,
+	});
+}
+
+type WorkerProcess = ReturnType<typeof spawnWorker>;
 
 function describeExit(exitCode: number | undefined, signal: string | undefined): string {
 	if (signal) {

@@ -143,8 +143,8 @@ function place(box: number[] | null): string {
 
 export interface SummaryOptions {
 	/** Also how the comparison was done: the engine per layer and why (--verbose). */
-	verbose?: boolean;
-	cwd?: string;
+	verbose?: boolean | undefined;
+	cwd?: string | undefined;
 }
 
 /**

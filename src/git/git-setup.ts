@@ -53,7 +53,7 @@ export interface GitSetupResult {
  * (or the global) git config, and `<pattern> diff=lyipc` lines in .gitattributes (or the
  * global attributes file). Running it again rewrites the same lines; `uninstall` removes them.
  */
-export async function gitSetup(options: {global?: boolean; uninstall?: boolean; cwd?: string} = {}): Promise<GitSetupResult> {
+export async function gitSetup(options: {global?: boolean | undefined; uninstall?: boolean | undefined; cwd?: string | undefined} = {}): Promise<GitSetupResult> {
 	const cwd = options.cwd ?? process.cwd();
 	const scope = options.global ? '--global' : '--local';
 	const attributes = await attributesFile(options.global ?? false, cwd);

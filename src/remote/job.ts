@@ -2,7 +2,7 @@ import path from 'node:path';
 import {execa} from 'execa';
 import {LyipcError} from '../errors.js';
 import {RemoteHost} from './remote-host.js';
-import {rsync, sshArgs} from './ssh.js';
+import {cancelledBy, rsync, sshArgs} from './ssh.js';
 
 export interface RemoteJobOptions {
 	/** `[user@]host[:dir]`. */
@@ -10,12 +10,12 @@ export interface RemoteJobOptions {
 	/** The command and its arguments, run in the copy of `cwd` on the host (no shell: each word as given). */
 	command: readonly string[];
 	/** rsync patterns of the outputs to bring back, relative to the working directory ("out/**", "*.gds"). */
-	get?: readonly string[];
+	get?: readonly string[] | undefined;
 	/** The working directory sent up (default: the current one). `.git` stays here. */
-	cwd?: string;
-	env?: NodeJS.ProcessEnv;
-	stdout?: NodeJS.WritableStream;
-	stderr?: NodeJS.WritableStream;
+	cwd?: string | undefined;
+	env?: NodeJS.ProcessEnv | undefined;
+	stdout?: NodeJS.WritableStream | undefined;
+	stderr?: NodeJS.WritableStream | undefined;
 	signal?: AbortSignal | undefined;
 }
 
@@ -45,7 +45,7 @@ export async function runRemoteJob(options: RemoteJobOptions): Promise<RemoteJob
 		const run = execa(host.ssh[0]!, sshArgs(host.ssh, host.name, ['sh', '-c', 'cd "$0" && exec "$@"', work, ...options.command]), {
 			reject: false,
 			stdin: 'ignore',
-			cancelSignal: options.signal,
+			...cancelledBy(options.signal),
 			stdout: 'pipe',
 			stderr: 'pipe',
 		});

@@ -15,10 +15,10 @@ const WORKER_FILES = SHARED.workerFiles;
 const HOST_PROBLEMS = ['missing', 'directory', 'not-file', 'unreadable'] as const;
 
 export interface RemoteHostOptions {
-	env?: NodeJS.ProcessEnv;
+	env?: NodeJS.ProcessEnv | undefined;
 	signal?: AbortSignal | undefined;
 	/** Send the worker code (default true); `lyipc job` runs no worker. */
-	worker?: boolean;
+	worker?: boolean | undefined;
 }
 
 /**

@@ -80,7 +80,7 @@ export function sshArgs(ssh: string[], destination: string, command: readonly st
 
 /** Runs a command on the host; rejects with REMOTE_FAILED naming the host and what it printed. */
 export async function runRemote(ssh: string[], destination: string, command: readonly string[], options: {signal?: AbortSignal | undefined; timeout?: number} = {}): Promise<string> {
-	const result = await execa(ssh[0]!, sshArgs(ssh, destination, command), {reject: false, cancelSignal: options.signal, timeout: options.timeout ?? 60_000, stdin: 'ignore'});
+	const result = await execa(ssh[0]!, sshArgs(ssh, destination, command), {reject: false, ...cancelledBy(options.signal), timeout: options.timeout ?? 60_000, stdin: 'ignore'});
 	if (result.exitCode !== 0) {
 		const said = String(result.stderr)
 			.trim()
@@ -114,7 +114,7 @@ export async function rsync(ssh: string[], from: string[], to: string, options: 
 	const rsyncCommand = env.LYIPC_RSYNC ? splitCommand(env.LYIPC_RSYNC) : ['rsync'];
 	const result = await execa(rsyncCommand[0]!, [...rsyncCommand.slice(1), '--protect-args', '--times', '-e', rsyncShell(ssh), ...from, to], {
 		reject: false,
-		cancelSignal: options.signal,
+		...cancelledBy(options.signal),
 		stdin: 'ignore',
 	});
 	if (result.exitCode !== 0) {
@@ -129,4 +129,9 @@ export async function rsync(ssh: string[], from: string[], to: string, options: 
 	}
 
 	return String(result.stdout);
+}
+
+/** execa's cancelSignal option, left out when there is no signal (execa takes no explicit undefined). */
+export function cancelledBy(signal: AbortSignal | undefined): {cancelSignal?: AbortSignal} {
+	return signal ? {cancelSignal: signal} : {};
 }

@@ -15,9 +15,9 @@ export {viewerCodeOf, ViewerError} from './viewer-error.js';
 
 export interface ViewerClientOptions {
 	/** Milliseconds to wait for the connection (default 2000). */
-	connectTimeout?: number;
+	connectTimeout?: number | undefined;
 	/** Milliseconds to wait for each reply (default 30000). */
-	timeout?: number;
+	timeout?: number | undefined;
 	/** The viewer's token, needed when it is on another machine (default: env LYIPC_TOKEN). */
 	token?: string | undefined;
 }

@@ -20,21 +20,21 @@ export function klayoutHome(env: NodeJS.ProcessEnv = process.env, platform: Node
 /** What `$KLAYOUT_HOME/lyipc.json` holds (docs/protocol.md, "Settings"). */
 export interface ServerSettings {
 	/** Start the server when KLayout starts; else from Tools > Inter-process communication server (Ctrl+I). */
-	autostart?: boolean;
-	port?: number;
+	autostart?: boolean | undefined;
+	port?: number | undefined;
 	/** Address to listen on (default 127.0.0.1); anything but loopback needs `token`. */
-	host?: string;
+	host?: string | undefined;
 	/** Secret that clients on other machines send with hello. */
-	token?: string;
+	token?: string | undefined;
 	/** Accept the old v1 protocol (which has no token) from other machines too. */
-	allowRemoteV1?: boolean;
+	allowRemoteV1?: boolean | undefined;
 	/** Also answer klive's protocol (gdsfactory/kfactory show()) on 127.0.0.1:klivePort. */
-	klive?: boolean;
-	klivePort?: number;
+	klive?: boolean | undefined;
+	klivePort?: number | undefined;
 }
 
 export interface InstallOptions extends ServerSettings {
-	home?: string;
+	home?: string | undefined;
 }
 
 /** Shortest token the server accepts (klayout/lyipc_settings.py). */

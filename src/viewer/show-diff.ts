@@ -7,9 +7,9 @@ import {differs, plural} from '../format/text.js';
 
 export interface ShowDiffOptions {
 	/** The viewer (default: resolveTarget(): LYIPC_TARGET, LYIPCTARGET, LYIPC_PORT, 127.0.0.1:11078). */
-	target?: ViewerTarget;
+	target?: ViewerTarget | undefined;
 	/** Milliseconds to wait for a connection (default 2000). */
-	connectTimeout?: number;
+	connectTimeout?: number | undefined;
 	/** The viewer's token when it is on another machine (default: env LYIPC_TOKEN). */
 	token?: string | undefined;
 	/** False when A and B are not on this machine (compared with --remote-paths): only the XOR layout and markers are shown. */

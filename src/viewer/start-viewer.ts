@@ -14,16 +14,16 @@ export const BOOT_SCRIPT = path.join(KLAYOUT_DIR, 'lyipc_boot.py');
 
 export interface StartViewerOptions {
 	port: number;
-	files?: string[];
+	files?: string[] | undefined;
 	klayout?: string | undefined;
-	env?: NodeJS.ProcessEnv;
+	env?: NodeJS.ProcessEnv | undefined;
 	/** Address to listen on (default 127.0.0.1); anything but loopback needs `token`. */
 	host?: string | undefined;
 	token?: string | undefined;
 	/** Also answer klive's protocol (gdsfactory/kfactory show()) on 127.0.0.1 at this port. */
 	klivePort?: number | undefined;
 	/** Milliseconds to wait for the server to answer (default 60 s: a GUI under load starts slowly). */
-	startTimeout?: number;
+	startTimeout?: number | undefined;
 }
 
 const WILDCARDS = new Set(['0.0.0.0', '::']);

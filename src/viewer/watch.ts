@@ -48,7 +48,7 @@ async function signature(file: string): Promise<string | undefined> {
 export interface WatchOptions {
 	/** Called after each reload (or failed reload) of a file. */
 	onReload?: (file: string, error?: Error) => void;
-	signal?: AbortSignal;
+	signal?: AbortSignal | undefined;
 }
 
 /**

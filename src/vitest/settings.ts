@@ -5,11 +5,11 @@ import type {XorOptions} from '../xor/options.js';
 /** Options of `toMatchLayout` (and of `configureLayoutMatcher`, for every call). */
 export interface LayoutMatcherOptions extends XorOptions {
 	/** Milliseconds one comparison may take before KLayout is stopped (default 120 s; 0 = no limit). */
-	timeout?: number;
+	timeout?: number | undefined;
 	/** Open a failure in a running KLayout viewer: 'on-failure' (default), 'never', 'always'. Env LYIPC_OPEN wins; never under CI. */
-	open?: OpenChoice;
+	open?: OpenChoice | undefined;
 	/** KLayout executable. */
-	klayout?: string;
+	klayout?: string | undefined;
 }
 
 export const DEFAULT_MATCHER_TIMEOUT_MS = 120_000;

@@ -14,14 +14,14 @@ export interface CompareOptions extends XorOptions, ArtifactOptions {
 	/** KLayout executable (else `$KLAYOUT`, `PATH`, usual locations). Ignored when `worker` is given. */
 	klayout?: string | undefined;
 	/** Milliseconds the XOR may take; 0 for no limit. Default 30 minutes. */
-	timeout?: number;
+	timeout?: number | undefined;
 	/** A running worker to use (and keep running); by default one is started and closed. */
-	worker?: WorkerRequests;
+	worker?: WorkerRequests | undefined;
 	/** A pool to take a worker from, only once the cheap checks did not settle it (ignored with `worker`). */
-	pool?: WorkerRuns;
+	pool?: WorkerRuns | undefined;
 	/** How files meet the worker (a remote host's: src/remote); by default the worker reads and writes here. */
 	files?: WorkerFiles | undefined;
-	signal?: AbortSignal;
+	signal?: AbortSignal | undefined;
 }
 
 /** The worker's answer to an `xor` job (docs/worker-protocol.md). */

@@ -93,7 +93,7 @@ function describeContent(bytes: Buffer, gzip: boolean): string {
 }
 
 /** What lies at an input's path, found here (stat) or on a remote host (a shell script). */
-export type FoundInput = {problem: 'missing' | 'parent-not-directory' | 'directory' | 'not-file' | 'unreadable'; reason?: string; cause?: unknown} | {size: number; head: Buffer};
+export type FoundInput = {problem: 'missing' | 'parent-not-directory' | 'directory' | 'not-file' | 'unreadable'; reason?: string | undefined; cause?: unknown} | {size: number; head: Buffer};
 
 /**
  * The one judgement of an input, wherever it was looked at: exists, is a file, is readable, is

@@ -24,25 +24,25 @@ export const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000;
 
 export interface XorOptions {
 	/** Differences no wider than this (µm) are reported as slivers, not as differences. Default 0. */
-	tolerance?: number;
+	tolerance?: number | undefined;
 	/** Compare only these layers (`['1/0', '2']` or parsed specs). Default: every layer. */
-	layers?: ReadonlyArray<string | LayerSpec>;
+	layers?: ReadonlyArray<string | LayerSpec> | undefined;
 	/** Leave these layers out. */
-	ignoreLayers?: ReadonlyArray<string | LayerSpec>;
+	ignoreLayers?: ReadonlyArray<string | LayerSpec> | undefined;
 	/** Cell of A to compare (default: its top cell, or top cells paired by name). */
-	topA?: string;
+	topA?: string | undefined;
 	/** Cell of B to compare. */
-	topB?: string;
+	topB?: string | undefined;
 	/** Engine mode; `auto` picks per layer. Default `auto`. */
-	mode?: EngineMode;
+	mode?: EngineMode | undefined;
 	/** In auto mode, whether the structural diff runs first (see {@link StructureChoice}). Default `auto`. */
-	structure?: StructureChoice;
+	structure?: StructureChoice | undefined;
 	/** Threads for deep and tiled mode. Default: the number of CPUs. */
-	threads?: number;
+	threads?: number | undefined;
 	/** Tile edge in µm for tiled mode. Default: chosen from the data. */
-	tileSize?: number;
+	tileSize?: number | undefined;
 	/** Marker-database items per layer. Default {@link DEFAULT_MAX_MARKERS}. */
-	maxMarkers?: number;
+	maxMarkers?: number | undefined;
 }
 
 export interface NormalizedXorOptions {

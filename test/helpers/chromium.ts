@@ -77,7 +77,7 @@ export async function clickAndScreenshot(file: string, size: {width: number; hei
 	const fromBrowser = browser.stdio[4] as Readable;
 	// biome-ignore lint/suspicious/noExplicitAny: each DevTools method answers its own shape; callers say which
 	const pending = new Map<number, {resolve(value: any): void; reject(error: Error): void}>();
-	const events: Array<{method: string; sessionId?: string}> = [];
+	const events: Array<{method: string; sessionId?: string | undefined}> = [];
 	let buffer = '';
 	fromBrowser.on('data', (chunk: Buffer) => {
 		buffer += chunk.toString('utf8');

@@ -68,7 +68,7 @@ export interface Inspection {
 }
 
 /** Reads a layout and/or marker database with KLayout itself (test/helpers/inspect.py). */
-export async function inspect(files: {layout?: string | null; rdb?: string | null}): Promise<Inspection> {
+export async function inspect(files: {layout?: string | null | undefined; rdb?: string | null | undefined}): Promise<Inspection> {
 	const args = ['-b', '-r', path.join(ROOT, 'test', 'helpers', 'inspect.py')];
 	if (files.layout) {
 		args.push('-rd', `layout=${files.layout}`);

@@ -6,6 +6,8 @@ import {afterAll, beforeAll} from 'vitest';
 import {freePort} from './gui.js';
 import {describeNeeding} from './skip.js';
 
+const SSHD_OPTIONS = {reject: false, stdin: 'ignore'} as const;
+
 export const SSHD = process.env.LYIPC_TEST_SSHD ?? '/usr/sbin/sshd';
 
 /** Tests that need a real sshd: LYIPC_TEST_SKIP_SSH=1 skips them locally (never under CI=true). */
@@ -21,7 +23,7 @@ export interface TestHost {
 	env: {LYIPC_SSH: string};
 	/** Its own folder: keys, configs, and `home/` for remote temp folders. */
 	dir: string;
-	sshd: ResultPromise;
+	sshd: ResultPromise<typeof SSHD_OPTIONS>;
 	/** How many ssh connections the server accepted so far (from its log). */
 	connections(): number;
 	/** Ends every open connection, as a dropped link would; the server keeps listening. */
@@ -135,7 +137,7 @@ export async function startSshd(options: {alias?: string; netns?: boolean} = {})
 		].join('\n') + '\n',
 	);
 	const command = [SSHD, '-D', '-e', '-f', path.join(dir, 'sshd_config')];
-	const sshd = netns ? execa('ip', ['netns', 'exec', netns.name, ...command], {reject: false, stdin: 'ignore'}) : execa(command[0]!, command.slice(1), {reject: false, stdin: 'ignore'});
+	const sshd = netns ? execa('ip', ['netns', 'exec', netns.name, ...command], SSHD_OPTIONS) : execa(command[0]!, command.slice(1), SSHD_OPTIONS);
 	const env = {LYIPC_SSH: `ssh -F ${sshConfig}`};
 	let log = '';
 	sshd.stderr?.on('data', (chunk: Buffer) => {
