@@ -1,4 +1,5 @@
 import {LyipcError} from '../src/errors.js';
+import {blobReporter} from './blob.js';
 import {consoleReporter} from './console.js';
 import {htmlReporter} from './html.js';
 import {jsonReporter} from './json.js';
@@ -8,7 +9,7 @@ import type {Reporter, ReporterIo} from './reporter.js';
 
 export type {Reporter, ReporterIo} from './reporter.js';
 
-export const REPORTERS = ['console', 'json', 'junit', 'markdown', 'html'] as const;
+export const REPORTERS = ['console', 'json', 'junit', 'markdown', 'html', 'blob'] as const;
 export type ReporterName = (typeof REPORTERS)[number];
 
 export interface ReporterSpec {
@@ -32,6 +33,11 @@ export function parseReporterSpecs(texts: readonly string[]): ReporterSpec[] {
 
 		return {name: name as ReporterName, file: file || undefined};
 	});
+	const blob = specs.find(spec => spec.name === 'blob' && spec.file === undefined);
+	if (blob) {
+		throw new LyipcError('USAGE', '--reporter blob needs a folder: --reporter blob=DIR');
+	}
+
 	const toStdout = specs.filter(spec => spec.file === undefined && spec.name !== 'html');
 	if (toStdout.length > 1) {
 		throw new LyipcError('USAGE', `--reporter: ${toStdout.map(spec => spec.name).join(' and ')} would both write to stdout; give all but one a path (e.g. --reporter junit=report.xml)`);
@@ -56,6 +62,10 @@ export function createReporter(spec: ReporterSpec, io: ReporterIo, options: {qui
 
 		case 'markdown': {
 			return markdownReporter(io, spec.file);
+		}
+
+		case 'blob': {
+			return blobReporter(spec.file);
 		}
 
 		default: {

@@ -3,10 +3,12 @@ import {LyipcError} from '../errors.js';
 import {didYouMean} from './did-you-mean.js';
 import type {CompareOptions} from '../xor/compare.js';
 import {ENGINE_MODES, STRUCTURE_CHOICES, type EngineMode, type StructureChoice} from '../xor/options.js';
+import {parseShard, type Shard} from '../suite/shard.js';
 
 export type DiffCommand =
 	| {kind: 'help'}
 	| {kind: 'version'}
+	| MergeCommand
 	| {
 			kind: 'compare';
 			a: string;
@@ -22,6 +24,24 @@ export type DiffCommand =
 			remote: RemoteArgs | undefined;
 			warmWorker: boolean;
 	  };
+
+/** lyipc-diff merge-reports DIR... : the shards' blobs into one report. */
+export interface MergeCommand {
+	kind: 'merge';
+	dirs: string[];
+	reporters: string[] | undefined;
+	outDir: string | undefined;
+	quiet: boolean;
+	verbose: boolean;
+}
+
+const MERGE_OPTIONS = {
+	reporter: {type: 'string', multiple: true},
+	'out-dir': {type: 'string'},
+	quiet: {type: 'boolean', short: 'q'},
+	verbose: {type: 'boolean', short: 'v'},
+	help: {type: 'boolean', short: 'h'},
+} as const;
 
 /** --remote [user@]host[:dir] and --remote-paths. */
 export interface RemoteArgs {
@@ -46,6 +66,8 @@ export interface SuiteArgs {
 	update: boolean;
 	/** --prune (with --update): delete references whose output is gone. */
 	prune: boolean;
+	/** --shard i/n: this machine's part of the pairs (a CI matrix). */
+	shard: Shard | undefined;
 }
 
 /** Whether a difference opens in the viewer: try quietly (default), always (--view), never (--no-view). */
@@ -87,6 +109,7 @@ const OPTIONS = {
 	closeups: {type: 'string'},
 	update: {type: 'boolean', short: 'u'},
 	prune: {type: 'boolean'},
+	shard: {type: 'string'},
 	verbose: {type: 'boolean', short: 'v'},
 } as const;
 
@@ -110,8 +133,33 @@ function number(option: string, text: string | undefined, what: string): number 
 	return value;
 }
 
+/** `merge-reports DIR... [--reporter NAME[=PATH]]... [--out-dir DIR] [-q] [-v]`. */
+function parseMergeArgs(argv: readonly string[]): DiffCommand {
+	let parsed: ReturnType<typeof parseArgs<{args: string[]; options: typeof MERGE_OPTIONS; allowPositionals: true; strict: true}>>;
+	try {
+		parsed = parseArgs({args: [...argv], options: MERGE_OPTIONS, allowPositionals: true, strict: true});
+	} catch (error) {
+		throw usage(`merge-reports: ${describeParseError(error as Error & {code?: string}, Object.keys(MERGE_OPTIONS))}`);
+	}
+
+	const {values, positionals} = parsed;
+	if (values.help) {
+		return {kind: 'help'};
+	}
+
+	if (positionals.length === 0) {
+		throw usage('merge-reports: expected the blob folders of the shards (written with --reporter blob=DIR)');
+	}
+
+	return {kind: 'merge', dirs: positionals, reporters: values.reporter, outDir: values['out-dir'], quiet: values.quiet ?? false, verbose: values.verbose ?? false};
+}
+
 /** Turns lyipc-diff's argv (without node and script) into a command; bad usage throws USAGE. */
 export function parseDiffArgs(argv: readonly string[]): DiffCommand {
+	if (argv[0] === 'merge-reports') {
+		return parseMergeArgs(argv.slice(1));
+	}
+
 	let parsed: ReturnType<typeof parseArgs<{args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true}>>;
 	try {
 		parsed = parseArgs({args: [...argv], options: OPTIONS, allowPositionals: true, strict: true});
@@ -209,7 +257,22 @@ export function parseDiffArgs(argv: readonly string[]): DiffCommand {
 		throw usage('--prune deletes references whose output is gone; it goes with --update');
 	}
 
-	const suite: SuiteArgs = {include: values.include, exclude: values.exclude, workers, reporters: values.reporter, pictureSize, closeups, update: values.update ?? false, prune: values.prune ?? false};
+	const shard = values.shard === undefined ? undefined : parseShard(values.shard);
+	if (shard && values.update) {
+		throw usage('--update accepts the outputs of every pair; run it without --shard');
+	}
+
+	const suite: SuiteArgs = {
+		include: values.include,
+		exclude: values.exclude,
+		workers,
+		reporters: values.reporter,
+		pictureSize,
+		closeups,
+		update: values.update ?? false,
+		prune: values.prune ?? false,
+		shard,
+	};
 	return {
 		kind: 'compare',
 		a: positionals[0]!,
@@ -238,11 +301,11 @@ function parsePictureSize(text: string): {width: number; height: number} {
 	return {width, height};
 }
 
-function describeParseError(error: Error & {code?: string}): string {
+function describeParseError(error: Error & {code?: string}, names: readonly string[] = DIFF_OPTION_NAMES): string {
 	const option = /'([^']+)'/.exec(error.message)?.[1];
 	switch (error.code) {
 		case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
-			return `unknown option ${option ?? ''}`.trim() + didYouMean(option, DIFF_OPTION_NAMES);
+			return `unknown option ${option ?? ''}`.trim() + didYouMean(option, names);
 		}
 
 		case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {

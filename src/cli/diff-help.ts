@@ -2,6 +2,7 @@ import {DEFAULT_MAX_MARKERS} from '../xor/options.js';
 
 export const DIFF_HELP = `Usage: lyipc-diff [options] A B
        lyipc-diff [options] REF_DIR RUN_DIR
+       lyipc-diff merge-reports BLOB_DIR... [--reporter NAME[=PATH]]... [--out-dir DIR]
 
 Compares two layouts (GDSII or OASIS, optionally gzipped) with KLayout's geometric XOR,
 prints a per-layer summary and, when they differ, writes an XOR layout and a KLayout
@@ -55,6 +56,8 @@ Directories:
   --reporter NAME[=PATH]  console (default), json, junit, markdown or html, to PATH or stdout
                        (html: DIR/index.html); repeatable, one report on stdout at most;
                        --json = --reporter json. Links in reports are relative to them.
+                       blob=DIR keeps a shard's results, pictures included, for
+                       merge-reports, which makes one report of every shard's blob
   --out-dir DIR        the artifacts and pictures mirror the relative paths under DIR
                        (default: lyipc-report/ here, emptied by each run, like
                        playwright-report/); --view opens the first differing pair
@@ -64,6 +67,8 @@ Directories:
   -u, --update         accept the outputs: copy each over its reference where they differ
                        or the reference is missing, and list what changed
   --prune              with --update: delete references whose output is gone
+  --shard I/N          compare shard I of N only (a CI matrix: split by path, balanced by
+                       the references' sizes); --reporter blob=DIR keeps its results
   --config FILE        shared defaults from FILE (default: the nearest lyipc.config.json or
                        package.json "lyipc" key, from here up); the command line wins
   --no-config          ignore config files

@@ -86,6 +86,11 @@ export async function runDiff(argv: readonly string[], io: CliIo): Promise<numbe
 			return EXIT_SAME;
 		}
 
+		if (command.kind === 'merge') {
+			const {runMerge, suiteExitCode} = await import('./diff-suite.js');
+			return suiteExitCode(await runMerge(command, io));
+		}
+
 		if (command.kind === 'version') {
 			const {LYIPC_VERSION} = await import('../version.js'); // reads package.json: only when asked
 			io.stdout.write(`lyipc-diff ${LYIPC_VERSION}\n`);

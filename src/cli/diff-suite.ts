@@ -1,11 +1,12 @@
 import path from 'node:path';
 import {LyipcError} from '../errors.js';
-import {createReporter, parseReporterSpecs, type ReporterIo} from '../../reporters/index.js';
+import {createReporter, parseReporterSpecs, type Reporter, type ReporterIo} from '../../reporters/index.js';
+import {checkBlobPlace, mergeBlobs} from '../suite/blob.js';
 import {compareDirectories, type SuiteResult} from '../suite/run-suite.js';
 import {DEFAULT_REPORT_DIR, prepareReportDir} from '../suite/report-dir.js';
 import {acceptOutputs} from '../suite/update-references.js';
 import {DEFAULT_PICTURE_SIZE} from '../xor/pictures.js';
-import type {DiffCommand} from './diff-args.js';
+import type {DiffCommand, MergeCommand} from './diff-args.js';
 
 type Compare = Extract<DiffCommand, {kind: 'compare'}>;
 
@@ -39,6 +40,10 @@ export async function runSuite(command: Compare, io: ReporterIo & {signal?: Abor
 	const texts = command.suite.reporters ?? (command.json ? ['json'] : ['console']);
 	const reporters = parseReporterSpecs(texts).map(spec => createReporter(spec, io, {quiet: command.quiet, verbose: command.verbose}));
 	const outDir = command.options.outDir === undefined ? await prepareReportDir(DEFAULT_REPORT_DIR, [command.a, command.b]) : command.options.outDir;
+	for (const spec of parseReporterSpecs(texts).filter(spec => spec.name === 'blob')) {
+		checkBlobPlace(spec.file!, outDir); // before the run, not after it
+	}
+
 	const wantsPictures = reporters.some(reporter => reporter.wantsPictures);
 	const {pool: _pool, worker: _worker, ...options} = command.options;
 	const result = await compareDirectories(command.a, command.b, {
@@ -48,6 +53,7 @@ export async function runSuite(command: Compare, io: ReporterIo & {signal?: Abor
 		exclude: command.suite.exclude,
 		workers: command.suite.workers,
 		remote: command.remote?.host.split(',').filter(Boolean),
+		shard: command.suite.shard,
 		env: io.env,
 		pictures: wantsPictures ? {size: command.suite.pictureSize ?? DEFAULT_PICTURE_SIZE, closeups: command.suite.closeups} : undefined,
 		signal: io.signal,
@@ -61,12 +67,7 @@ export async function runSuite(command: Compare, io: ReporterIo & {signal?: Abor
 		await reporter.onEnd(result);
 	}
 
-	const written = reporters.map(reporter => reporter.reportFile?.(result)).filter((file): file is string => Boolean(file));
-	// When a report goes to stdout, what is said about the run goes to stderr, so stdout stays parseable.
-	const toTerminal = parseReporterSpecs(texts).some(spec => spec.name !== 'console' && spec.name !== 'html' && spec.file === undefined) ? io.stderr : io.stdout;
-	if (!command.quiet && written.length > 0) {
-		toTerminal.write(written.map(file => `report: ${path.relative(process.cwd(), file) || file}\n`).join(''));
-	}
+	const toTerminal = announceReports(reporters, texts, result, io, command.quiet);
 
 	if (!command.suite.update) {
 		return {...result, changes: 0};
@@ -80,6 +81,34 @@ export async function runSuite(command: Compare, io: ReporterIo & {signal?: Abor
 	);
 	toTerminal.write(lines.join(''));
 	return {...result, changes: changes.length};
+}
+
+/** Says where the reports went; returns where such lines go: stderr when a report is on stdout, so stdout stays parseable. */
+function announceReports(reporters: readonly Reporter[], texts: readonly string[], result: SuiteResult, io: ReporterIo, quiet: boolean): NodeJS.WritableStream {
+	const written = reporters.map(reporter => reporter.reportFile?.(result)).filter((file): file is string => Boolean(file));
+	const toTerminal = parseReporterSpecs(texts).some(spec => spec.name !== 'console' && spec.name !== 'html' && spec.file === undefined) ? io.stderr : io.stdout;
+	if (!quiet && written.length > 0) {
+		toTerminal.write(written.map(file => `report: ${path.relative(process.cwd(), file) || file}\n`).join(''));
+	}
+
+	return toTerminal;
+}
+
+/**
+ * lyipc-diff merge-reports DIR...: the blobs of every shard (--shard i/n --reporter blob=DIR)
+ * as one run, reported by each reporter asked for; artifacts and pictures go to --out-dir
+ * (default lyipc-report/).
+ */
+export async function runMerge(command: MergeCommand, io: ReporterIo): Promise<SuiteResult> {
+	const texts = command.reporters ?? ['console'];
+	const reporters = parseReporterSpecs(texts).map(spec => createReporter(spec, io, {quiet: command.quiet, verbose: command.verbose}));
+	const result = await mergeBlobs(command.dirs, command.outDir ?? DEFAULT_REPORT_DIR);
+	for (const reporter of reporters) {
+		await reporter.onEnd(result);
+	}
+
+	announceReports(reporters, texts, result, io, command.quiet);
+	return result;
 }
 
 /** After --update, what is left failing: errors, and references without output that were kept. */

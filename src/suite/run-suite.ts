@@ -13,6 +13,7 @@ import type {CompareResult} from '../xor/result.js';
 import {Placements, type Placement} from './placements.js';
 import {MadeDirs} from './made-dirs.js';
 import {findPairs, type LayoutPair, type PairFilter} from './pairs.js';
+import {itemsOfShard, type Shard} from './shard.js';
 
 /** Bumped when a field changes meaning or disappears; new fields do not bump it. */
 export const SUITE_FORMAT_VERSION = 2; // 2: `ms` is the pair's own time (was counted with the wait for a worker)
@@ -60,6 +61,8 @@ export interface SuiteResult {
 	hint: string | null;
 	workers: {size: number; started: number};
 	timings: {totalMs: number};
+	/** The shard this run compared (`--shard i/n`): its pairs only; null for all of them. */
+	shard: Shard | null;
 }
 
 export type SuiteEvent = {type: 'start'; total: number} | {type: 'pair'; pair: PairOutcome; done: number; total: number; failures: number};
@@ -84,6 +87,8 @@ export interface SuiteOptions extends XorOptions, PairFilter {
 	pictures?: {size?: PictureSize | undefined; closeups?: number | undefined} | undefined;
 	/** Folder for the artifacts, mirroring the relative paths (default: a new temp folder). */
 	outDir?: string | undefined;
+	/** Compare one shard of the pairs only ({@link itemsOfShard}: by path, balanced by the references' sizes). */
+	shard?: Shard | undefined;
 	signal?: AbortSignal | undefined;
 	onEvent?: ((event: SuiteEvent) => void) | undefined;
 }
@@ -107,11 +112,12 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 	const started = performance.now();
 	const outDir = options.outDir === undefined ? await mkdtemp(path.join(tmpdir(), 'lyipc-diff-')) : path.resolve(options.outDir);
 	// Artifacts written into one of the trees must not come back as layouts to compare.
-	const pairs = (await findPairs(referenceDir, outputDir, options)).filter(pair => !inside(pair.reference, outDir) && !inside(pair.output, outDir));
+	const found = (await findPairs(referenceDir, outputDir, options)).filter(pair => !inside(pair.reference, outDir) && !inside(pair.output, outDir));
+	const pairs = options.shard ? await shardOf(found, options.shard) : found;
 	const sizes = new Map(await Promise.all(pairs.map(async pair => [pair, (await sizeOf(pair.reference)) + (await sizeOf(pair.output))] as const)));
 	const order = [...pairs].sort((x, y) => sizes.get(x)! - sizes.get(y)!);
 
-	const {include: _include, exclude: _exclude, workers, pool: shared, onEvent: _onEvent, outDir: _outDir, remote, env: _env, ...compare} = options;
+	const {include: _include, exclude: _exclude, workers, pool: shared, onEvent: _onEvent, outDir: _outDir, remote, env: _env, shard: _shard, ...compare} = options;
 	const places = remote?.length
 		? Placements.remote(remote, {workers, signal: options.signal, env: options.env})
 		: Placements.local(shared ?? new WorkerPool({size: workers, klayout: options.klayout}), !shared);
@@ -155,10 +161,25 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 		hint,
 		workers: {size: places.size, started: places.started},
 		timings: {totalMs: Math.round(performance.now() - started)},
+		shard: options.shard ?? null,
 	};
 }
 
-type PairOptions = Omit<SuiteOptions, 'include' | 'exclude' | 'workers' | 'pool' | 'onEvent' | 'outDir' | 'remote' | 'env'>;
+/** A shard's pairs, weighed by the reference (committed, so alike on every machine), else the output. */
+async function shardOf(pairs: LayoutPair[], shard: Shard): Promise<LayoutPair[]> {
+	const weights = new Map(await Promise.all(pairs.map(async pair => [pair, await sizeOf(pair.reference ?? pair.output)] as const)));
+	const mine = new Set(
+		itemsOfShard(
+			pairs,
+			shard,
+			pair => weights.get(pair)!,
+			pair => pair.path,
+		),
+	);
+	return pairs.filter(pair => mine.has(pair));
+}
+
+type PairOptions = Omit<SuiteOptions, 'include' | 'exclude' | 'workers' | 'pool' | 'onEvent' | 'outDir' | 'remote' | 'env' | 'shard'>;
 
 /** A pool that counts the time its jobs wait for a worker. */
 function timed(pool: WorkerRuns): {pool: WorkerRuns; waited: () => number} {

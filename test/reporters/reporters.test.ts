@@ -37,6 +37,7 @@ const RESULT: SuiteResult = {
 	hint: null,
 	workers: {size: 2, started: 1},
 	timings: {totalMs: 1234},
+	shard: null,
 };
 
 async function runConsole(tty: boolean, env: NodeJS.ProcessEnv = {}): Promise<{stdout: string; stderr: string}> {
