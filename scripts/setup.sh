@@ -4,7 +4,9 @@
 # xdotool (the viewer tests' headless KLayout GUI and the key presses they make in it),
 # Chromium (the HTML report is opened in it), and OpenSSH's server and client with rsync (the
 # remote tests run a real sshd on loopback), procps (the warm worker's tests look for its
-# processes with pgrep), and pyflakes (npm test checks the Python with it). Safe to run again.
+# processes with pgrep), pyflakes (npm test checks the Python with it), and Slurm's slurmctld,
+# slurmd, client and munge (the --slurm tests start a one-node cluster on loopback; they are
+# not started as services). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +41,10 @@ if $tests; then
 	command -v rsync >/dev/null 2>&1 || missing="$missing rsync"
 	command -v pgrep >/dev/null 2>&1 || missing="$missing procps"
 	command -v pyflakes3 >/dev/null 2>&1 || missing="$missing python3-pyflakes"
+	[ -x /usr/sbin/slurmctld ] || missing="$missing slurmctld"
+	[ -x /usr/sbin/slurmd ] || missing="$missing slurmd"
+	command -v srun >/dev/null 2>&1 || missing="$missing slurm-client"
+	[ -x /usr/sbin/munged ] || missing="$missing munge"
 fi
 if [ -n "$missing" ]; then
 	echo "setup: installing$missing with apt-get"

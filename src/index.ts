@@ -53,6 +53,7 @@ export {watchAndReload} from './viewer/watch.js';
 export {installServer, uninstallServer, klayoutHome, newToken, type InstallOptions, type ServerSettings} from './viewer/install.js';
 export {LyipcError, isLyipcError, type ErrorCode} from './errors.js';
 export {LYIPC_VERSION} from './version.js';
+export {compareOnSlurm, type SlurmCompareOptions} from './slurm/compare-slurm.js';
 export {compareRemote, type RemoteCompareOptions} from './remote/compare-remote.js';
 export {runRemoteJob, type RemoteJobOptions, type RemoteJobResult} from './remote/job.js';
 export {findConfig, loadConfigFile, type LyipcConfig, type LoadedConfig} from './config.js';

@@ -22,6 +22,8 @@ export type DiffCommand =
 			suite: SuiteArgs;
 			config: ConfigChoice;
 			remote: RemoteArgs | undefined;
+			/** --slurm [--slurm-args "..."]: the workers are Slurm tasks. */
+			slurm: {args: string | undefined} | undefined;
 			warmWorker: boolean;
 	  };
 
@@ -110,6 +112,8 @@ const OPTIONS = {
 	update: {type: 'boolean', short: 'u'},
 	prune: {type: 'boolean'},
 	shard: {type: 'string'},
+	slurm: {type: 'boolean'},
+	'slurm-args': {type: 'string'},
 	verbose: {type: 'boolean', short: 'v'},
 } as const;
 
@@ -245,6 +249,17 @@ export function parseDiffArgs(argv: readonly string[]): DiffCommand {
 		throw usage("--klayout names a KLayout on this machine; with --remote the host's KLayout runs (LYIPC_REMOTE_KLAYOUT names another one there)");
 	}
 
+	if (values['slurm-args'] !== undefined && !values.slurm) {
+		throw usage('--slurm-args goes with --slurm');
+	}
+
+	if (values.slurm && (values.remote !== undefined || values.klayout !== undefined)) {
+		throw usage(
+			`--slurm runs the workers on the cluster; ${values.remote === undefined ? "--klayout names a KLayout on this machine (LYIPC_SLURM_KLAYOUT names the nodes' one)" : '--remote is another way (ssh hosts)'}`,
+		);
+	}
+
+	const slurm = values.slurm ? {args: values['slurm-args']} : undefined;
 	const remote = values.remote === undefined ? undefined : {host: values.remote, remotePaths: values['remote-paths'] ?? false};
 	const config: ConfigChoice = values['no-config'] ? {kind: 'none'} : values.config === undefined ? {kind: 'find'} : {kind: 'file', file: values.config};
 	const pictureSize = values['picture-size'] === undefined ? undefined : parsePictureSize(values['picture-size']);
@@ -286,6 +301,7 @@ export function parseDiffArgs(argv: readonly string[]): DiffCommand {
 		suite,
 		config,
 		remote,
+		slurm,
 		warmWorker: !values['no-warm-worker'],
 	};
 }

@@ -42,6 +42,12 @@ Options:
                        failing pairs and the counts)
   -v, --verbose        also say how the comparison was done: the engine per layer and why
 
+Slurm (KLayout workers as tasks on the cluster; paths as given, the filesystem is shared):
+  --slurm              start the workers with srun: job steps of the current allocation, or
+                       allocations of their own; a pair whose worker is lost is tried once more
+  --slurm-args=ARGS    srun options for them, e.g. --slurm-args="--partition=short --time=30"
+                       (LYIPC_SLURM_KLAYOUT: the nodes' KLayout, default klayout on their PATH)
+
 Remote (KLayout on another host, over ssh; rsync needed on both sides):
   --remote [USER@]HOST[:DIR]  send A and B to a private temp folder on HOST (under DIR), compare
                        there with its KLayout, bring the XOR layout and markers back

@@ -149,7 +149,9 @@ export async function runDiff(argv: readonly string[], io: CliIo): Promise<numbe
 					remotePaths: command.remote.remotePaths,
 					env: io.env,
 				})
-			: await compareHere(command.a, command.b, {...options, ...signal}, command.warmWorker, io.env);
+			: command.slurm
+				? await (await import('../slurm/compare-slurm.js')).compareOnSlurm(command.a, command.b, {...options, ...signal, slurm: {args: command.slurm.args, env: io.env}})
+				: await compareHere(command.a, command.b, {...options, ...signal}, command.warmWorker, io.env);
 		if (command.json) {
 			io.stdout.write(JSON.stringify(result, null, 2) + '\n');
 		} else if (!command.quiet) {

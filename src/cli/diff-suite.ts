@@ -54,6 +54,7 @@ export async function runSuite(command: Compare, io: ReporterIo & {signal?: Abor
 		workers: command.suite.workers,
 		remote: command.remote?.host.split(',').filter(Boolean),
 		shard: command.suite.shard,
+		slurm: command.slurm,
 		env: io.env,
 		pictures: wantsPictures ? {size: command.suite.pictureSize ?? DEFAULT_PICTURE_SIZE, closeups: command.suite.closeups} : undefined,
 		signal: io.signal,

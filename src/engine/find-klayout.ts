@@ -5,7 +5,7 @@ import path from 'node:path';
 import {LyipcError} from '../errors.js';
 import {MIN_KLAYOUT_VERSION} from './klayout-version.js';
 
-export type KLayoutSource = 'option' | 'env' | 'path' | 'known-location' | 'remote';
+export type KLayoutSource = 'option' | 'env' | 'path' | 'known-location' | 'remote' | 'slurm';
 
 export interface KLayoutLocation {
 	/** Absolute path of the KLayout executable. */

@@ -277,7 +277,7 @@ export class KLayoutWorker {
 		live.delete(this);
 		const running = this.#running;
 		// On another host the process here is ssh: its exit 255 is a dropped link (or KLayout killed there).
-		const where = this.klayout.source === 'remote' ? ` at ${this.klayout.path}` : '';
+		const where = this.klayout.source === 'remote' ? ` at ${this.klayout.path}` : this.klayout.source === 'slurm' ? ' on the Slurm cluster' : '';
 		const how = this.klayout.source === 'remote' && exitCode === 255 ? 'the ssh link dropped or it was killed there' : describeExit(exitCode, signal);
 		this.#failure ??= new LyipcError('WORKER_DIED', `the KLayout worker${where} died (${how})${running ? ` during ${running}` : ''}${tailNote(this.#stderr.tail)}`);
 		this.#channel.close(this.#failure);

@@ -1,6 +1,7 @@
 import {availableParallelism} from 'node:os';
 import {WorkerPool} from '../engine/pool.js';
 import {LazyHost} from '../remote/lazy-host.js';
+import {SlurmWorkers, type SlurmOptions} from '../slurm/slurm.js';
 import {localFiles, type WorkerFiles} from '../xor/worker-files.js';
 
 /** Where a pair runs: a worker pool, and how its files meet the workers (a remote host's bridge). */
@@ -9,6 +10,8 @@ export interface Placement {
 	host: string | null;
 	pool: WorkerPool;
 	files: WorkerFiles;
+	/** How often a pair whose worker died is tried again on a new one (a Slurm node lost, a preemption). */
+	retries: number;
 }
 
 /**
@@ -20,6 +23,7 @@ export class Placements {
 	readonly #busy = new Map<Placement, number>();
 	readonly #hosts: LazyHost[];
 	readonly #owned: boolean;
+	#slurm: SlurmWorkers | undefined;
 
 	private constructor(places: Placement[], hosts: LazyHost[], owned: boolean) {
 		this.#places = places;
@@ -29,7 +33,7 @@ export class Placements {
 
 	/** This machine's pool (closed by close() only when `owned`). */
 	static local(pool: WorkerPool, owned: boolean): Placements {
-		return new Placements([{host: null, pool, files: localFiles()}], [], owned);
+		return new Placements([{host: null, pool, files: localFiles(), retries: 0}], [], owned);
 	}
 
 	/** One pool of `workers` (default: this machine's core count) per host; hosts are contacted when a pair first needs them. */
@@ -39,8 +43,19 @@ export class Placements {
 			host: host.spec,
 			pool: new WorkerPool({size: options.workers ?? availableParallelism(), start: async () => (await host.get()).startWorker()}),
 			files: host.files(false),
+			retries: 0,
 		}));
 		return new Placements(places, hosts, true);
+	}
+
+	/** One pool of Slurm tasks (`workers`, default the allocation's tasks); the cluster shares the filesystem. */
+	static async slurm(options: SlurmOptions & {workers?: number | undefined}): Promise<Placements> {
+		const slurm = new SlurmWorkers(options);
+		await slurm.check();
+		const pool = new WorkerPool({size: options.workers ?? slurm.defaultSize, start: async () => slurm.start()});
+		const places = new Placements([{host: 'slurm', pool, files: localFiles(), retries: 1}], [], true);
+		places.#slurm = slurm;
+		return places;
 	}
 
 	/** Workers at most, over every pool. */
@@ -69,5 +84,7 @@ export class Placements {
 		}
 
 		await Promise.all(this.#hosts.map(async host => host.close()));
+		// Nothing of the run may stay in the queue (Ctrl+C while workers waited there).
+		await this.#slurm?.cancel();
 	}
 }

@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {performance} from 'node:perf_hooks';
 import pLimit from 'p-limit';
-import {type LyipcError, toLyipcError} from '../errors.js';
+import {isLyipcError, type LyipcError, toLyipcError} from '../errors.js';
 import {WorkerPool, type WorkerRuns} from '../engine/pool.js';
 import {compareWithPictures} from '../xor/compare-with-pictures.js';
 import {layoutStem} from '../xor/artifacts.js';
@@ -36,6 +36,8 @@ export interface PairOutcome {
 	ms: number;
 	/** Time spent waiting for a free worker. */
 	queueMs: number;
+	/** Comparisons begun: 2 when the first one's worker was lost (Slurm) and the pair was tried again. */
+	attempts: number;
 }
 
 export interface SuiteCounts {
@@ -74,7 +76,13 @@ export interface SuiteOptions extends XorOptions, PairFilter {
 	pool?: WorkerPool | undefined;
 	/** Run on these hosts (`[user@]host[:dir]`) over ssh instead of here: one pool of `workers` each. */
 	remote?: readonly string[] | undefined;
-	/** Environment for ssh/rsync with `remote` (LYIPC_SSH, LYIPC_RSYNC, LYIPC_REMOTE_KLAYOUT). */
+	/**
+	 * Run the workers on a Slurm cluster with srun (src/slurm): inside the current allocation, or
+	 * each in its own with `args` (srun's options: partition, account, time, cpus). A pair whose
+	 * worker is lost (a node, a preemption) is tried once more on a new one.
+	 */
+	slurm?: {args?: string | undefined} | undefined;
+	/** Environment for ssh/rsync with `remote` (LYIPC_SSH, LYIPC_RSYNC, LYIPC_REMOTE_KLAYOUT), srun with `slurm`. */
 	env?: NodeJS.ProcessEnv | undefined;
 	klayout?: string | undefined;
 	/** Milliseconds one pair may take; 0 = no limit. */
@@ -117,10 +125,12 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 	const sizes = new Map(await Promise.all(pairs.map(async pair => [pair, (await sizeOf(pair.reference)) + (await sizeOf(pair.output))] as const)));
 	const order = [...pairs].sort((x, y) => sizes.get(x)! - sizes.get(y)!);
 
-	const {include: _include, exclude: _exclude, workers, pool: shared, onEvent: _onEvent, outDir: _outDir, remote, env: _env, shard: _shard, ...compare} = options;
+	const {include: _include, exclude: _exclude, workers, pool: shared, onEvent: _onEvent, outDir: _outDir, remote, env: _env, shard: _shard, slurm, ...compare} = options;
 	const places = remote?.length
 		? Placements.remote(remote, {workers, signal: options.signal, env: options.env})
-		: Placements.local(shared ?? new WorkerPool({size: workers, klayout: options.klayout}), !shared);
+		: slurm
+			? await Placements.slurm({...slurm, workers, signal: options.signal, env: options.env})
+			: Placements.local(shared ?? new WorkerPool({size: workers, klayout: options.klayout}), !shared);
 	// Enough pairs in flight to keep every worker busy while cheap checks settle the others.
 	const inFlight = pLimit(places.size + 16);
 	const outcomes = new Map<LayoutPair, PairOutcome>();
@@ -179,7 +189,7 @@ async function shardOf(pairs: LayoutPair[], shard: Shard): Promise<LayoutPair[]>
 	return pairs.filter(pair => mine.has(pair));
 }
 
-type PairOptions = Omit<SuiteOptions, 'include' | 'exclude' | 'workers' | 'pool' | 'onEvent' | 'outDir' | 'remote' | 'env' | 'shard'>;
+type PairOptions = Omit<SuiteOptions, 'include' | 'exclude' | 'workers' | 'pool' | 'onEvent' | 'outDir' | 'remote' | 'env' | 'shard' | 'slurm'>;
 
 /** A pool that counts the time its jobs wait for a worker. */
 function timed(pool: WorkerRuns): {pool: WorkerRuns; waited: () => number} {
@@ -204,6 +214,7 @@ async function comparePair(pair: LayoutPair, place: Placement, dir: string, dirs
 	const {pool, waited} = timed(place.pool);
 	const began = performance.now();
 	const {pictures: wanted, ...compare} = options;
+	let attempts = 0;
 	const outcome = (status: PairStatus, result: CompareResult | null = null, error: PairOutcome['error'] = null, pictures: Pictures | null = null): PairOutcome => ({
 		path: pair.path,
 		status,
@@ -214,6 +225,7 @@ async function comparePair(pair: LayoutPair, place: Placement, dir: string, dirs
 		pictures,
 		ms: Math.max(0, Math.round(performance.now() - began) - waited()),
 		queueMs: waited(),
+		attempts,
 	});
 	const picturePlace = wanted ? {dir, stem: layoutStem(pair.path), size: wanted.size, closeups: wanted.closeups, titles: {pair: pair.path}} : null;
 	const drawOne = async (file: string, side: 'a' | 'b') => {
@@ -236,18 +248,19 @@ async function comparePair(pair: LayoutPair, place: Placement, dir: string, dirs
 
 		// Both sides share the file name, so compareLayouts names the artifacts "<stem>.xor.*".
 		const {signal, ...rest} = compare;
-		const {result, pictures} = await compareWithPictures(
-			pool,
-			{
-				a: pair.reference,
-				b: pair.output,
-				options: {...rest, outDir: await dirs.make(dir)},
-				pictures: picturePlace,
-			},
-			signal,
-			files,
-		);
-		return outcome(result.identical ? 'identical' : 'different', result, null, pictures);
+		const job = {a: pair.reference, b: pair.output, options: {...rest, outDir: await dirs.make(dir)}, pictures: picturePlace};
+		for (;;) {
+			attempts++;
+			try {
+				const {result, pictures} = await compareWithPictures(pool, job, signal, files);
+				return outcome(result.identical ? 'identical' : 'different', result, null, pictures);
+			} catch (error) {
+				// A worker lost where that happens (a Slurm node, a preemption): once more on a new one.
+				if (!(isLyipcError(error) && error.code === 'WORKER_DIED' && attempts <= place.retries && !signal?.aborted)) {
+					throw error;
+				}
+			}
+		}
 	} catch (error) {
 		const failure = toLyipcError(error);
 		return outcome('error', null, failure.toJSON());

@@ -22,7 +22,7 @@ function sink(isTTY: boolean): NodeJS.WritableStream & {isTTY: boolean; text: st
 }
 
 function pair(path: string, status: PairOutcome['status'], extra: Partial<PairOutcome> = {}): PairOutcome {
-	return {path, status, reference: `/ref/${path}`, output: `/run/${path}`, result: null, error: null, pictures: null, ms: 5, queueMs: 0, ...extra};
+	return {path, status, reference: `/ref/${path}`, output: `/run/${path}`, result: null, error: null, pictures: null, ms: 5, queueMs: 0, attempts: 1, ...extra};
 }
 
 const PAIRS = [pair('a.gds', 'identical'), pair('b <&> "c".gds', 'error', {error: {code: 'READ_ERROR', message: 'bad \u0001 bytes & <tags>'}}), pair('d.gds', 'missing-output', {output: null})];

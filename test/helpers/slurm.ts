@@ -1,0 +1,114 @@
+import {randomBytes} from 'node:crypto';
+import {chmod, mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
+import net from 'node:net';
+import {hostname, tmpdir} from 'node:os';
+import path from 'node:path';
+import {execa} from 'execa';
+import {waitFor} from './poll.js';
+import {describeNeeding} from './skip.js';
+
+/** Tests that need a real Slurm cluster (Debian's slurmctld, slurmd, slurm-client, munge): LYIPC_TEST_SKIP_SLURM=1 skips them locally. */
+export const describeSlurm = describeNeeding('LYIPC_TEST_SKIP_SLURM', 'run a Slurm cluster');
+
+export interface TestCluster {
+	/** SLURM_CONF for srun, squeue and scancel (and lyipc-diff --slurm). */
+	env: NodeJS.ProcessEnv;
+	dir: string;
+	/** The jobs in the queue (pending or running), as squeue lists them. */
+	jobs(): Promise<string[]>;
+	stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const server = net.createServer();
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			const {port} = server.address() as net.AddressInfo;
+			server.close(() => resolve(port));
+		});
+	});
+}
+
+/**
+ * A one-node Slurm cluster on loopback, as root, for one test file: munged with a key made here,
+ * slurmctld and slurmd with a generated slurm.conf (no accounting, Linux process tracking),
+ * everything under a temp folder. Resolves once `srun` runs a task.
+ */
+export async function startCluster(): Promise<TestCluster> {
+	const dir = await mkdtemp(path.join(tmpdir(), 'lyipc-slurm-'));
+	for (const sub of ['state', 'spool', 'log']) {
+		await mkdir(path.join(dir, sub));
+	}
+
+	const key = path.join(dir, 'munge.key');
+	await writeFile(key, randomBytes(1024));
+	await chmod(key, 0o400);
+	const socket = path.join(dir, 'munge.sock');
+	const [ctldPort, slurmdPort] = [await freePort(), await freePort()];
+	const node = hostname();
+	const conf = path.join(dir, 'slurm.conf');
+	await writeFile(
+		conf,
+		[
+			'ClusterName=lyipctest',
+			`SlurmctldHost=${node}(127.0.0.1)`,
+			`SlurmctldPort=${ctldPort}`,
+			`SlurmdPort=${slurmdPort}`,
+			'SlurmUser=root',
+			'SlurmdUser=root',
+			'AuthType=auth/munge',
+			'CredType=cred/munge',
+			`AuthInfo=socket=${socket}`,
+			`StateSaveLocation=${dir}/state`,
+			`SlurmdSpoolDir=${dir}/spool`,
+			`SlurmctldPidFile=${dir}/slurmctld.pid`,
+			`SlurmdPidFile=${dir}/slurmd.pid`,
+			`SlurmctldLogFile=${dir}/log/slurmctld.log`,
+			`SlurmdLogFile=${dir}/log/slurmd.log`,
+			'ProctrackType=proctrack/linuxproc',
+			'TaskPlugin=task/none',
+			'JobAcctGatherType=jobacct_gather/none',
+			'AccountingStorageType=accounting_storage/none',
+			'SchedulerType=sched/builtin',
+			'SelectType=select/cons_tres',
+			'SelectTypeParameters=CR_CPU',
+			'ReturnToService=2',
+			'MpiDefault=none',
+			// Room for a few workers on this one machine, whatever its core count.
+			'SlurmdParameters=config_overrides',
+			`NodeName=${node} NodeAddr=127.0.0.1 CPUs=4 State=UNKNOWN`,
+			'PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=YES',
+			'',
+		].join('\n'),
+	);
+	const env = {...process.env, SLURM_CONF: conf};
+	const cluster: TestCluster = {
+		env,
+		dir,
+		async jobs() {
+			const listed = await execa('squeue', ['--noheader', '--format=%i %j %T'], {env});
+			return String(listed.stdout).split('\n').filter(Boolean);
+		},
+		async stop() {
+			for (const daemon of ['slurmd', 'slurmctld', 'munged']) {
+				await execa('sh', ['-c', `kill $(cat "$0") 2>/dev/null; true`, path.join(dir, `${daemon}.pid`)]);
+			}
+
+			await rm(dir, {recursive: true, force: true});
+		},
+	};
+	try {
+		// -f: run although the temp folder's permissions are not munge's usual ones.
+		await execa('munged', ['-f', `--key-file=${key}`, `--socket=${socket}`, `--pid-file=${dir}/munged.pid`, `--log-file=${dir}/log/munged.log`, `--seed-file=${dir}/munge.seed`]);
+		await execa('slurmctld', ['-c', '-f', conf], {env});
+		await execa('slurmd', ['-c', '-f', conf], {env});
+		await waitFor('the test cluster running a task', async () => (await execa('srun', ['--quiet', 'true'], {env, reject: false, timeout: 10_000})).exitCode === 0, 30_000);
+	} catch (error) {
+		const log = await readFile(path.join(dir, 'log', 'slurmctld.log'), 'utf8').catch(() => '');
+		await cluster.stop();
+		throw new Error(`the test Slurm cluster did not come up: ${(error as Error).message}\nslurmctld.log ends:\n${log.split('\n').slice(-8).join('\n')}`);
+	}
+
+	return cluster;
+}

@@ -1,0 +1,163 @@
+import {mkdir, writeFile} from 'node:fs/promises';
+import path from 'node:path';
+import {setTimeout as sleep} from 'node:timers/promises';
+import {execa} from 'execa';
+import {afterAll, beforeAll, expect, test} from 'vitest';
+import type {SuiteResult} from '../../src/suite/run-suite.js';
+import {waitFor} from '../helpers/poll.js';
+import {CLI, runCli, useTempDirs} from '../helpers/run.js';
+import {describeSlurm, startCluster, type TestCluster} from '../helpers/slurm.js';
+import {makeSuiteTree, TREE_EXPECTED} from '../helpers/suite-tree.js';
+
+const tempDir = useTempDirs('lyipc-slurm-test-');
+
+function statuses(result: SuiteResult): Record<string, string> {
+	return Object.fromEntries(result.pairs.map(pair => [pair.path, pair.status]));
+}
+
+test('--slurm without Slurm: a clear exit 2; its options checked', async () => {
+	const root = await tempDir();
+	const {reference, output} = await makeSuiteTree(root);
+	const none = await runCli([reference, output, '--slurm'], {env: {PATH: path.join(root, 'no-bin')}});
+	expect(none.exitCode).toBe(2);
+	expect(none.stderr).toContain('lyipc-diff: --slurm: srun is not on the PATH');
+	for (const [args, message] of [
+		[['--slurm-args=--time=5'], /--slurm-args goes with --slurm/],
+		[['--slurm', '--remote', 'host'], /--remote is another way/],
+		[['--slurm', '--klayout', '/usr/bin/klayout'], /LYIPC_SLURM_KLAYOUT names the nodes' one/],
+	] as const) {
+		const run = await runCli([reference, output, ...args]);
+		expect(run.exitCode).toBe(2);
+		expect(run.stderr).toMatch(message);
+	}
+});
+
+/** A flat-mode comparison that keeps a worker busy a few seconds: 360,000 boxes of an array. */
+async function slowPair(root: string): Promise<{reference: string; output: string}> {
+	const script = path.join(root, 'slow.py');
+	await writeFile(
+		script,
+		[
+			'import os, pya',
+			'for name in ("ref", "run"):',
+			'    layout = pya.Layout()',
+			'    top = layout.create_cell("TOP")',
+			'    unit = layout.create_cell("UNIT")',
+			'    li = layout.layer(1, 0)',
+			'    unit.shapes(li).insert(pya.Box(0, 0, 1000, 1000))',
+			'    top.insert(pya.CellInstArray(unit.cell_index(), pya.Trans(), pya.Vector(2000, 0), pya.Vector(0, 2000), 600, 600))',
+			'    if name == "run":',
+			'        top.shapes(li).insert(pya.Box(-5000, -5000, -4000, -4000))',
+			'    layout.write(os.path.join(os.environ["ROOT"], name, "chip.gds"))',
+			'',
+		].join('\n'),
+	);
+	await mkdir(path.join(root, 'ref'));
+	await mkdir(path.join(root, 'run'));
+	await execa('klayout', ['-b', '-r', script], {env: {ROOT: root}});
+	return {reference: path.join(root, 'ref'), output: path.join(root, 'run')};
+}
+
+/** KLayout worker processes started by Slurm (their parent chain holds slurmstepd), with their age in seconds. */
+async function slurmWorkers(): Promise<Array<{pid: number; age: number}>> {
+	const listed = await execa('ps', ['-eo', 'pid=,ppid=,etimes=,args='], {reject: false});
+	const rows = String(listed.stdout)
+		.split('\n')
+		.map(line => /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(.*)$/.exec(line))
+		.filter(match => match !== null)
+		.map(match => ({pid: Number(match[1]), ppid: Number(match[2]), age: Number(match[3]), args: match[4]!}));
+	const byPid = new Map(rows.map(row => [row.pid, row]));
+	const underStepd = (row: (typeof rows)[number]): boolean => {
+		for (let parent = byPid.get(row.ppid); parent; parent = byPid.get(parent.ppid)) {
+			if (parent.args.startsWith('slurmstepd')) {
+				return true;
+			}
+		}
+
+		return false;
+	};
+
+	return rows.filter(row => row.args.includes('worker.py') && !row.args.startsWith('srun') && underStepd(row)).map(({pid, age}) => ({pid, age}));
+}
+
+describeSlurm('--slurm: workers as tasks of a real Slurm cluster', () => {
+	let cluster: TestCluster;
+	beforeAll(async () => {
+		cluster = await startCluster();
+	}, 60_000);
+	afterAll(async () => {
+		await cluster?.stop();
+	});
+
+	test('a Slurm run gives the same report as a local run, and leaves nothing in the queue', async () => {
+		const root = await tempDir();
+		const {reference, output} = await makeSuiteTree(root);
+		const local = await runCli([reference, output, '--workers', '2', '--out-dir', path.join(root, 'local'), '--json']);
+		const slurm = await runCli([reference, output, '--slurm', '--workers', '2', '--out-dir', path.join(root, 'slurm'), '--json'], {env: cluster.env});
+		expect(slurm.exitCode, slurm.stderr).toBe(local.exitCode);
+		const [mine, theirs] = [JSON.parse(local.stdout) as SuiteResult, JSON.parse(slurm.stdout) as SuiteResult];
+		expect(statuses(theirs)).toEqual(TREE_EXPECTED);
+		expect(statuses(theirs)).toEqual(statuses(mine));
+		expect(theirs.counts).toEqual(mine.counts);
+		const ring = theirs.pairs.find(pair => pair.path === 'chip/ring.gds')!;
+		expect(ring.result!.layers.map(layer => [layer.key, layer.xorCount])).toEqual(mine.pairs.find(pair => pair.path === 'chip/ring.gds')!.result!.layers.map(layer => [layer.key, layer.xorCount]));
+		// Artifacts where a local run puts them: the cluster shares the filesystem.
+		expect(ring.result!.artifacts.xor).toBe(path.join(root, 'slurm', 'chip', 'ring.xor.gds'));
+		expect(ring.result!.klayout!.path).toBe('slurm:klayout');
+		await waitFor('an empty queue', async () => (await cluster.jobs()).length === 0, 20_000);
+
+		// One pair, in the library's way too.
+		const single = await runCli([path.join(reference, 'chip', 'ring.gds'), path.join(output, 'chip', 'ring.gds'), '--slurm', '--json', '--out-dir', path.join(root, 'single')], {env: cluster.env});
+		expect(single.exitCode, single.stderr).toBe(1);
+		expect(JSON.parse(single.stdout)).toMatchObject({status: 'different', differentLayers: 1, klayout: {path: 'slurm:klayout'}});
+	});
+
+	test('a worker killed mid-comparison is replaced and its pair compared again', async () => {
+		const root = await tempDir();
+		const {reference, output} = await slowPair(root);
+		const run = execa(process.execPath, [CLI, reference, output, '--slurm', '--workers', '1', '--mode', 'flat', '--json', '--out-dir', path.join(root, 'out')], {
+			env: cluster.env,
+			reject: false,
+			cwd: root,
+		});
+		// KLayout starts in about a second and takes the job at once; the job runs for seconds.
+		let killed = false;
+		await waitFor(
+			'a busy Slurm worker to kill',
+			async () => {
+				const busy = (await slurmWorkers()).find(worker => worker.age >= 2);
+				if (busy) {
+					process.kill(busy.pid, 'SIGKILL');
+					killed = true;
+				}
+
+				return killed;
+			},
+			30_000,
+		);
+		const done = await run;
+		expect(done.exitCode, String(done.stderr)).toBe(1);
+		const result = JSON.parse(String(done.stdout)) as SuiteResult;
+		expect(result.pairs).toHaveLength(1);
+		expect(result.pairs[0]).toMatchObject({path: 'chip.gds', status: 'different', attempts: 2});
+		expect(result.workers.started).toBe(2);
+		await waitFor('an empty queue', async () => (await cluster.jobs()).length === 0, 20_000);
+	});
+
+	test('Ctrl+C while workers run: exit 2 and no job left in the queue', async () => {
+		const root = await tempDir();
+		const {reference, output} = await slowPair(root);
+		const run = execa(process.execPath, [CLI, reference, output, '--slurm', '--workers', '2', '--mode', 'flat', '--out-dir', path.join(root, 'out')], {
+			env: cluster.env,
+			reject: false,
+			cwd: root,
+		});
+		await waitFor("the run's job in the queue", async () => (await cluster.jobs()).some(job => job.includes('lyipc-')), 30_000);
+		await sleep(500);
+		run.kill('SIGINT');
+		const done = await run;
+		expect(done.exitCode).toBe(2);
+		await waitFor('an empty queue', async () => (await cluster.jobs()).length === 0, 20_000);
+		expect(await slurmWorkers()).toEqual([]);
+	});
+});
