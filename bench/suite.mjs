@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Directory mode on 200 small pairs against one KLayout process per pair and one strmxor per
-// pair, in one run. Usage: npm run build && npm run bench:suite [-- --pairs N] (bench/README.md)
+// pair, in one run. Usage: npm run build && npm run bench:suite [-- --pairs N] [-- --slurm]
+// (--slurm: also directory mode with its workers as Slurm tasks; srun must work here) (bench/README.md)
 import {execFileSync, spawn} from 'node:child_process';
 import {existsSync, mkdtempSync, readdirSync, rmSync} from 'node:fs';
 import {availableParallelism, tmpdir} from 'node:os';
@@ -16,7 +17,7 @@ const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'lyipc-diff.js');
 const GOAL_VS_KLAYOUT = 10; // at least 10x faster than one KLayout per pair
 const GOAL_VS_STRMXOR = 1; // and faster than one strmxor per pair
 
-const {values} = parseArgs({options: {pairs: {type: 'string', default: '200'}}});
+const {values} = parseArgs({options: {pairs: {type: 'string', default: '200'}, slurm: {type: 'boolean'}}});
 const pairs = Number(values.pairs);
 const jobs = availableParallelism();
 const klayout = process.env.KLAYOUT ?? 'klayout';
@@ -100,6 +101,23 @@ results.push(
 		);
 	}),
 );
+if (values.slurm) {
+	results.push(
+		await timed('lyipc-diff REF_DIR RUN_DIR --slurm', async () => {
+			const {code, stdout} = await run(process.execPath, [CLI, reference, output, '--slurm', '--json', '--workers', String(jobs), '--out-dir', path.join(scratch, 'slurm')]);
+			if (code === 2) {
+				fail(`lyipc-diff --slurm could not compare:\n${stdout}`);
+			}
+
+			return new Set(
+				JSON.parse(stdout)
+					.pairs.filter(pair => pair.status !== 'identical')
+					.map(pair => pair.path),
+			);
+		}),
+	);
+}
+
 results.push(
 	await timed('strmxor per pair', async () =>
 		perPair(async (a, b) => {
@@ -123,8 +141,10 @@ results.push(
 );
 rmSync(scratch, {recursive: true, force: true});
 
-const [lyipc, strm, perKlayout] = results;
-for (const other of [strm, perKlayout]) {
+const [lyipc] = results;
+const strm = results.find(result => result.name === 'strmxor per pair');
+const perKlayout = results.find(result => result.name === 'klayout -b per pair');
+for (const other of results.slice(1)) {
 	const same = other.differing.size === lyipc.differing.size && [...other.differing].every(relative => lyipc.differing.has(relative));
 	if (!same) {
 		fail(`${other.name} found other differing pairs than lyipc: ${[...other.differing].join(', ')} vs ${[...lyipc.differing].join(', ')}`);
