@@ -11,13 +11,15 @@ import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
 import pLimit from 'p-limit';
 import {findStrmxor, strmxorEnv} from '../test/helpers/strmxor.mjs';
+import {buildRealTree} from './real-suite.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'lyipc-diff.js');
 const GOAL_VS_KLAYOUT = 10; // at least 10x faster than one KLayout per pair
 const GOAL_VS_STRMXOR = 1; // and faster than one strmxor per pair
+const GOAL_REAL_VS_STRMXOR = 20; // real small pairs: at 20x the rate of one strmxor per pair
 
-const {values} = parseArgs({options: {pairs: {type: 'string', default: '200'}, slurm: {type: 'boolean'}}});
+const {values} = parseArgs({options: {pairs: {type: 'string', default: '200'}, slurm: {type: 'boolean'}, real: {type: 'string'}, 'real-pairs': {type: 'string', default: '220'}}});
 const pairs = Number(values.pairs);
 const jobs = availableParallelism();
 const klayout = process.env.KLAYOUT ?? 'klayout';
@@ -61,13 +63,13 @@ function run(command, args, env = process.env) {
 }
 
 /** Every pair through `check`, `jobs` at a time, as a CI script would; the set of differing paths. */
-async function perPair(check) {
+async function perPair(check, tree = {reference, output, relatives}) {
 	const limit = pLimit(jobs);
 	const differing = new Set();
 	await Promise.all(
-		relatives.map(relative =>
+		tree.relatives.map(relative =>
 			limit(async () => {
-				if (await check(path.join(reference, relative), path.join(output, relative))) {
+				if (await check(path.join(tree.reference, relative), path.join(tree.output, relative))) {
 					differing.add(relative);
 				}
 			}),
@@ -139,7 +141,6 @@ results.push(
 		}),
 	),
 );
-rmSync(scratch, {recursive: true, force: true});
 
 const [lyipc] = results;
 const strm = results.find(result => result.name === 'strmxor per pair');
@@ -162,3 +163,44 @@ const vsStrmxor = strm.seconds / lyipc.seconds;
 console.log(
 	`\nGoals: >= ${GOAL_VS_KLAYOUT}x faster than one KLayout per pair: ${vsKlayout.toFixed(1)}x ${vsKlayout >= GOAL_VS_KLAYOUT ? 'met' : 'NOT met'}; faster than one strmxor per pair: ${vsStrmxor.toFixed(1)}x ${vsStrmxor > GOAL_VS_STRMXOR ? 'met' : 'NOT met'}. All three agree on the ${lyipc.differing.size} differing pairs.`,
 );
+
+if (values.real) {
+	// Real small pairs: a component library's references, each against its next version.
+	const tree = buildRealTree(values.real, Number(values['real-pairs']), path.join(ROOT, 'bench', '.data', 'real-suite'));
+	console.error(`\n${tree.relatives.length} real pairs (gdsfactory references, version against next), ${jobs} at a time`);
+	let unreadable = new Set();
+	const lyipcRun = (extra, label) =>
+		timed(label, async () => {
+			const {code, stdout} = await run(process.execPath, [CLI, tree.reference, tree.output, '--json', '--workers', String(jobs), '--out-dir', path.join(scratch, 'real'), ...extra]);
+			const result = JSON.parse(stdout);
+			if (code === 2 && result.counts.error === result.counts.total) {
+				fail(`lyipc-diff could not compare the real pairs:\n${stdout.slice(0, 2000)}`);
+			}
+
+			unreadable = new Set(result.pairs.filter(pair => pair.status === 'error').map(pair => pair.path));
+			return new Set(result.pairs.filter(pair => pair.status === 'different').map(pair => pair.path));
+		});
+	// Once untimed, so both ways read files from the page cache.
+	await lyipcRun([], 'warm-up');
+	const real = [await lyipcRun([], 'lyipc-diff REF_DIR RUN_DIR (auto)'), await lyipcRun(['--mode', 'flat'], 'lyipc-diff REF_DIR RUN_DIR --mode flat')];
+	const strmxorReal = await timed('strmxor per pair', async () =>
+		perPair(
+			async (a, b) => {
+				const {code} = await run(strmxor, [a, b], strmxorEnv(strmxor));
+				return code !== 0;
+			},
+			{...tree, relatives: tree.relatives.filter(relative => !unreadable.has(relative))},
+		),
+	);
+	console.log(`\n| ${tree.relatives.length} real small pairs (${unreadable.size} unreadable by this KLayout) | wall | per pair | strmxor per pair / this |`);
+	console.log('|---|---|---|---|');
+	for (const result of [...real, strmxorReal]) {
+		const ratio = strmxorReal.seconds / result.seconds;
+		console.log(`| ${result.name} | ${result.seconds.toFixed(2)} s | ${((result.seconds * 1000) / tree.relatives.length).toFixed(1)} ms | ${result === strmxorReal ? '' : `${ratio.toFixed(1)}x`} |`);
+	}
+
+	const best = Math.max(...real.map(result => strmxorReal.seconds / result.seconds));
+	console.log(`\nGoal: real small pairs at >= ${GOAL_REAL_VS_STRMXOR}x the rate of one strmxor per pair: ${best.toFixed(1)}x ${best >= GOAL_REAL_VS_STRMXOR ? 'met' : 'NOT met'}.`);
+}
+
+rmSync(scratch, {recursive: true, force: true});
