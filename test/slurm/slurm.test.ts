@@ -112,6 +112,21 @@ describeSlurm('--slurm: workers as tasks of a real Slurm cluster', () => {
 		expect(JSON.parse(single.stdout)).toMatchObject({status: 'different', differentLayers: 1, klayout: {path: 'slurm:klayout'}});
 	});
 
+	test('inside an allocation (salloc): the workers are its job steps, as many as its tasks', async () => {
+		const root = await tempDir();
+		const {reference, output} = await makeSuiteTree(root);
+		const run = await execa('salloc', ['--ntasks=2', '--quiet', process.execPath, CLI, reference, output, '--slurm', '--out-dir', path.join(root, 'out'), '--json'], {
+			env: cluster.env,
+			reject: false,
+			cwd: root,
+		});
+		expect(run.exitCode, String(run.stderr)).toBe(2);
+		const result = JSON.parse(String(run.stdout)) as SuiteResult;
+		expect(statuses(result)).toEqual(TREE_EXPECTED);
+		expect(result.workers.size).toBe(2); // SLURM_NTASKS of the allocation
+		await waitFor('an empty queue', async () => (await cluster.jobs()).length === 0, 20_000);
+	});
+
 	test('a worker killed mid-comparison is replaced and its pair compared again', async () => {
 		const root = await tempDir();
 		const {reference, output} = await slowPair(root);
