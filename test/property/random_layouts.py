@@ -101,6 +101,24 @@ def prune_orphans(layout, top_index):
             layout.prune_cell(cell.cell_index(), -1)
 
 
+def flatten_top(layout, top):
+    """What top.flatten(True) does: every shape below the top copied into it, transformed; the
+    instances gone (prune_orphans drops the cells left unplaced). KLayout 0.28.5's own flatten can
+    crash on a layout one of whose cells was deleted before (seen with LYIPC_PROPERTY_SEED=366572:
+    delete_cell, then placed_twice_now_once); the recursive shape iterator does not."""
+    for li in layout.layer_indexes():
+        found = []
+        it = top.begin_shapes_rec(li)
+        it.min_depth = 1  # the top's own shapes stay where they are
+        while not it.at_end():
+            found.append((it.shape(), it.trans()))
+            it.next()
+        shapes = top.shapes(li)
+        for shape, trans in found:
+            shapes.insert(shape, trans)
+    top.clear_insts()
+
+
 # ---------------------------------------------------------------- edits
 
 
@@ -307,7 +325,7 @@ def top_is_child_of_other(rnd, layout):
         top.shapes(li).clear()
     top.clear_insts()
     top.insert(pya.CellInstArray(child.cell_index(), pya.Trans()))
-    top.flatten(True)
+    flatten_top(layout, top)
     return "the top holds only %s's content, flat" % name
 
 
@@ -319,7 +337,7 @@ def placed_twice_now_once(rnd, layout):
     if len(instances) < 2:
         return None
     rnd.choice(instances).delete()
-    top.flatten(True)
+    flatten_top(layout, top)
     return "one top instance deleted, the top flattened"
 
 
