@@ -171,7 +171,7 @@ if (values.real) {
 	let unreadable = new Set();
 	const lyipcRun = (extra, label) =>
 		timed(label, async () => {
-			const {code, stdout} = await run(process.execPath, [CLI, tree.reference, tree.output, '--json', '--workers', String(jobs), '--out-dir', path.join(scratch, 'real'), ...extra]);
+			const {code, stdout} = await run(process.execPath, [CLI, tree.reference, tree.output, '--json', '--out-dir', path.join(scratch, 'real'), ...extra]);
 			const result = JSON.parse(stdout);
 			if (code === 2 && result.counts.error === result.counts.total) {
 				fail(`lyipc-diff could not compare the real pairs:\n${stdout.slice(0, 2000)}`);
@@ -180,9 +180,14 @@ if (values.real) {
 			unreadable = new Set(result.pairs.filter(pair => pair.status === 'error').map(pair => pair.path));
 			return new Set(result.pairs.filter(pair => pair.status === 'different').map(pair => pair.path));
 		});
-	// Once untimed, so both ways read files from the page cache.
+	// Once untimed, so every way reads the files from the page cache (and the warm worker is up).
+	const fresh = ['--no-warm-worker', '--workers', String(jobs)];
 	await lyipcRun([], 'warm-up');
-	const real = [await lyipcRun([], 'lyipc-diff REF_DIR RUN_DIR (auto)'), await lyipcRun(['--mode', 'flat'], 'lyipc-diff REF_DIR RUN_DIR --mode flat')];
+	const real = [
+		await lyipcRun(fresh, 'lyipc-diff REF_DIR RUN_DIR (auto)'),
+		await lyipcRun(['--mode', 'flat', ...fresh], 'lyipc-diff REF_DIR RUN_DIR --mode flat'),
+		await lyipcRun([], 'lyipc-diff REF_DIR RUN_DIR (auto), repeated: warm KLayouts'),
+	];
 	const strmxorReal = await timed('strmxor per pair', async () =>
 		perPair(
 			async (a, b) => {

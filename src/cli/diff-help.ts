@@ -29,7 +29,8 @@ Options:
   --klayout PATH       KLayout executable (default: $KLAYOUT, PATH, usual install places)
   --no-warm-worker     start a KLayout for this call only (default: a warm KLayout worker
                        kept for a few idle minutes answers repeated calls without KLayout's
-                       ~1 s start-up; off under CI; LYIPC_WARM_WORKER=0|1 sets the default)
+                       ~1 s start-up, directories too unless --workers is given; off under
+                       CI; LYIPC_WARM_WORKER=0|1 sets the default)
   --out-dir DIR        folder for the XOR layout and marker database
                        (default: a new folder under the OS temp dir)
   --out FILE           XOR layout path (.gds, .oas, optionally .gz)

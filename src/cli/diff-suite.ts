@@ -2,6 +2,7 @@ import path from 'node:path';
 import {LyipcError} from '../errors.js';
 import {createReporter, parseReporterSpecs, type Reporter, type ReporterIo} from '../../reporters/index.js';
 import {checkBlobPlace, mergeBlobs} from '../suite/blob.js';
+import {warmWorkerWanted} from '../engine/warm-worker.js';
 import {compareDirectories, type SuiteResult} from '../suite/run-suite.js';
 import {DEFAULT_REPORT_DIR, prepareReportDir} from '../suite/report-dir.js';
 import {acceptOutputs} from '../suite/update-references.js';
@@ -55,6 +56,8 @@ export async function runSuite(command: Compare, io: ReporterIo & {signal?: Abor
 		remote: command.remote?.host.split(',').filter(Boolean),
 		shard: command.suite.shard,
 		slurm: command.slurm,
+		// A repeated local run skips KLayout's start-up; --workers N asks for a pool of its own.
+		warmWorker: command.warmWorker && command.suite.workers === undefined && warmWorkerWanted(io.env),
 		env: io.env,
 		pictures: wantsPictures ? {size: command.suite.pictureSize ?? DEFAULT_PICTURE_SIZE, closeups: command.suite.closeups} : undefined,
 		signal: io.signal,

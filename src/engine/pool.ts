@@ -1,7 +1,7 @@
 import {availableParallelism} from 'node:os';
 import pLimit, {type LimitFunction} from 'p-limit';
 import {LyipcError} from '../errors.js';
-import {KLayoutWorker, type WorkerStartOptions} from './worker.js';
+import {KLayoutWorker, type WorkerRequests, type WorkerStartOptions} from './worker.js';
 
 export interface WorkerPoolOptions extends Omit<WorkerStartOptions, 'signal'> {
 	/** How many KLayout workers at most, and so how many jobs at once (default: one per core). */
@@ -17,10 +17,17 @@ export interface WorkerPoolOptions extends Omit<WorkerStartOptions, 'signal'> {
  */
 /** What a comparison needs of a pool: a worker for one job at a time. */
 export interface WorkerRuns {
-	run<T>(job: (worker: KLayoutWorker) => Promise<T>, signal?: AbortSignal): Promise<T>;
+	run<T>(job: (worker: WorkerRequests) => Promise<T>, signal?: AbortSignal): Promise<T>;
 }
 
-export class WorkerPool implements WorkerRuns {
+/** A pool a run owns: how many jobs at once, how many KLayouts it started, and closing it. */
+export interface RunPool extends WorkerRuns {
+	readonly size: number;
+	readonly started: number;
+	close(): Promise<void>;
+}
+
+export class WorkerPool implements RunPool {
 	readonly size: number;
 	readonly #startWorker: (signal: AbortSignal | undefined) => Promise<KLayoutWorker>;
 	readonly #limit: LimitFunction;

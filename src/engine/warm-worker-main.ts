@@ -1,6 +1,6 @@
 // The warm worker server's process (started in the background by warm-worker.ts): serves
 // KLayout workers at the socket given as its argument until it has been idle for a while.
-import {availableParallelism} from 'node:os';
+import {WARM_WORKER_SIZE} from './warm-worker.js';
 import {serveWarmWorker} from './warm-worker-server.js';
 
 const address = process.argv[2];
@@ -11,6 +11,5 @@ if (!address || !klayout || !Number.isFinite(idleSeconds) || idleSeconds <= 0) {
 	process.exit(2);
 }
 
-// Two jobs at once at most: each KLayout holds ~375 MB before it reads a layout.
-await serveWarmWorker(address, {klayout, idleMs: idleSeconds * 1000, size: Math.min(2, availableParallelism())});
+await serveWarmWorker(address, {klayout, idleMs: idleSeconds * 1000, size: WARM_WORKER_SIZE});
 process.exit(0);

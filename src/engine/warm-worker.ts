@@ -3,7 +3,8 @@ import {KLAYOUT_DIR, PACKAGE_ROOT} from '../package-root.js';
 import {createHash} from 'node:crypto';
 import {lstat, mkdir, readdir, stat} from 'node:fs/promises';
 import net from 'node:net';
-import {tmpdir, userInfo} from 'node:os';
+import {availableParallelism, tmpdir, userInfo} from 'node:os';
+import pLimit, {type LimitFunction} from 'p-limit';
 import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {fileURLToPath} from 'node:url';
@@ -11,11 +12,14 @@ import {LyipcError} from '../errors.js';
 import {findKLayout, type KLayoutLocation} from './find-klayout.js';
 import {readLines, RequestChannel} from '../json-lines.js';
 import type {WarmWorkerHello} from './warm-worker-server.js';
+import type {RunPool} from './pool.js';
 import type {KLayoutWorker, RequestOptions, WorkerRequests} from './worker.js';
 
 const SERVER_MAIN = fileURLToPath(new URL('warm-worker-main.js', import.meta.url));
 /** The Python that the server's KLayout runs. */
 const KLAYOUT_SCRIPTS = KLAYOUT_DIR;
+/** Jobs a warm worker server runs at once: each KLayout holds ~375 MB before it reads a layout. */
+export const WARM_WORKER_SIZE = Math.min(2, availableParallelism());
 /** How long a new server may take to listen (a Node start-up), before the call goes on without it. */
 const LISTEN_WAIT_MS = 5000;
 /** How long to wait for the server's first KLayout (its start-up, ~1.1 s, more on a loaded machine). */
@@ -153,9 +157,11 @@ export interface WarmWorkerOptions {
  */
 export class WarmWorkerClient implements WorkerRequests {
 	readonly #options: WarmWorkerOptions;
-	#connection: Connection | undefined;
+	/** The connection once asked for (shared by requests made at once: a directory run's). */
+	#connection: Promise<Connection | undefined> | undefined;
 	#hello: WarmWorkerHello | undefined;
 	#fresh: KLayoutWorker | undefined;
+	#starting: Promise<KLayoutWorker> | undefined;
 
 	constructor(options: WarmWorkerOptions = {}) {
 		this.#options = options;
@@ -170,8 +176,9 @@ export class WarmWorkerClient implements WorkerRequests {
 	}
 
 	async request<T = unknown>(op: string, params: Record<string, unknown> = {}, options: RequestOptions = {}): Promise<T> {
-		if (!this.#fresh) {
-			const connection = this.#connection ?? (await this.#connect(options.signal));
+		if (!this.#starting) {
+			this.#connection ??= this.#connect(options.signal);
+			const connection = await this.#connection;
 			if (connection) {
 				try {
 					return (await connection.request(op, params, options.timeout, options.signal)) as T;
@@ -183,13 +190,15 @@ export class WarmWorkerClient implements WorkerRequests {
 			}
 		}
 
-		this.#fresh ??= await (await import('./worker.js')).KLayoutWorker.start({klayout: this.#options.klayout, env: this.#options.env, signal: options.signal});
+		// One fresh KLayout for every request that needs it, however many come at once.
+		this.#starting ??= import('./worker.js').then(async ({KLayoutWorker}) => KLayoutWorker.start({klayout: this.#options.klayout, env: this.#options.env, signal: options.signal}));
+		this.#fresh = await this.#starting;
 		return this.#fresh.request<T>(op, params, options);
 	}
 
 	async close(): Promise<void> {
-		this.#connection?.close();
-		await this.#fresh?.close();
+		(await this.#connection?.catch(() => undefined))?.close();
+		await (await this.#starting?.catch(() => undefined))?.close();
 	}
 
 	/** A connection to a server that has said hello, starting the server when none answers; null when none can be had. */
@@ -229,8 +238,36 @@ export class WarmWorkerClient implements WorkerRequests {
 			return undefined;
 		}
 
-		this.#connection = connection;
 		return connection;
+	}
+}
+
+/**
+ * A directory run on the warm worker server: its KLayouts, already running, take the pairs (as
+ * many at a time as it runs, so that waiting for one is measured here). Started KLayouts: none.
+ */
+export class WarmWorkerRuns implements RunPool {
+	readonly size = WARM_WORKER_SIZE;
+	readonly started = 0;
+	readonly #client: WarmWorkerClient;
+	readonly #limit: LimitFunction = pLimit(WARM_WORKER_SIZE);
+
+	constructor(options: WarmWorkerOptions = {}) {
+		this.#client = new WarmWorkerClient(options);
+	}
+
+	async run<T>(job: (worker: WorkerRequests) => Promise<T>, signal?: AbortSignal): Promise<T> {
+		return this.#limit(async () => {
+			if (signal?.aborted) {
+				throw new LyipcError('ABORTED', 'aborted before a KLayout worker was free');
+			}
+
+			return job(this.#client);
+		});
+	}
+
+	async close(): Promise<void> {
+		await this.#client.close();
 	}
 }
 

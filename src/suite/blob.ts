@@ -175,7 +175,7 @@ export async function mergeBlobs(dirs: readonly string[], outDir: string): Promi
 		counts,
 		pairs,
 		hint: noMatchHint(pairs),
-		workers: results.reduce((sum, {result}) => ({size: sum.size + result.workers.size, started: sum.started + result.workers.started}), {size: 0, started: 0}),
+		workers: results.reduce((sum, {result}) => ({size: sum.size + result.workers.size, started: sum.started + result.workers.started, warm: sum.warm && result.workers.warm}), {size: 0, started: 0, warm: true} as SuiteResult['workers']),
 		// The shards ran side by side: the merged run took as long as the longest.
 		timings: {totalMs: Math.max(...results.map(({result}) => result.timings.totalMs))},
 		shard: null,

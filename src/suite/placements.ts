@@ -1,5 +1,5 @@
 import {availableParallelism} from 'node:os';
-import {WorkerPool} from '../engine/pool.js';
+import {type RunPool, WorkerPool} from '../engine/pool.js';
 import {LazyHost} from '../remote/lazy-host.js';
 import {SlurmWorkers, type SlurmOptions} from '../slurm/slurm.js';
 import {localFiles, type WorkerFiles} from '../xor/worker-files.js';
@@ -8,7 +8,7 @@ import {localFiles, type WorkerFiles} from '../xor/worker-files.js';
 export interface Placement {
 	/** The host spec, or null for this machine. */
 	host: string | null;
-	pool: WorkerPool;
+	pool: RunPool;
 	files: WorkerFiles;
 	/** How often a pair whose worker died is tried again on a new one (a Slurm node lost, a preemption). */
 	retries: number;
@@ -32,7 +32,7 @@ export class Placements {
 	}
 
 	/** This machine's pool (closed by close() only when `owned`). */
-	static local(pool: WorkerPool, owned: boolean): Placements {
+	static local(pool: RunPool, owned: boolean): Placements {
 		return new Placements([{host: null, pool, files: localFiles(), retries: 0}], [], owned);
 	}
 

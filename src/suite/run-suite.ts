@@ -4,7 +4,7 @@ import path from 'node:path';
 import {performance} from 'node:perf_hooks';
 import pLimit from 'p-limit';
 import {isLyipcError, type LyipcError, toLyipcError} from '../errors.js';
-import {WorkerPool, type WorkerRuns} from '../engine/pool.js';
+import {type RunPool, WorkerPool, type WorkerRuns} from '../engine/pool.js';
 import {compareWithPictures} from '../xor/compare-with-pictures.js';
 import {layoutStem} from '../xor/artifacts.js';
 import type {XorOptions} from '../xor/options.js';
@@ -61,7 +61,8 @@ export interface SuiteResult {
 	pairs: PairOutcome[];
 	/** Why the run may not be what was meant (e.g. no relative path in both folders), else null. */
 	hint: string | null;
-	workers: {size: number; started: number};
+	/** KLayout workers: at most `size` at once, `started` by this run; `warm`: the warm worker server's, already running. */
+	workers: {size: number; started: number; warm: boolean};
 	timings: {totalMs: number};
 	/** The shard this run compared (`--shard i/n`): its pairs only; null for all of them. */
 	shard: Shard | null;
@@ -74,6 +75,12 @@ export interface SuiteOptions extends XorOptions, PairFilter {
 	workers?: number | undefined;
 	/** A pool to share (the caller closes it); by default one is made for the run. */
 	pool?: WorkerPool | undefined;
+	/**
+	 * Run the pairs on this user's warm worker server (src/engine/warm-worker.ts: started when
+	 * none runs, its KLayouts already up on a repeated run) instead of starting KLayouts for the
+	 * run. Ignored with `pool`, `remote` or `slurm`.
+	 */
+	warmWorker?: boolean | undefined;
 	/** Run on these hosts (`[user@]host[:dir]`) over ssh instead of here: one pool of `workers` each. */
 	remote?: readonly string[] | undefined;
 	/**
@@ -125,12 +132,13 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 	const sizes = new Map(await Promise.all(pairs.map(async pair => [pair, (await sizeOf(pair.reference)) + (await sizeOf(pair.output))] as const)));
 	const order = [...pairs].sort((x, y) => sizes.get(x)! - sizes.get(y)!);
 
-	const {include: _include, exclude: _exclude, workers, pool: shared, onEvent: _onEvent, outDir: _outDir, remote, env: _env, shard: _shard, slurm, ...compare} = options;
+	const {include: _include, exclude: _exclude, workers, pool: shared, onEvent: _onEvent, outDir: _outDir, remote, env: _env, shard: _shard, slurm, warmWorker, ...compare} = options;
+	const warm = Boolean(warmWorker && !shared && !remote?.length && !slurm);
 	const places = remote?.length
 		? Placements.remote(remote, {workers, signal: options.signal, env: options.env})
 		: slurm
 			? await Placements.slurm({...slurm, workers, signal: options.signal, env: options.env})
-			: Placements.local(shared ?? new WorkerPool({size: workers, klayout: options.klayout}), !shared);
+			: Placements.local(shared ?? (warm ? await warmRuns(options) : new WorkerPool({size: workers, klayout: options.klayout})), !shared);
 	// Enough pairs in flight to keep every worker busy while cheap checks settle the others.
 	const inFlight = pLimit(places.size + 16);
 	const outcomes = new Map<LayoutPair, PairOutcome>();
@@ -169,10 +177,16 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 		counts,
 		pairs: ordered,
 		hint,
-		workers: {size: places.size, started: places.started},
+		workers: {size: places.size, started: places.started, warm},
 		timings: {totalMs: Math.round(performance.now() - started)},
 		shard: options.shard ?? null,
 	};
+}
+
+/** The warm worker server's KLayouts for a run (loaded only when asked for). */
+async function warmRuns(options: SuiteOptions): Promise<RunPool> {
+	const {WarmWorkerRuns} = await import('../engine/warm-worker.js');
+	return new WarmWorkerRuns({klayout: options.klayout, env: options.env});
 }
 
 /** A shard's pairs, weighed by the reference (committed, so alike on every machine), else the output. */
@@ -189,7 +203,7 @@ async function shardOf(pairs: LayoutPair[], shard: Shard): Promise<LayoutPair[]>
 	return pairs.filter(pair => mine.has(pair));
 }
 
-type PairOptions = Omit<SuiteOptions, 'include' | 'exclude' | 'workers' | 'pool' | 'onEvent' | 'outDir' | 'remote' | 'env' | 'shard' | 'slurm'>;
+type PairOptions = Omit<SuiteOptions, 'include' | 'exclude' | 'workers' | 'pool' | 'onEvent' | 'outDir' | 'remote' | 'env' | 'shard' | 'slurm' | 'warmWorker'>;
 
 /** A pool that counts the time its jobs wait for a worker. */
 function timed(pool: WorkerRuns): {pool: WorkerRuns; waited: () => number} {

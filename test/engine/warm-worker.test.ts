@@ -6,7 +6,9 @@ import path from 'node:path';
 import {execa} from 'execa';
 import {afterEach, expect, test} from 'vitest';
 import {warmWorkerAddress, warmWorkerWanted} from '../../src/engine/warm-worker.js';
+import type {SuiteResult} from '../../src/suite/run-suite.js';
 import type {CompareResult} from '../../src/xor/result.js';
+import {makeSuiteTree, TREE_EXPECTED} from '../helpers/suite-tree.js';
 import {describeKLayout, fixture, processAlive, ROOT, runCli, useTempDirs} from '../helpers/run.js';
 import {waitFor} from '../helpers/poll.js';
 
@@ -106,6 +108,31 @@ describeKLayout('warm worker between lyipc-diff calls', () => {
 		// Identical bytes never reach KLayout, warm or not.
 		expect((await diff('identical_a.gds', 'identical_a.gds')).exitCode).toBe(0);
 		expect((await hello(address)).jobs).toBe(2);
+	});
+
+	test('directory mode: the runs take the warm KLayouts (none started by the run), with the same report', async () => {
+		const {dir, env, address} = await setup();
+		const {reference, output} = await makeSuiteTree(path.join(dir, 'tree'));
+		const runDirs = async (...args: string[]) => {
+			const run = await runCli([reference, output, '--json', '--out-dir', path.join(dir, 'report'), ...args], {env});
+			expect(run.exitCode, run.stderr).toBe(2);
+			return JSON.parse(run.stdout) as SuiteResult;
+		};
+
+		const first = await runDirs();
+		const second = await runDirs();
+		const fresh = await runDirs('--no-warm-worker');
+		for (const result of [first, second, fresh]) {
+			expect(Object.fromEntries(result.pairs.map(pair => [pair.path, pair.status]))).toEqual(TREE_EXPECTED);
+		}
+
+		expect(second.workers).toMatchObject({warm: true, started: 0});
+		expect(fresh.workers.warm).toBe(false);
+		expect(fresh.workers.started).toBeGreaterThan(0);
+		const layers = (result: SuiteResult) => result.pairs.find(pair => pair.path === 'chip/ring.gds')!.result!.layers.map(layer => [layer.key, layer.xorCount, layer.xorArea]);
+		expect(layers(second)).toEqual(layers(fresh));
+		// The pairs that needed KLayout were answered by the server, on both runs.
+		expect((await hello(address)).jobs).toBeGreaterThanOrEqual(4);
 	});
 
 	test('concurrent first calls: one server answers them all, the others step back', async () => {

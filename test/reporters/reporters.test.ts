@@ -35,7 +35,7 @@ const RESULT: SuiteResult = {
 	counts: {total: 3, identical: 1, different: 0, missingReference: 0, missingOutput: 1, error: 1},
 	pairs: PAIRS,
 	hint: null,
-	workers: {size: 2, started: 1},
+	workers: {size: 2, started: 1, warm: false},
 	timings: {totalMs: 1234},
 	shard: null,
 };
