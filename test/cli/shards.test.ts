@@ -3,13 +3,9 @@ import path from 'node:path';
 import {expect, test} from 'vitest';
 import type {SuiteResult} from '../../src/suite/run-suite.js';
 import {describeKLayout, runCli, useTempDirs} from '../helpers/run.js';
-import {makeSuiteTree, TREE_EXPECTED} from '../helpers/suite-tree.js';
+import {makeSuiteTree, statusesOf, TREE_EXPECTED} from '../helpers/suite-tree.js';
 
 const tempDir = useTempDirs('lyipc-shards-');
-
-function statuses(result: SuiteResult): Record<string, string> {
-	return Object.fromEntries(result.pairs.map(pair => [pair.path, pair.status]));
-}
 
 test('shard and merge usage: i/n, blob needs a folder, --update runs unsharded, merge needs blobs', async () => {
 	const root = await tempDir();
@@ -37,7 +33,7 @@ describeKLayout('--shard i/n and merge-reports', () => {
 		const whole = await runCli([reference, output, '--workers', '2', '--out-dir', path.join(root, 'whole'), '--json']);
 		expect(whole.exitCode, whole.stderr).toBe(2);
 		const expected = JSON.parse(whole.stdout) as SuiteResult;
-		expect(statuses(expected)).toEqual(TREE_EXPECTED);
+		expect(statusesOf(expected)).toEqual(TREE_EXPECTED);
 
 		const shards: SuiteResult[] = [];
 		for (const index of [1, 2, 3]) {
@@ -59,7 +55,7 @@ describeKLayout('--shard i/n and merge-reports', () => {
 		expect(merged.exitCode, merged.stderr).toBe(2);
 		const result = JSON.parse(merged.stdout) as SuiteResult;
 		expect(result.pairs.map(pair => pair.path)).toEqual(expected.pairs.map(pair => pair.path));
-		expect(statuses(result)).toEqual(statuses(expected));
+		expect(statusesOf(result)).toEqual(statusesOf(expected));
 		expect(result.counts).toEqual(expected.counts);
 		expect(result.status).toBe(expected.status);
 

@@ -8,7 +8,7 @@ import {afterEach, expect, test} from 'vitest';
 import {warmWorkerAddress, warmWorkerWanted} from '../../src/engine/warm-worker.js';
 import type {SuiteResult} from '../../src/suite/run-suite.js';
 import type {CompareResult} from '../../src/xor/result.js';
-import {makeSuiteTree, TREE_EXPECTED} from '../helpers/suite-tree.js';
+import {makeSuiteTree, statusesOf, TREE_EXPECTED} from '../helpers/suite-tree.js';
 import {describeKLayout, fixture, processAlive, ROOT, runCli, useTempDirs} from '../helpers/run.js';
 import {waitFor} from '../helpers/poll.js';
 
@@ -123,7 +123,7 @@ describeKLayout('warm worker between lyipc-diff calls', () => {
 		const second = await runDirs();
 		const fresh = await runDirs('--no-warm-worker');
 		for (const result of [first, second, fresh]) {
-			expect(Object.fromEntries(result.pairs.map(pair => [pair.path, pair.status]))).toEqual(TREE_EXPECTED);
+			expect(statusesOf(result)).toEqual(TREE_EXPECTED);
 		}
 
 		expect(second.workers).toMatchObject({warm: true, started: 0});

@@ -1,5 +1,6 @@
 import {copyFile, mkdir, writeFile} from 'node:fs/promises';
 import path from 'node:path';
+import type {SuiteResult} from '../../src/suite/run-suite.js';
 import {fixture} from './run.js';
 
 /**
@@ -44,4 +45,9 @@ export async function makeSuiteTree(root: string): Promise<{reference: string; o
 	await writeFile(path.join(reference, 'notes.txt'), 'not a layout\n');
 	await writeFile(path.join(output, 'notes.txt'), 'not a layout either\n');
 	return {reference, output};
+}
+
+/** Each pair's status by path, as TREE_EXPECTED has them. */
+export function statusesOf(result: SuiteResult): Record<string, string> {
+	return Object.fromEntries(result.pairs.map(pair => [pair.path, pair.status]));
 }

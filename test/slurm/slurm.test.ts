@@ -7,13 +7,9 @@ import type {SuiteResult} from '../../src/suite/run-suite.js';
 import {waitFor} from '../helpers/poll.js';
 import {CLI, runCli, useTempDirs} from '../helpers/run.js';
 import {describeSlurm, startCluster, type TestCluster} from '../helpers/slurm.js';
-import {makeSuiteTree, TREE_EXPECTED} from '../helpers/suite-tree.js';
+import {makeSuiteTree, statusesOf, TREE_EXPECTED} from '../helpers/suite-tree.js';
 
 const tempDir = useTempDirs('lyipc-slurm-test-');
-
-function statuses(result: SuiteResult): Record<string, string> {
-	return Object.fromEntries(result.pairs.map(pair => [pair.path, pair.status]));
-}
 
 test('--slurm without Slurm: a clear exit 2; its options checked', async () => {
 	const root = await tempDir();
@@ -96,8 +92,8 @@ describeSlurm('--slurm: workers as tasks of a real Slurm cluster', () => {
 		const slurm = await runCli([reference, output, '--slurm', '--workers', '2', '--out-dir', path.join(root, 'slurm'), '--json'], {env: cluster.env});
 		expect(slurm.exitCode, slurm.stderr).toBe(local.exitCode);
 		const [mine, theirs] = [JSON.parse(local.stdout) as SuiteResult, JSON.parse(slurm.stdout) as SuiteResult];
-		expect(statuses(theirs)).toEqual(TREE_EXPECTED);
-		expect(statuses(theirs)).toEqual(statuses(mine));
+		expect(statusesOf(theirs)).toEqual(TREE_EXPECTED);
+		expect(statusesOf(theirs)).toEqual(statusesOf(mine));
 		expect(theirs.counts).toEqual(mine.counts);
 		const ring = theirs.pairs.find(pair => pair.path === 'chip/ring.gds')!;
 		expect(ring.result!.layers.map(layer => [layer.key, layer.xorCount])).toEqual(mine.pairs.find(pair => pair.path === 'chip/ring.gds')!.result!.layers.map(layer => [layer.key, layer.xorCount]));
@@ -122,7 +118,7 @@ describeSlurm('--slurm: workers as tasks of a real Slurm cluster', () => {
 		});
 		expect(run.exitCode, String(run.stderr)).toBe(2);
 		const result = JSON.parse(String(run.stdout)) as SuiteResult;
-		expect(statuses(result)).toEqual(TREE_EXPECTED);
+		expect(statusesOf(result)).toEqual(TREE_EXPECTED);
 		expect(result.workers.size).toBe(2); // SLURM_NTASKS of the allocation
 		await waitFor('an empty queue', async () => (await cluster.jobs()).length === 0, 20_000);
 	});
