@@ -81,7 +81,9 @@ export function consoleReporter(io: ReporterIo, options: {quiet?: boolean; verbo
 				lines.push('');
 			}
 
-			const workers = result.workers.warm ? `${result.workers.size} warm KLayout worker${result.workers.size === 1 ? '' : 's'}` : `${result.workers.started} KLayout worker${result.workers.started === 1 ? '' : 's'}`;
+			const workers = result.workers.warm
+				? `${result.workers.size} warm KLayout worker${result.workers.size === 1 ? '' : 's'}`
+				: `${result.workers.started} KLayout worker${result.workers.started === 1 ? '' : 's'}`;
 			const summary = `${countsLine(result)} (${(result.timings.totalMs / 1000).toFixed(1)} s, ${workers})`;
 			lines.push(result.status === 'identical' ? style.green(summary) : result.status === 'error' ? style.yellow(summary) : style.red(summary));
 			if (result.hint) {

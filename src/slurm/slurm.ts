@@ -40,12 +40,19 @@ export class SlurmWorkers {
 		return Number.isInteger(tasks) && tasks > 0 ? tasks : availableParallelism();
 	}
 
-	/** Fails with a clear USAGE error when there is no usable srun (not installed, no cluster answering). */
+	/** Fails with a clear USAGE error, before any pair, when there is no srun or no controller answers (sinfo). */
 	async check(): Promise<void> {
+		const hint = 'Run lyipc-diff on a machine of the Slurm cluster (where srun and sinfo work), or leave --slurm out.';
 		const srun = await execa('srun', ['--version'], {env: this.#env, reject: false, timeout: 20_000, stdin: 'ignore'});
 		if (srun.exitCode !== 0) {
 			const why = srun.code === 'ENOENT' ? 'srun is not on the PATH' : `srun --version failed: ${String(srun.stderr).trim() || srun.shortMessage}`;
-			throw new LyipcError('USAGE', `--slurm: ${why}`, {hint: 'Run lyipc-diff on a machine of the Slurm cluster (where srun and squeue work), or leave --slurm out.'});
+			throw new LyipcError('USAGE', `--slurm: ${why}`, {hint});
+		}
+
+		const sinfo = await execa('sinfo', ['--noheader', '--format=%P'], {env: this.#env, reject: false, timeout: 30_000, stdin: 'ignore'});
+		if (sinfo.exitCode !== 0) {
+			const said = String(sinfo.stderr).trim().split('\n').pop() || sinfo.shortMessage;
+			throw new LyipcError('USAGE', `--slurm: the Slurm controller does not answer (sinfo: ${said})`, {hint});
 		}
 	}
 

@@ -1,4 +1,5 @@
 import {copyFile, mkdir, readFile} from 'node:fs/promises';
+import pLimit from 'p-limit';
 import path from 'node:path';
 import {LyipcError} from '../errors.js';
 import {writeFileAtomically} from '../write-file-atomically.js';
@@ -49,9 +50,14 @@ function placeOf(file: string, outDir: string): string {
 	return relative;
 }
 
+/** A few copies at a time: a large report has thousands of pictures. */
+const copying = pLimit(16);
+
 async function copyInto(from: string, to: string): Promise<void> {
-	await mkdir(path.dirname(to), {recursive: true});
-	await copyFile(from, to);
+	await copying(async () => {
+		await mkdir(path.dirname(to), {recursive: true});
+		await copyFile(from, to);
+	});
 }
 
 /** The blob folder must lie apart from the run's report folder: each is emptied by a run. */
@@ -175,7 +181,11 @@ export async function mergeBlobs(dirs: readonly string[], outDir: string): Promi
 		counts,
 		pairs,
 		hint: noMatchHint(pairs),
-		workers: results.reduce((sum, {result}) => ({size: sum.size + result.workers.size, started: sum.started + result.workers.started, warm: sum.warm && result.workers.warm}), {size: 0, started: 0, warm: true} as SuiteResult['workers']),
+		workers: results.reduce((sum, {result}) => ({size: sum.size + result.workers.size, started: sum.started + result.workers.started, warm: sum.warm && result.workers.warm}), {
+			size: 0,
+			started: 0,
+			warm: true,
+		} as SuiteResult['workers']),
 		// The shards ran side by side: the merged run took as long as the longest.
 		timings: {totalMs: Math.max(...results.map(({result}) => result.timings.totalMs))},
 		shard: null,

@@ -85,6 +85,15 @@ describeSlurm('--slurm: workers as tasks of a real Slurm cluster', () => {
 		await cluster?.stop();
 	});
 
+	test('no controller answering: exit 2 before any pair, saying so', async () => {
+		const root = await tempDir();
+		const conf = path.join(root, 'slurm.conf');
+		await writeFile(conf, 'ClusterName=gone\nSlurmctldHost=localhost(127.0.0.1)\nSlurmctldPort=1\n');
+		const run = await runCli([path.join(root, 'a'), path.join(root, 'b'), '--slurm'], {env: {SLURM_CONF: conf}});
+		expect(run.exitCode).toBe(2);
+		expect(run.stderr).toContain('lyipc-diff: --slurm: the Slurm controller does not answer (sinfo:');
+	});
+
 	test('a Slurm run gives the same report as a local run, and leaves nothing in the queue', async () => {
 		const root = await tempDir();
 		const {reference, output} = await makeSuiteTree(root);
