@@ -1,9 +1,10 @@
 import {randomBytes} from 'node:crypto';
 import {chmod, mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
-import net from 'node:net';
 import {hostname, tmpdir} from 'node:os';
 import path from 'node:path';
 import {execa} from 'execa';
+import {freePort} from './gui.js';
+import {makeNetns, type Netns} from './netns.js';
 import {waitFor} from './poll.js';
 import {describeNeeding} from './skip.js';
 
@@ -14,28 +15,23 @@ export interface TestCluster {
 	/** SLURM_CONF for srun, squeue and scancel (and lyipc-diff --slurm). */
 	env: NodeJS.ProcessEnv;
 	dir: string;
+	/** The nodes: this machine's, and a second one in a network namespace where the machine allows it. */
+	nodes: string[];
 	/** The jobs in the queue (pending or running), as squeue lists them. */
 	jobs(): Promise<string[]>;
+	/** How many tasks `node`'s slurmd has launched so far. */
+	launchesOn(node: string): Promise<number>;
 	stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const server = net.createServer();
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const {port} = server.address() as net.AddressInfo;
-			server.close(() => resolve(port));
-		});
-	});
-}
-
 /**
- * A one-node Slurm cluster on loopback, as root, for one test file: munged with a key made here,
- * slurmctld and slurmd with a generated slurm.conf (no accounting, Linux process tracking),
- * everything under a temp folder. Resolves once `srun` runs a task.
+ * A Slurm cluster for one test file, as root: munged with a key made here, slurmctld and slurmd
+ * with a generated slurm.conf (no accounting, Linux process tracking), everything under a temp
+ * folder. With `secondNode`, where the machine allows network namespaces, a second slurmd runs
+ * in one (its own address, reached over a veth link) as another node; else one node on
+ * loopback. Resolves once `srun` runs a task on every node.
  */
-export async function startCluster(): Promise<TestCluster> {
+export async function startCluster(options: {secondNode?: boolean} = {}): Promise<TestCluster> {
 	const dir = await mkdtemp(path.join(tmpdir(), 'lyipc-slurm-'));
 	for (const sub of ['state', 'spool', 'log']) {
 		await mkdir(path.join(dir, sub));
@@ -47,12 +43,15 @@ export async function startCluster(): Promise<TestCluster> {
 	const socket = path.join(dir, 'munge.sock');
 	const [ctldPort, slurmdPort] = [await freePort(), await freePort()];
 	const node = hostname();
+	const netns: Netns | null = options.secondNode ? await makeNetns() : null;
+	const here = netns?.hostAddress ?? '127.0.0.1';
+	const nodes = netns ? [node, 'node2'] : [node];
 	const conf = path.join(dir, 'slurm.conf');
 	await writeFile(
 		conf,
 		[
 			'ClusterName=lyipctest',
-			`SlurmctldHost=${node}(127.0.0.1)`,
+			`SlurmctldHost=${node}(${here})`,
 			`SlurmctldPort=${ctldPort}`,
 			`SlurmdPort=${slurmdPort}`,
 			'SlurmUser=root',
@@ -61,11 +60,11 @@ export async function startCluster(): Promise<TestCluster> {
 			'CredType=cred/munge',
 			`AuthInfo=socket=${socket}`,
 			`StateSaveLocation=${dir}/state`,
-			`SlurmdSpoolDir=${dir}/spool`,
+			`SlurmdSpoolDir=${dir}/spool/%n`,
 			`SlurmctldPidFile=${dir}/slurmctld.pid`,
-			`SlurmdPidFile=${dir}/slurmd.pid`,
+			`SlurmdPidFile=${dir}/slurmd-%n.pid`,
 			`SlurmctldLogFile=${dir}/log/slurmctld.log`,
-			`SlurmdLogFile=${dir}/log/slurmd.log`,
+			`SlurmdLogFile=${dir}/log/slurmd-%n.log`,
 			'ProctrackType=proctrack/linuxproc',
 			'TaskPlugin=task/none',
 			'JobAcctGatherType=jobacct_gather/none',
@@ -77,7 +76,8 @@ export async function startCluster(): Promise<TestCluster> {
 			'MpiDefault=none',
 			// Room for a few workers on this one machine, whatever its core count.
 			'SlurmdParameters=config_overrides',
-			`NodeName=${node} NodeAddr=127.0.0.1 CPUs=4 State=UNKNOWN`,
+			`NodeName=${node} NodeAddr=${here} CPUs=${netns ? 2 : 4} State=UNKNOWN`,
+			...(netns ? [`NodeName=node2 NodeAddr=${netns.address} CPUs=2 State=UNKNOWN`] : []),
 			'PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=YES',
 			'',
 		].join('\n'),
@@ -86,15 +86,21 @@ export async function startCluster(): Promise<TestCluster> {
 	const cluster: TestCluster = {
 		env,
 		dir,
+		nodes,
+		async launchesOn(name) {
+			const log = await readFile(path.join(dir, 'log', `slurmd-${name}.log`), 'utf8').catch(() => '');
+			return log.split('\n').filter(line => line.includes('launch task')).length;
+		},
 		async jobs() {
 			const listed = await execa('squeue', ['--noheader', '--format=%i %j %T'], {env});
 			return String(listed.stdout).split('\n').filter(Boolean);
 		},
 		async stop() {
-			for (const daemon of ['slurmd', 'slurmctld', 'munged']) {
-				await execa('sh', ['-c', `kill $(cat "$0") 2>/dev/null; true`, path.join(dir, `${daemon}.pid`)]);
+			for (const pidFile of [...nodes.map(name => `slurmd-${name}.pid`), 'slurmctld.pid', 'munged.pid']) {
+				await execa('sh', ['-c', `kill $(cat "$0") 2>/dev/null; true`, path.join(dir, pidFile)]);
 			}
 
+			await netns?.remove();
 			await rm(dir, {recursive: true, force: true});
 		},
 	};
@@ -103,7 +109,16 @@ export async function startCluster(): Promise<TestCluster> {
 		await execa('munged', ['-f', `--key-file=${key}`, `--socket=${socket}`, `--pid-file=${dir}/munged.pid`, `--log-file=${dir}/log/munged.log`, `--seed-file=${dir}/munge.seed`]);
 		await execa('slurmctld', ['-c', '-f', conf], {env});
 		await execa('slurmd', ['-c', '-f', conf], {env});
-		await waitFor('the test cluster running a task', async () => (await execa('srun', ['--quiet', 'true'], {env, reject: false, timeout: 10_000})).exitCode === 0, 30_000);
+		if (netns) {
+			// nsenter, not `ip netns exec`: that one mounts a /sys of its own, without the cgroups slurmd reads.
+			await execa('nsenter', [`--net=/run/netns/${netns.name}`, 'slurmd', '-c', '-f', conf, '-N', 'node2'], {env});
+		}
+
+		await waitFor(
+			'the test cluster running a task on every node',
+			async () => (await execa('srun', ['--quiet', `--nodes=${nodes.length}`, `--ntasks=${nodes.length}`, 'true'], {env, reject: false, timeout: 10_000})).exitCode === 0,
+			30_000,
+		);
 	} catch (error) {
 		const log = await readFile(path.join(dir, 'log', 'slurmctld.log'), 'utf8').catch(() => '');
 		await cluster.stop();

@@ -4,6 +4,7 @@ import path from 'node:path';
 import {execa, type ResultPromise} from 'execa';
 import {afterAll, beforeAll} from 'vitest';
 import {freePort} from './gui.js';
+import {makeNetns} from './netns.js';
 import {describeNeeding} from './skip.js';
 
 const SSHD_OPTIONS = {reject: false, stdin: 'ignore'} as const;
@@ -36,41 +37,6 @@ export interface TestHost {
  * namespace) and a free port, standing in for a remote host: its own host key, a generated
  * client key, its own config, public-key login for this user only.
  */
-/**
- * A network namespace joined to this one by a veth pair: another host on its own address,
- * reached over a (virtual) network link. Null where the machine does not allow it (not root).
- */
-async function makeNetns(): Promise<{name: string; address: string; remove(): Promise<void>} | null> {
-	const id = Math.floor(Math.random() * 200) + 20;
-	const name = `lyipc-test-${process.pid}-${id}`;
-	const here = `lyv${process.pid % 10_000}h${id}`.slice(0, 15);
-	const there = `lyv${process.pid % 10_000}t${id}`.slice(0, 15);
-	const address = `10.231.${id}.2`;
-	const steps = [
-		['netns', 'add', name],
-		['link', 'add', here, 'type', 'veth', 'peer', 'name', there],
-		['link', 'set', there, 'netns', name],
-		['addr', 'add', `10.231.${id}.1/30`, 'dev', here],
-		['link', 'set', here, 'up'],
-		['netns', 'exec', name, 'ip', 'addr', 'add', `${address}/30`, 'dev', there],
-		['netns', 'exec', name, 'ip', 'link', 'set', there, 'up'],
-		['netns', 'exec', name, 'ip', 'link', 'set', 'lo', 'up'],
-	];
-	const remove = async () => {
-		await execa('ip', ['link', 'del', here], {reject: false});
-		await execa('ip', ['netns', 'del', name], {reject: false});
-	};
-
-	for (const step of steps) {
-		if ((await execa('ip', step, {reject: false})).exitCode !== 0) {
-			await remove();
-			return null;
-		}
-	}
-
-	return {name, address, remove};
-}
-
 /** Whether this machine lets the tests make network namespaces (root, iproute2). */
 export async function netnsAllowed(): Promise<boolean> {
 	const netns = await makeNetns();

@@ -79,7 +79,7 @@ async function slurmWorkers(): Promise<Array<{pid: number; age: number}>> {
 describeSlurm('--slurm: workers as tasks of a real Slurm cluster', () => {
 	let cluster: TestCluster;
 	beforeAll(async () => {
-		cluster = await startCluster();
+		cluster = await startCluster({secondNode: true});
 	}, 60_000);
 	afterAll(async () => {
 		await cluster?.stop();
@@ -130,6 +130,34 @@ describeSlurm('--slurm: workers as tasks of a real Slurm cluster', () => {
 		expect(statusesOf(result)).toEqual(TREE_EXPECTED);
 		expect(result.workers.size).toBe(2); // SLURM_NTASKS of the allocation
 		await waitFor('an empty queue', async () => (await cluster.jobs()).length === 0, 20_000);
+	});
+
+	test('the pool spreads the pairs over the nodes (a second node in a network namespace)', async ({skip}) => {
+		// Locally a machine without network namespaces (not root) has one node; CI must have two.
+		if (cluster.nodes.length < 2 && process.env.CI !== 'true') {
+			skip('this machine does not allow network namespaces: one node only');
+		}
+
+		expect(cluster.nodes).toHaveLength(2);
+
+		const root = await tempDir();
+		const {reference, output} = await slowPair(root);
+		for (const copy of ['chip2.gds', 'chip3.gds', 'chip4.gds']) {
+			await execa('cp', [path.join(reference, 'chip.gds'), path.join(reference, copy)]);
+			await execa('cp', [path.join(output, 'chip.gds'), path.join(output, copy)]);
+		}
+
+		const before = await Promise.all(cluster.nodes.map(async node => cluster.launchesOn(node)));
+		const run = await runCli([reference, output, '--slurm', '--workers', '4', '--mode', 'flat', '--json', '--out-dir', path.join(root, 'out')], {env: cluster.env});
+		expect(run.exitCode, run.stderr).toBe(1);
+		const result = JSON.parse(run.stdout) as SuiteResult;
+		expect(result.pairs.map(pair => pair.status)).toEqual(['different', 'different', 'different', 'different']);
+		const after = await Promise.all(cluster.nodes.map(async node => cluster.launchesOn(node)));
+		// Two CPUs per node: four workers at once need both.
+		expect(
+			after.map((count, index) => count - before[index]!).every(count => count > 0),
+			`tasks launched per node: ${after.join(', ')}`,
+		).toBe(true);
 	});
 
 	test('a worker killed mid-comparison is replaced and its pair compared again', async () => {
