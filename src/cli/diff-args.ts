@@ -38,6 +38,7 @@ export interface MergeCommand {
 }
 
 const MERGE_OPTIONS = {
+	json: {type: 'boolean'},
 	reporter: {type: 'string', multiple: true},
 	'out-dir': {type: 'string'},
 	quiet: {type: 'boolean', short: 'q'},
@@ -155,7 +156,9 @@ function parseMergeArgs(argv: readonly string[]): DiffCommand {
 		throw usage('merge-reports: expected the blob folders of the shards (written with --reporter blob=DIR)');
 	}
 
-	return {kind: 'merge', dirs: positionals, reporters: values.reporter, outDir: values['out-dir'], quiet: values.quiet ?? false, verbose: values.verbose ?? false};
+	// As for a run: --json is --reporter json.
+	const reporters = values.reporter ?? (values.json ? ['json'] : undefined);
+	return {kind: 'merge', dirs: positionals, reporters, outDir: values['out-dir'], quiet: values.quiet ?? false, verbose: values.verbose ?? false};
 }
 
 /** Turns lyipc-diff's argv (without node and script) into a command; bad usage throws USAGE. */

@@ -2,7 +2,7 @@ import {DEFAULT_MAX_MARKERS} from '../xor/options.js';
 
 export const DIFF_HELP = `Usage: lyipc-diff [options] A B
        lyipc-diff [options] REF_DIR RUN_DIR
-       lyipc-diff merge-reports BLOB_DIR... [--reporter NAME[=PATH]]... [--out-dir DIR]
+       lyipc-diff merge-reports BLOB_DIR... [--reporter NAME[=PATH]]... [--json] [--out-dir DIR]
 
 Compares two layouts (GDSII or OASIS, optionally gzipped) with KLayout's geometric XOR,
 prints a per-layer summary and, when they differ, writes an XOR layout and a KLayout

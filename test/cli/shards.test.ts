@@ -52,6 +52,8 @@ describeKLayout('--shard i/n and merge-reports', () => {
 		const blobs = [1, 2, 3].map(index => path.join(root, 'blobs', `shard-${index}`));
 		const html = path.join(root, 'merged', 'index.html');
 		const merged = await runCli(['merge-reports', ...blobs, '--out-dir', path.join(root, 'merged'), '--reporter', 'json', '--reporter', `html=${html}`]);
+		const mergedJson = await runCli(['merge-reports', ...blobs, '--out-dir', path.join(root, 'merged-json'), '--json']);
+		expect((JSON.parse(mergedJson.stdout) as SuiteResult).counts).toEqual(expected.counts);
 		expect(merged.exitCode, merged.stderr).toBe(2);
 		const result = JSON.parse(merged.stdout) as SuiteResult;
 		expect(result.pairs.map(pair => pair.path)).toEqual(expected.pairs.map(pair => pair.path));
