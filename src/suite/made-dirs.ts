@@ -9,9 +9,15 @@ import {LyipcError} from '../errors.js';
  */
 export class MadeDirs {
 	readonly #made = new Set<string>();
+	/** Folders known to exist: most pairs share one, and a run asks for it once per pair. */
+	readonly #known = new Set<string>();
 
 	/** Makes `dir` and its missing parents; remembers which ones this call made. */
 	async make(dir: string): Promise<string> {
+		if (this.#known.has(dir)) {
+			return dir;
+		}
+
 		let first: string | undefined;
 		try {
 			first = await mkdir(dir, {recursive: true});
@@ -23,6 +29,7 @@ export class MadeDirs {
 			this.#made.add(current);
 		}
 
+		this.#known.add(dir);
 		return dir;
 	}
 

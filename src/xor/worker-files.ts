@@ -38,13 +38,15 @@ export function localFiles(): WorkerFiles {
 		},
 		async fetch(files) {
 			for (const {worker, local} of files) {
+				outputs.delete(worker); // in place now: nothing left to release
 				if (worker !== local) {
 					await rename(worker, local);
 				}
 			}
 		},
 		async release(files) {
-			await Promise.all(files.filter(file => outputs.has(file)).map(async file => rm(file, {force: true})));
+			const left = files.filter(file => outputs.delete(file));
+			await Promise.all(left.map(async file => rm(file, {force: true})));
 		},
 	};
 }
