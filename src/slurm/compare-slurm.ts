@@ -1,5 +1,5 @@
 import {WorkerPool} from '../engine/pool.js';
-import {isLyipcError} from '../errors.js';
+import {retryLostWorker} from '../engine/retry-lost-worker.js';
 import {compareLayouts, type CompareOptions} from '../xor/compare.js';
 import type {CompareResult} from '../xor/result.js';
 import {SlurmWorkers, type SlurmOptions} from './slurm.js';
@@ -18,15 +18,7 @@ export async function compareOnSlurm(a: string, b: string, options: SlurmCompare
 	await slurm.check();
 	const pool = new WorkerPool({size: 1, start: async () => slurm.start()});
 	try {
-		for (let attempt = 0; ; attempt++) {
-			try {
-				return await compareLayouts(a, b, {...compare, pool});
-			} catch (error) {
-				if (!(isLyipcError(error) && error.code === 'WORKER_DIED' && attempt === 0 && !options.signal?.aborted)) {
-					throw error;
-				}
-			}
-		}
+		return await retryLostWorker(1, options.signal, async () => compareLayouts(a, b, {...compare, pool}));
 	} finally {
 		await pool.close();
 		await slurm.cancel();

@@ -3,7 +3,8 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {performance} from 'node:perf_hooks';
 import pLimit from 'p-limit';
-import {isLyipcError, type LyipcError, toLyipcError} from '../errors.js';
+import {type LyipcError, toLyipcError} from '../errors.js';
+import {retryLostWorker} from '../engine/retry-lost-worker.js';
 import {type RunPool, WorkerPool, type WorkerRuns} from '../engine/pool.js';
 import {compareWithPictures} from '../xor/compare-with-pictures.js';
 import {layoutStem} from '../xor/artifacts.js';
@@ -263,18 +264,11 @@ async function comparePair(pair: LayoutPair, place: Placement, dir: string, dirs
 		// Both sides share the file name, so compareLayouts names the artifacts "<stem>.xor.*".
 		const {signal, ...rest} = compare;
 		const job = {a: pair.reference, b: pair.output, options: {...rest, outDir: await dirs.make(dir)}, pictures: picturePlace};
-		for (;;) {
-			attempts++;
-			try {
-				const {result, pictures} = await compareWithPictures(pool, job, signal, files);
-				return outcome(result.identical ? 'identical' : 'different', result, null, pictures);
-			} catch (error) {
-				// A worker lost where that happens (a Slurm node, a preemption): once more on a new one.
-				if (!(isLyipcError(error) && error.code === 'WORKER_DIED' && attempts <= place.retries && !signal?.aborted)) {
-					throw error;
-				}
-			}
-		}
+		const {result, pictures} = await retryLostWorker(place.retries, signal, async attempt => {
+			attempts = attempt;
+			return compareWithPictures(pool, job, signal, files);
+		});
+		return outcome(result.identical ? 'identical' : 'different', result, null, pictures);
 	} catch (error) {
 		const failure = toLyipcError(error);
 		return outcome('error', null, failure.toJSON());
