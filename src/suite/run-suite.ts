@@ -129,9 +129,11 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 	const outDir = options.outDir === undefined ? await mkdtemp(path.join(tmpdir(), 'lyipc-diff-')) : path.resolve(options.outDir);
 	// Artifacts written into one of the trees must not come back as layouts to compare.
 	const found = (await findPairs(referenceDir, outputDir, options)).filter(pair => !inside(pair.reference, outDir) && !inside(pair.output, outDir));
-	const pairs = options.shard ? await shardOf(found, options.shard) : found;
-	const sizes = new Map(await Promise.all(pairs.map(async pair => [pair, (await sizeOf(pair.reference)) + (await sizeOf(pair.output))] as const)));
-	const order = [...pairs].sort((x, y) => sizes.get(x)! - sizes.get(y)!);
+	// Each file's size once: it orders the pairs (small first) and weighs them for a shard.
+	const sizes = new Map(await Promise.all(found.map(async pair => [pair, {reference: await sizeOf(pair.reference), output: await sizeOf(pair.output)}] as const)));
+	const pairs = options.shard ? shardOf(found, options.shard, sizes) : found;
+	const total = (pair: LayoutPair) => sizes.get(pair)!.reference + sizes.get(pair)!.output;
+	const order = [...pairs].sort((x, y) => total(x) - total(y));
 
 	const {include: _include, exclude: _exclude, workers, pool: shared, onEvent: _onEvent, outDir: _outDir, remote, env: _env, shard: _shard, slurm, warmWorker, ...compare} = options;
 	const warm = Boolean(warmWorker && !shared && !remote?.length && !slurm);
@@ -191,16 +193,9 @@ async function warmRuns(options: SuiteOptions): Promise<RunPool> {
 }
 
 /** A shard's pairs, weighed by the reference (committed, so alike on every machine), else the output. */
-async function shardOf(pairs: LayoutPair[], shard: Shard): Promise<LayoutPair[]> {
-	const weights = new Map(await Promise.all(pairs.map(async pair => [pair, await sizeOf(pair.reference ?? pair.output)] as const)));
-	const mine = new Set(
-		itemsOfShard(
-			pairs,
-			shard,
-			pair => weights.get(pair)!,
-			pair => pair.path,
-		),
-	);
+function shardOf(pairs: LayoutPair[], shard: Shard, sizes: ReadonlyMap<LayoutPair, {reference: number; output: number}>): LayoutPair[] {
+	const weight = (pair: LayoutPair) => (pair.reference === null ? sizes.get(pair)!.output : sizes.get(pair)!.reference);
+	const mine = new Set(itemsOfShard(pairs, shard, weight, pair => pair.path));
 	return pairs.filter(pair => mine.has(pair));
 }
 
