@@ -28,7 +28,7 @@ test('--slurm without Slurm: a clear exit 2; its options checked', async () => {
 	}
 });
 
-/** A flat-mode comparison that keeps a worker busy a few seconds: 360,000 boxes of an array. */
+/** A flat-mode comparison that keeps a worker busy for seconds (here ~4 s): 562,500 boxes of an array, so a kill at 2 s lands mid-job on a faster machine too. */
 async function slowPair(root: string): Promise<{reference: string; output: string}> {
 	const script = path.join(root, 'slow.py');
 	await writeFile(
@@ -41,7 +41,7 @@ async function slowPair(root: string): Promise<{reference: string; output: strin
 			'    unit = layout.create_cell("UNIT")',
 			'    li = layout.layer(1, 0)',
 			'    unit.shapes(li).insert(pya.Box(0, 0, 1000, 1000))',
-			'    top.insert(pya.CellInstArray(unit.cell_index(), pya.Trans(), pya.Vector(2000, 0), pya.Vector(0, 2000), 600, 600))',
+			'    top.insert(pya.CellInstArray(unit.cell_index(), pya.Trans(), pya.Vector(2000, 0), pya.Vector(0, 2000), 750, 750))',
 			'    if name == "run":',
 			'        top.shapes(li).insert(pya.Box(-5000, -5000, -4000, -4000))',
 			'    layout.write(os.path.join(os.environ["ROOT"], name, "chip.gds"))',
