@@ -2,6 +2,7 @@ import {copyFile, mkdir, readFile} from 'node:fs/promises';
 import pLimit from 'p-limit';
 import path from 'node:path';
 import {LyipcError} from '../errors.js';
+import {isWithin} from '../paths.js';
 import {writeFileAtomically} from '../write-file-atomically.js';
 import {prepareReportDir} from './report-dir.js';
 import {countOutcomes, noMatchHint, SUITE_FORMAT_VERSION, type PairOutcome, type SuiteResult} from './run-suite.js';
@@ -42,12 +43,11 @@ function mapFiles(result: SuiteResult, map: (file: string) => string): SuiteResu
 
 /** Where a file of the run goes in a folder: its place under the run's outDir (they all lie there). */
 function placeOf(file: string, outDir: string): string {
-	const relative = path.relative(outDir, file);
-	if (relative.startsWith('..') || path.isAbsolute(relative)) {
+	if (!isWithin(file, outDir)) {
 		throw new LyipcError('INTERNAL', `${file} is not in the run's folder ${outDir}`);
 	}
 
-	return relative;
+	return path.relative(outDir, file);
 }
 
 /** A few copies at a time: a large report has thousands of pictures. */
@@ -62,8 +62,7 @@ async function copyInto(from: string, to: string): Promise<void> {
 
 /** The blob folder must lie apart from the run's report folder: each is emptied by a run. */
 export function checkBlobPlace(dir: string, outDir: string): void {
-	const [target, report] = [path.resolve(dir), path.resolve(outDir)];
-	if (!path.relative(report, target).startsWith('..') || !path.relative(target, report).startsWith('..')) {
+	if (isWithin(dir, outDir) || isWithin(outDir, dir)) {
 		throw new LyipcError('USAGE', `--reporter blob=${dir}: the blob folder and the report folder ${outDir} must be apart (each is emptied by a run)`, {path: dir});
 	}
 }

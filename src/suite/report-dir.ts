@@ -1,6 +1,7 @@
 import {mkdir, readdir, rm, stat, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {LyipcError} from '../errors.js';
+import {isWithin} from '../paths.js';
 
 /** Directory mode's report folder when --out-dir is not given, like playwright-report/. */
 export const DEFAULT_REPORT_DIR = 'lyipc-report';
@@ -16,8 +17,7 @@ const MARK = '.lyipc-report';
 export async function prepareReportDir(dir: string, inputs: readonly string[] = []): Promise<string> {
 	const resolved = path.resolve(dir);
 	for (const input of inputs) {
-		const relative = path.relative(resolved, path.resolve(input));
-		if (!relative.startsWith('..') && !path.isAbsolute(relative)) {
+		if (isWithin(input, resolved)) {
 			throw new LyipcError('USAGE', `${input} is inside the report folder ${dir}, which each run empties; move it, or give the report another place with --out-dir`, {path: input});
 		}
 	}

@@ -5,6 +5,7 @@ import {performance} from 'node:perf_hooks';
 import pLimit from 'p-limit';
 import {type LyipcError, toLyipcError} from '../errors.js';
 import {retryLostWorker} from '../engine/retry-lost-worker.js';
+import {isWithin} from '../paths.js';
 import {type RunPool, WorkerPool, type WorkerRuns} from '../engine/pool.js';
 import {compareWithPictures} from '../xor/compare-with-pictures.js';
 import {layoutStem} from '../xor/artifacts.js';
@@ -113,10 +114,6 @@ async function sizeOf(file: string | null): Promise<number> {
 	return file === null ? 0 : (await stat(file).catch(() => ({size: 0}))).size;
 }
 
-function inside(file: string | null, dir: string): boolean {
-	return file?.startsWith(dir + path.sep) ?? false;
-}
-
 /**
  * Compares a tree of reference layouts with a tree of fresh outputs, pair by relative path, on
  * a pool of long-lived KLayout workers. Small pairs go first; byte-identical pairs never reach
@@ -128,7 +125,9 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 	const started = performance.now();
 	const outDir = options.outDir === undefined ? await mkdtemp(path.join(tmpdir(), 'lyipc-diff-')) : path.resolve(options.outDir);
 	// Artifacts written into one of the trees must not come back as layouts to compare.
-	const found = (await findPairs(referenceDir, outputDir, options)).filter(pair => !inside(pair.reference, outDir) && !inside(pair.output, outDir));
+	const found = (await findPairs(referenceDir, outputDir, options)).filter(
+		pair => !(pair.reference !== null && isWithin(pair.reference, outDir)) && !(pair.output !== null && isWithin(pair.output, outDir)),
+	);
 	// Each file's size once: it orders the pairs (small first) and weighs them for a shard.
 	const sizes = new Map(await Promise.all(found.map(async pair => [pair, {reference: await sizeOf(pair.reference), output: await sizeOf(pair.output)}] as const)));
 	const pairs = options.shard ? shardOf(found, options.shard, sizes) : found;
