@@ -4,6 +4,7 @@ import {hostname, tmpdir} from 'node:os';
 import path from 'node:path';
 import {execa} from 'execa';
 import {freePort} from './gui.js';
+import {processAlive} from './run.js';
 import {makeNetns, type Netns} from './netns.js';
 import {waitFor} from './poll.js';
 import {describeNeeding} from './skip.js';
@@ -96,12 +97,27 @@ export async function startCluster(options: {secondNode?: boolean} = {}): Promis
 			return String(listed.stdout).split('\n').filter(Boolean);
 		},
 		async stop() {
+			const pids: number[] = [];
 			for (const pidFile of [...nodes.map(name => `slurmd-${name}.pid`), 'slurmctld.pid', 'munged.pid']) {
-				await execa('sh', ['-c', `kill $(cat "$0") 2>/dev/null; true`, path.join(dir, pidFile)]);
+				const pid = Number(await readFile(path.join(dir, pidFile), 'utf8').catch(() => ''));
+				if (pid > 0) {
+					pids.push(pid);
+					try {
+						process.kill(pid, 'SIGTERM');
+					} catch {
+						// gone already
+					}
+				}
 			}
 
+			// slurmctld saves its state as it stops: its folder goes only once it has.
+			await waitFor('the test cluster to stop', () => pids.every(pid => !processAlive(pid)), 20_000).catch(() => {
+				for (const pid of pids.filter(processAlive)) {
+					process.kill(pid, 'SIGKILL');
+				}
+			});
 			await netns?.remove();
-			await rm(dir, {recursive: true, force: true});
+			await rm(dir, {recursive: true, force: true, maxRetries: 5});
 		},
 	};
 	try {
