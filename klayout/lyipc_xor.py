@@ -345,9 +345,11 @@ def run_xor(params):
     wrote = {"out": False, "rdb": False}
     if not identical:
         if params.get("out") and out.layout is not None:
+            make_folder_of(params["out"])
             out.write(params["out"])
             wrote["out"] = True
         if params.get("rdb"):
+            make_folder_of(params["rdb"])
             try:
                 markers.save(params["rdb"], params.get("outFinal"))
             except Exception as exc:
@@ -365,6 +367,17 @@ def run_xor(params):
         "wrote": wrote,
         "timings": {"readMs": read_ms, "structureMs": structure_ms, "xorMs": xor_ms, "writeMs": millis(write_started)},
     }
+
+
+def make_folder_of(path):
+    """The output's folder, made as it is written (never up front: a folder made for nothing
+    would be removed again, maybe under another call writing into it)."""
+    folder = os.path.dirname(path)
+    if folder and not os.path.isdir(folder):
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as exc:
+            raise JobError("WRITE_ERROR", "%s: cannot create output folder (%s)" % (folder, exc.strerror or exc), path)
 
 
 def input_bytes(params):

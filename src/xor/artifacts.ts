@@ -30,6 +30,8 @@ export interface ArtifactPlan {
 	rdb: string;
 	xorTemp: string;
 	rdbTemp: string;
+	/** Makes the artifacts' folders here (a remote worker's results are fetched into them); a worker here makes them as it writes. */
+	makeFolders(): Promise<void>;
 	commit(wrote: {out: boolean; rdb: boolean}): Promise<WrittenArtifacts>;
 	discard(): Promise<void>;
 	/** The error with the hidden temporary names (here, or `onWorker`'s) replaced by the paths the caller gave. */
@@ -120,8 +122,10 @@ export async function planArtifacts(a: LayoutInput, b: LayoutInput, options: Art
 				baseDir = await mkdtemp(path.join(tmpdir(), 'lyipc-diff-'));
 				created.push([baseDir, baseDir]);
 			} else {
+				// Made when something is written (by the worker here, before a fetch for a remote
+				// one): a folder made up front and removed when nothing was written could vanish
+				// under another call writing into the same --out-dir.
 				baseDir = path.resolve(options.outDir);
-				created.push([baseDir, await makeDir(baseDir)]);
 			}
 		}
 
@@ -130,13 +134,6 @@ export async function planArtifacts(a: LayoutInput, b: LayoutInput, options: Art
 
 	const xor = options.out === undefined ? path.join(await folder(), `${stem}.xor${defaultExtension}`) : path.resolve(options.out);
 	const rdb = options.rdb === undefined ? (options.out === undefined ? path.join(await folder(), `${stem}.xor.lyrdb`) : xor.replace(LAYOUT_EXTENSION, '.lyrdb')) : path.resolve(options.rdb);
-	for (const file of [xor, rdb]) {
-		const dir = path.dirname(file);
-		if (!created.some(([existing]) => existing === dir)) {
-			created.push([dir, await makeDir(dir)]);
-		}
-	}
-
 	const xorTemp = temporaryName(xor, layoutExtension(xor));
 	const rdbTemp = temporaryName(rdb, path.extname(rdb));
 	const removeTemporaries = async () => {
@@ -155,6 +152,13 @@ export async function planArtifacts(a: LayoutInput, b: LayoutInput, options: Art
 		rdb,
 		xorTemp,
 		rdbTemp,
+		async makeFolders() {
+			for (const dir of new Set([path.dirname(xor), path.dirname(rdb)])) {
+				if (!created.some(([existing]) => existing === dir)) {
+					created.push([dir, await makeDir(dir)]);
+				}
+			}
+		},
 		async commit(wrote) {
 			try {
 				if (wrote.out) {

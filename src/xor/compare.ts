@@ -107,6 +107,10 @@ export async function compareThen(a: string, b: string, options: CompareOptions,
 				},
 				{timeout, signal: options.signal},
 			);
+			if (!files.shared && (reply.wrote.out || reply.wrote.rdb)) {
+				await plan.makeFolders();
+			}
+
 			await files.fetch([...(reply.wrote.out ? [{worker: outputs.xor, local: plan.xorTemp}] : []), ...(reply.wrote.rdb ? [{worker: outputs.rdb, local: plan.rdbTemp}] : [])]);
 			const artifacts = await plan.commit(reply.wrote);
 			const base = baseResult(inputA, inputB, xor);

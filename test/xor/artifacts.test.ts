@@ -48,6 +48,9 @@ describe('planArtifacts', () => {
 		expect(path.dirname(plan.xorTemp)).toBe(path.join(dir, 'deep'));
 		expect(path.basename(plan.xorTemp)).toMatch(/^\.x\.lyipc-[\da-f]{8}\.tmp\.oas\.gz$/);
 		expect(path.basename(plan.rdbTemp)).toMatch(/^\.x\.lyipc-[\da-f]{8}\.tmp\.lyrdb$/);
+		// Planning makes no folder: the writer does (KLayout here, makeFolders before a fetch).
+		await expect(readdir(path.join(dir, 'deep'))).rejects.toMatchObject({code: 'ENOENT'});
+		await plan.makeFolders();
 		await writeFile(plan.xorTemp, 'layout');
 		await writeFile(plan.rdbTemp, 'markers');
 		expect(await plan.commit({out: true, rdb: true})).toEqual({xor: plan.xor, rdb: plan.rdb});
@@ -58,10 +61,22 @@ describe('planArtifacts', () => {
 		const dir = await tempDir();
 		await mkdir(path.join(dir, 'existing'));
 		const plan = await planArtifacts(input('a.gds'), input('b.gds'), {outDir: path.join(dir, 'existing', 'new', 'newer'), rdb: path.join(dir, 'r', 'm.lyrdb')});
+		await plan.makeFolders();
 		await writeFile(plan.xorTemp, 'half a layout');
 		await plan.discard();
 		expect(await readdir(dir)).toEqual(['existing']);
 		expect(await readdir(path.join(dir, 'existing'))).toEqual([]);
+	});
+
+	test('a call that writes nothing never removes the --out-dir another call is writing into', async () => {
+		const outDir = path.join(await tempDir(), 'shared');
+		// The call that will find nothing plans first (it would have made the folder).
+		const identical = await planArtifacts(input('a.gds'), input('c.gds'), {outDir});
+		const writing = await planArtifacts(input('a.gds'), input('b.gds'), {outDir});
+		await writing.makeFolders(); // the other call's worker starts writing there
+		await identical.commit({out: false, rdb: false}); // this one found nothing to write
+		await writeFile(writing.xorTemp, 'layout');
+		expect(await writing.commit({out: true, rdb: false})).toEqual({xor: writing.xor, rdb: null});
 	});
 
 	test('--out needs a layout extension', async () => {
