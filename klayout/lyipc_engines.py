@@ -137,6 +137,25 @@ def region_of(source, deep_store=None):
     return strict(pya.Region(cell.begin_shapes_rec(li), trans))
 
 
+def same_polygons(source_a, source_b):
+    """Whether two layers hold the same polygons once flattened (as sets: one drawn twice
+    matches it drawn once). Then they cover the same points, their zero-area shapes are the
+    same lines, and their XOR is empty without a boolean. KLayout compares polygons as it
+    stores them (a box equals the same rectangle drawn as a polygon, a path its outline); any
+    other drawing of the same area only answers no, and the boolean decides. Hash-based: on
+    real small layouts a third of a flat XOR's time."""
+    raw_a, raw_b = raw_region(source_a), raw_region(source_b)
+    return raw_a.not_in(raw_b).is_empty() and raw_b.not_in(raw_a).is_empty()
+
+
+def raw_region(source):
+    """The layer's shapes flattened as drawn, never merged."""
+    cell, li, trans = source
+    region = pya.Region(cell.begin_shapes_rec(li), trans)
+    region.merged_semantics = False
+    return region
+
+
 def strict(region):
     """Without strict handling, KLayout skips the boolean when one side is empty or the two
     do not overlap, and hands back input shapes unmerged (self-overlapping ones included):

@@ -7,10 +7,10 @@ import time
 
 import pya
 
-from lyipc_engines import choose_engine, full_xor, has_all_angle_edges, one_sided, placements_apart
+from lyipc_engines import choose_engine, full_xor, has_all_angle_edges, one_sided, placements_apart, same_polygons
 from lyipc_errors import JobError, klayout_message
 from lyipc_markers import MarkerDatabase
-from lyipc_plan import plan_layer, structure_pays, structural_changes_of
+from lyipc_plan import invariant_disagreement, plan_layer, structure_pays, structural_changes_of
 from lyipc_shared import ENGINE_MODES, MAX_MARKERS
 from lyipc_structure import layer_key
 from lyipc_windows import windowed_xor
@@ -459,7 +459,26 @@ def plan_layer_xor(key, counts, side_a, side_b, pairs, settings):
         plan = plan_layer(key, counts, pairs, side_a, side_b, settings.changes)
     else:
         plan = {"mode": None}
-    return with_engine(plan, key, counts, side_a, side_b, pairs, settings)
+    plan = with_engine(plan, key, counts, side_a, side_b, pairs, settings)
+    if settings.mode == "auto" and plan["mode"] == "flat" and flattened_alike(key, counts, side_a, side_b, pairs):
+        # Reported as flat (the layer was looked at flattened), like a layer in one file only.
+        return dict(plan, samePolygons=True, reason="flattened, A and B hold the same polygons: no boolean needed")
+    return plan
+
+
+def flattened_alike(key, counts, side_a, side_b, pairs):
+    """Whether under every pair of tops both sides hold the same polygons (same_polygons),
+    tried only where every top has its partner and the flat counts and extents already agree
+    (what differs there mostly differs in them too)."""
+    if any(ca is None or cb is None for ca, cb in pairs) or invariant_disagreement(key, counts, pairs, side_a, side_b) is not None:
+        return False
+    for ca, cb in pairs:
+        here_a, here_b = side_a.counts(ca, key)[1], side_b.counts(cb, key)[1]
+        if here_a == 0 and here_b == 0:
+            continue
+        if here_a == 0 or here_b == 0 or not same_polygons(side_a.source(ca, key), side_b.source(cb, key)):
+            return False
+    return True
 
 
 def with_engine(plan, key, counts, side_a, side_b, pairs, settings):
@@ -495,7 +514,7 @@ def layer_differences(key, counts, plan, side_a, side_b, pairs, settings):
     for index, (ca, cb) in enumerate(pairs):
         source_a, source_b = side_a.source(ca, key), side_b.source(cb, key)
         here_a, here_b = side_a.counts(ca, key)[1], side_b.counts(cb, key)[1]
-        if plan["mode"] == "structural" or (here_a == 0 and here_b == 0):
+        if plan["mode"] == "structural" or plan.get("samePolygons") or (here_a == 0 and here_b == 0):
             continue
         if here_a == 0 or here_b == 0:
             difference = one_sided(source_a if here_a else source_b)

@@ -270,6 +270,23 @@ describeKLayout('compareLayouts (library API, one shared worker)', () => {
 		expect(layer(refractured, '3/0')).toMatchObject({status: 'same', xorCount: 0});
 	});
 
+	test('auto: a layer holding the same polygons once flattened needs no boolean; any other drawing of it gets one', async () => {
+		const reasons = (result: CompareResult) => Object.fromEntries(result.layers.map(entry => [entry.key, [entry.mode, entry.status, entry.modeReason]]));
+		const same = 'flattened, A and B hold the same polygons: no boolean needed';
+		// The 3x3 array against its flattened copy: every layer the same polygons, in other cells.
+		expect(reasons(await compare('base.gds', 'base_flat.gds'))).toEqual(Object.fromEntries(BASE_LAYERS.map(key => [key, ['flat', 'same', same]])));
+		// Boxes split in two (1/0) and a polygon cut into trapezoids (2/0) need the boolean; boxes
+		// redrawn as polygons (3/0) are the same polygons to KLayout.
+		const refractured = reasons(await compare('base.gds', 'refractured.gds'));
+		expect(refractured['1/0']).toEqual(['flat', 'same', '9 shapes: one flat boolean']);
+		expect(refractured['2/0']?.[2]).toMatch(/^\d+ shapes: one flat boolean$/);
+		expect(refractured['3/0']).toEqual(['flat', 'same', same]);
+		// Same counts and extent, other polygons: the boolean decides (one box 1 um wider).
+		expect(reasons(await compare('base.gds', 'widened.gds'))['1/0']).toEqual(['flat', 'different', '8 shapes: one flat boolean']);
+		// Forced modes always run their engine.
+		expect(reasons(await compare('base.gds', 'base_flat.gds', {mode: 'flat'}))['1/0']).toEqual(['flat', 'same', 'requested']);
+	});
+
 	test('auto falls back to a full XOR, and says why, where windows would not pay or cannot be drawn', async () => {
 		const compare = async (a: string, b: string, options: CompareOptions = {}) => compareLayouts(fixture(a), fixture(b), {worker, outDir: await tempDir(), structure: 'always', ...options});
 		// A change in a cell placed 22,500 times: a flat XOR of 45,000 boxes beats deep mode's set-up.
