@@ -3,7 +3,7 @@
 // pair, in one run. Usage: npm run build && npm run bench:suite [-- --pairs N] [-- --slurm]
 // (--slurm: also directory mode with its workers as Slurm tasks; srun must work here) (bench/README.md)
 import {execFileSync, spawn} from 'node:child_process';
-import {existsSync, mkdtempSync, readdirSync, rmSync} from 'node:fs';
+import {existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs';
 import {availableParallelism, tmpdir} from 'node:os';
 import path from 'node:path';
 import {performance} from 'node:perf_hooks';
@@ -197,15 +197,51 @@ if (values.real) {
 			{...tree, relatives: tree.relatives.filter(relative => !unreadable.has(relative))},
 		),
 	);
+	const floor = await bareLoop(tree, scratch);
+	if (floor.differ !== real[0].differing.size) {
+		fail(`the bare KLayout loop found ${floor.differ} differing pairs, lyipc ${real[0].differing.size}`);
+	}
+
 	console.log(`\n| ${tree.relatives.length} real small pairs (${unreadable.size} unreadable by this KLayout) | wall | per pair | strmxor per pair / this |`);
 	console.log('|---|---|---|---|');
-	for (const result of [...real, strmxorReal]) {
+	for (const result of [...real, floor, strmxorReal]) {
 		const ratio = strmxorReal.seconds / result.seconds;
 		console.log(`| ${result.name} | ${result.seconds.toFixed(2)} s | ${((result.seconds * 1000) / tree.relatives.length).toFixed(1)} ms | ${result === strmxorReal ? '' : `${ratio.toFixed(1)}x`} |`);
 	}
 
 	const best = Math.max(...real.map(result => strmxorReal.seconds / result.seconds));
 	console.log(`\nGoal: real small pairs at >= ${GOAL_REAL_VS_STRMXOR}x the rate of one strmxor per pair: ${best.toFixed(1)}x ${best >= GOAL_REAL_VS_STRMXOR ? 'met' : 'NOT met'}.`);
+	console.log(
+		`The floor (KLayout's reading, LayoutDiff and flat XOR alone, its start-up not counted, nothing written): ${(strmxorReal.seconds / floor.seconds).toFixed(1)}x; lyipc's best run takes ${((Math.min(...real.map(result => result.seconds)) / floor.seconds) * 100).toFixed(0)}% of the floor's time.`,
+	);
+}
+
+/**
+ * The floor under any tool built on KLayout's XOR: bench/bare_loop.py in one KLayout per core,
+ * the pairs dealt out in turn; the wall is the slowest loop's own time (start-up not counted).
+ */
+async function bareLoop(tree, dir) {
+	const lists = Array.from({length: jobs}, () => []);
+	for (const [index, relative] of tree.relatives.entries()) {
+		lists[index % jobs].push(`${path.join(tree.reference, relative)}\t${path.join(tree.output, relative)}`);
+	}
+
+	const loops = await Promise.all(
+		lists.map(async (lines, index) => {
+			const list = path.join(dir, `bare-${index}.txt`);
+			writeFileSync(list, `${lines.join('\n')}\n`);
+			const {stdout} = await run(klayout, ['-b', '-r', path.join(ROOT, 'bench', 'bare_loop.py'), '-rd', `list=${list}`]);
+			const match = /BARE_LOOP pairs=(\d+) differ=(\d+) ms=(\d+)/.exec(stdout);
+			if (!match) {
+				fail(`bench/bare_loop.py printed nothing for ${list}`);
+			}
+
+			return {differ: Number(match[2]), ms: Number(match[3])};
+		}),
+	);
+	const seconds = Math.max(...loops.map(loop => loop.ms)) / 1000;
+	console.error(`  bare KLayout loop: ${seconds.toFixed(2)} s`);
+	return {name: 'bare KLayout loop, its start-up not counted (the floor)', seconds, differ: loops.reduce((sum, loop) => sum + loop.differ, 0)};
 }
 
 rmSync(scratch, {recursive: true, force: true});
