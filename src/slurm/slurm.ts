@@ -83,7 +83,25 @@ export class SlurmWorkers {
 
 	/** Cancels whatever of this run is still in the queue or running (Ctrl+C, or a run that ends). */
 	async cancel(): Promise<void> {
+		const options = {env: this.#env, reject: false, timeout: 20_000, stdin: 'ignore'} as const;
+		const allocation = this.#env.SLURM_JOB_ID;
+		if (allocation) {
+			// Steps of the allocation: `scancel --name` matches jobs only, and a step whose srun
+			// was killed runs on. They are cancelled by id.
+			const listed = await execa('squeue', ['--steps', '--noheader', `--jobs=${allocation}`, '--format=%i %j'], options);
+			const mine = String(listed.stdout)
+				.split('\n')
+				.map(line => line.trim().split(/\s+/))
+				.filter(([id, name]) => id && name === this.jobName)
+				.map(([id]) => id!);
+			if (mine.length > 0) {
+				await execa('scancel', ['--quiet', ...mine], options);
+			}
+
+			return;
+		}
+
 		const user = this.#env.USER ?? this.#env.LOGNAME;
-		await execa('scancel', ['--quiet', `--name=${this.jobName}`, ...(user ? [`--user=${user}`] : [])], {env: this.#env, reject: false, timeout: 20_000, stdin: 'ignore'});
+		await execa('scancel', ['--quiet', `--name=${this.jobName}`, ...(user ? [`--user=${user}`] : [])], options);
 	}
 }

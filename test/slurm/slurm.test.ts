@@ -208,4 +208,26 @@ describeSlurm('--slurm: workers as tasks of a real Slurm cluster', () => {
 		await waitFor('an empty queue', async () => (await cluster.jobs()).length === 0, 20_000);
 		expect(await slurmWorkers()).toEqual([]);
 	});
+
+	test('Ctrl+C inside an allocation that lives on: no job step of the run left, no worker running', async () => {
+		const root = await tempDir();
+		const {reference, output} = await slowPair(root);
+		// The allocation outlives lyipc-diff: what the shell lists after the run is what the run left behind.
+		const steps = 'squeue --steps --noheader --jobs="$SLURM_JOB_ID" --format="%i %j"';
+		const script = [
+			`"${process.execPath}" "${CLI}" "${reference}" "${output}" --slurm --mode flat --out-dir "${path.join(root, 'out')}" >/dev/null 2>&1 &`,
+			'run=$!',
+			`for i in $(seq 300); do ${steps} | grep -q lyipc- && break; sleep 0.1; done`,
+			'sleep 1',
+			'kill -INT $run',
+			'wait $run',
+			'echo "exit $?"',
+			`for i in $(seq 100); do ${steps} | grep -q lyipc- || break; sleep 0.1; done`,
+			`echo "steps: $(${steps} | grep lyipc- | tr '\\n' ' ')"`,
+		].join('\n');
+		const run = await execa('salloc', ['--ntasks=2', '--quiet', 'sh', '-c', script], {env: cluster.env, reject: false, cwd: root});
+		expect(run.stdout, String(run.stderr)).toContain('exit 2');
+		expect(run.stdout).toMatch(/^steps: $/m);
+		await waitFor('no Slurm worker running', async () => (await slurmWorkers()).length === 0, 10_000);
+	});
 });
