@@ -1,9 +1,10 @@
 import {unlink} from 'node:fs/promises';
 import net from 'node:net';
+import {performance} from 'node:perf_hooks';
 import {isLyipcError, LyipcError} from '../errors.js';
 import {answerLines} from '../json-lines.js';
 import {WorkerPool} from './pool.js';
-import {connectTo} from './warm-worker.js';
+import {connectTo, WARM_PROTOCOL, type WarmAnswer} from './warm-worker.js';
 import type {KLayoutWorker} from './worker.js';
 
 /** Longest request line accepted: a job is a few hundred bytes. */
@@ -21,7 +22,7 @@ export interface WarmWorkerServerOptions {
 }
 
 export interface WarmWorkerHello {
-	protocol: 1;
+	protocol: typeof WARM_PROTOCOL;
 	pid: number;
 	klayout: KLayoutWorker['klayout'];
 	klayoutVersion: string;
@@ -45,7 +46,7 @@ export async function serveWarmWorker(address: string, options: WarmWorkerServer
 	const hello = async (): Promise<WarmWorkerHello> => {
 		first ??= pool.run(async worker => ({klayout: worker.klayout, klayoutVersion: worker.klayoutVersion}));
 		try {
-			return {protocol: 1, pid: process.pid, ...(await first), jobs};
+			return {protocol: WARM_PROTOCOL, pid: process.pid, ...(await first), jobs};
 		} catch (error) {
 			first = undefined; // a KLayout that failed to start is tried again by the next caller
 			throw error;
@@ -107,9 +108,14 @@ export async function serveWarmWorker(address: string, options: WarmWorkerServer
 		const op = request.op;
 		const params = (request.params ?? {}) as Record<string, unknown>;
 		const timeout = typeof request.timeout === 'number' ? request.timeout : undefined;
-		const result = await pool.run(async worker => worker.request(op, params, {timeout, signal}), signal);
+		const asked = performance.now();
+		let waitedMs = 0;
+		const result = await pool.run(async worker => {
+			waitedMs = Math.round(performance.now() - asked);
+			return worker.request(op, params, {timeout, signal});
+		}, signal);
 		jobs++;
-		return result;
+		return {result, waitedMs} satisfies WarmAnswer;
 	}
 
 	if (!(await listen(server, address))) {

@@ -35,6 +35,8 @@ export interface RequestOptions {
 	/** Milliseconds the job may take; 0 or undefined for no limit. The worker is killed when it runs over. */
 	timeout?: number | undefined;
 	signal?: AbortSignal | undefined;
+	/** Told how long the job waited for a KLayout on the far side (the warm worker server's queue), once answered. */
+	onQueued?: ((ms: number) => void) | undefined;
 }
 
 interface Ready {

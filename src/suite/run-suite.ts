@@ -5,6 +5,7 @@ import {performance} from 'node:perf_hooks';
 import pLimit from 'p-limit';
 import {type LyipcError, toLyipcError} from '../errors.js';
 import {retryLostWorker} from '../engine/retry-lost-worker.js';
+import type {RequestOptions, WorkerRequests} from '../engine/worker.js';
 import {isWithin} from '../paths.js';
 import {type RunPool, WorkerPool, type WorkerRuns} from '../engine/pool.js';
 import {compareWithPictures} from '../xor/compare-with-pictures.js';
@@ -200,16 +201,33 @@ function shardOf(pairs: LayoutPair[], shard: Shard, sizes: ReadonlyMap<LayoutPai
 
 type PairOptions = Omit<SuiteOptions, 'include' | 'exclude' | 'workers' | 'pool' | 'onEvent' | 'outDir' | 'remote' | 'env' | 'shard' | 'slurm' | 'warmWorker'>;
 
-/** A pool that counts the time its jobs wait for a worker. */
+/** A pool that counts the time its jobs wait for a worker, here and on the far side of a warm worker server. */
 function timed(pool: WorkerRuns): {pool: WorkerRuns; waited: () => number} {
 	let waited = 0;
+	const counted = (worker: WorkerRequests): WorkerRequests => ({
+		get klayout() {
+			return worker.klayout;
+		},
+		get klayoutVersion() {
+			return worker.klayoutVersion;
+		},
+		async request<T>(op: string, params?: Record<string, unknown>, options: RequestOptions = {}): Promise<T> {
+			return worker.request<T>(op, params, {
+				...options,
+				onQueued(ms) {
+					waited += ms;
+					options.onQueued?.(ms);
+				},
+			});
+		},
+	});
 	return {
 		pool: {
 			async run(job, signal) {
 				const asked = performance.now();
 				return pool.run(async worker => {
 					waited += performance.now() - asked;
-					return job(worker);
+					return job(counted(worker));
 				}, signal);
 			},
 		},

@@ -5,7 +5,8 @@ import net from 'node:net';
 import path from 'node:path';
 import {execa} from 'execa';
 import {afterEach, expect, test} from 'vitest';
-import {warmWorkerAddress, warmWorkerWanted} from '../../src/engine/warm-worker.js';
+import {WARM_PROTOCOL, type WarmAnswer, warmWorkerAddress, warmWorkerWanted} from '../../src/engine/warm-worker.js';
+import {serveWarmWorker} from '../../src/engine/warm-worker-server.js';
 import type {SuiteResult} from '../../src/suite/run-suite.js';
 import type {CompareResult} from '../../src/xor/result.js';
 import {makeSuiteTree, statusesOf, TREE_EXPECTED} from '../helpers/suite-tree.js';
@@ -178,16 +179,21 @@ describeKLayout('warm worker between lyipc-diff calls', () => {
 		expect((await hello(address)).pid).not.toBe(pid);
 	});
 
-	test('a server that drops the call: a fresh KLayout answers it', async () => {
+	test.each([
+		['a server that drops the call', WARM_PROTOCOL],
+		['a server of another build (another protocol), which would answer in its own way', WARM_PROTOCOL - 1],
+	])('%s: a fresh KLayout answers the call', async (_what, protocol) => {
 		const {address, diff, dir} = await setup();
 		// Says hello like a server, then goes away with the job.
+		const jobs: string[] = [];
 		const server = net.createServer(socket => {
 			socket.setEncoding('utf8');
 			socket.on('data', (chunk: string) => {
 				const request = JSON.parse(chunk.split('\n')[0]!) as {id: number; op: string};
 				if (request.op === 'hello') {
-					socket.write(JSON.stringify({id: request.id, ok: true, result: {protocol: 1, pid: 1, klayout: {path: KLAYOUT, source: 'env'}, klayoutVersion: '0.0.0', jobs: 0}}) + '\n');
+					socket.write(JSON.stringify({id: request.id, ok: true, result: {protocol, pid: 1, klayout: {path: KLAYOUT, source: 'env'}, klayoutVersion: '0.0.0', jobs: 0}}) + '\n');
 				} else {
+					jobs.push(request.op);
 					socket.destroy();
 				}
 			});
@@ -202,8 +208,41 @@ describeKLayout('warm worker between lyipc-diff calls', () => {
 			expect(result.layers.find(layer => layer.key === '1/0')).toMatchObject({status: 'different', xorCount: 1});
 			expect(result.klayout!.version).not.toBe('0.0.0');
 			expect(await readdir(path.join(dir, 'out'))).toEqual(['base_vs_one_shape.xor.gds', 'base_vs_one_shape.xor.lyrdb']);
+			// A server of another protocol is never sent a job.
+			expect(jobs).toEqual(protocol === WARM_PROTOCOL ? ['xor'] : []);
 		} finally {
 			server.close();
+		}
+	});
+
+	test('more jobs than KLayouts wait at the server, which says how long each waited', async () => {
+		const dir = await tempDir();
+		const address = path.join(dir, 'warm.sock');
+		// Stops once idle for a second: after the test's two jobs.
+		const serving = serveWarmWorker(address, {klayout: KLAYOUT, idleMs: 1000, size: 1});
+		await waitFor('the server to listen', () => existsSync(address));
+		const socket = net.connect(address);
+		const answers: Array<{id: number; result: WarmAnswer}> = [];
+		socket.setEncoding('utf8');
+		let text = '';
+		socket.on('data', (chunk: string) => {
+			text += chunk;
+			const lines = text.split('\n');
+			text = lines.pop()!;
+			answers.push(...lines.map(line => JSON.parse(line) as {id: number; result: WarmAnswer}));
+		});
+		const job = (id: number) => ({id, op: 'xor', params: {a: fixture('base.gds'), b: fixture('placed_often_a.gds'), mode: 'flat'}});
+		socket.write(`${JSON.stringify(job(1))}\n${JSON.stringify(job(2))}\n`);
+		try {
+			await waitFor('both answers', () => answers.length === 2, 60_000);
+			const [first, second] = answers as [(typeof answers)[number], (typeof answers)[number]];
+			const took = (answer: WarmAnswer) => (answer.result as {timings: {readMs: number; xorMs: number}}).timings;
+			// One KLayout: the second job waited for the whole of the first (both for its start-up).
+			expect(second.result.waitedMs).toBeGreaterThanOrEqual(took(first.result).readMs + took(first.result).xorMs);
+			expect(first.result.waitedMs).toBeLessThan(second.result.waitedMs);
+		} finally {
+			socket.destroy();
+			await serving;
 		}
 	});
 
