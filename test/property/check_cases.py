@@ -183,6 +183,8 @@ def run_case(rnd, index, folder, strmxor):
     choose_paths(index)
     # The random layouts are small: auto would XOR them in full without a structural diff.
     auto = run_xor({"a": a, "b": b, "mode": "auto", "structure": "always"})
+    # ...and without it, as they are: a flat XOR where the same polygons do not settle a layer.
+    small = run_xor({"a": a, "b": b, "mode": "auto"})
     full = run_xor({"a": a, "b": b, "mode": "flat"})
     oracle = strmxor_areas(strmxor, a, b, os.path.join(folder, "x%d.gds" % index))
     oracle = dict((k, v) for k, v in oracle.items() if k not in one_sided_layers(full))
@@ -192,13 +194,18 @@ def run_case(rnd, index, folder, strmxor):
         problems.append("auto vs strmxor: areas")
     if not same_areas(lyipc_areas(full), oracle):
         problems.append("flat vs strmxor: areas")
+    if not same_areas(lyipc_areas(small), oracle):
+        problems.append("auto without the structural diff vs strmxor: areas")
     if lyipc_verdicts(auto) != verdicts:
         problems.append("auto vs strmxor: verdicts")
+    if lyipc_verdicts(small) != verdicts:
+        problems.append("auto without the structural diff vs strmxor: verdicts")
     if lyipc_verdicts(full) != verdicts:
         problems.append("flat vs strmxor: verdicts")
     if auto["identical"] != (not lyipc_verdicts(auto)):
         problems.append("auto: verdict and layers disagree")
     modes = [layer["mode"] for layer in auto["layers"]]
+    same_polygons = sum(1 for layer in small["layers"] if layer["modeReason"].endswith("no boolean needed"))
     for path in (a, b):
         os.remove(path)
     return {
@@ -206,6 +213,7 @@ def run_case(rnd, index, folder, strmxor):
         "edits": edits,
         "problems": problems,
         "modes": modes,
+        "samePolygons": same_polygons,
         "auto": lyipc_areas(auto),
         "flat": lyipc_areas(full),
         "strmxor": oracle,
@@ -221,6 +229,7 @@ def main():
     strmxor = globals()["strmxor"]
     started = time.time()
     modes = {}
+    same_polygons = 0
     failures = 0
     for index in range(cases):
         # One generator per case: a failing case replays alone with its own seed.
@@ -228,11 +237,12 @@ def main():
         outcome = run_case(random.Random(case_seed), index, folder, strmxor)
         for mode in outcome["modes"]:
             modes[mode] = modes.get(mode, 0) + 1
+        same_polygons += outcome["samePolygons"]
         if outcome["problems"]:
             failures += 1
             outcome["caseSeed"] = case_seed
             print(json.dumps({"failure": outcome}))
-    print(json.dumps({"summary": {"seed": seed, "cases": cases, "failures": failures, "layerModes": modes,
+    print(json.dumps({"summary": {"seed": seed, "cases": cases, "failures": failures, "layerModes": modes, "samePolygonLayers": same_polygons,
                                   "seconds": round(time.time() - started, 1)}}))
     sys.stdout.flush()
 

@@ -12,6 +12,8 @@ interface Summary {
 	cases: number;
 	failures: number;
 	layerModes: Record<string, number>;
+	/** Layers that auto without the structural diff settled as the same polygons, no boolean. */
+	samePolygonLayers: number;
 }
 
 describeKLayout('incremental XOR (auto) against the full XOR and strmxor, on random layouts and edits', () => {
@@ -44,5 +46,6 @@ describeKLayout('incremental XOR (auto) against the full XOR and strmxor, on ran
 		expect(modes.structural, replay).toBeGreaterThan(CASES / 2);
 		expect(modes.windowed, replay).toBeGreaterThan(CASES / 2);
 		expect((modes.flat ?? 0) + (modes.deep ?? 0) + (modes.tiled ?? 0), replay).toBeGreaterThan(CASES / 10);
+		expect(summary!.samePolygonLayers, replay).toBeGreaterThan(CASES / 2);
 	}, 900_000);
 });
