@@ -39,5 +39,7 @@ if (!summary) {
 	process.exit(2);
 }
 
-console.log(`seed ${summary.seed}: ${summary.cases} cases, ${summary.failures} failing, ${summary.seconds} s; layers by mode: ${JSON.stringify(summary.layerModes)}; settled as the same polygons without the structural diff: ${summary.samePolygonLayers}`);
+console.log(
+	`seed ${summary.seed}: ${summary.cases} cases, ${summary.failures} failing, ${summary.seconds} s; layers by mode: ${JSON.stringify(summary.layerModes)}; settled as the same polygons without the structural diff: ${summary.samePolygonLayers}`,
+);
 process.exitCode = summary.failures === 0 ? 0 : 1;
