@@ -25,11 +25,13 @@ export async function sameBytes(a: string, b: string, sizeA: number, sizeB: numb
 	let fileB: number | undefined;
 	try {
 		fileB = openSync(b, 'r');
-		const bufferA = Buffer.allocUnsafe(CHUNK);
-		const bufferB = Buffer.allocUnsafe(CHUNK);
-		for (let position = 0; position < sizeA; position += CHUNK) {
-			const readA = readSync(fileA, bufferA, 0, CHUNK, position);
-			const readB = readSync(fileB, bufferB, 0, CHUNK, position);
+		// No bigger than the files: a run of small pairs would otherwise allocate 2 MB per pair.
+		const size = Math.max(1, Math.min(CHUNK, sizeA));
+		const bufferA = Buffer.allocUnsafe(size);
+		const bufferB = Buffer.allocUnsafe(size);
+		for (let position = 0; position < sizeA; position += size) {
+			const readA = readSync(fileA, bufferA, 0, size, position);
+			const readB = readSync(fileB, bufferB, 0, size, position);
 			if (readA !== readB || !bufferA.subarray(0, readA).equals(bufferB.subarray(0, readB))) {
 				return false;
 			}
@@ -38,7 +40,7 @@ export async function sameBytes(a: string, b: string, sizeA: number, sizeB: numb
 				break;
 			}
 
-			if ((position + CHUNK) % YIELD_EVERY === 0) {
+			if ((position + size) % YIELD_EVERY === 0) {
 				await yieldToEventLoop();
 			}
 		}
