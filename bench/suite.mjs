@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Directory mode on 200 small pairs against one KLayout process per pair and one strmxor per
-// pair, in one run. Usage: npm run build && npm run bench:suite [-- --pairs N] [-- --slurm]
-// (--slurm: also directory mode with its workers as Slurm tasks; srun must work here) (bench/README.md)
+// pair, in one run. Usage: npm run build && npm run bench:suite [-- --pairs N] [-- --slurm] [-- --remote HOST]
+// (--slurm: also directory mode with its workers as Slurm tasks; srun must work here; --remote: also
+// with the workers on an ssh host that has KLayout, `LYIPC_SSH` as for lyipc-diff) (bench/README.md)
 import {execFileSync, spawn} from 'node:child_process';
 import {existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs';
 import {availableParallelism, tmpdir} from 'node:os';
@@ -19,7 +20,9 @@ const GOAL_VS_KLAYOUT = 10; // at least 10x faster than one KLayout per pair
 const GOAL_VS_STRMXOR = 1; // and faster than one strmxor per pair
 const GOAL_REAL_VS_STRMXOR = 20; // real small pairs: at 20x the rate of one strmxor per pair
 
-const {values} = parseArgs({options: {pairs: {type: 'string', default: '200'}, slurm: {type: 'boolean'}, real: {type: 'string'}, 'real-pairs': {type: 'string', default: '220'}}});
+const {values} = parseArgs({
+	options: {pairs: {type: 'string', default: '200'}, slurm: {type: 'boolean'}, remote: {type: 'string'}, real: {type: 'string'}, 'real-pairs': {type: 'string', default: '220'}},
+});
 const pairs = Number(values.pairs);
 const jobs = availableParallelism();
 const klayout = process.env.KLAYOUT ?? 'klayout';
@@ -103,12 +106,19 @@ results.push(
 		);
 	}),
 );
-if (values.slurm) {
+for (const [wanted, name, extra] of [
+	[values.slurm, 'lyipc-diff REF_DIR RUN_DIR --slurm', ['--slurm']],
+	[values.remote, `lyipc-diff REF_DIR RUN_DIR --remote ${values.remote}`, ['--remote', values.remote]],
+]) {
+	if (!wanted) {
+		continue;
+	}
+
 	results.push(
-		await timed('lyipc-diff REF_DIR RUN_DIR --slurm', async () => {
-			const {code, stdout} = await run(process.execPath, [CLI, reference, output, '--slurm', '--json', '--workers', String(jobs), '--out-dir', path.join(scratch, 'slurm')]);
+		await timed(name, async () => {
+			const {code, stdout} = await run(process.execPath, [CLI, reference, output, ...extra, '--json', '--workers', String(jobs), '--out-dir', path.join(scratch, extra[0].slice(2))]);
 			if (code === 2) {
-				fail(`lyipc-diff --slurm could not compare:\n${stdout}`);
+				fail(`${name} could not compare:\n${stdout}`);
 			}
 
 			return new Set(

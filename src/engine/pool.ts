@@ -1,20 +1,23 @@
 import {availableParallelism} from 'node:os';
 import pLimit, {type LimitFunction} from 'p-limit';
 import {LyipcError} from '../errors.js';
-import {KLayoutWorker, type WorkerRequests, type WorkerStartOptions} from './worker.js';
+import {KLayoutWorker, WorkerLostBeforeStart, type WorkerRequests, type WorkerStartOptions} from './worker.js';
 
 export interface WorkerPoolOptions extends Omit<WorkerStartOptions, 'signal'> {
-	/** How many KLayout workers at most, and so how many jobs at once (default: one per core). */
+	/** How many KLayout workers at most (default: one per core). */
 	size?: number | undefined;
+	/**
+	 * Jobs a worker takes at once (default 1: a job has its worker to itself). With 2, a second
+	 * job's requests wait in the worker's queue and KLayout starts them the moment the first
+	 * one's answer is out, instead of idling while the first job's caller finishes its work and
+	 * the next job is handed a worker (directory mode on many small pairs; a round trip over
+	 * ssh). KLayout still runs one request at a time; each timeout starts when KLayout takes it.
+	 */
+	depth?: number | undefined;
 	/** Starts a worker another way (e.g. on a remote host); by default KLayoutWorker.start with these options. */
 	start?: ((signal: AbortSignal | undefined) => Promise<KLayoutWorker>) | undefined;
 }
 
-/**
- * Long-lived KLayout workers shared by many jobs: at most `size` run at once (p-limit), a
- * worker is started only when a job needs one and no idle one is left, and a worker that
- * died or was stopped (a timeout) is dropped, so the next job gets a fresh one.
- */
 /** What a comparison needs of a pool: a worker for one job at a time. */
 export interface WorkerRuns {
 	run<T>(job: (worker: WorkerRequests) => Promise<T>, signal?: AbortSignal): Promise<T>;
@@ -27,11 +30,25 @@ export interface RunPool extends WorkerRuns {
 	close(): Promise<void>;
 }
 
+/** A worker of the pool, from the moment it is being started, and the jobs it holds. */
+interface Slot {
+	worker: Promise<KLayoutWorker>;
+	jobs: number;
+}
+
+/**
+ * Long-lived KLayout workers shared by many jobs: at most `size` workers, each taking up to
+ * `depth` jobs at once (p-limit bounds the total); a worker is started only when a job needs
+ * one and every running one has a job, and a worker that died or was stopped (a timeout) is
+ * dropped, so the next job gets a fresh one. A job that waited on a worker another job ended
+ * is given to another worker: it never ran.
+ */
 export class WorkerPool implements RunPool {
 	readonly size: number;
+	readonly depth: number;
 	readonly #startWorker: (signal: AbortSignal | undefined) => Promise<KLayoutWorker>;
 	readonly #limit: LimitFunction;
-	readonly #idle: KLayoutWorker[] = [];
+	readonly #slots: Slot[] = [];
 	readonly #all = new Set<KLayoutWorker>();
 	#started = 0;
 	#closed = false;
@@ -42,10 +59,16 @@ export class WorkerPool implements RunPool {
 			throw new LyipcError('USAGE', `workers: expected a whole number >= 1, got ${size}`);
 		}
 
+		const depth = options.depth ?? 1;
+		if (!Number.isInteger(depth) || depth < 1) {
+			throw new LyipcError('USAGE', `depth: expected a whole number >= 1, got ${depth}`);
+		}
+
 		this.size = size;
-		const {size: _size, start: custom, ...start} = options;
+		this.depth = depth;
+		const {size: _size, depth: _depth, start: custom, ...start} = options;
 		this.#startWorker = custom ?? (async signal => KLayoutWorker.start({...start, signal}));
-		this.#limit = pLimit(size);
+		this.#limit = pLimit(size * depth);
 	}
 
 	/** How many workers the pool has started so far (replacements included). */
@@ -53,26 +76,29 @@ export class WorkerPool implements RunPool {
 		return this.#started;
 	}
 
-	/** Runs `job` with a worker of the pool once one is free; the worker goes back afterwards. */
+	/** Runs `job` with a worker of the pool once one has room; the worker goes back afterwards. */
 	async run<T>(job: (worker: KLayoutWorker) => Promise<T>, signal?: AbortSignal): Promise<T> {
 		return this.#limit(async () => {
-			if (this.#closed) {
-				throw new LyipcError('ABORTED', 'the worker pool was closed');
-			}
+			for (;;) {
+				if (this.#closed) {
+					throw new LyipcError('ABORTED', 'the worker pool was closed');
+				}
 
-			if (signal?.aborted) {
-				throw new LyipcError('ABORTED', 'aborted before a KLayout worker was free');
-			}
+				if (signal?.aborted) {
+					throw new LyipcError('ABORTED', 'aborted before a KLayout worker was free');
+				}
 
-			const worker = this.#idle.pop() ?? (await this.#start(signal));
-			try {
-				return await job(worker);
-			} finally {
-				if (worker.alive && !this.#closed) {
-					this.#idle.push(worker);
-				} else {
-					this.#all.delete(worker);
-					worker.kill();
+				const slot = this.#lease(signal);
+				let worker: KLayoutWorker | undefined;
+				try {
+					worker = await slot.worker;
+					return await job(worker);
+				} catch (error) {
+					if (!(error instanceof WorkerLostBeforeStart)) {
+						throw error;
+					}
+				} finally {
+					this.#release(slot, worker);
 				}
 			}
 		});
@@ -81,9 +107,39 @@ export class WorkerPool implements RunPool {
 	/** Stops every worker; jobs still waiting for one fail with ABORTED (none is left hanging). */
 	async close(): Promise<void> {
 		this.#closed = true;
-		this.#idle.length = 0;
+		this.#slots.length = 0;
 		await Promise.all([...this.#all].map(async worker => worker.close()));
 		this.#all.clear();
+	}
+
+	/** The slot with the fewest jobs; a new worker when every slot has one and there is room for another. */
+	#lease(signal: AbortSignal | undefined): Slot {
+		let slot = this.#slots.reduce<Slot | undefined>((best, candidate) => (best === undefined || candidate.jobs < best.jobs ? candidate : best), undefined);
+		if (!slot || (slot.jobs > 0 && this.#slots.length < this.size)) {
+			slot = {worker: this.#start(signal), jobs: 0};
+			this.#slots.push(slot);
+			// A start that failed fails the jobs holding it; the next job starts another.
+			slot.worker.catch(() => this.#drop(slot!));
+		}
+
+		slot.jobs++;
+		return slot;
+	}
+
+	#release(slot: Slot, worker: KLayoutWorker | undefined): void {
+		slot.jobs--;
+		if (worker && (!worker.alive || this.#closed)) {
+			this.#drop(slot);
+			this.#all.delete(worker);
+			worker.kill();
+		}
+	}
+
+	#drop(slot: Slot): void {
+		const index = this.#slots.indexOf(slot);
+		if (index !== -1) {
+			this.#slots.splice(index, 1);
+		}
 	}
 
 	async #start(signal: AbortSignal | undefined): Promise<KLayoutWorker> {

@@ -1,5 +1,6 @@
 import type {Readable, Writable} from 'node:stream';
 import path from 'node:path';
+import {performance} from 'node:perf_hooks';
 import {KLAYOUT_DIR} from '../package-root.js';
 import {execa} from 'execa';
 import {LyipcError} from '../errors.js';
@@ -35,7 +36,7 @@ export interface RequestOptions {
 	/** Milliseconds the job may take; 0 or undefined for no limit. The worker is killed when it runs over. */
 	timeout?: number | undefined;
 	signal?: AbortSignal | undefined;
-	/** Told how long the job waited for a KLayout on the far side (the warm worker server's queue), once answered. */
+	/** Told how long the job waited behind other jobs before KLayout took it (in this worker's queue, or the warm worker server's). */
 	onQueued?: ((ms: number) => void) | undefined;
 }
 
@@ -85,6 +86,8 @@ export class KLayoutWorker {
 	/** The op of the job running now, to name it when KLayout dies. */
 	#running: string | undefined;
 	#queue: Promise<unknown> = Promise.resolve();
+	/** Jobs sent or waiting to be sent. */
+	#pending = 0;
 	#failure: LyipcError | undefined;
 	#exited = false;
 	readonly #exit: Promise<void>;
@@ -208,10 +211,25 @@ export class KLayoutWorker {
 
 	/**
 	 * Sends one job and resolves with its result. Jobs are queued and run one at a time, so a
-	 * timeout measures this job only.
+	 * timeout measures this job only. A job that waited behind another one that ended this
+	 * worker (a timeout, a crash) fails with {@link WorkerLostBeforeStart}: it never ran.
 	 */
 	async request<T = unknown>(op: string, params: Record<string, unknown> = {}, options: RequestOptions = {}): Promise<T> {
-		const run = this.#queue.then(async () => this.#send(op, params, options));
+		const behindAnother = this.#pending > 0;
+		const asked = performance.now();
+		this.#pending++;
+		const run = this.#queue
+			.then(async () => {
+				options.onQueued?.(Math.round(performance.now() - asked));
+				if (behindAnother && !this.alive) {
+					throw new WorkerLostBeforeStart(op, this.#failure);
+				}
+
+				return this.#send(op, params, options);
+			})
+			.finally(() => {
+				this.#pending--;
+			});
 		this.#queue = run.catch(() => undefined);
 		return run as Promise<T>;
 	}
@@ -295,6 +313,16 @@ export class KLayoutWorker {
 				handle?.unref?.();
 			}
 		}
+	}
+}
+
+/**
+ * A job queued on a worker that another job ended (its timeout, a crash) before this one was
+ * sent: nothing of it ran, so a pool gives it to another worker (WorkerPool does).
+ */
+export class WorkerLostBeforeStart extends LyipcError {
+	constructor(op: string, cause: LyipcError | undefined) {
+		super('WORKER_DIED', `${op} was waiting for a KLayout worker that stopped before it could start${cause ? ` (${cause.message})` : ''}`, {cause});
 	}
 }
 

@@ -13,7 +13,7 @@ import {layoutStem} from '../xor/artifacts.js';
 import type {XorOptions} from '../xor/options.js';
 import {drawLayout, type PictureSize, type Pictures} from '../xor/pictures.js';
 import type {CompareResult} from '../xor/result.js';
-import {Placements, type Placement} from './placements.js';
+import {PAIRS_PER_WORKER, Placements, type Placement} from './placements.js';
 import {MadeDirs} from './made-dirs.js';
 import {findPairs, type LayoutPair, type PairFilter} from './pairs.js';
 import {itemsOfShard, type Shard} from './shard.js';
@@ -141,7 +141,7 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 		? Placements.remote(remote, {workers, signal: options.signal, env: options.env})
 		: slurm
 			? await Placements.slurm({...slurm, workers, signal: options.signal, env: options.env})
-			: Placements.local(shared ?? (warm ? await warmRuns(options) : new WorkerPool({size: workers, klayout: options.klayout})), !shared);
+			: Placements.local(shared ?? (warm ? await warmRuns(options) : new WorkerPool({size: workers, depth: PAIRS_PER_WORKER, klayout: options.klayout})), !shared);
 	// Enough pairs in flight to keep every worker busy while cheap checks settle the others.
 	const inFlight = pLimit(places.size + 16);
 	const outcomes = new Map<LayoutPair, PairOutcome>();

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import {expect, test} from 'vitest';
 import {WorkerPool} from '../../src/engine/pool.js';
-import {describeKLayout, FAKE_KLAYOUT} from '../helpers/run.js';
+import {describeKLayout, FAKE_KLAYOUT, fixture} from '../helpers/run.js';
 
 test('a worker that dies in a job fails that job only; the next job gets a fresh worker', async () => {
 	const pool = new WorkerPool({size: 1, klayout: path.join(FAKE_KLAYOUT, 'crash-on-job')});
@@ -34,6 +34,7 @@ test('jobs waiting when the pool closes fail with ABORTED instead of hanging; a 
 	await expect(second).rejects.toMatchObject({code: 'ABORTED'});
 	await closing;
 	expect(() => new WorkerPool({size: 0})).toThrow(/workers: expected a whole number >= 1/);
+	expect(() => new WorkerPool({size: 1, depth: 0})).toThrow(/depth: expected a whole number >= 1/);
 });
 
 describeKLayout('WorkerPool with real KLayout', () => {
@@ -59,6 +60,48 @@ describeKLayout('WorkerPool with real KLayout', () => {
 			expect(most).toBe(2);
 			expect(pool.started).toBe(2);
 			expect(new Set(pids).size).toBe(2);
+		} finally {
+			await pool.close();
+		}
+	});
+
+	test('depth 2: a second job waits inside the worker, and KLayout takes it as soon as the first is answered', async () => {
+		const pool = new WorkerPool({size: 1, depth: 2});
+		const slow = {a: fixture('placed_very_often_a.gds'), b: fixture('placed_very_often_b.gds'), mode: 'flat'};
+		try {
+			const waits: number[] = [];
+			const jobs = await Promise.all(
+				[0, 1].map(async index =>
+					pool.run(async worker => {
+						const result = await worker.request<{timings: {readMs: number; xorMs: number}}>('xor', slow, {onQueued: ms => (waits[index] = ms)});
+						return {pid: worker.pid, timings: result.timings};
+					}),
+				),
+			);
+			expect(pool.started).toBe(1);
+			expect(jobs[0]!.pid).toBe(jobs[1]!.pid);
+			// The second job was in the worker while the first ran: it waited at least that long.
+			expect(waits[1]).toBeGreaterThanOrEqual(jobs[0]!.timings.readMs + jobs[0]!.timings.xorMs);
+			expect(waits[0]).toBeLessThan(waits[1]!);
+		} finally {
+			await pool.close();
+		}
+	});
+
+	test('depth 2: a job waiting behind one that times out never ran, and runs on a new worker', async () => {
+		const pool = new WorkerPool({size: 1, depth: 2});
+		const slow = {a: fixture('placed_very_often_a.gds'), b: fixture('placed_very_often_b.gds'), mode: 'flat'};
+		try {
+			const [first, second] = await Promise.allSettled([
+				pool.run(async worker => worker.request('xor', slow, {timeout: 50})),
+				pool.run(async worker => {
+					await worker.request('hello');
+					return worker.pid;
+				}),
+			]);
+			expect(first).toMatchObject({status: 'rejected', reason: {code: 'TIMEOUT'}});
+			expect(second.status).toBe('fulfilled');
+			expect(pool.started).toBe(2);
 		} finally {
 			await pool.close();
 		}
