@@ -65,10 +65,20 @@ describeKLayout('WorkerPool with real KLayout', () => {
 		}
 	});
 
-	test('depth 2: a second job waits inside the worker, and KLayout takes it as soon as the first is answered', async () => {
+	/** A flat XOR of a cell placed 90,000 times: a job that keeps KLayout busy for a moment. */
+	const slow = {a: fixture('placed_very_often_a.gds'), b: fixture('placed_very_often_b.gds'), mode: 'flat'};
+	/** Runs `check` on a fresh pool of one worker taking two jobs, closed afterwards. */
+	async function withDepth2(check: (pool: WorkerPool) => Promise<void>): Promise<void> {
 		const pool = new WorkerPool({size: 1, depth: 2});
-		const slow = {a: fixture('placed_very_often_a.gds'), b: fixture('placed_very_often_b.gds'), mode: 'flat'};
 		try {
+			await check(pool);
+		} finally {
+			await pool.close();
+		}
+	}
+
+	test('depth 2: a second job waits inside the worker, and KLayout takes it as soon as the first is answered', async () => {
+		await withDepth2(async pool => {
 			const waits: number[] = [];
 			const jobs = await Promise.all(
 				[0, 1].map(async index =>
@@ -83,15 +93,11 @@ describeKLayout('WorkerPool with real KLayout', () => {
 			// The second job was in the worker while the first ran: it waited at least that long.
 			expect(waits[1]).toBeGreaterThanOrEqual(jobs[0]!.timings.readMs + jobs[0]!.timings.xorMs);
 			expect(waits[0]).toBeLessThan(waits[1]!);
-		} finally {
-			await pool.close();
-		}
+		});
 	});
 
 	test('depth 2: a job waiting behind one that times out never ran, and runs on a new worker', async () => {
-		const pool = new WorkerPool({size: 1, depth: 2});
-		const slow = {a: fixture('placed_very_often_a.gds'), b: fixture('placed_very_often_b.gds'), mode: 'flat'};
-		try {
+		await withDepth2(async pool => {
 			const [first, second] = await Promise.allSettled([
 				pool.run(async worker => worker.request('xor', slow, {timeout: 50})),
 				pool.run(async worker => {
@@ -102,8 +108,6 @@ describeKLayout('WorkerPool with real KLayout', () => {
 			expect(first).toMatchObject({status: 'rejected', reason: {code: 'TIMEOUT'}});
 			expect(second.status).toBe('fulfilled');
 			expect(pool.started).toBe(2);
-		} finally {
-			await pool.close();
-		}
+		});
 	});
 });
