@@ -33,6 +33,8 @@ export interface RunPool extends WorkerRuns {
 /** A worker of the pool, from the moment it is being started, and the jobs it holds. */
 interface Slot {
 	worker: Promise<KLayoutWorker>;
+	/** The worker once started. */
+	ready?: KLayoutWorker | undefined;
 	jobs: number;
 }
 
@@ -114,12 +116,25 @@ export class WorkerPool implements RunPool {
 
 	/** The slot with the fewest jobs; a new worker when every slot has one and there is room for another. */
 	#lease(signal: AbortSignal | undefined): Slot {
+		// A worker that died while it had no job (its ssh link dropped, a node lost) takes no more.
+		for (const idle of this.#slots.filter(candidate => candidate.jobs === 0 && candidate.ready && !candidate.ready.alive)) {
+			this.#drop(idle);
+			this.#all.delete(idle.ready!);
+			idle.ready!.kill();
+		}
+
 		let slot = this.#slots.reduce<Slot | undefined>((best, candidate) => (best === undefined || candidate.jobs < best.jobs ? candidate : best), undefined);
 		if (!slot || (slot.jobs > 0 && this.#slots.length < this.size)) {
-			slot = {worker: this.#start(signal), jobs: 0};
-			this.#slots.push(slot);
-			// A start that failed fails the jobs holding it; the next job starts another.
-			slot.worker.catch(() => this.#drop(slot!));
+			const started: Slot = {worker: this.#start(signal), jobs: 0};
+			started.worker.then(
+				worker => {
+					started.ready = worker;
+				},
+				// A start that failed fails the jobs holding it; the next job starts another.
+				() => this.#drop(started),
+			);
+			this.#slots.push(started);
+			slot = started;
 		}
 
 		slot.jobs++;

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import {expect, test} from 'vitest';
 import {WorkerPool} from '../../src/engine/pool.js';
+import {waitFor} from '../helpers/poll.js';
 import {describeKLayout, FAKE_KLAYOUT, fixture} from '../helpers/run.js';
 
 test('a worker that dies in a job fails that job only; the next job gets a fresh worker', async () => {
@@ -60,6 +61,27 @@ describeKLayout('WorkerPool with real KLayout', () => {
 			expect(most).toBe(2);
 			expect(pool.started).toBe(2);
 			expect(new Set(pids).size).toBe(2);
+		} finally {
+			await pool.close();
+		}
+	});
+
+	test('a worker that died without a job (a dropped link, a lost node) is replaced before the next job', async () => {
+		const pool = new WorkerPool({size: 1});
+		try {
+			const first = await pool.run(async worker => {
+				await worker.request('hello');
+				return worker;
+			});
+			const pid = first.pid!;
+			process.kill(pid, 'SIGKILL');
+			await waitFor('the idle worker to be seen gone', () => !first.alive);
+			const next = await pool.run(async worker => {
+				await worker.request('hello');
+				return worker.pid;
+			});
+			expect(next).not.toBe(pid);
+			expect(pool.started).toBe(2);
 		} finally {
 			await pool.close();
 		}
