@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto';
-import {chmod, mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
+import {chmod, mkdir, mkdtemp, readFile, readlink, rm, writeFile} from 'node:fs/promises';
 import {hostname, tmpdir} from 'node:os';
 import path from 'node:path';
 import {execa} from 'execa';
@@ -97,6 +97,15 @@ export async function startCluster(options: {secondNode?: boolean} = {}): Promis
 			return String(listed.stdout).split('\n').filter(Boolean);
 		},
 		async stop() {
+			// Job steps a failed test left running (slurmstepd, detached from its slurmd, and the
+			// workers under it) would outlive the cluster: found by their working folder, ours.
+			for (const stepd of (await execa('pgrep', ['-x', 'slurmstepd'], {reject: false})).stdout.split('\n').filter(Boolean)) {
+				if ((await readlink(`/proc/${stepd}/cwd`).catch(() => '')).startsWith(dir)) {
+					await execa('pkill', ['-KILL', '-P', stepd], {reject: false});
+					await execa('kill', ['-KILL', stepd], {reject: false});
+				}
+			}
+
 			const pids: number[] = [];
 			for (const pidFile of [...nodes.map(name => `slurmd-${name}.pid`), 'slurmctld.pid', 'munged.pid']) {
 				const pid = Number(await readFile(path.join(dir, pidFile), 'utf8').catch(() => ''));
