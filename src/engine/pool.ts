@@ -118,9 +118,7 @@ export class WorkerPool implements RunPool {
 	#lease(signal: AbortSignal | undefined): Slot {
 		// A worker that died while it had no job (its ssh link dropped, a node lost) takes no more.
 		for (const idle of this.#slots.filter(candidate => candidate.jobs === 0 && candidate.ready && !candidate.ready.alive)) {
-			this.#drop(idle);
-			this.#all.delete(idle.ready!);
-			idle.ready!.kill();
+			this.#retire(idle, idle.ready!);
 		}
 
 		let slot = this.#slots.reduce<Slot | undefined>((best, candidate) => (best === undefined || candidate.jobs < best.jobs ? candidate : best), undefined);
@@ -144,10 +142,15 @@ export class WorkerPool implements RunPool {
 	#release(slot: Slot, worker: KLayoutWorker | undefined): void {
 		slot.jobs--;
 		if (worker && (!worker.alive || this.#closed)) {
-			this.#drop(slot);
-			this.#all.delete(worker);
-			worker.kill();
+			this.#retire(slot, worker);
 		}
+	}
+
+	/** A worker the pool gives no more jobs: gone from its slots, killed if still running. */
+	#retire(slot: Slot, worker: KLayoutWorker): void {
+		this.#drop(slot);
+		this.#all.delete(worker);
+		worker.kill();
 	}
 
 	#drop(slot: Slot): void {
