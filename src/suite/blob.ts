@@ -1,4 +1,4 @@
-import {copyFile, mkdir, readFile} from 'node:fs/promises';
+import {access, copyFile, mkdir, readFile} from 'node:fs/promises';
 import pLimit from 'p-limit';
 import path from 'node:path';
 import {LyipcError} from '../errors.js';
@@ -53,11 +53,20 @@ function placeOf(file: string, outDir: string): string {
 /** A few copies at a time: a large report has thousands of pictures. */
 const copying = pLimit(16);
 
-async function copyInto(from: string, to: string): Promise<void> {
-	await copying(async () => {
-		await mkdir(path.dirname(to), {recursive: true});
-		await copyFile(from, to);
-	});
+/** Copies each file to its place; `what` names the destination in the error. */
+async function copyAll(copies: ReadonlyArray<{from: string; to: string}>, what: string): Promise<void> {
+	try {
+		await Promise.all(
+			copies.map(async ({from, to}) =>
+				copying(async () => {
+					await mkdir(path.dirname(to), {recursive: true});
+					await copyFile(from, to);
+				}),
+			),
+		);
+	} catch (error) {
+		throw new LyipcError('WRITE_ERROR', `${what}: cannot copy the run's files (${(error as Error).message})`, {path: what, cause: error});
+	}
 }
 
 /** The blob folder must lie apart from the run's report folder: each is emptied by a run. */
@@ -72,17 +81,13 @@ export async function writeBlob(result: SuiteResult, dir: string): Promise<strin
 	checkBlobPlace(dir, result.outDir);
 	const target = path.resolve(dir);
 	await prepareReportDir(target, [result.referenceDir, result.outputDir]);
-	const copies: Array<Promise<void>> = [];
+	const copies: Array<{from: string; to: string}> = [];
 	const blob = mapFiles(result, file => {
 		const relative = path.join('files', placeOf(file, result.outDir));
-		copies.push(copyInto(file, path.join(target, relative)));
+		copies.push({from: file, to: path.join(target, relative)});
 		return relative.split(path.sep).join('/');
 	});
-	try {
-		await Promise.all(copies);
-	} catch (error) {
-		throw new LyipcError('WRITE_ERROR', `--reporter blob=${dir}: cannot copy the run's files (${(error as Error).message})`, {path: dir, cause: error});
-	}
+	await copyAll(copies, `--reporter blob=${dir}`);
 
 	const file = path.join(target, BLOB_FILE);
 	await writeFileAtomically(file, JSON.stringify({blobFormat: BLOB_FORMAT, result: blob} satisfies BlobFile, null, 2) + '\n', 'the blob');
@@ -152,17 +157,28 @@ export async function mergeBlobs(dirs: readonly string[], outDir: string): Promi
 
 	const results = await Promise.all(dirs.map(async dir => ({dir, result: await readBlob(dir)})));
 	checkShards(results);
-	const target = await prepareReportDir(outDir, dirs);
-	const copies: Array<Promise<void>> = [];
+	const target = path.resolve(outDir);
+	const copies: Array<{from: string; to: string; dir: string}> = [];
 	const pairs = results.flatMap(
 		({dir, result}) =>
 			mapFiles(result, file => {
 				const copy = path.join(target, placeOf(file, path.join(path.resolve(dir), 'files')));
-				copies.push(copyInto(file, copy));
+				copies.push({from: file, to: copy, dir});
 				return copy;
 			}).pairs,
 	);
-	await Promise.all(copies);
+	// Every file checked before the report folder is emptied: an incomplete blob (a CI artifact
+	// cut short) is the caller's to fix, and must not leave half a report behind.
+	await Promise.all(
+		copies.map(async ({from, dir}) =>
+			access(from).catch((error: unknown) => {
+				throw new LyipcError('INPUT_NOT_FOUND', `${dir}: the blob lacks ${path.relative(dir, from)}; give the whole folder --reporter blob wrote`, {path: from, cause: error});
+			}),
+		),
+	);
+
+	await prepareReportDir(target, dirs);
+	await copyAll(copies, `merge-reports --out-dir ${outDir}`);
 	pairs.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
 	const twice = pairs.find((pair, index) => index > 0 && pairs[index - 1]!.path === pair.path);
 	if (twice) {

@@ -1,4 +1,4 @@
-import {access, readFile} from 'node:fs/promises';
+import {access, readFile, rm} from 'node:fs/promises';
 import path from 'node:path';
 import {expect, test} from 'vitest';
 import type {SuiteResult} from '../../src/suite/run-suite.js';
@@ -77,5 +77,13 @@ describeKLayout('--shard i/n and merge-reports', () => {
 		const twice = await runCli(['merge-reports', ...blobs, blobs[1]!, '--out-dir', path.join(root, 'merged')]);
 		expect(twice.exitCode).toBe(2);
 		expect(twice.stderr).toMatch(/both hold shard 2\/3/);
+
+		// A blob cut short (a CI artifact half downloaded): named, exit 2, the last report left alone.
+		const shardOfRing = blobs.find((_, index) => shards[index]!.pairs.some(pair => pair.path === 'chip/ring.gds'))!;
+		await rm(path.join(shardOfRing, 'files', 'chip', 'ring.xor.png'));
+		const cut = await runCli(['merge-reports', ...blobs, '--out-dir', path.join(root, 'merged')]);
+		expect(cut.exitCode).toBe(2);
+		expect(cut.stderr).toContain(`lyipc-diff: ${shardOfRing}: the blob lacks files/chip/ring.xor.png`);
+		await access(ring.pictures!.xor!);
 	});
 });
