@@ -5,7 +5,7 @@ import {LyipcError} from '../errors.js';
 import {isWithin} from '../paths.js';
 import {writeFileAtomically} from '../write-file-atomically.js';
 import {prepareReportDir} from './report-dir.js';
-import {countOutcomes, noMatchHint, SUITE_FORMAT_VERSION, type PairOutcome, type SuiteResult} from './run-suite.js';
+import {countOutcomes, noMatchHint, statusOf, SUITE_FORMAT_VERSION, type PairOutcome, type SuiteResult} from './run-suite.js';
 
 /**
  * A shard's results kept for merging (`--reporter blob=DIR`, `lyipc-diff merge-reports`): the
@@ -189,7 +189,7 @@ export async function mergeBlobs(dirs: readonly string[], outDir: string): Promi
 	const [first] = results;
 	return {
 		formatVersion: SUITE_FORMAT_VERSION,
-		status: counts.error > 0 ? 'error' : counts.identical === counts.total ? 'identical' : 'different',
+		status: statusOf(counts),
 		referenceDir: first!.result.referenceDir,
 		outputDir: first!.result.outputDir,
 		outDir: target,

@@ -1,14 +1,9 @@
 import {availableParallelism} from 'node:os';
+import {PIPELINE_DEPTH} from '../engine/pipeline-depth.js';
 import {type RunPool, WorkerPool} from '../engine/pool.js';
 import {LazyHost} from '../remote/lazy-host.js';
 import {SlurmWorkers, type SlurmOptions} from '../slurm/slurm.js';
 import {localFiles, type WorkerFiles} from '../xor/worker-files.js';
-
-/**
- * Pairs a directory run gives each worker at once: the second one waits in the worker and
- * starts the moment the first one's answer is out (WorkerPool's depth).
- */
-export const PAIRS_PER_WORKER = 2;
 
 /** Where a pair runs: a worker pool, and how its files meet the workers (a remote host's bridge). */
 export interface Placement {
@@ -47,7 +42,7 @@ export class Placements {
 		const hosts = specs.map(spec => new LazyHost(spec, options));
 		const places = hosts.map(host => ({
 			host: host.spec,
-			pool: new WorkerPool({size: options.workers ?? availableParallelism(), depth: PAIRS_PER_WORKER, start: async () => (await host.get()).startWorker()}),
+			pool: new WorkerPool({size: options.workers ?? availableParallelism(), depth: PIPELINE_DEPTH, start: async () => (await host.get()).startWorker()}),
 			files: host.files(false),
 			retries: 0,
 		}));
@@ -58,7 +53,7 @@ export class Placements {
 	static async slurm(options: SlurmOptions & {workers?: number | undefined}): Promise<Placements> {
 		const slurm = new SlurmWorkers(options);
 		await slurm.check();
-		const pool = new WorkerPool({size: options.workers ?? slurm.defaultSize, depth: PAIRS_PER_WORKER, start: async () => slurm.start()});
+		const pool = new WorkerPool({size: options.workers ?? slurm.defaultSize, depth: PIPELINE_DEPTH, start: async () => slurm.start()});
 		const places = new Placements([{host: 'slurm', pool, files: localFiles(), retries: 1}], [], true);
 		places.#slurm = slurm;
 		return places;

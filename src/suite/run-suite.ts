@@ -7,13 +7,14 @@ import {type LyipcError, toLyipcError} from '../errors.js';
 import {retryLostWorker} from '../engine/retry-lost-worker.js';
 import type {RequestOptions, WorkerRequests} from '../engine/worker.js';
 import {isWithin} from '../paths.js';
+import {PIPELINE_DEPTH} from '../engine/pipeline-depth.js';
 import {type RunPool, WorkerPool, type WorkerRuns} from '../engine/pool.js';
 import {compareWithPictures} from '../xor/compare-with-pictures.js';
 import {layoutStem} from '../xor/artifacts.js';
 import type {XorOptions} from '../xor/options.js';
 import {drawLayout, type PictureSize, type Pictures} from '../xor/pictures.js';
 import type {CompareResult} from '../xor/result.js';
-import {PAIRS_PER_WORKER, Placements, type Placement} from './placements.js';
+import {Placements, type Placement} from './placements.js';
 import {MadeDirs} from './made-dirs.js';
 import {findPairs, type LayoutPair, type PairFilter} from './pairs.js';
 import {itemsOfShard, type Shard} from './shard.js';
@@ -141,7 +142,7 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 		? Placements.remote(remote, {workers, signal: options.signal, env: options.env})
 		: slurm
 			? await Placements.slurm({...slurm, workers, signal: options.signal, env: options.env})
-			: Placements.local(shared ?? (warm ? await warmRuns(options) : new WorkerPool({size: workers, depth: PAIRS_PER_WORKER, klayout: options.klayout})), !shared);
+			: Placements.local(shared ?? (warm ? await warmRuns(options) : new WorkerPool({size: workers, depth: PIPELINE_DEPTH, klayout: options.klayout})), !shared);
 	// Enough pairs in flight to keep every worker busy while cheap checks settle the others.
 	const inFlight = pLimit(places.size + 16);
 	const outcomes = new Map<LayoutPair, PairOutcome>();
@@ -173,7 +174,7 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 	const hint = noMatchHint(ordered);
 	return {
 		formatVersion: SUITE_FORMAT_VERSION,
-		status: counts.error > 0 ? 'error' : counts.identical === counts.total ? 'identical' : 'different',
+		status: statusOf(counts),
 		referenceDir: path.resolve(referenceDir),
 		outputDir: path.resolve(outputDir),
 		outDir,
@@ -319,6 +320,11 @@ export function noMatchHint(pairs: readonly PairOutcome[]): string | null {
 			? ` The output paths are the reference paths under ${inOutput}/: give the output folder's ${inOutput}/ instead.`
 			: ' Check that both folders are given at the same level.';
 	return `no relative path is in both folders (reference e.g. ${references[0]}, output e.g. ${outputs[0]}).${advice}`;
+}
+
+/** A run's status from its counts: an error outweighs a difference. */
+export function statusOf(counts: SuiteCounts): SuiteResult['status'] {
+	return counts.error > 0 ? 'error' : counts.identical === counts.total ? 'identical' : 'different';
 }
 
 export function countOutcomes(pairs: readonly PairOutcome[]): SuiteCounts {
