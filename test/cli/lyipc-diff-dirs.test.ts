@@ -4,7 +4,7 @@ import {XMLParser} from 'fast-xml-parser';
 import {PNG} from 'pngjs';
 import {expect, test} from 'vitest';
 import {execa} from 'execa';
-import {CLI, describeKLayout, processesMatching, runCli, useTempDirs} from '../helpers/run.js';
+import {CLI, describeKLayout, expectUsageErrors, processesMatching, runCli, useTempDirs} from '../helpers/run.js';
 import {clickAndScreenshot, describeBrowser, screenshotPage} from '../helpers/chromium.js';
 import {pngColours} from '../helpers/gui.js';
 import {makeSuiteTree, TREE_EXPECTED} from '../helpers/suite-tree.js';
@@ -20,11 +20,7 @@ test('directory mode usage: a directory and a file, per-pair options, reporter s
 		[[reference, output, '--reporter', 'json', '--reporter', 'junit'], /json and junit would both write to stdout/],
 		[[path.join(reference, 'same.gds'), path.join(output, 'same.gds'), '--workers', '2'], /--workers is for comparing two directories/],
 	];
-	for (const [args, message] of cases) {
-		const run = await runCli(args);
-		expect(run.exitCode, args.join(' ')).toBe(2);
-		expect(run.stderr, args.join(' ')).toMatch(message);
-	}
+	await expectUsageErrors(cases);
 });
 
 describeKLayout('lyipc-diff REF_DIR RUN_DIR', () => {

@@ -2,7 +2,7 @@ import {access, readFile, rm} from 'node:fs/promises';
 import path from 'node:path';
 import {expect, test} from 'vitest';
 import type {SuiteResult} from '../../src/suite/run-suite.js';
-import {describeKLayout, runCli, useTempDirs} from '../helpers/run.js';
+import {describeKLayout, expectUsageErrors, runCli, useTempDirs} from '../helpers/run.js';
 import {makeSuiteTree, statusesOf, TREE_EXPECTED} from '../helpers/suite-tree.js';
 
 const tempDir = useTempDirs('lyipc-shards-');
@@ -19,11 +19,7 @@ test('shard and merge usage: i/n, blob needs a folder, --update runs unsharded, 
 		[['merge-reports', root], /no shard results here \(lyipc-blob\.json: ENOENT\)/],
 		[['merge-reports', root, '--workers', '2'], /merge-reports: unknown option --workers/],
 	];
-	for (const [args, message] of cases) {
-		const run = await runCli(args);
-		expect(run.exitCode, args.join(' ')).toBe(2);
-		expect(run.stderr, args.join(' ')).toMatch(message);
-	}
+	await expectUsageErrors(cases);
 });
 
 describeKLayout('--shard i/n and merge-reports', () => {

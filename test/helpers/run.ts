@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {execa, type Options} from 'execa';
-import {afterEach} from 'vitest';
+import {afterEach, expect} from 'vitest';
 import {describeNeeding} from './skip.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -35,6 +35,15 @@ export async function runCli(args: readonly string[], options: Options = {}, bin
 		if (cwd) {
 			await rm(cwd, {recursive: true, force: true});
 		}
+	}
+}
+
+/** Each command line must fail as a usage error: exit 2, stderr matching its message. */
+export async function expectUsageErrors(cases: ReadonlyArray<readonly [readonly string[], RegExp]>, options: Options = {}): Promise<void> {
+	for (const [args, message] of cases) {
+		const run = await runCli(args, options);
+		expect(run.exitCode, args.join(' ')).toBe(2);
+		expect(run.stderr, args.join(' ')).toMatch(message);
 	}
 }
 

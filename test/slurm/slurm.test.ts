@@ -5,7 +5,7 @@ import {execa} from 'execa';
 import {afterAll, beforeAll, expect, test} from 'vitest';
 import type {SuiteResult} from '../../src/suite/run-suite.js';
 import {waitFor} from '../helpers/poll.js';
-import {CLI, runCli, useTempDirs} from '../helpers/run.js';
+import {CLI, expectUsageErrors, runCli, useTempDirs} from '../helpers/run.js';
 import {describeSlurm, startCluster, type TestCluster} from '../helpers/slurm.js';
 import {makeSuiteTree, statusesOf, TREE_EXPECTED} from '../helpers/suite-tree.js';
 
@@ -17,15 +17,11 @@ test('--slurm without Slurm: a clear exit 2; its options checked', async () => {
 	const none = await runCli([reference, output, '--slurm'], {env: {PATH: path.join(root, 'no-bin')}});
 	expect(none.exitCode).toBe(2);
 	expect(none.stderr).toContain('lyipc-diff: --slurm: srun is not on the PATH');
-	for (const [args, message] of [
-		[['--slurm-args=--time=5'], /--slurm-args goes with --slurm/],
-		[['--slurm', '--remote', 'host'], /--remote is another way/],
-		[['--slurm', '--klayout', '/usr/bin/klayout'], /LYIPC_SLURM_KLAYOUT names the nodes' one/],
-	] as const) {
-		const run = await runCli([reference, output, ...args]);
-		expect(run.exitCode).toBe(2);
-		expect(run.stderr).toMatch(message);
-	}
+	await expectUsageErrors([
+		[[reference, output, '--slurm-args=--time=5'], /--slurm-args goes with --slurm/],
+		[[reference, output, '--slurm', '--remote', 'host'], /--remote is another way/],
+		[[reference, output, '--slurm', '--klayout', '/usr/bin/klayout'], /LYIPC_SLURM_KLAYOUT names the nodes' one/],
+	]);
 });
 
 /** A flat-mode comparison that keeps a worker busy for seconds (here ~4 s): 562,500 boxes of an array, so a kill at 2 s lands mid-job on a faster machine too. */
