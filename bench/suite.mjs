@@ -92,31 +92,20 @@ async function timed(name, work) {
 const scratch = mkdtempSync(path.join(tmpdir(), 'lyipc-bench-suite-'));
 console.error(`${relatives.length} pairs, ${jobs} at a time (${jobs} CPUs), KLayout ${execFileSync(klayout, ['-v']).toString().trim()}`);
 const results = [];
-results.push(
-	await timed('lyipc-diff REF_DIR RUN_DIR', async () => {
-		const {code, stdout} = await run(process.execPath, [CLI, reference, output, '--json', '--workers', String(jobs), '--out-dir', path.join(scratch, 'lyipc')]);
-		if (code === 2) {
-			fail(`lyipc-diff could not compare:\n${stdout}`);
-		}
-
-		return new Set(
-			JSON.parse(stdout)
-				.pairs.filter(pair => pair.status !== 'identical')
-				.map(pair => pair.path),
-		);
-	}),
-);
-for (const [wanted, name, extra] of [
-	[values.slurm, 'lyipc-diff REF_DIR RUN_DIR --slurm', ['--slurm']],
-	[values.remote, `lyipc-diff REF_DIR RUN_DIR --remote ${values.remote}`, ['--remote', values.remote]],
+// Directory mode here, and with --slurm / --remote where asked for.
+for (const [wanted, extra] of [
+	[true, []],
+	[values.slurm, ['--slurm']],
+	[values.remote, ['--remote', values.remote]],
 ]) {
 	if (!wanted) {
 		continue;
 	}
 
+	const name = ['lyipc-diff REF_DIR RUN_DIR', ...extra].join(' ');
 	results.push(
 		await timed(name, async () => {
-			const {code, stdout} = await run(process.execPath, [CLI, reference, output, ...extra, '--json', '--workers', String(jobs), '--out-dir', path.join(scratch, extra[0].slice(2))]);
+			const {code, stdout} = await run(process.execPath, [CLI, reference, output, ...extra, '--json', '--workers', String(jobs), '--out-dir', path.join(scratch, extra[0]?.slice(2) ?? 'lyipc')]);
 			if (code === 2) {
 				fail(`${name} could not compare:\n${stdout}`);
 			}
