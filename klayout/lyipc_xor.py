@@ -46,8 +46,39 @@ def read_layout(path, side):
                 "compare with KLayout 0.29 or later (--klayout PATH), or write the file without context info "
                 "(SaveLayoutOptions.write_context_info = False)",
             )
-        raise JobError("READ_ERROR", "%s: cannot read layout %s: %s" % (path, side, message), path)
+        raise JobError("READ_ERROR", "%s: cannot read layout %s: %s" % (path, side, reader_problem(message)), path)
+    problem = layout_problem(layout)
+    if problem:
+        raise JobError("READ_ERROR", "%s: cannot read layout %s: %s" % (path, side, problem), path)
     return layout
+
+
+# KLayout's own assertion texts for broken input, in words that name the broken part.
+READER_ASSERTIONS = (("mag > 0.0 was not true", "a placement has a magnification of 0 or less"),)
+
+
+def reader_problem(message):
+    for assertion, meaning in READER_ASSERTIONS:
+        if assertion in message:
+            return "%s (KLayout: %s)" % (meaning, message)
+    return message
+
+
+def layout_problem(layout):
+    """What KLayout reads without complaint but no comparison can use: a database unit that is
+    not a positive number (the GDS UNITS record), a cell name that is not UTF-8 (pya cannot
+    return it)."""
+    dbu = layout.dbu
+    if not (dbu > 0 and dbu < float("inf")):
+        return "its database unit is %r; a layout needs a positive one (a broken UNITS record?)" % dbu
+    for index in range(layout.cells()):
+        try:
+            layout.cell(index).name
+        except RuntimeError as exc:
+            if "codec" not in str(exc):
+                raise
+            return "cell #%d has a name that is not valid UTF-8 (%s)" % (index, klayout_message(exc))
+    return None
 
 
 def clean_dbu(dbu):
