@@ -78,7 +78,9 @@ const SUITE_FLAGS: Record<string, string> = {reporters: 'reporter', pictureSize:
 
 /** lyipc-diff: parse, compare, print; resolves with the exit code (never 1 for an error). */
 export async function runDiff(argv: readonly string[], io: CliIo): Promise<number> {
-	let json = false;
+	// Known before the arguments are understood, so that a usage error is JSON too when asked for.
+	const end = argv.indexOf('--');
+	let json = (end === -1 ? argv : argv.slice(0, end)).includes('--json');
 	try {
 		const command = parseDiffArgs(argv);
 		if (command.kind === 'help') {
