@@ -1,4 +1,5 @@
-import {open, stat} from 'node:fs/promises';
+import {open, readdir, stat} from 'node:fs/promises';
+import {isUtf8} from 'node:buffer';
 import path from 'node:path';
 import {constants as zlibConstants, gunzipSync} from 'node:zlib';
 import {LyipcError} from '../errors.js';
@@ -155,8 +156,29 @@ async function lookAt(absolute: string): Promise<FoundInput> {
 			await handle.close();
 		}
 	} catch (error) {
-		return problemOf(error);
+		return (await undecodableName(absolute, error)) ?? problemOf(error);
 	}
+}
+
+/**
+ * A file whose name is not valid UTF-8 reaches Node.js (argv, directory listings) with U+FFFD in
+ * place of the bytes, and that name opens nothing: say so instead of "no such file" when a file or
+ * folder of such a name is there.
+ */
+async function undecodableName(absolute: string, error: unknown): Promise<FoundInput | undefined> {
+	if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !absolute.includes('\uFFFD')) {
+		return undefined;
+	}
+
+	const parts = absolute.split(path.sep);
+	const index = parts.findIndex(part => part.includes('\uFFFD'));
+	const entries = await readdir(parts.slice(0, index).join(path.sep) || path.sep, {encoding: 'buffer'}).catch(() => []);
+	if (!entries.some(entry => !isUtf8(entry) && entry.toString('utf8') === parts[index])) {
+		return undefined;
+	}
+
+	const which = index === parts.length - 1 ? 'its name' : `the folder name ${parts[index]} on its path`;
+	return {problem: 'unreadable', reason: `${which} is not valid UTF-8 (shown with \uFFFD), and lyipc-diff cannot open such names; rename it`, cause: error};
 }
 
 function problemOf(error: unknown): FoundInput {
