@@ -1,7 +1,15 @@
 import {randomBytes} from 'node:crypto';
 import {copyFile, mkdir, rename, rm, writeFile} from 'node:fs/promises';
 import path from 'node:path';
+import fastGlob from 'fast-glob';
 import {LyipcError} from './errors.js';
+
+/**
+ * ".<name>.lyipc-<pid>-<random>.tmp": hidden, beside the target (so the rename is atomic), and
+ * recognisable with the process that wrote it, so that what a killed writer left behind can be
+ * told from another writer's work in progress ({@link removeLeftovers}).
+ */
+const TEMP_NAME = /^\..+\.lyipc-(\d+)-[0-9a-f]{8}\.tmp$/;
 
 /**
  * Writes beside the target and renames, so a reader never sees half a file; on failure
@@ -19,7 +27,7 @@ export async function copyFileAtomically(from: string, to: string, what: string,
 
 async function replaceAtomically(file: string, what: string, options: {makeDir?: boolean}, fill: (temp: string) => Promise<void>): Promise<void> {
 	const target = path.resolve(file);
-	const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(4).toString('hex')}.tmp`);
+	const temp = path.join(path.dirname(target), `.${path.basename(target)}.lyipc-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
 	try {
 		if (options.makeDir) {
 			await mkdir(path.dirname(target), {recursive: true});
@@ -31,4 +39,30 @@ async function replaceAtomically(file: string, what: string, options: {makeDir?:
 		await rm(temp, {force: true}).catch(() => undefined);
 		throw new LyipcError('WRITE_ERROR', `${file}: cannot write ${what} (${(error as Error).message})`, {path: file, cause: error});
 	}
+}
+
+function alive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (error) {
+		return (error as NodeJS.ErrnoException).code === 'EPERM'; // another user's process
+	}
+}
+
+/**
+ * Removes the temporary files under `dir` that a writer of this machine left when it was killed
+ * (SIGKILL during `--update`): those whose process is gone. Best effort: a folder it cannot
+ * change (a read-only checkout) is left as it is.
+ */
+export async function removeLeftovers(dir: string): Promise<void> {
+	const found = await fastGlob('**/.*.lyipc-*.tmp', {cwd: dir, dot: true, onlyFiles: true, followSymbolicLinks: false, suppressErrors: true});
+	await Promise.all(
+		found.map(async relative => {
+			const pid = TEMP_NAME.exec(path.posix.basename(relative))?.[1];
+			if (pid !== undefined && !alive(Number(pid))) {
+				await rm(path.join(dir, relative), {force: true}).catch(() => undefined);
+			}
+		}),
+	);
 }

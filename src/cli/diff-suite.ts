@@ -4,7 +4,7 @@ import {createReporter, parseReporterSpecs, type Reporter, type ReporterIo} from
 import {checkBlobPlace, mergeBlobs} from '../suite/blob.js';
 import {warmWorkerWanted} from '../engine/warm-worker.js';
 import {compareDirectories, type SuiteResult} from '../suite/run-suite.js';
-import {DEFAULT_REPORT_DIR, prepareReportDir} from '../suite/report-dir.js';
+import {DEFAULT_REPORT_DIR} from '../suite/report-dir.js';
 import {acceptOutputs} from '../suite/update-references.js';
 import {DEFAULT_PICTURE_SIZE} from '../xor/pictures.js';
 import type {DiffCommand, MergeCommand} from './diff-args.js';
@@ -39,17 +39,25 @@ function checkSuiteUsage(command: Compare): void {
 export async function runSuite(command: Compare, io: ReporterIo & {signal?: AbortSignal}): Promise<SuiteResult & {changes: number}> {
 	checkSuiteUsage(command);
 	const texts = command.suite.reporters ?? (command.json ? ['json'] : ['console']);
-	const reporters = parseReporterSpecs(texts).map(spec => createReporter(spec, io, {quiet: command.quiet, verbose: command.verbose}));
-	const outDir = command.options.outDir === undefined ? await prepareReportDir(DEFAULT_REPORT_DIR, [command.a, command.b]) : command.options.outDir;
-	for (const spec of parseReporterSpecs(texts).filter(spec => spec.name === 'blob')) {
+	const specs = parseReporterSpecs(texts);
+	const reporters = specs.map(spec => createReporter(spec, io, {quiet: command.quiet, verbose: command.verbose}));
+	const outDir = command.options.outDir ?? DEFAULT_REPORT_DIR;
+	for (const spec of specs.filter(spec => spec.name === 'blob')) {
 		checkBlobPlace(spec.file!, outDir); // before the run, not after it
 	}
+
+	// Checked with the artifacts' folder before anything is written (compareDirectories).
+	const outputs = specs.flatMap(spec =>
+		spec.file === undefined ? [] : [{flag: `--reporter ${spec.name}=${spec.file}`, path: spec.file, kind: spec.name === 'blob' ? ('folder' as const) : ('file' as const)}],
+	);
 
 	const wantsPictures = reporters.some(reporter => reporter.wantsPictures);
 	const {pool: _pool, worker: _worker, ...options} = command.options;
 	const result = await compareDirectories(command.a, command.b, {
 		...options,
 		outDir,
+		reportDir: command.options.outDir === undefined,
+		outputs,
 		include: command.suite.include,
 		exclude: command.suite.exclude,
 		workers: command.suite.workers,

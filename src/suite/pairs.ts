@@ -36,8 +36,22 @@ async function requireDirectory(dir: string, role: string): Promise<string> {
 	return path.resolve(dir);
 }
 
+/**
+ * USAGE for a pattern that reaches outside the trees: absolute, or with a `..` segment. Patterns
+ * are relative to each tree, and nothing outside the trees is read or written.
+ */
+export function checkPatterns(patterns: readonly string[] | undefined, option: string): void {
+	for (const pattern of patterns ?? []) {
+		if (path.posix.isAbsolute(pattern) || path.win32.isAbsolute(pattern) || pattern.split(/[\\/]/).includes('..')) {
+			throw new LyipcError('USAGE', `${option} '${pattern}': patterns are relative to the two trees and stay inside them (no leading /, no '..')`, {
+				hint: "Run 'lyipc-diff --help' for the options.",
+			});
+		}
+	}
+}
+
 async function list(dir: string, filter: PairFilter): Promise<string[]> {
-	return fastGlob([...(filter.include ?? DEFAULT_INCLUDE)], {
+	const found = await fastGlob([...(filter.include ?? DEFAULT_INCLUDE)], {
 		cwd: dir,
 		ignore: [...(filter.exclude ?? [])],
 		onlyFiles: true,
@@ -45,10 +59,13 @@ async function list(dir: string, filter: PairFilter): Promise<string[]> {
 		followSymbolicLinks: true,
 		unique: true,
 	});
+	// fast-glob keeps what the patterns say; checkPatterns already refused a way out.
+	return found.filter(relative => !path.isAbsolute(relative) && !relative.split('/').includes('..'));
 }
 
 /** Pairs the layouts of two directory trees by relative path, sorted by that path. */
 export async function findPairs(referenceDir: string, outputDir: string, filter: PairFilter = {}): Promise<LayoutPair[]> {
+	checkPatterns(filter.include, '--include');
 	const [references, outputs] = await Promise.all([requireDirectory(referenceDir, 'reference'), requireDirectory(outputDir, 'output')]);
 	const [inReference, inOutput] = await Promise.all([list(references, filter), list(outputs, filter)]);
 	const referenceSet = new Set(inReference);

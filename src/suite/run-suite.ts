@@ -1,12 +1,14 @@
-import {mkdtemp, rmdir, stat} from 'node:fs/promises';
+import {mkdtemp, rmdir} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {performance} from 'node:perf_hooks';
 import pLimit from 'p-limit';
-import {type LyipcError, toLyipcError} from '../errors.js';
+import {LyipcError, toLyipcError} from '../errors.js';
 import {retryLostWorker} from '../engine/retry-lost-worker.js';
 import type {RequestOptions, WorkerRequests} from '../engine/worker.js';
-import {isWithin} from '../paths.js';
+import {guardOutputs, identify, resolveTrees, type PlannedOutput} from '../output-guard.js';
+import {removeLeftovers} from '../write-file-atomically.js';
+import {prepareReportDir} from './report-dir.js';
 import {PIPELINE_DEPTH} from '../engine/pipeline-depth.js';
 import {type RunPool, WorkerPool, type WorkerRuns} from '../engine/pool.js';
 import {compareWithPictures} from '../xor/compare-with-pictures.js';
@@ -104,16 +106,22 @@ export interface SuiteOptions extends XorOptions, PairFilter {
 	 * artifacts: `size` as shown (drawn at twice that), `closeups` beyond the first (default 3).
 	 */
 	pictures?: {size?: PictureSize | undefined; closeups?: number | undefined} | undefined;
-	/** Folder for the artifacts, mirroring the relative paths (default: a new temp folder). */
+	/** Folder for the artifacts, mirroring the relative paths (default: a new temp folder); never inside or around a tree. */
 	outDir?: string | undefined;
+	/**
+	 * `outDir` is a report folder of lyipc-diff's (its default lyipc-report/): emptied when an
+	 * earlier run wrote it, refused when it holds anything else, made and marked when new.
+	 */
+	reportDir?: boolean | undefined;
+	/**
+	 * What the caller writes after the run (reports, blob folders): checked with `outDir` before
+	 * anything is written, so that no output lands on an input or in a tree (USAGE).
+	 */
+	outputs?: readonly PlannedOutput[] | undefined;
 	/** Compare one shard of the pairs only ({@link itemsOfShard}: by path, balanced by the references' sizes). */
 	shard?: Shard | undefined;
 	signal?: AbortSignal | undefined;
 	onEvent?: ((event: SuiteEvent) => void) | undefined;
-}
-
-async function sizeOf(file: string | null): Promise<number> {
-	return file === null ? 0 : (await stat(file).catch(() => ({size: 0}))).size;
 }
 
 /**
@@ -121,22 +129,50 @@ async function sizeOf(file: string | null): Promise<number> {
  * a pool of long-lived KLayout workers. Small pairs go first; byte-identical pairs never reach
  * KLayout; a pair that cannot be compared (or whose worker crashed or timed out) is reported
  * as an error of its own while the others go on. Rejects only when the run cannot start
- * (a directory missing, a bad option).
+ * (a directory missing, a bad option, an output among the inputs: nothing is written then).
  */
 export async function compareDirectories(referenceDir: string, outputDir: string, options: SuiteOptions = {}): Promise<SuiteResult> {
 	const started = performance.now();
-	const outDir = options.outDir === undefined ? await mkdtemp(path.join(tmpdir(), 'lyipc-diff-')) : path.resolve(options.outDir);
-	// Artifacts written into one of the trees must not come back as layouts to compare.
-	const found = (await findPairs(referenceDir, outputDir, options)).filter(
-		pair => !(pair.reference !== null && isWithin(pair.reference, outDir)) && !(pair.output !== null && isWithin(pair.output, outDir)),
+	const found = await findPairs(referenceDir, outputDir, options);
+	const trees = await resolveTrees(referenceDir, outputDir);
+	// Each input once: its size orders the pairs (small first) and weighs them for a shard; its
+	// identity keeps every output off it.
+	const files = found.flatMap(pair => [pair.reference, pair.output]).filter(file => file !== null);
+	const inputs = new Map(await Promise.all(files.map(async file => [file, await identify(file)] as const)));
+	await guardOutputs(
+		[...(options.outDir === undefined ? [] : [{flag: options.reportDir ? 'the report folder' : '--out-dir', path: options.outDir, kind: 'folder' as const}]), ...(options.outputs ?? [])],
+		trees,
+		[...inputs.values()].filter(input => input !== undefined),
 	);
-	// Each file's size once: it orders the pairs (small first) and weighs them for a shard.
-	const sizes = new Map(await Promise.all(found.map(async pair => [pair, {reference: await sizeOf(pair.reference), output: await sizeOf(pair.output)}] as const)));
+	if (found.length === 0 && (options.include !== undefined || options.exclude !== undefined)) {
+		await refuseNothingSelected(referenceDir, outputDir);
+	}
+
+	await removeLeftovers(trees.reference);
+	const outDir = options.outDir === undefined ? await mkdtemp(path.join(tmpdir(), 'lyipc-diff-')) : options.reportDir ? await prepareReportDir(options.outDir) : path.resolve(options.outDir);
+	const sizeOf = (file: string | null) => (file === null ? 0 : (inputs.get(file)?.size ?? 0));
+	const sizes = new Map(found.map(pair => [pair, {reference: sizeOf(pair.reference), output: sizeOf(pair.output)}] as const));
 	const pairs = options.shard ? shardOf(found, options.shard, sizes) : found;
 	const total = (pair: LayoutPair) => sizes.get(pair)!.reference + sizes.get(pair)!.output;
 	const order = [...pairs].sort((x, y) => total(x) - total(y));
+	const stems = artifactStems(found);
 
-	const {include: _include, exclude: _exclude, workers, pool: shared, onEvent: _onEvent, outDir: _outDir, remote, env: _env, shard: _shard, slurm, warmWorker, ...compare} = options;
+	const {
+		include: _include,
+		exclude: _exclude,
+		workers,
+		pool: shared,
+		onEvent: _onEvent,
+		outDir: _outDir,
+		reportDir: _reportDir,
+		outputs: _outputs,
+		remote,
+		env: _env,
+		shard: _shard,
+		slurm,
+		warmWorker,
+		...compare
+	} = options;
 	const warm = Boolean(warmWorker && !shared && !remote?.length && !slurm);
 	const places = remote?.length
 		? Placements.remote(remote, {workers, signal: options.signal, env: options.env})
@@ -153,7 +189,7 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 		await Promise.all(
 			order.map(async pair =>
 				inFlight(async () => {
-					const outcome = await places.run(async place => comparePair(pair, place, path.join(outDir, path.dirname(pair.path)), dirs, compare));
+					const outcome = await places.run(async place => comparePair(pair, place, {dir: path.join(outDir, path.dirname(pair.path)), stem: stems.get(pair)!}, dirs, compare));
 					outcomes.set(pair, outcome);
 					failures += outcome.status === 'identical' ? 0 : 1;
 					options.onEvent?.({type: 'pair', pair: outcome, done: outcomes.size, total: pairs.length, failures});
@@ -200,7 +236,46 @@ function shardOf(pairs: LayoutPair[], shard: Shard, sizes: ReadonlyMap<LayoutPai
 	return pairs.filter(pair => mine.has(pair));
 }
 
-type PairOptions = Omit<SuiteOptions, 'include' | 'exclude' | 'workers' | 'pool' | 'onEvent' | 'outDir' | 'remote' | 'env' | 'shard' | 'slurm' | 'warmWorker'>;
+/**
+ * The name each pair's artifacts and pictures start with: its file name without the layout
+ * extension ("ring" for ring.gds.gz), unless another pair in the same folder would get the same
+ * name (x.gds beside x.oas): those keep their whole file name ("x.gds", "x.oas"). Found over every
+ * pair, not a shard's, so each shard names a pair alike.
+ */
+export function artifactStems(pairs: readonly LayoutPair[]): Map<LayoutPair, string> {
+	const stems = new Map(pairs.map(pair => [pair, layoutStem(pair.path)]));
+	for (let clashing = true; clashing; ) {
+		clashing = false;
+		const taken = new Map<string, LayoutPair[]>();
+		for (const pair of pairs) {
+			// Folded: a case-insensitive disk (macOS, Windows) would make one file of x.* and X.*.
+			const key = `${path.posix.dirname(pair.path)}/${stems.get(pair)!}`.toLowerCase();
+			taken.set(key, [...(taken.get(key) ?? []), pair]);
+		}
+
+		for (const group of taken.values()) {
+			for (const pair of group.length > 1 ? group : []) {
+				const whole = path.posix.basename(pair.path);
+				clashing ||= stems.get(pair) !== whole;
+				stems.set(pair, whole);
+			}
+		}
+	}
+
+	return stems;
+}
+
+/** USAGE when the trees hold layouts but --include/--exclude selected none: a run of nothing is no pass. */
+async function refuseNothingSelected(referenceDir: string, outputDir: string): Promise<void> {
+	const everything = await findPairs(referenceDir, outputDir);
+	if (everything.length > 0) {
+		throw new LyipcError('USAGE', `no pair to compare: the trees hold layouts (${everything.length} by relative path, e.g. ${everything[0]!.path}), but --include/--exclude select none of them`, {
+			hint: 'Patterns are relative to each tree, e.g. --include "cells/**/*.gds".',
+		});
+	}
+}
+
+type PairOptions = Omit<SuiteOptions, 'include' | 'exclude' | 'workers' | 'pool' | 'onEvent' | 'outDir' | 'reportDir' | 'outputs' | 'remote' | 'env' | 'shard' | 'slurm' | 'warmWorker'>;
 
 /** A pool that counts the time its jobs wait for a worker, here and on the far side of a warm worker server. */
 function timed(pool: WorkerRuns): {pool: WorkerRuns; waited: () => number} {
@@ -236,8 +311,8 @@ function timed(pool: WorkerRuns): {pool: WorkerRuns; waited: () => number} {
 	};
 }
 
-/** One pair; its artifacts and pictures go into `dir`, made through `dirs`. */
-async function comparePair(pair: LayoutPair, place: Placement, dir: string, dirs: MadeDirs, options: PairOptions): Promise<PairOutcome> {
+/** One pair; its artifacts and pictures go into `dir` (made through `dirs`), named after `stem`. */
+async function comparePair(pair: LayoutPair, place: Placement, {dir, stem}: {dir: string; stem: string}, dirs: MadeDirs, options: PairOptions): Promise<PairOutcome> {
 	const {files} = place;
 	const {pool, waited} = timed(place.pool);
 	const began = performance.now();
@@ -255,7 +330,7 @@ async function comparePair(pair: LayoutPair, place: Placement, dir: string, dirs
 		queueMs: waited(),
 		attempts,
 	});
-	const picturePlace = wanted ? {dir, stem: layoutStem(pair.path), size: wanted.size, closeups: wanted.closeups, titles: {pair: pair.path}} : null;
+	const picturePlace = wanted ? {dir, stem, size: wanted.size, closeups: wanted.closeups, titles: {pair: pair.path}} : null;
 	const drawOne = async (file: string, side: 'a' | 'b') => {
 		if (!picturePlace) {
 			return null;
@@ -274,9 +349,8 @@ async function comparePair(pair: LayoutPair, place: Placement, dir: string, dirs
 			return outcome('missing-output', null, null, await drawOne(pair.reference, 'a'));
 		}
 
-		// Both sides share the file name, so compareLayouts names the artifacts "<stem>.xor.*".
 		const {signal, ...rest} = compare;
-		const job = {a: pair.reference, b: pair.output, options: {...rest, outDir: await dirs.make(dir)}, pictures: picturePlace};
+		const job = {a: pair.reference, b: pair.output, options: {...rest, outDir: await dirs.make(dir), artifactStem: stem}, pictures: picturePlace};
 		const {result, pictures} = await retryLostWorker(place.retries, signal, async attempt => {
 			attempts = attempt;
 			return compareWithPictures(pool, job, signal, files);

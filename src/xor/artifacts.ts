@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto';
-import {mkdir, mkdtemp, rename, rm, rmdir, stat} from 'node:fs/promises';
+import {mkdir, mkdtemp, rename, rm, rmdir} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {isLyipcError, LyipcError} from '../errors.js';
@@ -13,6 +13,8 @@ export interface ArtifactOptions {
 	out?: string | undefined;
 	/** Path of the marker database (`.lyrdb`). Default: beside the XOR layout. */
 	rdb?: string | undefined;
+	/** What the artifacts in `outDir` are named after ("<stem>.xor.gds"); default: the inputs' file names. */
+	artifactStem?: string | undefined;
 }
 
 export interface WrittenArtifacts {
@@ -78,31 +80,6 @@ async function removeEmptyDirs(dir: string, createdTop: string | undefined): Pro
 	}
 }
 
-/** The same file on disk: one path a symlink or hard link of the other. */
-async function sameFile(x: string, y: string): Promise<boolean> {
-	try {
-		const [sx, sy] = await Promise.all([stat(x), stat(y)]);
-		return sx.dev === sy.dev && sx.ino === sy.ino;
-	} catch {
-		return false; // an output that does not exist yet is no input
-	}
-}
-
-/** USAGE when an output would overwrite an input (by path, symlink or hard link), before anything is written. */
-export async function refuseInputAsOutput(outputs: Array<[string, string]>, inputs: LayoutInput[]): Promise<void> {
-	for (const [flag, file] of outputs) {
-		for (const input of inputs) {
-			if (path.resolve(file) === path.resolve(input.path) || (await sameFile(file, input.path))) {
-				throw new LyipcError('USAGE', `${flag} ${file} is input ${input.given}: the comparison would overwrite it; choose another path`, {path: file});
-			}
-		}
-	}
-
-	if (outputs.length === 2 && (path.resolve(outputs[0]![1]) === path.resolve(outputs[1]![1]) || (await sameFile(outputs[0]![1], outputs[1]![1])))) {
-		throw new LyipcError('USAGE', `--out and --rdb name the same file ${outputs[0]![1]}`, {path: outputs[0]![1]});
-	}
-}
-
 export async function planArtifacts(a: LayoutInput, b: LayoutInput, options: ArtifactOptions = {}): Promise<ArtifactPlan> {
 	if (options.out !== undefined && !LAYOUT_EXTENSION.test(options.out)) {
 		throw new LyipcError('USAGE', `--out ${options.out}: the XOR layout needs a layout extension (.gds, .oas, optionally .gz)`, {path: options.out});
@@ -110,7 +87,7 @@ export async function planArtifacts(a: LayoutInput, b: LayoutInput, options: Art
 
 	const stemA = layoutStem(a.given);
 	const stemB = layoutStem(b.given);
-	const stem = stemA === stemB ? stemA : `${stemA}_vs_${stemB}`;
+	const stem = options.artifactStem ?? (stemA === stemB ? stemA : `${stemA}_vs_${stemB}`);
 	const defaultExtension = a.format === 'oasis' ? '.oas' : '.gds';
 
 	// Folders this plan created, so that an unused plan leaves none behind.

@@ -7,6 +7,7 @@ import type {LayoutInput} from './input.js';
 import {DEFAULT_TIMEOUT_MS, normalizeXorOptions, type NormalizedXorOptions, type XorOptions} from './options.js';
 import {RESULT_FORMAT_VERSION, type CompareResult, type InputSummary, type LayerResult, type TopCellPair, type UsedMode} from './result.js';
 import {localFiles, type WorkerFiles} from './worker-files.js';
+import {guardOutputs, identify, type PlannedOutput} from '../output-guard.js';
 
 export type {WorkerFiles} from './worker-files.js';
 
@@ -61,11 +62,18 @@ export async function compareThen(a: string, b: string, options: CompareOptions,
 
 	const files = options.files ?? localFiles();
 	const [inputA, inputB] = await checkBoth(files, a, b);
-	if (options.out !== undefined || options.rdb !== undefined) {
+	const outputs: PlannedOutput[] = [
+		...(options.out === undefined ? [] : [{flag: '--out', path: options.out, kind: 'file' as const}]),
+		...(options.rdb === undefined ? [] : [{flag: '--rdb', path: options.rdb, kind: 'file' as const}]),
+		...(options.outDir === undefined ? [] : [{flag: '--out-dir', path: options.outDir, kind: 'folder' as const}]),
+	];
+	if (outputs.length > 0) {
 		// Even when the answer needs no output: naming an input as output is a mistake to report.
-		await (await import('./artifacts.js')).refuseInputAsOutput(
-			[...(options.out === undefined ? [] : [['--out', options.out] as [string, string]]), ...(options.rdb === undefined ? [] : [['--rdb', options.rdb] as [string, string]])],
-			[inputA, inputB],
+		const inputs = await Promise.all([inputA, inputB].map(async input => identify(input.path).then(found => found && {...found, path: input.given})));
+		await guardOutputs(
+			outputs,
+			undefined,
+			inputs.filter(input => input !== undefined),
 		);
 	}
 

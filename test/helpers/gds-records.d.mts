@@ -1,8 +1,8 @@
 export function record(type: number, dataType: number, payload?: Buffer): Buffer;
 export function real8(value: number): Buffer;
 export interface GdsCell {
-	name: string | Buffer;
-	boxes?: Array<[layer: number, x1: number, y1: number, x2: number, y2: number]>;
-	placements?: Array<{cell: string; x?: number; y?: number; mag?: number}>;
+	readonly name: string | Buffer;
+	readonly boxes?: ReadonlyArray<readonly [layer: number, x1: number, y1: number, x2: number, y2: number]>;
+	readonly placements?: ReadonlyArray<{readonly cell: string; readonly x?: number; readonly y?: number; readonly mag?: number}>;
 }
-export function gdsLibrary(library: {units?: [number, number]; cells: GdsCell[]}): Buffer;
+export function gdsLibrary(library: {readonly units?: readonly [number, number]; readonly cells: readonly GdsCell[]}): Buffer;

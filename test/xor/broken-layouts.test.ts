@@ -52,7 +52,7 @@ describeKLayout('layouts broken in ways KLayout does not report itself', () => {
 		const good = path.join(dir, 'good.gds');
 		const broken = path.join(dir, 'broken.gds');
 		await writeFile(good, gdsLibrary({cells: [{name: 'TOP', boxes: [[1, 0, 0, 2000, 2000]]}]}));
-		await writeFile(broken, gdsLibrary(library as Parameters<typeof gdsLibrary>[0]));
+		await writeFile(broken, gdsLibrary(library));
 		const error = await compareLayouts(good, broken, {worker, outDir: path.join(dir, 'out')}).catch((error_: unknown) => error_);
 		expect(error).toMatchObject({name: 'LyipcError', code: 'READ_ERROR', path: broken});
 		expect((error as Error).message).toMatch(new RegExp(`broken\\.gds: cannot read layout B: ${message.source}`));
