@@ -64,13 +64,30 @@ def reader_problem(message):
     return message
 
 
+# KLayout's coordinates are 32-bit integers; a placement that reaches past them (a huge
+# magnification) leaves a cell's box at the limit, where no boolean can work.
+COORDINATE_LIMIT = 2 ** 31 - 1
+
+
+def reach(layout, scale=1.0):
+    """The largest coordinate of any top cell, in database units times `scale`."""
+    largest = 0
+    for top in layout.top_cells():
+        box = top.bbox()
+        if not box.empty():
+            largest = max(largest, abs(box.left), abs(box.bottom), abs(box.right), abs(box.top))
+    return largest * scale
+
+
 def layout_problem(layout):
     """What KLayout reads without complaint but no comparison can use: a database unit that is
-    not a positive number (the GDS UNITS record), a cell name that is not UTF-8 (pya cannot
-    return it)."""
+    not a positive number (the GDS UNITS record), geometry beyond KLayout's coordinate range (a
+    placement magnified too much), a cell name that is not UTF-8 (pya cannot return it)."""
     dbu = layout.dbu
     if not (dbu > 0 and dbu < float("inf")):
         return "its database unit is %r; a layout needs a positive one (a broken UNITS record?)" % dbu
+    if reach(layout) >= COORDINATE_LIMIT:
+        return "its geometry reaches beyond KLayout's coordinate range (+-2^31 database units; a placement magnified too much?)"
     for index in range(layout.cells()):
         try:
             layout.cell(index).name
@@ -345,6 +362,10 @@ def run_xor(params):
     read_ms = millis(started)
 
     dbu = clean_dbu(min(la.dbu, lb.dbu))
+    for layout, path, side in ((la, params["a"], "A"), (lb, params["b"], "B")):
+        if reach(layout, layout.dbu / dbu) >= COORDINATE_LIMIT:
+            raise JobError("READ_ERROR", "%s: cannot compare layout %s: on the other layout's database unit (%g um, its own is %g um) its "
+                           "coordinates reach beyond KLayout's range (+-2^31)" % (path, side, dbu, layout.dbu), path)
     side_a, side_b = Side(la, dbu), Side(lb, dbu)
     pairs = pair_top_cells(la, lb, params)
     keys = [k for k in set(side_a.layers) | set(side_b.layers)

@@ -48,8 +48,9 @@ const int32 = (...values) => Buffer.from(new Int32Array(values).buffer).swap32()
 const STAMP = int16(2024, 1, 1, 0, 0, 0, 2024, 1, 1, 0, 0, 0);
 
 /**
- * A library of cells, each with boxes ([layer, x1, y1, x2, y2] in dbu) and placements
- * ({cell, x, y, mag}); the first cell listed is written first. `units` = [user units per dbu,
+ * A library of cells, each with boxes ([layer, x1, y1, x2, y2] in dbu), polygons ({layer, xy:
+ * [x, y, ...] closed}) and placements ({cell, x, y, mag, array: {cols, rows, dx, dy}}); the
+ * first cell listed is written first. `units` = [user units per dbu,
  * metres per dbu] as the UNITS record holds them.
  */
 export function gdsLibrary({units = [0.001, 1e-9], cells}) {
@@ -60,13 +61,26 @@ export function gdsLibrary({units = [0.001, 1e-9], cells}) {
 			parts.push(record(0x08, 0x00), record(0x0d, 0x02, int16(layer)), record(0x0e, 0x02, int16(0)), record(0x10, 0x03, int32(x1, y1, x1, y2, x2, y2, x2, y1, x1, y1)), record(0x11, 0x00));
 		}
 
+		for (const points of cell.polygons ?? []) {
+			parts.push(record(0x08, 0x00), record(0x0d, 0x02, int16(points.layer ?? 1)), record(0x0e, 0x02, int16(0)), record(0x10, 0x03, int32(...points.xy)), record(0x11, 0x00));
+		}
+
 		for (const placement of cell.placements ?? []) {
-			parts.push(record(0x0a, 0x00), record(0x12, 0x06, text(placement.cell)), record(0x1a, 0x01, int16(0)));
+			const {array} = placement;
+			parts.push(record(array ? 0x0b : 0x0a, 0x00), record(0x12, 0x06, text(placement.cell)), record(0x1a, 0x01, int16(0)));
 			if (placement.mag !== undefined) {
 				parts.push(record(0x1b, 0x05, real8(placement.mag)));
 			}
 
-			parts.push(record(0x10, 0x03, int32(placement.x ?? 0, placement.y ?? 0)), record(0x11, 0x00));
+			const [x, y] = [placement.x ?? 0, placement.y ?? 0];
+			if (array) {
+				// AREF: columns and rows, then the origin and the far ends of the column and row vectors.
+				parts.push(record(0x13, 0x02, int16(array.cols, array.rows)), record(0x10, 0x03, int32(x, y, x + array.cols * array.dx, y, x, y + array.rows * array.dy)));
+			} else {
+				parts.push(record(0x10, 0x03, int32(x, y)));
+			}
+
+			parts.push(record(0x11, 0x00));
 		}
 
 		parts.push(record(0x07, 0x00));

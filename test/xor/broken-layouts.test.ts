@@ -46,6 +46,21 @@ describeKLayout('layouts broken in ways KLayout does not report itself', () => {
 			},
 			/a placement has a magnification of 0 or less/,
 		],
+		[
+			'a placement magnified 10^12 times',
+			{
+				cells: [
+					{name: 'C', boxes: box},
+					{name: 'TOP', placements: [{cell: 'C', mag: 1e12}]},
+				],
+			},
+			/its geometry reaches beyond KLayout's coordinate range/,
+		],
+		[
+			'a database unit 10^30 times the other one',
+			{units: [1e30, 1e21], cells: [{name: 'TOP', boxes: box}]},
+			/on the other layout's database unit \(0\.001 um, its own is 1e\+27 um\) its coordinates reach beyond KLayout's range/,
+		],
 		['a cell name that is not UTF-8', {cells: [{name: Buffer.from([0x54, 0xff, 0xfe, 0x50]), boxes: box}]}, /cell #0 has a name that is not valid UTF-8/],
 	] as const)('%s: READ_ERROR naming the file and the problem', async (_name, library, message) => {
 		const dir = await tempDir();
@@ -55,7 +70,7 @@ describeKLayout('layouts broken in ways KLayout does not report itself', () => {
 		await writeFile(broken, gdsLibrary(library));
 		const error = await compareLayouts(good, broken, {worker, outDir: path.join(dir, 'out')}).catch((error_: unknown) => error_);
 		expect(error).toMatchObject({name: 'LyipcError', code: 'READ_ERROR', path: broken});
-		expect((error as Error).message).toMatch(new RegExp(`broken\\.gds: cannot read layout B: ${message.source}`));
+		expect((error as Error).message).toMatch(new RegExp(`broken\\.gds: cannot (read|compare) layout B: ${message.source}`));
 	});
 
 	test('a magnified placement that is valid still compares', async () => {
