@@ -56,8 +56,9 @@ Remote (KLayout on another host, over ssh; rsync needed on both sides):
   two directories: --remote HOST1,HOST2,...  spread the pairs over the hosts (--workers each)
 
 Directories:
-  --include GLOB       compare the files matching GLOB (fast-glob syntax, repeatable;
-                       default: every .gds/.gds2/.gdsii/.oas file, gzipped or not)
+  --include GLOB       compare the files matching GLOB (fast-glob syntax, relative to each
+                       tree, repeatable; default: every .gds/.gds2/.gdsii/.oas file,
+                       gzipped or not)
   --exclude GLOB       leave the files matching GLOB out (repeatable)
   --workers N          KLayout workers run at once (default: one per CPU core)
   --reporter NAME[=PATH]  console (default), json, junit, markdown or html, to PATH or stdout
@@ -67,7 +68,8 @@ Directories:
                        merge-reports, which makes one report of every shard's blob
   --out-dir DIR        the artifacts and pictures mirror the relative paths under DIR
                        (default: lyipc-report/ here, emptied by each run, like
-                       playwright-report/); --view opens the first differing pair
+                       playwright-report/); --view opens the first differing pair.
+                       No output may lie in either tree or hold one: exit 2
   --picture-size WxH   size pictures are shown at in the reports (default 480x360; drawn
                        at twice that, so a click shows them sharp)
   --closeups N         XOR close-ups per failing pair beyond the first (default 3)
