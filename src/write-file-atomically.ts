@@ -56,7 +56,15 @@ function alive(pid: number): boolean {
  * change (a read-only checkout) is left as it is.
  */
 export async function removeLeftovers(dir: string): Promise<void> {
-	const found = await fastGlob('**/.*.lyipc-*.tmp', {cwd: dir, dot: true, onlyFiles: true, followSymbolicLinks: false, suppressErrors: true});
+	const found = await fastGlob('**/.*.lyipc-*.tmp', {
+		cwd: dir,
+		dot: true,
+		onlyFiles: true,
+		followSymbolicLinks: false,
+		suppressErrors: true,
+		// A reference tree may be a whole checkout: its version control and packages hold none.
+		ignore: ['**/.git/**', '**/node_modules/**'],
+	});
 	await Promise.all(
 		found.map(async relative => {
 			const pid = TEMP_NAME.exec(path.posix.basename(relative))?.[1];
