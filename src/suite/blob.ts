@@ -160,9 +160,15 @@ export async function readBlob(dir: string): Promise<ShardBlob> {
 
 /** Checks that the blobs are the shards of one split, each once and none missing. */
 function checkShards(blobs: readonly ShardBlob[]): void {
+	// Which blob holds which shard, for the messages (a few: a matrix may have hundreds).
+	const given = () => {
+		const shown = blobs.slice(0, 6).map(({dir, result}) => `${dir} holds ${result.shard?.index ?? 1}/${result.shard?.count ?? 1}`);
+		return `given: ${shown.join(', ')}${blobs.length > shown.length ? ', ...' : ''}`;
+	};
+
 	const counts = new Set(blobs.map(({result}) => result.shard?.count ?? 1));
 	if (counts.size > 1) {
-		throw new LyipcError('USAGE', `merge-reports: the blobs come from different splits (${[...counts].map(count => `--shard i/${count}`).join(', ')})`);
+		throw new LyipcError('USAGE', `merge-reports: the blobs come from different splits (${given()})`);
 	}
 
 	const [count = 1] = counts;
@@ -187,7 +193,7 @@ function checkShards(blobs: readonly ShardBlob[]): void {
 
 	if (missing.length > 0) {
 		const more = count - seen.size > missing.length ? ', ...' : '';
-		throw new LyipcError('USAGE', `merge-reports: shard ${missing.map(index => `${index}/${count}`).join(', ')}${more} missing; give every shard's blob folder`);
+		throw new LyipcError('USAGE', `merge-reports: shard ${missing.map(index => `${index}/${count}`).join(', ')}${more} missing; give every shard's blob folder (${given()})`);
 	}
 }
 

@@ -167,7 +167,15 @@ describeKLayout('merging blobs: a blob is untrusted input', () => {
 
 		const huge = await copyBlob(source, path.join(root, 'huge'), inBlob('result.shard', {index: 1, count: Number.MAX_SAFE_INTEGER}));
 		const started = Date.now();
-		await expectRefused([huge], report, 'USAGE', /merge-reports: shard 2\/9007199254740991, 3\/9007199254740991, .*, \.\.\. missing/);
+		await expectRefused(
+			[huge],
+			report,
+			'USAGE',
+			/merge-reports: shard 2\/9007199254740991, 3\/9007199254740991, .*, \.\.\. missing; give every shard's blob folder \(given: .*huge holds 1\/9007199254740991\)$/,
+		);
+
+		const ofThree = await copyBlob(source, path.join(root, 'of-three'), inBlob('result.shard', {index: 3, count: 3}));
+		await expectRefused([first, ofThree], report, 'USAGE', /merge-reports: the blobs come from different splits \(given: .*first holds 1\/2, .*of-three holds 3\/3\)$/);
 		expect(Date.now() - started).toBeLessThan(5000);
 	});
 
