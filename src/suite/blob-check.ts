@@ -108,9 +108,9 @@ function shape<T>(fields: Fields<T>): Rule<T> {
 	};
 }
 
-/** "a/b.gds": relative, forward or back slashes, no empty, "." or ".." part. */
+/** "a/b.gds": relative, forward or back slashes, no empty, "." or ".." part, on one line. */
 function isRelativePath(value: unknown): value is string {
-	return isText(value) && value.split(/[\\/]/).every(part => part !== '' && part !== '.' && part !== '..');
+	return isText(value) && !/[\t\n\r]/.test(value) && value.split(/[\\/]/).every(part => part !== '' && part !== '.' && part !== '..');
 }
 
 /** A file the blob holds: "files/...", ending as its field requires. */

@@ -75,6 +75,7 @@ describeKLayout('merging blobs: a blob is untrusted input', () => {
 				inPair('different', 'result.artifacts.xor', 'files/evil.html'),
 				/result\.artifacts\.xor: expected a path under files\/ ending in \.gds, \.oas or another layout extension/,
 			],
+			['a line break in a path (a fake line in a CI log)', inPair('identical', 'path', 'a.gds\nPASS everything.gds'), /pairs\[\d\]\.path: expected a relative path/],
 			['a terminal escape in a path', inPair('identical', 'path', 'a\u001B]0;pwned\u0007.gds'), /pairs\[\d\]\.path: expected a relative path/],
 			['an unknown error code', inPair('identical', 'error', {code: 'NOPE', message: 'x'}), /pairs\[\d\]\.error\.code: expected one of lyipc's error codes/],
 			['a shard past the count', inBlob('result.shard', {index: 3, count: 2}), /: shard\.index: expected a whole number from 1 to shard\.count \(2\), got 3/],
