@@ -40,6 +40,12 @@ code{font-size:12px;word-break:break-all}
 .note{color:#6a7180}
 `;
 
+/**
+ * The page runs no script and loads nothing but its own pictures and inline style: whatever a
+ * merged blob smuggled into the page is inert.
+ */
+export const CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
+
 let zoomIds = 0;
 
 /** A picture shown at its CSS size; a click opens it at full resolution (drawn at 2x) over the page. */
@@ -48,9 +54,9 @@ function figure(caption: string, file: string, pictures: NonNullable<PairOutcome
 	const source = h(link(file));
 	const {width, height} = pictures.size;
 	return (
-		`<figure><figcaption>${h(caption)}</figcaption><a href="#${id}" title="enlarge"><img src="${source}" width="${width}" height="${height}" alt="${h(caption)}"></a></figure>` +
+		`<figure><figcaption>${h(caption)}</figcaption><a href="#${id}" title="enlarge"><img src="${source}" width="${number(width)}" height="${number(height)}" alt="${h(caption)}"></a></figure>` +
 		`<div class="zoom" id="${id}"><a class="close" href="#${h(back)}" title="close"></a><p>${h(caption)}</p>` +
-		`<img src="${source}" width="${width * pictures.scale}" height="${height * pictures.scale}" alt="${h(caption)}, enlarged"></div>`
+		`<img src="${source}" width="${number(width * pictures.scale)}" height="${number(height * pictures.scale)}" alt="${h(caption)}, enlarged"></div>`
 	);
 }
 
@@ -81,16 +87,26 @@ function figures(pair: PairOutcome, link: Link, back: string): string {
 		.join('');
 }
 
+/** A number as the page shows it: digits (with a sign, a point, an exponent), nothing else whatever it is given. */
 function number(value: number): string {
+	if (typeof value !== 'number' || !Number.isFinite(value)) {
+		return '';
+	}
+
 	return Number.isInteger(value) ? String(value) : value.toPrecision(6).replace(/\.?0+$/, '');
+}
+
+/** A pair's status as a badge; the status is a class name too, so it is escaped like any text. */
+function badge(status: PairOutcome['status']): string {
+	return `<span class="badge ${h(status)}">${h(STATUS_LABEL[status] ?? status)}</span>`;
 }
 
 function layerTable(layers: readonly LayerResult[]): string {
 	const rows = layers.map(
 		layer =>
 			`<tr${layer.xorCount > 0 ? ' class="changed"' : ''}><td>${h(layer.key)}${layer.name ? ` <span class="note">${h(layer.name)}</span>` : ''}</td>` +
-			`<td>${h(layer.status)}</td><td class="n">${layer.countA}</td><td class="n">${layer.countB}</td>` +
-			`<td class="n">${layer.xorCount}</td><td class="n">${number(layer.xorArea)}</td>` +
+			`<td>${h(layer.status)}</td><td class="n">${number(layer.countA)}</td><td class="n">${number(layer.countB)}</td>` +
+			`<td class="n">${number(layer.xorCount)}</td><td class="n">${number(layer.xorArea)}</td>` +
 			`<td>${layer.bbox ? h(layer.bbox.map(number).join(', ')) : ''}</td><td>${h(layer.mode)}</td></tr>`,
 	);
 	return (
@@ -110,7 +126,7 @@ function pairSection(pair: PairOutcome, link: Link): string {
 	const id = `pair-${encodeURIComponent(pair.path)}`;
 	return (
 		`<section class="pair" id="${h(id)}">` +
-		`<h2><span class="badge ${pair.status}">${STATUS_LABEL[pair.status]}</span> ${h(pair.path)}</h2>` +
+		`<h2>${badge(pair.status)} ${h(pair.path)}</h2>` +
 		`<p class="why">${h(failureText(pair))}${pair.error?.hint ? ` <span class="note">${h(pair.error.hint)}</span>` : ''}</p>` +
 		figures(pair, link, id) +
 		(pair.result && pair.result.layers.length > 0 ? layerTable(pair.result.layers) : '') +
@@ -121,7 +137,7 @@ function pairSection(pair: PairOutcome, link: Link): string {
 function allPairs(result: SuiteResult): string {
 	const rows = result.pairs.map(pair => {
 		const name = pair.status === 'identical' ? h(pair.path) : `<a href="#${h(`pair-${encodeURIComponent(pair.path)}`)}">${h(pair.path)}</a>`;
-		return `<tr><td><span class="badge ${pair.status}">${STATUS_LABEL[pair.status]}</span></td><td>${name}</td><td class="n">${pair.ms} ms</td></tr>`;
+		return `<tr><td>${badge(pair.status)}</td><td>${name}</td><td class="n">${number(pair.ms)} ms</td></tr>`;
 	});
 	return `<h2>Every pair</h2><table><thead><tr><th>status</th><th>path</th><th>time</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
@@ -136,10 +152,10 @@ export function renderHtml(result: SuiteResult, htmlDir: string = process.cwd())
 	const sections = failing.map(pair => pairSection(pair, link));
 	const title = failing.length === 0 ? 'all layouts identical' : `${failing.length} of ${result.counts.total} failing`;
 	return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${CSP}"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>lyipc-diff: ${h(title)}</title><style>${STYLE}</style></head>
 <body><header><h1>lyipc-diff: ${h(title)}</h1>
-<p>${h(countsLine(result))} in ${(result.timings.totalMs / 1000).toFixed(1)} s · reference <code>${h(result.referenceDir)}</code> · output <code>${h(result.outputDir)}</code></p></header>
+<p>${h(countsLine(result))} in ${h((result.timings.totalMs / 1000).toFixed(1))} s · reference <code>${h(result.referenceDir)}</code> · output <code>${h(result.outputDir)}</code></p></header>
 <main>${result.hint ? `<p class="why"><strong>Hint:</strong> ${h(result.hint)}</p>` : ''}${sections.join('\n')}
 ${allPairs(result)}
 <p class="note">Artifacts in <code>${h(link(result.outDir) || '.')}</code>.</p></main></body></html>

@@ -2,8 +2,9 @@ import path from 'node:path';
 import type {PairOutcome, SuiteResult} from '../src/suite/run-suite.js';
 import {deliver, escapeMarkup as xml, failureText, linker, type Link, type Reporter, type ReporterIo} from './reporter.js';
 
+/** Seconds with three decimals; escaped like any text, so that only a number can come out as one. */
 function seconds(ms: number): string {
-	return (ms / 1000).toFixed(3);
+	return xml((ms / 1000).toFixed(3));
 }
 
 function testcase(pair: PairOutcome, link: Link): string {
@@ -11,7 +12,7 @@ function testcase(pair: PairOutcome, link: Link): string {
 	if (pair.status === 'error') {
 		lines.push(`      <error type="${xml(pair.error?.code ?? 'INTERNAL')}" message="${xml(failureText(pair))}">${xml(pair.error?.hint ?? '')}</error>`);
 	} else if (pair.status !== 'identical') {
-		lines.push(`      <failure type="${pair.status}" message="${xml(failureText(pair))}">${xml(failureText(pair))}</failure>`);
+		lines.push(`      <failure type="${xml(pair.status)}" message="${xml(failureText(pair))}">${xml(failureText(pair))}</failure>`);
 	}
 
 	// Paths relative to the report, so the uploaded folder works; [[ATTACHMENT|...]] shows the
@@ -40,7 +41,7 @@ export function junitReporter(io: ReporterIo, file?: string): Reporter {
 			const link = linker(file === undefined ? process.cwd() : path.dirname(path.resolve(file)));
 			const {counts} = result;
 			const failures = counts.different + counts.missingReference + counts.missingOutput;
-			const attributes = `tests="${counts.total}" failures="${failures}" errors="${counts.error}" time="${seconds(result.timings.totalMs)}"`;
+			const attributes = `tests="${xml(String(counts.total))}" failures="${xml(String(failures))}" errors="${xml(String(counts.error))}" time="${seconds(result.timings.totalMs)}"`;
 			const text = [
 				'<?xml version="1.0" encoding="UTF-8"?>',
 				`<testsuites name="lyipc-diff" ${attributes}>`,

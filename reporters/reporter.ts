@@ -17,7 +17,11 @@ export interface Reporter {
 export type Link = (file: string) => string;
 
 export function linker(fromDir: string): Link {
-	return file => path.relative(fromDir, file).split(path.sep).join('/');
+	return file => {
+		const link = path.relative(fromDir, file).split(path.sep).join('/');
+		// A file named "javascript:..." must stay a file, not become a URL with a scheme.
+		return /^[a-z][a-z\d+.-]*:/i.test(link) ? `./${link}` : link;
+	};
 }
 
 export interface ReporterIo {

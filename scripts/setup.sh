@@ -2,7 +2,8 @@
 # Sets lyipc up on Debian/Ubuntu: KLayout from the distribution's packages, the npm
 # dependencies, and the build in dist/. With --tests also what the tests drive: Xvfb and
 # xdotool (the viewer tests' headless KLayout GUI and the key presses they make in it),
-# Chromium (the HTML report is opened in it), and OpenSSH's server and client with rsync (the
+# Chromium (the HTML report is opened in it), cmark-gfm (the Markdown report is rendered as
+# GitHub renders it), and OpenSSH's server and client with rsync (the
 # remote tests run a real sshd on loopback), procps (the warm worker's tests look for its
 # processes with pgrep), pyflakes (npm test checks the Python with it), and Slurm's slurmctld,
 # slurmd, client and munge (the --slurm tests start a one-node cluster on loopback; they are
@@ -36,6 +37,7 @@ if $tests; then
 	command -v Xvfb >/dev/null 2>&1 || missing="$missing xvfb"
 	command -v xdotool >/dev/null 2>&1 || missing="$missing xdotool"
 	command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+	command -v cmark-gfm >/dev/null 2>&1 || missing="$missing cmark-gfm"
 	[ -x /usr/sbin/sshd ] || missing="$missing openssh-server"
 	command -v ssh-keygen >/dev/null 2>&1 || missing="$missing openssh-client"
 	command -v rsync >/dev/null 2>&1 || missing="$missing rsync"

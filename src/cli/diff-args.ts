@@ -33,6 +33,8 @@ export interface MergeCommand {
 	dirs: string[];
 	reporters: string[] | undefined;
 	outDir: string | undefined;
+	/** --json: the result, or the error as JSON, alone on stdout. */
+	json: boolean;
 	quiet: boolean;
 	verbose: boolean;
 }
@@ -158,7 +160,7 @@ function parseMergeArgs(argv: readonly string[]): DiffCommand {
 
 	// As for a run: --json is --reporter json.
 	const reporters = values.reporter ?? (values.json ? ['json'] : undefined);
-	return {kind: 'merge', dirs: positionals, reporters, outDir: values['out-dir'], quiet: values.quiet ?? false, verbose: values.verbose ?? false};
+	return {kind: 'merge', dirs: positionals, reporters, outDir: values['out-dir'], json: values.json ?? false, quiet: values.quiet ?? false, verbose: values.verbose ?? false};
 }
 
 /** Turns lyipc-diff's argv (without node and script) into a command; bad usage throws USAGE. */

@@ -89,6 +89,7 @@ export async function runDiff(argv: readonly string[], io: CliIo): Promise<numbe
 		}
 
 		if (command.kind === 'merge') {
+			json = command.json;
 			const {runMerge, suiteExitCode} = await import('./diff-suite.js');
 			return suiteExitCode(await runMerge(command, io));
 		}

@@ -113,8 +113,10 @@ function announceReports(reporters: readonly Reporter[], texts: readonly string[
  */
 export async function runMerge(command: MergeCommand, io: ReporterIo): Promise<SuiteResult> {
 	const texts = command.reporters ?? ['console'];
-	const reporters = parseReporterSpecs(texts).map(spec => createReporter(spec, io, {quiet: command.quiet, verbose: command.verbose}));
-	const result = await mergeBlobs(command.dirs, command.outDir ?? DEFAULT_REPORT_DIR);
+	const specs = parseReporterSpecs(texts);
+	const reporters = specs.map(spec => createReporter(spec, io, {quiet: command.quiet, verbose: command.verbose}));
+	const reports = specs.flatMap(spec => (spec.file === undefined ? [] : [spec.file]));
+	const result = await mergeBlobs(command.dirs, command.outDir ?? DEFAULT_REPORT_DIR, {reports});
 	for (const reporter of reporters) {
 		await reporter.onEnd(result);
 	}

@@ -1,10 +1,12 @@
-import {access, copyFile, mkdir, readFile} from 'node:fs/promises';
+import {copyFile, mkdir, realpath} from 'node:fs/promises';
 import pLimit from 'p-limit';
 import path from 'node:path';
-import {LyipcError} from '../errors.js';
+import {isLyipcError, LyipcError} from '../errors.js';
 import {isWithin} from '../paths.js';
 import {writeFileAtomically} from '../write-file-atomically.js';
-import {prepareReportDir} from './report-dir.js';
+import {checkBlobResult, shown} from './blob-check.js';
+import {checkBlobFile, copyRegularFile, openRegularFile} from './blob-files.js';
+import {prepareReportDir, realPlace} from './report-dir.js';
 import {countOutcomes, noMatchHint, statusOf, SUITE_FORMAT_VERSION, type PairOutcome, type SuiteResult} from './run-suite.js';
 
 /**
@@ -21,23 +23,24 @@ interface BlobFile {
 	result: SuiteResult;
 }
 
-/** The result with every artifact and picture path passed through `map` (null stays null). */
-function mapFiles(result: SuiteResult, map: (file: string) => string): SuiteResult {
-	const one = (file: string | null) => (file === null ? null : map(file));
-	const pairs = result.pairs.map(
-		(pair): PairOutcome => ({
+/** The result with every artifact and picture path passed through `map` with the field it is in (null stays null). */
+function mapFiles(result: SuiteResult, map: (file: string, at: string) => string): SuiteResult {
+	const pairs = result.pairs.map((pair, index): PairOutcome => {
+		const at = `pairs[${index}]`;
+		const one = (file: string | null, field: string) => (file === null ? null : map(file, `${at}.${field}`));
+		return {
 			...pair,
-			result: pair.result && {...pair.result, artifacts: {xor: one(pair.result.artifacts.xor), rdb: one(pair.result.artifacts.rdb)}},
+			result: pair.result && {...pair.result, artifacts: {xor: one(pair.result.artifacts.xor, 'result.artifacts.xor'), rdb: one(pair.result.artifacts.rdb, 'result.artifacts.rdb')}},
 			pictures: pair.pictures && {
 				...pair.pictures,
-				a: one(pair.pictures.a),
-				b: one(pair.pictures.b),
-				xor: one(pair.pictures.xor),
-				overview: one(pair.pictures.overview),
-				closeups: pair.pictures.closeups.map(map),
+				a: one(pair.pictures.a, 'pictures.a'),
+				b: one(pair.pictures.b, 'pictures.b'),
+				xor: one(pair.pictures.xor, 'pictures.xor'),
+				overview: one(pair.pictures.overview, 'pictures.overview'),
+				closeups: pair.pictures.closeups.map((file, closeup) => map(file, `${at}.pictures.closeups[${closeup}]`)),
 			},
-		}),
-	);
+		};
+	});
 	return {...result, pairs};
 }
 
@@ -53,18 +56,29 @@ function placeOf(file: string, outDir: string): string {
 /** A few copies at a time: a large report has thousands of pictures. */
 const copying = pLimit(16);
 
+interface Copy {
+	from: string;
+	to: string;
+	/** Names the file in an error: "blob-2: pairs[3].pictures.xor". */
+	name: string;
+}
+
 /** Copies each file to its place; `what` names the destination in the error. */
-async function copyAll(copies: ReadonlyArray<{from: string; to: string}>, what: string): Promise<void> {
+async function copyAll(copies: readonly Copy[], what: string, copy: (from: string, to: string, name: string) => Promise<void>): Promise<void> {
 	try {
 		await Promise.all(
-			copies.map(async ({from, to}) =>
+			copies.map(async ({from, to, name}) =>
 				copying(async () => {
 					await mkdir(path.dirname(to), {recursive: true});
-					await copyFile(from, to);
+					await copy(from, to, name);
 				}),
 			),
 		);
 	} catch (error) {
+		if (isLyipcError(error)) {
+			throw error;
+		}
+
 		throw new LyipcError('WRITE_ERROR', `${what}: cannot copy the run's files (${(error as Error).message})`, {path: what, cause: error});
 	}
 }
@@ -81,56 +95,85 @@ export async function writeBlob(result: SuiteResult, dir: string): Promise<strin
 	checkBlobPlace(dir, result.outDir);
 	const target = path.resolve(dir);
 	await prepareReportDir(target, [result.referenceDir, result.outputDir]);
-	const copies: Array<{from: string; to: string}> = [];
-	const blob = mapFiles(result, file => {
+	const copies: Copy[] = [];
+	const blob = mapFiles(result, (file, at) => {
 		const relative = path.join('files', placeOf(file, result.outDir));
-		copies.push({from: file, to: path.join(target, relative)});
+		copies.push({from: file, to: path.join(target, relative), name: at});
 		return relative.split(path.sep).join('/');
 	});
-	await copyAll(copies, `--reporter blob=${dir}`);
+	await copyAll(copies, `--reporter blob=${dir}`, async (from, to) => copyFile(from, to));
 
 	const file = path.join(target, BLOB_FILE);
 	await writeFileAtomically(file, JSON.stringify({blobFormat: BLOB_FORMAT, result: blob} satisfies BlobFile, null, 2) + '\n', 'the blob');
 	return file;
 }
 
-/** A blob's result with its file paths absolute in `dir`. */
-export async function readBlob(dir: string): Promise<SuiteResult> {
+/** A blob as read: the folder as given, its real path, and its checked result (file paths relative to it). */
+export interface ShardBlob {
+	dir: string;
+	real: string;
+	result: SuiteResult;
+}
+
+/** The blob in `dir`: lyipc-blob.json, a regular file, of this format, every field of its type (BAD_BLOB naming the field). */
+export async function readBlob(dir: string): Promise<ShardBlob> {
 	const file = path.join(dir, BLOB_FILE);
-	const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-		throw new LyipcError(
-			error.code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE',
+	const notHere = (error: NodeJS.ErrnoException) =>
+		new LyipcError(
+			error.code === 'ENOENT' || error.code === 'ENOTDIR' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE',
 			`${dir}: no shard results here (${BLOB_FILE}: ${error.code ?? error.message}); write them with --reporter blob=${dir}`,
-			{
-				path: dir,
-				cause: error,
-			},
+			{path: dir, cause: error},
 		);
+	const real = await realpath(dir).catch((error: NodeJS.ErrnoException) => {
+		throw notHere(error);
 	});
-	let blob: Partial<BlobFile>;
+	const handle = await openRegularFile(path.join(real, BLOB_FILE), `${dir}: ${BLOB_FILE}`).catch((error: unknown) => {
+		throw isLyipcError(error) ? error : notHere(error as NodeJS.ErrnoException);
+	});
+	let text: string;
 	try {
-		blob = JSON.parse(text) as Partial<BlobFile>;
+		text = await handle.readFile('utf8');
 	} catch (error) {
-		throw new LyipcError('INPUT_UNREADABLE', `${file}: not JSON (${(error as Error).message})`, {path: file, cause: error});
+		throw notHere(error as NodeJS.ErrnoException);
+	} finally {
+		await handle.close();
 	}
 
-	if (blob.blobFormat !== BLOB_FORMAT || !Array.isArray(blob.result?.pairs)) {
-		throw new LyipcError('INPUT_UNREADABLE', `${file}: a blob of format ${String(blob.blobFormat)}; this lyipc-diff reads format ${BLOB_FORMAT} (write and merge with one version)`, {path: file});
+	let blob: unknown;
+	try {
+		blob = JSON.parse(text);
+	} catch (error) {
+		throw new LyipcError('BAD_BLOB', `${file}: not JSON (${(error as Error).message})`, {path: file, cause: error});
 	}
 
-	return mapFiles(blob.result, relative => path.resolve(dir, relative));
+	const format = (blob as Partial<BlobFile> | null)?.blobFormat;
+	if (typeof blob !== 'object' || blob === null || format !== BLOB_FORMAT) {
+		throw new LyipcError(
+			'BAD_BLOB',
+			`${file}: a blob ${format === undefined ? 'without blobFormat' : `of format ${shown(format)}`}; this lyipc-diff reads format ${BLOB_FORMAT} (write and merge with one version)`,
+			{path: file},
+		);
+	}
+
+	return {dir, real, result: checkBlobResult((blob as BlobFile).result, dir, file)};
 }
 
 /** Checks that the blobs are the shards of one split, each once and none missing. */
-function checkShards(results: ReadonlyArray<{dir: string; result: SuiteResult}>): void {
-	const counts = new Set(results.map(({result}) => result.shard?.count ?? 1));
+function checkShards(blobs: readonly ShardBlob[]): void {
+	// Which blob holds which shard, for the messages (a few: a matrix may have hundreds).
+	const given = () => {
+		const shown = blobs.slice(0, 6).map(({dir, result}) => `${dir} holds ${result.shard?.index ?? 1}/${result.shard?.count ?? 1}`);
+		return `given: ${shown.join(', ')}${blobs.length > shown.length ? ', ...' : ''}`;
+	};
+
+	const counts = new Set(blobs.map(({result}) => result.shard?.count ?? 1));
 	if (counts.size > 1) {
-		throw new LyipcError('USAGE', `merge-reports: the blobs come from different splits (${[...counts].map(count => `--shard i/${count}`).join(', ')})`);
+		throw new LyipcError('USAGE', `merge-reports: the blobs come from different splits (${given()})`);
 	}
 
 	const [count = 1] = counts;
 	const seen = new Map<number, string>();
-	for (const {dir, result} of results) {
+	for (const {dir, result} of blobs) {
 		const index = result.shard?.index ?? 1;
 		const other = seen.get(index);
 		if (other !== undefined) {
@@ -140,69 +183,132 @@ function checkShards(results: ReadonlyArray<{dir: string; result: SuiteResult}>)
 		seen.set(index, dir);
 	}
 
-	const missing = Array.from({length: count}, (_, index) => index + 1).filter(index => !seen.has(index));
+	// The count comes from the blob: list a few missing shards, never walk a huge count.
+	const missing: number[] = [];
+	for (let index = 1; index <= count && missing.length < 10; index++) {
+		if (!seen.has(index)) {
+			missing.push(index);
+		}
+	}
+
 	if (missing.length > 0) {
-		throw new LyipcError('USAGE', `merge-reports: shard ${missing.map(index => `${index}/${count}`).join(', ')} missing; give every shard's blob folder`);
+		const more = count - seen.size > missing.length ? ', ...' : '';
+		throw new LyipcError('USAGE', `merge-reports: shard ${missing.map(index => `${index}/${count}`).join(', ')}${more} missing; give every shard's blob folder (${given()})`);
+	}
+}
+
+/** Each relative path once over all blobs: a pair in two blobs means blobs of different runs. */
+function checkPairsOnce(blobs: readonly ShardBlob[]): void {
+	const holder = new Map<string, {dir: string; index: number}>();
+	for (const {dir, result} of blobs) {
+		for (const [index, pair] of result.pairs.entries()) {
+			const other = holder.get(pair.path);
+			if (other?.dir === dir) {
+				throw new LyipcError('BAD_BLOB', `${dir}: pairs[${index}].path: ${JSON.stringify(pair.path)} is also pairs[${other.index}].path`);
+			}
+
+			if (other) {
+				throw new LyipcError('USAGE', `merge-reports: ${pair.path} is in more than one blob (${other.dir} and ${dir})`);
+			}
+
+			holder.set(pair.path, {dir, index});
+		}
+	}
+}
+
+/** No file is copied to where another one needs a folder (x.png from one blob, x.png/y.png from another). */
+function checkNoFileInFile(copies: ReadonlyMap<string, Copy>): void {
+	for (const {to, name} of copies.values()) {
+		for (let folder = path.dirname(to); folder !== path.dirname(folder); folder = path.dirname(folder)) {
+			const other = copies.get(folder);
+			if (other) {
+				throw new LyipcError('USAGE', `merge-reports: ${name} and ${other.name} would both be copied to ${folder}, as a folder and as a file`, {path: folder});
+			}
+		}
+	}
+}
+
+/**
+ * The report folder and the report files must lie apart from every blob, symlinks resolved:
+ * the folder is emptied before the blobs' files are copied, and a report never overwrites a blob.
+ */
+async function checkPlaces(blobs: readonly ShardBlob[], outDir: string, reports: readonly string[]): Promise<void> {
+	const target = await realPlace(outDir);
+	for (const {dir, real} of blobs) {
+		if (isWithin(real, target)) {
+			throw new LyipcError('USAGE', `merge-reports: the blob ${dir} is inside the report folder ${outDir}, which merge-reports empties; give the report another place with --out-dir`, {path: dir});
+		}
+
+		if (isWithin(target, real)) {
+			throw new LyipcError('USAGE', `merge-reports: the report folder ${outDir} is inside the blob ${dir}; give the report another place with --out-dir`, {path: outDir});
+		}
+
+		for (const report of reports) {
+			if (isWithin(await realPlace(report), real)) {
+				throw new LyipcError('USAGE', `merge-reports: the report ${report} is inside the blob ${dir}; write it elsewhere`, {path: report});
+			}
+		}
 	}
 }
 
 /**
  * One result from the blobs of every shard: the pairs of all, sorted by path, counted again;
- * their artifacts and pictures copied into `outDir` (as a run puts them).
+ * their artifacts and pictures copied into `outDir` (as a run puts them). Everything is checked
+ * before the report folder is emptied: each blob (readable, every field of its type, its files
+ * regular and inside it), the shards (one split, each once), each pair once, and the places
+ * (no blob in the report folder, the report folder and `reports`, the report files to be
+ * written, in no blob). A refused merge leaves the last report as it was.
  */
-export async function mergeBlobs(dirs: readonly string[], outDir: string): Promise<SuiteResult> {
+export async function mergeBlobs(dirs: readonly string[], outDir: string, options: {reports?: readonly string[]} = {}): Promise<SuiteResult> {
 	if (dirs.length === 0) {
 		throw new LyipcError('USAGE', 'merge-reports: expected the blob folders of the shards (--reporter blob=DIR)');
 	}
 
-	const results = await Promise.all(dirs.map(async dir => ({dir, result: await readBlob(dir)})));
-	checkShards(results);
+	const blobs = await Promise.all(dirs.map(readBlob));
 	const target = path.resolve(outDir);
-	const copies: Array<{from: string; to: string; dir: string}> = [];
-	const pairs = results.flatMap(
-		({dir, result}) =>
-			mapFiles(result, file => {
-				const copy = path.join(target, placeOf(file, path.join(path.resolve(dir), 'files')));
-				copies.push({from: file, to: copy, dir});
-				return copy;
+	await checkPlaces(blobs, target, options.reports ?? []);
+	checkShards(blobs);
+	checkPairsOnce(blobs);
+
+	// Each destination once: pairs whose files share a name (a.gds and a.oas) keep one, as a run does.
+	const copies = new Map<string, Copy & {relative: string; real: string; dir: string; at: string}>();
+	const pairs = blobs.flatMap(
+		({dir, real, result}) =>
+			mapFiles(result, (relative, at) => {
+				const to = path.join(target, relative.slice('files/'.length));
+				if (!copies.has(to)) {
+					copies.set(to, {from: path.join(real, relative), to, name: `${dir}: ${at}`, relative, real, dir, at});
+				}
+
+				return to;
 			}).pairs,
 	);
-	// Every file checked before the report folder is emptied: an incomplete blob (a CI artifact
-	// cut short) is the caller's to fix, and must not leave half a report behind.
-	await Promise.all(
-		copies.map(async ({from, dir}) =>
-			access(from).catch((error: unknown) => {
-				throw new LyipcError('INPUT_NOT_FOUND', `${dir}: the blob lacks ${path.relative(dir, from)}; give the whole folder --reporter blob wrote`, {path: from, cause: error});
-			}),
-		),
+	checkNoFileInFile(copies);
+	await Promise.all([...copies.values()].map(async ({real, relative, dir, at}) => copying(async () => checkBlobFile(real, relative, dir, at))));
+
+	await prepareReportDir(
+		target,
+		blobs.map(({real}) => real),
 	);
-
-	await prepareReportDir(target, dirs);
-	await copyAll(copies, `merge-reports --out-dir ${outDir}`);
+	await copyAll([...copies.values()], `merge-reports --out-dir ${outDir}`, copyRegularFile);
 	pairs.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
-	const twice = pairs.find((pair, index) => index > 0 && pairs[index - 1]!.path === pair.path);
-	if (twice) {
-		throw new LyipcError('USAGE', `merge-reports: ${twice.path} is in more than one blob`);
-	}
-
 	const counts = countOutcomes(pairs);
-	const [first] = results;
 	return {
 		formatVersion: SUITE_FORMAT_VERSION,
 		status: statusOf(counts),
-		referenceDir: first!.result.referenceDir,
-		outputDir: first!.result.outputDir,
+		referenceDir: blobs[0]!.result.referenceDir,
+		outputDir: blobs[0]!.result.outputDir,
 		outDir: target,
 		counts,
 		pairs,
 		hint: noMatchHint(pairs),
-		workers: results.reduce((sum, {result}) => ({size: sum.size + result.workers.size, started: sum.started + result.workers.started, warm: sum.warm && result.workers.warm}), {
+		workers: blobs.reduce((sum, {result}) => ({size: sum.size + result.workers.size, started: sum.started + result.workers.started, warm: sum.warm && result.workers.warm}), {
 			size: 0,
 			started: 0,
 			warm: true,
 		} as SuiteResult['workers']),
 		// The shards ran side by side: the merged run took as long as the longest.
-		timings: {totalMs: Math.max(...results.map(({result}) => result.timings.totalMs))},
+		timings: {totalMs: Math.max(...blobs.map(({result}) => result.timings.totalMs))},
 		shard: null,
 	};
 }

@@ -1,4 +1,4 @@
-import {mkdir, readdir, rm, stat, writeFile} from 'node:fs/promises';
+import {mkdir, readdir, realpath, rm, stat, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {LyipcError} from '../errors.js';
 import {isWithin} from '../paths.js';
@@ -9,6 +9,20 @@ export const DEFAULT_REPORT_DIR = 'lyipc-report';
 const MARK = '.lyipc-report';
 
 /**
+ * Where `file` really lies: its symlinks resolved as far as it exists, the rest of the path
+ * appended. Two paths can name one folder; only their real places tell whether one is inside the other.
+ */
+export async function realPlace(file: string): Promise<string> {
+	const resolved = path.resolve(file);
+	try {
+		return await realpath(resolved);
+	} catch {
+		const parent = path.dirname(resolved);
+		return parent === resolved ? resolved : path.join(await realPlace(parent), path.basename(resolved));
+	}
+}
+
+/**
  * Makes `dir` ready for a run: an earlier run's folder (it has the mark) is emptied, so no stale
  * picture or XOR layout outlives its pair; a folder that is not lyipc-diff's and has files in it
  * is refused rather than mixed into, and so are `inputs` (the trees compared) inside it; a new
@@ -16,8 +30,9 @@ const MARK = '.lyipc-report';
  */
 export async function prepareReportDir(dir: string, inputs: readonly string[] = []): Promise<string> {
 	const resolved = path.resolve(dir);
+	const real = await realPlace(resolved);
 	for (const input of inputs) {
-		if (isWithin(input, resolved)) {
+		if (isWithin(input, resolved) || isWithin(await realPlace(input), real)) {
 			throw new LyipcError('USAGE', `${input} is inside the report folder ${dir}, which each run empties; move it, or give the report another place with --out-dir`, {path: input});
 		}
 	}

@@ -45,12 +45,21 @@ export async function screenshotPage(file: string, size: {width: number; height:
 	}
 }
 
+/** A page open in headless Chromium, driven over the DevTools protocol. */
+export interface OpenPage {
+	/** A DevTools method on the page's session. */
+	send<T>(method: string, params?: Record<string, unknown>): Promise<T>;
+	/** The value of a JavaScript expression in the page (awaited when it is a promise). */
+	evaluate<T>(expression: string): Promise<T>;
+	close(): Promise<void>;
+}
+
 /**
  * Headless Chromium driven over the DevTools protocol on a pipe (fds 3 and 4, messages ended by
- * NUL): opens a local page at 1 CSS pixel per pixel, clicks the centre of the element `selector`
- * finds, as a user's mouse would, and saves a screenshot of what the page then shows.
+ * NUL), with a throw-away profile: opens a local page at 1 CSS pixel per pixel and resolves once
+ * it has loaded (its pictures too).
  */
-export async function clickAndScreenshot(file: string, size: {width: number; height: number}, selector: string, shot: string): Promise<void> {
+export async function openPage(file: string, size: {width: number; height: number}): Promise<OpenPage> {
 	const profile = await mkdtemp(path.join(tmpdir(), 'lyipc-chromium-'));
 	// node:child_process: fd 3 is written to and fd 4 read from, both as plain pipes.
 	const browser = spawn(
@@ -73,6 +82,12 @@ export async function clickAndScreenshot(file: string, size: {width: number; hei
 	const exited = new Promise(resolve => {
 		browser.once('close', resolve);
 	});
+	const close = async () => {
+		browser.kill('SIGKILL');
+		await exited;
+		await rm(profile, {recursive: true, force: true});
+	};
+
 	const toBrowser = browser.stdio[3] as Writable;
 	const fromBrowser = browser.stdio[4] as Readable;
 	// biome-ignore lint/suspicious/noExplicitAny: each DevTools method answers its own shape; callers say which
@@ -124,25 +139,45 @@ export async function clickAndScreenshot(file: string, size: {width: number; hei
 		await send('Emulation.setDeviceMetricsOverride', {width: size.width, height: size.height, deviceScaleFactor: 1, mobile: false}, sessionId);
 		await send('Page.navigate', {url: pathToFileURL(file).href}, sessionId);
 		await until(() => events.some(event => event.method === 'Page.loadEventFired' && event.sessionId === sessionId), 'page load');
+		const onPage = async <T>(method: string, params: Record<string, unknown> = {}) => send<T>(method, params, sessionId);
+		return {
+			send: onPage,
+			async evaluate<T>(expression: string) {
+				const {result, exceptionDetails} = await onPage<{result: {value: T}; exceptionDetails?: {text: string}}>('Runtime.evaluate', {expression, returnByValue: true, awaitPromise: true});
+				if (exceptionDetails) {
+					throw new Error(`Chromium: ${expression}: ${exceptionDetails.text}`);
+				}
+
+				return result.value;
+			},
+			close,
+		};
+	} catch (error) {
+		await close();
+		throw error;
+	}
+}
+
+/** Opens a local page, clicks the centre of the element `selector` finds, as a user's mouse would, and saves a screenshot of what the page then shows. */
+export async function clickAndScreenshot(file: string, size: {width: number; height: number}, selector: string, shot: string): Promise<void> {
+	const page = await openPage(file, size);
+	try {
 		const expression = `(() => { const e = document.querySelector(${JSON.stringify(selector)}); if (!e) return null; e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()`;
-		const {result} = await send<{result: {value: [number, number] | null}}>('Runtime.evaluate', {expression, returnByValue: true}, sessionId);
-		if (!result.value) {
+		const centre = await page.evaluate<[number, number] | null>(expression);
+		if (!centre) {
 			throw new Error(`Chromium: nothing matches ${selector}`);
 		}
 
-		const [x, y] = result.value;
+		const [x, y] = centre;
 		for (const type of ['mouseMoved', 'mousePressed', 'mouseReleased']) {
-			await send('Input.dispatchMouseEvent', {type, x, y, button: 'left', clickCount: type === 'mouseMoved' ? 0 : 1}, sessionId);
+			await page.send('Input.dispatchMouseEvent', {type, x, y, button: 'left', clickCount: type === 'mouseMoved' ? 0 : 1});
 		}
 
 		// Let the page lay out what the click opened before taking the picture.
-		await send('Runtime.evaluate', {expression: 'new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))', awaitPromise: true}, sessionId);
-		const {data} = await send<{data: string}>('Page.captureScreenshot', {format: 'png'}, sessionId);
+		await page.evaluate('new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))');
+		const {data} = await page.send<{data: string}>('Page.captureScreenshot', {format: 'png'});
 		await writeFile(shot, Buffer.from(data, 'base64'));
-		await send('Browser.close').catch(() => undefined);
 	} finally {
-		browser.kill('SIGKILL');
-		await exited;
-		await rm(profile, {recursive: true, force: true});
+		await page.close();
 	}
 }

@@ -1,11 +1,13 @@
 import {mkdtemp, readFile, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
+import {execa} from 'execa';
 import {XMLParser, XMLValidator} from 'fast-xml-parser';
 import {expect, test} from 'vitest';
 import {renderHtml} from '../../reporters/html.js';
 import {createReporter, parseReporterSpecs} from '../../reporters/index.js';
 import {noMatchHint, type PairOutcome, type SuiteResult} from '../../src/suite/run-suite.js';
+import {describeNeeding} from '../helpers/skip.js';
 import type {Pictures} from '../../src/xor/pictures.js';
 
 /** A stream that keeps what is written, with or without a terminal behind it. */
@@ -144,7 +146,7 @@ test('the no-match hint reaches the HTML and Markdown reports too', async () => 
 	expect(renderHtml(hinted)).toContain('<strong>Hint:</strong> no relative path is in both folders &lt;here&gt;');
 	const stdout = sink(false);
 	await createReporter({name: 'markdown', file: undefined}, {stdout, stderr: sink(false), env: {}}).onEnd(hinted);
-	expect(stdout.text).toContain('> **Hint:** no relative path is in both folders <here>');
+	expect(stdout.text).toContain('> **Hint:** no relative path is in both folders \\<here\\>');
 });
 
 test("JUnit times are each pair's own comparison time, not the wait for a worker", async () => {
@@ -186,4 +188,90 @@ test('HTML: names and messages escaped, a picture that could not be drawn says w
 	expect(html).toContain('<p class="note">no pictures: KLayout &lt;died&gt;</p>');
 	expect(html).not.toContain('<img');
 	expect(html).toMatch(/<title>lyipc-diff: 2 of 3 failing<\/title>/);
+});
+
+/** What a blob from elsewhere may hold where a number or a status belongs (a library caller may pass it too). */
+const MARKUP = '"><script>document.title="pwned"</script><img src=x onerror=alert(1)>';
+const HOSTILE: SuiteResult = {
+	...PICTURED,
+	counts: {...PICTURED.counts, total: MARKUP as never},
+	pairs: PICTURED.pairs.map(outcome => ({
+		...outcome,
+		status: MARKUP as never,
+		ms: MARKUP as never,
+		pictures: {...outcome.pictures!, size: {width: MARKUP as never, height: 360}},
+		result: {
+			differentLayers: 1,
+			artifacts: {xor: '/work/report/cells/ring.xor.gds', rdb: null},
+			layers: [{key: '1/0', name: null, status: 'different', countA: MARKUP, countB: MARKUP, xorCount: MARKUP, xorArea: MARKUP, bbox: [MARKUP, 0, 1, 1], mode: 'flat'}],
+		} as never,
+	})),
+};
+
+test('HTML: a Content-Security-Policy that runs no script; statuses and numbers reach the page escaped or as digits', () => {
+	const html = renderHtml(HOSTILE, '/work/report');
+	expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'">`);
+	// Attribute values emptied (escaped ones hold no quote), what is left holds no element or handler of the markup.
+	expect(html.replace(/"[^"]*"/g, '""')).not.toMatch(/<script|<img src=x|<[^>]*onerror/);
+	expect(html).toContain('&lt;script&gt;'); // the status, shown as text
+	// The pictures are still there, at the size given where it is a number.
+	expect(html).toContain('src="cells/ring.overview.png" width="" height="360"');
+});
+
+test('JUnit: valid XML whatever a status, a time or a count holds', async () => {
+	const stdout = sink(false);
+	await createReporter({name: 'junit', file: undefined}, {stdout, stderr: sink(false), env: {}}).onEnd(HOSTILE);
+	expect(XMLValidator.validate(stdout.text)).toBe(true);
+	expect(stdout.text).not.toContain('<script');
+	const xml = new XMLParser({ignoreAttributes: false, attributeNamePrefix: ''}).parse(stdout.text) as {testsuites: {tests: string; testsuite: {testcase: {time: string; failure: {type: string}}}}};
+	expect(xml.testsuites.tests).toBe(MARKUP);
+	expect(xml.testsuites.testsuite.testcase.failure.type).toBe(MARKUP);
+	expect(xml.testsuites.testsuite.testcase.time).toBe('NaN');
+});
+
+/** Markdown as GitHub renders it (cmark-gfm with its table and autolink extensions), raw HTML passed through so that any would show. */
+async function renderMarkdown(markdown: string): Promise<string> {
+	return String((await execa('cmark-gfm', ['--unsafe', '-e', 'table', '-e', 'autolink', '-e', 'strikethrough'], {input: markdown})).stdout);
+}
+
+/** The text of rendered HTML: tags dropped, entities decoded. */
+function textOf(html: string): string {
+	const entities: Record<string, string> = {'&lt;': '<', '&gt;': '>', '&quot;': '"', '&amp;': '&'};
+	return html.replace(/<[^>]*>/g, '').replace(/&(lt|gt|quot|amp);/g, entity => entities[entity]!);
+}
+
+describeNeeding('LYIPC_TEST_SKIP_CMARK', "render Markdown with cmark-gfm (GitHub's renderer)")('Markdown as GitHub renders it', () => {
+	test('names, messages and hints from elsewhere render as text: no link, image, tag or emphasis of their own; links stay relative', async () => {
+		const message = '[click](javascript:alert(1)) ![x](http://127.0.0.1:9/x.png) <img src=x onerror=alert(1)> www.example.com https://example.com/a **bold** | pipe `code`';
+		const name = 'a`|<b>x</b>``.gds';
+		const dir = await mkdtemp(path.join(tmpdir(), 'lyipc-markdown-'));
+		try {
+			const report = path.join(dir, 'report');
+			const hostile: SuiteResult = {
+				...RESULT,
+				outDir: report,
+				hint: '<script>alert(1)</script> [x](http://example.com/)',
+				pairs: [
+					pair(name, 'error', {error: {code: 'READ_ERROR', message}}),
+					pair('ring.gds', 'different', {
+						result: {differentLayers: 1, layers: [], artifacts: {xor: path.join(report, 'javascript:alert(1).gds'), rdb: null}} as never,
+						pictures: {...NO_PICTURES, overview: path.join(report, 'x) ![y](http:', 'y.png')},
+					}),
+				],
+			};
+			await createReporter({name: 'markdown', file: path.join(report, 'summary.md')}, {stdout: sink(false), stderr: sink(false), env: {}}).onEnd(hostile);
+			const html = await renderMarkdown(await readFile(path.join(report, 'summary.md'), 'utf8'));
+			// Only the report's own links, both relative (no scheme); no image, script or emphasis from the texts.
+			expect([...html.matchAll(/<a href="([^"]*)"/g)].map(match => match[1])).toEqual(['./javascript:alert%281%29.gds', 'x%29%20!%5By%5D%28http:/y.png']);
+			expect(html).not.toMatch(/<img|<script|<b>|<em>|<del>/);
+			expect([...html.matchAll(/<strong>/g)]).toHaveLength(1); // **Hint:**
+			expect(textOf(html)).toContain(`could not compare: ${message}`);
+			expect(textOf(html)).toContain(name);
+			expect(textOf(html)).toContain('Hint: <script>alert(1)</script> [x](http://example.com/)');
+			// One row per pair: a pipe in a name or message splits no cell.
+			expect([...html.matchAll(/<tr>/g)]).toHaveLength(3);
+		} finally {
+			await rm(dir, {recursive: true, force: true});
+		}
+	});
 });
