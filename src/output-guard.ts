@@ -84,7 +84,7 @@ export async function resolveTrees(reference: string, output: string): Promise<I
 /**
  * USAGE, before anything is written, when an output would land on an input or among the inputs:
  * a file output that is an input (by path, symlink or hard link); an output of the wrong kind
- * ({@link checkOutputKind}); two outputs of one path. With `trees` (directory mode) also any
+ * ({@link checkOutputKind}); two outputs of one path; two output folders one inside the other. With `trees` (directory mode) also any
  * output inside a tree, and a folder output that contains a tree or an input.
  */
 export async function guardOutputs(outputs: readonly PlannedOutput[], trees: InputTrees | undefined, inputs: readonly InputIdentity[]): Promise<void> {
@@ -126,6 +126,12 @@ export async function guardOutputs(outputs: readonly PlannedOutput[], trees: Inp
 		const twice = seen.get(key);
 		if (twice && (twice.kind === 'file' || output.kind === 'file')) {
 			throw usage(`${named(twice)} and ${named(output)} both name ${path.relative(process.cwd(), real) || real}; give each its own path`, output.path);
+		}
+
+		// Output folders are emptied (the report folder, a blob) or filled by a run: never one in another.
+		const nested = output.kind === 'folder' ? [...seen].find(([other, earlier]) => earlier.kind === 'folder' && (isWithin(other, key) || isWithin(key, other)))?.[1] : undefined;
+		if (nested) {
+			throw usage(`${named(nested)} and ${named(output)} must be folders apart, neither inside the other`, output.path);
 		}
 
 		seen.set(key, output);

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import {LyipcError} from '../errors.js';
 import {createReporter, parseReporterSpecs, type Reporter, type ReporterIo} from '../../reporters/index.js';
-import {checkBlobPlace, mergeBlobs} from '../suite/blob.js';
+import {mergeBlobs} from '../suite/blob.js';
 import {warmWorkerWanted} from '../engine/warm-worker.js';
 import {compareDirectories, type SuiteResult} from '../suite/run-suite.js';
 import {DEFAULT_REPORT_DIR} from '../suite/report-dir.js';
@@ -42,11 +42,8 @@ export async function runSuite(command: Compare, io: ReporterIo & {signal?: Abor
 	const specs = parseReporterSpecs(texts);
 	const reporters = specs.map(spec => createReporter(spec, io, {quiet: command.quiet, verbose: command.verbose}));
 	const outDir = command.options.outDir ?? DEFAULT_REPORT_DIR;
-	for (const spec of specs.filter(spec => spec.name === 'blob')) {
-		checkBlobPlace(spec.file!, outDir); // before the run, not after it
-	}
-
-	// Checked with the artifacts' folder before anything is written (compareDirectories).
+	// Checked with the artifacts' folder before anything is written (compareDirectories): apart
+	// from the inputs, the trees and each other.
 	const outputs = specs.flatMap(spec =>
 		spec.file === undefined ? [] : [{flag: `--reporter ${spec.name}=${spec.file}`, path: spec.file, kind: spec.name === 'blob' ? ('folder' as const) : ('file' as const)}],
 	);

@@ -2,11 +2,11 @@ import {copyFile, mkdir, realpath} from 'node:fs/promises';
 import pLimit from 'p-limit';
 import path from 'node:path';
 import {isLyipcError, LyipcError} from '../errors.js';
-import {isWithin} from '../paths.js';
+import {isWithin, realPathOf} from '../paths.js';
 import {writeFileAtomically} from '../write-file-atomically.js';
 import {checkBlobResult, shown} from './blob-check.js';
 import {checkBlobFile, copyRegularFile, openRegularFile} from './blob-files.js';
-import {prepareReportDir, realPlace} from './report-dir.js';
+import {prepareReportDir} from './report-dir.js';
 import {countOutcomes, noMatchHint, statusOf, SUITE_FORMAT_VERSION, type PairOutcome, type SuiteResult} from './run-suite.js';
 
 /**
@@ -84,15 +84,16 @@ async function copyAll(copies: readonly Copy[], what: string, copy: (from: strin
 }
 
 /** The blob folder must lie apart from the run's report folder: each is emptied by a run. */
-export function checkBlobPlace(dir: string, outDir: string): void {
-	if (isWithin(dir, outDir) || isWithin(outDir, dir)) {
+export async function checkBlobPlace(dir: string, outDir: string): Promise<void> {
+	const [blob, report] = await Promise.all([realPathOf(dir), realPathOf(outDir)]);
+	if (isWithin(blob, report) || isWithin(report, blob)) {
 		throw new LyipcError('USAGE', `--reporter blob=${dir}: the blob folder and the report folder ${outDir} must be apart (each is emptied by a run)`, {path: dir});
 	}
 }
 
 /** Writes `result` as a blob into `dir` (a new folder, or one lyipc-diff wrote before: emptied). */
 export async function writeBlob(result: SuiteResult, dir: string): Promise<string> {
-	checkBlobPlace(dir, result.outDir);
+	await checkBlobPlace(dir, result.outDir);
 	const target = path.resolve(dir);
 	await prepareReportDir(target, [result.referenceDir, result.outputDir]);
 	const copies: Copy[] = [];
@@ -233,7 +234,7 @@ function checkNoFileInFile(copies: ReadonlyMap<string, Copy>): void {
  * the folder is emptied before the blobs' files are copied, and a report never overwrites a blob.
  */
 async function checkPlaces(blobs: readonly ShardBlob[], outDir: string, reports: readonly string[]): Promise<void> {
-	const target = await realPlace(outDir);
+	const target = await realPathOf(outDir);
 	for (const {dir, real} of blobs) {
 		if (isWithin(real, target)) {
 			throw new LyipcError('USAGE', `merge-reports: the blob ${dir} is inside the report folder ${outDir}, which merge-reports empties; give the report another place with --out-dir`, {path: dir});
@@ -244,7 +245,7 @@ async function checkPlaces(blobs: readonly ShardBlob[], outDir: string, reports:
 		}
 
 		for (const report of reports) {
-			if (isWithin(await realPlace(report), real)) {
+			if (isWithin(await realPathOf(report), real)) {
 				throw new LyipcError('USAGE', `merge-reports: the report ${report} is inside the blob ${dir}; write it elsewhere`, {path: report});
 			}
 		}

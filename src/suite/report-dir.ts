@@ -1,26 +1,12 @@
-import {mkdir, readdir, realpath, rm, stat, writeFile} from 'node:fs/promises';
+import {mkdir, readdir, rm, stat, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {LyipcError} from '../errors.js';
-import {isWithin} from '../paths.js';
+import {isWithin, realPathOf} from '../paths.js';
 
 /** Directory mode's report folder when --out-dir is not given, like playwright-report/. */
 export const DEFAULT_REPORT_DIR = 'lyipc-report';
 /** The file that marks a folder as lyipc-diff's own, so that a new run may empty it. */
 const MARK = '.lyipc-report';
-
-/**
- * Where `file` really lies: its symlinks resolved as far as it exists, the rest of the path
- * appended. Two paths can name one folder; only their real places tell whether one is inside the other.
- */
-export async function realPlace(file: string): Promise<string> {
-	const resolved = path.resolve(file);
-	try {
-		return await realpath(resolved);
-	} catch {
-		const parent = path.dirname(resolved);
-		return parent === resolved ? resolved : path.join(await realPlace(parent), path.basename(resolved));
-	}
-}
 
 /**
  * Makes `dir` ready for a run: an earlier run's folder (it has the mark) is emptied, so no stale
@@ -30,9 +16,9 @@ export async function realPlace(file: string): Promise<string> {
  */
 export async function prepareReportDir(dir: string, inputs: readonly string[] = []): Promise<string> {
 	const resolved = path.resolve(dir);
-	const real = await realPlace(resolved);
+	const real = await realPathOf(resolved);
 	for (const input of inputs) {
-		if (isWithin(input, resolved) || isWithin(await realPlace(input), real)) {
+		if (isWithin(input, resolved) || isWithin(await realPathOf(input), real)) {
 			throw new LyipcError('USAGE', `${input} is inside the report folder ${dir}, which each run empties; move it, or give the report another place with --out-dir`, {path: input});
 		}
 	}

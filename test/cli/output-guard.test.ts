@@ -51,6 +51,7 @@ test.each([
 	['a report that is a hard link of a reference', ['--reporter', 'junit=hard.xml'], /--reporter junit=hard\.xml is input .*ref\/a\.gds: it would be overwritten/],
 	['a report onto an input outside the trees (a symlinked reference)', ['--reporter', 'json=store/kept.gds'], /--reporter json=store\/kept\.gds is input .*kept\.gds/],
 	['a blob folder in a tree', ['--reporter', 'blob=run/blob'], /--reporter blob=run\/blob lies inside the run's output tree/],
+	['a blob folder in the report folder through a symlink', ['--reporter', 'blob=report-link/blob'], /the report folder lyipc-report and --reporter blob=report-link\/blob must be folders apart/],
 	['--out-dir inside a tree', ['--out-dir', 'ref/sub'], /--out-dir ref\/sub lies inside the reference tree/],
 	['--out-dir holding both trees', ['--out-dir', '.'], /--out-dir \. contains the reference tree/],
 	['--out-dir holding an input (a symlinked reference)', ['--out-dir', 'store'], /--out-dir store holds the input .*kept\.gds/],
@@ -71,6 +72,7 @@ test.each([
 	await symlink(path.join(root, 'ref', 'a.gds'), path.join(root, 'link.json'));
 	await link(path.join(root, 'ref', 'a.gds'), path.join(root, 'hard.xml'));
 	await writeFile(path.join(root, 'notes.txt'), 'mine\n');
+	await symlink(path.join(root, 'lyipc-report'), path.join(root, 'report-link'));
 	await execa('mkfifo', [path.join(root, 'pipe.json')]);
 	const before = await snapshot(root);
 	const run = await runCli(['ref', 'run', '--no-view', ...args], {cwd: root});

@@ -1,7 +1,7 @@
 import {mkdir, readdir, symlink, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {expect, test} from 'vitest';
-import {prepareReportDir, realPlace} from '../../src/suite/report-dir.js';
+import {prepareReportDir} from '../../src/suite/report-dir.js';
 import {useTempDirs} from '../helpers/run.js';
 
 const tempDir = useTempDirs('lyipc-report-dir-');
@@ -23,12 +23,4 @@ test('an input that lies in the report folder only by its real path is refused, 
 		await expect(prepareReportDir(dir, [input])).rejects.toMatchObject({code: 'USAGE', message: expect.stringContaining(`${input} is inside the report folder ${dir}`)});
 		expect((await readdir(path.join(report, 'inputs'))).sort()).toEqual(['a.gds']);
 	}
-});
-
-test('realPlace resolves what exists and keeps the rest of the path', async () => {
-	const root = await tempDir();
-	await mkdir(path.join(root, 'real'));
-	await symlink(path.join(root, 'real'), path.join(root, 'link'));
-	expect(await realPlace(path.join(root, 'link', 'not', 'yet'))).toBe(path.join(await realPlace(root), 'real', 'not', 'yet'));
-	expect(await realPlace(path.join(root, 'link'))).toBe(path.join(await realPlace(root), 'real'));
 });
