@@ -1,8 +1,8 @@
-import {unlink} from 'node:fs/promises';
 import net from 'node:net';
 import {performance} from 'node:perf_hooks';
 import {isLyipcError, LyipcError} from '../errors.js';
 import {answerLines} from '../json-lines.js';
+import {listenOwned} from './owned-socket.js';
 import {WorkerPool} from './pool.js';
 import {connectTo, WARM_PROTOCOL, type WarmAnswer} from './warm-worker.js';
 import type {KLayoutWorker} from './worker.js';
@@ -118,48 +118,26 @@ export async function serveWarmWorker(address: string, options: WarmWorkerServer
 		return {result, waitedMs} satisfies WarmAnswer;
 	}
 
-	if (!(await listen(server, address))) {
+	const owned = await listenOwned(server, address, answersAt);
+	if (!owned) {
 		await pool.close();
 		return;
 	}
 
 	idle();
 	await stopped;
+	// Before closing: while this server answers, a new one steps back instead of replacing its socket.
+	await owned.release();
 	server.close();
 	for (const socket of sockets) {
 		socket.destroy();
 	}
 
 	await pool.close();
-	await unlink(address).catch(() => undefined);
 }
 
 async function answersAt(address: string): Promise<boolean> {
 	const socket = await connectTo(address);
 	socket?.destroy();
 	return socket !== null;
-}
-
-/** Listens at `address`; false when another server already answers there. A socket file left by a server that died is replaced. */
-async function listen(server: net.Server, address: string): Promise<boolean> {
-	for (let attempt = 0; attempt < 2; attempt++) {
-		try {
-			await new Promise<void>((resolve, reject) => {
-				server.once('error', reject);
-				server.listen(address, () => {
-					server.off('error', reject);
-					resolve();
-				});
-			});
-			return true;
-		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || (await answersAt(address))) {
-				return false;
-			}
-
-			await unlink(address).catch(() => undefined);
-		}
-	}
-
-	return false;
 }

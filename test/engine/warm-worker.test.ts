@@ -1,5 +1,5 @@
 import {existsSync} from 'node:fs';
-import {chmod, mkdir, mkdtemp, readdir, rm, stat, utimes} from 'node:fs/promises';
+import {chmod, mkdir, mkdtemp, readdir, rm, stat, unlink, utimes} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
@@ -14,6 +14,8 @@ import {describeKLayout, fixture, processAlive, ROOT, runCli, useTempDirs} from 
 import {waitFor} from '../helpers/poll.js';
 
 const KLAYOUT = process.env.KLAYOUT ?? '/usr/bin/klayout';
+/** The server's own process, as lyipc-diff starts it. */
+const SERVER_MAIN = path.join(ROOT, 'dist', 'src', 'engine', 'warm-worker-main.js');
 
 /** Every process whose command line names `text`, by pid. */
 async function processesWith(text: string): Promise<number[]> {
@@ -213,6 +215,26 @@ describeKLayout('warm worker between lyipc-diff calls', () => {
 		} finally {
 			server.close();
 		}
+	});
+
+	test("a server that stops removes its socket only while it is its own, never a newer server's", async () => {
+		const dir = await tempDir();
+		const address = path.join(dir, 'warm.sock');
+		addresses.push(address);
+		const serve = (idleSeconds: number) =>
+			execa(process.execPath, [SERVER_MAIN, address], {env: {...process.env, LYIPC_WARM_KLAYOUT: KLAYOUT, LYIPC_WARM_WORKER_IDLE: String(idleSeconds)}, reject: false});
+		const first = serve(3);
+		await waitFor('the first server to listen', () => existsSync(address));
+		expect((await hello(address)).pid).toBe(first.pid);
+		// Its socket deleted (by hand, a tmp cleaner), a second server takes the address.
+		await unlink(address);
+		const second = serve(60);
+		await waitFor('the second server to listen', () => existsSync(address));
+		expect((await hello(address)).pid).toBe(second.pid);
+		expect((await first).exitCode).toBe(0); // idle for 3 s
+		expect(existsSync(address)).toBe(true);
+		expect((await hello(address)).pid).toBe(second.pid);
+		expect(await readdir(dir)).toEqual(['warm.sock']);
 	});
 
 	test('more jobs than KLayouts wait at the server, which says how long each waited', async () => {
