@@ -4,6 +4,7 @@ import {isLyipcError, LyipcError} from '../errors.js';
 import {answerLines} from '../json-lines.js';
 import {listenOwned} from './owned-socket.js';
 import {WorkerPool} from './pool.js';
+import {retryLostWorker} from './retry-lost-worker.js';
 import {connectTo, WARM_PROTOCOL, type WarmAnswer} from './warm-worker.js';
 import type {KLayoutWorker} from './worker.js';
 
@@ -34,8 +35,9 @@ export interface WarmWorkerHello {
  * Serves KLayout workers to lyipc-diff processes of one user over a private socket, so that
  * repeated calls skip KLayout's start-up (~1.1 s). JSON lines `{id, op, params, timeout}` in,
  * `{id, ok, result | error}` out, answered as they finish. `hello` answers once a worker is up.
- * A connection that closes cancels its jobs. Resolves when the server stopped: idle for
- * `idleMs`, or another server already answers at `address`.
+ * A job whose KLayout died under it (killed, out of memory) is run once more on another. A
+ * connection that closes cancels its jobs. Resolves when the server stopped: idle for `idleMs`,
+ * or another server already answers at `address`.
  */
 export async function serveWarmWorker(address: string, options: WarmWorkerServerOptions): Promise<void> {
 	const pool = new WorkerPool({size: options.size, klayout: options.klayout});
@@ -108,12 +110,15 @@ export async function serveWarmWorker(address: string, options: WarmWorkerServer
 		const op = request.op;
 		const params = (request.params ?? {}) as Record<string, unknown>;
 		const timeout = typeof request.timeout === 'number' ? request.timeout : undefined;
-		const asked = performance.now();
 		let waitedMs = 0;
-		const result = await pool.run(async worker => {
-			waitedMs = Math.round(performance.now() - asked);
-			return worker.request(op, params, {timeout, signal});
-		}, signal);
+		// A KLayout killed mid-job (WORKER_DIED) is dropped by the pool; the job gets another.
+		const result = await retryLostWorker(1, signal, async () => {
+			const asked = performance.now();
+			return pool.run(async worker => {
+				waitedMs += Math.round(performance.now() - asked);
+				return worker.request(op, params, {timeout, signal});
+			}, signal);
+		});
 		jobs++;
 		return {result, waitedMs} satisfies WarmAnswer;
 	}

@@ -297,6 +297,8 @@ export class WarmWorkerRuns implements RunPool {
 /** Starts the server in the background, on its own: it outlives this process, and stops when idle. */
 function startServer(address: string, klayout: string, env: NodeJS.ProcessEnv): void {
 	const child = spawn(process.execPath, [SERVER_MAIN, address], {
+		// Not the caller's folder: deleted later (a temp folder), it would keep the server from starting KLayouts.
+		cwd: path.parse(process.execPath).root,
 		detached: true,
 		stdio: 'ignore',
 		windowsHide: true,

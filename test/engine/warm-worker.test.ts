@@ -1,5 +1,5 @@
 import {existsSync} from 'node:fs';
-import {chmod, mkdir, mkdtemp, readdir, rm, stat, unlink, utimes} from 'node:fs/promises';
+import {chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, unlink, utimes} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
@@ -16,6 +16,8 @@ import {waitFor} from '../helpers/poll.js';
 const KLAYOUT = process.env.KLAYOUT ?? '/usr/bin/klayout';
 /** The server's own process, as lyipc-diff starts it. */
 const SERVER_MAIN = path.join(ROOT, 'dist', 'src', 'engine', 'warm-worker-main.js');
+/** A flat XOR of a cell placed 90,000 times: a job that keeps KLayout busy for a few seconds. */
+const SLOW = ['placed_very_often_a.gds', 'placed_very_often_b.gds'] as const;
 
 /** Every process whose command line names `text`, by pid. */
 async function processesWith(text: string): Promise<number[]> {
@@ -27,6 +29,29 @@ async function processesWith(text: string): Promise<number[]> {
 async function childrenOf(pid: number): Promise<number[]> {
 	const {stdout} = await execa('pgrep', ['-P', String(pid)], {reject: false});
 	return stdout.split('\n').filter(Boolean).map(Number);
+}
+
+/** CPU time `pid` has used, in clock ticks (utime + stime of /proc/PID/stat). */
+async function cpuTicks(pid: number): Promise<number> {
+	const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+	return Number(fields[11]) + Number(fields[12]);
+}
+
+/** The server's KLayout that works on a job: the one of its KLayouts running now whose CPU time grows by 0.2 s. */
+async function busyKLayout(server: number): Promise<number> {
+	const idle = new Map(await Promise.all((await childrenOf(server)).map(async pid => [pid, await cpuTicks(pid)] as const)));
+	let busy: number | undefined;
+	await waitFor('a KLayout of the server to work on the job', async () => {
+		for (const [pid, ticks] of idle) {
+			if ((await cpuTicks(pid)) - ticks >= 20) {
+				busy = pid;
+			}
+		}
+
+		return busy !== undefined;
+	});
+	return busy!;
 }
 
 /** Asks the server at `address` who it is and how many jobs it answered. */
@@ -215,6 +240,23 @@ describeKLayout('warm worker between lyipc-diff calls', () => {
 		} finally {
 			server.close();
 		}
+	});
+
+	test('its KLayout killed mid-job: the server runs the job again on another KLayout', async () => {
+		const {address, diff, serverPids} = await setup();
+		expect((await diff('base.gds', 'one_shape.gds')).exitCode).toBe(1);
+		const [pid] = await serverPids();
+		const running = diff(SLOW[0], SLOW[1], '--mode', 'flat');
+		const busy = await busyKLayout(pid!);
+		// The server needs a new KLayout: the folder of the call that started it is gone by now (runCli removes it).
+		process.kill(busy, 'SIGKILL');
+		const warm = await running;
+		const fresh = await runCli([fixture(SLOW[0]), fixture(SLOW[1]), '--json', '--no-view', '--mode', 'flat', '--no-warm-worker'], {env: {KLAYOUT}});
+		expect(warm.exitCode, warm.stderr).toBe(1);
+		expect(stable(warm.stdout)).toEqual(stable(fresh.stdout));
+		// The same server answered it, on a KLayout of its own.
+		expect(await hello(address)).toMatchObject({pid, jobs: 2});
+		expect(await childrenOf(pid!)).not.toContain(busy);
 	});
 
 	test("a server that stops removes its socket only while it is its own, never a newer server's", async () => {
