@@ -34,8 +34,9 @@ export interface WarmWorkerHello {
 /**
  * Serves KLayout workers to lyipc-diff processes of one user over a private socket, so that
  * repeated calls skip KLayout's start-up (~1.1 s). JSON lines `{id, op, params, timeout}` in,
- * `{id, ok, result | error}` out, answered as they finish. `hello` answers once a worker is up.
- * A job whose KLayout died under it (killed, out of memory) is run once more on another. A
+ * `{id, ok, result | error}` out, answered as they finish. `hello` answers once a worker is up;
+ * `ping` at once, also while the KLayouts work (callers give up on a server that does not). A
+ * job whose KLayout died under it (killed, out of memory) is run once more on another. A
  * connection that closes cancels its jobs. Resolves when the server stopped: idle for `idleMs`,
  * or another server already answers at `address`.
  */
@@ -83,6 +84,10 @@ export async function serveWarmWorker(address: string, options: WarmWorkerServer
 		answerLines(
 			socket,
 			async request => {
+				if (request.op === 'ping') {
+					return {};
+				}
+
 				running++;
 				try {
 					return await answer(request, cancel.signal);

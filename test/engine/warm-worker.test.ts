@@ -3,6 +3,8 @@ import {chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, unlink, utimes} from
 import {tmpdir} from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
+import {performance} from 'node:perf_hooks';
+import {setTimeout as sleep} from 'node:timers/promises';
 import {execa} from 'execa';
 import {afterEach, expect, test} from 'vitest';
 import {WARM_PROTOCOL, type WarmAnswer, warmWorkerAddress, warmWorkerWanted} from '../../src/engine/warm-worker.js';
@@ -10,12 +12,15 @@ import {serveWarmWorker} from '../../src/engine/warm-worker-server.js';
 import type {SuiteResult} from '../../src/suite/run-suite.js';
 import type {CompareResult} from '../../src/xor/result.js';
 import {makeSuiteTree, statusesOf, TREE_EXPECTED} from '../helpers/suite-tree.js';
-import {describeKLayout, fixture, processAlive, ROOT, runCli, useTempDirs} from '../helpers/run.js';
+import {WORKER_SCRIPT} from '../../src/engine/worker.js';
+import {CLI, describeKLayout, fixture, processAlive, processesMatching, ROOT, runCli, useTempDirs} from '../helpers/run.js';
 import {waitFor} from '../helpers/poll.js';
 
 const KLAYOUT = process.env.KLAYOUT ?? '/usr/bin/klayout';
 /** The server's own process, as lyipc-diff starts it. */
 const SERVER_MAIN = path.join(ROOT, 'dist', 'src', 'engine', 'warm-worker-main.js');
+/** A server that stops answering in one of several ways (see the script). */
+const FAKE_SERVER = path.join(ROOT, 'test', 'fake-warm-server', 'serve');
 /** A flat XOR of a cell placed 90,000 times: a job that keeps KLayout busy for a few seconds. */
 const SLOW = ['placed_very_often_a.gds', 'placed_very_often_b.gds'] as const;
 
@@ -240,6 +245,71 @@ describeKLayout('warm worker between lyipc-diff calls', () => {
 		} finally {
 			server.close();
 		}
+	});
+
+	test.each([
+		['says hello, then answers nothing more, not even a ping', 'silent-after-hello', 20, 20_000],
+		['answers pings but never hello', 'no-hello', 20, 35_000],
+		['answers hello and pings but never the job', 'loses-jobs', 2, 35_000],
+	])('a server that %s: a fresh KLayout answers the call, without waiting long', async (_what, how, timeoutSeconds, within) => {
+		const {address, env} = await setup();
+		const fake = execa(FAKE_SERVER, [address, String(WARM_PROTOCOL), how], {reject: false});
+		try {
+			await waitFor('the fake server to listen', () => existsSync(address));
+			const began = performance.now();
+			const run = await runCli([fixture('base.gds'), fixture('one_shape.gds'), '--json', '--no-view', '--timeout', String(timeoutSeconds)], {env, timeout: within + 10_000});
+			const took = performance.now() - began;
+			expect(run.exitCode, run.stderr).toBe(1);
+			expect((JSON.parse(run.stdout) as CompareResult).klayout!.version).not.toBe('0.0.0');
+			// Silent: given up after 5 s; no hello: after 20 s; no answer to the job: after its timeout and 20 s.
+			expect(took).toBeLessThan(within);
+		} finally {
+			fake.kill('SIGKILL');
+			await fake;
+		}
+	});
+
+	test.each(['before the call', 'mid-job'])('a server stopped (SIGSTOP) %s: a fresh KLayout answers the call within seconds', async when => {
+		const {env, diff, serverPids} = await setup();
+		expect((await diff('base.gds', 'one_shape.gds')).exitCode).toBe(1);
+		const [pid] = await serverPids();
+		let stopped = performance.now();
+		if (when === 'before the call') {
+			process.kill(pid!, 'SIGSTOP');
+		}
+
+		const running = runCli([fixture(SLOW[0]), fixture(SLOW[1]), '--json', '--no-view', '--mode', 'flat', '--timeout', '20'], {env, timeout: 40_000});
+		if (when === 'mid-job') {
+			await busyKLayout(pid!);
+			process.kill(pid!, 'SIGSTOP');
+			stopped = performance.now();
+		}
+
+		const run = await running;
+		expect(run.exitCode, run.stderr).toBe(1);
+		expect((JSON.parse(run.stdout) as CompareResult).layers.find(layer => layer.key === '1/0')).toMatchObject({status: 'different'});
+		// 5 s of silence, then a fresh KLayout's start-up and the whole job (~3 s, more on a loaded machine).
+		expect(performance.now() - stopped).toBeLessThan(25_000);
+	});
+
+	test('lyipc-diff itself stopped (Ctrl+Z) and resumed mid-job: the server still answers it, no fresh KLayout', async () => {
+		const {dir, env, address, diff, serverPids} = await setup();
+		expect((await diff('base.gds', 'one_shape.gds')).exitCode).toBe(1);
+		const [pid] = await serverPids();
+		const call = execa(process.execPath, [CLI, fixture(SLOW[0]), fixture(SLOW[1]), '-q', '--no-view', '--mode', 'flat', '--out-dir', path.join(dir, 'out')], {env, reject: false, timeout: 60_000});
+		await busyKLayout(pid!);
+		call.kill('SIGSTOP');
+		await sleep(8000); // longer than the 5 s a silent server is given
+		call.kill('SIGCONT');
+		let fresh: number[] = [];
+		while (call.exitCode === null && fresh.length === 0) {
+			fresh = await processesMatching(WORKER_SCRIPT, call.pid);
+			await sleep(20);
+		}
+
+		expect((await call).exitCode).toBe(1);
+		expect(fresh).toEqual([]);
+		expect((await hello(address)).jobs).toBe(2);
 	});
 
 	test('its KLayout killed mid-job: the server runs the job again on another KLayout', async () => {
