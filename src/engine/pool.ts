@@ -42,8 +42,10 @@ interface Slot {
  * Long-lived KLayout workers shared by many jobs: at most `size` workers, each taking up to
  * `depth` jobs at once (p-limit bounds the total); a worker is started only when a job needs
  * one and every running one has a job, and a worker that died or was stopped (a timeout) is
- * dropped, so the next job gets a fresh one. A job that waited on a worker another job ended
- * is given to another worker: it never ran.
+ * dropped, so the next job gets a fresh one. A job that waited on a worker another job ended,
+ * or on a worker another job started and that failed to start (killed while starting), is given
+ * to another worker: it never ran. The start's error fails the job that started it, which is
+ * not tried again: a KLayout that cannot start (not KLayout, too old) would only fail it again.
  */
 export class WorkerPool implements RunPool {
 	readonly size: number;
@@ -90,13 +92,14 @@ export class WorkerPool implements RunPool {
 					throw new LyipcError('ABORTED', 'aborted before a KLayout worker was free');
 				}
 
-				const slot = this.#lease(signal);
+				const {slot, starter} = this.#lease(signal);
 				let worker: KLayoutWorker | undefined;
 				try {
 					worker = await slot.worker;
 					return await job(worker);
 				} catch (error) {
-					if (!(error instanceof WorkerLostBeforeStart)) {
+					const startedByAnother = worker === undefined && !starter;
+					if (!(error instanceof WorkerLostBeforeStart || startedByAnother)) {
 						throw error;
 					}
 				} finally {
@@ -114,14 +117,14 @@ export class WorkerPool implements RunPool {
 		this.#all.clear();
 	}
 
-	/** The slot with the fewest jobs; a new worker when every slot has one and there is room for another. */
-	#lease(signal: AbortSignal | undefined): Slot {
+	/** The slot with the fewest jobs; a new worker when every slot has one and there is room for another (`starter`: this job asked for it). */
+	#lease(signal: AbortSignal | undefined): {slot: Slot; starter: boolean} {
 		// A worker that died while it had no job (its ssh link dropped, a node lost) takes no more.
 		for (const idle of this.#slots.filter(candidate => candidate.jobs === 0 && candidate.ready && !candidate.ready.alive)) {
 			this.#retire(idle, idle.ready!);
 		}
 
-		let slot = this.#slots.reduce<Slot | undefined>((best, candidate) => (best === undefined || candidate.jobs < best.jobs ? candidate : best), undefined);
+		const slot = this.#slots.reduce<Slot | undefined>((best, candidate) => (best === undefined || candidate.jobs < best.jobs ? candidate : best), undefined);
 		if (!slot || (slot.jobs > 0 && this.#slots.length < this.size)) {
 			const started: Slot = {worker: this.#start(signal), jobs: 0};
 			started.worker.then(
@@ -132,11 +135,12 @@ export class WorkerPool implements RunPool {
 				() => this.#drop(started),
 			);
 			this.#slots.push(started);
-			slot = started;
+			started.jobs++;
+			return {slot: started, starter: true};
 		}
 
 		slot.jobs++;
-		return slot;
+		return {slot, starter: false};
 	}
 
 	#release(slot: Slot, worker: KLayoutWorker | undefined): void {

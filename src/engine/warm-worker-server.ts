@@ -1,9 +1,10 @@
-import {unlink} from 'node:fs/promises';
 import net from 'node:net';
 import {performance} from 'node:perf_hooks';
 import {isLyipcError, LyipcError} from '../errors.js';
 import {answerLines} from '../json-lines.js';
+import {listenOwned} from './owned-socket.js';
 import {WorkerPool} from './pool.js';
+import {retryLostWorker} from './retry-lost-worker.js';
 import {connectTo, WARM_PROTOCOL, type WarmAnswer} from './warm-worker.js';
 import type {KLayoutWorker} from './worker.js';
 
@@ -33,9 +34,11 @@ export interface WarmWorkerHello {
 /**
  * Serves KLayout workers to lyipc-diff processes of one user over a private socket, so that
  * repeated calls skip KLayout's start-up (~1.1 s). JSON lines `{id, op, params, timeout}` in,
- * `{id, ok, result | error}` out, answered as they finish. `hello` answers once a worker is up.
- * A connection that closes cancels its jobs. Resolves when the server stopped: idle for
- * `idleMs`, or another server already answers at `address`.
+ * `{id, ok, result | error}` out, answered as they finish. `hello` answers once a worker is up;
+ * `ping` at once, also while the KLayouts work (callers give up on a server that does not). A
+ * job whose KLayout died under it (killed, out of memory) is run once more on another. A
+ * connection that closes cancels its jobs. Resolves when the server stopped: idle for `idleMs`,
+ * or another server already answers at `address`.
  */
 export async function serveWarmWorker(address: string, options: WarmWorkerServerOptions): Promise<void> {
 	const pool = new WorkerPool({size: options.size, klayout: options.klayout});
@@ -81,6 +84,10 @@ export async function serveWarmWorker(address: string, options: WarmWorkerServer
 		answerLines(
 			socket,
 			async request => {
+				if (request.op === 'ping') {
+					return {};
+				}
+
 				running++;
 				try {
 					return await answer(request, cancel.signal);
@@ -108,58 +115,39 @@ export async function serveWarmWorker(address: string, options: WarmWorkerServer
 		const op = request.op;
 		const params = (request.params ?? {}) as Record<string, unknown>;
 		const timeout = typeof request.timeout === 'number' ? request.timeout : undefined;
-		const asked = performance.now();
 		let waitedMs = 0;
-		const result = await pool.run(async worker => {
-			waitedMs = Math.round(performance.now() - asked);
-			return worker.request(op, params, {timeout, signal});
-		}, signal);
+		// A KLayout killed mid-job (WORKER_DIED) is dropped by the pool; the job gets another.
+		const result = await retryLostWorker(1, signal, async () => {
+			const asked = performance.now();
+			return pool.run(async worker => {
+				waitedMs += Math.round(performance.now() - asked);
+				return worker.request(op, params, {timeout, signal});
+			}, signal);
+		});
 		jobs++;
 		return {result, waitedMs} satisfies WarmAnswer;
 	}
 
-	if (!(await listen(server, address))) {
+	const owned = await listenOwned(server, address, answersAt);
+	if (!owned) {
 		await pool.close();
 		return;
 	}
 
 	idle();
 	await stopped;
+	// Before closing: while this server answers, a new one steps back instead of replacing its socket.
+	await owned.release();
 	server.close();
 	for (const socket of sockets) {
 		socket.destroy();
 	}
 
 	await pool.close();
-	await unlink(address).catch(() => undefined);
 }
 
 async function answersAt(address: string): Promise<boolean> {
 	const socket = await connectTo(address);
 	socket?.destroy();
 	return socket !== null;
-}
-
-/** Listens at `address`; false when another server already answers there. A socket file left by a server that died is replaced. */
-async function listen(server: net.Server, address: string): Promise<boolean> {
-	for (let attempt = 0; attempt < 2; attempt++) {
-		try {
-			await new Promise<void>((resolve, reject) => {
-				server.once('error', reject);
-				server.listen(address, () => {
-					server.off('error', reject);
-					resolve();
-				});
-			});
-			return true;
-		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || (await answersAt(address))) {
-				return false;
-			}
-
-			await unlink(address).catch(() => undefined);
-		}
-	}
-
-	return false;
 }

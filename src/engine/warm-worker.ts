@@ -6,11 +6,12 @@ import net from 'node:net';
 import {availableParallelism, tmpdir, userInfo} from 'node:os';
 import pLimit, {type LimitFunction} from 'p-limit';
 import path from 'node:path';
+import {performance} from 'node:perf_hooks';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {fileURLToPath} from 'node:url';
 import {LyipcError} from '../errors.js';
 import {findKLayout, type KLayoutLocation} from './find-klayout.js';
-import {readLines, RequestChannel} from '../json-lines.js';
+import {readLines, RequestChannel, toLine} from '../json-lines.js';
 import type {WarmWorkerHello} from './warm-worker-server.js';
 import {PIPELINE_DEPTH} from './pipeline-depth.js';
 import type {RunPool} from './pool.js';
@@ -19,9 +20,9 @@ import type {KLayoutWorker, RequestOptions, WorkerRequests} from './worker.js';
 /**
  * The version of what the server answers: `hello` says it, and a client that finds another one
  * (a server of an older build still idling at the same address) uses a fresh KLayout instead.
- * 2: jobs are answered as {@link WarmAnswer}.
+ * 2: jobs are answered as {@link WarmAnswer}. 3: `ping` is answered at once, also while KLayouts work.
  */
-export const WARM_PROTOCOL = 2;
+export const WARM_PROTOCOL = 3;
 
 /** A job's answer: the worker's result, and how long the job waited here for a KLayout (callers may send more jobs than there are KLayouts). */
 export interface WarmAnswer {
@@ -34,8 +35,16 @@ const SERVER_MAIN = fileURLToPath(new URL('warm-worker-main.js', import.meta.url
 export const WARM_WORKER_SIZE = Math.min(2, availableParallelism());
 /** How long a new server may take to listen (a Node start-up), before the call goes on without it. */
 const LISTEN_WAIT_MS = 5000;
-/** How long to wait for the server's first KLayout (its start-up, ~1.1 s, more on a loaded machine). */
-const HELLO_TIMEOUT_MS = 60_000;
+/** How long one connection to the socket may take (a server's, answered by the system). */
+const CONNECT_TIMEOUT_MS = 2000;
+/**
+ * What the server may take beyond a job's own timeout: starting a KLayout (~1.1 s, more on a
+ * loaded machine) for it, or for `hello`. Past that the call runs on a fresh KLayout instead.
+ */
+const START_MARGIN_MS = 20_000;
+/** While the call waits, the server is pinged this often; silent for SILENT_MS (stopped, hung), it is given up. */
+const PING_EVERY_MS = 1000;
+const SILENT_MS = 5000;
 
 /**
  * Whether lyipc-diff keeps a warm KLayout worker between calls: `LYIPC_WARM_WORKER=1` or `0`
@@ -97,27 +106,40 @@ export async function warmWorkerAddress(klayout: string, env: NodeJS.ProcessEnv)
 class Connection {
 	readonly #socket: net.Socket;
 	readonly #channel: RequestChannel;
+	/** When the server was last heard from (a reply, a ping's answer). */
+	#heard = 0;
+	#pinging: NodeJS.Timeout | undefined;
 
 	constructor(socket: net.Socket) {
 		this.#socket = socket;
-		this.#channel = new RequestChannel({write: line => socket.write(line)});
+		this.#channel = new RequestChannel({
+			write: line => socket.write(line),
+			onBusy: busy => {
+				this.#watch(busy);
+			},
+		});
 		readLines(socket, line => {
+			this.#heard = performance.now();
 			if (!this.#channel.receive(line).reply) {
 				socket.destroy(); // not our server: the call goes on without it
 			}
 		});
 		const lost = () => {
-			this.#channel.close(new WarmWorkerLost());
+			this.#channel.close(new WarmWorkerLost('the warm KLayout worker went away'));
 		};
 
 		socket.on('error', lost);
 		socket.on('close', lost);
 	}
 
-	async request(op: string, params: Record<string, unknown>, timeout: number | undefined, signal: AbortSignal | undefined): Promise<unknown> {
+	/** `op` on the server; given up (WarmWorkerLost) when not answered within `deadline` ms (0 or undefined: no limit) or when the server falls silent. */
+	async request(op: string, params: Record<string, unknown>, options: {timeout?: number | undefined; deadline?: number | undefined; signal?: AbortSignal | undefined}): Promise<unknown> {
+		const {timeout, deadline, signal} = options;
 		return this.#channel.request(
 			{op, params, timeout},
 			{
+				timeout: deadline,
+				onTimeout: () => this.#giveUp(`the warm KLayout worker did not answer ${op} within ${deadline! / 1000} s`),
 				signal,
 				onAbort: () => {
 					// Closing the connection stops the job on the server's side.
@@ -131,24 +153,63 @@ class Connection {
 	close(): void {
 		this.#socket.destroy();
 	}
-}
 
-/** The server went away mid-call (killed, or stopped while idle): the call goes on with a fresh worker. */
-class WarmWorkerLost extends LyipcError {
-	constructor() {
-		super('WORKER_DIED', 'the warm KLayout worker went away');
+	/** While requests wait: a ping every PING_EVERY_MS, and the server given up once silent for SILENT_MS (the server answers pings at once, however busy its KLayouts). */
+	#watch(busy: boolean): void {
+		clearInterval(this.#pinging);
+		if (!busy) {
+			return;
+		}
+
+		this.#heard = performance.now();
+		let ticked = this.#heard;
+		this.#pinging = setInterval(() => {
+			const now = performance.now();
+			if (now - ticked > 2 * PING_EVERY_MS) {
+				this.#heard = now; // this process was stopped (Ctrl+Z) or starved, not the server: a new window
+			}
+
+			ticked = now;
+			if (now - this.#heard > SILENT_MS) {
+				this.#giveUp(`the warm KLayout worker did not answer for ${SILENT_MS / 1000} s`);
+			} else {
+				// Its answer has no numeric id: the channel passes it by, only #heard counts it.
+				this.#socket.write(toLine({id: 'ping', op: 'ping'}));
+			}
+		}, PING_EVERY_MS);
+	}
+
+	/** Ends the connection: every waiting request fails with WarmWorkerLost, and the server stops their jobs. */
+	#giveUp(why: string): WarmWorkerLost {
+		const error = new WarmWorkerLost(why);
+		this.#channel.close(error);
+		this.close();
+		return error;
 	}
 }
 
-/** A connection to the Unix socket or named pipe at `address`, or null when nothing listens there. */
+/** The server went away or stopped answering mid-call: the call goes on with a fresh worker. */
+class WarmWorkerLost extends LyipcError {
+	constructor(message: string) {
+		super('WORKER_DIED', message);
+	}
+}
+
+/** A connection to the Unix socket or named pipe at `address`, or null when nothing listens there (or not within CONNECT_TIMEOUT_MS). */
 export async function connectTo(address: string): Promise<net.Socket | null> {
 	return new Promise(resolve => {
 		const socket = net.connect(address);
+		const timer = setTimeout(() => {
+			socket.destroy();
+			resolve(null);
+		}, CONNECT_TIMEOUT_MS);
 		socket.once('connect', () => {
+			clearTimeout(timer);
 			socket.removeAllListeners('error');
 			resolve(socket);
 		});
 		socket.once('error', () => {
+			clearTimeout(timer);
 			resolve(null);
 		});
 	});
@@ -164,8 +225,9 @@ export interface WarmWorkerOptions {
  * A worker for one lyipc-diff call that lives on in the background: requests go to this
  * user's warm worker server, which is started on first use and stops after a few idle minutes
  * (`LYIPC_WARM_WORKER_IDLE` seconds, default 300). Whatever goes wrong with the server (cannot
- * start, killed mid-call) the request is answered by a fresh KLayout worker instead, as
- * without it. Connects only on the first request: byte-identical files never need it.
+ * start, killed mid-call, silent past a deadline) the request is answered by a fresh KLayout
+ * worker instead, as without it. Connects only on the first request: byte-identical files
+ * never need it.
  */
 export class WarmWorkerClient implements WorkerRequests {
 	readonly #options: WarmWorkerOptions;
@@ -193,7 +255,9 @@ export class WarmWorkerClient implements WorkerRequests {
 			const connection = await this.#connection;
 			if (connection) {
 				try {
-					const answer = (await connection.request(op, params, options.timeout, options.signal)) as WarmAnswer;
+					// The server stops the job at its timeout; it may need a KLayout started for it first.
+					const deadline = options.timeout ? options.timeout + START_MARGIN_MS : undefined;
+					const answer = (await connection.request(op, params, {timeout: options.timeout, deadline, signal: options.signal})) as WarmAnswer;
 					options.onQueued?.(answer.waitedMs);
 					return answer.result as T;
 				} catch (error) {
@@ -239,9 +303,9 @@ export class WarmWorkerClient implements WorkerRequests {
 		}
 
 		const connection = new Connection(socket);
-		const timer = AbortSignal.timeout(HELLO_TIMEOUT_MS);
 		try {
-			const hello = (await connection.request('hello', {}, undefined, signal ? AbortSignal.any([signal, timer]) : timer)) as WarmWorkerHello;
+			// Answered once the server's first KLayout is up.
+			const hello = (await connection.request('hello', {}, {deadline: START_MARGIN_MS, signal})) as WarmWorkerHello;
 			if (hello.protocol !== WARM_PROTOCOL) {
 				// The address differs per protocol; a server answering with another one is not trusted.
 				throw new LyipcError('WORKER_DIED', `the warm worker speaks protocol ${String(hello.protocol)}, not ${WARM_PROTOCOL}`);
@@ -297,6 +361,8 @@ export class WarmWorkerRuns implements RunPool {
 /** Starts the server in the background, on its own: it outlives this process, and stops when idle. */
 function startServer(address: string, klayout: string, env: NodeJS.ProcessEnv): void {
 	const child = spawn(process.execPath, [SERVER_MAIN, address], {
+		// Not the caller's folder: deleted later (a temp folder), it would keep the server from starting KLayouts.
+		cwd: path.parse(process.execPath).root,
 		detached: true,
 		stdio: 'ignore',
 		windowsHide: true,

@@ -1,8 +1,11 @@
+import {mkdtemp, readFile, rm} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {expect, test} from 'vitest';
 import {WorkerPool} from '../../src/engine/pool.js';
+import {WORKER_SCRIPT} from '../../src/engine/worker.js';
 import {waitFor} from '../helpers/poll.js';
-import {describeKLayout, FAKE_KLAYOUT, fixture} from '../helpers/run.js';
+import {describeKLayout, FAKE_KLAYOUT, fixture, processesMatching} from '../helpers/run.js';
 
 test('a worker that dies in a job fails that job only; the next job gets a fresh worker', async () => {
 	const pool = new WorkerPool({size: 1, klayout: path.join(FAKE_KLAYOUT, 'crash-on-job')});
@@ -13,6 +16,23 @@ test('a worker that dies in a job fails that job only; the next job gets a fresh
 		}
 	} finally {
 		await pool.close();
+	}
+});
+
+test('depth 2: a worker killed while starting fails the job that started it; the job queued to it runs on a new worker', async () => {
+	const dir = await mkdtemp(path.join(tmpdir(), 'lyipc-pool-'));
+	const marker = path.join(dir, 'killed');
+	const pool = new WorkerPool({size: 1, depth: 2, klayout: path.join(FAKE_KLAYOUT, 'killed-while-starting'), env: {...process.env, FAKE_KLAYOUT_MARKER: marker}});
+	try {
+		const [first, second] = await Promise.allSettled([0, 1].map(async () => pool.run(async worker => worker.request<{pid: number}>('xor', {}))));
+		const killed = Number(await readFile(marker, 'utf8'));
+		expect(first).toMatchObject({status: 'rejected', reason: {code: 'WORKER_START_FAILED', message: expect.stringContaining('killed by SIGKILL') as unknown}});
+		expect(second).toMatchObject({status: 'fulfilled', value: {pid: expect.any(Number) as unknown}});
+		expect((second as PromiseFulfilledResult<{pid: number}>).value.pid).not.toBe(killed);
+		expect(pool.started).toBe(1);
+	} finally {
+		await pool.close();
+		await rm(dir, {recursive: true, force: true});
 	}
 });
 
@@ -115,6 +135,32 @@ describeKLayout('WorkerPool with real KLayout', () => {
 			// The second job was in the worker while the first ran: it waited at least that long.
 			expect(waits[1]).toBeGreaterThanOrEqual(jobs[0]!.timings.readMs + jobs[0]!.timings.xorMs);
 			expect(waits[0]).toBeLessThan(waits[1]!);
+		});
+	});
+
+	test('depth 2: a KLayout killed while starting fails the job that started it; the job queued to it runs on a new one', async () => {
+		await withDepth2(async pool => {
+			const jobs = [0, 1].map(async () =>
+				pool.run(async worker => {
+					await worker.request('hello');
+					return worker.pid;
+				}),
+			);
+			let starting: number | undefined;
+			await waitFor(
+				'KLayout to be starting',
+				async () => {
+					[starting] = await processesMatching(WORKER_SCRIPT, process.pid);
+					return starting !== undefined;
+				},
+				10_000,
+			);
+			process.kill(starting!, 'SIGKILL');
+			const [first, second] = await Promise.allSettled(jobs);
+			expect(first).toMatchObject({status: 'rejected', reason: {code: 'WORKER_START_FAILED', message: expect.stringContaining('before it was ready') as unknown}});
+			expect(second).toMatchObject({status: 'fulfilled', value: expect.any(Number) as unknown});
+			expect((second as PromiseFulfilledResult<number>).value).not.toBe(starting);
+			expect(pool.started).toBe(1);
 		});
 	});
 

@@ -1,8 +1,10 @@
 import {existsSync} from 'node:fs';
-import {chmod, mkdir, mkdtemp, readdir, rm, stat, utimes} from 'node:fs/promises';
+import {chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, unlink, utimes} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
+import {performance} from 'node:perf_hooks';
+import {setTimeout as sleep} from 'node:timers/promises';
 import {execa} from 'execa';
 import {afterEach, expect, test} from 'vitest';
 import {WARM_PROTOCOL, type WarmAnswer, warmWorkerAddress, warmWorkerWanted} from '../../src/engine/warm-worker.js';
@@ -10,10 +12,17 @@ import {serveWarmWorker} from '../../src/engine/warm-worker-server.js';
 import type {SuiteResult} from '../../src/suite/run-suite.js';
 import type {CompareResult} from '../../src/xor/result.js';
 import {makeSuiteTree, statusesOf, TREE_EXPECTED} from '../helpers/suite-tree.js';
-import {describeKLayout, fixture, processAlive, ROOT, runCli, useTempDirs} from '../helpers/run.js';
+import {WORKER_SCRIPT} from '../../src/engine/worker.js';
+import {CLI, describeKLayout, fixture, processAlive, processesMatching, ROOT, runCli, useTempDirs} from '../helpers/run.js';
 import {waitFor} from '../helpers/poll.js';
 
 const KLAYOUT = process.env.KLAYOUT ?? '/usr/bin/klayout';
+/** The server's own process, as lyipc-diff starts it. */
+const SERVER_MAIN = path.join(ROOT, 'dist', 'src', 'engine', 'warm-worker-main.js');
+/** A server that stops answering in one of several ways (see the script). */
+const FAKE_SERVER = path.join(ROOT, 'test', 'fake-warm-server', 'serve');
+/** A flat XOR of a cell placed 90,000 times: a job that keeps KLayout busy for a few seconds. */
+const SLOW = ['placed_very_often_a.gds', 'placed_very_often_b.gds'] as const;
 
 /** Every process whose command line names `text`, by pid. */
 async function processesWith(text: string): Promise<number[]> {
@@ -25,6 +34,29 @@ async function processesWith(text: string): Promise<number[]> {
 async function childrenOf(pid: number): Promise<number[]> {
 	const {stdout} = await execa('pgrep', ['-P', String(pid)], {reject: false});
 	return stdout.split('\n').filter(Boolean).map(Number);
+}
+
+/** CPU time `pid` has used, in clock ticks (utime + stime of /proc/PID/stat). */
+async function cpuTicks(pid: number): Promise<number> {
+	const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+	return Number(fields[11]) + Number(fields[12]);
+}
+
+/** The server's KLayout that works on a job: the one of its KLayouts running now whose CPU time grows by 0.2 s. */
+async function busyKLayout(server: number): Promise<number> {
+	const idle = new Map(await Promise.all((await childrenOf(server)).map(async pid => [pid, await cpuTicks(pid)] as const)));
+	let busy: number | undefined;
+	await waitFor('a KLayout of the server to work on the job', async () => {
+		for (const [pid, ticks] of idle) {
+			if ((await cpuTicks(pid)) - ticks >= 20) {
+				busy = pid;
+			}
+		}
+
+		return busy !== undefined;
+	});
+	return busy!;
 }
 
 /** Asks the server at `address` who it is and how many jobs it answered. */
@@ -213,6 +245,108 @@ describeKLayout('warm worker between lyipc-diff calls', () => {
 		} finally {
 			server.close();
 		}
+	});
+
+	test.each([
+		['says hello, then answers nothing more, not even a ping', 'silent-after-hello', 20, 20_000],
+		['answers pings but never hello', 'no-hello', 20, 35_000],
+		['answers hello and pings but never the job', 'loses-jobs', 2, 35_000],
+	])('a server that %s: a fresh KLayout answers the call, without waiting long', async (_what, how, timeoutSeconds, within) => {
+		const {address, env} = await setup();
+		const fake = execa(FAKE_SERVER, [address, String(WARM_PROTOCOL), how], {reject: false});
+		try {
+			await waitFor('the fake server to listen', () => existsSync(address));
+			const began = performance.now();
+			const run = await runCli([fixture('base.gds'), fixture('one_shape.gds'), '--json', '--no-view', '--timeout', String(timeoutSeconds)], {env, timeout: within + 10_000});
+			const took = performance.now() - began;
+			expect(run.exitCode, run.stderr).toBe(1);
+			expect((JSON.parse(run.stdout) as CompareResult).klayout!.version).not.toBe('0.0.0');
+			// Silent: given up after 5 s; no hello: after 20 s; no answer to the job: after its timeout and 20 s.
+			expect(took).toBeLessThan(within);
+		} finally {
+			fake.kill('SIGKILL');
+			await fake;
+		}
+	});
+
+	test.each(['before the call', 'mid-job'])('a server stopped (SIGSTOP) %s: a fresh KLayout answers the call within seconds', async when => {
+		const {env, diff, serverPids} = await setup();
+		expect((await diff('base.gds', 'one_shape.gds')).exitCode).toBe(1);
+		const [pid] = await serverPids();
+		let stopped = performance.now();
+		if (when === 'before the call') {
+			process.kill(pid!, 'SIGSTOP');
+		}
+
+		const running = runCli([fixture(SLOW[0]), fixture(SLOW[1]), '--json', '--no-view', '--mode', 'flat', '--timeout', '20'], {env, timeout: 40_000});
+		if (when === 'mid-job') {
+			await busyKLayout(pid!);
+			process.kill(pid!, 'SIGSTOP');
+			stopped = performance.now();
+		}
+
+		const run = await running;
+		expect(run.exitCode, run.stderr).toBe(1);
+		expect((JSON.parse(run.stdout) as CompareResult).layers.find(layer => layer.key === '1/0')).toMatchObject({status: 'different'});
+		// 5 s of silence, then a fresh KLayout's start-up and the whole job (~3 s, more on a loaded machine).
+		expect(performance.now() - stopped).toBeLessThan(25_000);
+	});
+
+	test('lyipc-diff itself stopped (Ctrl+Z) and resumed mid-job: the server still answers it, no fresh KLayout', async () => {
+		const {dir, env, address, diff, serverPids} = await setup();
+		expect((await diff('base.gds', 'one_shape.gds')).exitCode).toBe(1);
+		const [pid] = await serverPids();
+		const call = execa(process.execPath, [CLI, fixture(SLOW[0]), fixture(SLOW[1]), '-q', '--no-view', '--mode', 'flat', '--out-dir', path.join(dir, 'out')], {env, reject: false, timeout: 60_000});
+		await busyKLayout(pid!);
+		call.kill('SIGSTOP');
+		await sleep(8000); // longer than the 5 s a silent server is given
+		call.kill('SIGCONT');
+		let fresh: number[] = [];
+		while (call.exitCode === null && fresh.length === 0) {
+			fresh = await processesMatching(WORKER_SCRIPT, call.pid);
+			await sleep(20);
+		}
+
+		expect((await call).exitCode).toBe(1);
+		expect(fresh).toEqual([]);
+		expect((await hello(address)).jobs).toBe(2);
+	});
+
+	test('its KLayout killed mid-job: the server runs the job again on another KLayout', async () => {
+		const {address, diff, serverPids} = await setup();
+		expect((await diff('base.gds', 'one_shape.gds')).exitCode).toBe(1);
+		const [pid] = await serverPids();
+		const running = diff(SLOW[0], SLOW[1], '--mode', 'flat');
+		const busy = await busyKLayout(pid!);
+		// The server needs a new KLayout: the folder of the call that started it is gone by now (runCli removes it).
+		process.kill(busy, 'SIGKILL');
+		const warm = await running;
+		const fresh = await runCli([fixture(SLOW[0]), fixture(SLOW[1]), '--json', '--no-view', '--mode', 'flat', '--no-warm-worker'], {env: {KLAYOUT}});
+		expect(warm.exitCode, warm.stderr).toBe(1);
+		expect(stable(warm.stdout)).toEqual(stable(fresh.stdout));
+		// The same server answered it, on a KLayout of its own.
+		expect(await hello(address)).toMatchObject({pid, jobs: 2});
+		expect(await childrenOf(pid!)).not.toContain(busy);
+	});
+
+	test("a server that stops removes its socket only while it is its own, never a newer server's", async () => {
+		const dir = await tempDir();
+		const address = path.join(dir, 'warm.sock');
+		addresses.push(address);
+		const serve = (idleSeconds: number) =>
+			execa(process.execPath, [SERVER_MAIN, address], {env: {...process.env, LYIPC_WARM_KLAYOUT: KLAYOUT, LYIPC_WARM_WORKER_IDLE: String(idleSeconds)}, reject: false});
+		const first = serve(3);
+		await waitFor('the first server to listen', () => existsSync(address));
+		expect((await hello(address)).pid).toBe(first.pid);
+		// Its socket deleted (by hand, a tmp cleaner), a second server takes the address.
+		await unlink(address);
+		const second = serve(60);
+		await waitFor('the second server to listen', () => existsSync(address));
+		expect((await hello(address)).pid).toBe(second.pid);
+		expect((await first).exitCode).toBe(0); // idle for 3 s
+		expect(existsSync(address)).toBe(true);
+		expect((await hello(address)).pid).toBe(second.pid);
+		expect(await readdir(dir)).toEqual(['warm.sock']);
 	});
 
 	test('more jobs than KLayouts wait at the server, which says how long each waited', async () => {
