@@ -7,6 +7,7 @@ fraction of a millisecond however many sockets the machine has), else its row in
 us), the owner cannot be told: the server then writes a session token into a file only this
 user can read, which lyipc's clients send with hello. Pure Python: no GUI needed."""
 
+import errno
 import os
 import secrets
 import socket
@@ -53,6 +54,20 @@ class PeerLookup:
 
     def available(self):
         return self.netlink or os.path.exists(os.path.join(self.proc_net, "tcp"))
+
+    def works(self, own_uid):
+        """Whether a loopback connection this process makes itself is found and owned by
+        `own_uid`: a system may offer the lists and still hide sockets in them (a sandbox)."""
+        try:
+            with socket.socket() as listener:
+                listener.bind(("127.0.0.1", 0))
+                listener.listen(1)
+                with socket.create_connection(listener.getsockname(), timeout=1) as client:
+                    accepted, _ = listener.accept()
+                    with accepted:
+                        return self.uid(client.getsockname(), listener.getsockname()) == own_uid
+        except OSError:
+            return False
 
     def uid(self, peer, local):
         """`peer` and `local` are (address, port) of the connection as the server sees it; None
@@ -127,7 +142,10 @@ def _netlink_uid(family, their_end, our_end):
         return None
     kind = struct.unpack("=H", data[4:6])[0]
     if kind == _NLMSG_ERROR:
-        return None  # ENOENT: no such socket
+        code = -struct.unpack("=i", data[16:20])[0] if len(data) >= 20 else 0
+        if code == errno.ENOENT:
+            return None  # no such socket
+        raise OSError(code, "sock_diag: %s" % os.strerror(code))  # not allowed here: use /proc
     body = data[16:]
     # inet_diag_msg: family, state, timer, retrans, the socket id (48 bytes), expires, rqueue,
     # wqueue, uid, inode
@@ -138,10 +156,11 @@ def _netlink_uid(family, their_end, our_end):
 
 
 def classify(peer_address, peer_port, local_address, local_port, lookup, own_uid):
-    """(kind, uid) of a connection's peer: OWNER, OTHER_USER, UNKNOWN or REMOTE."""
+    """(kind, uid) of a connection's peer: OWNER, OTHER_USER, UNKNOWN or REMOTE. `lookup` is
+    None where owners cannot be looked up."""
     if not is_loopback_address(peer_address):
         return REMOTE, None
-    if not lookup.available():
+    if lookup is None:
         return UNKNOWN, None
     uid = lookup.uid((peer_address, peer_port), (local_address, local_port))
     if uid is None:

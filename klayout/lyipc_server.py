@@ -283,9 +283,10 @@ class Server:
                 self.klive_port = self.settings["klivePort"]
             except RuntimeError as exc:
                 self.klive_error = str(exc)  # klive itself may hold the port: lyipc still serves
-        if self.uid is None or not self.peers.available():
+        if self.uid is None or not self.peers.available() or not self.peers.works(self.uid):
             # Who connects cannot be told here: v2 clients on this machine prove it is their
             # user by reading this file (lyipc's clients do).
+            self.peers = None
             self.session_token = lyipc_access.write_session_token(self.home, self.port)
             atexit.register(lyipc_access.remove_session_token, self.home, self.port, self.session_token)
         remove_stale_caches()

@@ -174,13 +174,28 @@ describeKLayout('another user of this machine cannot drive the viewer (nobody vi
 	});
 });
 
+// Kernel socket lists that exist but show no socket (as in some sandboxes).
+const EMPTY_PROC_NET = path.join(tmpdir(), `lyipc-empty-proc-net-${process.pid}`);
+beforeAll(async () => {
+	await execa('mkdir', ['-p', EMPTY_PROC_NET]);
+	await writeFile(path.join(EMPTY_PROC_NET, 'tcp'), '');
+	await writeFile(path.join(EMPTY_PROC_NET, 'tcp6'), '');
+});
+afterAll(async () => {
+	await rm(EMPTY_PROC_NET, {recursive: true, force: true});
+});
+
 /**
  * Where the viewer cannot look up who connects (LYIPC_PROC_NET names a folder without the
- * kernel's socket lists, and sock_diag is not used): it writes a session token that only its
- * user can read, v2 clients must present it (lyipc's read it), v1 stays open.
+ * kernel's socket lists, or with lists that show nothing, and sock_diag is not used): it writes
+ * a session token that only its user can read, v2 clients must present it (lyipc's read it),
+ * v1 stays open.
  */
-describeKLayout('a viewer that cannot tell who connects: v2 needs its session token, read from KLAYOUT_HOME', () => {
-	const gui = useGuiViewer({via: 'boot', env: {LYIPC_PROC_NET: '/nonexistent-lyipc-proc-net'}});
+describeKLayout.each([
+	['no socket lists at all', '/nonexistent-lyipc-proc-net'],
+	['socket lists that show nothing (the start-up self-check finds its own connection missing)', EMPTY_PROC_NET],
+])('a viewer that cannot tell who connects, %s: v2 needs its session token, read from KLAYOUT_HOME', (_name, procNet) => {
+	const gui = useGuiViewer({via: 'boot', env: {LYIPC_PROC_NET: procNet}});
 
 	test('the token file: this user only; without it UNAUTHORIZED; lyipc status reads it; v1 still answers', async () => {
 		const file = path.join(gui.viewer.home, `lyipc-token-${gui.viewer.port}`);
