@@ -138,37 +138,49 @@ describeKLayout('hostile requests never hold the window (ping loop on a second c
 });
 
 describeKLayout('a viewer drawing a picture apart can still be stopped', () => {
-	test('quit ends KLayout and the KLayout that draws', async () => {
-		const viewer = await startGuiViewer({via: 'boot', settings: {screenshotTimeout: 600}});
+	const alive = (pid: number) => {
 		try {
-			const boxes = path.join(viewer.home, 'boxes.gds.gz');
-			await overlappingBoxes(boxes, 1_000_000);
-			await v2Session(viewer.port, [{id: 1, method: 'load', params: {path: boxes, mode: 'new'}}]);
-			const drawing = v2Session(viewer.port, [{id: 2, method: 'screenshot', params: {width: 800, height: 600}}], 60_000).catch((error: Error) => error);
-			// The drawing KLayout is a child of the viewer's.
-			const children = async () => (await execa('pgrep', ['-P', String(viewer.klayout.pid), '-f', 'lyipc_render_job.py'], {reject: false})).stdout.split('\n').filter(Boolean).map(Number);
-			await waitFor('a KLayout drawing the picture', async () => (await children()).length > 0);
-			const [renderer] = await children();
-			const [quit] = await v2Session(viewer.port, [{id: 3, method: 'quit', params: {force: true}}], 10_000);
-			expect(quit).toMatchObject({ok: true});
-			await waitFor('KLayout to end', () => viewer.klayout.exitCode !== null && viewer.klayout.exitCode !== undefined, 15_000);
-			const alive = (pid: number) => {
-				try {
-					process.kill(pid, 0);
-					return true;
-				} catch {
-					return false;
-				}
-			};
-
-			await waitFor('the drawing KLayout to end', () => !alive(renderer!), 15_000);
-			// Its request was answered as stopped, or its connection went with KLayout.
-			const answer = await drawing;
-			if (!(answer instanceof Error)) {
-				expect(answer[0]!.error?.code).toBe('VIEWER_STOPPED');
-			}
-		} finally {
-			await viewer.stop();
+			process.kill(pid, 0);
+			return true;
+		} catch {
+			return false;
 		}
-	}, 90_000);
+	};
+
+	test.each([
+		['lyipc quit', 'quit'],
+		['SIGTERM', 'SIGTERM'],
+	] as const)(
+		'%s ends KLayout and the KLayout that draws',
+		async (_name, how) => {
+			const viewer = await startGuiViewer({via: 'boot', settings: {screenshotTimeout: 600}});
+			try {
+				const boxes = path.join(viewer.home, 'boxes.gds.gz');
+				await overlappingBoxes(boxes, 1_000_000);
+				await v2Session(viewer.port, [{id: 1, method: 'load', params: {path: boxes, mode: 'new'}}]);
+				const drawing = v2Session(viewer.port, [{id: 2, method: 'screenshot', params: {width: 800, height: 600}}], 60_000).catch((error: Error) => error);
+				// The drawing KLayout is a child of the viewer's.
+				const children = async () => (await execa('pgrep', ['-P', String(viewer.klayout.pid), '-f', 'lyipc_render_job.py'], {reject: false})).stdout.split('\n').filter(Boolean).map(Number);
+				await waitFor('a KLayout drawing the picture', async () => (await children()).length > 0);
+				const [renderer] = await children();
+				if (how === 'quit') {
+					const [quit] = await v2Session(viewer.port, [{id: 3, method: 'quit', params: {force: true}}], 10_000);
+					expect(quit).toMatchObject({ok: true});
+				} else {
+					process.kill(viewer.klayout.pid!, 'SIGTERM'); // KLayout alone ignores it while busy
+				}
+
+				await waitFor('KLayout to end', () => viewer.klayout.exitCode !== null && viewer.klayout.exitCode !== undefined, 15_000);
+				await waitFor('the drawing KLayout to end', () => !alive(renderer!), 15_000);
+				// Its request was answered as stopped, or its connection went with KLayout.
+				const answer = await drawing;
+				if (!(answer instanceof Error)) {
+					expect(answer[0]!.error?.code).toBe('VIEWER_STOPPED');
+				}
+			} finally {
+				await viewer.stop();
+			}
+		},
+		90_000,
+	);
 });
