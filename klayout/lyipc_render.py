@@ -106,6 +106,8 @@ class Scene:
         self.box = [box.left, box.bottom, box.right, box.top]
         self.levels = [view.min_hier_levels, view.max_hier_levels]
         self.config = dict((key, view.get_config(key)) for key in COPIED_CONFIG)
+        if self.config["background-color"] in ("", "auto"):
+            self.config["background-color"] = background(view)
         self.width, self.height = width, height
         handle, path = tempfile.mkstemp(suffix=".lyp")
         os.close(handle)
@@ -115,6 +117,15 @@ class Scene:
                 self.layer_properties = saved.read()
         finally:
             os.remove(path)
+
+
+def background(view):
+    """The colour the window draws behind the layout ("auto" follows the GUI's palette, which a
+    batch KLayout does not have): the most common pixel of a tiny picture of an empty place."""
+    empty = pya.DBox(1.5e9, 1.5e9, 1.5e9 + 1, 1.5e9 + 1)
+    image = view.get_image_with_options(8, 8, 0, 0, 0, empty, False)
+    pixels = [image.pixel(x, y) & 0xFFFFFF for x in range(8) for y in range(8)]
+    return "#%06x" % max(set(pixels), key=pixels.count)
 
 
 class Drawing:
