@@ -426,14 +426,21 @@ export async function run({seed = 1, deadlineMs = 10 * 60_000, log = () => undef
 			let problem;
 			let blockMs = 0;
 			try {
+				// A case never runs past the deadline by more than a second.
+				const timeout = Math.max(1000, Math.min(CASE_TIMEOUT_MS, deadlineMs - (Date.now() - started)));
 				const {result, longestMs} = await whilePinging(viewer.port, async () => {
-					const answer = await exchange(viewer[portKey], bytes, {lines});
+					const answer = await exchange(viewer[portKey], bytes, {lines, timeout});
 					await new Promise(resolve => setTimeout(resolve, tailMs));
 					return answer;
 				});
 				blockMs = longestMs;
 				problem = judge(protocol, result);
 			} catch (error) {
+				if (Date.now() - started >= deadlineMs) {
+					notes.push(`deadline: stopped after ${tally.cases} cases, in ${name}`);
+					break; // cut by the deadline, not the viewer's fault
+				}
+
 				problem = error.message;
 			}
 
