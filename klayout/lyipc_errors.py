@@ -38,13 +38,27 @@ def answer(line, handle):
     """The reply object to one JSON-lines request: `handle(request)` gives the result. A
     JobError becomes its coded error, bad JSON BAD_REQUEST, anything else INTERNAL with the
     traceback, so no request goes unanswered."""
+    request = parse(line)
+    if isinstance(request, JobError):
+        return {"id": None, "ok": False, "error": request.to_json()}
+    return run(request.get("id"), lambda: handle(request))
+
+
+def parse(line):
+    """The request object of one JSON line, or a BAD_REQUEST JobError saying what is wrong with
+    it: not JSON, nested too deeply (Python's parser recurses), not an object, or an `id` that
+    is not a string, a number or null (it is echoed in the reply)."""
     try:
         request = json.loads(line.decode("utf-8"))
     except ValueError as exc:
-        return {"id": None, "ok": False, "error": {"code": "BAD_REQUEST", "message": "not JSON: %s" % exc}}
+        return JobError("BAD_REQUEST", "not JSON: %s" % exc)
+    except RecursionError:
+        return JobError("BAD_REQUEST", "JSON nested too deeply")
     if not isinstance(request, dict):
-        return {"id": None, "ok": False, "error": {"code": "BAD_REQUEST", "message": "a request must be a JSON object"}}
-    return run(request.get("id"), lambda: handle(request))
+        return JobError("BAD_REQUEST", "a request must be a JSON object")
+    if not isinstance(request.get("id"), (str, int, float, type(None))):
+        return JobError("BAD_REQUEST", "a request's id must be a string, a number or null")
+    return request
 
 
 def run(request_id, work):
@@ -61,3 +75,27 @@ def run(request_id, work):
             "ok": False,
             "error": {"code": "INTERNAL", "message": "%s: %s" % (type(exc).__name__, exc), "detail": traceback.format_exc()},
         }
+
+
+class Later:
+    """A result that comes later (a screenshot drawn by a separate KLayout): the server answers
+    once `resolve(value or JobError)` is called."""
+
+    def __init__(self):
+        self.callbacks = []
+        self.done = False
+        self.outcome = None
+
+    def then(self, callback):
+        if self.done:
+            callback(self.outcome)
+        else:
+            self.callbacks.append(callback)
+
+    def resolve(self, outcome):
+        if self.done:
+            return
+        self.done = True
+        self.outcome = outcome
+        for callback in self.callbacks:
+            callback(outcome)

@@ -7,11 +7,11 @@ reloaded in place (`type: "reload"`), else opened in a new view (`type: "open"`)
 a request that fails gets an answer too (`type: "error"`), so the client never waits in vain."""
 
 import json
-import os
 
 import pya
 
-from lyipc_params import check_text_file
+from lyipc_errors import JobError, parse
+from lyipc_files import check_layout, check_side_file
 from lyipc_version import VERSION
 from lyipc_viewer import ViewerError
 
@@ -25,15 +25,15 @@ def handle_klive(line, viewer):
     """Runs one klive request and returns the reply bytes; never raises."""
     reply = {"version": KLIVE_VERSION, "klayout_version": viewer.klayout_version, "server": "lyipc " + VERSION}
     try:
-        try:
-            request = json.loads(line.decode("utf-8"))
-        except ValueError as exc:
-            raise ViewerError("BAD_REQUEST", "not JSON: %s" % exc)
-        if not isinstance(request, dict) or not isinstance(request.get("gds"), str) or not request["gds"]:
+        request = parse(line)
+        if isinstance(request, JobError):
+            raise request
+        if not isinstance(request.get("gds"), str) or not request["gds"]:
             raise ViewerError("BAD_REQUEST", 'expected a JSON object with "gds": the path of a layout file')
         reply["file"] = request["gds"]
+        check_fields(request)
         reply.update(show(viewer, request))
-    except ViewerError as exc:
+    except JobError as exc:
         reply.update(type="error", error=exc.message)
     except Exception as exc:  # a bug must still be answered
         reply.update(type="error", error="%s: %s" % (type(exc).__name__, exc))
@@ -52,10 +52,22 @@ def encode(reply):
     return data
 
 
+# The optional fields and the JSON types they take.
+FIELDS = {"keep_position": (bool, int, type(None)), "technology": (str, type(None)), "lyrdb": (str, type(None)), "l2n": (str, type(None)), "libraries": (list, type(None)), "markers": (list, type(None))}
+
+
+def check_fields(request):
+    for name, types in FIELDS.items():
+        if not isinstance(request.get(name), types):
+            raise ViewerError("BAD_REQUEST", "%s: expected %s, got %s" % (name, " or ".join(t.__name__ for t in types if t is not type(None)), type(request.get(name)).__name__))
+
+
 def show(viewer, request):
     path = request["gds"]
-    if not os.path.isfile(path):
-        raise ViewerError("FILE_NOT_FOUND", "%s: no such file on the viewer's machine" % path)
+    check_layout(path)
+    for key, kind in (("lyrdb", "rdb"), ("l2n", "l2n")):
+        if request.get(key):
+            check_side_file(request[key], kind)  # before anything is shown, not after
     register_libraries(viewer, request.get("libraries"))
     window = viewer.window
     shown = viewer.views_showing(path)
@@ -93,18 +105,19 @@ def register_libraries(viewer, libraries):
     for entry in libraries or []:
         if not isinstance(entry, dict) or not entry.get("name") or not entry.get("file"):
             raise ViewerError("BAD_REQUEST", 'libraries: expected a list of {"name", "file"}')
-        if not os.path.isfile(entry["file"]):
-            raise ViewerError("FILE_NOT_FOUND", "%s: no such library file on the viewer's machine" % entry["file"])
+        if not isinstance(entry["name"], str) or not isinstance(entry["file"], str):
+            raise ViewerError("BAD_REQUEST", 'libraries: "name" and "file" must be strings')
+        check_layout(entry["file"], "library file")
         library = pya.Library()
-        library.layout().read(entry["file"])
+        try:
+            library.layout().read(entry["file"])
+        except Exception as exc:
+            raise ViewerError("LOAD_FAILED", "%s: %s" % (entry["file"], exc), entry["file"])
         library.register(entry["name"])
         viewer.keep(library)  # a library Python no longer references is collected
 
 
 def show_netlist(view, path, cellview_index):
-    if not os.path.isfile(path):
-        raise ViewerError("FILE_NOT_FOUND", "%s: no such netlist database" % path)
-    check_text_file(path, "netlist database")  # no gzip bomb holds the window
     database = pya.LayoutToNetlist()
     try:
         database.read(path)

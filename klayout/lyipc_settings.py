@@ -19,6 +19,11 @@ DEFAULTS = {
     "allowRemoteV1": False,
     "klive": False,
     "klivePort": KLIVE_PORT,
+    # Bytes of uploaded layouts the server keeps at once (its cache folder); one upload may not
+    # exceed it either.
+    "uploadQuota": 2 * 1024 ** 3,
+    # Seconds a screenshot too heavy to draw on the GUI thread may take in a separate KLayout.
+    "screenshotTimeout": 30,
 }
 
 
@@ -50,11 +55,19 @@ def port_number(name, value):
     return port
 
 
+def positive_number(name, value, what):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise SettingsError("%s: expected %s above 0, got %r" % (name, what, value))
+    return value
+
+
 def load(home=None, env=None):
     """Defaults, then lyipc.json, then LYIPC_PORT / LYIPC_HOST / LYIPC_TOKEN / LYIPC_KLIVE_PORT."""
     env = os.environ if env is None else env
+    home = home or klayout_home()
     values = dict(DEFAULTS)
-    values.update((k, v) for k, v in read_file(home or klayout_home()).items() if k in DEFAULTS)
+    values.update((k, v) for k, v in read_file(home).items() if k in DEFAULTS)
+    values["home"] = home
     if env.get("LYIPC_PORT"):
         values["port"] = env["LYIPC_PORT"]
     if env.get("LYIPC_HOST"):
@@ -66,6 +79,8 @@ def load(home=None, env=None):
         values["klivePort"] = env["LYIPC_KLIVE_PORT"]
     values["port"] = port_number("port", values["port"])
     values["klivePort"] = port_number("klivePort", values["klivePort"])
+    values["uploadQuota"] = positive_number("uploadQuota", values["uploadQuota"], "a byte count")
+    values["screenshotTimeout"] = positive_number("screenshotTimeout", values["screenshotTimeout"], "seconds")
     check_exposure(values)
     return values
 

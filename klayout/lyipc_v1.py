@@ -6,6 +6,8 @@ as `ops` (lyipc_viewer), so this module runs without a GUI."""
 
 import traceback
 
+from lyipc_errors import JobError
+
 ACK = b"ACK None"
 LOAD_MODES = {0: "replace", 1: "new", 2: "add"}
 
@@ -28,14 +30,17 @@ def parse_load(argument):
     if len(name) >= 2 and name[0] == '"' and name[-1] == '"':
         name = name[1:-1]
     if mode not in LOAD_MODES:
-        raise ValueError("load mode must be 0 (replace), 1 (new view) or 2 (add), got %d" % mode)
+        raise JobError("BAD_REQUEST", "load mode must be 0 (replace), 1 (new view) or 2 (add), got %d" % mode)
     return name, LOAD_MODES[mode]
 
 
 def handle_line(line, ops):
     """Runs one v1 command and returns the reply bytes."""
     try:
-        text = line.decode("utf-8").rstrip("\r\n")
+        try:
+            text = line.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as exc:
+            raise JobError("BAD_REQUEST", "the line is not UTF-8 text: %s" % exc)
         command, _, argument = text.partition(" ")
         if command == "load":
             path, mode = parse_load(argument)

@@ -7,12 +7,12 @@ import tempfile
 
 import pya
 
-from lyipc_errors import JobError
-from lyipc_params import check_text_file
+from lyipc_errors import JobError, Later
+from lyipc_files import check_layout, check_picture_target, check_side_file
 from lyipc_pictures import padded, style_diff
+from lyipc_render import GUI_BUDGET_US, MAX_GUI_PIXELS, Drawing, Scene, check_size, drawing_estimate
 
 LOAD_MODES = {"replace": 0, "new": 1, "add": 2}
-MAX_PIXELS = 10000  # screenshot width or height
 
 
 class ViewerError(JobError):
@@ -45,6 +45,8 @@ class Viewer:
         self.view_markers = {}  # view index -> its pya.Marker objects (drawn while referenced)
         self.diff_views = {}  # show_diff's key (the pair) -> the view showing it
         self.docks = []  # Marker Browser dialogs docked into the main window
+        self.renderer = None  # draws heavy screenshots in a separate KLayout (the server sets it)
+        self.screenshot_timeout = 30
 
     @property
     def window(self):
@@ -94,12 +96,11 @@ class Viewer:
 
     def load(self, params):
         path = params.get("path")
-        if not path or not os.path.isfile(path):
-            raise ViewerError("FILE_NOT_FOUND", "%s: no such file on the viewer's machine" % path)
-        # Missing side files are refused before the layout is loaded, not after.
-        for key, what in (("lyp", "layer properties file"), ("rdb", "marker database")):
-            if params.get(key) and not os.path.isfile(params[key]):
-                raise ViewerError("FILE_NOT_FOUND", "%s: no such %s on the viewer's machine" % (params[key], what))
+        check_layout(path)
+        # Side files are checked before the layout is loaded, not after.
+        for key in ("lyp", "rdb"):
+            if params.get(key):
+                check_side_file(params[key], key)
         mode = params.get("mode") or "replace"
         if mode not in LOAD_MODES:
             raise ViewerError("BAD_REQUEST", "mode must be replace, new or add, got %r" % mode)
@@ -116,7 +117,6 @@ class Viewer:
             self.show_cell({"cell": params["cell"], "cellview": cellview.index()})
         view.max_hier()
         if params.get("lyp"):
-            check_text_file(params["lyp"], "layer properties file")
             try:
                 view.load_layer_props(params["lyp"])
             except Exception as exc:
@@ -133,8 +133,14 @@ class Viewer:
         "XOR 1/0" (`names`), the marker database in the Marker Browser docked below the layout,
         zoomed to the differences. The same pair (`key`) shown again reuses its view."""
         for key in ("a", "b", "xor"):
-            if not params.get(key) or not os.path.isfile(params[key]):
-                raise ViewerError("FILE_NOT_FOUND", "%s: no such file on the viewer's machine" % params.get(key))
+            check_layout(params.get(key))
+        # The markers are an extra: a database that is missing or too large is skipped, said so.
+        markers_skipped = None
+        if params.get("rdb"):
+            try:
+                check_side_file(params["rdb"], "rdb")
+            except JobError as exc:
+                markers_skipped = exc.message
         window = self.window
         reuse = self.diff_view_index(params.get("key"))
         try:
@@ -156,13 +162,16 @@ class Viewer:
         style_diff(view, cellview_xor.index())
         names = params.get("names") or ["A", "B", "XOR"]
         name_layers(view, dict(zip((cellview_a.index(), cellview_b.index(), cellview_xor.index()), names)))
-        if params.get("rdb") and os.path.isfile(params["rdb"]):
+        if params.get("rdb") and markers_skipped is None:
             self.markers({"path": params["rdb"], "cellview": cellview_xor.index()})
         box = params.get("box")
         if box:
             view.zoom_box(padded(box))
         view.set_title(params.get("title") or "lyipc-diff")
-        return {"view": window.current_view_index, "cellviews": [cellview_a.index(), cellview_b.index(), cellview_xor.index()], "reused": reuse is not None}
+        result = {"view": window.current_view_index, "cellviews": [cellview_a.index(), cellview_b.index(), cellview_xor.index()], "reused": reuse is not None}
+        if markers_skipped:
+            result["markersSkipped"] = markers_skipped
+        return result
 
     def diff_view_index(self, key):
         """The index of the view that shows the pair `key`, if it is still open."""
@@ -193,15 +202,19 @@ class Viewer:
     def reload_view(view, path=None):
         """Per cellview, so that KLayout's "Select Layouts To Reload" dialog never appears."""
         box = view.box()
-        reloaded = 0
+        chosen = []
         for index in range(view.cellviews()):
-            if path and os.path.abspath(view.cellview(index).filename()) != os.path.abspath(path):
+            filename = view.cellview(index).filename()
+            if path and os.path.abspath(filename) != os.path.abspath(path):
                 continue
+            if filename:
+                check_layout(filename)  # it may have become something else since it was loaded
+            chosen.append(index)
+        for index in chosen:
             view.reload_layout(index)
-            reloaded += 1
         view.add_missing_layers()
         view.zoom_box(box)
-        return reloaded
+        return len(chosen)
 
     def show_cell(self, params):
         view = self.view()
@@ -236,35 +249,68 @@ class Viewer:
         return {"views": views, "klayout": self.klayout_version, "modal": modal.windowTitle if modal is not None else None, "markerBrowser": self.marker_browser()}
 
     def screenshot(self, params):
+        """The picture in the window when KLayout can draw it there within a fraction of a
+        second (lyipc_render); else a Later, resolved once a separate KLayout has drawn it."""
         view = self.view(params.get("view"))
-        width, height = int(params.get("width") or 800), int(params.get("height") or 600)
-        if not (0 < width <= MAX_PIXELS and 0 < height <= MAX_PIXELS):
-            raise ViewerError("BAD_REQUEST", "screenshot: width and height must be from 1 to %d pixels" % MAX_PIXELS)
+        width, height = params.get("width") or 800, params.get("height") or 600
+        check_size(width, height)
         target = params.get("path")
-        if target and not os.path.isabs(target):
-            raise ViewerError("BAD_REQUEST", "screenshot: path must be absolute (the viewer's working folder is not the client's), got %r" % target)
         if target:
-            try:
-                view.save_image(target, width, height)
-            except Exception as exc:
-                raise ViewerError("WRITE_ERROR", "%s: cannot write the screenshot: %s" % (target, exc), target)
-            return {"path": target, "width": width, "height": height}
-        handle, temp = tempfile.mkstemp(suffix=".png")
-        os.close(handle)
+            check_picture_target(target)
+            if self.views_showing(target):
+                raise ViewerError("BAD_REQUEST", "screenshot: %s is a layout shown in the viewer; refusing to overwrite it" % target, target)
         try:
-            view.save_image(temp, width, height)
+            # The picture is written beside its target under a hidden name, then renamed: a
+            # reader never sees half of it.
+            handle, temp = tempfile.mkstemp(prefix=".lyipc-screenshot-", suffix=".png", dir=os.path.dirname(target) if target else None)
+            os.close(handle)
+        except OSError as exc:
+            raise ViewerError("WRITE_ERROR", "%s: cannot write the screenshot: %s" % (target, exc.strerror or exc), target)
+        try:
+            if width * height <= MAX_GUI_PIXELS and drawing_estimate(view, width, height) <= GUI_BUDGET_US:
+                try:
+                    view.save_image(temp, width, height)
+                except Exception as exc:
+                    raise ViewerError("WRITE_ERROR", "%s: cannot write the screenshot: %s" % (target or temp, exc), target)
+                return self.picture(temp, target, width, height)
+            scene = Scene(view, width, height)
+        except Exception:
+            remove_quietly(temp)
+            raise
+        later = Later()
+
+        def drawn(outcome):
+            if isinstance(outcome, JobError):
+                remove_quietly(temp)
+                later.resolve(outcome)
+                return
+            try:
+                later.resolve(dict(self.picture(temp, target, width, height), separately=True))
+            except JobError as exc:
+                later.resolve(exc)
+
+        self.renderer.draw(Drawing(scene, temp, self.screenshot_timeout, drawn))
+        return later
+
+    @staticmethod
+    def picture(temp, target, width, height):
+        """The answer for a PNG written to `temp`: moved to `target`, or sent inline."""
+        try:
+            if target:
+                os.replace(temp, target)
+                return {"path": target, "width": width, "height": height}
             with open(temp, "rb") as png:
                 data = png.read()
-        finally:
-            os.remove(temp)
+        except OSError as exc:
+            remove_quietly(temp)
+            raise ViewerError("WRITE_ERROR", "%s: cannot write the screenshot: %s" % (target or temp, exc.strerror or exc), target)
+        remove_quietly(temp)
         return {"png": base64.b64encode(data).decode("ascii"), "width": width, "height": height}
 
     def markers(self, params):
         view = self.view(params.get("view"))
         path = params.get("path")
-        if not path or not os.path.isfile(path):
-            raise ViewerError("FILE_NOT_FOUND", "%s: no such marker database" % path)
-        check_text_file(path, "marker database")
+        check_side_file(path, "rdb")
         rdb = pya.ReportDatabase("")
         try:
             rdb.load(path)
@@ -313,16 +359,23 @@ class Viewer:
     def draw_markers(self, view, markers):
         """klive's `markers`: [[class name, to_s, config?], ...], e.g. ["DBox", "(0,0;1,1)"],
         drawn over the view until the next markers for it."""
+        if not isinstance(markers, list):
+            raise ViewerError("BAD_REQUEST", "markers: expected a list of [class, text, config?]")
+        if len(markers) > MAX_MARKERS:
+            raise ViewerError("TOO_LARGE", "markers: %d shapes, at most %d are drawn over a view" % (len(markers), MAX_MARKERS))
         drawn = []
         for entry in markers:
             if not isinstance(entry, list) or len(entry) < 2 or entry[0] not in MARKER_SHAPES:
                 raise ViewerError("BAD_REQUEST", "markers: expected [class, text, config?] with class one of %s" % ", ".join(MARKER_SHAPES))
-            marker = pya.Marker(view)
-            marker.set(getattr(pya, entry[0]).from_s(str(entry[1])))
             config = entry[2] if len(entry) > 2 and isinstance(entry[2], dict) else {}
-            for key, value in config.items():
-                if key in MARKER_STYLE:
-                    setattr(marker, key, value)
+            marker = pya.Marker(view)
+            try:
+                marker.set(getattr(pya, entry[0]).from_s(str(entry[1])))
+                for key, value in config.items():
+                    if key in MARKER_STYLE:
+                        setattr(marker, key, value)
+            except (TypeError, ValueError, RuntimeError, OverflowError) as exc:
+                raise ViewerError("BAD_REQUEST", "markers: %s %s: %s" % (entry[0], str(entry[1])[:60], exc))
             drawn.append(marker)
         self.view_markers[self.window.index_of(view)] = drawn
 
@@ -362,6 +415,13 @@ class Viewer:
         return None
 
 
+def remove_quietly(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
 _QUIT_TIMER = []
 
 
@@ -374,6 +434,7 @@ def quit_soon(delay_ms=100):
     _QUIT_TIMER.append(timer)  # referenced until it fires
 
 
+MAX_MARKERS = 10000  # klive's marker shapes per view: each is a Python object the window draws
 MARKER_SHAPES = ("DBox", "DPolygon", "DSimplePolygon", "DPath", "DText", "DEdge", "Box", "Polygon", "SimplePolygon", "Path", "Text", "Edge")
 MARKER_STYLE = ("color", "frame_color", "line_width", "line_style", "vertex_size", "halo", "dither_pattern", "dismissable")
 

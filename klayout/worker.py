@@ -13,6 +13,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import pya
 
+from lyipc_process import die_with_parent
+
 PROTOCOL = 1
 
 
@@ -21,22 +23,6 @@ def emit(obj):
     data = (json.dumps(obj, separators=(",", ":")) + "\n").encode("utf-8")
     while data:
         data = data[os.write(1, data):]
-
-
-def die_with_parent():
-    """On Linux, ask the kernel to kill this worker when the runner dies, even by SIGKILL,
-    so an orphaned XOR never keeps running."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-    except Exception:
-        pass
-    if os.getppid() == 1:
-        os._exit(3)
 
 
 def leave():

@@ -1,4 +1,5 @@
 import {DEFAULT_VIEWER_PORT, isLoopbackHost} from '../viewer/client.js';
+import {describeTarget} from '../viewer/target.js';
 import {checkToken, installServer, klayoutHome, newToken, uninstallServer} from '../viewer/install.js';
 import type {CliIo} from './io.js';
 import {absoluteFile, usage, type LyipcArgs} from './lyipc-args.js';
@@ -69,8 +70,8 @@ export async function viewerCommand(args: LyipcArgs, io: CliIo): Promise<number>
 	const started = await startViewer({port: listen, host, token, klivePort, files, klayout: values.klayout, env: io.env});
 	io.stdout.write(
 		started.pid === undefined
-			? `a viewer already answers at ${host}:${listen}; ${files.length} file${files.length === 1 ? '' : 's'} shown there\n`
-			: `KLayout viewer on ${host}:${listen} (pid ${started.pid})${klivePort ? `, klive on 127.0.0.1:${klivePort}` : ''}\n`,
+			? `a viewer already answers at ${describeTarget({host, port: listen})}; ${files.length} file${files.length === 1 ? '' : 's'} shown there\n`
+			: `KLayout viewer on ${describeTarget({host, port: listen})} (pid ${started.pid})${klivePort ? `, klive on 127.0.0.1:${klivePort}` : ''}\n`,
 	);
 	if (started.pid !== undefined && token && token !== envToken) {
 		io.stdout.write(`clients on other machines need LYIPC_TOKEN=${token}\n`);

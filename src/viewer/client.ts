@@ -6,6 +6,7 @@ import path from 'node:path';
 import {LyipcError} from '../errors.js';
 import {readLines, RequestChannel, type WireError} from '../json-lines.js';
 import {placeFile, reloadFile, showFile} from './deliver.js';
+import {sessionToken} from './session-token.js';
 import {describeTarget, isLoopbackHost, resolveTarget, type ViewerTarget} from './target.js';
 import {unsupportedByV1, v1Line, v1Request} from './v1.js';
 import {viewerCodeOf, ViewerError} from './viewer-error.js';
@@ -18,7 +19,7 @@ export interface ViewerClientOptions {
 	connectTimeout?: number | undefined;
 	/** Milliseconds to wait for each reply (default 30000). */
 	timeout?: number | undefined;
-	/** The viewer's token, needed when it is on another machine (default: env LYIPC_TOKEN). */
+	/** The viewer's token, needed when it is on another machine (default: env LYIPC_TOKEN, else a local viewer's session token file). */
 	token?: string | undefined;
 }
 
@@ -77,7 +78,8 @@ export class ViewerClient {
 	static async connect(target: ViewerTarget = resolveTarget(), options: ViewerClientOptions = {}): Promise<ViewerClient> {
 		const connectTimeout = options.connectTimeout ?? 2000;
 		const timeout = options.timeout ?? 30_000;
-		const token = options.token ?? process.env.LYIPC_TOKEN;
+		// Else the session token of a viewer on this machine that asks for one (session-token.ts).
+		const token = options.token ?? process.env.LYIPC_TOKEN ?? sessionToken(target);
 		const socket = await openSocket(target, connectTimeout);
 		const client = new ViewerClient(socket, target, timeout);
 		client.#listen();

@@ -8,6 +8,7 @@ import {findKLayout} from '../engine/find-klayout.js';
 import {LyipcError} from '../errors.js';
 import {killGroup} from '../kill-group.js';
 import {ViewerClient} from './client.js';
+import {describeTarget} from './target.js';
 
 /** klayout/lyipc_boot.py: starts the server in a KLayout GUI without installing anything. */
 export const BOOT_SCRIPT = path.join(KLAYOUT_DIR, 'lyipc_boot.py');
@@ -107,7 +108,7 @@ export async function startViewer(options: StartViewerOptions): Promise<{pid: nu
 		killGroup(child);
 
 		const noDisplay = process.platform === 'linux' && !options.env?.DISPLAY && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY;
-		throw new LyipcError('VIEWER_UNREACHABLE', `KLayout (${klayout.path}) did not start the lyipc server on ${host}:${options.port}${why ? `: ${why}` : ''}`, {
+		throw new LyipcError('VIEWER_UNREACHABLE', `KLayout (${klayout.path}) did not start the lyipc server on ${describeTarget({host, port: options.port})}${why ? `: ${why}` : ''}`, {
 			hint: noDisplay
 				? 'A KLayout GUI needs a display: DISPLAY is not set (on a server: xvfb-run lyipc viewer, or use lyipc-diff alone)'
 				: why

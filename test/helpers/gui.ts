@@ -1,4 +1,4 @@
-import {mkdtemp, readFile, rm} from 'node:fs/promises';
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
 import net from 'node:net';
 import {networkInterfaces, tmpdir} from 'node:os';
 import path from 'node:path';
@@ -95,6 +95,8 @@ export interface GuiViewerOptions {
 	klive?: boolean;
 	/** More environment for KLayout (LYIPC_* settings). */
 	env?: Record<string, string>;
+	/** More keys for KLAYOUT_HOME/lyipc.json (uploadQuota, screenshotTimeout, ...). */
+	settings?: Record<string, unknown>;
 	ready?: boolean;
 }
 
@@ -113,6 +115,12 @@ export async function startGuiViewer(options: GuiViewerOptions = {}): Promise<Gu
 		}
 	} else {
 		args = ['-rm', path.join(ROOT, 'klayout', 'lyipc_boot.py')];
+	}
+
+	if (options.settings) {
+		const file = path.join(home, 'lyipc.json');
+		const written = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as Record<string, unknown>;
+		await writeFile(file, JSON.stringify({...written, ...options.settings}), {mode: 0o600});
 	}
 
 	const klayout = execa(process.env.KLAYOUT ?? 'klayout', args, {
@@ -146,7 +154,8 @@ export async function startGuiViewer(options: GuiViewerOptions = {}): Promise<Gu
 
 		try {
 			const [reply] = await v2Session(port, [{id: 0, method: 'ping'}], 2000);
-			if (reply?.ok) {
+			if (reply) {
+				// Up: it answers (a viewer that wants a token answers UNAUTHORIZED).
 				return viewer;
 			}
 		} catch {

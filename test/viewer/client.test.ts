@@ -173,16 +173,21 @@ describeKLayout('ViewerClient against a real KLayout GUI', () => {
 	});
 
 	test('a client gone in the middle of an upload leaves no partial file', async () => {
-		const cache = path.join(tmpdir(), `lyipc-uploads-${gui.viewer.klayout.pid!}`);
+		// The cache folders of this KLayout (lyipc-uploads-<pid>-<random>) and what they hold.
+		const cached = async () => {
+			const folders = (await readdir(tmpdir())).filter(name => name.startsWith(`lyipc-uploads-${gui.viewer.klayout.pid!}-`));
+			return (await Promise.all(folders.map(async folder => readdir(path.join(tmpdir(), folder))))).flat();
+		};
+
 		const socket = net.connect(gui.viewer.port, '127.0.0.1');
 		await new Promise(resolve => socket.once('connect', resolve));
 		socket.write(JSON.stringify({id: 1, method: 'upload', params: {name: 'half.gds', size: 1_000_000}}) + '\n');
 		socket.write(Buffer.alloc(1000));
-		await waitFor('the partial upload to be on disk', async () => (await readdir(cache)).some(name => name.endsWith('half.gds.part')));
+		await waitFor('the partial upload to be on disk', async () => (await cached()).some(name => name.endsWith('half.gds.part')));
 		socket.destroy();
 		const [pong] = await v2Session(gui.viewer.port, [{id: 2, method: 'ping'}]);
 		expect(pong).toMatchObject({ok: true});
-		expect((await readdir(cache)).filter(name => name.includes('half.gds'))).toEqual([]);
+		expect((await cached()).filter(name => name.includes('half.gds'))).toEqual([]);
 	});
 
 	test('KLayout killed in the middle of a request: VIEWER_CLOSED, not a hang', async () => {

@@ -22,15 +22,21 @@ describe('lyipc server install: a salt package in KLAYOUT_HOME', () => {
 		expect(install.stdout).toBe(`lyipc server installed in ${folder}; it starts with KLayout`);
 		expect((await readdir(folder)).sort()).toEqual(['grain.xml', 'pymacros', 'python']);
 		expect((await readdir(path.join(folder, 'python'))).sort()).toEqual([
+			'lyipc_access.py',
 			'lyipc_errors.py',
+			'lyipc_files.py',
 			'lyipc_klive.py',
 			'lyipc_menu.py',
 			'lyipc_params.py',
 			'lyipc_pictures.py',
+			'lyipc_process.py',
+			'lyipc_render.py',
+			'lyipc_render_job.py',
 			'lyipc_server.py',
 			'lyipc_settings.py',
 			'lyipc_shared.json',
 			'lyipc_shared.py',
+			'lyipc_uploads.py',
 			'lyipc_v1.py',
 			'lyipc_version.py',
 			'lyipc_viewer.py',

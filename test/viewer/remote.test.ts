@@ -223,6 +223,35 @@ describeKLayout('lyipc viewer --host / --port', () => {
 		}
 	}, 90_000);
 
+	test('--host :: listens on every address, IPv6 and IPv4: loopback of both for this user, the token from elsewhere', async () => {
+		const xvfb = await startXvfb();
+		const home = path.join(tmpdir(), `lyipc-viewer-any-${process.pid}`);
+		const port = await freePort();
+		let pid: number | undefined;
+		try {
+			const run = await runCli(['viewer', '--host', '::', '--port', String(port)], {env: {DISPLAY: xvfb.display, KLAYOUT_HOME: home, LYIPC_TOKEN: ''}}, LYIPC_CLI);
+			expect(run.exitCode, run.stderr).toBe(0);
+			const match = new RegExp(`^KLayout viewer on \\[::\\]:${port} \\(pid (\\d+)\\)\\nclients on other machines need LYIPC_TOKEN=([\\w-]{32})$`).exec(run.stdout);
+			expect(match, run.stdout).not.toBeNull();
+			pid = Number(match![1]);
+			for (const host of ['127.0.0.1', '::1']) {
+				expect((await v2Session(port, [{id: 1, method: 'status'}], 10_000, host))[0], host).toMatchObject({ok: true});
+			}
+
+			const [refused] = await untilClosed(externalAddress(), port, [JSON.stringify({id: 1, method: 'status'})]).then(text => text.trim().split('\n'));
+			expect(JSON.parse(refused!)).toMatchObject({ok: false, error: {code: 'UNAUTHORIZED'}});
+			const [hello] = await v2Session(port, [{id: 1, method: 'hello', params: {token: match![2]}}], 10_000, externalAddress());
+			expect(hello).toMatchObject({ok: true});
+		} finally {
+			if (pid) {
+				process.kill(-pid, 'SIGKILL');
+			}
+
+			kill(xvfb.process);
+			await execa('rm', ['-rf', home]);
+		}
+	}, 90_000);
+
 	test("a port another program holds: exit 2 with KLayout's reason, soon", async () => {
 		const xvfb = await startXvfb();
 		const squatter = net.createServer(socket => socket.destroy());

@@ -3,7 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import {gzipSync} from 'node:zlib';
 import {expect, test} from 'vitest';
-import {useGuiViewer, v1Exchange, v2Session, viewerStatus} from '../helpers/gui.js';
+import {useGuiViewer, v1Exchange, v2Session, viewerStatus, type V2Reply} from '../helpers/gui.js';
 import {describeKLayout, fixture} from '../helpers/run.js';
 
 /** Every v2 method with the parameters it takes; `base` are valid values of the required ones. */
@@ -21,11 +21,31 @@ const METHODS: Array<{method: string; base: Record<string, unknown>; params: str
 	{method: 'show_diff', base: {a: fixture('base.gds'), b: fixture('one_shape.gds'), xor: fixture('not_layout.gds')}, params: ['a', 'b', 'xor', 'rdb', 'box', 'title', 'key', 'names']},
 ];
 
+/** Raw v2 lines on one connection (not built with JSON.stringify: NaN, Infinity, nesting beyond it), one reply each. */
+async function v2Raw(port: number, lines: string[]): Promise<V2Reply[]> {
+	return new Promise((resolve, reject) => {
+		const socket = net.connect(port, '127.0.0.1', () => socket.write(lines.map(line => line + '\n').join('')));
+		let text = '';
+		socket.setTimeout(30_000, () => {
+			socket.destroy(new Error(`${text.split('\n').length - 1} of ${lines.length} replies within 30 s`));
+		});
+		socket.on('data', (chunk: Buffer) => {
+			text += chunk.toString('utf8');
+			const replies = text.split('\n').filter(Boolean);
+			if (replies.length === lines.length && text.endsWith('\n')) {
+				socket.destroy();
+				resolve(replies.map(reply => JSON.parse(reply) as V2Reply));
+			}
+		});
+		socket.on('error', reject);
+	});
+}
+
 /** Values of the wrong type for some parameter or other (null means "default" and is left out). */
 const WRONG: unknown[] = [5, -1, 1.5, true, '', 'x', [1, 2], [1, 2, 3, 'x'], {}, {path: 'x'}];
 
 describeKLayout("the viewer server answers a caller's mistakes with BAD_REQUEST or LOAD_FAILED, never INTERNAL", () => {
-	const gui = useGuiViewer();
+	const gui = useGuiViewer({klive: true});
 
 	test('every method, every parameter, values of the wrong type (table-driven)', async () => {
 		const requests: Array<Record<string, unknown>> = [];
@@ -78,7 +98,87 @@ describeKLayout("the viewer server answers a caller's mistakes with BAD_REQUEST 
 		expect(replies[2]!.error!.message).toContain('notes.lyrdb');
 	});
 
-	test('a gzip bomb as markers: LOAD_FAILED at once, the window keeps answering', async () => {
+	test('JSON nested 1000+ levels (request, id, params): BAD_REQUEST, never a RecursionError', async () => {
+		const deep = (depth: number) => `${'['.repeat(depth)}1${']'.repeat(depth)}`;
+		const lines = [
+			`{"id": 1, "method": "zoom", "params": {"box": ${deep(5000)}}}`,
+			`{"id": ${deep(3000)}, "method": "ping"}`,
+			`{"id": ${deep(500)}, "method": "ping"}`,
+			`${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`,
+			'{"id": {"x": 1}, "method": "ping"}',
+			'{"id": 2, "method": "ping"}',
+		];
+		const replies = await v2Raw(gui.viewer.port, lines);
+		expect(replies.map(reply => [reply.id, reply.error?.code ?? reply.result])).toEqual([
+			[null, 'BAD_REQUEST'],
+			[null, 'BAD_REQUEST'],
+			[null, 'BAD_REQUEST'],
+			[null, 'BAD_REQUEST'],
+			[null, 'BAD_REQUEST'],
+			[2, 'pong'],
+		]);
+		expect(replies[0]!.error!.message).toBe('JSON nested too deeply');
+		expect(replies[2]!.error!.message).toBe("a request's id must be a string, a number or null");
+	});
+
+	test('boxes out of range, not finite or upside down: BAD_REQUEST naming the box; a point is fine', async () => {
+		const replies = await v2Raw(gui.viewer.port, [
+			'{"id": 0, "method": "load", "params": {"path": "' + fixture('base.gds') + '", "mode": "new"}}',
+			'{"id": 1, "method": "zoom", "params": {"box": [1e308, 1e308, -1e308, -1e308]}}',
+			'{"id": 2, "method": "zoom", "params": {"box": [NaN, 0, 1, 1]}}',
+			'{"id": 3, "method": "zoom", "params": {"box": [-Infinity, 0, 1, 1]}}',
+			'{"id": 4, "method": "zoom", "params": {"box": [0, 0, 1e300, 1e300]}}',
+			'{"id": 5, "method": "zoom", "params": {"box": [10, 0, 0, 10]}}',
+			'{"id": 6, "method": "show_diff", "params": {"a": "' +
+				fixture('base.gds') +
+				'", "b": "' +
+				fixture('base.gds') +
+				'", "xor": "' +
+				fixture('base.gds') +
+				'", "box": [1e308, 1e308, -1e308, -1e308]}}',
+			'{"id": 7, "method": "zoom", "params": {"box": [5, 5, 5, 5]}}',
+		]);
+		expect(replies.map(reply => reply.ok)).toEqual([true, false, false, false, false, false, false, true]);
+		for (const reply of replies.slice(1, -1)) {
+			expect(reply.error, JSON.stringify(reply)).toMatchObject({
+				code: 'BAD_REQUEST',
+				message: expect.stringMatching(/'box' must be \[left, bottom, right, top\] in µm: finite, left <= right, bottom <= top/),
+			});
+		}
+	});
+
+	test("v1 lines a caller got wrong: ERR with lyipc's own error, not a Python one", async () => {
+		for (const [line, message] of [
+			[`load ${fixture('base.gds')} 7\r\n`, /JobError: load mode must be 0 \(replace\), 1 \(new view\) or 2 \(add\), got 7/],
+			[`load ${fixture('base.gds')} -1\r\n`, /JobError: load mode must be 0 .*got -1/],
+			[Buffer.from([0x6c, 0x6f, 0x61, 0x64, 0x20, 0xff, 0xfe, 0x0d, 0x0a]), /JobError: the line is not UTF-8 text/],
+			['load \r\n', /JobError: layout: expected a path, got \\'\\'/],
+		] as const) {
+			const reply = (await v1Exchange(gui.viewer.port, line)).toString('utf8');
+			expect(reply).toMatch(/^ERR '/);
+			expect(reply).toMatch(message);
+		}
+	});
+
+	test('klive messages of the wrong shape: a klive error saying what is wrong, not a Python exception', async () => {
+		const klive = async (line: string) => JSON.parse((await v1Exchange(gui.viewer.klivePort!, line + '\n')).toString('utf8')) as {type: string; error?: string};
+		for (const [line, message] of [
+			['['.repeat(100_000), /^JSON nested too deeply$/],
+			[JSON.stringify({gds: fixture('base.gds'), technology: 5}), /^technology: expected str, got int$/],
+			[JSON.stringify({gds: fixture('base.gds'), libraries: 'x'}), /^libraries: expected list, got str$/],
+			[JSON.stringify({gds: fixture('base.gds'), libraries: [{name: 5, file: fixture('base.gds')}]}), /^libraries: "name" and "file" must be strings$/],
+			[JSON.stringify({gds: fixture('base.gds'), markers: 5}), /^markers: expected list, got int$/],
+			[JSON.stringify({gds: fixture('base.gds'), markers: [['DBox', '(0,0;1,1)', {color: 'red'}]]}), /^markers: DBox \(0,0;1,1\): /],
+			[JSON.stringify({gds: fixture('base.gds'), markers: Array.from({length: 20_000}, () => ['DBox', '(0,0;1,1)'])}), /^markers: 20000 shapes, at most 10000/],
+		] as const) {
+			const reply = await klive(line);
+			expect(reply.type, line.slice(0, 80)).toBe('error');
+			expect(reply.error).toMatch(message);
+			expect(reply.error).not.toMatch(/^[A-Z]\w*(Error|Exception): /);
+		}
+	});
+
+	test('a gzip bomb as markers: LOAD_FAILED or TOO_LARGE at once, the window keeps answering', async () => {
 		// 2 GiB of zeros would inflate to a file KLayout reads for many seconds on the GUI thread.
 		const zeros = path.join(gui.temp, 'zeros.lyrdb.gz');
 		const chunk = gzipSync(Buffer.alloc(64 * 1024 * 1024), {level: 9});
@@ -101,7 +201,8 @@ describeKLayout("the viewer server answers a caller's mistakes with BAD_REQUEST 
 			{id: 3, method: 'markers', params: {path: spaces}},
 		]);
 		expect(replies[1]!.error).toMatchObject({code: 'LOAD_FAILED', message: expect.stringContaining('zeros.lyrdb.gz')});
-		expect(replies[2]!.error).toMatchObject({code: 'LOAD_FAILED', message: expect.stringMatching(/spaces\.lyrdb\.gz: inflates to more than 256 MB/)});
+		// Whitespace is text: the cap on the inflated size refuses it (a marker database of 32 MB loads in well under a second).
+		expect(replies[2]!.error).toMatchObject({code: 'TOO_LARGE', message: expect.stringMatching(/spaces\.lyrdb\.gz: inflates to more than 32 MB; refused as a marker database$/)});
 		// Generous bounds (a loaded CI machine), far below the 10-21 s such a file used to hold the window.
 		expect(Date.now() - started).toBeLessThan(5000);
 		expect(await pinged).toBeLessThan(5000);

@@ -1,0 +1,153 @@
+// Files that once held the viewer's window for seconds or minutes (issue 28), written fast and
+// with bounded memory: for the viewer tests and bench/fuzz/viewer.mjs.
+import {execFileSync} from 'node:child_process';
+import {createWriteStream} from 'node:fs';
+import {once} from 'node:events';
+import {createGzip} from 'node:zlib';
+
+/** One GDSII record. */
+function record(type, dataType, payload = Buffer.alloc(0)) {
+	const head = Buffer.alloc(4);
+	head.writeUInt16BE(4 + payload.length, 0);
+	head[2] = type;
+	head[3] = dataType;
+	return Buffer.concat([head, payload]);
+}
+
+function int16(...values) {
+	const buffer = Buffer.alloc(2 * values.length);
+	for (const [i, value] of values.entries()) {
+		buffer.writeInt16BE(value, 2 * i);
+	}
+
+	return buffer;
+}
+
+function int32(...values) {
+	const buffer = Buffer.alloc(4 * values.length);
+	for (const [i, value] of values.entries()) {
+		buffer.writeInt32BE(value, 4 * i);
+	}
+
+	return buffer;
+}
+
+/** HEADER .. STRNAME TOP: a library with 1 nm database units and one cell. */
+function gdsHead() {
+	return Buffer.concat([
+		record(0x00, 0x02, int16(600)),
+		record(0x01, 0x02, Buffer.alloc(24)),
+		record(0x02, 0x06, Buffer.from('LIB\0')),
+		// UNITS: 0.001 user units per dbu, 1e-9 m per dbu (GDSII 8-byte reals)
+		record(0x03, 0x05, Buffer.from('3e4189374bc6a7f03944b82fa09b5a50', 'hex')),
+		record(0x05, 0x02, Buffer.alloc(24)),
+		record(0x06, 0x06, Buffer.from('TOP\0')),
+	]);
+}
+
+const GDS_TAIL = Buffer.concat([record(0x07, 0x00), record(0x04, 0x00)]);
+
+/** A BOUNDARY on layer 1/0 for the box [l, b, r, t] in database units. */
+function boundary(l, b, r, t) {
+	return Buffer.concat([record(0x08, 0x00), record(0x0d, 0x02, int16(1)), record(0x0e, 0x02, int16(0)), record(0x10, 0x03, int32(l, b, r, b, r, t, l, t, l, b)), record(0x11, 0x00)]);
+}
+
+/** Writes `chunks()` (an iterable of Buffers) to `file`, gzip-compressed when `gzip`. */
+async function write(file, chunks, gzip) {
+	const out = createWriteStream(file);
+	const sink = gzip ? createGzip({level: 6}) : out;
+	if (gzip) {
+		sink.pipe(out);
+	}
+
+	for (const chunk of chunks) {
+		if (!sink.write(chunk)) {
+			await once(sink, 'drain');
+		}
+	}
+
+	sink.end();
+	await once(out, 'close');
+}
+
+/**
+ * `count` copies of one 100 x 100 µm box: small when compressed, a few hundred KB for a million,
+ * and each copy covers every pixel of a picture of the cell (KLayout draws them one by one).
+ */
+export async function overlappingBoxes(file, count, gzip = true) {
+	const block = Buffer.concat(Array.from({length: 1000}, () => boundary(0, 0, 100_000, 100_000)));
+	function* chunks() {
+		yield gdsHead();
+		for (let i = 0; i < Math.floor(count / 1000); i++) {
+			yield block;
+		}
+
+		yield GDS_TAIL;
+	}
+
+	await write(file, chunks(), gzip);
+}
+
+/** `n` x `n` separate 1 µm squares at a 2 µm pitch: many shapes, each small in a picture of the whole. */
+export async function squareGrid(file, n, gzip = true) {
+	function* chunks() {
+		yield gdsHead();
+		for (let i = 0; i < n; i++) {
+			yield Buffer.concat(Array.from({length: n}, (_, j) => boundary(i * 2000, j * 2000, i * 2000 + 1000, j * 2000 + 1000)));
+		}
+
+		yield GDS_TAIL;
+	}
+
+	await write(file, chunks(), gzip);
+}
+
+/** `bytes` of zeros, gzip-compressed (1000:1: 2 GB fit into 2 MB). */
+export async function gzippedZeros(file, bytes) {
+	const chunk = Buffer.alloc(16 * 1024 * 1024);
+	function* chunks() {
+		for (let left = bytes; left > 0; left -= chunk.length) {
+			yield left >= chunk.length ? chunk : chunk.subarray(0, left);
+		}
+	}
+
+	await write(file, chunks(), true);
+}
+
+/** A marker database (.lyrdb) of `items` minimal items. */
+export async function markerDatabase(file, items, gzip = false) {
+	const item = Buffer.from('<item><category>c</category><cell>TOP</cell></item>\n');
+	const block = Buffer.concat(Array.from({length: 1000}, () => item));
+	function* chunks() {
+		yield Buffer.from(
+			'<?xml version="1.0" encoding="utf-8"?>\n<report-database>\n <categories><category><name>c</name></category></categories>\n <cells><cell><name>TOP</name></cell></cells>\n <items>\n',
+		);
+		for (let i = 0; i < Math.floor(items / 1000); i++) {
+			yield block;
+		}
+
+		yield Buffer.from(' </items>\n</report-database>\n');
+	}
+
+	await write(file, chunks(), gzip);
+}
+
+/** A layer properties file (.lyp) with `entries` layers. */
+export async function layerProperties(file, entries, gzip = false) {
+	function* chunks() {
+		yield Buffer.from('<?xml version="1.0" encoding="utf-8"?>\n<layer-properties>\n');
+		for (let i = 0; i < entries; i += 1000) {
+			yield Buffer.from(Array.from({length: Math.min(1000, entries - i)}, (_, j) => ` <properties><source>${i + j}/0@1</source></properties>\n`).join(''));
+		}
+
+		yield Buffer.from('</layer-properties>\n');
+	}
+
+	await write(file, chunks(), gzip);
+}
+
+/** A named pipe: opening it blocks until a writer comes. */
+export function fifo(file) {
+	execFileSync('mkfifo', [file]);
+	return file;
+}
