@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The viewer server's v2 protocol against the original lyipc protocol (v1), on one KLayout GUI.
 // Usage: npm run build && npm run bench:viewer [-- --runs N]   (bench/README.md)
-import {spawn, execFileSync} from 'node:child_process';
+import {execFileSync} from 'node:child_process';
 import {copyFileSync, existsSync, mkdtempSync, rmSync, statSync} from 'node:fs';
 import net from 'node:net';
 import {tmpdir} from 'node:os';
@@ -9,6 +9,7 @@ import path from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
+import {startGuiViewer} from './helpers.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = path.join(ROOT, 'dist', 'src', 'index.js');
@@ -31,61 +32,6 @@ if (!existsSync(DIST)) {
 const {ViewerClient} = await import(DIST);
 const klayout = process.env.KLAYOUT ?? 'klayout';
 execFileSync(klayout, ['-b', '-r', path.join(ROOT, 'bench', 'generate.py'), '-rd', 'only=flat_a.gds'], {stdio: ['ignore', 'ignore', 'inherit']});
-
-async function freePort() {
-	return new Promise(resolve => {
-		const server = net.createServer().listen(0, '127.0.0.1', () => {
-			const {port} = server.address();
-			server.close(() => resolve(port));
-		});
-	});
-}
-
-/** Xvfb on a display it picks, and a KLayout GUI on it running the server from lyipc_boot.py. */
-async function startViewer() {
-	const xvfb = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], {stdio: ['ignore', 'ignore', 'ignore', 'pipe'], detached: true});
-	const display = await new Promise((resolve, reject) => {
-		let text = '';
-		xvfb.stdio[3].on('data', chunk => {
-			text += chunk;
-			if (text.includes('\n')) {
-				resolve(`:${text.trim()}`);
-			}
-		});
-		xvfb.on('error', reject);
-		xvfb.on('exit', () => reject(new Error('Xvfb ended before giving a display (is the xvfb package installed?)')));
-	});
-	const home = mkdtempSync(path.join(tmpdir(), 'lyipc-bench-home-'));
-	const port = await freePort();
-	const gui = spawn(klayout, ['-rm', path.join(ROOT, 'klayout', 'lyipc_boot.py')], {
-		env: {...process.env, DISPLAY: display, KLAYOUT_HOME: home, LYIPC_PORT: String(port)},
-		stdio: 'ignore',
-		detached: true,
-	});
-	const stop = () => {
-		for (const child of [gui, xvfb]) {
-			try {
-				process.kill(-child.pid, 'SIGKILL');
-			} catch {}
-		}
-
-		rmSync(home, {recursive: true, force: true});
-	};
-
-	const deadline = Date.now() + 60_000;
-	while (Date.now() < deadline) {
-		try {
-			const client = await ViewerClient.connect({host: '127.0.0.1', port}, {connectTimeout: 500});
-			client.close();
-			return {port, stop};
-		} catch {
-			await new Promise(resolve => setTimeout(resolve, 250));
-		}
-	}
-
-	stop();
-	fail('the KLayout GUI did not start the lyipc server within 60 s');
-}
 
 /** One v1 exchange as the old Python client made it: connect, one line, read until the server closes. */
 async function v1(port, line) {
@@ -115,7 +61,7 @@ async function measure(count, job) {
 	return times[Math.floor(times.length / 2)];
 }
 
-const viewer = await startViewer();
+const viewer = await startGuiViewer({klayout}).catch(error => fail(error.message));
 const target = {host: '127.0.0.1', port: viewer.port};
 const rows = [];
 const row = (operation, lyipc, original, v2Ms, v1Ms) => rows.push({operation, lyipc, original, v2Ms, v1Ms});

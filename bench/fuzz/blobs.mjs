@@ -12,7 +12,7 @@
 // As a module: `await run({seed, deadlineMs, log})` resolves {set: 'blobs', cases, clean,
 // internal, notes}; deadlineMs is a time (Date.now()) after which no new case starts, or, when
 // smaller than a day, the milliseconds the set may take.
-import {spawn, spawnSync} from 'node:child_process';
+import {spawnSync} from 'node:child_process';
 import {createHash} from 'node:crypto';
 import {existsSync} from 'node:fs';
 import {copyFile, cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile} from 'node:fs/promises';
@@ -20,6 +20,7 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
+import {random, runChild} from '../helpers.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'lyipc-diff.js');
@@ -27,36 +28,9 @@ const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'lyipc-diff.js');
 const CASE_TIMEOUT_MS = 30_000;
 const SECRET = 'LYIPC-FUZZ-SECRET';
 
-/** mulberry32: a small PRNG, the same cases for the same seed. */
-function random(seed) {
-	let state = seed >>> 0;
-	return () => {
-		state = (state + 0x6d2b79f5) >>> 0;
-		let t = state;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
-
 /** Runs `args` with node; resolves {code, stdout, stderr, hung}. */
-function runNode(args, cwd) {
-	return new Promise(resolve => {
-		const child = spawn(process.execPath, args, {cwd, stdio: ['ignore', 'pipe', 'pipe']});
-		let stdout = '';
-		let stderr = '';
-		child.stdout.on('data', chunk => {
-			stdout += chunk;
-		});
-		child.stderr.on('data', chunk => {
-			stderr += chunk;
-		});
-		const timer = setTimeout(() => child.kill('SIGKILL'), CASE_TIMEOUT_MS);
-		child.on('close', (code, signal) => {
-			clearTimeout(timer);
-			resolve({code, stdout, stderr, hung: signal === 'SIGKILL'});
-		});
-	});
+async function runNode(args, cwd) {
+	return runChild(process.execPath, args, {cwd, timeoutMs: CASE_TIMEOUT_MS});
 }
 
 /** Every path in a JSON value ("result.pairs.0.result.layers.1.countA"), objects and arrays included. */
@@ -351,7 +325,7 @@ export async function run({seed = 1, deadlineMs = 10 * 60_000, log = () => undef
 		await mkdir(path.join(work, 'outside'));
 		await writeFile(path.join(work, 'outside', 'secret.png'), `${SECRET}\n`);
 		const json = JSON.parse(await readFile(path.join(good, 'lyipc-blob.json'), 'utf8'));
-		const all = cases(good, json, random(seed));
+		const all = cases(good, json, random(seed).next);
 		for (const [index, [name, make]] of all.entries()) {
 			if (Date.now() > deadline) {
 				notes.push(`deadline: ${all.length - index} of ${all.length} cases not run`);

@@ -14,11 +14,11 @@ import {spawn} from 'node:child_process';
 import {chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
-import {performance} from 'node:perf_hooks';
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
 import {gzipSync} from 'node:zlib';
 import {gdsLibrary, record} from '../../test/helpers/gds-records.mjs';
+import {random, runChild} from '../helpers.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'lyipc-diff.js');
@@ -26,20 +26,6 @@ const fixture = name => path.join(ROOT, 'fixtures', name);
 /** Seconds each pair may take (lyipc-diff --timeout), and the memory each KLayout may hold. */
 const PAIR_TIMEOUT_S = 20;
 const KLAYOUT_MEMORY_KB = 6 * 1024 * 1024;
-
-/** A small fast PRNG (mulberry32): the same seed, the same cases. */
-export function random(seed) {
-	let state = seed >>> 0;
-	const next = () => {
-		state = (state + 0x6d2b79f5) >>> 0;
-		let t = state;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-	};
-
-	return {next, int: (low, high) => low + Math.floor(next() * (high - low + 1)), pick: list => list[Math.floor(next() * list.length)]};
-}
 
 const box = [[1, 0, 0, 1000, 1000]];
 const unit = name => ({name, boxes: box});
@@ -210,25 +196,10 @@ function gzipCases() {
 	].map(([name, bytes, extension]) => ({name, bytes, extension}));
 }
 
-/** Runs `args` with lyipc-diff; kills it (a hang) after `limitS`. */
-function lyipcDiff(args, {cwd, limitS}) {
-	return new Promise(resolve => {
-		const started = performance.now();
-		const child = spawn(process.execPath, [CLI, ...args], {cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true});
-		let stdout = '';
-		let stderr = '';
-		child.stdout.on('data', chunk => (stdout += chunk));
-		child.stderr.on('data', chunk => (stderr += chunk));
-		let hung = false;
-		const timer = setTimeout(() => {
-			hung = true;
-			process.kill(-child.pid, 'SIGKILL');
-		}, limitS * 1000);
-		child.on('close', (code, signal) => {
-			clearTimeout(timer);
-			resolve({code, signal, stdout, stderr, hung, seconds: (performance.now() - started) / 1000});
-		});
-	});
+/** Runs lyipc-diff with `args`; killed (a hang) after `limitS`. */
+async function lyipcDiff(args, {cwd, limitS}) {
+	const run = await runChild(process.execPath, [CLI, ...args], {cwd, timeoutMs: limitS * 1000});
+	return {...run, seconds: run.ms / 1000};
 }
 
 /** Whether an exit and its JSON say "a clear answer": 0/1, or 2 with a code other than INTERNAL. */

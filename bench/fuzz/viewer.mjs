@@ -12,7 +12,7 @@
 //
 // Called by bench/fuzz.mjs as run({seed, deadlineMs, log}); alone:
 //   node bench/fuzz/viewer.mjs --seed 1 [--deadline-ms 300000]
-import {execFileSync, spawn} from 'node:child_process';
+import {execFileSync} from 'node:child_process';
 import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import net from 'node:net';
 import {tmpdir} from 'node:os';
@@ -21,82 +21,11 @@ import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
 import {fifo, gzippedZeros, layerProperties, markerDatabase, overlappingBoxes} from '../../test/helpers/hostile-files.mjs';
 import {whilePinging} from '../../test/helpers/ping-loop.mjs';
+import {random, startGuiViewer} from '../helpers.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURE = path.join(ROOT, 'fixtures', 'base.gds');
-const KLAYOUT = process.env.KLAYOUT ?? 'klayout';
 const CASE_TIMEOUT_MS = 30_000;
-
-/** A small seeded generator (mulberry32): the same seed, the same cases. */
-function random(seed) {
-	let state = seed >>> 0;
-	const next = () => {
-		state = (state + 0x6d2b79f5) >>> 0;
-		let t = state;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-	};
-
-	return {next, pick: list => list[Math.floor(next() * list.length)], int: (low, high) => low + Math.floor(next() * (high - low + 1))};
-}
-
-async function freePort() {
-	return new Promise(resolve => {
-		const server = net.createServer().listen(0, '127.0.0.1', () => {
-			const {port} = server.address();
-			server.close(() => resolve(port));
-		});
-	});
-}
-
-/** Xvfb on a display it picks, a KLayout GUI on it running the server (klayout/lyipc_boot.py). */
-async function startViewer(settings) {
-	const xvfb = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], {stdio: ['ignore', 'ignore', 'ignore', 'pipe'], detached: true});
-	const display = await new Promise((resolve, reject) => {
-		let text = '';
-		xvfb.stdio[3].on('data', chunk => {
-			text += chunk;
-			if (text.includes('\n')) {
-				resolve(`:${text.trim()}`);
-			}
-		});
-		xvfb.on('exit', () => reject(new Error('Xvfb ended before giving a display (is the xvfb package installed?)')));
-	});
-	const home = mkdtempSync(path.join(tmpdir(), 'lyipc-fuzz-home-'));
-	writeFileSync(path.join(home, 'lyipc.json'), JSON.stringify(settings));
-	const [port, klivePort] = [await freePort(), await freePort()];
-	const gui = spawn(KLAYOUT, ['-rm', path.join(ROOT, 'klayout', 'lyipc_boot.py')], {
-		env: {...process.env, DISPLAY: display, KLAYOUT_HOME: home, LYIPC_PORT: String(port), LYIPC_KLIVE_PORT: String(klivePort)},
-		stdio: 'ignore',
-		detached: true,
-	});
-	let exited = false;
-	gui.on('exit', () => {
-		exited = true;
-	});
-	const stop = () => {
-		for (const child of [gui, xvfb]) {
-			try {
-				process.kill(-child.pid, 'SIGKILL');
-			} catch {}
-		}
-
-		rmSync(home, {recursive: true, force: true});
-	};
-
-	const deadline = Date.now() + 60_000;
-	while (Date.now() < deadline && !exited) {
-		if ((await exchange(port, '{"id":0,"method":"ping"}\n', {lines: 1, timeout: 1000}).catch(() => '')).includes('pong')) {
-			return {port, klivePort, stop, alive: () => !exited};
-		}
-
-		await new Promise(resolve => setTimeout(resolve, 250));
-	}
-
-	stop();
-	throw new Error('the KLayout GUI did not start the lyipc server within 60 s');
-}
 
 /** Bytes out on one connection; everything back until the server closes, `lines` lines came, or `timeout`. */
 async function exchange(port, bytes, {lines = 0, timeout = CASE_TIMEOUT_MS} = {}) {
@@ -388,7 +317,7 @@ export async function run({seed = 1, deadlineMs = 10 * 60_000, log = () => undef
 	const settings = {screenshotTimeout: 5, uploadQuota: 50 * 1024 ** 2};
 	const notes = [];
 	const tally = {set: 'viewer', cases: 0, clean: 0, internal: 0, longestBlockMs: 0, notes};
-	let viewer = await startViewer(settings);
+	let viewer = await startGuiViewer({settings, klive: true});
 	const record = (name, problem, blockMs) => {
 		tally.cases++;
 		tally.longestBlockMs = Math.max(tally.longestBlockMs, blockMs);
@@ -409,7 +338,7 @@ export async function run({seed = 1, deadlineMs = 10 * 60_000, log = () => undef
 		if (!viewer.alive()) {
 			notes.push(`${name}: KLayout died; restarted`);
 			viewer.stop();
-			viewer = await startViewer(settings);
+			viewer = await startGuiViewer({settings, klive: true});
 			return true;
 		}
 

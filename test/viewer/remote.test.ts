@@ -199,20 +199,19 @@ describeKLayout('a server told to listen beyond loopback without a token', () =>
 });
 
 describeKLayout('lyipc viewer --host / --port', () => {
-	test('--host 0.0.0.0 prints a token that lets another machine in', async () => {
+	/** `lyipc viewer --host HOST` on a free port: `check` gets the port and the token it printed; the viewer is killed after. */
+	async function withViewerOn(host: string, shown: string, check: (port: number, token: string) => Promise<void>): Promise<void> {
 		const xvfb = await startXvfb();
-		const home = path.join(tmpdir(), `lyipc-viewer-remote-${process.pid}`);
+		const home = path.join(tmpdir(), `lyipc-viewer-host-${process.pid}`);
 		const port = await freePort();
-		const env = {DISPLAY: xvfb.display, KLAYOUT_HOME: home, LYIPC_TOKEN: ''};
 		let pid: number | undefined;
 		try {
-			const run = await runCli(['viewer', '--host', '0.0.0.0', '--port', String(port)], {env}, LYIPC_CLI);
+			const run = await runCli(['viewer', '--host', host, '--port', String(port)], {env: {DISPLAY: xvfb.display, KLAYOUT_HOME: home, LYIPC_TOKEN: ''}}, LYIPC_CLI);
 			expect(run.exitCode, run.stderr).toBe(0);
-			const match = new RegExp(`^KLayout viewer on 0\\.0\\.0\\.0:${port} \\(pid (\\d+)\\)\\nclients on other machines need LYIPC_TOKEN=([\\w-]{32})$`).exec(run.stdout);
+			const match = new RegExp(`^KLayout viewer on ${shown}:${port} \\(pid (\\d+)\\)\\nclients on other machines need LYIPC_TOKEN=([\\w-]{32})$`).exec(run.stdout);
 			expect(match, run.stdout).not.toBeNull();
 			pid = Number(match![1]);
-			const [hello] = await v2Session(port, [{id: 1, method: 'hello', params: {token: match![2]}}], 10_000, externalAddress());
-			expect(hello).toMatchObject({ok: true});
+			await check(port, match![2]!);
 		} finally {
 			if (pid) {
 				process.kill(-pid, 'SIGKILL');
@@ -221,35 +220,26 @@ describeKLayout('lyipc viewer --host / --port', () => {
 			kill(xvfb.process);
 			await execa('rm', ['-rf', home]);
 		}
+	}
+
+	test('--host 0.0.0.0 prints a token that lets another machine in', async () => {
+		await withViewerOn('0.0.0.0', '0\\.0\\.0\\.0', async (port, token) => {
+			const [hello] = await v2Session(port, [{id: 1, method: 'hello', params: {token}}], 10_000, externalAddress());
+			expect(hello).toMatchObject({ok: true});
+		});
 	}, 90_000);
 
 	test('--host :: listens on every address, IPv6 and IPv4: loopback of both for this user, the token from elsewhere', async () => {
-		const xvfb = await startXvfb();
-		const home = path.join(tmpdir(), `lyipc-viewer-any-${process.pid}`);
-		const port = await freePort();
-		let pid: number | undefined;
-		try {
-			const run = await runCli(['viewer', '--host', '::', '--port', String(port)], {env: {DISPLAY: xvfb.display, KLAYOUT_HOME: home, LYIPC_TOKEN: ''}}, LYIPC_CLI);
-			expect(run.exitCode, run.stderr).toBe(0);
-			const match = new RegExp(`^KLayout viewer on \\[::\\]:${port} \\(pid (\\d+)\\)\\nclients on other machines need LYIPC_TOKEN=([\\w-]{32})$`).exec(run.stdout);
-			expect(match, run.stdout).not.toBeNull();
-			pid = Number(match![1]);
+		await withViewerOn('::', '\\[::\\]', async (port, token) => {
 			for (const host of ['127.0.0.1', '::1']) {
 				expect((await v2Session(port, [{id: 1, method: 'status'}], 10_000, host))[0], host).toMatchObject({ok: true});
 			}
 
 			const [refused] = await untilClosed(externalAddress(), port, [JSON.stringify({id: 1, method: 'status'})]).then(text => text.trim().split('\n'));
 			expect(JSON.parse(refused!)).toMatchObject({ok: false, error: {code: 'UNAUTHORIZED'}});
-			const [hello] = await v2Session(port, [{id: 1, method: 'hello', params: {token: match![2]}}], 10_000, externalAddress());
+			const [hello] = await v2Session(port, [{id: 1, method: 'hello', params: {token}}], 10_000, externalAddress());
 			expect(hello).toMatchObject({ok: true});
-		} finally {
-			if (pid) {
-				process.kill(-pid, 'SIGKILL');
-			}
-
-			kill(xvfb.process);
-			await execa('rm', ['-rf', home]);
-		}
+		});
 	}, 90_000);
 
 	test("a port another program holds: exit 2 with KLayout's reason, soon", async () => {
