@@ -1,15 +1,4 @@
 #!/usr/bin/env node
-// Real layouts: lyipc's auto mode against its full XOR engines and against KLayout's strmxor,
-// layer by layer, on the corpus that bench/corpus/build.mjs builds (bench/README.md).
-//
-// Usage: npm run build && npm run bench:corpus -- [--cache DIR] [--source NAME]... [--limit N]
-//          [--engines auto,flat,deep,strmxor] [--timeout SEC] [--fresh] [--details] [--results FILE] [--resume]
-//   --fresh    also times each pair as fresh lyipc-diff processes (auto; with the warm worker,
-//              as by default, and with --no-warm-worker) against strmxor
-//   --details  prints every disagreement and every slow pair, not only the counts
-//   --resume   keeps the pairs already in the results file (an interrupted run) and runs the rest
-// Results go to DIR/results.jsonl (or --results FILE), one line per pair, for later study.
-import {spawn} from 'node:child_process';
 import {appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {homedir, tmpdir} from 'node:os';
 import path from 'node:path';
@@ -17,6 +6,7 @@ import {performance} from 'node:perf_hooks';
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
 import {findStrmxor, strmxorEnv} from '../test/helpers/strmxor.mjs';
+import {runChild} from './helpers.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'lyipc-diff.js');
@@ -72,32 +62,16 @@ if (values.limit) {
 	pairs = pairs.slice(0, Number(values.limit));
 }
 
-/** A child process with a timeout: {ms, code, stdout, stderr, timedOut}. */
+/** A child process with the pair's time limit: {ms, code, stdout, stderr, hung}. */
 function run(command, args, env) {
-	return new Promise(resolve => {
-		const started = performance.now();
-		const child = spawn(command, args, {env, stdio: ['ignore', 'pipe', 'pipe']});
-		let stdout = '';
-		let stderr = '';
-		child.stdout.on('data', chunk => {
-			stdout += chunk;
-		});
-		child.stderr.on('data', chunk => {
-			stderr += chunk;
-		});
-		const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-		child.on('close', (code, signal) => {
-			clearTimeout(timer);
-			resolve({ms: performance.now() - started, code, stdout, stderr, timedOut: signal === 'SIGKILL'});
-		});
-	});
+	return runChild(command, args, {env, timeoutMs});
 }
 
 /** strmxor's answer per layer: {ok, ms, layers: {key: 'different'}} (layers it does not list are the same). */
 async function runStrmxor(a, b, extra = []) {
 	const result = await run(strmxor, [...extra, a, b], strmxorEnv(strmxor));
 	const answer = {engine: 'strmxor', ms: result.ms, ok: false, layers: {}, error: null};
-	if (result.timedOut) {
+	if (result.hung) {
 		return {...answer, error: 'timeout'};
 	}
 

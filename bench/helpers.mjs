@@ -26,12 +26,13 @@ export function random(seed) {
 
 /**
  * Runs a command; resolves {code, signal, stdout, stderr, hung, ms}. Past `timeoutMs` it is
- * killed with its process group (a KLayout it started too) and `hung` is true.
+ * killed and `hung` is true; with `group`, in a process group of its own, killed with it (a
+ * KLayout it started too; Ctrl+C then no longer reaches it).
  */
-export function runChild(command, args, {cwd, env, timeoutMs} = {}) {
+export function runChild(command, args, {cwd, env, timeoutMs, group = false} = {}) {
 	return new Promise(resolve => {
 		const started = performance.now();
-		const child = spawn(command, args, {cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true});
+		const child = spawn(command, args, {cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: group});
 		let stdout = '';
 		let stderr = '';
 		child.stdout.on('data', chunk => {
@@ -47,7 +48,7 @@ export function runChild(command, args, {cwd, env, timeoutMs} = {}) {
 				: setTimeout(() => {
 						hung = true;
 						try {
-							process.kill(-child.pid, 'SIGKILL');
+							process.kill(group ? -child.pid : child.pid, 'SIGKILL');
 						} catch {}
 					}, timeoutMs);
 		child.on('close', (code, signal) => {

@@ -198,7 +198,7 @@ function gzipCases() {
 
 /** Runs lyipc-diff with `args`; killed (a hang) after `limitS`. */
 async function lyipcDiff(args, {cwd, limitS}) {
-	const run = await runChild(process.execPath, [CLI, ...args], {cwd, timeoutMs: limitS * 1000});
+	const run = await runChild(process.execPath, [CLI, ...args], {cwd, timeoutMs: limitS * 1000, group: true});
 	return {...run, seconds: run.ms / 1000};
 }
 
