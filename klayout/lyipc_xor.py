@@ -88,13 +88,14 @@ def layout_problem(layout):
         return "its database unit is %r; a layout needs a positive one (a broken UNITS record?)" % dbu
     if reach(layout) >= COORDINATE_LIMIT:
         return "its geometry reaches beyond KLayout's coordinate range (+-2^31 database units; a placement magnified too much?)"
-    for index in range(layout.cells()):
+    # each_cell: after reading some files the cell indices have gaps (layout.cell(i) raises).
+    for cell in layout.each_cell():
         try:
-            layout.cell(index).name
+            cell.name
         except RuntimeError as exc:
             if "codec" not in str(exc):
                 raise
-            return "cell #%d has a name that is not valid UTF-8 (%s)" % (index, klayout_message(exc))
+            return "cell #%d has a name that is not valid UTF-8 (%s)" % (cell.cell_index(), klayout_message(exc))
     return None
 
 

@@ -4,7 +4,8 @@ import path from 'node:path';
 /** Whether `file` is `dir` itself or lies below it (both resolved from the working directory). */
 export function isWithin(file: string, dir: string): boolean {
 	const relative = path.relative(path.resolve(dir), path.resolve(file));
-	return !relative.startsWith('..') && !path.isAbsolute(relative);
+	// "..out" is a name inside; only ".." itself or "../..." leads out.
+	return relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
 }
 
 /**

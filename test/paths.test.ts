@@ -25,4 +25,6 @@ test('isWithin: the folder itself and what lies below it, nothing beside it', ()
 	expect(isWithin('/a', '/a')).toBe(true);
 	expect(isWithin('/ab', '/a')).toBe(false);
 	expect(isWithin('/a/../b', '/a')).toBe(false);
+	expect(isWithin('/a/..b', '/a')).toBe(true); // a name that starts with two dots
+	expect(isWithin('/a/..', '/a')).toBe(false);
 });

@@ -53,6 +53,7 @@ test.each([
 	['a blob folder in a tree', ['--reporter', 'blob=run/blob'], /--reporter blob=run\/blob lies inside the run's output tree/],
 	['a blob folder in the report folder through a symlink', ['--reporter', 'blob=report-link/blob'], /the report folder lyipc-report and --reporter blob=report-link\/blob must be folders apart/],
 	['--out-dir inside a tree', ['--out-dir', 'ref/sub'], /--out-dir ref\/sub lies inside the reference tree/],
+	['--out-dir inside a tree, its name starting with two dots', ['--out-dir', 'ref/..out'], /--out-dir ref\/\.\.out lies inside the reference tree/],
 	['--out-dir holding both trees', ['--out-dir', '.'], /--out-dir \. contains the reference tree/],
 	['--out-dir holding an input (a symlinked reference)', ['--out-dir', 'store'], /--out-dir store holds the input .*kept\.gds/],
 	['--out-dir that is a file', ['--out-dir', 'notes.txt'], /--out-dir notes\.txt is a file; it must be a folder/],

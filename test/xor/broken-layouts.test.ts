@@ -73,6 +73,33 @@ describeKLayout('layouts broken in ways KLayout does not report itself', () => {
 		expect((error as Error).message).toMatch(new RegExp(`broken\\.gds: cannot (read|compare) layout B: ${message.source}`));
 	});
 
+	test('a layout whose cell indices have a gap (an OASIS CELLNAME no cell uses) still compares', async () => {
+		// KLayout makes a cell for each CELLNAME and drops the unused one: index 0 is then no cell.
+		const string = (text: string) => Buffer.concat([Buffer.from([text.length]), Buffer.from(text, 'latin1')]);
+		const oasis = Buffer.concat([
+			Buffer.from('%SEMI-OASIS\r\n', 'latin1'),
+			Buffer.from([0x01]), // START: version, unit 1000 per µm, table offsets here (none)
+			string('1.0'),
+			Buffer.from([0x00, 0xe8, 0x07, 0x00]),
+			Buffer.alloc(12),
+			Buffer.from([0x04]), // CELLNAME "UNUSED" as reference 1, "TOP" as 0
+			string('UNUSED'),
+			Buffer.from([0x01, 0x04]),
+			string('TOP'),
+			Buffer.from([0x00]),
+			Buffer.from([0x0d, 0x00]), // CELL reference 0
+			Buffer.from([0x14, 0x7b, 0x01, 0x00, 0xe8, 0x07, 0xe8, 0x07, 0x00, 0x00]), // RECTANGLE 1/0, 1 x 1 µm at 0,0
+			Buffer.from([0x02]), // END, padded to 256 bytes, no validation
+			Buffer.alloc(253, 0x80),
+			Buffer.from([0x00, 0x00]),
+		]);
+		const dir = await tempDir();
+		await writeFile(path.join(dir, 'gap.oas'), oasis);
+		await writeFile(path.join(dir, 'box.gds'), gdsLibrary({cells: [{name: 'TOP', boxes: box}]}));
+		const result = await compareLayouts(path.join(dir, 'box.gds'), path.join(dir, 'gap.oas'), {worker, outDir: path.join(dir, 'out')});
+		expect(result).toMatchObject({identical: true, layers: [{key: '1/0', countA: 1, countB: 1, status: 'same'}]});
+	});
+
 	test('a magnified placement that is valid still compares', async () => {
 		const dir = await tempDir();
 		const cells = (mag: number) => [
