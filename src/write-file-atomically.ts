@@ -1,15 +1,18 @@
-import {randomBytes} from 'node:crypto';
+import {createHash, randomBytes} from 'node:crypto';
+import {hostname} from 'node:os';
 import {copyFile, mkdir, rename, rm, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import fastGlob from 'fast-glob';
 import {LyipcError} from './errors.js';
 
 /**
- * ".<name>.lyipc-<pid>-<random>.tmp": hidden, beside the target (so the rename is atomic), and
- * recognisable with the process that wrote it, so that what a killed writer left behind can be
- * told from another writer's work in progress ({@link removeLeftovers}).
+ * ".<name>.lyipc-<host>-<pid>-<random>.tmp": hidden, beside the target (so the rename is atomic),
+ * and recognisable with the machine and process that wrote it, so that what a killed writer left
+ * behind can be told from another writer's work in progress ({@link removeLeftovers}), also on a
+ * folder other machines share. <host> is a short hash of the host name.
  */
-const TEMP_NAME = /^\..+\.lyipc-(\d+)-[0-9a-f]{8}\.tmp$/;
+const TEMP_NAME = /^\..+\.lyipc-([0-9a-f]{8})-(\d+)-[0-9a-f]{8}\.tmp$/;
+const HOST = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
 
 /**
  * Writes beside the target and renames, so a reader never sees half a file; on failure
@@ -27,7 +30,7 @@ export async function copyFileAtomically(from: string, to: string, what: string,
 
 async function replaceAtomically(file: string, what: string, options: {makeDir?: boolean}, fill: (temp: string) => Promise<void>): Promise<void> {
 	const target = path.resolve(file);
-	const temp = path.join(path.dirname(target), `.${path.basename(target)}.lyipc-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+	const temp = path.join(path.dirname(target), `.${path.basename(target)}.lyipc-${HOST}-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
 	try {
 		if (options.makeDir) {
 			await mkdir(path.dirname(target), {recursive: true});
@@ -52,7 +55,7 @@ function alive(pid: number): boolean {
 
 /**
  * Removes the temporary files under `dir` that a writer of this machine left when it was killed
- * (SIGKILL during `--update`): those whose process is gone. Best effort: a folder it cannot
+ * (SIGKILL during `--update`): those whose process is gone. Another machine's are its own to judge. Best effort: a folder it cannot
  * change (a read-only checkout) is left as it is.
  */
 export async function removeLeftovers(dir: string): Promise<void> {
@@ -67,8 +70,8 @@ export async function removeLeftovers(dir: string): Promise<void> {
 	});
 	await Promise.all(
 		found.map(async relative => {
-			const pid = TEMP_NAME.exec(path.posix.basename(relative))?.[1];
-			if (pid !== undefined && !alive(Number(pid))) {
+			const [, host, pid] = TEMP_NAME.exec(path.posix.basename(relative)) ?? [];
+			if (host === HOST && pid !== undefined && !alive(Number(pid))) {
 				await rm(path.join(dir, relative), {force: true}).catch(() => undefined);
 			}
 		}),

@@ -55,6 +55,7 @@ export async function runSuite(command: Compare, io: ReporterIo & {signal?: Abor
 		outDir,
 		reportDir: command.options.outDir === undefined,
 		outputs,
+		update: command.suite.update,
 		include: command.suite.include,
 		exclude: command.suite.exclude,
 		workers: command.suite.workers,

@@ -42,7 +42,10 @@ async function requireDirectory(dir: string, role: string): Promise<string> {
  */
 export function checkPatterns(patterns: readonly string[] | undefined, option: string): void {
 	for (const pattern of patterns ?? []) {
-		if (path.posix.isAbsolute(pattern) || path.win32.isAbsolute(pattern) || pattern.split(/[\\/]/).includes('..')) {
+		// Every alternative of a brace or an extglob counts: '{/usr,x}/**' and '@(..)/*' lead out too.
+		const parts = pattern.split(/[\\/{},()|]/);
+		const absolute = /(^|[{,(|])\s*([\\/]|[A-Za-z]:[\\/])/.test(pattern);
+		if (absolute || parts.some(part => part.replace(/^[!@+*?]+/, '') === '..')) {
 			throw new LyipcError('USAGE', `${option} '${pattern}': patterns are relative to the two trees and stay inside them (no leading /, no '..')`, {
 				hint: "Run 'lyipc-diff --help' for the options.",
 			});

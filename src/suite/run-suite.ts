@@ -9,6 +9,7 @@ import type {RequestOptions, WorkerRequests} from '../engine/worker.js';
 import {guardOutputs, identify, resolveTrees, type PlannedOutput} from '../output-guard.js';
 import {removeLeftovers} from '../write-file-atomically.js';
 import {prepareReportDir} from './report-dir.js';
+import {refuseOutsideTree} from './update-references.js';
 import {PIPELINE_DEPTH} from '../engine/pipeline-depth.js';
 import {type RunPool, WorkerPool, type WorkerRuns} from '../engine/pool.js';
 import {compareWithPictures} from '../xor/compare-with-pictures.js';
@@ -118,6 +119,12 @@ export interface SuiteOptions extends XorOptions, PairFilter {
 	 * anything is written, so that no output lands on an input or in a tree (USAGE).
 	 */
 	outputs?: readonly PlannedOutput[] | undefined;
+	/**
+	 * The caller writes the references after the run (`--update`, {@link acceptOutputs}): every
+	 * reference's place must lie inside the reference tree, not through a symlinked folder out of
+	 * it (USAGE before anything is compared).
+	 */
+	update?: boolean | undefined;
 	/** Compare one shard of the pairs only ({@link itemsOfShard}: by path, balanced by the references' sizes). */
 	shard?: Shard | undefined;
 	signal?: AbortSignal | undefined;
@@ -144,6 +151,13 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 		trees,
 		[...inputs.values()].filter(input => input !== undefined),
 	);
+	if (options.update) {
+		await refuseOutsideTree(
+			found.map(pair => ({reference: pair.reference ?? path.join(trees.reference, ...pair.path.split('/'))})),
+			referenceDir,
+		);
+	}
+
 	if (found.length === 0 && (options.include !== undefined || options.exclude !== undefined)) {
 		await refuseNothingSelected(referenceDir, outputDir);
 	}
@@ -275,7 +289,7 @@ async function refuseNothingSelected(referenceDir: string, outputDir: string): P
 	}
 }
 
-type PairOptions = Omit<SuiteOptions, 'include' | 'exclude' | 'workers' | 'pool' | 'onEvent' | 'outDir' | 'reportDir' | 'outputs' | 'remote' | 'env' | 'shard' | 'slurm' | 'warmWorker'>;
+type PairOptions = Omit<SuiteOptions, 'include' | 'exclude' | 'workers' | 'pool' | 'onEvent' | 'outDir' | 'reportDir' | 'outputs' | 'update' | 'remote' | 'env' | 'shard' | 'slurm' | 'warmWorker'>;
 
 /** A pool that counts the time its jobs wait for a worker, here and on the far side of a warm worker server. */
 function timed(pool: WorkerRuns): {pool: WorkerRuns; waited: () => number} {

@@ -52,7 +52,7 @@ export async function acceptOutputs(result: SuiteResult, options: {prune?: boole
  * tree: through a folder in it that is a symlink to elsewhere. (A reference that is itself a
  * symlink is replaced or removed as a link; what it points to is never written.)
  */
-async function refuseOutsideTree(changes: ReadonlyArray<{reference: string}>, referenceDir: string): Promise<void> {
+export async function refuseOutsideTree(changes: ReadonlyArray<{reference: string}>, referenceDir: string): Promise<void> {
 	const tree = await realPathOf(referenceDir);
 	for (const {reference} of changes) {
 		const folder = await realPathOf(path.dirname(reference));

@@ -1,4 +1,5 @@
 import {createHash} from 'node:crypto';
+import {hostname} from 'node:os';
 import {watch} from 'node:fs';
 import {copyFile, link, mkdir, readdir, readFile, stat, symlink, writeFile} from 'node:fs/promises';
 import path from 'node:path';
@@ -61,6 +62,8 @@ test.each([
 	['two reports onto one file', ['--reporter', 'json=r.txt', '--reporter', 'markdown=r.txt'], /--reporter json=r\.txt and --reporter markdown=r\.txt both name r\.txt/],
 	['--include reaching out of the trees', ['--include', '../*.gds', '--update'], /--include '\.\.\/\*\.gds': patterns are relative to the two trees and stay inside them/],
 	['--include from the root', ['--include', '/etc/**'], /--include '\/etc\/\*\*': patterns are relative to the two trees/],
+	['--include from the root in a brace', ['--include', '{/usr,x}/**/*.gds'], /--include '\{\/usr,x\}\/\*\*\/\*\.gds': patterns are relative/],
+	['--include out of the trees in an extglob', ['--include', '@(..)/*.gds'], /--include '@\(\.\.\)\/\*\.gds': patterns are relative/],
 	['--include selecting nothing', ['--include', 'cells/*.gds'], /no pair to compare: the trees hold layouts \(4 by relative path, e\.g\. a\.gds\)/],
 ])('directory mode refuses %s: exit 2 before anything is written', async (_name, args, message) => {
 	const root = await tempDir();
@@ -191,17 +194,20 @@ describeKLayout('directory mode writes only its own files', () => {
 		await trees(root);
 		const gone = execa(process.execPath, ['-e', 'process.exit(0)']);
 		await gone;
-		const dead = path.join(root, 'ref', 'sub', `.b.gds.lyipc-${gone.pid!}-0badf00d.tmp`);
-		const live = path.join(root, 'ref', `.a.gds.lyipc-${process.pid}-0badf00d.tmp`);
+		const host = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+		const dead = path.join(root, 'ref', 'sub', `.b.gds.lyipc-${host}-${gone.pid!}-0badf00d.tmp`);
+		const live = path.join(root, 'ref', `.a.gds.lyipc-${host}-${process.pid}-0badf00d.tmp`);
+		// Another machine sharing the folder: its process numbers mean nothing here.
+		const elsewhere = path.join(root, 'ref', `.a.gds.lyipc-0000abcd-${gone.pid!}-0badf00d.tmp`);
 		const foreign = path.join(root, 'ref', '.a.gds.1234abcd.tmp'); // not lyipc's name: not touched
-		for (const file of [dead, live, foreign]) {
+		for (const file of [dead, live, elsewhere, foreign]) {
 			await writeFile(file, 'half a layout');
 		}
 
 		const run = await runCli(['ref', 'run', '--no-view', '-q'], {cwd: root});
 		expect(run.exitCode, run.stderr).toBe(1);
 		expect(await readdir(path.join(root, 'ref', 'sub'))).not.toContain(path.basename(dead));
-		expect(await readdir(path.join(root, 'ref'))).toEqual(expect.arrayContaining([path.basename(live), path.basename(foreign)]));
+		expect(await readdir(path.join(root, 'ref'))).toEqual(expect.arrayContaining([path.basename(live), path.basename(elsewhere), path.basename(foreign)]));
 	});
 
 	test('SIGKILL while --update copies a reference: the leftover is recognised and removed by the next run', async () => {
@@ -225,7 +231,7 @@ describeKLayout('directory mode writes only its own files', () => {
 		await update;
 		const left = (await readdir(refDir)).filter(name => name.startsWith('.big.gds.'));
 		expect(left, `the kill came after the copy (${seen})`).toHaveLength(1);
-		expect(left[0]).toMatch(/^\.big\.gds\.lyipc-\d+-[\da-f]{8}\.tmp$/);
+		expect(left[0]).toMatch(/^\.big\.gds\.lyipc-[\da-f]{8}-\d+-[\da-f]{8}\.tmp$/);
 
 		const next = await runCli(['ref', 'run', '--no-view', '-q'], {cwd: root});
 		expect(next.exitCode, next.stderr).toBe(1);
@@ -243,8 +249,8 @@ describeKLayout('directory mode writes only its own files', () => {
 		const run = await runCli(['ref', 'run', '--update', '--no-view', '-q'], {cwd: root});
 		expect(run.exitCode, run.stderr).toBe(2);
 		expect(run.stderr).toMatch(/--update: .*linked\/new\.gds lies in .*elsewhere, outside the reference tree .*; nothing was changed/);
-		const after = await snapshot(root);
-		expect(Object.keys(after).filter(file => !file.startsWith('lyipc-report/'))).toEqual(Object.keys(before));
+		// Refused before anything is compared or written.
+		expect(await snapshot(root)).toEqual(before);
 		expect(await readdir(path.join(root, 'elsewhere'))).toEqual([]);
 	});
 });
