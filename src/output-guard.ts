@@ -20,10 +20,10 @@ export interface InputIdentity {
 	size: number;
 }
 
-/** The folders that hold the inputs (a directory run's two trees), by their real paths. */
-export interface InputTrees {
-	reference: string;
-	output: string;
+/** A folder that holds inputs (a directory run's trees, a blob a merge reads), by its real path, and how messages name it. */
+export interface InputTree {
+	real: string;
+	name: string;
 }
 
 const hint = "Run 'lyipc-diff --help' for the options.";
@@ -66,7 +66,7 @@ export async function identify(file: string): Promise<InputIdentity | undefined>
 }
 
 /** The trees' real paths; USAGE when one lies inside the other (a run would compare, update or prune its own outputs). */
-export async function resolveTrees(reference: string, output: string): Promise<InputTrees> {
+export async function resolveTrees(reference: string, output: string): Promise<{reference: string; output: string}> {
 	const trees = {reference: await realPathOf(reference), output: await realPathOf(output)};
 	if (isWithin(trees.reference, trees.output) || isWithin(trees.output, trees.reference)) {
 		const [inner, outer] = isWithin(trees.output, trees.reference) ? [output, reference] : [reference, output];
@@ -84,27 +84,23 @@ export async function resolveTrees(reference: string, output: string): Promise<I
 /**
  * USAGE, before anything is written, when an output would land on an input or among the inputs:
  * a file output that is an input (by path, symlink or hard link); an output of the wrong kind
- * ({@link checkOutputKind}); two outputs of one path; two output folders one inside the other. With `trees` (directory mode) also any
- * output inside a tree, and a folder output that contains a tree or an input.
+ * ({@link checkOutputKind}); two outputs of one path; two output folders one inside the other.
+ * With `trees` (a directory run's, a merge's blobs) also any output inside a tree, and a folder
+ * output that contains a tree or an input.
  */
-export async function guardOutputs(outputs: readonly PlannedOutput[], trees: InputTrees | undefined, inputs: readonly InputIdentity[]): Promise<void> {
+export async function guardOutputs(outputs: readonly PlannedOutput[], trees: readonly InputTree[], inputs: readonly InputIdentity[]): Promise<void> {
 	const byIdentity = new Map(inputs.map(input => [`${input.dev}:${input.ino}`, input]));
 	const seen = new Map<string, PlannedOutput>();
 	for (const output of outputs) {
 		await checkOutputKind(output);
 		const real = await realPathOf(output.path);
-		for (const [tree, given] of trees
-			? ([
-					[trees.reference, 'the reference tree'],
-					[trees.output, "the run's output tree"],
-				] as const)
-			: []) {
-			if (isWithin(real, tree)) {
-				throw usage(`${named(output)} lies inside ${given} (${tree}): it would be written among the layouts compared; choose a place outside both trees`, output.path);
+		for (const tree of trees) {
+			if (isWithin(real, tree.real)) {
+				throw usage(`${named(output)} lies inside ${tree.name} (${tree.real}): it would be written among the inputs; choose a place outside them`, output.path);
 			}
 
-			if (output.kind === 'folder' && isWithin(tree, real)) {
-				throw usage(`${named(output)} contains ${given} (${tree}): choose a folder outside both trees`, output.path);
+			if (output.kind === 'folder' && isWithin(tree.real, real)) {
+				throw usage(`${named(output)} contains ${tree.name} (${tree.real}): choose a folder outside the inputs`, output.path);
 			}
 		}
 
@@ -115,7 +111,7 @@ export async function guardOutputs(outputs: readonly PlannedOutput[], trees: Inp
 			throw usage(`${named(output)} is input ${input.path}: it would be overwritten; choose another path`, output.path);
 		}
 
-		if (trees && output.kind === 'folder') {
+		if (trees.length > 0 && output.kind === 'folder') {
 			const inside = inputs.find(candidate => isWithin(candidate.real, real));
 			if (inside) {
 				throw usage(`${named(output)} holds the input ${inside.path} (${inside.real}); choose a folder apart from the inputs`, output.path);

@@ -13,13 +13,13 @@
 // internal, notes}; deadlineMs is a time (Date.now()) after which no new case starts, or, when
 // smaller than a day, the milliseconds the set may take.
 import {spawnSync} from 'node:child_process';
-import {createHash} from 'node:crypto';
 import {existsSync} from 'node:fs';
 import {copyFile, cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
+import {snapshot} from '../../test/helpers/snapshot.mjs';
 import {random, runChild} from '../helpers.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -57,22 +57,6 @@ function pairOf(blob, status) {
 }
 
 /** Each entry under `dir`: kind and a hash of its contents (a symlink by its target). */
-async function snapshot(dir) {
-	const entries = {};
-	for (const entry of await readdir(dir, {recursive: true, withFileTypes: true}).catch(() => [])) {
-		const file = path.join(entry.parentPath, entry.name);
-		const name = path.relative(dir, file);
-		entries[name] = entry.isFile()
-			? createHash('sha256')
-					.update(await readFile(file))
-					.digest('hex')
-			: entry.isDirectory()
-				? 'folder'
-				: 'other';
-	}
-
-	return JSON.stringify(entries);
-}
 
 /** Why a merged report is wrong (a file escaped, a symlink or secret in it, a script in the page), or null. */
 async function wrongMerge(result, report) {
@@ -337,7 +321,7 @@ export async function run({seed = 1, deadlineMs = 10 * 60_000, log = () => undef
 			// The last report of a good merge: a refused merge must leave it as it was.
 			const last = await runNode([CLI, 'merge-reports', good, '--out-dir', path.join(dir, 'report'), '--reporter', 'html', '-q'], dir);
 			const {dirs, outDir = path.join(dir, 'report')} = await make(dir);
-			const before = await snapshot(path.join(dir, 'report'));
+			const before = JSON.stringify(await snapshot(path.join(dir, 'report')));
 			const merged = await runNode([CLI, 'merge-reports', ...dirs, '--out-dir', outDir, '--reporter', 'json', '--reporter', 'html', '--json'], dir);
 			const verdict = await judge(merged, dirs, outDir, before, path.join(dir, 'report'), last.code);
 			done++;
@@ -385,7 +369,7 @@ async function judge(merged, dirs, outDir, before, report, lastCode) {
 			return `${code} does not name the blob: ${message}`;
 		}
 
-		if (lastCode === 1 && (await snapshot(report)) !== before) {
+		if (lastCode === 1 && JSON.stringify(await snapshot(report)) !== before) {
 			return `refused (${code}), but the last report changed`;
 		}
 

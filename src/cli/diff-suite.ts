@@ -1,7 +1,8 @@
 import path from 'node:path';
 import {LyipcError} from '../errors.js';
-import {createReporter, parseReporterSpecs, type Reporter, type ReporterIo} from '../../reporters/index.js';
+import {createReporter, parseReporterSpecs, type Reporter, type ReporterIo, type ReporterSpec} from '../../reporters/index.js';
 import {mergeBlobs} from '../suite/blob.js';
+import type {PlannedOutput} from '../output-guard.js';
 import {warmWorkerWanted} from '../engine/warm-worker.js';
 import {compareDirectories, type SuiteResult} from '../suite/run-suite.js';
 import {DEFAULT_REPORT_DIR} from '../suite/report-dir.js';
@@ -44,9 +45,7 @@ export async function runSuite(command: Compare, io: ReporterIo & {signal?: Abor
 	const outDir = command.options.outDir ?? DEFAULT_REPORT_DIR;
 	// Checked with the artifacts' folder before anything is written (compareDirectories): apart
 	// from the inputs, the trees and each other.
-	const outputs = specs.flatMap(spec =>
-		spec.file === undefined ? [] : [{flag: `--reporter ${spec.name}=${spec.file}`, path: spec.file, kind: spec.name === 'blob' ? ('folder' as const) : ('file' as const)}],
-	);
+	const outputs = reportOutputs(specs);
 
 	const wantsPictures = reporters.some(reporter => reporter.wantsPictures);
 	const {pool: _pool, worker: _worker, ...options} = command.options;
@@ -93,6 +92,13 @@ export async function runSuite(command: Compare, io: ReporterIo & {signal?: Abor
 	return {...result, changes: changes.length};
 }
 
+/** The files and folders the reporters will write, for the checks before anything is written. */
+function reportOutputs(specs: readonly ReporterSpec[]): PlannedOutput[] {
+	return specs.flatMap(spec =>
+		spec.file === undefined ? [] : [{flag: `--reporter ${spec.name}=${spec.file}`, path: spec.file, kind: spec.name === 'blob' ? ('folder' as const) : ('file' as const)}],
+	);
+}
+
 /** Says where the reports went; returns where such lines go: stderr when a report is on stdout, so stdout stays parseable. */
 function announceReports(reporters: readonly Reporter[], texts: readonly string[], result: SuiteResult, io: ReporterIo, quiet: boolean): NodeJS.WritableStream {
 	const written = reporters.map(reporter => reporter.reportFile?.(result)).filter((file): file is string => Boolean(file));
@@ -113,8 +119,7 @@ export async function runMerge(command: MergeCommand, io: ReporterIo): Promise<S
 	const texts = command.reporters ?? ['console'];
 	const specs = parseReporterSpecs(texts);
 	const reporters = specs.map(spec => createReporter(spec, io, {quiet: command.quiet, verbose: command.verbose}));
-	const reports = specs.flatMap(spec => (spec.file === undefined ? [] : [spec.file]));
-	const result = await mergeBlobs(command.dirs, command.outDir ?? DEFAULT_REPORT_DIR, {reports});
+	const result = await mergeBlobs(command.dirs, command.outDir ?? DEFAULT_REPORT_DIR, {outputs: reportOutputs(specs)});
 	for (const reporter of reporters) {
 		await reporter.onEnd(result);
 	}

@@ -3,6 +3,7 @@ import pLimit from 'p-limit';
 import path from 'node:path';
 import {isLyipcError, LyipcError} from '../errors.js';
 import {isWithin, realPathOf} from '../paths.js';
+import {guardOutputs, type PlannedOutput} from '../output-guard.js';
 import {writeFileAtomically} from '../write-file-atomically.js';
 import {checkBlobResult, shown} from './blob-check.js';
 import {checkBlobFile, copyRegularFile, openRegularFile} from './blob-files.js';
@@ -15,6 +16,8 @@ import {countOutcomes, noMatchHint, statusOf, SUITE_FORMAT_VERSION, type PairOut
  * under files/ and named relative to the folder, so the folder can travel (a CI artifact).
  */
 export const BLOB_FILE = 'lyipc-blob.json';
+/** lyipc-blob.json's largest size: Node.js holds no longer string (a pair's result takes 1-50 KB). */
+const MAX_BLOB_BYTES = 512 * 2 ** 20;
 /** Bumped when the blob's layout changes; a merge refuses another version. */
 export const BLOB_FORMAT = 1;
 
@@ -133,9 +136,15 @@ export async function readBlob(dir: string): Promise<ShardBlob> {
 	});
 	let text: string;
 	try {
+		// A blob from elsewhere may be any size: read no more than a result can be.
+		const {size} = await handle.stat();
+		if (size > MAX_BLOB_BYTES) {
+			throw new LyipcError('BAD_BLOB', `${file}: ${Math.round(size / 2 ** 20)} MB; a blob's result is at most ${MAX_BLOB_BYTES / 2 ** 20} MB`, {path: file});
+		}
+
 		text = await handle.readFile('utf8');
 	} catch (error) {
-		throw notHere(error as NodeJS.ErrnoException);
+		throw isLyipcError(error) ? error : notHere(error as NodeJS.ErrnoException);
 	} finally {
 		await handle.close();
 	}
@@ -230,57 +239,44 @@ function checkNoFileInFile(copies: ReadonlyMap<string, Copy>): void {
 }
 
 /**
- * The report folder and the report files must lie apart from every blob, symlinks resolved:
- * the folder is emptied before the blobs' files are copied, and a report never overwrites a blob.
- */
-async function checkPlaces(blobs: readonly ShardBlob[], outDir: string, reports: readonly string[]): Promise<void> {
-	const target = await realPathOf(outDir);
-	for (const {dir, real} of blobs) {
-		if (isWithin(real, target)) {
-			throw new LyipcError('USAGE', `merge-reports: the blob ${dir} is inside the report folder ${outDir}, which merge-reports empties; give the report another place with --out-dir`, {path: dir});
-		}
-
-		if (isWithin(target, real)) {
-			throw new LyipcError('USAGE', `merge-reports: the report folder ${outDir} is inside the blob ${dir}; give the report another place with --out-dir`, {path: outDir});
-		}
-
-		for (const report of reports) {
-			if (isWithin(await realPathOf(report), real)) {
-				throw new LyipcError('USAGE', `merge-reports: the report ${report} is inside the blob ${dir}; write it elsewhere`, {path: report});
-			}
-		}
-	}
-}
-
-/**
  * One result from the blobs of every shard: the pairs of all, sorted by path, counted again;
  * their artifacts and pictures copied into `outDir` (as a run puts them). Everything is checked
  * before the report folder is emptied: each blob (readable, every field of its type, its files
  * regular and inside it), the shards (one split, each once), each pair once, and the places
- * (no blob in the report folder, the report folder and `reports`, the report files to be
- * written, in no blob). A refused merge leaves the last report as it was.
+ * (the report folder and the caller's `outputs`, its report files, in no blob and holding none:
+ * {@link guardOutputs}). A refused merge leaves the last report as it was.
  */
-export async function mergeBlobs(dirs: readonly string[], outDir: string, options: {reports?: readonly string[]} = {}): Promise<SuiteResult> {
+export async function mergeBlobs(dirs: readonly string[], outDir: string, options: {outputs?: readonly PlannedOutput[]} = {}): Promise<SuiteResult> {
 	if (dirs.length === 0) {
 		throw new LyipcError('USAGE', 'merge-reports: expected the blob folders of the shards (--reporter blob=DIR)');
 	}
 
 	const blobs = await Promise.all(dirs.map(readBlob));
 	const target = path.resolve(outDir);
-	await checkPlaces(blobs, target, options.reports ?? []);
+	// The report folder is emptied before the blobs' files are copied, and no report may land in a blob.
+	await guardOutputs(
+		[{flag: '--out-dir', path: target, kind: 'folder'}, ...(options.outputs ?? [])],
+		blobs.map(({dir, real}) => ({real, name: `the blob ${dir}`})),
+		[],
+	);
 	checkShards(blobs);
 	checkPairsOnce(blobs);
 
-	// Each destination once: pairs whose files share a name (a.gds and a.oas) keep one, as a run does.
+	// Each destination once. A run names every pair's files apart, so two files for one place
+	// mean a blob that was edited (or two blobs that claim one file): the report would show one
+	// pair's picture for another.
 	const copies = new Map<string, Copy & {relative: string; real: string; dir: string; at: string}>();
 	const pairs = blobs.flatMap(
 		({dir, real, result}) =>
 			mapFiles(result, (relative, at) => {
 				const to = path.join(target, relative.slice('files/'.length));
-				if (!copies.has(to)) {
-					copies.set(to, {from: path.join(real, relative), to, name: `${dir}: ${at}`, relative, real, dir, at});
+				const from = path.join(real, relative);
+				const other = copies.get(to);
+				if (other && other.from !== from) {
+					throw new LyipcError('BAD_BLOB', `${dir}: ${at} names ${relative}, which ${other.name} names too; each pair's files are its own`, {path: dir});
 				}
 
+				copies.set(to, {from, to, name: `${dir}: ${at}`, relative, real, dir, at});
 				return to;
 			}).pairs,
 	);

@@ -148,7 +148,10 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 	const inputs = new Map(await Promise.all(files.map(async file => [file, await identify(file)] as const)));
 	await guardOutputs(
 		[...(options.outDir === undefined ? [] : [{flag: options.reportDir ? 'the report folder' : '--out-dir', path: options.outDir, kind: 'folder' as const}]), ...(options.outputs ?? [])],
-		trees,
+		[
+			{real: trees.reference, name: 'the reference tree'},
+			{real: trees.output, name: "the run's output tree"},
+		],
 		[...inputs.values()].filter(input => input !== undefined),
 	);
 	if (options.update) {

@@ -69,10 +69,12 @@ export async function compareThen(a: string, b: string, options: CompareOptions,
 	];
 	if (outputs.length > 0) {
 		// Even when the answer needs no output: naming an input as output is a mistake to report.
-		const inputs = await Promise.all([inputA, inputB].map(async input => identify(input.path).then(found => found && {...found, path: input.given})));
+		// Only a file output can be an input; a directory run passes --out-dir alone, checked once already.
+		const candidates = options.out === undefined && options.rdb === undefined ? [] : [inputA, inputB];
+		const inputs = await Promise.all(candidates.map(async input => identify(input.path).then(found => found && {...found, path: input.given})));
 		await guardOutputs(
 			outputs,
-			undefined,
+			[],
 			inputs.filter(input => input !== undefined),
 		);
 	}

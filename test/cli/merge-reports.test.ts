@@ -1,9 +1,10 @@
 import {createServer} from 'node:http';
 import type {AddressInfo} from 'node:net';
-import {mkdtemp, readFile, rm, symlink, writeFile} from 'node:fs/promises';
+import {mkdtemp, readFile, rm, stat, symlink, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterAll, beforeAll, expect, test} from 'vitest';
+import {execa} from 'execa';
 import {type BlobEdit, copyBlob, inBlob, inPair, makeSmallTree, pairOf, snapshot} from '../helpers/blobs.js';
 import {describeBrowser, openPage} from '../helpers/chromium.js';
 import {describeKLayout, runCli, useTempDirs} from '../helpers/run.js';
@@ -93,8 +94,21 @@ describeKLayout('merge-reports takes blobs as untrusted input', () => {
 		const {root, report} = await workspace();
 		const inside = await copyBlob(source, path.join(report, 'shard-1'));
 		await symlink(inside, path.join(root, 'shard-1'));
-		await expectRefused([path.join(root, 'shard-1')], report, 'USAGE', /merge-reports: the blob .*shard-1 is inside the report folder .*report, which merge-reports empties/);
+		await expectRefused([path.join(root, 'shard-1')], report, 'USAGE', /--out-dir .*report contains the blob .*shard-1/);
 		await expect(readFile(path.join(inside, 'lyipc-blob.json'), 'utf8')).resolves.toContain('"blobFormat": 1');
+	});
+
+	test('a report onto a FIFO is refused before anything is written, and the FIFO stays', async () => {
+		const {root, report} = await workspace();
+		const blob = await copyBlob(source, path.join(root, 'shard-1'));
+		const fifo = path.join(root, 'report.json');
+		await execa('mkfifo', [fifo]);
+		const before = await snapshot(report);
+		const run = await runCli(['merge-reports', blob, '--out-dir', report, '--reporter', `json=${fifo}`], {timeout: 30_000});
+		expect(run.exitCode, run.stderr).toBe(2);
+		expect(run.stderr).toMatch(/--reporter json=.*report\.json is a FIFO; it must be a regular file or a new path/);
+		expect((await stat(fifo)).isFIFO()).toBe(true);
+		expect(await snapshot(report)).toEqual(before);
 	});
 
 	test('a pair in two blobs is refused before the last report is emptied', async () => {

@@ -6,28 +6,9 @@ import path from 'node:path';
 import {execa} from 'execa';
 import {expect, test} from 'vitest';
 import {CLI, describeKLayout, fixture, runCli, useTempDirs} from '../helpers/run.js';
+import {snapshot} from '../helpers/snapshot.mjs';
 
 const tempDir = useTempDirs('lyipc-guard-');
-
-/** Every file under `dir` with a hash of its bytes (symlinks as their target): what a refused run must leave as it was. */
-async function snapshot(dir: string): Promise<Record<string, string>> {
-	const entries = (await readdir(dir, {recursive: true, withFileTypes: true})).filter(entry => !entry.isDirectory());
-	const files = await Promise.all(
-		entries.map(async entry => {
-			const file = path.join(entry.parentPath, entry.name);
-			const info = await stat(file).catch(() => undefined);
-			const content = info?.isFile()
-				? createHash('sha1')
-						.update(await readFile(file))
-						.digest('hex')
-				: info
-					? 'special'
-					: 'dangling';
-			return [path.relative(dir, file), content] as const;
-		}),
-	);
-	return Object.fromEntries(files.sort(([x], [y]) => x.localeCompare(y)));
-}
 
 /** ref/ and run/ in `root`: a.gds differs, sub/b.gds is the same, sub/b.xor.gds (a layout that looks like an artifact) differs. */
 async function trees(root: string): Promise<void> {

@@ -1,6 +1,6 @@
-import {createHash} from 'node:crypto';
-import {copyFile, cp, mkdir, readdir, readFile, readlink, writeFile} from 'node:fs/promises';
+import {copyFile, cp, mkdir, readFile, writeFile} from 'node:fs/promises';
 import path from 'node:path';
+export {snapshot} from './snapshot.mjs';
 import {fixture} from './run.js';
 
 /**
@@ -34,26 +34,6 @@ export async function copyBlob(source: string, dir: string, edit: BlobEdit = () 
 	const text = edit(blob);
 	await writeFile(file, typeof text === 'string' ? text : JSON.stringify(blob, null, 2));
 	return dir;
-}
-
-/** Every entry under `dir` with a hash of its contents (a symlink by its target): equal snapshots, untouched folder. */
-export async function snapshot(dir: string): Promise<Record<string, string>> {
-	const entries: Record<string, string> = {};
-	for (const entry of await readdir(dir, {recursive: true, withFileTypes: true})) {
-		const file = path.join(entry.parentPath, entry.name);
-		const name = path.relative(dir, file);
-		if (entry.isSymbolicLink()) {
-			entries[name] = `-> ${await readlink(file)}`;
-		} else if (entry.isFile()) {
-			entries[name] = createHash('sha256')
-				.update(await readFile(file))
-				.digest('hex');
-		} else {
-			entries[name] = entry.isDirectory() ? 'folder' : 'other';
-		}
-	}
-
-	return entries;
 }
 
 /** The first pair of `blob` with the given status (the tests edit that one). */

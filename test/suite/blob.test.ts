@@ -1,5 +1,5 @@
 import {execa} from 'execa';
-import {mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile} from 'node:fs/promises';
+import {mkdir, mkdtemp, readFile, rename, rm, symlink, truncate, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterAll, beforeAll, expect, test} from 'vitest';
@@ -38,8 +38,9 @@ describeKLayout('merging blobs: a blob is untrusted input', () => {
 
 	/** The merge of `dirs` is refused with `code` and a message matching `message`, and the last report is as it was. */
 	async function expectRefused(dirs: string[], report: string, code: string, message: RegExp, reports: string[] = []): Promise<void> {
+		const outputs = reports.map(file => ({flag: `--reporter json=${file}`, path: file, kind: 'file' as const}));
 		const before = await snapshot(report);
-		await expect(mergeBlobs(dirs, report, {reports})).rejects.toMatchObject({code, message: expect.stringMatching(message)});
+		await expect(mergeBlobs(dirs, report, {outputs})).rejects.toMatchObject({code, message: expect.stringMatching(message)});
 		expect(await snapshot(report)).toEqual(before);
 	}
 
@@ -140,7 +141,7 @@ describeKLayout('merging blobs: a blob is untrusted input', () => {
 		// The blob lies in the (marked) report folder, given by a symlink from outside it.
 		const inside = await copyBlob(source, path.join(report, 'blob'));
 		await symlink(inside, path.join(root, 'blob-link'));
-		await expectRefused([path.join(root, 'blob-link')], report, 'USAGE', /the blob .*blob-link is inside the report folder .*report, which merge-reports empties/);
+		await expectRefused([path.join(root, 'blob-link')], report, 'USAGE', /--out-dir .*report contains the blob .*blob-link \(.*\): choose a folder outside the inputs/);
 		await expect(readFile(path.join(inside, 'lyipc-blob.json'), 'utf8')).resolves.toContain('blobFormat');
 		await rm(inside, {recursive: true});
 
@@ -148,9 +149,9 @@ describeKLayout('merging blobs: a blob is untrusted input', () => {
 		const blob = await copyBlob(source, path.join(root, 'blob'));
 		await symlink(path.join(blob, 'files'), path.join(root, 'report-link'));
 		const inBlob = await snapshot(blob);
-		await expect(mergeBlobs([blob], path.join(root, 'report-link'))).rejects.toMatchObject({code: 'USAGE', message: expect.stringMatching(/the report folder .*report-link is inside the blob/)});
-		await expect(mergeBlobs([blob], path.join(blob, 'new-report'))).rejects.toMatchObject({code: 'USAGE', message: expect.stringMatching(/is inside the blob/)});
-		await expectRefused([blob], report, 'USAGE', /the report .*blob\/lyipc-blob\.json is inside the blob/, [path.join(blob, 'lyipc-blob.json')]);
+		await expect(mergeBlobs([blob], path.join(root, 'report-link'))).rejects.toMatchObject({code: 'USAGE', message: expect.stringMatching(/--out-dir .*report-link lies inside the blob .*blob/)});
+		await expect(mergeBlobs([blob], path.join(blob, 'new-report'))).rejects.toMatchObject({code: 'USAGE', message: expect.stringMatching(/--out-dir .*new-report lies inside the blob/)});
+		await expectRefused([blob], report, 'USAGE', /--reporter json=.*blob\/lyipc-blob\.json lies inside the blob/, [path.join(blob, 'lyipc-blob.json')]);
 		expect(await snapshot(blob)).toEqual(inBlob);
 	});
 
@@ -175,9 +176,24 @@ describeKLayout('merging blobs: a blob is untrusted input', () => {
 			/merge-reports: shard 2\/9007199254740991, 3\/9007199254740991, .*, \.\.\. missing; give every shard's blob folder \(given: .*huge holds 1\/9007199254740991\)$/,
 		);
 
+		// Shard 2 keeps only the differing pair, renamed: its files are still shard 1's names.
+		const sameFiles = await copyBlob(source, path.join(root, 'same-files'), blob => {
+			blob.result.shard = {index: 2, count: 2};
+			blob.result.pairs = blob.result.pairs.filter((pair: {status: string}) => pair.status === 'different').map((pair: {path: string}) => ({...pair, path: `renamed/${pair.path}`}));
+			return undefined;
+		});
+		await expectRefused([first, sameFiles], report, 'BAD_BLOB', /same-files: pairs\[0\]\.\S+ names files\/\S+, which .*first: pairs\[\d\]\.\S+ names too/);
+
 		const ofThree = await copyBlob(source, path.join(root, 'of-three'), inBlob('result.shard', {index: 3, count: 3}));
 		await expectRefused([first, ofThree], report, 'USAGE', /merge-reports: the blobs come from different splits \(given: .*first holds 1\/2, .*of-three holds 3\/3\)$/);
 		expect(Date.now() - started).toBeLessThan(5000);
+	});
+
+	test('a blob file larger than any result is refused without reading it', async () => {
+		const {root, report} = await workspace();
+		const blob = await copyBlob(source, path.join(root, 'huge'));
+		await truncate(path.join(blob, 'lyipc-blob.json'), 600 * 2 ** 20); // sparse: no disk used
+		await expectRefused([blob], report, 'BAD_BLOB', /lyipc-blob\.json: 600 MB; a blob's result is at most 512 MB/);
 	});
 
 	test('a good blob merges: fields rebuilt from the known ones, files copied as regular files into the report', async () => {

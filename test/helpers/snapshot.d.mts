@@ -1,0 +1,1 @@
+export function snapshot(dir: string): Promise<Record<string, string>>;
