@@ -77,6 +77,11 @@ export class WorkerPool implements RunPool {
 		this.#limit = pLimit(size * depth);
 	}
 
+	/** How many workers are being started now. */
+	get starting(): number {
+		return this.#slots.filter(slot => !slot.ready).length;
+	}
+
 	/** How many workers the pool has started so far (replacements included). */
 	get started(): number {
 		return this.#started;
