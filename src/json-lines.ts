@@ -94,6 +94,8 @@ export interface RequestOptions {
 	onAbort?: () => Error;
 	/** Writes the request's line instead of the channel's writer (to send bytes right after it). */
 	write?: (line: string) => void;
+	/** Told the request's id as it is sent (to match what the other side says about it before its reply). */
+	onSent?: (id: number) => void;
 }
 
 interface Pending {
@@ -183,6 +185,7 @@ export class RequestChannel {
 				this.#options.onBusy?.(true);
 			}
 
+			options.onSent?.(id);
 			(options.write ?? this.#options.write)(toLine(request));
 		});
 	}

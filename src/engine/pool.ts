@@ -1,7 +1,7 @@
 import {availableParallelism} from 'node:os';
 import pLimit, {type LimitFunction} from 'p-limit';
-import {LyipcError} from '../errors.js';
-import {KLayoutWorker, WorkerLostBeforeStart, type WorkerRequests, type WorkerStartOptions} from './worker.js';
+import {isLyipcError, LyipcError} from '../errors.js';
+import {KLayoutWorker, WorkerKilledWhileStarting, WorkerLostBeforeStart, type WorkerRequests, type WorkerStartOptions} from './worker.js';
 
 export interface WorkerPoolOptions extends Omit<WorkerStartOptions, 'signal'> {
 	/** How many KLayout workers at most (default: one per core). */
@@ -42,10 +42,12 @@ interface Slot {
  * Long-lived KLayout workers shared by many jobs: at most `size` workers, each taking up to
  * `depth` jobs at once (p-limit bounds the total); a worker is started only when a job needs
  * one and every running one has a job, and a worker that died or was stopped (a timeout) is
- * dropped, so the next job gets a fresh one. A job that waited on a worker another job ended,
- * or on a worker another job started and that failed to start (killed while starting), is given
- * to another worker: it never ran. The start's error fails the job that started it, which is
- * not tried again: a KLayout that cannot start (not KLayout, too old) would only fail it again.
+ * dropped, so the next job gets a fresh one. A job that waited on a worker another job ended
+ * is given to another worker: it never ran. So is a job that waited on a worker another job
+ * started, when that start was killed (a signal from outside) or cancelled by the other job.
+ * A start that failed (not KLayout, too old, hung at start, not found) fails the job that
+ * started it and every job waiting on it with its error, and is not tried again for them: it
+ * would only fail again.
  */
 export class WorkerPool implements RunPool {
 	readonly size: number;
@@ -75,6 +77,11 @@ export class WorkerPool implements RunPool {
 		this.#limit = pLimit(size * depth);
 	}
 
+	/** How many workers are being started now. */
+	get starting(): number {
+		return this.#slots.filter(slot => !slot.ready).length;
+	}
+
 	/** How many workers the pool has started so far (replacements included). */
 	get started(): number {
 		return this.#started;
@@ -98,8 +105,9 @@ export class WorkerPool implements RunPool {
 					worker = await slot.worker;
 					return await job(worker);
 				} catch (error) {
-					const startedByAnother = worker === undefined && !starter;
-					if (!(error instanceof WorkerLostBeforeStart || startedByAnother)) {
+					// The loop's checks fail this job when it was cancelled itself or the pool closed.
+					const anotherStartStopped = worker === undefined && !starter && (error instanceof WorkerKilledWhileStarting || (isLyipcError(error) && error.code === 'ABORTED'));
+					if (!(error instanceof WorkerLostBeforeStart || anotherStartStopped)) {
 						throw error;
 					}
 				} finally {
@@ -131,7 +139,7 @@ export class WorkerPool implements RunPool {
 				worker => {
 					started.ready = worker;
 				},
-				// A start that failed fails the jobs holding it; the next job starts another.
+				// A start that failed fails the jobs holding it (see run); a job that comes later starts another.
 				() => this.#drop(started),
 			);
 			this.#slots.push(started);

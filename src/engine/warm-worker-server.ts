@@ -1,7 +1,7 @@
 import net from 'node:net';
 import {performance} from 'node:perf_hooks';
 import {isLyipcError, LyipcError} from '../errors.js';
-import {answerLines} from '../json-lines.js';
+import {answerLines, toLine} from '../json-lines.js';
 import {listenOwned} from './owned-socket.js';
 import {WorkerPool} from './pool.js';
 import {retryLostWorker} from './retry-lost-worker.js';
@@ -31,19 +31,32 @@ export interface WarmWorkerHello {
 	jobs: number;
 }
 
+/** A line the server sends about a job before its answer (warm protocol 4). */
+export interface WarmJobEvent {
+	id: unknown;
+	/** `started`: a KLayout took the job (its timeout runs from now); `retrying`: that KLayout died, the job waits for another. */
+	event: 'started' | 'retrying';
+	attempt: number;
+}
+
 /**
  * Serves KLayout workers to lyipc-diff processes of one user over a private socket, so that
  * repeated calls skip KLayout's start-up (~1.1 s). JSON lines `{id, op, params, timeout}` in,
- * `{id, ok, result | error}` out, answered as they finish. `hello` answers once a worker is up;
- * `ping` at once, also while the KLayouts work (callers give up on a server that does not). A
- * job whose KLayout died under it (killed, out of memory) is run once more on another. A
- * connection that closes cancels its jobs. Resolves when the server stopped: idle for `idleMs`,
- * or another server already answers at `address`.
+ * `{id, ok, result | error}` out, answered as they finish; jobs wait here for a KLayout, and
+ * {@link WarmJobEvent} lines say when one takes a job. `hello` answers once a worker is up;
+ * `ping` at once, also while the KLayouts work (callers give up on a server that does not),
+ * with `busy`: how many KLayouts run a job or start. A job whose KLayout died under it
+ * (killed, out of memory) is run once more on another; a second death is its answer
+ * (WORKER_DIED). A connection that closes cancels its jobs. Resolves when the server stopped:
+ * idle for `idleMs`, or another server already answers at `address`.
  */
 export async function serveWarmWorker(address: string, options: WarmWorkerServerOptions): Promise<void> {
 	const pool = new WorkerPool({size: options.size, klayout: options.klayout});
 	let jobs = 0;
+	/** Jobs received and not yet answered (a server with any stays up). */
 	let running = 0;
+	/** Jobs a KLayout works on now. */
+	let working = 0;
 	let first: Promise<Omit<WarmWorkerHello, 'jobs' | 'protocol' | 'pid'>> | undefined;
 	// The first worker starts with the server: the caller that started it is waiting for one.
 	const hello = async (): Promise<WarmWorkerHello> => {
@@ -85,12 +98,17 @@ export async function serveWarmWorker(address: string, options: WarmWorkerServer
 			socket,
 			async request => {
 				if (request.op === 'ping') {
-					return {};
+					// Callers let their jobs wait here while this is above 0: the jobs ahead end by their timeouts, starts by the pool's.
+					return {busy: working + pool.starting};
 				}
 
 				running++;
 				try {
-					return await answer(request, cancel.signal);
+					return await answer(request, cancel.signal, event => {
+						if (!socket.destroyed) {
+							socket.write(toLine({id: request.id, ...event} satisfies WarmJobEvent));
+						}
+					});
 				} finally {
 					running--;
 					idle();
@@ -103,7 +121,7 @@ export async function serveWarmWorker(address: string, options: WarmWorkerServer
 		);
 	});
 
-	async function answer(request: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
+	async function answer(request: Record<string, unknown>, signal: AbortSignal, tell: (event: Omit<WarmJobEvent, 'id'>) => void): Promise<unknown> {
 		if (request.op === 'hello') {
 			return hello();
 		}
@@ -117,11 +135,23 @@ export async function serveWarmWorker(address: string, options: WarmWorkerServer
 		const timeout = typeof request.timeout === 'number' ? request.timeout : undefined;
 		let waitedMs = 0;
 		// A KLayout killed mid-job (WORKER_DIED) is dropped by the pool; the job gets another.
-		const result = await retryLostWorker(1, signal, async () => {
+		const result = await retryLostWorker(1, signal, async attempt => {
+			if (attempt > 1) {
+				tell({event: 'retrying', attempt: attempt - 1});
+			}
+
 			const asked = performance.now();
 			return pool.run(async worker => {
 				waitedMs += Math.round(performance.now() - asked);
-				return worker.request(op, params, {timeout, signal});
+				tell({event: 'started', attempt});
+				working++;
+				try {
+					return await worker.request(op, params, {timeout, signal});
+				} catch (error) {
+					throw attempt > 1 && isLyipcError(error) && error.code === 'WORKER_DIED' ? new LyipcError('WORKER_DIED', `KLayout died twice on this job: ${error.message}`, {cause: error}) : error;
+				} finally {
+					working--;
+				}
 			}, signal);
 		});
 		jobs++;

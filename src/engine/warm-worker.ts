@@ -11,8 +11,8 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import {fileURLToPath} from 'node:url';
 import {LyipcError} from '../errors.js';
 import {findKLayout, type KLayoutLocation} from './find-klayout.js';
-import {readLines, RequestChannel, toLine} from '../json-lines.js';
-import type {WarmWorkerHello} from './warm-worker-server.js';
+import {parseLine, readLines, RequestChannel, toLine} from '../json-lines.js';
+import type {WarmJobEvent, WarmWorkerHello} from './warm-worker-server.js';
 import {PIPELINE_DEPTH} from './pipeline-depth.js';
 import type {RunPool} from './pool.js';
 import type {KLayoutWorker, RequestOptions, WorkerRequests} from './worker.js';
@@ -21,8 +21,9 @@ import type {KLayoutWorker, RequestOptions, WorkerRequests} from './worker.js';
  * The version of what the server answers: `hello` says it, and a client that finds another one
  * (a server of an older build still idling at the same address) uses a fresh KLayout instead.
  * 2: jobs are answered as {@link WarmAnswer}. 3: `ping` is answered at once, also while KLayouts work.
+ * 4: a job's `started` and `retrying` lines ({@link WarmJobEvent}); `ping` answers `busy`.
  */
-export const WARM_PROTOCOL = 3;
+export const WARM_PROTOCOL = 4;
 
 /** A job's answer: the worker's result, and how long the job waited here for a KLayout (callers may send more jobs than there are KLayouts). */
 export interface WarmAnswer {
@@ -33,18 +34,30 @@ export interface WarmAnswer {
 const SERVER_MAIN = fileURLToPath(new URL('warm-worker-main.js', import.meta.url));
 /** Jobs a warm worker server runs at once: each KLayout holds ~375 MB before it reads a layout. */
 export const WARM_WORKER_SIZE = Math.min(2, availableParallelism());
-/** How long a new server may take to listen (a Node start-up), before the call goes on without it. */
-const LISTEN_WAIT_MS = 5000;
+/**
+ * The longest reaching the server may take (connecting, a new server's Node start-up, its first
+ * KLayout: ~1.3 s, more on a loaded machine) before the call goes on without it; a quarter of
+ * the caller's timeout when that is less, so that a fresh KLayout still has the time.
+ */
+const REACH_MS = 20_000;
 /** How long one connection to the socket may take (a server's, answered by the system). */
 const CONNECT_TIMEOUT_MS = 2000;
+/** What the server may take past a job's timeout: it stops the job's KLayout then, and answers TIMEOUT. */
+const ANSWER_MARGIN_MS = 2000;
 /**
- * What the server may take beyond a job's own timeout: starting a KLayout (~1.1 s, more on a
- * loaded machine) for it, or for `hello`. Past that the call runs on a fresh KLayout instead.
+ * A job waiting at the server for a KLayout is given up when the server says for this long
+ * that none of its KLayouts works or starts: it lost the job. While they work, the job waits
+ * (their jobs end by their timeouts, starts by the server's start timeout).
  */
-const START_MARGIN_MS = 20_000;
+const IDLE_MS = 2000;
 /** While the call waits, the server is pinged this often; silent for SILENT_MS (stopped, hung), it is given up. */
 const PING_EVERY_MS = 1000;
 const SILENT_MS = 5000;
+
+/** How long reaching the server may take for a call whose jobs have `timeout` ms (0 or undefined: no limit). */
+function reachWithin(timeout: number | undefined): number {
+	return timeout ? Math.min(REACH_MS, timeout / 4) : REACH_MS;
+}
 
 /**
  * Whether lyipc-diff keeps a warm KLayout worker between calls: `LYIPC_WARM_WORKER=1` or `0`
@@ -102,12 +115,28 @@ export async function warmWorkerAddress(klayout: string, env: NodeJS.ProcessEnv)
 	return path.join(folder, `warm-${key}.sock`);
 }
 
+/** A job sent to the server, as this side sees it. */
+interface SentJob {
+	op: string;
+	/** Milliseconds from a start to the answer: the job's timeout and ANSWER_MARGIN_MS; 0: no limit. */
+	limit: number;
+	/** How many times a KLayout of the server took it (a second time when the first one died). */
+	attempt: number;
+	/** Whether a KLayout works on it now; else it waits at the server for one. */
+	running: boolean;
+	/** When it started (running), or began to wait. */
+	since: number;
+}
+
 /** One connection to the warm worker's server. */
 class Connection {
 	readonly #socket: net.Socket;
 	readonly #channel: RequestChannel;
+	readonly #jobs = new Map<number, SentJob>();
 	/** When the server was last heard from (a reply, a ping's answer). */
 	#heard = 0;
+	/** When the server last showed work: a KLayout working or starting, a job started or answered. */
+	#worked = 0;
 	#pinging: NodeJS.Timeout | undefined;
 
 	constructor(socket: net.Socket) {
@@ -119,9 +148,21 @@ class Connection {
 			},
 		});
 		readLines(socket, line => {
-			this.#heard = performance.now();
-			if (!this.#channel.receive(line).reply) {
-				socket.destroy(); // not our server: the call goes on without it
+			const now = performance.now();
+			this.#heard = now;
+			const message = parseLine(line);
+			if (message?.id === 'ping') {
+				const busy = (message.result as {busy?: unknown} | undefined)?.busy;
+				if (typeof busy === 'number' && busy > 0) {
+					this.#worked = now;
+				}
+			} else if (typeof message?.event === 'string') {
+				this.#onEvent(message, now);
+			} else {
+				this.#worked = now;
+				if (!this.#channel.receive(line).reply) {
+					socket.destroy(); // not our server: the call goes on without it
+				}
 			}
 		});
 		const lost = () => {
@@ -132,29 +173,83 @@ class Connection {
 		socket.on('close', lost);
 	}
 
-	/** `op` on the server; given up (WarmWorkerLost) when not answered within `deadline` ms (0 or undefined: no limit) or when the server falls silent. */
-	async request(op: string, params: Record<string, unknown>, options: {timeout?: number | undefined; deadline?: number | undefined; signal?: AbortSignal | undefined}): Promise<unknown> {
-		const {timeout, deadline, signal} = options;
+	/** `op` on the server (not a job: `hello`); given up (WarmWorkerLost) when not answered within `deadline` ms or when the server falls silent. */
+	async ask(op: string, deadline: number, signal: AbortSignal | undefined): Promise<unknown> {
 		return this.#channel.request(
-			{op, params, timeout},
+			{op, params: {}},
 			{
 				timeout: deadline,
-				onTimeout: () => this.#giveUp(`the warm KLayout worker did not answer ${op} within ${deadline! / 1000} s`),
+				onTimeout: () => this.#giveUp(`the warm KLayout worker did not answer ${op} within ${seconds(deadline)}`),
 				signal,
-				onAbort: () => {
-					// Closing the connection stops the job on the server's side.
-					this.close();
-					return new LyipcError('ABORTED', 'the comparison was cancelled; KLayout was stopped');
-				},
+				onAbort: () => this.#abort(),
 			},
 		);
+	}
+
+	/**
+	 * A job on the server, which runs it within `timeout` ms (0 or undefined: no limit) of giving
+	 * it a KLayout. Given up (WarmWorkerLost) when the server falls silent, holds the job while
+	 * no KLayout of it works or starts, or does not answer within the timeout and
+	 * ANSWER_MARGIN_MS of a start. A job the server ran twice (its first KLayout died) is not
+	 * run a third time elsewhere: losing the server then is WORKER_DIED.
+	 */
+	async job(op: string, params: Record<string, unknown>, timeout: number | undefined, signal: AbortSignal | undefined): Promise<unknown> {
+		const job: SentJob = {op, limit: timeout ? timeout + ANSWER_MARGIN_MS : 0, attempt: 0, running: false, since: performance.now()};
+		let id: number | undefined;
+		try {
+			return await this.#channel.request(
+				{op, params, timeout},
+				{
+					signal,
+					onAbort: () => this.#abort(),
+					onSent: sent => {
+						id = sent;
+						this.#jobs.set(sent, job);
+					},
+				},
+			);
+		} catch (error) {
+			if (error instanceof WarmWorkerLost && job.attempt > 1) {
+				throw new LyipcError('WORKER_DIED', `KLayout died during ${op} on the warm worker, which ran it again; then ${error.message}`);
+			}
+
+			throw error;
+		} finally {
+			if (id !== undefined) {
+				this.#jobs.delete(id);
+			}
+		}
 	}
 
 	close(): void {
 		this.#socket.destroy();
 	}
 
-	/** While requests wait: a ping every PING_EVERY_MS, and the server given up once silent for SILENT_MS (the server answers pings at once, however busy its KLayouts). */
+	/** Closing the connection stops the jobs on the server's side. */
+	#abort(): LyipcError {
+		this.close();
+		return new LyipcError('ABORTED', 'the comparison was cancelled; KLayout was stopped');
+	}
+
+	#onEvent(message: Record<string, unknown>, now: number): void {
+		this.#worked = now;
+		const job = typeof message.id === 'number' ? this.#jobs.get(message.id) : undefined;
+		if (!job) {
+			return;
+		}
+
+		// Each start of the job gets its whole time; a wait for another KLayout is a wait again.
+		if (message.event === 'started') {
+			job.attempt = typeof message.attempt === 'number' ? message.attempt : job.attempt + 1;
+			job.running = true;
+			job.since = now;
+		} else if (message.event === 'retrying') {
+			job.running = false;
+			job.since = now;
+		}
+	}
+
+	/** While requests wait: a ping every PING_EVERY_MS, and the server given up once silent for SILENT_MS (the server answers pings at once, however busy its KLayouts) or a job is overdue. */
 	#watch(busy: boolean): void {
 		clearInterval(this.#pinging);
 		if (!busy) {
@@ -166,17 +261,43 @@ class Connection {
 		this.#pinging = setInterval(() => {
 			const now = performance.now();
 			if (now - ticked > 2 * PING_EVERY_MS) {
-				this.#heard = now; // this process was stopped (Ctrl+Z) or starved, not the server: a new window
+				// This process was stopped (Ctrl+Z) or starved, not the server: its waits go on from here.
+				const lost = now - ticked - PING_EVERY_MS;
+				this.#heard = now;
+				this.#worked = now;
+				for (const job of this.#jobs.values()) {
+					job.since += lost;
+				}
 			}
 
 			ticked = now;
-			if (now - this.#heard > SILENT_MS) {
-				this.#giveUp(`the warm KLayout worker did not answer for ${SILENT_MS / 1000} s`);
+			const overdue = this.#overdue(now);
+			if (overdue) {
+				this.#giveUp(overdue);
 			} else {
-				// Its answer has no numeric id: the channel passes it by, only #heard counts it.
+				// Its answer has an id of its own, not one of the channel's: only this class reads it.
 				this.#socket.write(toLine({id: 'ping', op: 'ping'}));
 			}
 		}, PING_EVERY_MS);
+	}
+
+	/** Why the server is to be given up now, if it is. */
+	#overdue(now: number): string | undefined {
+		if (now - this.#heard > SILENT_MS) {
+			return `the warm KLayout worker did not answer for ${seconds(SILENT_MS)}`;
+		}
+
+		for (const job of this.#jobs.values()) {
+			if (job.running && job.limit > 0 && now - job.since > job.limit) {
+				return `the warm KLayout worker did not answer ${job.op} within ${seconds(job.limit)} of starting it`;
+			}
+
+			if (!job.running && now - Math.max(job.since, this.#worked) > IDLE_MS) {
+				return `the warm KLayout worker holds ${job.op} without a KLayout working or starting`;
+			}
+		}
+
+		return undefined;
 	}
 
 	/** Ends the connection: every waiting request fails with WarmWorkerLost, and the server stops their jobs. */
@@ -188,6 +309,10 @@ class Connection {
 	}
 }
 
+function seconds(ms: number): string {
+	return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
 /** The server went away or stopped answering mid-call: the call goes on with a fresh worker. */
 class WarmWorkerLost extends LyipcError {
 	constructor(message: string) {
@@ -195,14 +320,14 @@ class WarmWorkerLost extends LyipcError {
 	}
 }
 
-/** A connection to the Unix socket or named pipe at `address`, or null when nothing listens there (or not within CONNECT_TIMEOUT_MS). */
-export async function connectTo(address: string): Promise<net.Socket | null> {
+/** A connection to the Unix socket or named pipe at `address`, or null when nothing listens there (or not within `within` ms). */
+export async function connectTo(address: string, within = CONNECT_TIMEOUT_MS): Promise<net.Socket | null> {
 	return new Promise(resolve => {
 		const socket = net.connect(address);
 		const timer = setTimeout(() => {
 			socket.destroy();
 			resolve(null);
-		}, CONNECT_TIMEOUT_MS);
+		}, within);
 		socket.once('connect', () => {
 			clearTimeout(timer);
 			socket.removeAllListeners('error');
@@ -225,8 +350,8 @@ export interface WarmWorkerOptions {
  * A worker for one lyipc-diff call that lives on in the background: requests go to this
  * user's warm worker server, which is started on first use and stops after a few idle minutes
  * (`LYIPC_WARM_WORKER_IDLE` seconds, default 300). Whatever goes wrong with the server (cannot
- * start, killed mid-call, silent past a deadline) the request is answered by a fresh KLayout
- * worker instead, as without it. Connects only on the first request: byte-identical files
+ * start, killed mid-call, silent or stuck past a deadline that leaves room within the request's
+ * timeout) the request is answered by a fresh KLayout worker instead, as without it. Connects only on the first request: byte-identical files
  * never need it.
  */
 export class WarmWorkerClient implements WorkerRequests {
@@ -251,13 +376,11 @@ export class WarmWorkerClient implements WorkerRequests {
 
 	async request<T = unknown>(op: string, params: Record<string, unknown> = {}, options: RequestOptions = {}): Promise<T> {
 		if (!this.#starting) {
-			this.#connection ??= this.#connect(options.signal);
+			this.#connection ??= this.#connect(options.timeout, options.signal);
 			const connection = await this.#connection;
 			if (connection) {
 				try {
-					// The server stops the job at its timeout; it may need a KLayout started for it first.
-					const deadline = options.timeout ? options.timeout + START_MARGIN_MS : undefined;
-					const answer = (await connection.request(op, params, {timeout: options.timeout, deadline, signal: options.signal})) as WarmAnswer;
+					const answer = (await connection.job(op, params, options.timeout, options.signal)) as WarmAnswer;
 					options.onQueued?.(answer.waitedMs);
 					return answer.result as T;
 				} catch (error) {
@@ -279,8 +402,10 @@ export class WarmWorkerClient implements WorkerRequests {
 		await (await this.#starting?.catch(() => undefined))?.close();
 	}
 
-	/** A connection to a server that has said hello, starting the server when none answers; null when none can be had. */
-	async #connect(signal: AbortSignal | undefined): Promise<Connection | undefined> {
+	/** A connection to a server that has said hello, starting the server when none answers; none when none can be had within {@link reachWithin} the jobs' `timeout`. */
+	async #connect(timeout: number | undefined, signal: AbortSignal | undefined): Promise<Connection | undefined> {
+		const reachBy = performance.now() + reachWithin(timeout);
+		const left = () => Math.max(1, reachBy - performance.now());
 		const env = this.#options.env ?? process.env;
 		const klayout = await findKLayout({klayout: this.#options.klayout, env});
 		const address = await warmWorkerAddress(klayout.path, env).catch(() => null);
@@ -288,13 +413,12 @@ export class WarmWorkerClient implements WorkerRequests {
 			return undefined;
 		}
 
-		let socket = await connectTo(address);
+		let socket = await connectTo(address, Math.min(CONNECT_TIMEOUT_MS, left()));
 		if (!socket) {
 			startServer(address, klayout.path, env);
-			const deadline = Date.now() + LISTEN_WAIT_MS;
-			while (!socket && Date.now() < deadline && !signal?.aborted) {
+			while (!socket && performance.now() < reachBy && !signal?.aborted) {
 				await sleep(25);
-				socket = await connectTo(address);
+				socket = await connectTo(address, Math.min(CONNECT_TIMEOUT_MS, left()));
 			}
 		}
 
@@ -305,7 +429,7 @@ export class WarmWorkerClient implements WorkerRequests {
 		const connection = new Connection(socket);
 		try {
 			// Answered once the server's first KLayout is up.
-			const hello = (await connection.request('hello', {}, {deadline: START_MARGIN_MS, signal})) as WarmWorkerHello;
+			const hello = (await connection.ask('hello', left(), signal)) as WarmWorkerHello;
 			if (hello.protocol !== WARM_PROTOCOL) {
 				// The address differs per protocol; a server answering with another one is not trusted.
 				throw new LyipcError('WORKER_DIED', `the warm worker speaks protocol ${String(hello.protocol)}, not ${WARM_PROTOCOL}`);
@@ -330,8 +454,8 @@ export class WarmWorkerClient implements WorkerRequests {
  * A directory run on the warm worker server: its KLayouts, already running, take the pairs.
  * {@link PIPELINE_DEPTH} jobs per KLayout are sent at once: a KLayout that finishes takes the
  * next job waiting at the server, without a round trip through this process (220 small pairs:
- * median 1.44 s instead of 1.53 s); the server reports each job's wait (`onQueued`). Started
- * KLayouts: none.
+ * median 1.44 s instead of 1.53 s); the server reports each job's wait (`onQueued`), which
+ * does not count against the job's deadline. Started KLayouts: none.
  */
 export class WarmWorkerRuns implements RunPool {
 	readonly size = WARM_WORKER_SIZE;

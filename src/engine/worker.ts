@@ -136,11 +136,11 @@ export class KLayoutWorker {
 				worker.#onExit(result.exitCode, result.signal);
 			} else {
 				const how = result.code === 'ENOENT' || result.code === 'EACCES' ? `could not be run (${result.code})` : `exited (${describeExit(result.exitCode, result.signal)}) before it was ready`;
+				const message = `KLayout at ${klayout.path} ${how}${tailNote(stderr.tail)}`;
 				onGone(
-					new LyipcError('WORKER_START_FAILED', `KLayout at ${klayout.path} ${how}${tailNote(stderr.tail)}`, {
-						path: klayout.path,
-						hint: 'Is it KLayout with Python support? Check with: klayout -b -v',
-					}),
+					result.signal && KILLS.has(result.signal)
+						? new WorkerKilledWhileStarting(message, klayout.path)
+						: new LyipcError('WORKER_START_FAILED', message, {path: klayout.path, hint: 'Is it KLayout with Python support? Check with: klayout -b -v'}),
 				);
 			}
 		});
@@ -323,6 +323,19 @@ export class KLayoutWorker {
 export class WorkerLostBeforeStart extends LyipcError {
 	constructor(op: string, cause: LyipcError | undefined) {
 		super('WORKER_DIED', `${op} was waiting for a KLayout worker that stopped before it could start${cause ? ` (${cause.message})` : ''}`, {cause});
+	}
+}
+
+/** Signals that end a process from outside (the OOM killer, a user, a scheduler), unlike a crash (SIGSEGV, SIGABRT) of its own. */
+const KILLS = new Set(['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT']);
+
+/**
+ * A KLayout killed from outside while it started (WORKER_START_FAILED): the program itself may
+ * well start, so a pool starts another for the jobs that were waiting for this one.
+ */
+export class WorkerKilledWhileStarting extends LyipcError {
+	constructor(message: string, klayout: string) {
+		super('WORKER_START_FAILED', message, {path: klayout});
 	}
 }
 

@@ -36,6 +36,48 @@ test('depth 2: a worker killed while starting fails the job that started it; the
 	}
 });
 
+/** A pool of one worker taking two jobs, starting the fake KLayout `program`, whose starts are logged (FAKE_KLAYOUT_LOG); closed afterwards. */
+async function withStartLog(program: string, check: (pool: WorkerPool, starts: () => Promise<number>) => Promise<void>): Promise<void> {
+	const dir = await mkdtemp(path.join(tmpdir(), 'lyipc-pool-'));
+	const log = path.join(dir, 'starts');
+	const pool = new WorkerPool({size: 1, depth: 2, startTimeout: 1000, klayout: path.join(FAKE_KLAYOUT, program), env: {...process.env, FAKE_KLAYOUT_LOG: log}});
+	const starts = async () => (await readFile(log, 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
+	try {
+		await check(pool, starts);
+	} finally {
+		await pool.close();
+		await rm(dir, {recursive: true, force: true});
+	}
+}
+
+test.each([
+	['not KLayout', 'not-klayout', 'WORKER_START_FAILED', /exited \(exit code 64\) before it was ready/],
+	['too old', 'too-old', 'KLAYOUT_TOO_OLD', /0\.27\.8 .* is too old/],
+	['hung at start', 'never-ready', 'WORKER_START_FAILED', /did not start the worker within 1 s/],
+])('depth 2: a KLayout that cannot start (%s) fails the job queued to it with the same error, and is not started again for it', async (_what, program, code, message) => {
+	await withStartLog(program, async (pool, starts) => {
+		const [first, second] = await Promise.allSettled([0, 1].map(async () => pool.run(async worker => worker.request('xor', {}))));
+		expect(first).toMatchObject({status: 'rejected', reason: {code, message: expect.stringMatching(message) as unknown}});
+		expect(second).toMatchObject({status: 'rejected', reason: {code, message: (first as PromiseRejectedResult).reason.message as unknown}});
+		expect(await starts()).toBe(1);
+		expect(pool.started).toBe(0);
+	});
+});
+
+test('depth 2: a start cancelled by the job that asked for it is begun again for the job queued to it', async () => {
+	await withStartLog('never-ready', async (pool, starts) => {
+		const cancel = new AbortController();
+		const first = pool.run(async worker => worker.request('xor', {}), cancel.signal);
+		const second = pool.run(async worker => worker.request('xor', {}));
+		await waitFor('the first start', async () => (await starts()) === 1);
+		cancel.abort();
+		await expect(first).rejects.toMatchObject({code: 'ABORTED'});
+		// Not cancelled itself, it gets a start of its own (which hangs too).
+		await expect(second).rejects.toMatchObject({code: 'WORKER_START_FAILED', message: expect.stringContaining('did not start the worker within 1 s') as unknown});
+		expect(await starts()).toBe(2);
+	});
+});
+
 test('jobs waiting when the pool closes fail with ABORTED instead of hanging; a bad size is a usage error', async () => {
 	const pool = new WorkerPool({size: 1, klayout: path.join(FAKE_KLAYOUT, 'crash-on-job')});
 	let release!: () => void;
