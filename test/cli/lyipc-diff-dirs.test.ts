@@ -195,7 +195,7 @@ describeKLayout('directory mode in CI: the report folder, accepting changes, hin
 		await execa('cp', ['-r', reference, path.join(report, 'golden')]);
 		const inside = await runCli([path.join(report, 'golden'), output], {cwd: root});
 		expect(inside.exitCode).toBe(2);
-		expect(inside.stderr).toMatch(/the report folder lyipc-report contains the reference tree \(.*golden\): choose a folder outside both trees/);
+		expect(inside.stderr).toMatch(/the report folder lyipc-report contains the reference tree \(.*golden\): choose a folder outside the inputs/);
 		expect(await readdir(path.join(report, 'golden'))).toContain('same.gds');
 	});
 
