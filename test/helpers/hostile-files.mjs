@@ -4,53 +4,10 @@ import {execFileSync} from 'node:child_process';
 import {createWriteStream} from 'node:fs';
 import {once} from 'node:events';
 import {createGzip} from 'node:zlib';
+import {boxRecords, CELL_END, cellHead, libraryHead, LIBRARY_END} from './gds-records.mjs';
 
-/** One GDSII record. */
-function record(type, dataType, payload = Buffer.alloc(0)) {
-	const head = Buffer.alloc(4);
-	head.writeUInt16BE(4 + payload.length, 0);
-	head[2] = type;
-	head[3] = dataType;
-	return Buffer.concat([head, payload]);
-}
-
-function int16(...values) {
-	const buffer = Buffer.alloc(2 * values.length);
-	for (const [i, value] of values.entries()) {
-		buffer.writeInt16BE(value, 2 * i);
-	}
-
-	return buffer;
-}
-
-function int32(...values) {
-	const buffer = Buffer.alloc(4 * values.length);
-	for (const [i, value] of values.entries()) {
-		buffer.writeInt32BE(value, 4 * i);
-	}
-
-	return buffer;
-}
-
-/** HEADER .. STRNAME TOP: a library with 1 nm database units and one cell. */
-function gdsHead() {
-	return Buffer.concat([
-		record(0x00, 0x02, int16(600)),
-		record(0x01, 0x02, Buffer.alloc(24)),
-		record(0x02, 0x06, Buffer.from('LIB\0')),
-		// UNITS: 0.001 user units per dbu, 1e-9 m per dbu (GDSII 8-byte reals)
-		record(0x03, 0x05, Buffer.from('3e4189374bc6a7f03944b82fa09b5a50', 'hex')),
-		record(0x05, 0x02, Buffer.alloc(24)),
-		record(0x06, 0x06, Buffer.from('TOP\0')),
-	]);
-}
-
-const GDS_TAIL = Buffer.concat([record(0x07, 0x00), record(0x04, 0x00)]);
-
-/** A BOUNDARY on layer 1/0 for the box [l, b, r, t] in database units. */
-function boundary(l, b, r, t) {
-	return Buffer.concat([record(0x08, 0x00), record(0x0d, 0x02, int16(1)), record(0x0e, 0x02, int16(0)), record(0x10, 0x03, int32(l, b, r, b, r, t, l, t, l, b)), record(0x11, 0x00)]);
-}
+const GDS_HEAD = Buffer.concat([libraryHead(), cellHead('TOP')]);
+const GDS_TAIL = Buffer.concat([CELL_END, LIBRARY_END]);
 
 /** Writes `chunks()` (an iterable of Buffers) to `file`, gzip-compressed when `gzip`. */
 async function write(file, chunks, gzip) {
@@ -75,9 +32,9 @@ async function write(file, chunks, gzip) {
  * and each copy covers every pixel of a picture of the cell (KLayout draws them one by one).
  */
 export async function overlappingBoxes(file, count, gzip = true) {
-	const block = Buffer.concat(Array.from({length: 1000}, () => boundary(0, 0, 100_000, 100_000)));
+	const block = Buffer.concat(Array.from({length: 1000}, () => boxRecords(1, 0, 0, 100_000, 100_000)));
 	function* chunks() {
-		yield gdsHead();
+		yield GDS_HEAD;
 		for (let i = 0; i < Math.floor(count / 1000); i++) {
 			yield block;
 		}
@@ -91,9 +48,9 @@ export async function overlappingBoxes(file, count, gzip = true) {
 /** `n` x `n` separate 1 µm squares at a 2 µm pitch: many shapes, each small in a picture of the whole. */
 export async function squareGrid(file, n, gzip = true) {
 	function* chunks() {
-		yield gdsHead();
+		yield GDS_HEAD;
 		for (let i = 0; i < n; i++) {
-			yield Buffer.concat(Array.from({length: n}, (_, j) => boundary(i * 2000, j * 2000, i * 2000 + 1000, j * 2000 + 1000)));
+			yield Buffer.concat(Array.from({length: n}, (_, j) => boxRecords(1, i * 2000, j * 2000, i * 2000 + 1000, j * 2000 + 1000)));
 		}
 
 		yield GDS_TAIL;
