@@ -71,33 +71,52 @@ export async function gzippedZeros(file, bytes) {
 	await write(file, chunks(), true);
 }
 
-/** A marker database (.lyrdb) of `items` minimal items. */
-export async function markerDatabase(file, items, gzip = false) {
-	const item = Buffer.from('<item><category>c</category><cell>TOP</cell></item>\n');
-	const block = Buffer.concat(Array.from({length: 1000}, () => item));
-	function* chunks() {
-		yield Buffer.from(
-			'<?xml version="1.0" encoding="utf-8"?>\n<report-database>\n <categories><category><name>c</name></category></categories>\n <cells><cell><name>TOP</name></cell></cells>\n <items>\n',
-		);
-		for (let i = 0; i < Math.floor(items / 1000); i++) {
-			yield block;
-		}
+/** What makes KLayout read the pieces between them as a marker database or a layer properties file. */
+export const MARKERS_HEAD =
+	'<?xml version="1.0" encoding="utf-8"?>\n<report-database>\n <categories><category><name>c</name></category></categories>\n <cells><cell><name>TOP</name></cell></cells>\n <items>\n';
+export const MARKERS_TAIL = ' </items>\n</report-database>\n';
+export const LAYERS_HEAD = '<?xml version="1.0" encoding="utf-8"?>\n<layer-properties>\n';
+export const LAYERS_TAIL = '</layer-properties>\n';
 
-		yield Buffer.from(' </items>\n</report-database>\n');
+/**
+ * A file of `pieces`, each a string or [string, times] (written that many times over): a dense
+ * side file of any kind in one line, e.g. [MARKERS_HEAD, ['<item/>', 4_000_000], MARKERS_TAIL].
+ */
+export async function repeated(file, pieces, gzip = false) {
+	function* chunks() {
+		for (const piece of pieces) {
+			const [text, times] = typeof piece === 'string' ? [piece, 1] : piece;
+			const unit = Buffer.from(text);
+			const perBlock = Math.max(1, Math.min(times, Math.floor(65_536 / unit.length)));
+			const block = Buffer.concat(Array.from({length: perBlock}, () => unit));
+			let left = times;
+			for (; left >= perBlock; left -= perBlock) {
+				yield block;
+			}
+
+			if (left > 0) {
+				yield block.subarray(0, left * unit.length);
+			}
+		}
 	}
 
 	await write(file, chunks(), gzip);
 }
 
+/** A marker database (.lyrdb) of `items` minimal items. */
+export async function markerDatabase(file, items, gzip = false) {
+	await repeated(file, [MARKERS_HEAD, ['<item><category>c</category><cell>TOP</cell></item>\n', items], MARKERS_TAIL], gzip);
+}
+
 /** A layer properties file (.lyp) with `entries` layers. */
 export async function layerProperties(file, entries, gzip = false) {
 	function* chunks() {
-		yield Buffer.from('<?xml version="1.0" encoding="utf-8"?>\n<layer-properties>\n');
+		yield Buffer.from(LAYERS_HEAD);
 		for (let i = 0; i < entries; i += 1000) {
 			yield Buffer.from(Array.from({length: Math.min(1000, entries - i)}, (_, j) => ` <properties><source>${i + j}/0@1</source></properties>\n`).join(''));
 		}
 
-		yield Buffer.from('</layer-properties>\n');
+		yield Buffer.from(LAYERS_TAIL);
 	}
 
 	await write(file, chunks(), gzip);
