@@ -33,7 +33,8 @@ class SideFile:
     def __init__(self, what, max_bytes, counted=(), longest_text=None):
         self.what = what
         self.max_bytes = max_bytes
-        # (element names, the most of them, what they are): elements that make costly objects.
+        # (element names, the most of them, what they are, an element within which they are
+        # something else or None): elements that make costly objects.
         self.counted = counted
         # Bytes of one element's text: a layer's name is laid out whole in the layer list at
         # every redraw (2 MB: 1.5 s).
@@ -41,8 +42,9 @@ class SideFile:
 
 
 SIDE_FILES = {
-    "rdb": SideFile("marker database", 8 * _MiB, ((("item",), 50000, "items"), (("cell",), 10000, "cells"))),
-    "lyp": SideFile("layer properties file", 2 * _MiB, ((("properties", "group-members"), 1000, "layers"),), longest_text=4096),
+    # An item's <cell> only names its cell: only the <cell> elements outside <items> make cells.
+    "rdb": SideFile("marker database", 8 * _MiB, ((("item",), 50000, "items", None), (("cell",), 10000, "cells", "items"))),
+    "lyp": SideFile("layer properties file", 2 * _MiB, ((("properties", "group-members"), 1000, "layers", None),), longest_text=4096),
     "l2n": SideFile("netlist database", 4 * _MiB),
 }
 MAX_ELEMENTS = 300000
@@ -165,8 +167,8 @@ def _check_xml(path, spec, data):
     closing = text.count(b"</")
     _at_most(path, spec, tags - closing, MAX_ELEMENTS, "XML elements")
     _at_most(path, spec, closing, MAX_ELEMENTS, "XML end tags")
-    for names, limit, what in spec.counted:
-        found = sum(_count_elements(text, name, limit) for name in names)
+    for names, limit, what, not_within in spec.counted:
+        found = sum(_count_elements(text, name, limit, _outside(text, not_within)) for name in names)
         _at_most(path, spec, found, limit, "%s (%s)" % (what, ", ".join("<%s>" % name for name in names)))
     if spec.longest_text and re.search(rb">[^<]{%d}" % (spec.longest_text + 1), text):
         raise TooLarge("%s: a text longer than %d bytes; refused as a %s" % (path, spec.longest_text, spec.what), path)
@@ -211,15 +213,39 @@ def _markup(path, spec, data):
     return b"".join(parts)
 
 
-def _count_elements(text, name, limit):
-    """Start tags of `name`, also with a namespace prefix; counting stops past `limit`. The
-    ':item>' of an end tag '</x:item>' counts too: more, never fewer. (A literal start lets
-    the regular expression skip ahead: 8 MB in milliseconds.)"""
+def _count_elements(text, name, limit, spans):
+    """Start tags of `name` in the `spans` of `text`, also with a namespace prefix; counting
+    stops past `limit`. The ':item>' of an end tag '</x:item>' counts too: more, never fewer.
+    (A literal start lets the regular expression skip ahead: 8 MB in milliseconds.)"""
     found = 0
     for before in (b"<", b":"):
         pattern = re.compile(re.escape(before + name.encode("ascii")) + rb"[\s/>]")
-        found += sum(1 for _ in islice(pattern.finditer(text), limit + 1 - found))
+        for start, end in spans:
+            found += sum(1 for _ in islice(pattern.finditer(text, start, end), limit + 1 - found))
     return found
+
+
+def _outside(text, name):
+    """(start, end) spans of `text` outside the elements `name` (written as KLayout does,
+    <name> .. </name>): the whole text when None, or when there are more than a few (then
+    everything counts: more, never fewer)."""
+    if name is None:
+        return [(0, len(text))]
+    opening, closing = b"<%s>" % name.encode("ascii"), b"</%s>" % name.encode("ascii")
+    if text.count(opening) > 10:
+        return [(0, len(text))]
+    spans = []
+    start = 0
+    at = text.find(opening)
+    while at >= 0:
+        end = text.find(closing, at)
+        if end < 0:
+            break
+        spans.append((start, at))
+        start = end + len(closing)
+        at = text.find(opening, start)
+    spans.append((start, len(text)))
+    return spans
 
 
 def _check_nesting(path, spec, text):

@@ -40,10 +40,10 @@ const DENSE = [
 		'densest.lyrdb',
 		[
 			MARKERS_HEAD.replace('<cells>', `<cells>${'<cell/>'.repeat(9990)}`),
-			['<item/>', 49_990],
-			['<x/>', 239_000],
+			['<item><cell>TOP</cell></item>', 49_990],
+			['<x/>', 189_000],
 			'<item><category>c</category><cell>TOP</cell><values><value>polygon: (0,0',
-			[';1,1', 1_700_000],
+			[';1,1', 1_500_000],
 			')</value></values></item>',
 			MARKERS_TAIL,
 		],
