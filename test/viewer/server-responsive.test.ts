@@ -81,7 +81,7 @@ describeKLayout('hostile requests never hold the window (ping loop on a second c
 		]);
 		expect(errorOf(replies[1])).toMatch(/^TOO_LARGE: .*items\.lyrdb\.gz: inflates to more than 8 MB; refused as a marker database$/);
 		expect(errorOf(replies[2])).toMatch(/^TOO_LARGE: .*million\.lyrdb: \d+ MB, more than the 8 MB a marker database may have here$/);
-		expect(errorOf(replies[3])).toMatch(/^TOO_LARGE: .*layers\.lyp: \d+ MB, more than the 2 MB a layer properties file may have here$/);
+		expect(errorOf(replies[3])).toMatch(/^TOO_LARGE: .*layers\.lyp: \d+\.\d MB, more than the 2 MB a layer properties file may have here$/);
 		expect(longestMs).toBeLessThan(BLOCK_MS);
 		expect((await viewerStatus(gui.viewer.port)).views.at(-1)!.markerDatabases).toEqual([]);
 	});
@@ -139,7 +139,7 @@ describeKLayout('hostile requests never hold the window (ping loop on a second c
 			['open-tags.lyp', 'same-layer.lyp', 'groups.lyp', 'long-name.lyp'].map((name, i) => ({id: i, method: 'load', params: {path: fixture('base.gds'), mode: 'new', lyp: at(name)}})),
 		);
 		expect(replies.map(errorOf)).toEqual([
-			expect.stringMatching(/^TOO_LARGE: .*open-tags\.lyp: 7 MB, more than the 2 MB a layer properties file may have here$/),
+			expect.stringMatching(/^TOO_LARGE: .*open-tags\.lyp: 7\.2 MB, more than the 2 MB a layer properties file may have here$/),
 			expect.stringMatching(/^TOO_LARGE: .*same-layer\.lyp: more than 1000 layers \(<properties>, <group-members>\); refused as a layer properties file$/),
 			expect.stringMatching(/^TOO_LARGE: .*groups\.lyp: more than 1000 layers/),
 			expect.stringMatching(/^TOO_LARGE: .*long-name\.lyp: a text longer than 4096 bytes; refused as a layer properties file$/),
