@@ -236,6 +236,7 @@ function* cases(rnd, files) {
 
 	// The files that once held the window, each the way it hurt.
 	const heavy = [
+		{method: 'load', params: {path: FIXTURE, mode: 'new'}}, // a view for the markers and the screenshot
 		{method: 'load', params: {path: files.zeros, mode: 'new'}},
 		{method: 'load', params: {path: files.fifo}},
 		{method: 'markers', params: {path: files.rdb}},
@@ -245,7 +246,9 @@ function* cases(rnd, files) {
 		{method: 'screenshot', params: {width: 800, height: 600}},
 		{method: 'screenshot', params: {width: 10_000, height: 10_000}},
 		{method: 'close'},
-		// Side files dense in the ways KLayout reads them, and the densest within the limits.
+		// Side files dense in the ways KLayout reads them, and the densest within the limits (a
+		// view first: markers go into one).
+		{method: 'load', params: {path: FIXTURE, mode: 'new'}},
 		...files.dense.map(path => (path.endsWith('.lyp') ? {method: 'load', params: {path: FIXTURE, mode: 'new', lyp: path}} : {method: 'markers', params: {path}})),
 		{method: 'close'},
 	];
