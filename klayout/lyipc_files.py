@@ -4,8 +4,7 @@ GUI thread: KLayout reads on that thread, so whatever it is given must be bounde
 - Only regular files: a FIFO or a device would block the window on open or read forever.
 - Layouts: the head (inflated, when gzip-compressed) must be a format KLayout reads. A file of
   zeros would otherwise keep every reader's format detection scanning it for many seconds.
-- Side files (marker databases, layer properties, netlists) are text of bounded size and item
-  count: KLayout reads them on the GUI thread at about 7 µs per item.
+- Side files (marker databases, layer properties, netlists): see lyipc_side_files.
 - Screenshot targets: a regular file that is a PNG already, or nothing yet."""
 
 import errno
@@ -25,15 +24,6 @@ BINARY_SIGNATURES = (
     b"LStream_1.0",  # KLayout 0.30's own format
     b"AutoCAD Binary DXF",
 )
-
-# Side files by kind: (what it is, the most bytes it may inflate to, its item tag, the most
-# items). A user's DRC report of 50 000 markers loads in ~0.4 s; lyipc's own list at most
-# 1000 per changed layer.
-SIDE_FILES = {
-    "rdb": ("marker database", 32 * 1024 * 1024, b"<item>", 50000),
-    "lyp": ("layer properties file", 8 * 1024 * 1024, b"<properties>", 5000),
-    "l2n": ("netlist database", 32 * 1024 * 1024, None, None),
-}
 
 
 class TooLarge(JobError):
@@ -69,7 +59,7 @@ def regular_file(path, what="file"):
     return info.st_size
 
 
-def _open_regular(path, what):
+def open_regular(path, what):
     """A file object for reading a regular file. O_NONBLOCK: if the path became a FIFO since it
     was checked, opening it does not wait for a writer, and fstat refuses it."""
     try:
@@ -105,7 +95,7 @@ def check_layout(path, what="layout"):
     a known binary signature, or text (CIF, DXF, GDS2 text, LEF/DEF, MAG, ...) with a line
     break in its first 64 KiB."""
     regular_file(path, what)
-    with _open_regular(path, what) as handle:
+    with open_regular(path, what) as handle:
         try:
             head = handle.read(HEAD)
             if head.startswith(b"\x1f\x8b"):
@@ -121,68 +111,6 @@ def check_layout(path, what="layout"):
         raise JobError("LOAD_FAILED", "%s: not a %s format KLayout reads (binary data with no known signature)" % (path, what), path)
     if len(head) >= HEAD and b"\n" not in head and b"\r" not in head:
         raise JobError("LOAD_FAILED", "%s: not a %s format KLayout reads (no line break in its first %d KiB)" % (path, what, HEAD // 1024), path)
-
-
-def check_side_file(path, kind):
-    """For a marker database (`rdb`), layer properties (`lyp`) or netlist (`l2n`): a regular
-    text file that inflates (when gzip-compressed) to at most its kind's byte limit and holds
-    at most its item limit. LOAD_FAILED for binary data or a broken gzip stream, TOO_LARGE
-    beyond the limits: refused in milliseconds instead of holding the window for seconds."""
-    what, max_bytes, tag, max_items = SIDE_FILES[kind]
-    size = regular_file(path, what)
-    with _open_regular(path, what) as handle:
-        try:
-            if handle.read(2) == b"\x1f\x8b":
-                handle.seek(0)
-                _scan(_gzip_chunks(handle, path, what, max_bytes), path, what, max_bytes, tag, max_items)
-                return
-            if size > max_bytes:
-                raise TooLarge("%s: %d MB, more than the %d MB a %s may have here" % (path, size // 2 ** 20, max_bytes // 2 ** 20, what), path)
-            handle.seek(0)
-            _scan(iter(lambda: handle.read(_CHUNK), b""), path, what, max_bytes, tag, max_items)
-        except OSError as exc:
-            raise JobError("LOAD_FAILED", "%s: cannot read the %s: %s" % (path, what, exc.strerror or exc), path)
-
-
-def _scan(chunks, path, what, max_bytes, tag, max_items):
-    total = items = 0
-    tail = b""
-    for chunk in chunks:
-        if total == 0 and b"\0" in chunk[:_CHUNK]:
-            raise JobError("LOAD_FAILED", "%s: not a %s (binary data)" % (path, what), path)
-        total += len(chunk)
-        if total > max_bytes:
-            raise TooLarge("%s: inflates to more than %d MB; refused as a %s" % (path, max_bytes // 2 ** 20, what), path)
-        if tag is not None:
-            window = tail + chunk
-            items += window.count(tag)
-            tail = window[-(len(tag) - 1):]
-            if items > max_items:
-                raise TooLarge("%s: more than %d entries (%s); refused as a %s" % (path, max_items, tag.decode("ascii"), what), path)
-
-
-def _gzip_chunks(handle, path, what, max_bytes):
-    """The inflated content in chunks, stopping a little past `max_bytes` (the caller refuses)."""
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    produced = 0
-    while produced <= max_bytes:
-        data = handle.read(_CHUNK)
-        if not data:
-            return
-        while data and produced <= max_bytes:
-            try:
-                out = inflater.decompress(data, _CHUNK)
-            except zlib.error as exc:
-                raise JobError("LOAD_FAILED", "%s: not a readable gzip file (%s)" % (path, exc), path)
-            produced += len(out)
-            yield out
-            data = inflater.unconsumed_tail
-            if inflater.eof:
-                # Concatenated gzip members: start over on the next; anything else is padding.
-                data = inflater.unused_data
-                if not data.startswith(b"\x1f\x8b"):
-                    return
-                inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
 
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -206,7 +134,7 @@ def check_picture_target(path):
     if not stat.S_ISREG(info.st_mode):
         raise JobError("BAD_REQUEST", "screenshot: %s is %s; a screenshot is written to a new file or over a PNG only" % (path, _describe(info.st_mode)), path)
     try:
-        with _open_regular(path, "file") as handle:
+        with open_regular(path, "file") as handle:
             head = handle.read(len(PNG_SIGNATURE))
     except JobError:
         head = b""

@@ -11,7 +11,8 @@ import json
 import pya
 
 from lyipc_errors import JobError, parse
-from lyipc_files import check_layout, check_side_file
+from lyipc_files import check_layout
+from lyipc_side_files import check_side_file
 from lyipc_version import VERSION
 from lyipc_viewer import ViewerError
 

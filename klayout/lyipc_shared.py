@@ -10,5 +10,6 @@ VIEWER_PORT = SHARED["viewerPort"]
 KLIVE_PORT = SHARED["klivePort"]
 ENGINE_MODES = tuple(SHARED["engineModes"])
 MAX_MARKERS = SHARED["maxMarkers"]
+MAX_MARKER_ITEMS = SHARED["maxMarkerItems"]
 PICTURE_WIDTH = SHARED["pictureSize"]["width"]
 PICTURE_HEIGHT = SHARED["pictureSize"]["height"]

@@ -8,9 +8,10 @@ import tempfile
 import pya
 
 from lyipc_errors import JobError, Later
-from lyipc_files import check_layout, check_picture_target, check_side_file
+from lyipc_files import check_layout, check_picture_target
 from lyipc_pictures import padded, style_diff
 from lyipc_render import GUI_BUDGET_US, MAX_GUI_PIXELS, Drawing, Scene, check_size, drawing_estimate
+from lyipc_side_files import check_side_file
 
 LOAD_MODES = {"replace": 0, "new": 1, "add": 2}
 

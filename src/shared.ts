@@ -12,6 +12,8 @@ interface Shared {
 	tokenBytes: number;
 	engineModes: string[];
 	maxMarkers: number;
+	/** Marker items in a whole database, so that the viewer takes it. */
+	maxMarkerItems: number;
 	pictureSize: {width: number; height: number};
 	/** What a remote host needs to run the worker. */
 	workerFiles: string[];

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Hostile requests against a real viewer (a KLayout GUI under Xvfb with the lyipc server), a
 // fixed set per seed: malformed and deeply nested JSON, parameters of every wrong kind, boxes
-// out of range, FIFOs and devices as paths, compressed bombs, oversized side files, huge
-// pictures, other users (when run as root), floods of connections; v2, v1 and klive. Each case
+// out of range, FIFOs and devices as paths, compressed bombs, oversized and dense side files,
+// huge pictures, other users (when run as root), floods of connections; v2, v1 and klive. Each case
 // runs while a second connection pings the viewer, so the longest time its window could not
 // answer is measured too.
 //
@@ -19,13 +19,37 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
-import {fifo, gzippedZeros, layerProperties, markerDatabase, overlappingBoxes} from '../../test/helpers/hostile-files.mjs';
+import {fifo, gzippedZeros, LAYERS_HEAD, LAYERS_TAIL, layerProperties, MARKERS_HEAD, MARKERS_TAIL, markerDatabase, overlappingBoxes, repeated} from '../../test/helpers/hostile-files.mjs';
 import {whilePinging} from '../../test/helpers/ping-loop.mjs';
 import {random, startGuiViewer} from '../helpers.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURE = path.join(ROOT, 'fixtures', 'base.gds');
 const CASE_TIMEOUT_MS = 30_000;
+
+const ITEM = '<item><category>c</category><cell>TOP</cell></item>';
+/** Side files dense in every way KLayout reads them (issue 28 review), then the densest within the limits: [name, pieces]. */
+const DENSE = [
+	['empty-items.lyrdb', [MARKERS_HEAD, ['<item/>', 4_000_000], MARKERS_TAIL]],
+	['spaced-items.lyrdb', [MARKERS_HEAD, ['<item ><category>c</category><cell>TOP</cell></item >', 500_000], MARKERS_TAIL]],
+	['nested.lyrdb', [MARKERS_HEAD, ['<item >', 50_000], MARKERS_TAIL]],
+	['entities.lyrdb', ['<?xml version="1.0"?>\n', `<!DOCTYPE report-database [<!ENTITY e "${ITEM.repeat(50)}">]>`, MARKERS_HEAD.replace(/^.*\n/, ''), ['&e;', 40_000], MARKERS_TAIL]],
+	['calibre.db', ['TOP 1000\nc\n500000 500000 1\nc\n', ['p 1 1\n0 0\n', 500_000]]],
+	['open-tags.lyp', [LAYERS_HEAD, ['<properties ><source>1/0@1</source></properties >\n', 150_000], LAYERS_TAIL]],
+	[
+		'densest.lyrdb',
+		[
+			MARKERS_HEAD.replace('<cells>', `<cells>${'<cell/>'.repeat(9990)}`),
+			['<item><cell>TOP</cell></item>', 49_990],
+			['<x/>', 189_000],
+			'<item><category>c</category><cell>TOP</cell><values><value>polygon: (0,0',
+			[';1,1', 1_500_000],
+			')</value></values></item>',
+			MARKERS_TAIL,
+		],
+	],
+	['densest.lyp', [LAYERS_HEAD, ['<properties><source>1/0@1</source></properties>\n', 999], ['<x/>', 280_000], LAYERS_TAIL]],
+];
 
 /** Bytes out on one connection; everything back until the server closes, `lines` lines came, or `timeout`. */
 async function exchange(port, bytes, {lines = 0, timeout = CASE_TIMEOUT_MS} = {}) {
@@ -212,6 +236,7 @@ function* cases(rnd, files) {
 
 	// The files that once held the window, each the way it hurt.
 	const heavy = [
+		{method: 'load', params: {path: FIXTURE, mode: 'new'}}, // a view for the markers and the screenshot
 		{method: 'load', params: {path: files.zeros, mode: 'new'}},
 		{method: 'load', params: {path: files.fifo}},
 		{method: 'markers', params: {path: files.rdb}},
@@ -220,6 +245,11 @@ function* cases(rnd, files) {
 		{method: 'load', params: {path: files.boxes, mode: 'new'}},
 		{method: 'screenshot', params: {width: 800, height: 600}},
 		{method: 'screenshot', params: {width: 10_000, height: 10_000}},
+		{method: 'close'},
+		// Side files dense in the ways KLayout reads them, and the densest within the limits (a
+		// view first: markers go into one).
+		{method: 'load', params: {path: FIXTURE, mode: 'new'}},
+		...files.dense.map(path => (path.endsWith('.lyp') ? {method: 'load', params: {path: FIXTURE, mode: 'new', lyp: path}} : {method: 'markers', params: {path}})),
 		{method: 'close'},
 	];
 	for (const [i, request] of heavy.entries()) {
@@ -313,7 +343,14 @@ export async function run({seed = 1, deadlineMs = 10 * 60_000, log = () => undef
 		rdb: path.join(folder, 'markers.lyrdb.gz'),
 		lyp: path.join(folder, 'layers.lyp'),
 	};
-	await Promise.all([gzippedZeros(files.zeros, 256 * 1024 ** 2), overlappingBoxes(files.boxes, 500_000), markerDatabase(files.rdb, 1_000_000, true), layerProperties(files.lyp, 50_000)]);
+	files.dense = DENSE.map(([name]) => path.join(folder, name));
+	await Promise.all([
+		gzippedZeros(files.zeros, 256 * 1024 ** 2),
+		overlappingBoxes(files.boxes, 500_000),
+		markerDatabase(files.rdb, 1_000_000, true),
+		layerProperties(files.lyp, 50_000),
+		...DENSE.map(([name, pieces]) => repeated(path.join(folder, name), pieces)),
+	]);
 	const settings = {screenshotTimeout: 5, uploadQuota: 50 * 1024 ** 2};
 	const notes = [];
 	const tally = {set: 'viewer', cases: 0, clean: 0, internal: 0, longestBlockMs: 0, notes};

@@ -1,4 +1,4 @@
-import {DEFAULT_MAX_MARKERS} from '../xor/options.js';
+import {DEFAULT_MAX_MARKERS, MAX_MARKER_ITEMS} from '../xor/options.js';
 
 export const DIFF_HELP = `Usage: lyipc-diff [options] A B
        lyipc-diff [options] REF_DIR RUN_DIR
@@ -35,7 +35,7 @@ Options:
                        (default: a new folder under the OS temp dir)
   --out FILE           XOR layout path (.gds, .oas, optionally .gz)
   --rdb FILE           marker database path (default: beside the XOR layout, .lyrdb)
-  --max-markers N      marker items per layer (default ${DEFAULT_MAX_MARKERS}; the rest are counted)
+  --max-markers N      marker items per layer (default ${DEFAULT_MAX_MARKERS}, ${MAX_MARKER_ITEMS} in all; the rest are counted)
   --view               show differences in the KLayout viewer (lyipc server); exit 2 if none answers
   --no-view            never try the viewer (default: try quietly, not under CI=true)
   --target HOST[:PORT] the viewer (default: $LYIPC_TARGET, else 127.0.0.1:$LYIPC_PORT or 11078)

@@ -11,13 +11,23 @@ import {EXIT_DIFFERENT, EXIT_ERROR, EXIT_SAME, printFailure, type CliIo} from '.
 
 /**
  * Pops the differences up in the viewer. Asked for (--view): an error if that fails. Otherwise
- * a short try, and one line on stderr when no viewer answers. Resolves false only when --view failed.
+ * a short try, and one line on stderr when no viewer answers. One line too when the viewer shows
+ * the layouts without the markers. Resolves false only when --view failed.
  */
 async function showInViewer(result: CompareResult, view: ViewChoice, target: string | undefined, io: CliIo, inputsHere = true): Promise<boolean> {
 	const {showDiffInViewer} = await import('../viewer/show-diff.js');
 	const {resolveTarget} = await import('../viewer/client.js');
 	try {
-		await showDiffInViewer(result, {target: resolveTarget(target, io.env), connectTimeout: view === 'always' ? 2000 : 300, token: io.env.LYIPC_TOKEN || undefined, inputsHere});
+		const {markersSkipped} = await showDiffInViewer(result, {
+			target: resolveTarget(target, io.env),
+			connectTimeout: view === 'always' ? 2000 : 300,
+			token: io.env.LYIPC_TOKEN || undefined,
+			inputsHere,
+		});
+		if (markersSkipped) {
+			io.stderr.write(`lyipc-diff: the viewer shows the layouts without the marker database: ${markersSkipped}\n`);
+		}
+
 		return true;
 	} catch (error) {
 		const failure = toLyipcError(error);

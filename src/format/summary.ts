@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type {CompareResult, LayerResult, LayerStatus} from '../xor/result.js';
+import {MAX_MARKER_ITEMS} from '../xor/options.js';
 import type {Style} from './style.js';
 import {count, differs, plural, shellWord} from './text.js';
 
@@ -188,7 +189,9 @@ export function formatSummary(result: CompareResult, style: Style, options: Summ
 	} else {
 		lines.push(`${style.red(style.bold('different'))}: ${result.differentLayers} of ${plural(result.layers.length, 'layer')} ${differs(result.differentLayers)}`);
 		for (const layer of result.layers.filter(layer => layer.markersOmitted > 0)) {
-			lines.push(style.dim(`marker database lists ${count(layer.markers)} of ${count(layer.markers + layer.markersOmitted)} differences on ${layer.key} (--max-markers)`));
+			lines.push(
+				style.dim(`marker database lists ${count(layer.markers)} of ${count(layer.markers + layer.markersOmitted)} differences on ${layer.key} (--max-markers; ${count(MAX_MARKER_ITEMS)} in all)`),
+			);
 		}
 
 		if (result.artifacts.xor) {

@@ -3,6 +3,7 @@ import {LyipcError} from '../errors.js';
 import {differenceBox, type CompareResult} from '../xor/result.js';
 import {resolveTarget, ViewerClient, type ViewerTarget} from './client.js';
 import {byPathElseUpload, placeFile, showFile} from './deliver.js';
+import {viewerCodeOf} from './viewer-error.js';
 import {differs, plural} from '../format/text.js';
 
 export interface ShowDiffOptions {
@@ -21,7 +22,12 @@ export interface ShownDiff {
 	view: number | null;
 	/** Whether the files were sent over the socket (a viewer that cannot see this machine's files). */
 	uploaded: boolean;
+	/** Why the viewer shows the layouts without the marker database (too large for it, not readable), else null. */
+	markersSkipped: string | null;
 }
+
+/** Marker databases the viewer refuses for what they are, not for a broken connection: the layouts are shown without them. */
+const SKIPPED_MARKERS = new Set(['TOO_LARGE', 'LOAD_FAILED', 'FILE_NOT_FOUND']);
 
 /** "ring.gds" for ref/ring.gds and out/ring.gds; "a.gds vs b.gds" when the names differ. */
 function pairName(result: CompareResult): string {
@@ -32,7 +38,8 @@ function pairName(result: CompareResult): string {
 /**
  * Opens a comparison that found differences in the user's KLayout: A, B and the XOR layout in
  * one view (the pair's own: shown again, it is reused), titled with the pair, layers named A, B and XOR, the XOR layers bright on top, the marker database in the Marker Browser,
- * zoomed to the differences. A viewer on another machine (or one that cannot read the files)
+ * zoomed to the differences. A marker database the viewer will not take (beyond its limits)
+ * is left out, and `markersSkipped` says why. A viewer on another machine (or one that cannot read the files)
  * gets them over the socket. An old lyipc server gets A, B and the XOR as three cellviews of a
  * new view, as far as its protocol goes. Rejects with VIEWER_* errors (VIEWER_UNREACHABLE: no viewer).
  */
@@ -47,18 +54,27 @@ export async function showDiffInViewer(result: CompareResult, options: ShowDiffO
 		if (options.inputsHere === false) {
 			// A and B stayed on a remote host (--remote-paths): the XOR layout and markers came back.
 			const {uploaded} = await showFile(client, xor, {mode: 'new'});
+			let markersSkipped: string | null = null;
 			if (rdb && !uploaded && client.protocol === 2) {
-				await client.request('markers', {path: rdb});
+				try {
+					await client.request('markers', {path: rdb});
+				} catch (error) {
+					if (!SKIPPED_MARKERS.has(viewerCodeOf(error) ?? '')) {
+						throw error;
+					}
+
+					markersSkipped = (error as Error).message;
+				}
 			}
 
-			return {view: null, uploaded};
+			return {view: null, uploaded, markersSkipped};
 		}
 
 		if (client.protocol === 1) {
 			await client.request('load', {path: result.a.path, mode: 'new'});
 			await client.request('load', {path: result.b.path, mode: 'add'});
 			await client.request('load', {path: xor, mode: 'add'});
-			return {view: null, uploaded: false};
+			return {view: null, uploaded: false, markersSkipped: null};
 		}
 
 		const params = {
@@ -75,8 +91,8 @@ export async function showDiffInViewer(result: CompareResult, options: ShowDiffO
 				xor: await placeFile(client, xor, upload),
 				rdb: rdb === null ? null : await placeFile(client, rdb, upload),
 			};
-			const {view} = await client.request<{view: number}>('show_diff', {...params, ...placed});
-			return {view, uploaded: placed.xor !== xor};
+			const {view, markersSkipped} = await client.request<{view: number; markersSkipped?: string}>('show_diff', {...params, ...placed});
+			return {view, uploaded: placed.xor !== xor, markersSkipped: markersSkipped ?? null};
 		});
 	} finally {
 		client.close();

@@ -19,6 +19,8 @@ export interface LayerSpec {
 
 /** Default cap on marker-database items per layer (and per layer's slivers). */
 export const DEFAULT_MAX_MARKERS = SHARED.maxMarkers;
+/** Marker items in the whole database, whatever --max-markers says: the viewer takes it within its limits. */
+export const MAX_MARKER_ITEMS = SHARED.maxMarkerItems;
 /** Default time a comparison may take before its worker is stopped: 30 minutes. */
 export const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000;
 

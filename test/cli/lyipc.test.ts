@@ -1,11 +1,14 @@
-import {copyFile, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises';
+import {copyFile, cp, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {execa} from 'execa';
-import {describe, expect, test} from 'vitest';
+import {beforeAll, describe, expect, test} from 'vitest';
+import {gdsLibrary} from '../helpers/gds-records.mjs';
 import {freePort, kill, pngColours, redShare, startXvfb, useGuiViewer, viewerStatus} from '../helpers/gui.js';
-import {describeKLayout, fixture, LYIPC_CLI, processAlive, runCli} from '../helpers/run.js';
+import {describeKLayout, fixture, LYIPC_CLI, processAlive, ROOT, runCli} from '../helpers/run.js';
 import {makeSuiteTree} from '../helpers/suite-tree.js';
+import {showDiffInViewer} from '../../src/viewer/show-diff.js';
+import {compareLayouts} from '../../src/xor/compare.js';
 import {waitFor} from '../helpers/poll.js';
 
 // The test's own working directory: relative paths given to lyipc are relative to it.
@@ -215,6 +218,70 @@ describeKLayout('lyipc-diff with a viewer running', () => {
 			path.join(gui.temp, 'suite-out', 'chip', 'ring.xor.gds'),
 		]);
 	});
+});
+
+/** A and B differing on 60 layers by 1000 boxes each: a marker database of 60 000 items unless capped. */
+async function manyDifferences(folder: string): Promise<[string, string]> {
+	const [a, b] = [path.join(folder, 'many-a.gds'), path.join(folder, 'many-b.gds')];
+	const boxes = Array.from({length: 60}, (_, layer) => Array.from({length: 1000}, (_, i) => [layer + 1, i * 2000, 0, i * 2000 + 1000, 1000] as const)).flat();
+	await writeFile(a, gdsLibrary({cells: [{name: 'TOP', boxes}]}));
+	await writeFile(b, gdsLibrary({cells: [{name: 'TOP', boxes: [[100, 0, 0, 1000, 1000]]}]}));
+	return [a, b];
+}
+
+describeKLayout('lyipc-diff: markers the viewer takes, and a word when it does not', () => {
+	const gui = useGuiViewer();
+
+	test('60 changed layers of 1000 differences: the marker database stays within what the viewer takes, and is shown', async () => {
+		const [a, b] = await manyDifferences(gui.temp);
+		const env = {LYIPC_PORT: String(gui.viewer.port), CI: 'false'};
+		const run = await runCli([a, b, '--json', '--out-dir', path.join(gui.temp, 'many')], {env, extendEnv: true});
+		expect(run.exitCode, run.stderr).toBe(1);
+		expect(run.stderr).toBe('');
+		const layers = (JSON.parse(run.stdout) as {layers: Array<{markers: number; markersOmitted: number}>}).layers;
+		const listed = layers.reduce((sum, layer) => sum + layer.markers, 0);
+		expect(listed + layers.reduce((sum, layer) => sum + layer.markersOmitted, 0)).toBe(60_001);
+		expect(listed).toBeGreaterThan(10_000);
+		expect(listed).toBeLessThanOrEqual(20_000);
+		const status = await viewerStatus(gui.viewer.port);
+		expect(status.views.find(view => view.current)!.markerDatabases).toHaveLength(1);
+	}, 60_000);
+});
+
+describeKLayout('lyipc-diff --view against a viewer that refuses the marker database (another version, stricter)', () => {
+	const serverFolder = path.join(tmpdir(), `lyipc-strict-server-${process.pid}`);
+	beforeAll(async () => {
+		// The server's own files, taking at most 100 markers.
+		await cp(path.join(ROOT, 'klayout'), serverFolder, {recursive: true});
+		const limits = path.join(serverFolder, 'lyipc_side_files.py');
+		const text = await readFile(limits, 'utf8');
+		expect(text).toContain('(("item",), 50000, "items", None)');
+		await writeFile(limits, text.replace('(("item",), 50000, "items", None)', '(("item",), 100, "items", None)'));
+		return async () => rm(serverFolder, {recursive: true, force: true});
+	});
+	const gui = useGuiViewer({via: 'boot', serverFolder});
+
+	test('the layouts are shown without the markers, and one line on stderr says why', async () => {
+		const [a, b] = await manyDifferences(gui.temp);
+		const env = {LYIPC_PORT: String(gui.viewer.port), CI: 'false'};
+		const run = await runCli([a, b, '-q', '--view', '--out-dir', path.join(gui.temp, 'many')], {env, extendEnv: true});
+		expect(run.exitCode, run.stderr).toBe(1);
+		expect(run.stderr).toMatch(/^lyipc-diff: the viewer shows the layouts without the marker database: .*many-a_vs_many-b\.xor\.lyrdb: more than 100 items \(<item>\); refused as a marker database$/);
+		const view = (await viewerStatus(gui.viewer.port)).views.find(entry => entry.current)!;
+		expect(view.cellviews.map(cellview => cellview.file)).toEqual([a, b, path.join(gui.temp, 'many', 'many-a_vs_many-b.xor.gds')]);
+		expect(view.markerDatabases).toEqual([]);
+	}, 60_000);
+
+	test('the library: showDiffInViewer resolves markersSkipped, also for the XOR layout alone (A and B left on a remote host)', async () => {
+		const [a, b] = await manyDifferences(gui.temp);
+		const result = await compareLayouts(a, b, {outDir: path.join(gui.temp, 'library')});
+		for (const inputsHere of [true, false]) {
+			const shown = await showDiffInViewer(result, {target: {host: '127.0.0.1', port: gui.viewer.port}, inputsHere});
+			expect(shown.markersSkipped, String(inputsHere)).toMatch(/many-a_vs_many-b\.xor\.lyrdb: more than 100 items \(<item>\); refused as a marker database$/);
+		}
+
+		expect((await viewerStatus(gui.viewer.port)).views.find(view => view.current)!.cellviews.map(cellview => cellview.file)).toEqual([result.artifacts.xor]);
+	}, 60_000);
 });
 
 describeKLayout('lyipc viewer: KLayout with the server, nothing installed', () => {

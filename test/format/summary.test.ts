@@ -87,7 +87,7 @@ describe('formatSummary', () => {
 				'5/0            -      2,000  1,500    12,346  x -100 .. 250.5, y 0 .. 300  only in B',
 				'',
 				'different: 2 of 4 layers differ',
-				'marker database lists 1,000 of 1,500 differences on 5/0 (--max-markers)',
+				'marker database lists 1,000 of 1,500 differences on 5/0 (--max-markers; 20,000 in all)',
 				'XOR layout:      /tmp/x y/ring.xor.gds',
 				'marker database: /tmp/x y/ring.xor.lyrdb',
 				"view: klayout '/tmp/x y/ring.xor.gds' -m '/tmp/x y/ring.xor.lyrdb'",

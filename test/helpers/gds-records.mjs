@@ -43,9 +43,28 @@ function text(name) {
 	return bytes.length % 2 ? Buffer.concat([bytes, Buffer.alloc(1)]) : bytes;
 }
 
-const int16 = (...values) => Buffer.from(new Int16Array(values).buffer).swap16();
-const int32 = (...values) => Buffer.from(new Int32Array(values).buffer).swap32();
+/** Big-endian 2-byte and 4-byte integers, as GDSII stores them. */
+export const int16 = (...values) => Buffer.from(new Int16Array(values).buffer).swap16();
+export const int32 = (...values) => Buffer.from(new Int32Array(values).buffer).swap32();
 const STAMP = int16(2024, 1, 1, 0, 0, 0, 2024, 1, 1, 0, 0, 0);
+
+/** HEADER, BGNLIB, LIBNAME and UNITS ([user units per dbu, metres per dbu]): a library's start. */
+export function libraryHead(units = [0.001, 1e-9]) {
+	return Buffer.concat([record(0x00, 0x02, int16(600)), record(0x01, 0x02, STAMP), record(0x02, 0x06, text('LIB')), record(0x03, 0x05, Buffer.concat([real8(units[0]), real8(units[1])]))]);
+}
+
+/** BGNSTR and STRNAME: a cell's start. */
+export function cellHead(name) {
+	return Buffer.concat([record(0x05, 0x02, STAMP), record(0x06, 0x06, text(name))]);
+}
+
+export const CELL_END = record(0x07, 0x00);
+export const LIBRARY_END = record(0x04, 0x00);
+
+/** A BOUNDARY on layer/0 for the box (x1, y1) .. (x2, y2) in database units. */
+export function boxRecords(layer, x1, y1, x2, y2) {
+	return Buffer.concat([record(0x08, 0x00), record(0x0d, 0x02, int16(layer)), record(0x0e, 0x02, int16(0)), record(0x10, 0x03, int32(x1, y1, x1, y2, x2, y2, x2, y1, x1, y1)), record(0x11, 0x00)]);
+}
 
 /**
  * A library of cells, each with boxes ([layer, x1, y1, x2, y2] in dbu), polygons ({layer, xy:
@@ -54,11 +73,11 @@ const STAMP = int16(2024, 1, 1, 0, 0, 0, 2024, 1, 1, 0, 0, 0);
  * metres per dbu] as the UNITS record holds them.
  */
 export function gdsLibrary({units = [0.001, 1e-9], cells}) {
-	const parts = [record(0x00, 0x02, int16(600)), record(0x01, 0x02, STAMP), record(0x02, 0x06, text('LIB')), record(0x03, 0x05, Buffer.concat([real8(units[0]), real8(units[1])]))];
+	const parts = [libraryHead(units)];
 	for (const cell of cells) {
-		parts.push(record(0x05, 0x02, STAMP), record(0x06, 0x06, text(cell.name)));
+		parts.push(cellHead(cell.name));
 		for (const [layer, x1, y1, x2, y2] of cell.boxes ?? []) {
-			parts.push(record(0x08, 0x00), record(0x0d, 0x02, int16(layer)), record(0x0e, 0x02, int16(0)), record(0x10, 0x03, int32(x1, y1, x1, y2, x2, y2, x2, y1, x1, y1)), record(0x11, 0x00));
+			parts.push(boxRecords(layer, x1, y1, x2, y2));
 		}
 
 		for (const points of cell.polygons ?? []) {
@@ -83,9 +102,9 @@ export function gdsLibrary({units = [0.001, 1e-9], cells}) {
 			parts.push(record(0x11, 0x00));
 		}
 
-		parts.push(record(0x07, 0x00));
+		parts.push(CELL_END);
 	}
 
-	parts.push(record(0x04, 0x00));
+	parts.push(LIBRARY_END);
 	return Buffer.concat(parts);
 }

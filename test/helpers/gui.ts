@@ -90,6 +90,8 @@ export function externalAddress(): string {
  */
 export interface GuiViewerOptions {
 	via?: 'install' | 'boot';
+	/** With `boot`: the folder whose lyipc_boot.py is started (default ROOT/klayout): a copy of the server, as of another version. */
+	serverFolder?: string;
 	installArgs?: string[];
 	/** Install with the klive listener on a free port. */
 	klive?: boolean;
@@ -114,7 +116,7 @@ export async function startGuiViewer(options: GuiViewerOptions = {}): Promise<Gu
 			throw new Error(`lyipc server install failed: ${String(install.stderr)}`);
 		}
 	} else {
-		args = ['-rm', path.join(ROOT, 'klayout', 'lyipc_boot.py')];
+		args = ['-rm', path.join(options.serverFolder ?? path.join(ROOT, 'klayout'), 'lyipc_boot.py')];
 	}
 
 	if (options.settings) {

@@ -4,3 +4,8 @@ export function gzippedZeros(file: string, bytes: number): Promise<void>;
 export function markerDatabase(file: string, items: number, gzip?: boolean): Promise<void>;
 export function layerProperties(file: string, entries: number, gzip?: boolean): Promise<void>;
 export function fifo(file: string): string;
+export const MARKERS_HEAD: string;
+export const MARKERS_TAIL: string;
+export const LAYERS_HEAD: string;
+export const LAYERS_TAIL: string;
+export function repeated(file: string, pieces: ReadonlyArray<string | readonly [string, number]>, gzip?: boolean): Promise<void>;

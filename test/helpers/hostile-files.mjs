@@ -4,53 +4,10 @@ import {execFileSync} from 'node:child_process';
 import {createWriteStream} from 'node:fs';
 import {once} from 'node:events';
 import {createGzip} from 'node:zlib';
+import {boxRecords, CELL_END, cellHead, libraryHead, LIBRARY_END} from './gds-records.mjs';
 
-/** One GDSII record. */
-function record(type, dataType, payload = Buffer.alloc(0)) {
-	const head = Buffer.alloc(4);
-	head.writeUInt16BE(4 + payload.length, 0);
-	head[2] = type;
-	head[3] = dataType;
-	return Buffer.concat([head, payload]);
-}
-
-function int16(...values) {
-	const buffer = Buffer.alloc(2 * values.length);
-	for (const [i, value] of values.entries()) {
-		buffer.writeInt16BE(value, 2 * i);
-	}
-
-	return buffer;
-}
-
-function int32(...values) {
-	const buffer = Buffer.alloc(4 * values.length);
-	for (const [i, value] of values.entries()) {
-		buffer.writeInt32BE(value, 4 * i);
-	}
-
-	return buffer;
-}
-
-/** HEADER .. STRNAME TOP: a library with 1 nm database units and one cell. */
-function gdsHead() {
-	return Buffer.concat([
-		record(0x00, 0x02, int16(600)),
-		record(0x01, 0x02, Buffer.alloc(24)),
-		record(0x02, 0x06, Buffer.from('LIB\0')),
-		// UNITS: 0.001 user units per dbu, 1e-9 m per dbu (GDSII 8-byte reals)
-		record(0x03, 0x05, Buffer.from('3e4189374bc6a7f03944b82fa09b5a50', 'hex')),
-		record(0x05, 0x02, Buffer.alloc(24)),
-		record(0x06, 0x06, Buffer.from('TOP\0')),
-	]);
-}
-
-const GDS_TAIL = Buffer.concat([record(0x07, 0x00), record(0x04, 0x00)]);
-
-/** A BOUNDARY on layer 1/0 for the box [l, b, r, t] in database units. */
-function boundary(l, b, r, t) {
-	return Buffer.concat([record(0x08, 0x00), record(0x0d, 0x02, int16(1)), record(0x0e, 0x02, int16(0)), record(0x10, 0x03, int32(l, b, r, b, r, t, l, t, l, b)), record(0x11, 0x00)]);
-}
+const GDS_HEAD = Buffer.concat([libraryHead(), cellHead('TOP')]);
+const GDS_TAIL = Buffer.concat([CELL_END, LIBRARY_END]);
 
 /** Writes `chunks()` (an iterable of Buffers) to `file`, gzip-compressed when `gzip`. */
 async function write(file, chunks, gzip) {
@@ -75,9 +32,9 @@ async function write(file, chunks, gzip) {
  * and each copy covers every pixel of a picture of the cell (KLayout draws them one by one).
  */
 export async function overlappingBoxes(file, count, gzip = true) {
-	const block = Buffer.concat(Array.from({length: 1000}, () => boundary(0, 0, 100_000, 100_000)));
+	const block = Buffer.concat(Array.from({length: 1000}, () => boxRecords(1, 0, 0, 100_000, 100_000)));
 	function* chunks() {
-		yield gdsHead();
+		yield GDS_HEAD;
 		for (let i = 0; i < Math.floor(count / 1000); i++) {
 			yield block;
 		}
@@ -91,9 +48,9 @@ export async function overlappingBoxes(file, count, gzip = true) {
 /** `n` x `n` separate 1 µm squares at a 2 µm pitch: many shapes, each small in a picture of the whole. */
 export async function squareGrid(file, n, gzip = true) {
 	function* chunks() {
-		yield gdsHead();
+		yield GDS_HEAD;
 		for (let i = 0; i < n; i++) {
-			yield Buffer.concat(Array.from({length: n}, (_, j) => boundary(i * 2000, j * 2000, i * 2000 + 1000, j * 2000 + 1000)));
+			yield Buffer.concat(Array.from({length: n}, (_, j) => boxRecords(1, i * 2000, j * 2000, i * 2000 + 1000, j * 2000 + 1000)));
 		}
 
 		yield GDS_TAIL;
@@ -114,33 +71,52 @@ export async function gzippedZeros(file, bytes) {
 	await write(file, chunks(), true);
 }
 
-/** A marker database (.lyrdb) of `items` minimal items. */
-export async function markerDatabase(file, items, gzip = false) {
-	const item = Buffer.from('<item><category>c</category><cell>TOP</cell></item>\n');
-	const block = Buffer.concat(Array.from({length: 1000}, () => item));
-	function* chunks() {
-		yield Buffer.from(
-			'<?xml version="1.0" encoding="utf-8"?>\n<report-database>\n <categories><category><name>c</name></category></categories>\n <cells><cell><name>TOP</name></cell></cells>\n <items>\n',
-		);
-		for (let i = 0; i < Math.floor(items / 1000); i++) {
-			yield block;
-		}
+/** What makes KLayout read the pieces between them as a marker database or a layer properties file. */
+export const MARKERS_HEAD =
+	'<?xml version="1.0" encoding="utf-8"?>\n<report-database>\n <categories><category><name>c</name></category></categories>\n <cells><cell><name>TOP</name></cell></cells>\n <items>\n';
+export const MARKERS_TAIL = ' </items>\n</report-database>\n';
+export const LAYERS_HEAD = '<?xml version="1.0" encoding="utf-8"?>\n<layer-properties>\n';
+export const LAYERS_TAIL = '</layer-properties>\n';
 
-		yield Buffer.from(' </items>\n</report-database>\n');
+/**
+ * A file of `pieces`, each a string or [string, times] (written that many times over): a dense
+ * side file of any kind in one line, e.g. [MARKERS_HEAD, ['<item/>', 4_000_000], MARKERS_TAIL].
+ */
+export async function repeated(file, pieces, gzip = false) {
+	function* chunks() {
+		for (const piece of pieces) {
+			const [text, times] = typeof piece === 'string' ? [piece, 1] : piece;
+			const unit = Buffer.from(text);
+			const perBlock = Math.max(1, Math.min(times, Math.floor(65_536 / unit.length)));
+			const block = Buffer.concat(Array.from({length: perBlock}, () => unit));
+			let left = times;
+			for (; left >= perBlock; left -= perBlock) {
+				yield block;
+			}
+
+			if (left > 0) {
+				yield block.subarray(0, left * unit.length);
+			}
+		}
 	}
 
 	await write(file, chunks(), gzip);
 }
 
+/** A marker database (.lyrdb) of `items` minimal items. */
+export async function markerDatabase(file, items, gzip = false) {
+	await repeated(file, [MARKERS_HEAD, ['<item><category>c</category><cell>TOP</cell></item>\n', items], MARKERS_TAIL], gzip);
+}
+
 /** A layer properties file (.lyp) with `entries` layers. */
 export async function layerProperties(file, entries, gzip = false) {
 	function* chunks() {
-		yield Buffer.from('<?xml version="1.0" encoding="utf-8"?>\n<layer-properties>\n');
+		yield Buffer.from(LAYERS_HEAD);
 		for (let i = 0; i < entries; i += 1000) {
 			yield Buffer.from(Array.from({length: Math.min(1000, entries - i)}, (_, j) => ` <properties><source>${i + j}/0@1</source></properties>\n`).join(''));
 		}
 
-		yield Buffer.from('</layer-properties>\n');
+		yield Buffer.from(LAYERS_TAIL);
 	}
 
 	await write(file, chunks(), gzip);

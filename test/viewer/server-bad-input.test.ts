@@ -201,8 +201,8 @@ describeKLayout("the viewer server answers a caller's mistakes with BAD_REQUEST 
 			{id: 3, method: 'markers', params: {path: spaces}},
 		]);
 		expect(replies[1]!.error).toMatchObject({code: 'LOAD_FAILED', message: expect.stringContaining('zeros.lyrdb.gz')});
-		// Whitespace is text: the cap on the inflated size refuses it (a marker database of 32 MB loads in well under a second).
-		expect(replies[2]!.error).toMatchObject({code: 'TOO_LARGE', message: expect.stringMatching(/spaces\.lyrdb\.gz: inflates to more than 32 MB; refused as a marker database$/)});
+		// Whitespace is text: the cap on the inflated size refuses it (a marker database of 8 MB loads in well under a second).
+		expect(replies[2]!.error).toMatchObject({code: 'TOO_LARGE', message: expect.stringMatching(/spaces\.lyrdb\.gz: inflates to more than 8 MB; refused as a marker database$/)});
 		// Generous bounds (a loaded CI machine), far below the 10-21 s such a file used to hold the window.
 		expect(Date.now() - started).toBeLessThan(5000);
 		expect(await pinged).toBeLessThan(5000);

@@ -3,8 +3,8 @@ import {execa} from 'execa';
 import {beforeAll, expect, test} from 'vitest';
 import {PNG} from 'pngjs';
 import {readdir, readFile} from 'node:fs/promises';
-import {fifo, gzippedZeros, layerProperties, markerDatabase, overlappingBoxes, squareGrid} from '../helpers/hostile-files.mjs';
-import {startGuiViewer, useGuiViewer, v2Session, viewerStatus, type V2Reply} from '../helpers/gui.js';
+import {fifo, gzippedZeros, LAYERS_HEAD, LAYERS_TAIL, layerProperties, MARKERS_HEAD, MARKERS_TAIL, markerDatabase, overlappingBoxes, repeated, squareGrid} from '../helpers/hostile-files.mjs';
+import {startGuiViewer, useGuiViewer, v1Exchange, v2Session, viewerStatus, type V2Reply} from '../helpers/gui.js';
 import {whilePinging} from '../helpers/ping-loop.mjs';
 import {waitFor} from '../helpers/poll.js';
 import {describeKLayout, fixture} from '../helpers/run.js';
@@ -18,7 +18,7 @@ import {describeKLayout, fixture} from '../helpers/run.js';
 const BLOCK_MS = 1000;
 
 describeKLayout('hostile requests never hold the window (ping loop on a second connection)', () => {
-	const gui = useGuiViewer({settings: {screenshotTimeout: 8}});
+	const gui = useGuiViewer({settings: {screenshotTimeout: 8}, klive: true});
 	const files = {} as Record<'boxes' | 'grid' | 'zeros' | 'rdbGz' | 'rdbMillion' | 'lyp' | 'fifo', string>;
 	beforeAll(async () => {
 		const at = (name: string) => path.join(gui.temp, name);
@@ -79,12 +79,100 @@ describeKLayout('hostile requests never hold the window (ping loop on a second c
 			{id: 2, method: 'markers', params: {path: files.rdbMillion}},
 			{id: 3, method: 'load', params: {path: fixture('base.gds'), mode: 'new', lyp: files.lyp}},
 		]);
-		expect(errorOf(replies[1])).toMatch(/^TOO_LARGE: .*items\.lyrdb\.gz: (inflates to more than 32 MB|more than 50000 entries)/);
-		expect(errorOf(replies[2])).toMatch(/^TOO_LARGE: .*million\.lyrdb: \d+ MB, more than the 32 MB a marker database may have here$/);
-		expect(errorOf(replies[3])).toMatch(/^TOO_LARGE: .*layers\.lyp: more than 5000 entries \(<properties>\); refused as a layer properties file$/);
+		expect(errorOf(replies[1])).toMatch(/^TOO_LARGE: .*items\.lyrdb\.gz: inflates to more than 8 MB; refused as a marker database$/);
+		expect(errorOf(replies[2])).toMatch(/^TOO_LARGE: .*million\.lyrdb: \d+ MB, more than the 8 MB a marker database may have here$/);
+		expect(errorOf(replies[3])).toMatch(/^TOO_LARGE: .*layers\.lyp: \d+\.\d MB, more than the 2 MB a layer properties file may have here$/);
 		expect(longestMs).toBeLessThan(BLOCK_MS);
 		expect((await viewerStatus(gui.viewer.port)).views.at(-1)!.markerDatabases).toEqual([]);
 	});
+
+	// KLayout reads <item/>, <item >, <x:item> alike, nests without bound (and crashes past some
+	// 20 000 levels), expands entities, reads Calibre's RVE text and (after 0.28) a ".waived"
+	// file beside it.
+	test('marker databases dense in every way KLayout reads them: refused at once, the window answers', async () => {
+		const at = (name: string) => path.join(gui.temp, name);
+		const item = '<item><category>c</category><cell>TOP</cell></item>';
+		const entities = `<!DOCTYPE report-database [<!ENTITY e "${item.repeat(50)}">]>`;
+		await Promise.all([
+			repeated(at('empty-items.lyrdb'), [MARKERS_HEAD, ['<item/>', 4_000_000], MARKERS_TAIL]),
+			repeated(at('spaced-items.lyrdb'), [MARKERS_HEAD, ['<item ><category>c</category><cell>TOP</cell></item\n>', 30_000], ['<x:item/>', 30_000], MARKERS_TAIL]),
+			repeated(at('elements.lyrdb.gz'), [MARKERS_HEAD, ['<x/>', 1_500_000], MARKERS_TAIL], true),
+			repeated(at('nested.lyrdb'), [MARKERS_HEAD, ['<item >', 50_000], MARKERS_TAIL]),
+			repeated(at('cells.lyrdb'), [MARKERS_HEAD.replace('<cells>', `<cells>${'<cell/>'.repeat(20_000)}`), MARKERS_TAIL]),
+			repeated(at('entities.lyrdb'), ['<?xml version="1.0"?>\n', entities, MARKERS_HEAD.replace(/^.*\n/, ''), ['&e;', 40_000], MARKERS_TAIL]),
+			repeated(at('calibre.db'), ['TOP 1000\nc\n500000 500000 1\nc\n', ['p 1 1\n0 0\n', 500_000]]),
+			repeated(at('waived.db'), ['TOP 1000\nc\n1 1 1\nc\np 1 1\n0 0\n']),
+		]);
+		fifo(at('waived.db.waived'));
+		const {replies, longestMs} = await timed([
+			{id: 0, method: 'load', params: {path: fixture('base.gds'), mode: 'new'}},
+			...['empty-items.lyrdb', 'spaced-items.lyrdb', 'elements.lyrdb.gz', 'nested.lyrdb', 'cells.lyrdb', 'entities.lyrdb', 'calibre.db', 'waived.db'].map((name, i) => ({
+				id: i + 1,
+				method: 'markers',
+				params: {path: at(name)},
+			})),
+		]);
+		expect(replies.slice(1).map(errorOf)).toEqual([
+			expect.stringMatching(/^TOO_LARGE: .*empty-items\.lyrdb: 26 MB, more than the 8 MB a marker database may have here$/),
+			expect.stringMatching(/^TOO_LARGE: .*spaced-items\.lyrdb: more than 50000 items \(<item>\); refused as a marker database$/),
+			expect.stringMatching(/^TOO_LARGE: .*elements\.lyrdb\.gz: more than 300000 XML elements; refused as a marker database$/),
+			expect.stringMatching(/^TOO_LARGE: .*nested\.lyrdb: elements nested more than 2000 deep; refused as a marker database$/),
+			expect.stringMatching(/^TOO_LARGE: .*cells\.lyrdb: more than 10000 cells \(<cell>\); refused as a marker database$/),
+			expect.stringMatching(/^LOAD_FAILED: .*entities\.lyrdb: '<!DOCTYPE report-dat': declarations are not read in a marker database$/),
+			expect.stringMatching(/^TOO_LARGE: .*calibre\.db: more than 200000 lines; refused as a marker database$/),
+			expect.stringMatching(/^FILE_NOT_FOUND: .*waived\.db\.waived: a FIFO, not a marker database; only regular files are read$/),
+		]);
+		expect(longestMs).toBeLessThan(BLOCK_MS);
+		expect((await viewerStatus(gui.viewer.port)).views.at(-1)!.markerDatabases).toEqual([]);
+	}, 60_000);
+
+	test('layer properties and netlists dense in every way: refused at once, the window answers', async () => {
+		const at = (name: string) => path.join(gui.temp, name);
+		await Promise.all([
+			repeated(at('open-tags.lyp'), [LAYERS_HEAD, ['<properties ><source>1/0@1</source></properties >\n', 150_000], LAYERS_TAIL]),
+			repeated(at('same-layer.lyp'), [LAYERS_HEAD, ['<properties><source>1/0@1</source></properties>\n', 2000], LAYERS_TAIL]),
+			repeated(at('groups.lyp'), [LAYERS_HEAD, '<properties><source>1/0@1</source>', ['<group-members><source>1/0@1</source></group-members>', 1200], '</properties>', LAYERS_TAIL]),
+			repeated(at('long-name.lyp'), [LAYERS_HEAD, '<properties><source>1/0@1</source><name>', ['x', 1_000_000], '</name></properties>', LAYERS_TAIL]),
+			repeated(at('nets.l2n'), ["#%l2n-klayout\ntop(TOP)\nunit(0.001)\nlayer(m1 '1/0')\nconnect(m1 m1)\ncircuit(TOP\n", [' net(1)\n', 400_000], ')\n']),
+		]);
+		const {replies, longestMs} = await timed(
+			['open-tags.lyp', 'same-layer.lyp', 'groups.lyp', 'long-name.lyp'].map((name, i) => ({id: i, method: 'load', params: {path: fixture('base.gds'), mode: 'new', lyp: at(name)}})),
+		);
+		expect(replies.map(errorOf)).toEqual([
+			expect.stringMatching(/^TOO_LARGE: .*open-tags\.lyp: 7\.2 MB, more than the 2 MB a layer properties file may have here$/),
+			expect.stringMatching(/^TOO_LARGE: .*same-layer\.lyp: more than 1000 layers \(<properties>, <group-members>\); refused as a layer properties file$/),
+			expect.stringMatching(/^TOO_LARGE: .*groups\.lyp: more than 1000 layers/),
+			expect.stringMatching(/^TOO_LARGE: .*long-name\.lyp: a text longer than 4096 bytes; refused as a layer properties file$/),
+		]);
+		expect(longestMs).toBeLessThan(BLOCK_MS);
+		const klive = await whilePinging(
+			gui.viewer.port,
+			async () => JSON.parse((await v1Exchange(gui.viewer.klivePort!, JSON.stringify({gds: fixture('base.gds'), l2n: at('nets.l2n')}) + '\n')).toString('utf8')) as {type: string; error?: string},
+		);
+		expect(klive.result).toMatchObject({type: 'error', error: expect.stringMatching(/nets\.l2n: more than 250000 records; refused as a netlist database$/)});
+		expect(klive.longestMs).toBeLessThan(BLOCK_MS);
+	}, 60_000);
+
+	// The limits are set so that the densest file within them is read within the second: each
+	// at (or just under) every limit of its kind at once.
+	test('the densest marker database and layer properties within the limits: shown, the window answers within the second', async () => {
+		const at = (name: string) => path.join(gui.temp, name);
+		const polygon = ['<item><category>c</category><cell>TOP</cell><values><value>polygon: (0,0', [';1,1', 1_500_000], ')</value></values></item>'] as const;
+		await Promise.all([
+			repeated(at('densest.lyrdb'), [MARKERS_HEAD.replace('<cells>', `<cells>${'<cell/>'.repeat(9990)}`), ['<item><cell>TOP</cell></item>', 49_990], ['<x/>', 189_000], ...polygon, MARKERS_TAIL]),
+			repeated(at('densest.lyp'), [LAYERS_HEAD, ['<properties><source>1/0@1</source></properties>\n', 999], ['<x/>', 280_000], LAYERS_TAIL]),
+		]);
+		const {replies, longestMs} = await timed([
+			{id: 0, method: 'load', params: {path: fixture('base.gds'), mode: 'new', lyp: at('densest.lyp')}},
+			{id: 1, method: 'markers', params: {path: at('densest.lyrdb')}},
+		]);
+		expect(
+			replies.map(reply => reply.ok),
+			JSON.stringify(replies.map(reply => reply.error)),
+		).toEqual([true, true]);
+		expect(longestMs).toBeLessThan(BLOCK_MS);
+		await v2Session(gui.viewer.port, [{id: 2, method: 'close'}]); // its 999 layers would slow the next test's drawing
+	}, 60_000);
 
 	test('a million overlapping boxes: a picture of them is drawn apart, and TOO_LARGE past screenshotTimeout (8 s here)', async () => {
 		const load = await timed([{id: 1, method: 'load', params: {path: files.boxes, mode: 'new'}}]);

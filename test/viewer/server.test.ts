@@ -218,6 +218,21 @@ describeKLayout('the viewer server inside a real KLayout GUI (Xvfb, fresh KLAYOU
 		expect(drawn).toBeGreaterThan(0.05 * width * height);
 	});
 
+	test('a screenshot replaces a PNG, never another file: a text file at its path is refused and left alone', async () => {
+		const [png, notes] = [path.join(gui.temp, 'again.png'), path.join(gui.temp, 'notes.txt')];
+		await writeFile(notes, 'not a picture\n');
+		const replies = await v2Session(gui.viewer.port, [
+			{id: 1, method: 'load', params: {path: fixture('base.gds'), mode: 'new'}},
+			{id: 2, method: 'screenshot', params: {width: 100, height: 80, path: png}},
+			{id: 3, method: 'screenshot', params: {width: 200, height: 160, path: png}},
+			{id: 4, method: 'screenshot', params: {width: 100, height: 80, path: notes}},
+		]);
+		expect(replies.slice(0, 3).map(reply => reply.ok)).toEqual([true, true, true]);
+		expect((await pngColours(png)).width).toBe(200);
+		expect(replies[3]!.error).toMatchObject({code: 'BAD_REQUEST', message: `screenshot: ${notes} exists and is not a PNG picture; refusing to overwrite it`});
+		expect(await readFile(notes, 'utf8')).toBe('not a picture\n');
+	});
+
 	test('a client that connects and sends nothing does not delay another', async () => {
 		const silent = net.connect(gui.viewer.port, '127.0.0.1');
 		await new Promise(resolve => silent.once('connect', resolve));
