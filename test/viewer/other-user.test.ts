@@ -6,7 +6,7 @@ import {afterAll, beforeAll, expect, test} from 'vitest';
 import {useGuiViewer, v1Exchange, viewerStatus} from '../helpers/gui.js';
 import {describeKLayout, fixture, LYIPC_CLI, ROOT, runCli} from '../helpers/run.js';
 
-const RAW_CLIENT = path.join(ROOT, 'test', 'peers', 'raw_client.py');
+const RAW_CLIENT = path.join(ROOT, 'test', 'helpers', 'raw_client.py');
 const KLIVE_CLIENT = path.join(ROOT, 'test', 'peers', 'kfactory_show.py');
 // The system's Python: a per-user one (pyenv under /root) is out of another user's reach.
 const PYTHON = '/usr/bin/python3';
