@@ -4,7 +4,7 @@ import {PNG} from 'pngjs';
 import {expect, test} from 'vitest';
 import {pairWithDifferences} from '../helpers/diff-pairs.js';
 import {currentView, useGuiViewer, v2Session, viewerStatus, type ViewerStatus} from '../helpers/gui.js';
-import {describeKLayout, runCli} from '../helpers/run.js';
+import {describeKLayout, LYIPC_CLI, runCli} from '../helpers/run.js';
 
 interface BrowserList {
 	name: string;
@@ -91,6 +91,21 @@ describeKLayout('the Marker Browser of lyipc-diff in a real KLayout GUI (Xvfb)',
 		const run = await runCli([a, b, '-q', '--out-dir', path.join(gui.temp, 'out-again')], {env: env(), extendEnv: true});
 		expect(run.exitCode, run.stderr).toBe(1);
 		await expectOneBrowserShowing('second_a_vs_second_b.xor.lyrdb', path.join(gui.temp, 'window-again.png'));
+	});
+
+	test('lyipc screenshot --window: the whole window as the server draws it; with --width: a usage error', async () => {
+		const shot = path.join(gui.temp, 'cli-window.png');
+		const run = await runCli(['screenshot', shot, '--window'], {env: env(), extendEnv: true}, LYIPC_CLI);
+		expect(run.exitCode, run.stderr).toBe(0);
+		const direct = path.join(gui.temp, 'direct-window.png');
+		const [reply] = await v2Session(gui.viewer.port, [{id: 1, method: 'screenshot', params: {window: true, path: direct}}]);
+		expect(reply, JSON.stringify(reply)).toMatchObject({ok: true});
+		const [fromCli, fromServer] = [PNG.sync.read(await readFile(shot)), PNG.sync.read(await readFile(direct))];
+		expect([fromCli.width, fromCli.height]).toEqual([fromServer.width, fromServer.height]);
+		expect(fromCli.data.equals(fromServer.data)).toBe(true); // the same window, menus and docks, pixel for pixel
+		const both = await runCli(['screenshot', shot, '--window', '--width', '10'], {env: {LYIPC_PORT: '1'}, extendEnv: true}, LYIPC_CLI);
+		expect(both.exitCode).toBe(2);
+		expect(both.stderr).toMatch(/^lyipc: screenshot: --window is the window at its own size; --width and --height are for the view\n/);
 	});
 
 	test('screenshot window: must be true or false', async () => {
