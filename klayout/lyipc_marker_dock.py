@@ -13,9 +13,9 @@ DOCK_NAME = "lyipc_marker_browser"
 PANEL_NAME = "lyipc_marker_panel"
 BROWSER_NAME = "MarkerBrowserDialog"  # KLayout's object name for its Marker Browser
 LISTS = ("directory_tree", "markers_list")  # the browser's category/cell tree and its marker list
-# The height the dock asks for: the browser's choosers, buttons and the dock's title take ~130
-# px, the rest shows about eight rows of its lists. At most this share of the window, so that
-# the layout keeps the larger part of a small window.
+# The height the dock asks for: the browser's choosers, labels, filter row and the dock's title
+# take ~190 px, the rest shows about eight rows of its lists (four at 45% of KLayout's first
+# 800 x 600 window). At most this share of the window, so that the layout keeps the larger part.
 HEIGHT = 360
 MAX_SHARE = 0.45
 # The browser's bottom row (Configure, Close) and the line above it, by KLayout's names: in the
@@ -64,6 +64,7 @@ class MarkerDock:
     def make(self):
         if self.dock is not None and not self.dock._destroyed():
             return
+        self.follow_views()
         # One dock for the window, also when the server was started again in the same KLayout.
         for child in self.window.children():
             if child.objectName == DOCK_NAME and getattr(child, "widget", None) is not None and child.widget.objectName == PANEL_NAME:
@@ -77,8 +78,13 @@ class MarkerDock:
         self.layout.setContentsMargins(0, 0, 0, 0)
         self.dock.setWidget(self.panel)
         self.window.addDockWidget(pya.Qt.BottomDockWidgetArea, self.dock)
-        # KLayout shows and hides each view's browser when the current view changes; after it
-        # has, the dock goes away for a view without one, and comes back for a view with one.
+
+    def follow_views(self):
+        """KLayout shows and hides each view's browser when the current view changes; after it
+        has (a timer: the change is still under way), the dock goes away for a view without a
+        browser and comes back for a view with one."""
+        if self.timer is not None:
+            return
         self.timer = pya.QTimer()
         self.timer.setSingleShot(True)
         self.timer.timeout(self.follow_view)
