@@ -49,7 +49,7 @@ SCHEMAS = {
     "upload": dict(_LOAD, path=None, name="string", size="size", source="string", store="bool", reload="bool"),
     "reload": {"path": "path", "view": "index"},
     "status": {},
-    "screenshot": {"width": "pixels", "height": "pixels", "view": "index", "path": "path"},
+    "screenshot": {"width": "pixels", "height": "pixels", "view": "index", "path": "path", "window": "bool"},
     "markers": {"path": "path", "view": "index", "cellview": "index"},
     "zoom": {"box": "box", "view": "index"},
     "close": {"view": "index"},

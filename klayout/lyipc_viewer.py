@@ -9,6 +9,7 @@ import pya
 
 from lyipc_errors import JobError, Later
 from lyipc_files import check_layout, check_picture_target
+from lyipc_marker_dock import BROWSER_NAME, MarkerDock
 from lyipc_pictures import padded, style_diff
 from lyipc_render import GUI_BUDGET_US, MAX_GUI_PIXELS, Drawing, Scene, check_size, drawing_estimate
 from lyipc_side_files import check_side_file
@@ -45,7 +46,7 @@ class Viewer:
         self.kept = []  # objects KLayout uses that Python must not collect (libraries, netlists)
         self.view_markers = {}  # view index -> its pya.Marker objects (drawn while referenced)
         self.diff_views = {}  # show_diff's key (the pair) -> the view showing it
-        self.docks = []  # Marker Browser dialogs docked into the main window
+        self.marker_dock = MarkerDock()  # the Marker Browser, below the layout
         self.renderer = None  # draws heavy screenshots in a separate KLayout (the server sets it)
         self.screenshot_timeout = 30
 
@@ -247,12 +248,13 @@ class Viewer:
                 "markerDatabases": [view.rdb(i).name() for i in range(view.num_rdbs())],
             })
         modal = pya.QApplication.activeModalWidget()
-        return {"views": views, "klayout": self.klayout_version, "modal": modal.windowTitle if modal is not None else None, "markerBrowser": self.marker_browser()}
+        return {"views": views, "klayout": self.klayout_version, "modal": modal.windowTitle if modal is not None else None, "markerBrowser": self.marker_browser(), "markerBrowserDock": self.marker_dock_state()}
 
     def screenshot(self, params):
         """The picture in the window when KLayout can draw it there within a fraction of a
         second (lyipc_render); else a Later, resolved once a separate KLayout has drawn it."""
-        view = self.view(params.get("view"))
+        whole = params.get("window") is True  # the main window with its docks (lyipc_params checked the type)
+        view = None if whole else self.view(params.get("view"))
         width, height = params.get("width") or 800, params.get("height") or 600
         check_size(width, height)
         target = params.get("path")
@@ -268,6 +270,8 @@ class Viewer:
         except OSError as exc:
             raise ViewerError("WRITE_ERROR", "%s: cannot write the screenshot: %s" % (target, exc.strerror or exc), target)
         try:
+            if whole:
+                return self.window_picture(temp, target)
             if width * height <= MAX_GUI_PIXELS and drawing_estimate(view, width, height) <= GUI_BUDGET_US:
                 try:
                     view.save_image(temp, width, height)
@@ -292,6 +296,14 @@ class Viewer:
 
         self.renderer.draw(Drawing(scene, temp, self.screenshot_timeout, drawn))
         return later
+
+    def window_picture(self, temp, target):
+        """The whole main window as it is on screen, docks and all, at its own size: Qt draws
+        the widgets again into a picture, which costs what a repaint of the window does."""
+        pixmap = self.window.grab()
+        if not pixmap.save(temp, "PNG"):
+            raise ViewerError("WRITE_ERROR", "%s: cannot write the screenshot" % (target or temp), target)
+        return self.picture(temp, target, pixmap.width(), pixmap.height())
 
     @staticmethod
     def picture(temp, target, width, height):
@@ -326,36 +338,27 @@ class Viewer:
         return {"rdb": index}
 
     def dock_marker_browser(self):
-        """KLayout 0.28 opens the Marker Browser as a window over the layout; it goes into a dock
-        below the layout instead (the user can float it again). Cosmetic: never fails a request."""
+        """Cosmetic: never fails a request."""
         try:
-            window = self.window
-            for widget in pya.QApplication.topLevelWidgets():
-                if widget.objectName != "MarkerBrowserDialog" or not widget.isVisible():
-                    continue
-                dock = pya.QDockWidget("Marker Browser", window)
-                dock.objectName = "lyipc_marker_browser"
-                dock.setWidget(widget)
-                if self.docks:
-                    window.tabifyDockWidget(self.docks[-1], dock)  # one dock area, one tab per view
-                else:
-                    window.addDockWidget(pya.Qt.BottomDockWidgetArea, dock)
-                widget.show()
-                dock.show()
-                self.docks.append(dock)
+            self.marker_dock.take(self.window)
         except Exception:
             pass
 
     def marker_browser(self):
         """"docked", "window" (floating over the layout) or None (not shown): for status."""
-        shown = None
-        for dock in self.docks:
-            if dock.isVisible() and dock.widget is not None and dock.widget.isVisible():
-                shown = "docked"
         for widget in pya.QApplication.topLevelWidgets():
-            if widget.objectName == "MarkerBrowserDialog" and widget.isVisible():
+            if widget.objectName == BROWSER_NAME and widget.isVisible():
                 return "window"
-        return shown
+        state = self.marker_dock_state()
+        return "docked" if state and state["visible"] and state["database"] is not None else None
+
+    def marker_dock_state(self):
+        """Read from KLayout's own widgets, which another KLayout may name otherwise: null then,
+        never a failed status."""
+        try:
+            return self.marker_dock.state(self.window)
+        except Exception:
+            return None
 
     def draw_markers(self, view, markers):
         """klive's `markers`: [[class name, to_s, config?], ...], e.g. ["DBox", "(0,0;1,1)"],

@@ -7,25 +7,31 @@ import {parseDiffArgs, type ConfigChoice, type ViewChoice} from './diff-args.js'
 import {DIFF_HELP} from './diff-help.js';
 import {formatSummary} from '../format/summary.js';
 import {pickStyle} from '../format/style.js';
+import type {ShownDiff} from '../viewer/show-diff.js';
 import {EXIT_DIFFERENT, EXIT_ERROR, EXIT_SAME, printFailure, type CliIo} from './io.js';
 
 /**
  * Pops the differences up in the viewer. Asked for (--view): an error if that fails. Otherwise
- * a short try, and one line on stderr when no viewer answers. One line too when the viewer shows
- * the layouts without the markers. Resolves false only when --view failed.
+ * a short try, and one line on stderr when no viewer answers. Shown, one line on stderr says
+ * where (unless --quiet; stderr, so that --json's stdout stays the result alone); one more when
+ * the viewer shows the layouts without the markers. Resolves false only when --view failed.
  */
-async function showInViewer(result: CompareResult, view: ViewChoice, target: string | undefined, io: CliIo, inputsHere = true): Promise<boolean> {
+async function showInViewer(result: CompareResult, view: ViewChoice, target: string | undefined, io: CliIo, quiet: boolean, inputsHere = true): Promise<boolean> {
 	const {showDiffInViewer} = await import('../viewer/show-diff.js');
 	const {resolveTarget} = await import('../viewer/client.js');
 	try {
-		const {markersSkipped} = await showDiffInViewer(result, {
+		const shown = await showDiffInViewer(result, {
 			target: resolveTarget(target, io.env),
 			connectTimeout: view === 'always' ? 2000 : 300,
 			token: io.env.LYIPC_TOKEN || undefined,
 			inputsHere,
 		});
-		if (markersSkipped) {
-			io.stderr.write(`lyipc-diff: the viewer shows the layouts without the marker database: ${markersSkipped}\n`);
+		if (!quiet) {
+			io.stderr.write(`lyipc-diff: ${shownIn(shown)}\n`);
+		}
+
+		if (shown.markersSkipped) {
+			io.stderr.write(`lyipc-diff: the viewer shows the layouts without the marker database: ${shown.markersSkipped}\n`);
 		}
 
 		return true;
@@ -40,6 +46,11 @@ async function showInViewer(result: CompareResult, view: ViewChoice, target: str
 		io.stderr.write(`lyipc-diff: ${why}; 'npx lyipc server install' shows differences in KLayout (--no-view: don't try)\n`);
 		return true;
 	}
+}
+
+/** "shown in the KLayout viewer at 127.0.0.1:11078, view 2 'a.gds vs b.gds'": the view's index as `lyipc status` lists it. */
+function shownIn(shown: ShownDiff): string {
+	return `shown in the KLayout viewer at ${shown.viewer}, ${shown.view === null ? 'in a new view' : `view ${shown.view}`} '${shown.name}'`;
 }
 
 /** True for two directories; a directory and a file is a usage error; anything else is two files. */
@@ -139,7 +150,7 @@ export async function runDiff(argv: readonly string[], io: CliIo): Promise<numbe
 			);
 			// Asked for with --view: the first differing pair opens in the viewer.
 			const first = suite.pairs.find(pair => pair.status === 'different')?.result;
-			if (first && command.view === 'always' && !(await showInViewer(first, command.view, command.target, io))) {
+			if (first && command.view === 'always' && !(await showInViewer(first, command.view, command.target, io, command.quiet))) {
 				return EXIT_ERROR;
 			}
 
@@ -172,7 +183,7 @@ export async function runDiff(argv: readonly string[], io: CliIo): Promise<numbe
 		}
 
 		if (!result.identical && command.view !== 'never' && (command.view === 'always' || io.env.CI !== 'true')) {
-			const shown = await showInViewer(result, command.view, command.target, io, !command.remote?.remotePaths);
+			const shown = await showInViewer(result, command.view, command.target, io, command.quiet, !command.remote?.remotePaths);
 			if (!shown) {
 				return EXIT_ERROR;
 			}

@@ -9,7 +9,8 @@ Commands:
   reload [FILE]               reload in place, keeping the viewbox and layers: the current view,
                               or wherever FILE is shown (a viewer elsewhere gets its new bytes)
   status [--json]             the views, their files, cells, viewboxes, layers, marker databases
-  screenshot OUT.png          a picture of the current view [--width W] [--height H] (800 x 600)
+  screenshot OUT.png          a picture of the current view [--width W] [--height H] (800 x 600);
+                              --window: the whole KLayout window as it is, docks included
   ping                        is a viewer there?
   quit [--force]              end the viewer's KLayout (refused while layouts have unsaved
                               changes, unless --force)

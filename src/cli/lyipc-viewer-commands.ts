@@ -40,6 +40,10 @@ export async function viewerClientCommand(args: LyipcArgs, io: CliIo): Promise<n
 		throw usage('--new and --add exclude each other');
 	}
 
+	if (values.window && (values.width !== undefined || values.height !== undefined)) {
+		throw usage('screenshot: --window is the window at its own size; --width and --height are for the view');
+	}
+
 	// Check local arguments before connecting: a typo should not wait for a viewer.
 	let file: string | undefined;
 	if (command === 'load') {
@@ -132,7 +136,7 @@ export async function viewerClientCommand(args: LyipcArgs, io: CliIo): Promise<n
 			case 'screenshot': {
 				const width = positiveNumber('width', values.width, 800);
 				const height = positiveNumber('height', values.height, 600);
-				const shot = await viewer.request<{png: string}>('screenshot', {width, height});
+				const shot = await viewer.request<{png: string}>('screenshot', values.window ? {window: true} : {width, height});
 				await writeFileAtomically(path.resolve(rest[0]!), Buffer.from(shot.png, 'base64'), 'the screenshot');
 				break;
 			}

@@ -2,6 +2,7 @@ import path from 'node:path';
 import {LyipcError} from '../errors.js';
 import {differenceBox, type CompareResult} from '../xor/result.js';
 import {resolveTarget, ViewerClient, type ViewerTarget} from './client.js';
+import {describeTarget} from './target.js';
 import {byPathElseUpload, placeFile, showFile} from './deliver.js';
 import {viewerCodeOf} from './viewer-error.js';
 import {differs, plural} from '../format/text.js';
@@ -24,6 +25,10 @@ export interface ShownDiff {
 	uploaded: boolean;
 	/** Why the viewer shows the layouts without the marker database (too large for it, not readable), else null. */
 	markersSkipped: string | null;
+	/** The viewer, as host:port. */
+	viewer: string;
+	/** What the view is called in the viewer: the pair ("ring.gds", "a.gds vs b.gds"). */
+	name: string;
 }
 
 /** Marker databases the viewer refuses for what they are, not for a broken connection: the layouts are shown without them. */
@@ -49,7 +54,9 @@ export async function showDiffInViewer(result: CompareResult, options: ShowDiffO
 		throw new LyipcError('USAGE', 'nothing to show: the comparison wrote no XOR layout (the layouts are identical)');
 	}
 
-	const client = await ViewerClient.connect(options.target ?? resolveTarget(), {connectTimeout: options.connectTimeout ?? 2000, token: options.token});
+	const target = options.target ?? resolveTarget();
+	const client = await ViewerClient.connect(target, {connectTimeout: options.connectTimeout ?? 2000, token: options.token});
+	const shown = {viewer: describeTarget(target), name: pairName(result)};
 	try {
 		if (options.inputsHere === false) {
 			// A and B stayed on a remote host (--remote-paths): the XOR layout and markers came back.
@@ -67,19 +74,19 @@ export async function showDiffInViewer(result: CompareResult, options: ShowDiffO
 				}
 			}
 
-			return {view: null, uploaded, markersSkipped};
+			return {view: null, uploaded, markersSkipped, ...shown, name: path.basename(xor)};
 		}
 
 		if (client.protocol === 1) {
 			await client.request('load', {path: result.a.path, mode: 'new'});
 			await client.request('load', {path: result.b.path, mode: 'add'});
 			await client.request('load', {path: xor, mode: 'add'});
-			return {view: null, uploaded: false, markersSkipped: null};
+			return {view: null, uploaded: false, markersSkipped: null, ...shown};
 		}
 
 		const params = {
 			box: differenceBox(result),
-			title: `lyipc-diff: ${pairName(result)}: ${plural(result.differentLayers, 'layer')} ${differs(result.differentLayers)}`,
+			title: `lyipc-diff: ${shown.name}: ${plural(result.differentLayers, 'layer')} ${differs(result.differentLayers)}`,
 			// The same pair shown again reuses its view rather than adding one.
 			key: `${result.a.path}\n${result.b.path}`,
 			names: ['A', 'B', 'XOR'],
@@ -92,7 +99,7 @@ export async function showDiffInViewer(result: CompareResult, options: ShowDiffO
 				rdb: rdb === null ? null : await placeFile(client, rdb, upload),
 			};
 			const {view, markersSkipped} = await client.request<{view: number; markersSkipped?: string}>('show_diff', {...params, ...placed});
-			return {view, uploaded: placed.xor !== xor, markersSkipped: markersSkipped ?? null};
+			return {view, uploaded: placed.xor !== xor, markersSkipped: markersSkipped ?? null, ...shown};
 		});
 	} finally {
 		client.close();

@@ -26,6 +26,7 @@ describe('lyipc server install: a salt package in KLAYOUT_HOME', () => {
 			'lyipc_errors.py',
 			'lyipc_files.py',
 			'lyipc_klive.py',
+			'lyipc_marker_dock.py',
 			'lyipc_menu.py',
 			'lyipc_params.py',
 			'lyipc_pictures.py',

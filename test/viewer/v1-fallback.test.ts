@@ -64,7 +64,13 @@ describe('ViewerClient against an old lyipc server (v1 only)', () => {
 			layers: [],
 			differentLayers: 1,
 		} as unknown as CompareResult;
-		await expect(showDiffInViewer(result, {target: {host: '127.0.0.1', port: old.port}})).resolves.toEqual({view: null, uploaded: false, markersSkipped: null});
+		await expect(showDiffInViewer(result, {target: {host: '127.0.0.1', port: old.port}})).resolves.toEqual({
+			view: null,
+			uploaded: false,
+			markersSkipped: null,
+			viewer: `127.0.0.1:${old.port}`,
+			name: `${path.basename(spaced)} vs b.gds`,
+		});
 		expect(old.received.slice(1)).toEqual([`load "${spaced}" 1\r\n`, 'load /runs/b.gds 2\r\n', 'load /runs/b.xor.gds 2\r\n']);
 	});
 
