@@ -29,6 +29,7 @@ const {values} = parseArgs({
 	options: {
 		cache: {type: 'string'},
 		source: {type: 'string', multiple: true, default: []},
+		pair: {type: 'string', multiple: true, default: []},
 		limit: {type: 'string'},
 		engines: {type: 'string', default: 'auto,flat,deep,strmxor'},
 		paths: {type: 'string', default: 'xor'},
@@ -85,7 +86,7 @@ if (engines.includes('strmxor') && !strmxor) {
 }
 
 const manifest = JSON.parse(readFileSync(path.join(cache, 'manifest.json'), 'utf8'));
-let pairs = manifest.pairs.filter(pair => values.source.length === 0 || values.source.includes(pair.source));
+let pairs = manifest.pairs.filter(pair => (values.source.length === 0 || values.source.includes(pair.source)) && (values.pair.length === 0 || values.pair.includes(pair.id)));
 if (values.limit) {
 	pairs = pairs.slice(0, Number(values.limit));
 }
@@ -195,12 +196,8 @@ process.once('SIGINT', () => {
 
 	process.exit(130);
 });
-if (runner) {
-	// The warm worker's start-up too.
-	const warmUp = makePairTree(ROOT, {a: 'fixtures/base.gds', b: 'fixtures/one_shape.gds', bPath: 'warm-up.gds'}, workDir);
-	await runner.run('reports', warmUp);
-	removePairTree(warmUp);
-}
+// The warm worker's start-up too.
+await runner?.warmUp();
 
 const pathResults = pathTally();
 /** Each pair's status as the paths saw it, for the viewer's sample: id -> identical, different or error. */

@@ -19,6 +19,7 @@ import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {artifactsReason, gitOutput, htmlReason, jsonReport, junitReason, markdownReason, mergedReason, picturesReason} from './checks.mjs';
 import {descendants, killAll, processesMentioning, processTable, runLimited} from './limits.mjs';
+import {makePairTree, removePairTree} from './pair-tree.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DIFF_CLI = path.join(ROOT, 'dist', 'src', 'cli', 'lyipc-diff.js');
@@ -26,8 +27,9 @@ const LYIPC_CLI = path.join(ROOT, 'dist', 'src', 'cli', 'lyipc.js');
 export const PAIR_PATHS = ['reports', 'pictures', 'blob', 'git'];
 
 /**
- * Runs the report paths on pairs: `run(name, tree, pair)` resolves the path's result; `stop()`
- * ends the warm worker. `env`: the environment of every process (the warm worker in `workDir`).
+ * Runs the report paths on pairs: `run(name, tree, pair)` resolves the path's result; `warmUp()`
+ * starts the warm worker (before anything is timed, and again after a run over a limit killed
+ * it); `stop()` ends it. `env`: the environment of every process (the warm worker in `workDir`).
  */
 export function pathRunner({workDir, timeoutMs, memoryMb, env}) {
 	const warmDir = path.join(workDir, 'warm');
@@ -35,7 +37,7 @@ export function pathRunner({workDir, timeoutMs, memoryMb, env}) {
 	mkdirSync(warmDir, {recursive: true});
 	mkdirSync(home, {recursive: true});
 	const {XDG_CONFIG_HOME: _xdg, ...rest} = env;
-	const diffEnv = {...rest, LYIPC_WARM_WORKER: '1', LYIPC_WARM_WORKER_DIR: warmDir, LYIPC_WARM_WORKER_IDLE: '60', NO_COLOR: '1'};
+	const diffEnv = {...rest, LYIPC_WARM_WORKER: '1', LYIPC_WARM_WORKER_DIR: warmDir, LYIPC_WARM_WORKER_IDLE: String(timeoutMs / 1000 + 60), NO_COLOR: '1'};
 	const gitEnv = {...rest, HOME: home, GIT_CONFIG_NOSYSTEM: '1', NO_COLOR: '1'};
 	execFileSync(process.execPath, [LYIPC_CLI, 'git-setup', '--global'], {env: gitEnv, stdio: 'ignore'});
 	const warmServer = () => processesMentioning(warmDir);
@@ -106,8 +108,22 @@ export function pathRunner({workDir, timeoutMs, memoryMb, env}) {
 		},
 	};
 
+	const warmUp = async () => {
+		const tree = makePairTree(ROOT, {a: 'fixtures/base.gds', b: 'fixtures/one_shape.gds', bPath: 'warm-up.gds'}, workDir);
+		await paths.reports(tree);
+		removePairTree(tree);
+	};
+
 	return {
-		run: (name, tree, pair) => paths[name](tree, pair),
+		async run(name, tree, pair) {
+			const result = await paths[name](tree, pair);
+			if (result.status.startsWith('over')) {
+				await warmUp();
+			}
+
+			return result;
+		},
+		warmUp,
 		warmServer,
 		diffEnv,
 		stop() {

@@ -50,8 +50,9 @@ export async function runViewerSample({candidates, count, seed, cache, workDir, 
 			}
 
 			if (!viewer.alive()) {
-				// Killed over a limit with the pair before.
+				// Killed over a limit with the pair before, and the warm worker with it.
 				await start();
+				await runner.warmUp();
 			}
 
 			const tree = makePairTree(cache, pair, workDir);
