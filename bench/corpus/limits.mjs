@@ -1,8 +1,8 @@
 // A child process run with a time limit and a memory limit. The memory is the resident size
 // (RSS) of every process the run uses, read from /proc while it runs: the child's descendants,
 // and processes outside its tree that work for it (the warm worker server and its KLayouts,
-// which lyipc-diff starts detached so that they outlive it). RLIMIT_AS would not do: KLayout
-// and Node reserve gigabytes of address space they never touch.
+// which lyipc-diff starts detached so that they outlive it). RLIMIT_AS would not do: it holds
+// each process apart, and counts address space never touched (Node reserves ~1 GB).
 import {spawn} from 'node:child_process';
 import {readdirSync, readFileSync} from 'node:fs';
 import {performance} from 'node:perf_hooks';
