@@ -129,7 +129,8 @@ async function runStrmxor(a, b, extra = []) {
 // The warm worker of this run's lyipc-diff processes, in a folder of its own; it stops by itself when idle.
 // Without NODE_EXTRA_CA_CERTS, which adds ~40 ms to every Node start on some machines (lyipc opens no TLS connection).
 const {NODE_EXTRA_CA_CERTS: _certs, ...baseEnv} = process.env;
-const freshEnv = {...baseEnv, LYIPC_WARM_WORKER: '1', LYIPC_WARM_WORKER_DIR: mkdtempSync(path.join(tmpdir(), 'lyipc-corpus-warm-')), LYIPC_WARM_WORKER_IDLE: '60'};
+// Only with --fresh: a run without it leaves no folder behind.
+const freshEnv = values.fresh ? {...baseEnv, LYIPC_WARM_WORKER: '1', LYIPC_WARM_WORKER_DIR: mkdtempSync(path.join(tmpdir(), 'lyipc-corpus-warm-')), LYIPC_WARM_WORKER_IDLE: '60'} : null;
 
 async function freshLyipcDiff(a, b, extra) {
 	const outDir = mkdtempSync(path.join(tmpdir(), 'lyipc-corpus-'));
