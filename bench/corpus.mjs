@@ -6,6 +6,11 @@ import {performance} from 'node:perf_hooks';
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
 import {findStrmxor, strmxorEnv} from '../test/helpers/strmxor.mjs';
+import {killRunning} from './corpus/limits.mjs';
+import {makePairTree, removePairTree} from './corpus/pair-tree.mjs';
+import {pathTally} from './corpus/path-table.mjs';
+import {crossCheck, PAIR_PATHS, pathRunner} from './corpus/paths.mjs';
+import {runViewerSample} from './corpus/viewer-sample.mjs';
 import {runChild} from './helpers.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -24,9 +29,14 @@ const {values} = parseArgs({
 	options: {
 		cache: {type: 'string'},
 		source: {type: 'string', multiple: true, default: []},
+		pair: {type: 'string', multiple: true, default: []},
 		limit: {type: 'string'},
 		engines: {type: 'string', default: 'auto,flat,deep,strmxor'},
+		paths: {type: 'string', default: 'xor'},
 		timeout: {type: 'string', default: '120'},
+		memory: {type: 'string', default: '2048'},
+		'viewer-sample': {type: 'string', default: '20'},
+		seed: {type: 'string', default: '1'},
 		fresh: {type: 'boolean', default: false},
 		details: {type: 'boolean', default: false},
 		results: {type: 'string'},
@@ -34,12 +44,31 @@ const {values} = parseArgs({
 	},
 });
 const cache = path.resolve(values.cache ?? process.env.LYIPC_CORPUS ?? path.join(homedir(), '.cache', 'lyipc', 'corpus'));
-const engines = values.engines.split(',');
 const timeoutMs = Number(values.timeout) * 1000;
+const memoryMb = Number(values.memory);
+const PATH_NAMES = ['xor', ...PAIR_PATHS, 'viewer'];
+const paths = values.paths === 'all' ? PATH_NAMES : values.paths.split(',');
+// The XOR agreement of lyipc's engines and strmxor: only with the xor path.
+const engines = paths.includes('xor') ? values.engines.split(',') : [];
+const pairPaths = PAIR_PATHS.filter(name => paths.includes(name));
 
 function fail(message) {
 	console.error(`bench:corpus: ${message}`);
 	process.exit(2);
+}
+
+for (const name of paths.filter(name => !PATH_NAMES.includes(name))) {
+	fail(`unknown path ${name} in --paths: ${PATH_NAMES.join(', ')} or all`);
+}
+
+for (const [option, value] of [
+	['--timeout', timeoutMs],
+	['--memory', memoryMb],
+	['--viewer-sample', Number(values['viewer-sample'])],
+]) {
+	if (!(value > 0)) {
+		fail(`${option} must be a positive number`);
+	}
 }
 
 if (!existsSync(path.join(ROOT, 'dist', 'src', 'index.js'))) {
@@ -57,7 +86,7 @@ if (engines.includes('strmxor') && !strmxor) {
 }
 
 const manifest = JSON.parse(readFileSync(path.join(cache, 'manifest.json'), 'utf8'));
-let pairs = manifest.pairs.filter(pair => values.source.length === 0 || values.source.includes(pair.source));
+let pairs = manifest.pairs.filter(pair => (values.source.length === 0 || values.source.includes(pair.source)) && (values.pair.length === 0 || values.pair.includes(pair.id)));
 if (values.limit) {
 	pairs = pairs.slice(0, Number(values.limit));
 }
@@ -100,7 +129,8 @@ async function runStrmxor(a, b, extra = []) {
 // The warm worker of this run's lyipc-diff processes, in a folder of its own; it stops by itself when idle.
 // Without NODE_EXTRA_CA_CERTS, which adds ~40 ms to every Node start on some machines (lyipc opens no TLS connection).
 const {NODE_EXTRA_CA_CERTS: _certs, ...baseEnv} = process.env;
-const freshEnv = {...baseEnv, LYIPC_WARM_WORKER: '1', LYIPC_WARM_WORKER_DIR: mkdtempSync(path.join(tmpdir(), 'lyipc-corpus-warm-')), LYIPC_WARM_WORKER_IDLE: '60'};
+// Only with --fresh: a run without it leaves no folder behind.
+const freshEnv = values.fresh ? {...baseEnv, LYIPC_WARM_WORKER: '1', LYIPC_WARM_WORKER_DIR: mkdtempSync(path.join(tmpdir(), 'lyipc-corpus-warm-')), LYIPC_WARM_WORKER_IDLE: '60'} : null;
 
 async function freshLyipcDiff(a, b, extra) {
 	const outDir = mkdtempSync(path.join(tmpdir(), 'lyipc-corpus-'));
@@ -143,9 +173,36 @@ function differs(layer) {
 	return layer !== undefined && layer.status !== 'same';
 }
 
-const pool = new WorkerPool({size: 1});
+const pool = engines.length > 0 ? new WorkerPool({size: 1}) : null;
 // KLayout's start-up is paid once, before anything is timed.
-await runLyipc(pool, 'auto', path.join(ROOT, 'fixtures', 'base.gds'), path.join(ROOT, 'fixtures', 'one_shape.gds'));
+if (pool) {
+	await runLyipc(pool, 'auto', path.join(ROOT, 'fixtures', 'base.gds'), path.join(ROOT, 'fixtures', 'one_shape.gds'));
+}
+
+// The report paths run in a folder of this run, each pair in a tree of its own (bench/corpus/paths.mjs).
+const workDir = pairPaths.length > 0 || paths.includes('viewer') ? mkdtempSync(path.join(tmpdir(), 'lyipc-corpus-paths-')) : null;
+const runner = workDir ? pathRunner({workDir, timeoutMs, memoryMb, env: baseEnv}) : null;
+const viewers = new Set();
+process.once('SIGINT', () => {
+	// The paths' processes run in groups of their own, out of Ctrl+C's reach.
+	killRunning();
+	runner?.stop();
+	for (const stop of viewers) {
+		stop();
+	}
+
+	if (workDir) {
+		rmSync(workDir, {recursive: true, force: true});
+	}
+
+	process.exit(130);
+});
+// The warm worker's start-up too.
+await runner?.warmUp();
+
+const pathResults = pathTally();
+/** Each pair's status as the paths saw it, for the viewer's sample: id -> identical, different or error. */
+const verdicts = new Map();
 const resultsFile = path.resolve(values.results ?? path.join(cache, 'results.jsonl'));
 const sources = new Map();
 const problems = [];
@@ -155,9 +212,13 @@ if (values.resume && existsSync(resultsFile)) {
 	for (const line of readFileSync(resultsFile, 'utf8').split('\n')) {
 		// The last line of a killed run may be cut short; that pair runs again.
 		const record = parseRecord(line);
-		if (record && wanted.has(record.id) && !done.has(record.id) && engines.every(engine => record.answers[engine])) {
+		if (record && wanted.has(record.id) && !done.has(record.id) && complete(record)) {
 			done.add(record.id);
-			tally(record);
+			if (engines.length > 0) {
+				tally(record);
+			}
+
+			note(record);
 		}
 	}
 
@@ -165,7 +226,8 @@ if (values.resume && existsSync(resultsFile)) {
 		resultsFile,
 		readFileSync(resultsFile, 'utf8')
 			.split('\n')
-			.filter(line => parseRecord(line))
+			// The viewer's sample is drawn anew.
+			.filter(line => parseRecord(line) && !parseRecord(line).viewer)
 			.map(line => line + '\n')
 			.join(''),
 	);
@@ -178,6 +240,37 @@ function parseRecord(line) {
 		return line ? JSON.parse(line) : null;
 	} catch {
 		return null;
+	}
+}
+
+/** Whether a record of an earlier run holds every engine and every path asked for now. */
+function complete(record) {
+	return !record.viewer && engines.every(engine => record.answers?.[engine]) && pairPaths.every(name => record.paths?.[name]);
+}
+
+/** A pair's record into the paths' table, and its status as the paths (or auto mode) saw it. */
+function note(record) {
+	pathResults.add(record);
+	const answered = Object.values(record.paths ?? {}).find(result => result.status === 'ok' && result.verdict);
+	const auto = record.answers?.auto;
+	const verdict = answered?.verdict ?? (auto && (!auto.ok ? 'error' : Object.values(auto.layers).some(layer => layer.status !== 'same') ? 'different' : 'identical'));
+	if (verdict) {
+		verdicts.set(record.id, verdict);
+	}
+}
+
+/** Every report path asked for, on one pair in a tree of its own. */
+async function runPairPaths(pair) {
+	const tree = makePairTree(cache, pair, workDir);
+	try {
+		const results = {};
+		for (const name of pairPaths) {
+			results[name] = await runner.run(name, tree, pair);
+		}
+
+		return crossCheck(results);
+	} finally {
+		removePairTree(tree);
 	}
 }
 
@@ -225,9 +318,17 @@ for (const [index, pair] of pairs.entries()) {
 		answers.strmxorDeep = await runStrmxor(a, b, ['-u']);
 	}
 
-	const record = {id: pair.id, source: pair.source, aPath: pair.aPath, bPath: pair.bPath, answers};
+	const record = {id: pair.id, source: pair.source, aPath: pair.aPath, bPath: pair.bPath, ...(engines.length > 0 ? {answers} : {})};
+	if (pairPaths.length > 0) {
+		record.paths = await runPairPaths(pair);
+	}
+
 	appendFileSync(resultsFile, JSON.stringify(record) + '\n');
-	tally(record);
+	if (engines.length > 0) {
+		tally(record);
+	}
+
+	note(record);
 	if (tty) {
 		process.stderr.write(`\r${index + 1}/${pairs.length} pairs, ${((performance.now() - started) / 1000).toFixed(0)} s `);
 	}
@@ -237,7 +338,32 @@ if (tty) {
 	process.stderr.write('\n');
 }
 
-await pool.close();
+await pool?.close();
+if (paths.includes('viewer')) {
+	// Pairs known to differ, or all when no path of this run said.
+	const candidates = pairs.filter(pair => (verdicts.get(pair.id) ?? 'different') === 'different');
+	await runViewerSample({
+		candidates,
+		count: Number(values['viewer-sample']),
+		seed: Number(values.seed),
+		cache,
+		workDir,
+		runner,
+		timeoutMs,
+		memoryMb,
+		viewers,
+		onResult(pair, result) {
+			const record = {id: pair.id, source: pair.source, aPath: pair.aPath, bPath: pair.bPath, viewer: result};
+			appendFileSync(resultsFile, JSON.stringify(record) + '\n');
+			note(record);
+		},
+	});
+}
+
+runner?.stop();
+if (workDir) {
+	rmSync(workDir, {recursive: true, force: true});
+}
 
 /** Whether auto's time is over the bound of the real-layouts issue: 2x the fastest full engine + 0.1 s. */
 function overBound(autoMs, fastestMs) {
@@ -378,45 +504,75 @@ function tally(record) {
 	}
 }
 
-const seconds = ms => (ms / 1000).toFixed(1);
-console.log(`corpus: ${pairs.length} pairs from ${cache} (KLayout workers warm, one thread; strmxor as a process per pair)\n`);
-console.log(
-	'| source | pairs | layers | texts-only layers (strmxor only) | zero-area-only differences (lyipc only) | strmxor flat != strmxor -u, lyipc = -u | auto = flat (verdict) | auto = flat (area: exact, within 1e-5) | auto = strmxor | flat = strmxor | same count auto/flat | ' +
-		engines.map(engine => `${engine} s`).join(' | ') +
-		' | auto / flat | pairs over 2x fastest + 0.1 s | deep, tiled = flat (verdict, area, count) |' +
-		(values.fresh ? ' pairs both answered | fresh lyipc-diff s | fresh / strmxor | pairs over 1.2x | fresh --no-warm-worker s | --no-warm-worker / strmxor |' : ''),
-);
-console.log('|' + ' --- |'.repeat(14 + engines.length + (values.fresh ? 6 : 0)));
-for (const [name, s] of sources) {
-	const ratio = s.ms.flat ? (s.ms.auto / s.ms.flat).toFixed(2) + 'x' : '-';
-	const cells = [
-		name,
-		s.pairs,
-		s.layers,
-		s.textsOnly,
-		s.zeroAreaOnly,
-		s.strmxorModesDisagree,
-		`${s.agree.flat[0]} / ${s.agree.flat[0] + s.agree.flat[1]}`,
-		`${s.agree.area[0]}, ${s.areaClose} / ${s.agree.area[0] + s.agree.area[1]}`,
-		`${s.agree.strmxor[0]} / ${s.agree.strmxor[0] + s.agree.strmxor[1]}`,
-		`${s.agree.flatStrmxor[0]} / ${s.agree.flatStrmxor[0] + s.agree.flatStrmxor[1]}`,
-		`${s.agree.count[0]} / ${s.agree.count[0] + s.agree.count[1]}`,
-		...engines.map(engine => seconds(s.ms[engine]) + (s.failed[engine] ? ` (${s.failed[engine]} failed)` : '')),
-		ratio + (s.ms.flat && s.ms.auto > TOTAL_RATIO * s.ms.flat ? ' OVER' : ''),
-		s.slow,
-		s.engines[1] ? `${s.engines[0]} / ${s.engines[1]}` : '-',
-	];
-	if (values.fresh) {
-		const ratio = ms => (s.fresh.strmxor ? (ms / s.fresh.strmxor).toFixed(2) + 'x' : '-');
-		cells.push(s.fresh.pairs, seconds(s.fresh.lyipc), ratio(s.fresh.lyipc), s.fresh.over, seconds(s.fresh.cold), ratio(s.fresh.cold));
+/** The XOR agreement table of the engines, and their disagreements. */
+function printXorTables() {
+	const seconds = ms => (ms / 1000).toFixed(1);
+	console.log(`corpus: ${pairs.length} pairs from ${cache} (KLayout workers warm, one thread; strmxor as a process per pair)\n`);
+	console.log(
+		'| source | pairs | layers | texts-only layers (strmxor only) | zero-area-only differences (lyipc only) | strmxor flat != strmxor -u, lyipc = -u | auto = flat (verdict) | auto = flat (area: exact, within 1e-5) | auto = strmxor | flat = strmxor | same count auto/flat | ' +
+			engines.map(engine => `${engine} s`).join(' | ') +
+			' | auto / flat | pairs over 2x fastest + 0.1 s | deep, tiled = flat (verdict, area, count) |' +
+			(values.fresh ? ' pairs both answered | fresh lyipc-diff s | fresh / strmxor | pairs over 1.2x | fresh --no-warm-worker s | --no-warm-worker / strmxor |' : ''),
+	);
+	console.log('|' + ' --- |'.repeat(14 + engines.length + (values.fresh ? 6 : 0)));
+	for (const [name, s] of sources) {
+		const ratio = s.ms.flat ? (s.ms.auto / s.ms.flat).toFixed(2) + 'x' : '-';
+		const cells = [
+			name,
+			s.pairs,
+			s.layers,
+			s.textsOnly,
+			s.zeroAreaOnly,
+			s.strmxorModesDisagree,
+			`${s.agree.flat[0]} / ${s.agree.flat[0] + s.agree.flat[1]}`,
+			`${s.agree.area[0]}, ${s.areaClose} / ${s.agree.area[0] + s.agree.area[1]}`,
+			`${s.agree.strmxor[0]} / ${s.agree.strmxor[0] + s.agree.strmxor[1]}`,
+			`${s.agree.flatStrmxor[0]} / ${s.agree.flatStrmxor[0] + s.agree.flatStrmxor[1]}`,
+			`${s.agree.count[0]} / ${s.agree.count[0] + s.agree.count[1]}`,
+			...engines.map(engine => seconds(s.ms[engine]) + (s.failed[engine] ? ` (${s.failed[engine]} failed)` : '')),
+			ratio + (s.ms.flat && s.ms.auto > TOTAL_RATIO * s.ms.flat ? ' OVER' : ''),
+			s.slow,
+			s.engines[1] ? `${s.engines[0]} / ${s.engines[1]}` : '-',
+		];
+		if (values.fresh) {
+			const ratio = ms => (s.fresh.strmxor ? (ms / s.fresh.strmxor).toFixed(2) + 'x' : '-');
+			cells.push(s.fresh.pairs, seconds(s.fresh.lyipc), ratio(s.fresh.lyipc), s.fresh.over, seconds(s.fresh.cold), ratio(s.fresh.cold));
+		}
+
+		console.log(`| ${cells.join(' | ')} |`);
 	}
 
-	console.log(`| ${cells.join(' | ')} |`);
+	console.log(`\n${problems.length} disagreements or slow pairs${values.details || problems.length <= 40 ? '' : ' (first 40; --details for all)'}; every pair: ${resultsFile}`);
+	for (const line of values.details ? problems : problems.slice(0, 40)) {
+		console.log(`  ${line}`);
+	}
 }
 
-console.log(`\n${problems.length} disagreements or slow pairs${values.details || problems.length <= 40 ? '' : ' (first 40; --details for all)'}; every pair: ${resultsFile}`);
-for (const line of values.details ? problems : problems.slice(0, 40)) {
-	console.log(`  ${line}`);
+/** The report paths' table: each path per source, its slowest pair and its largest memory. */
+function printPathTables() {
+	const limits = `${values.timeout} s and ${memoryMb} MB per pair and path`;
+	const sample = paths.includes('viewer') ? `; viewer: a sample of ${values['viewer-sample']} differing pairs, seed ${values.seed}` : '';
+	console.log(`\nreport paths: ${[...pairPaths, ...(paths.includes('viewer') ? ['viewer'] : [])].join(', ')} (${limits}${sample})\n`);
+	for (const line of pathResults.lines()) {
+		console.log(line);
+	}
+
+	const {problems: failures} = pathResults;
+	console.log(`\n${failures.length} path results not ok${values.details || failures.length <= 40 ? '' : ' (first 40; --details for all)'}`);
+	for (const line of values.details ? failures : failures.slice(0, 40)) {
+		console.log(`  ${line}`);
+	}
 }
 
-process.exitCode = problems.some(line => !line.includes(' s, fastest full engine ')) ? 1 : 0;
+if (engines.length > 0) {
+	printXorTables();
+} else {
+	console.log(`corpus: ${pairs.length} pairs from ${cache}; every pair: ${resultsFile}`);
+}
+
+if (pairPaths.length > 0 || paths.includes('viewer')) {
+	printPathTables();
+}
+
+const disagreements = problems.some(line => !line.includes(' s, fastest full engine '));
+process.exitCode = disagreements || pathResults.problems.length > 0 ? 1 : 0;

@@ -96,7 +96,7 @@ async function answersPing(port, timeout) {
 /**
  * Xvfb on a display it picks, and a KLayout GUI on it running the viewer server
  * (klayout/lyipc_boot.py) with a fresh KLAYOUT_HOME (`settings` as its lyipc.json; `klive` also
- * starts the klive listener). Resolves {port, klivePort, stop, alive} once the server answers.
+ * starts the klive listener). Resolves {port, klivePort, pid (KLayout's), stop, alive} once the server answers.
  */
 export async function startGuiViewer({klayout = process.env.KLAYOUT ?? 'klayout', settings, klive = false} = {}) {
 	const xvfb = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], {stdio: ['ignore', 'ignore', 'ignore', 'pipe'], detached: true});
@@ -140,7 +140,7 @@ export async function startGuiViewer({klayout = process.env.KLAYOUT ?? 'klayout'
 	const deadline = Date.now() + 60_000;
 	while (Date.now() < deadline && !exited) {
 		if (await answersPing(port, 1000)) {
-			return {port, klivePort, stop, alive: () => !exited};
+			return {port, klivePort, pid: gui.pid, stop, alive: () => !exited};
 		}
 
 		await new Promise(resolve => setTimeout(resolve, 250));
