@@ -73,42 +73,51 @@ def difference_boxes(xor_path, whole, content_px):
     if not top:
         return [], []
     scale = max(whole.width(), whole.height()) / float(content_px)  # µm per pixel
-    region = pya.Region()
-    shapes = 0
+    # Each difference stands as its bounding box: grouping needs no more, and sizing the
+    # polygons themselves (thousands of many-vertex arcs, by hundreds of µm) took minutes and GBs.
+    boxes = pya.Region()
+    boxes.merged_semantics = False  # one box per polygon as stored, no merge first
     fallback = []
     for cell in top:
         for li in layout.layer_indexes():
-            iterator = cell.begin_shapes_rec(li)
-            while not iterator.at_end() and shapes <= MAX_DIFF_POLYGONS:
-                shape = iterator.shape()
-                if shape.is_box() or shape.is_polygon() or shape.is_path() or shape.is_simple_polygon():
-                    region.insert(shape.polygon.transformed(iterator.trans()))
-                    shapes += 1
-                iterator.next()
+            layer = pya.Region(cell.begin_shapes_rec(li))
+            layer.merged_semantics = False
+            if boxes.count() <= MAX_DIFF_POLYGONS:
+                boxes += layer.extents()
             box = cell.dbbox_per_layer(li)
             if not box.empty():
                 fallback.append(box)
     dbu = layout.dbu
-    if shapes > MAX_DIFF_POLYGONS:
+    if boxes.count() > MAX_DIFF_POLYGONS:
         # Too many to group one by one: each layer's extent stands for its differences.
         boxes = sorted(fallback, key=lambda b: -b.area())
         return boxes[:MAX_MARKERS], boxes
-    markers = groups(region, scale * MARKER_PX, dbu)  # frames of neighbours never overlap
+    boxes = boxes.merged()  # overlapping and touching boxes are one group at any reach
+    markers = groups(boxes, scale * MARKER_PX, dbu)  # frames of neighbours never overlap
     while len(markers) > MAX_MARKERS:
         scale *= 2
-        markers = groups(region, scale * MARKER_PX, dbu)
-    clusters = groups(region, max(whole.width(), whole.height()) / float(content_px) * CLUSTER_PX / 2.0, dbu)
+        markers = groups(boxes, scale * MARKER_PX, dbu)
+    clusters = groups(boxes, max(whole.width(), whole.height()) / float(content_px) * CLUSTER_PX / 2.0, dbu)
     return markers, sorted(clusters, key=lambda b: -(b.width() + 1e-9) * (b.height() + 1e-9))
 
 
-def groups(region, reach_um, dbu):
-    """Boxes (µm) around the groups of polygons that come within 2 * reach_um of each other."""
+def groups(boxes, reach_um, dbu):
+    """Boxes (µm) around the groups of differences whose boxes (a Region of boxes, dbu) come
+    within 2 * reach_um of each other. Grown boxes merge, and the boxes of the groups merge
+    again until none overlap: every step is a merge of boxes, cheap whatever the shapes were."""
     reach = max(1, int(round(reach_um / dbu)))
-    found = []
-    for polygon in region.sized(reach).merged().each():
+    found = boxes.extents().sized(reach)
+    while True:
+        count = found.count()
+        found = found.merged().extents()  # a group's box may reach another group: merge again
+        found.merged_semantics = False
+        if found.count() == count:
+            break
+    result = []
+    for polygon in found.each():
         box = polygon.bbox().enlarged(-reach, -reach)
-        found.append(pya.DBox(box.left * dbu, box.bottom * dbu, box.right * dbu, box.top * dbu))
-    return found
+        result.append(pya.DBox(box.left * dbu, box.bottom * dbu, box.right * dbu, box.top * dbu))
+    return result
 
 
 # ---------------------------------------------------------------- the frame
@@ -299,11 +308,28 @@ def load(view, paths):
         raise JobError("READ_ERROR", "cannot draw %s: %s" % (", ".join(paths), exc))
 
 
+def write_indexed(view, path, size, oversampling, frame):
+    """The picture as an 8-bit palette PNG: a drawing without antialiasing has few colours, and
+    the palette PNG is written in a sixth of the time of a true-colour one (the encoding was most
+    of a picture's cost). False where KLayout has no Qt bindings: the caller writes true colour."""
+    if oversampling != 1 or not hasattr(pya, "QImage") or not hasattr(view, "get_image_with_options"):
+        return False
+    image = view.get_image_with_options(size[0], size[1], 0, oversampling, 1.0 / frame.scale, frame.view, False)
+    indexed = image.convertToFormat(pya.QImage.Format_Indexed8, pya.Qt.ThresholdDither)
+    if not indexed.save(path, "PNG"):
+        raise IOError("cannot write %s" % path)
+    return True
+
+
 def save(view, frame, final):
     """A hidden name, renamed once whole: a reader never sees half a picture."""
     partial = os.path.join(os.path.dirname(final), ".%s.part.png" % os.path.basename(final))
     try:
-        view.save_image_with_options(partial, int(frame.width * frame.scale), int(frame.height * frame.scale), 0, 2, 1.0 / frame.scale, frame.view, False)
+        # A picture drawn at twice its shown size needs no oversampling on top (4x the pixels to draw for no visible gain).
+        oversampling = 1 if frame.scale >= 2 else 2
+        size = (int(frame.width * frame.scale), int(frame.height * frame.scale))
+        if not write_indexed(view, partial, size, oversampling, frame):
+            view.save_image_with_options(partial, size[0], size[1], 0, oversampling, 1.0 / frame.scale, frame.view, False)
         os.replace(partial, final)
     except Exception as exc:
         if os.path.exists(partial):
