@@ -32,7 +32,8 @@ for name, grow in (("a.gds", 0.0), ("b.gds", 0.004)):
 
 /**
  * Two layers numbered alike (1/0 and 1/10), a large group of changes at the left and a small
- * one far to the right; a sliver 1 nm wide and 20 µm long; a wire made wider along its whole length.
+ * one far to the right; a row of slivers 1 nm wide and 1 µm tall along 50 µm on top of a
+ * 98 x 85 µm block (as a grating's teeth moved by 1 nm); a wire made wider along its whole length.
  */
 const MAKE_SHAPES = `
 import pya
@@ -57,7 +58,8 @@ for name, changed in (("sa.gds", False), ("sb.gds", True)):
     top.shapes(core).insert(pya.DBox(0, 0, 98, 85))
     top.shapes(core).insert(pya.DBox(-20, -20, -10, -10))
     if changed:
-        top.shapes(core).insert(pya.DBox(10, 85, 30, 85.001))
+        for i in range(100):
+            top.shapes(core).insert(pya.DBox(24 + i * 0.5, 85, 24.001 + i * 0.5, 86))
     layout.write(dir + "/" + name)
 for name, width in (("wa.gds", 2.0), ("wb.gds", 2.5)):
     layout = pya.Layout()
@@ -199,7 +201,7 @@ describeKLayout('pictures of real-looking layouts', () => {
 		expect(closeup[3]! - closeup[1]!).toBeGreaterThanOrEqual(0.95 * (overview[3]! - overview[1]!));
 	}, 60_000);
 
-	test('a 1 nm sliver is drawn at least two pixels wide in its close-up', async () => {
+	test('1 nm slivers are drawn in solid XOR red, at least two pixels wide, in their close-up', async () => {
 		const dir = await tempDir();
 		await make(dir, MAKE_SHAPES, []);
 		const {pictures} = await compareWithPictures(pool, {
@@ -210,15 +212,19 @@ describeKLayout('pictures of real-looking layouts', () => {
 		});
 		expect(pictures).toMatchObject({error: null, groups: 1});
 		const closeup = await png(pictures!.xor);
-		const [left, top, right, bottom] = extent(closeup, RED);
-		expect(right! - left!).toBeGreaterThan(200); // 20 µm long
-		expect(bottom! - top!).toBeGreaterThanOrEqual(1); // and at least 2 pixels thick
+		const [left, , right] = extent(closeup, RED);
+		expect(right! - left!).toBeGreaterThan(200); // 50 µm long
+		// Every sliver (1 µm: about 14 pixels tall here) is solid red, 2 pixels wide or more;
+		// antialiased, they were faint pink.
 		let red = 0;
-		for (let i = 0; i < closeup.data.length; i += 4) {
-			red += closeup.data[i] === RED[0] && closeup.data[i + 1] === RED[1] && closeup.data[i + 2] === RED[2] ? 1 : 0;
+		for (let y = 44; y < closeup.height - 48; y++) {
+			for (let x = 0; x < closeup.width - 236; x++) {
+				const i = (y * closeup.width + x) * 4;
+				red += closeup.data[i] === RED[0] && closeup.data[i + 1] === RED[1] && closeup.data[i + 2] === RED[2] ? 1 : 0;
+			}
 		}
 
-		expect(red - 24 * 24).toBeGreaterThan(2 * 200); // beyond the legend's swatch: a line of 2+ pixels over its length
+		expect(red).toBeGreaterThan(100 * 10 * 2);
 	}, 60_000);
 
 	test('layers 1/0 and 1/10 get colours told apart, the same in every picture', async () => {
