@@ -277,7 +277,7 @@ export function parseDiffArgs(argv: readonly string[]): DiffCommand {
 	}
 
 	const pictureBudget = number('picture-budget', values['picture-budget'], 'seconds > 0');
-	if (pictureBudget !== undefined && !(pictureBudget > 0 && pictureBudget <= 3600)) {
+	if (pictureBudget !== undefined && !(pictureBudget >= 0.1 && pictureBudget <= 3600)) {
 		throw usage(`--picture-budget: expected seconds from 0.1 to 3600, got '${values['picture-budget']}'`);
 	}
 
