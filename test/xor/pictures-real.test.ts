@@ -161,6 +161,18 @@ describeKLayout('pictures of real-looking layouts', () => {
 		expect(drawn.pictures!.overview).toBeTruthy();
 	}, 60_000);
 
+	test('drawing that needs more memory than allowed is skipped with the reason, and the worker draws on', async () => {
+		const dir = await tempDir();
+		await make(dir, MAKE_SHAPES, []);
+		const {result} = await compareWithPictures(pool, {a: path.join(dir, 'a.gds'), b: path.join(dir, 'b.gds'), options: {outDir: path.join(dir, 'out')}, pictures: null});
+		const out = (name: string) => ({overview: path.join(dir, `${name}.o.png`), a: path.join(dir, `${name}.a.png`), b: path.join(dir, `${name}.b.png`), xor: path.join(dir, `${name}.x.png`), closeups: []});
+		const request = async (name: string, memory?: number) =>
+			pool.run(async worker => worker.request<{skipped?: string; written?: {overview: string}}>('render_diff', {a: result.a.path, b: result.b.path, xor: result.artifacts.xor, out: out(name), scale: 2, memory}));
+		// 1 MB more than the worker holds: reading the layouts already needs more.
+		expect(await request('capped', 1 << 20)).toEqual({skipped: 'pictures skipped: drawing them needs more than 1 MB'});
+		expect((await request('free')).written?.overview).toBe(out('free').overview);
+	}, 60_000);
+
 	test('a close-up shows no more than the overview and zooms in on its group; the close-up count is the one drawn', async () => {
 		const dir = await tempDir();
 		await make(dir, MAKE_SHAPES, []);
