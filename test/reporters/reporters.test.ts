@@ -143,7 +143,22 @@ test('links are relative to the report, so the uploaded folder works: HTML, Mark
 
 test('close-ups are counted as the pictures count them: the ones drawn, not the groups found', () => {
 	const pictured = PICTURED.pairs[0]!;
-	const result = {...PICTURED, pairs: [{...pictured, pictures: {...pictured.pictures!, groups: 6, boxes: [[0, 0, 1, 1], [2, 2, 3, 3]]}}]};
+	const result = {
+		...PICTURED,
+		pairs: [
+			{
+				...pictured,
+				pictures: {
+					...pictured.pictures!,
+					groups: 6,
+					boxes: [
+						[0, 0, 1, 1],
+						[2, 2, 3, 3],
+					],
+				},
+			},
+		],
+	};
 	const html = renderHtml(result, '/work/report');
 	expect(html).toContain('XOR: close-up 1 of 2, differences in red');
 	expect(html).toContain('XOR: close-up 2 of 2');

@@ -165,9 +165,17 @@ describeKLayout('pictures of real-looking layouts', () => {
 		const dir = await tempDir();
 		await make(dir, MAKE_SHAPES, []);
 		const {result} = await compareWithPictures(pool, {a: path.join(dir, 'a.gds'), b: path.join(dir, 'b.gds'), options: {outDir: path.join(dir, 'out')}, pictures: null});
-		const out = (name: string) => ({overview: path.join(dir, `${name}.o.png`), a: path.join(dir, `${name}.a.png`), b: path.join(dir, `${name}.b.png`), xor: path.join(dir, `${name}.x.png`), closeups: []});
+		const out = (name: string) => ({
+			overview: path.join(dir, `${name}.o.png`),
+			a: path.join(dir, `${name}.a.png`),
+			b: path.join(dir, `${name}.b.png`),
+			xor: path.join(dir, `${name}.x.png`),
+			closeups: [],
+		});
 		const request = async (name: string, memory?: number) =>
-			pool.run(async worker => worker.request<{skipped?: string; written?: {overview: string}}>('render_diff', {a: result.a.path, b: result.b.path, xor: result.artifacts.xor, out: out(name), scale: 2, memory}));
+			pool.run(async worker =>
+				worker.request<{skipped?: string; written?: {overview: string}}>('render_diff', {a: result.a.path, b: result.b.path, xor: result.artifacts.xor, out: out(name), scale: 2, memory}),
+			);
 		// 1 MB more than the worker holds: reading the layouts already needs more.
 		expect(await request('capped', 1 << 20)).toEqual({skipped: 'pictures skipped: drawing them needs more than 1 MB'});
 		expect((await request('free')).written?.overview).toBe(out('free').overview);
