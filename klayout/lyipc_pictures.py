@@ -11,13 +11,23 @@ TextGenerator: Qt's font machinery is not available in `klayout -b`."""
 
 import math
 import os
+import time
 
 import pya
+
+try:
+    import resource
+except ImportError:  # not on Windows: no memory cap there
+    resource = None
 
 from lyipc_errors import JobError
 from lyipc_shared import PICTURE_HEIGHT, PICTURE_WIDTH
 
 XOR_COLOUR = 0xFF2020
+# Layer colours, far from each other and from the XOR red and the marker blue; a pair with more
+# layers than these takes them again, in the same order.
+PALETTE = (0x2CA02C, 0xFF8C00, 0x8E44AD, 0x00A5B5, 0x8C564B, 0xE377C2, 0xA8A800, 0x555555,
+           0x0B3D91, 0x58D68D, 0xB8860B)
 MARKER_COLOUR = 0x1F4FE0
 INK = 0x1D2330
 BAND = 0xF1F2F5
@@ -26,6 +36,7 @@ MARKER_PX = 18  # smallest side of an overview marker on screen
 MAX_MARKERS = 400
 CLUSTER_PX = 24  # differences closer than this in the overview share a close-up
 MAX_DIFF_POLYGONS = 200000  # above this, clusters come from each layer's extent
+PICTURE_MEMORY = 1 << 30  # what drawing one pair's pictures may add to the worker's address space
 
 # Frame bands, in pixels at scale 1.
 TITLE_PX = 22
@@ -41,6 +52,10 @@ def padded(box):
     side, at least 1 µm, so the change is seen with what surrounds it."""
     margin = max(box[2] - box[0], box[3] - box[1]) * 0.5 + 1.0
     return pya.DBox(box[0] - margin, box[1] - margin, box[2] + margin, box[3] + margin)
+
+
+def layer_colour(index):
+    return PALETTE[index % len(PALETTE)]
 
 
 def style_diff(view, xor_cellview):
@@ -73,42 +88,65 @@ def difference_boxes(xor_path, whole, content_px):
     if not top:
         return [], []
     scale = max(whole.width(), whole.height()) / float(content_px)  # µm per pixel
-    region = pya.Region()
-    shapes = 0
+    # Each difference stands as its bounding box: grouping needs no more, and sizing the
+    # polygons themselves (thousands of many-vertex arcs, by hundreds of µm) took minutes and GBs.
+    boxes = pya.Region()
+    boxes.merged_semantics = False  # one box per polygon as stored, no merge first
     fallback = []
     for cell in top:
         for li in layout.layer_indexes():
-            iterator = cell.begin_shapes_rec(li)
-            while not iterator.at_end() and shapes <= MAX_DIFF_POLYGONS:
-                shape = iterator.shape()
-                if shape.is_box() or shape.is_polygon() or shape.is_path() or shape.is_simple_polygon():
-                    region.insert(shape.polygon.transformed(iterator.trans()))
-                    shapes += 1
-                iterator.next()
+            layer = pya.Region(cell.begin_shapes_rec(li))
+            layer.merged_semantics = False
+            if boxes.count() <= MAX_DIFF_POLYGONS:
+                boxes += layer.extents()
             box = cell.dbbox_per_layer(li)
             if not box.empty():
                 fallback.append(box)
     dbu = layout.dbu
-    if shapes > MAX_DIFF_POLYGONS:
+    if boxes.count() > MAX_DIFF_POLYGONS:
         # Too many to group one by one: each layer's extent stands for its differences.
         boxes = sorted(fallback, key=lambda b: -b.area())
         return boxes[:MAX_MARKERS], boxes
-    markers = groups(region, scale * MARKER_PX, dbu)  # frames of neighbours never overlap
+    boxes = boxes.merged()  # overlapping and touching boxes are one group at any reach
+    markers = groups(boxes, scale * MARKER_PX, dbu)  # frames of neighbours never overlap
     while len(markers) > MAX_MARKERS:
         scale *= 2
-        markers = groups(region, scale * MARKER_PX, dbu)
-    clusters = groups(region, max(whole.width(), whole.height()) / float(content_px) * CLUSTER_PX / 2.0, dbu)
+        markers = groups(boxes, scale * MARKER_PX, dbu)
+    clusters = groups(boxes, max(whole.width(), whole.height()) / float(content_px) * CLUSTER_PX / 2.0, dbu)
     return markers, sorted(clusters, key=lambda b: -(b.width() + 1e-9) * (b.height() + 1e-9))
 
 
-def groups(region, reach_um, dbu):
-    """Boxes (µm) around the groups of polygons that come within 2 * reach_um of each other."""
+def groups(boxes, reach_um, dbu):
+    """Boxes (µm) around the groups of differences whose boxes (a Region of boxes, dbu) come
+    within 2 * reach_um of each other. Boxes grown by the reach merge into groups; the reach
+    grows in steps from a small one, so that each merge meets few boxes at once (thousands of
+    boxes grown by the full reach all overlap, and merging them took seconds)."""
     reach = max(1, int(round(reach_um / dbu)))
-    found = []
-    for polygon in region.sized(reach).merged().each():
-        box = polygon.bbox().enlarged(-reach, -reach)
-        found.append(pya.DBox(box.left * dbu, box.bottom * dbu, box.right * dbu, box.top * dbu))
-    return found
+    found = boxes.extents()
+    found.merged_semantics = False
+    steps = [reach]
+    while steps[-1] > 16 and len(steps) < 12:
+        steps.append(steps[-1] // 4)
+    for step in reversed(steps):
+        found = closed(found, step)
+    result = []
+    for polygon in found.each():
+        box = polygon.bbox()
+        result.append(pya.DBox(box.left * dbu, box.bottom * dbu, box.right * dbu, box.top * dbu))
+    return result
+
+
+def closed(found, reach):
+    """The boxes of `found` (each its own, dbu) that come within 2 * reach, merged into one box
+    per group; a group's box may reach another group, so merged again until none do."""
+    grown = found.sized(reach)
+    while True:
+        count = grown.count()
+        grown = grown.merged().extents()
+        grown.merged_semantics = False
+        if grown.count() == count:
+            break
+    return grown.sized(-reach)
 
 
 # ---------------------------------------------------------------- the frame
@@ -119,7 +157,7 @@ class Frame:
     times as many), and the view box that puts the bands (title above, scale bar below, legend
     on the right) around it. Every measure here is in shown pixels."""
 
-    def __init__(self, area, width, height, scale, legend):
+    def __init__(self, area, width, height, scale, legend, within=None):
         self.scale = scale
         self.width, self.height = width, height
         self.title = TITLE_PX
@@ -133,6 +171,11 @@ class Frame:
         # The area, widened to the content's aspect ratio, centred.
         self.um = max(area.width() / float(content_w), area.height() / float(content_h), 1e-9)  # per shown pixel
         cx, cy = area.center().x, area.center().y
+        if within is not None:
+            # A close-up stays inside the overview's drawing: moved in where the aspect ratio widened it out.
+            half_w, half_h = content_w * self.um / 2, content_h * self.um / 2
+            cx = min(max(cx, within.left + half_w), within.right - half_w) if 2 * half_w <= within.width() else within.center().x
+            cy = min(max(cy, within.bottom + half_h), within.top - half_h) if 2 * half_h <= within.height() else within.center().y
         self.content = pya.DBox(cx - content_w * self.um / 2, cy - content_h * self.um / 2,
                                 cx + content_w * self.um / 2, cy + content_h * self.um / 2)
         self.view = pya.DBox(self.content.left, self.content.bottom - self.foot * self.um,
@@ -299,11 +342,28 @@ def load(view, paths):
         raise JobError("READ_ERROR", "cannot draw %s: %s" % (", ".join(paths), exc))
 
 
+def write_indexed(view, path, size, oversampling, frame):
+    """The picture as an 8-bit palette PNG: a drawing without antialiasing has few colours, and
+    the palette PNG is written in a sixth of the time of a true-colour one (the encoding was most
+    of a picture's cost). False where KLayout has no Qt bindings: the caller writes true colour."""
+    if oversampling != 1 or not hasattr(pya, "QImage") or not hasattr(view, "get_image_with_options"):
+        return False
+    image = view.get_image_with_options(size[0], size[1], 0, oversampling, 1.0 / frame.scale, frame.view, False)
+    indexed = image.convertToFormat(pya.QImage.Format_Indexed8, pya.Qt.ThresholdDither)
+    if not indexed.save(path, "PNG"):
+        raise IOError("cannot write %s" % path)
+    return True
+
+
 def save(view, frame, final):
     """A hidden name, renamed once whole: a reader never sees half a picture."""
     partial = os.path.join(os.path.dirname(final), ".%s.part.png" % os.path.basename(final))
     try:
-        view.save_image_with_options(partial, int(frame.width * frame.scale), int(frame.height * frame.scale), 0, 2, 1.0 / frame.scale, frame.view, False)
+        # A picture drawn at twice its shown size needs no oversampling on top (4x the pixels to draw for no visible gain).
+        oversampling = 1 if frame.scale >= 2 else 2
+        size = (int(frame.width * frame.scale), int(frame.height * frame.scale))
+        if not write_indexed(view, partial, size, oversampling, frame):
+            view.save_image_with_options(partial, size[0], size[1], 0, oversampling, 1.0 / frame.scale, frame.view, False)
         os.replace(partial, final)
     except Exception as exc:
         if os.path.exists(partial):
@@ -327,15 +387,13 @@ class Scene:
         while not layers.at_end():
             self.nodes.append(layers.current().dup())
             layers.next()
-        # One colour per layer in every picture: B's layers take A's colours.
-        colours = {}
+        # One colour per layer in every picture of the pair, B's the same as A's, from a fixed
+        # palette in layer order: neighbours such as 1/0 and 1/10 get colours told apart.
+        keys = sorted({(node.source_layer, node.source_datatype, node.source_name) for node in self.nodes if node.source_cellview != self.xor})
         for node in self.nodes:
-            key = (node.source_layer, node.source_datatype)
             if node.source_cellview != self.xor:
-                if key in colours:
-                    node.fill_color, node.frame_color = colours[key]
-                else:
-                    colours[key] = (node.fill_color, node.frame_color)
+                colour = layer_colour(keys.index((node.source_layer, node.source_datatype, node.source_name)))
+                node.fill_color = node.frame_color = colour
 
     def whole(self):
         """The box of everything loaded, as zoom-to-fit shows it."""
@@ -351,7 +409,12 @@ class Scene:
         for node in self.nodes:
             if node.source_cellview in shown:
                 view.insert_layer(view.end_layers(), node.dup())
-        area = self.whole() if box is None else padded(box)
+        whole = self.whole()
+        overview = Frame(whole, width, height, scale, legend=True).content
+        # A close-up shows its group with some room around it, never more than the overview.
+        area = whole if box is None else padded(box) & whole
+        if area.empty():
+            area = padded(box)
         legend = layer_legend(view, skip_cellviews=(self.xor,))
         if picture.get("xor"):
             style_diff(view, self.xor)
@@ -359,7 +422,7 @@ class Scene:
         markers = [pya.DBox(*m) for m in picture.get("markers") or []]
         if markers:
             legend = [(MARKER_COLOUR, "changed", False)] + legend
-        frame = Frame(area, width, height, scale, legend=True)
+        frame = Frame(area, width, height, scale, legend=True, within=None if box is None else overview)
         drawing = draw_frame(view, frame, picture.get("title") or "", legend, markers)
         view.update_content()
         try:
@@ -391,6 +454,65 @@ def run_render(params):
     return {"pictures": [render_picture(picture, box, width, height, scale) for picture in params.get("pictures") or []]}
 
 
+class Skipped(Exception):
+    """The pictures of a pair are given up, the comparison stands: `text` says why."""
+
+    def __init__(self, text):
+        Exception.__init__(self, text)
+        self.text = text
+
+
+def budget_text(seconds):
+    return "pictures skipped: too many differences to draw in %s s" % number(seconds, 1)
+
+
+class Budget:
+    """A deadline checked between the steps of drawing (a KLayout call itself cannot be
+    interrupted: the caller ends the worker if one overruns)."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds if seconds else None
+
+    def check(self):
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise Skipped(budget_text(self.seconds))
+
+
+class MemoryCap:
+    """While drawing, the worker's address space may grow by `limit` bytes at most: an
+    allocation beyond fails (KLayout raises RuntimeError std::bad_alloc) instead of taking the
+    machine's memory. The earlier limit is restored after."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.saved = None
+
+    def __enter__(self):
+        if resource is None or not self.limit:
+            return self
+        try:
+            with open("/proc/self/statm") as handle:
+                used = int(handle.read().split()[0]) * resource.getpagesize()
+            soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+            cap = used + self.limit
+            if (soft == resource.RLIM_INFINITY or soft > cap) and (hard == resource.RLIM_INFINITY or hard >= cap):
+                resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+                self.saved = (soft, hard)
+        except (OSError, ValueError):
+            pass  # no /proc (macOS): drawn without a cap
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved is not None:
+            resource.setrlimit(resource.RLIMIT_AS, self.saved)
+        return False
+
+
+def out_of_memory(exc):
+    return isinstance(exc, MemoryError) or "bad_alloc" in str(exc)
+
+
 def run_render_diff(params):
     """`render_diff` op: the pictures of one comparison that found differences.
 
@@ -398,7 +520,28 @@ def run_render_diff(params):
     - `a`, `b`, `xor`: A, B and the XOR zoomed to the largest group of differences;
     - `closeups`: the XOR zoomed to each further group, as many as names are given.
     Names come in `out` ({overview, a, b, xor, closeups: [...]}); answers the close-up boxes and
-    which files were written."""
+    which files were written. With `budget` (seconds) the drawing stops between steps once
+    over it, and with `memory` (bytes, default 1 GB) no allocation may take the worker beyond
+    that much more: either way the answer is `skipped` (why) and no picture is kept."""
+    budget = Budget(float(params.get("budget") or 0))
+    memory = params.get("memory")
+    written = []
+    try:
+        with MemoryCap(PICTURE_MEMORY if memory is None else int(memory)):
+            return render_diff(params, budget, written)
+    except Skipped as exc:
+        skipped = exc.text
+    except Exception as exc:
+        if not out_of_memory(exc):
+            raise
+        skipped = "pictures skipped: drawing them needs more than %d MB" % ((PICTURE_MEMORY if memory is None else int(memory)) >> 20)
+    for path in written:
+        if os.path.exists(path):
+            os.remove(path)
+    return {"skipped": skipped}
+
+
+def render_diff(params, budget, written_files):
     width = int(params.get("width") or PICTURE_WIDTH)
     height = int(params.get("height") or PICTURE_HEIGHT)
     scale = int(params.get("scale") or 1)
@@ -410,22 +553,36 @@ def run_render_diff(params):
     scene = Scene([a, b], xor)
     whole = scene.whole()
     frame = Frame(whole, width, height, scale, legend=True)
+    budget.check()
     try:
         markers, clusters = difference_boxes(xor, whole, frame.content_px[0])
     except Exception as exc:
+        if out_of_memory(exc):
+            raise
         raise JobError("READ_ERROR", "cannot read the XOR layout %s: %s" % (xor, exc), xor)
     closeups = clusters[: 1 + len(out.get("closeups") or [])]
     written = {"overview": None, "a": None, "b": None, "xor": None, "closeups": []}
     boxes = [[c.left, c.bottom, c.right, c.top] for c in closeups]
     title = titles.get("pair") or ""
     groups_text = "%d group%s of differences" % (len(clusters), "" if len(clusters) == 1 else "s")
-    written["overview"] = scene.render({"out": out["overview"], "show": [0, 1], "xor": True, "title": "Overview, %s: %s" % (groups_text, title),
-                                        "markers": [[m.left, m.bottom, m.right, m.top] for m in markers]}, None, width, height, scale)
+
+    def render(picture, box):
+        budget.check()
+        written_files.append(picture["out"])
+        return scene.render(picture, box, width, height, scale)
+
+    written["overview"] = render({"out": out["overview"], "show": [0, 1], "xor": True, "title": "Overview, %s: %s" % (groups_text, title),
+                                  "markers": [[m.left, m.bottom, m.right, m.top] for m in markers]}, None)
     if boxes:
         first = boxes[0]
-        written["a"] = scene.render({"out": out["a"], "show": [0], "title": "A: %s" % (titles.get("a") or "reference")}, first, width, height, scale)
-        written["b"] = scene.render({"out": out["b"], "show": [1], "title": "B: %s" % (titles.get("b") or "output")}, first, width, height, scale)
-        written["xor"] = scene.render({"out": out["xor"], "show": [0, 1], "xor": True, "title": "XOR close-up 1 of %d: %s" % (len(boxes), title)}, first, width, height, scale)
+        written["a"] = render({"out": out["a"], "show": [0], "title": "A: %s" % (titles.get("a") or "reference")}, first)
+        written["b"] = render({"out": out["b"], "show": [1], "title": "B: %s" % (titles.get("b") or "output")}, first)
+        written["xor"] = render({"out": out["xor"], "show": [0, 1], "xor": True, "title": closeup_title(1, len(boxes), title)}, first)
         for index, (name, box) in enumerate(zip(out.get("closeups") or [], boxes[1:])):
-            written["closeups"].append(scene.render({"out": name, "show": [0, 1], "xor": True, "title": "XOR close-up %d of %d: %s" % (index + 2, len(boxes), title)}, box, width, height, scale))
+            written["closeups"].append(render({"out": name, "show": [0, 1], "xor": True, "title": closeup_title(index + 2, len(boxes), title)}, box))
     return {"written": written, "boxes": boxes, "groups": len(clusters)}
+
+
+def closeup_title(index, count, pair):
+    """The caption the report gives the same picture: "close-up 2 of 4" counts the close-ups drawn."""
+    return "XOR close-up %d of %d: %s" % (index, count, pair)

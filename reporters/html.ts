@@ -74,11 +74,11 @@ function figures(pair: PairOutcome, link: Link, back: string): string {
 		['Overview: every difference framed', pictures.overview],
 		['A: reference', pictures.a],
 		['B: output', pictures.b],
-		[pictures.overview ? 'XOR: close-up 1, differences in red' : 'XOR: differences in red', pictures.xor],
+		[pictures.overview ? `XOR: close-up 1 of ${pictures.boxes.length}, differences in red` : 'XOR: differences in red', pictures.xor],
 	] as const;
 	const rows = [main.filter(([, file]) => file).map(([caption, file]) => figure(caption, file!, pictures, link, back))];
 	if (pictures.closeups.length > 0) {
-		rows.push(pictures.closeups.map((file, index) => figure(`XOR: close-up ${index + 2} of ${pictures.groups}`, file, pictures, link, back)));
+		rows.push(pictures.closeups.map((file, index) => figure(`XOR: close-up ${index + 2} of ${pictures.boxes.length}`, file, pictures, link, back)));
 	}
 
 	return rows

@@ -25,6 +25,7 @@ function testcase(pair: PairOutcome, link: Link): string {
 		pair.result?.artifacts.xor ? `XOR layout: ${link(pair.result.artifacts.xor)}` : '',
 		pair.result?.artifacts.rdb ? `marker database: ${link(pair.result.artifacts.rdb)}` : '',
 		...shown.map(file => `[[ATTACHMENT|${link(file)}]]`),
+		pictures?.error ?? '',
 	].filter(Boolean);
 	lines.push(`      <system-out>${xml(out.join('\n'))}</system-out>`, '    </testcase>');
 	return lines.join('\n');

@@ -57,7 +57,7 @@ export function markdownReporter(io: ReporterIo, file?: string): Reporter {
 					const xor = pair.result?.artifacts.xor;
 					const picture = pair.pictures?.overview ?? pair.pictures?.xor ?? pair.pictures?.a ?? pair.pictures?.b;
 					lines.push(
-						`| ${ICON[pair.status] ?? ''} | ${markdownCode(pair.path)} | ${markdownText(failureText(pair))} | ${xor ? `[${markdownText(link(xor))}](${markdownUrl(link(xor))})` : ''} | ${picture ? `[picture](${markdownUrl(link(picture))})` : ''} |`,
+						`| ${ICON[pair.status] ?? ''} | ${markdownCode(pair.path)} | ${markdownText(failureText(pair))} | ${xor ? `[${markdownText(link(xor))}](${markdownUrl(link(xor))})` : ''} | ${picture ? `[picture](${markdownUrl(link(picture))})` : pair.pictures?.error ? markdownText(pair.pictures.error) : ''} |`,
 					);
 				}
 

@@ -67,6 +67,8 @@ export interface SuiteArgs {
 	pictureSize: {width: number; height: number} | undefined;
 	/** --closeups N: XOR close-ups per failing pair beyond the first. */
 	closeups: number | undefined;
+	/** --picture-budget S: seconds one pair's pictures may take before they are skipped. */
+	pictureBudget: number | undefined;
 	/** --update: copy outputs over their references where they differ or the reference is missing. */
 	update: boolean;
 	/** --prune (with --update): delete references whose output is gone. */
@@ -112,6 +114,7 @@ const OPTIONS = {
 	'remote-paths': {type: 'boolean'},
 	'picture-size': {type: 'string'},
 	closeups: {type: 'string'},
+	'picture-budget': {type: 'string'},
 	update: {type: 'boolean', short: 'u'},
 	prune: {type: 'boolean'},
 	shard: {type: 'string'},
@@ -273,6 +276,11 @@ export function parseDiffArgs(argv: readonly string[]): DiffCommand {
 		throw usage(`--closeups: expected a whole number from 0 to 50, got '${values.closeups}'`);
 	}
 
+	const pictureBudget = number('picture-budget', values['picture-budget'], 'seconds > 0');
+	if (pictureBudget !== undefined && !(pictureBudget >= 0.1 && pictureBudget <= 3600)) {
+		throw usage(`--picture-budget: expected seconds from 0.1 to 3600, got '${values['picture-budget']}'`);
+	}
+
 	if (values.prune && !values.update) {
 		throw usage('--prune deletes references whose output is gone; it goes with --update');
 	}
@@ -289,6 +297,7 @@ export function parseDiffArgs(argv: readonly string[]): DiffCommand {
 		reporters: values.reporter,
 		pictureSize,
 		closeups,
+		pictureBudget,
 		update: values.update ?? false,
 		prune: values.prune ?? false,
 		shard,

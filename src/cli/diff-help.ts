@@ -73,6 +73,8 @@ Directories:
   --picture-size WxH   size pictures are shown at in the reports (default 480x360; drawn
                        at twice that, so a click shows them sharp)
   --closeups N         XOR close-ups per failing pair beyond the first (default 3)
+  --picture-budget S   seconds one pair's pictures may take (default 30); over it, or over
+                       1 GB, its report says "pictures skipped" and the run goes on
   -u, --update         accept the outputs: copy each over its reference where they differ
                        or the reference is missing, and list what changed
   --prune              with --update: delete references whose output is gone

@@ -95,7 +95,7 @@ async function compareHere(a: string, b: string, options: CompareOptions, warm: 
 	}
 }
 
-const SUITE_FLAGS: Record<string, string> = {reporters: 'reporter', pictureSize: 'picture-size'};
+const SUITE_FLAGS: Record<string, string> = {reporters: 'reporter', pictureSize: 'picture-size', pictureBudget: 'picture-budget'};
 
 /** lyipc-diff: parse, compare, print; resolves with the exit code (never 1 for an error). */
 export async function runDiff(argv: readonly string[], io: CliIo): Promise<number> {

@@ -64,7 +64,7 @@ export async function runSuite(command: Compare, io: ReporterIo & {signal?: Abor
 		// A repeated local run skips KLayout's start-up; --workers N asks for a pool of its own.
 		warmWorker: command.warmWorker && command.suite.workers === undefined && warmWorkerWanted(io.env),
 		env: io.env,
-		pictures: wantsPictures ? {size: command.suite.pictureSize ?? DEFAULT_PICTURE_SIZE, closeups: command.suite.closeups} : undefined,
+		pictures: wantsPictures ? {size: command.suite.pictureSize ?? DEFAULT_PICTURE_SIZE, closeups: command.suite.closeups, budget: command.suite.pictureBudget} : undefined,
 		signal: io.signal,
 		onEvent(event) {
 			for (const reporter of reporters) {

@@ -104,9 +104,10 @@ export interface SuiteOptions extends XorOptions, PairFilter {
 	/**
 	 * Draw pictures of every failing pair with KLayout (an overview, A, B and the XOR zoomed to
 	 * the differences, further close-ups; the one file of a pair with a side missing), beside its
-	 * artifacts: `size` as shown (drawn at twice that), `closeups` beyond the first (default 3).
+	 * artifacts: `size` as shown (drawn at twice that), `closeups` beyond the first (default 3),
+	 * `budget` the seconds one pair's pictures may take (default 30; over it they are skipped).
 	 */
-	pictures?: {size?: PictureSize | undefined; closeups?: number | undefined} | undefined;
+	pictures?: {size?: PictureSize | undefined; closeups?: number | undefined; budget?: number | undefined} | undefined;
 	/** Folder for the artifacts, mirroring the relative paths (default: a new temp folder); never inside or around a tree. */
 	outDir?: string | undefined;
 	/**
@@ -347,7 +348,7 @@ async function comparePair(pair: LayoutPair, place: Placement, {dir, stem}: {dir
 		queueMs: waited(),
 		attempts,
 	});
-	const picturePlace = wanted ? {dir, stem, size: wanted.size, closeups: wanted.closeups, titles: {pair: pair.path}} : null;
+	const picturePlace = wanted ? {dir, stem, size: wanted.size, closeups: wanted.closeups, budget: wanted.budget, titles: {pair: pair.path}} : null;
 	const drawOne = async (file: string, side: 'a' | 'b') => {
 		if (!picturePlace) {
 			return null;

@@ -10,7 +10,7 @@ export interface LayoutJob {
 	b: string;
 	options: Omit<CompareOptions, 'worker' | 'pool' | 'signal'>;
 	/** Where pictures go ("<stem>.a.png", ...) and their size, or null for none. */
-	pictures: {dir: string; stem: string; size?: PictureSize | undefined; closeups?: number | undefined; titles?: DrawOptions['titles']} | null;
+	pictures: {dir: string; stem: string; size?: PictureSize | undefined; closeups?: number | undefined; budget?: number | undefined; titles?: DrawOptions['titles']} | null;
 }
 
 export interface LayoutJobResult {
@@ -27,7 +27,7 @@ export async function compareWithPictures(pool: WorkerRuns, job: LayoutJob, sign
 	let pictures: Pictures | null = null;
 	const draw: WhileDifferent | undefined = wanted
 		? async (worker, result, onWorker) => {
-				pictures = await drawDifferences(result, worker, {...wanted, timeout: job.options.timeout, signal, files}, onWorker);
+				pictures = await drawDifferences(result, worker, {...wanted, signal, files}, onWorker);
 			}
 		: undefined;
 	const result = await compareThen(job.a, job.b, {...job.options, pool, signal, files}, draw);

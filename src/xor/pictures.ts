@@ -18,6 +18,15 @@ export const DEFAULT_PICTURE_SIZE: PictureSize = SHARED.pictureSize;
 export const PICTURE_SCALE = 2;
 /** XOR close-ups beyond the first, at most, per failing pair. */
 export const DEFAULT_CLOSEUPS = 3;
+/** Seconds one pair's pictures may take; over it they are skipped and the run goes on. */
+export const DEFAULT_PICTURE_BUDGET = 30;
+/** A KLayout call cannot be interrupted: a worker still drawing this long after the budget is ended (and replaced). */
+const BUDGET_GRACE_MS = 10_000;
+
+/** What a pair's report says when its pictures took more than `seconds`. */
+export function budgetText(seconds: number): string {
+	return `pictures skipped: too many differences to draw in ${Number(seconds.toFixed(1))} s`;
+}
 
 /**
  * PNG pictures drawn by KLayout, each framed with a title (A, B, XOR, overview), a legend of
@@ -42,7 +51,7 @@ export interface Pictures {
 	size: PictureSize;
 	/** PNG pixels per CSS pixel. */
 	scale: number;
-	/** Why nothing was drawn (e.g. KLayout could not render), else null. */
+	/** Why nothing was drawn, else null: "pictures skipped: ..." when over the budget (time or 1 GB of memory), "no pictures: ..." when KLayout could not draw. */
 	error: string | null;
 }
 
@@ -55,6 +64,8 @@ export interface DrawOptions {
 	closeups?: number | undefined;
 	/** Names shown in the titles: the pair, A and B. */
 	titles?: {pair?: string; a?: string; b?: string} | undefined;
+	/** Seconds the pictures of one pair may take (default {@link DEFAULT_PICTURE_BUDGET}); `timeout` (ms) is for a single layout's picture. */
+	budget?: number | undefined;
 	timeout?: number | undefined;
 	signal?: AbortSignal | undefined;
 	/** How files meet the worker (default: it draws here); a remote one draws there and they are fetched. */
@@ -78,6 +89,8 @@ function failed(error: unknown): Pictures {
 }
 
 interface DrawnDiff {
+	/** Why the worker gave up drawing (its budget of time or memory), when it did. */
+	skipped?: string;
 	written: {overview: string | null; a: string | null; b: string | null; xor: string | null; closeups: string[]};
 	boxes: number[][];
 	groups: number;
@@ -113,6 +126,7 @@ export async function drawDifferences(
 		closeups: local.closeups.map(file => onWorkerName(files, file)),
 	};
 	const every = (names: typeof local) => [names.overview, names.a, names.b, names.xor, ...names.closeups];
+	const budget = options.budget ?? DEFAULT_PICTURE_BUDGET;
 	try {
 		const drawn = await worker.request<DrawnDiff>(
 			'render_diff',
@@ -125,9 +139,15 @@ export async function drawDifferences(
 				height,
 				scale: PICTURE_SCALE,
 				titles: {pair: options.titles?.pair ?? options.stem, a: options.titles?.a ?? path.basename(result.a.path), b: options.titles?.b ?? path.basename(result.b.path)},
+				budget,
 			},
-			{timeout: options.timeout, signal: options.signal},
+			// The worker stops itself between steps once over the budget; one still inside a KLayout call is ended here.
+			{timeout: budget * 1000 + BUDGET_GRACE_MS, signal: options.signal},
 		);
+		if (drawn.skipped) {
+			return {...NONE, error: drawn.skipped};
+		}
+
 		const pairs = every(remote).map((file, index) => ({worker: file, local: every(local)[index]!}));
 		const written = new Set(every(drawn.written as typeof local).filter(Boolean));
 		await files.fetch(pairs.filter(pair => written.has(pair.worker)));
@@ -147,7 +167,7 @@ export async function drawDifferences(
 	} catch (error) {
 		// All pictures or none: a report must not show A without B.
 		await removeAll(every(local));
-		return failed(error);
+		return isLyipcError(error) && error.code === 'TIMEOUT' && !options.signal?.aborted ? {...NONE, error: budgetText(budget)} : failed(error);
 	} finally {
 		await files.release(every(remote));
 	}

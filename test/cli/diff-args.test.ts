@@ -111,6 +111,9 @@ test('directory mode options: repeatable globs and reporters, a worker count', (
 		suite: {pictureSize: {width: 640, height: 400}, closeups: 5, update: true, prune: true},
 	});
 	expect(() => parseDiffArgs(['ref', 'run', '--closeups', '51'])).toThrow(/--closeups: expected a whole number from 0 to 50/);
+	expect(parseDiffArgs(['ref', 'run', '--picture-budget', '2.5'])).toMatchObject({suite: {pictureBudget: 2.5}});
+	expect(() => parseDiffArgs(['ref', 'run', '--picture-budget', '0'])).toThrow(/--picture-budget: expected seconds from 0.1 to 3600, got '0'/);
+	expect(() => parseDiffArgs(['ref', 'run', '--picture-budget', 'soon'])).toThrow(/--picture-budget/);
 });
 
 test('a misspelt option: did you mean the nearest one', () => {

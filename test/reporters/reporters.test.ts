@@ -141,6 +141,42 @@ test('links are relative to the report, so the uploaded folder works: HTML, Mark
 	}
 });
 
+test('close-ups are counted as the pictures count them: the ones drawn, not the groups found', () => {
+	const pictured = PICTURED.pairs[0]!;
+	const result = {
+		...PICTURED,
+		pairs: [
+			{
+				...pictured,
+				pictures: {
+					...pictured.pictures!,
+					groups: 6,
+					boxes: [
+						[0, 0, 1, 1],
+						[2, 2, 3, 3],
+					],
+				},
+			},
+		],
+	};
+	const html = renderHtml(result, '/work/report');
+	expect(html).toContain('XOR: close-up 1 of 2, differences in red');
+	expect(html).toContain('XOR: close-up 2 of 2');
+	expect(html).not.toContain('of 6');
+});
+
+test('pictures skipped over the budget: HTML, Markdown and JUnit say so for the pair', async () => {
+	const skipped = 'pictures skipped: too many differences to draw in 30 s';
+	const result = {...PICTURED, pairs: PICTURED.pairs.map(outcome => ({...outcome, pictures: {...NO_PICTURES, error: skipped}}))};
+	expect(renderHtml(result, '/work/report')).toContain(`<p class="note">${skipped}</p>`);
+	const markdown = sink(false);
+	const junit = sink(false);
+	await createReporter({name: 'markdown', file: undefined}, {stdout: markdown, stderr: sink(false), env: {}}).onEnd(result);
+	await createReporter({name: 'junit', file: undefined}, {stdout: junit, stderr: sink(false), env: {}}).onEnd(result);
+	expect(markdown.text).toContain(skipped);
+	expect(junit.text).toContain(skipped);
+});
+
 test('the no-match hint reaches the HTML and Markdown reports too', async () => {
 	const hinted = {...RESULT, hint: 'no relative path is in both folders <here>'};
 	expect(renderHtml(hinted)).toContain('<strong>Hint:</strong> no relative path is in both folders &lt;here&gt;');
