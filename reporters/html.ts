@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type {PairOutcome, SuiteResult} from '../src/suite/run-suite.js';
 import type {LayerResult} from '../src/xor/result.js';
+import {boxText} from '../src/format/text.js';
 import {countsLine, deliver, escapeMarkup as h, failureText, linker, type Link, type Reporter, type ReporterIo} from './reporter.js';
 
 const STATUS_LABEL: Record<PairOutcome['status'], string> = {
@@ -107,7 +108,7 @@ function layerTable(layers: readonly LayerResult[]): string {
 			`<tr${layer.xorCount > 0 ? ' class="changed"' : ''}><td>${h(layer.key)}${layer.name ? ` <span class="note">${h(layer.name)}</span>` : ''}</td>` +
 			`<td>${h(layer.status)}</td><td class="n">${number(layer.countA)}</td><td class="n">${number(layer.countB)}</td>` +
 			`<td class="n">${number(layer.xorCount)}</td><td class="n">${number(layer.xorArea)}</td>` +
-			`<td>${layer.bbox ? h(layer.bbox.map(number).join(', ')) : ''}</td><td>${h(layer.mode)}</td></tr>`,
+			`<td>${h(boxText(layer.bbox))}</td><td>${h(layer.mode)}</td></tr>`,
 	);
 	return (
 		`<table><thead><tr><th>layer</th><th>status</th><th>shapes A</th><th>shapes B</th><th>differences</th><th>area µm²</th><th>where (µm)</th><th>mode</th></tr></thead>` +

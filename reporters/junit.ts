@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type {PairOutcome, SuiteResult} from '../src/suite/run-suite.js';
+import {boxText} from '../src/format/text.js';
 import {deliver, escapeMarkup as xml, failureText, linker, type Link, type Reporter, type ReporterIo} from './reporter.js';
 
 /** Seconds with three decimals; escaped like any text, so that only a number can come out as one. */
@@ -24,6 +25,8 @@ function testcase(pair: PairOutcome, link: Link): string {
 		pair.output ? `output: ${link(pair.output)}` : '',
 		pair.result?.artifacts.xor ? `XOR layout: ${link(pair.result.artifacts.xor)}` : '',
 		pair.result?.artifacts.rdb ? `marker database: ${link(pair.result.artifacts.rdb)}` : '',
+		// Where each layer differs, as the console and the HTML report write it.
+		...(pair.result?.layers ?? []).filter(layer => layer.xorCount > 0 && layer.bbox).map(layer => `layer ${layer.key} differs at ${boxText(layer.bbox)} µm`),
 		...shown.map(file => `[[ATTACHMENT|${link(file)}]]`),
 	].filter(Boolean);
 	lines.push(`      <system-out>${xml(out.join('\n'))}</system-out>`, '    </testcase>');

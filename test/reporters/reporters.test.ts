@@ -275,3 +275,26 @@ describeNeeding('LYIPC_TEST_SKIP_CMARK', "render Markdown with cmark-gfm (GitHub
 		}
 	});
 });
+
+test('where a layer differs reads alike in the console, the HTML and JUnit: "x a .. b, y c .. d"', async () => {
+	const {formatSummary} = await import('../../src/format/summary.js');
+	const {PLAIN} = await import('../../src/format/style.js');
+	const layer = {key: '1/0', name: null, status: 'different', countA: 3, countB: 4, xorCount: 2, xorArea: 1.5, bbox: [-1.25, 2, 30.5, 40], mode: 'flat', sliverCount: 0, sliverArea: 0};
+	const compared = {
+		identical: false,
+		differentLayers: 1,
+		artifacts: {xor: null, rdb: null},
+		layers: [layer],
+		a: {path: '/w/ref/ring.gds', dbu: 0.001},
+		b: {path: '/w/run/ring.gds', dbu: 0.001},
+		topCells: [],
+		mode: 'flat',
+	} as never;
+	const where = 'x -1.25 .. 30.5, y 2 .. 40';
+	expect(formatSummary(compared, PLAIN, {cwd: '/w'})).toContain(where);
+	const run: SuiteResult = {...RESULT, status: 'different', pairs: [pair('ring.gds', 'different', {result: compared})]};
+	expect(renderHtml(run, '/out')).toContain(`<td>${where}</td>`);
+	const stdout = sink(false);
+	await createReporter({name: 'junit', file: undefined}, {stdout, stderr: sink(false), env: {}}).onEnd(run);
+	expect(stdout.text).toContain(`layer 1/0 differs at ${where} µm`);
+});
