@@ -23,6 +23,20 @@ test('directory mode usage: a directory and a file, per-pair options, reporter s
 	await expectUsageErrors(cases);
 });
 
+test('a run folder that does not exist: "no such directory", naming it', async () => {
+	const {reference} = await makeSuiteTree(await tempDir());
+	const missing = path.join(path.dirname(reference), 'nonexistent');
+	for (const args of [
+		[reference, missing],
+		[missing, reference],
+	]) {
+		const run = await runCli(args);
+		expect(run.exitCode).toBe(2);
+		expect(run.stderr).toContain(`${missing}: no such directory (${reference} is a directory`);
+		expect(run.stderr).not.toContain('is not:');
+	}
+});
+
 describeKLayout('lyipc-diff REF_DIR RUN_DIR', () => {
 	test('console (piped: plain lines, no escape codes), JUnit and Markdown files, exit 2 for the corrupt pair', async () => {
 		const root = await tempDir();
