@@ -19,6 +19,15 @@ function eta(startedAt: number, done: number, total: number): string {
 	return `, ETA ${left < 60 ? `${left} s` : `${Math.floor(left / 60)} min ${left % 60} s`}`;
 }
 
+/** "3 pairs: 3 identical (2.4 s, 2 KLayout workers)", coloured by the run's status. */
+export function summaryLine(result: SuiteResult, style: Style): string {
+	const workers = result.workers.warm
+		? `${result.workers.size} warm KLayout worker${result.workers.size === 1 ? '' : 's'}`
+		: `${result.workers.started} KLayout worker${result.workers.started === 1 ? '' : 's'}`;
+	const summary = `${countsLine(result)} (${(result.timings.totalMs / 1000).toFixed(1)} s, ${workers})`;
+	return result.status === 'identical' ? style.green(summary) : result.status === 'error' ? style.yellow(summary) : style.red(summary);
+}
+
 /**
  * The default reporter. On a terminal (not under CI=true) a live progress line on stderr:
  * done/total, failures so far, ETA. Piped or in CI: no escape codes, one plain line per failing
@@ -81,11 +90,7 @@ export function consoleReporter(io: ReporterIo, options: {quiet?: boolean; verbo
 				lines.push('');
 			}
 
-			const workers = result.workers.warm
-				? `${result.workers.size} warm KLayout worker${result.workers.size === 1 ? '' : 's'}`
-				: `${result.workers.started} KLayout worker${result.workers.started === 1 ? '' : 's'}`;
-			const summary = `${countsLine(result)} (${(result.timings.totalMs / 1000).toFixed(1)} s, ${workers})`;
-			lines.push(result.status === 'identical' ? style.green(summary) : result.status === 'error' ? style.yellow(summary) : style.red(summary));
+			lines.push(summaryLine(result, style));
 			if (result.hint) {
 				lines.push(style.yellow(`hint: ${result.hint}`));
 			}

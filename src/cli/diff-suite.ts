@@ -1,5 +1,7 @@
 import path from 'node:path';
 import {LyipcError} from '../errors.js';
+import {summaryLine} from '../../reporters/console.js';
+import {pickStyle} from '../format/style.js';
 import {createReporter, parseReporterSpecs, type Reporter, type ReporterIo, type ReporterSpec} from '../../reporters/index.js';
 import {mergeBlobs} from '../suite/blob.js';
 import type {PlannedOutput} from '../output-guard.js';
@@ -102,9 +104,14 @@ function reportOutputs(specs: readonly ReporterSpec[]): PlannedOutput[] {
 /** Says where the reports went; returns where such lines go: stderr when a report is on stdout, so stdout stays parseable. */
 function announceReports(reporters: readonly Reporter[], texts: readonly string[], result: SuiteResult, io: ReporterIo, quiet: boolean): NodeJS.WritableStream {
 	const written = reporters.map(reporter => reporter.reportFile?.(result)).filter((file): file is string => Boolean(file));
-	const toTerminal = parseReporterSpecs(texts).some(spec => spec.name !== 'console' && spec.name !== 'html' && spec.file === undefined) ? io.stderr : io.stdout;
-	if (!quiet && written.length > 0) {
-		toTerminal.write(written.map(file => `report: ${path.relative(process.cwd(), file) || file}\n`).join(''));
+	const specs = parseReporterSpecs(texts);
+	const toTerminal = specs.some(spec => spec.name !== 'console' && spec.name !== 'html' && spec.file === undefined) ? io.stderr : io.stdout;
+	// Without the console reporter and with nothing else on stdout (--reporter html alone), the
+	// terminal still gets the run's summary line (-q: nothing, the reports are files).
+	const summary = !quiet && toTerminal === io.stdout && !specs.some(spec => spec.name === 'console') ? [`${summaryLine(result, pickStyle(io.stdout as NodeJS.WriteStream, io.env))}\n`] : [];
+	const reports = quiet ? [] : written.map(file => `report: ${path.relative(process.cwd(), file) || file}\n`);
+	if (summary.length + reports.length > 0) {
+		toTerminal.write([...summary, ...reports].join(''));
 	}
 
 	return toTerminal;

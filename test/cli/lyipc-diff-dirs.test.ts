@@ -115,6 +115,14 @@ describeKLayout('lyipc-diff REF_DIR RUN_DIR', () => {
 		expect(same.stdout).toMatch(/^2 pairs: 2 identical \(/);
 	});
 
+	test('--reporter html alone: the summary line, then where the report is', async () => {
+		const root = await tempDir();
+		const {reference, output} = await makeSuiteTree(root);
+		const run = await runCli([reference, output, '--include', 'chip/**', '--reporter', 'html', '--no-warm-worker'], {cwd: root, env: {FORCE_COLOR: '0'}});
+		expect(run.exitCode, run.stderr).toBe(1);
+		expect(run.stdout).toMatch(/^\d+ pairs?: \d+ identical, 1 different \(\d+\.\d s, \d KLayout workers?\)\nreport: lyipc-report\/index\.html$/);
+	});
+
 	describeBrowser('--reporter html', () => {
 		test('lyipc-report/: the page and its pictures in one folder that can be moved; pictures, legend and scale bar drawn; a click enlarges', async () => {
 			const root = await tempDir();
