@@ -7,7 +7,7 @@ import {mergeBlobs} from '../suite/blob.js';
 import type {PlannedOutput} from '../output-guard.js';
 import {warmWorkerWanted} from '../engine/warm-worker.js';
 import {compareDirectories, type SuiteResult} from '../suite/run-suite.js';
-import {DEFAULT_REPORT_DIR} from '../suite/report-dir.js';
+import {DEFAULT_REPORT_DIR, recordWritten} from '../suite/report-dir.js';
 import {acceptOutputs} from '../suite/update-references.js';
 import {DEFAULT_PICTURE_SIZE} from '../xor/pictures.js';
 import type {DiffCommand, MergeCommand} from './diff-args.js';
@@ -74,10 +74,7 @@ export async function runSuite(command: Compare, io: ReporterIo & {signal?: Abor
 			}
 		},
 	});
-	for (const reporter of reporters) {
-		await reporter.onEnd(result);
-	}
-
+	await endReports(reporters, specs, result);
 	const toTerminal = announceReports(reporters, texts, result, io, command.quiet);
 
 	if (!command.suite.update) {
@@ -92,6 +89,19 @@ export async function runSuite(command: Compare, io: ReporterIo & {signal?: Abor
 	);
 	toTerminal.write(lines.join(''));
 	return {...result, changes: changes.length};
+}
+
+/** Each reporter's end; the report files written into the report folder go into its manifest, for the next run to replace. */
+async function endReports(reporters: readonly Reporter[], specs: readonly ReporterSpec[], result: SuiteResult): Promise<void> {
+	for (const reporter of reporters) {
+		await reporter.onEnd(result);
+	}
+
+	const files = [...reporters.map(reporter => reporter.reportFile?.(result)), ...specs.filter(spec => spec.name !== 'blob').map(spec => spec.file)];
+	await recordWritten(
+		result.outDir,
+		files.filter((file): file is string => file !== undefined),
+	);
 }
 
 /** The files and folders the reporters will write, for the checks before anything is written. */
@@ -127,10 +137,7 @@ export async function runMerge(command: MergeCommand, io: ReporterIo): Promise<S
 	const specs = parseReporterSpecs(texts);
 	const reporters = specs.map(spec => createReporter(spec, io, {quiet: command.quiet, verbose: command.verbose}));
 	const result = await mergeBlobs(command.dirs, command.outDir ?? DEFAULT_REPORT_DIR, {outputs: reportOutputs(specs)});
-	for (const reporter of reporters) {
-		await reporter.onEnd(result);
-	}
-
+	await endReports(reporters, specs, result);
 	announceReports(reporters, texts, result, io, command.quiet);
 	return result;
 }

@@ -8,7 +8,7 @@ import {retryLostWorker} from '../engine/retry-lost-worker.js';
 import type {RequestOptions, WorkerRequests} from '../engine/worker.js';
 import {guardOutputs, identify, resolveTrees, type PlannedOutput} from '../output-guard.js';
 import {removeLeftovers} from '../write-file-atomically.js';
-import {prepareReportDir} from './report-dir.js';
+import {prepareReportDir, recordWritten} from './report-dir.js';
 import {refuseOutsideTree} from './update-references.js';
 import {PIPELINE_DEPTH} from '../engine/pipeline-depth.js';
 import {type RunPool, WorkerPool, type WorkerRuns} from '../engine/pool.js';
@@ -110,8 +110,10 @@ export interface SuiteOptions extends XorOptions, PairFilter {
 	/** Folder for the artifacts, mirroring the relative paths (default: a new temp folder); never inside or around a tree. */
 	outDir?: string | undefined;
 	/**
-	 * `outDir` is a report folder of lyipc-diff's (its default lyipc-report/): emptied when an
-	 * earlier run wrote it, refused when it holds anything else, made and marked when new.
+	 * `outDir` is the default report folder (lyipc-report/), not one the caller named: refused when
+	 * it holds files and no manifest of an earlier run. Either way the files an earlier run
+	 * recorded in the folder's manifest are removed first, and this run's are recorded
+	 * (src/suite/report-dir.ts).
 	 */
 	reportDir?: boolean | undefined;
 	/**
@@ -166,7 +168,9 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 	}
 
 	await removeLeftovers(trees.reference);
-	const outDir = options.outDir === undefined ? await mkdtemp(path.join(tmpdir(), 'lyipc-diff-')) : options.reportDir ? await prepareReportDir(options.outDir) : path.resolve(options.outDir);
+	// A folder given (or the default report folder) loses what the last run wrote there, and only that.
+	const outDir =
+		options.outDir === undefined ? await mkdtemp(path.join(tmpdir(), 'lyipc-diff-')) : await prepareReportDir(options.outDir, [], {others: options.reportDir ? 'refuse' : 'keep'});
 	const sizeOf = (file: string | null) => (file === null ? 0 : (inputs.get(file)?.size ?? 0));
 	const sizes = new Map(found.map(pair => [pair, {reference: sizeOf(pair.reference), output: sizeOf(pair.output)}] as const));
 	const pairs = options.shard ? shardOf(found, options.shard, sizes) : found;
@@ -219,6 +223,9 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 		await dirs.removeEmpty();
 		if (options.outDir === undefined) {
 			await rmdir(outDir).catch(() => undefined); // our temp folder, if nothing was written into it
+		} else {
+			// Also after Ctrl+C: what the finished pairs wrote is the next run's to remove.
+			await recordWritten(outDir, [...outcomes.values()].flatMap(filesOf));
 		}
 	}
 
@@ -238,6 +245,16 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 		timings: {totalMs: Math.round(performance.now() - started)},
 		shard: options.shard ?? null,
 	};
+}
+
+/** The files a pair's comparison wrote: its artifacts and pictures. */
+export function filesOf(pair: PairOutcome): string[] {
+	const pictures = pair.pictures;
+	return [
+		pair.result?.artifacts.xor,
+		pair.result?.artifacts.rdb,
+		...(pictures ? [pictures.a, pictures.b, pictures.xor, pictures.overview, ...pictures.closeups] : []),
+	].filter((file): file is string => typeof file === 'string');
 }
 
 /** The warm worker server's KLayouts for a run (loaded only when asked for). */

@@ -221,6 +221,27 @@ describeKLayout('directory mode in CI: the report folder, accepting changes, hin
 		expect(await readdir(path.join(report, 'golden'))).toContain('same.gds');
 	});
 
+	test('a reused --out-dir keeps no stale artifact or picture, and never removes a file lyipc did not write', async () => {
+		const root = await tempDir();
+		const {reference, output} = await makeSuiteTree(root);
+		const out = path.join(root, 'ci-out');
+		await execa('mkdir', ['-p', path.join(out, 'chip')]);
+		// The user's files, there before the first run and put there between runs.
+		await writeFile(path.join(out, 'README.txt'), 'mine');
+		const first = await runCli([reference, output, '--include', 'chip/**', '--out-dir', out, '--reporter', 'html', '--reporter', `junit=${path.join(out, 'junit.xml')}`, '-q'], {cwd: root});
+		expect(first.exitCode, first.stderr).toBe(1);
+		expect((await readdir(path.join(out, 'chip'))).filter(name => name.startsWith('ring.')).length).toBeGreaterThan(3);
+		await writeFile(path.join(out, 'chip', 'notes.txt'), 'mine too');
+		// Now every pair passes: nothing of the first run may stay.
+		await execa('cp', [path.join(reference, 'chip', 'ring.gds'), path.join(output, 'chip', 'ring.gds')]);
+		const second = await runCli([reference, output, '--include', 'chip/**', '--out-dir', out, '--reporter', 'html', '-q'], {cwd: root});
+		expect(second.exitCode, second.stderr).toBe(0);
+		expect((await readdir(out)).sort()).toEqual(['.lyipc-report', 'README.txt', 'chip', 'index.html']);
+		expect(await readdir(path.join(out, 'chip'))).toEqual(['notes.txt']);
+		expect(await readFile(path.join(out, 'README.txt'), 'utf8')).toBe('mine');
+		expect(await readFile(path.join(out, 'index.html'), 'utf8')).toContain('all layouts identical');
+	});
+
 	test('--update copies outputs over differing and missing references and says what it changed; --prune deletes references without output', async () => {
 		const root = await tempDir();
 		const {reference, output} = await makeSuiteTree(root);
