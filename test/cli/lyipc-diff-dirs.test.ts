@@ -145,7 +145,8 @@ describeKLayout('lyipc-diff REF_DIR RUN_DIR', () => {
 			expect(sources.every(source => !source.startsWith('/') && !source.includes('..'))).toBe(true);
 			// ring: the overview, A, B and the XOR close-up; only_ref: the reference; only_run: the output.
 			expect([...new Set(sources)].sort()).toEqual(['chip/ring.a.png', 'chip/ring.b.png', 'chip/ring.overview.png', 'chip/ring.xor.png', 'only_ref.a.png', 'only_run.b.png']);
-			expect(await readFile(path.join(moved, 'junit.xml'), 'utf8')).toContain('[[ATTACHMENT|chip/ring.xor.png]]');
+			// Attachments are named from the project's folder, where a CI looks for them (here: the working directory).
+			expect(await readFile(path.join(moved, 'junit.xml'), 'utf8')).toContain('[[ATTACHMENT|lyipc-report/chip/ring.xor.png]]');
 
 			// In each picture: a legend (a swatch per layer, in the band on the right) and a scale
 			// bar (dark, in the band at the bottom). The XOR picture: red; the overview: a frame.

@@ -129,12 +129,13 @@ test('links are relative to the report, so the uploaded folder works: HTML, Mark
 			pairs: PICTURED.pairs.map(outcome => ({...outcome, reference: `${dir}/ref/ring.gds`, result: null, pictures: {...outcome.pictures!, overview: `${dir}/report/ring.overview.png`}})),
 		};
 		await createReporter({name: 'markdown', file: `${dir}/report/summary.md`}, io).onEnd(within);
-		await createReporter({name: 'junit', file: `${dir}/report/junit.xml`}, io).onEnd(within);
+		// A CI resolves attachments from the project's folder (GitLab's $CI_PROJECT_DIR), not from the report's.
+		await createReporter({name: 'junit', file: `${dir}/report/junit.xml`}, {...io, env: {CI_PROJECT_DIR: dir}}).onEnd(within);
 		const markdown = await readFile(`${dir}/report/summary.md`, 'utf8');
 		const junit = await readFile(`${dir}/report/junit.xml`, 'utf8');
 		expect(markdown).toContain('[picture](ring.overview.png)');
 		expect(junit).toContain('reference: ../ref/ring.gds');
-		expect(junit).toContain('[[ATTACHMENT|ring.overview.png]]');
+		expect(junit).toContain('\n[[ATTACHMENT|report/ring.overview.png]]\n');
 		expect(markdown + junit).not.toContain(dir);
 	} finally {
 		await rm(dir, {recursive: true, force: true});
@@ -297,4 +298,41 @@ test('where a layer differs reads alike in the console, the HTML and JUnit: "x a
 	const stdout = sink(false);
 	await createReporter({name: 'junit', file: undefined}, {stdout, stderr: sink(false), env: {}}).onEnd(run);
 	expect(stdout.text).toContain(`layer 1/0 differs at ${where} µm`);
+});
+
+test('Markdown outside the report folder (a CI step summary, stdout) links nothing: it names the files in the folder, and the folder', async () => {
+	const dir = await mkdtemp(path.join(tmpdir(), 'lyipc-reporters-'));
+	try {
+		const report = path.join(dir, 'ci', 'lyipc-report');
+		const within = {
+			...PICTURED,
+			outDir: report,
+			pairs: PICTURED.pairs.map(outcome => ({
+				...outcome,
+				result: {differentLayers: 1, layers: [], artifacts: {xor: `${report}/cells/ring.xor.gds`, rdb: null}} as never,
+				pictures: {...outcome.pictures!, overview: `${report}/cells/ring.overview.png`},
+			})),
+		};
+		// As on a GitHub runner: the summary is a temp file far from the report, shown on the run's page.
+		const summary = path.join(dir, '_temp', '_runner_file_commands', 'step_summary_1');
+		const env = {GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary};
+		await createReporter({name: 'markdown', file: summary}, {stdout: sink(false), stderr: sink(false), env}).onEnd(within);
+		const markdown = await readFile(summary, 'utf8');
+		expect(markdown).not.toContain('](');
+		expect(markdown).not.toContain("lyipc-report/cells"); // no path through the runner's folders to the report
+		expect(markdown).toContain('| `cells/ring.xor.gds` | `cells/ring.overview.png` |');
+		expect(markdown).toContain(`in the report folder \`${path.relative(process.cwd(), report)}\``);
+		expect(markdown).toContain('actions/upload-artifact');
+		const stdout = sink(false);
+		await createReporter({name: 'markdown', file: undefined}, {stdout, stderr: sink(false), env: {}}).onEnd(within);
+		expect(stdout.text).not.toContain('](');
+		expect(stdout.text).toContain('`cells/ring.overview.png`');
+
+		// Jenkins' JUnit Attachments plugin resolves them from the workspace.
+		const junit = sink(false);
+		await createReporter({name: 'junit', file: undefined}, {stdout: junit, stderr: sink(false), env: {WORKSPACE: dir}}).onEnd(within);
+		expect(junit.text).toContain('\n[[ATTACHMENT|ci/lyipc-report/cells/ring.overview.png]]\n');
+	} finally {
+		await rm(dir, {recursive: true, force: true});
+	}
 });
