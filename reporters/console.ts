@@ -19,6 +19,13 @@ function eta(startedAt: number, done: number, total: number): string {
 	return `, ETA ${left < 60 ? `${left} s` : `${Math.floor(left / 60)} min ${left % 60} s`}`;
 }
 
+/** KLayout's start-up, when the run waited for one: reported apart, no pair's time holds it. */
+export function startupText(result: SuiteResult): string | undefined {
+	// A warm worker that was up already answers within milliseconds: nothing worth a line.
+	const ms = result.timings.startupMs ?? 0;
+	return ms >= 100 ? `KLayout start-up: ${(ms / 1000).toFixed(1)} s (apart from the pairs' times)` : undefined;
+}
+
 /** "3 pairs: 3 identical (2.4 s, 2 KLayout workers)", coloured by the run's status. */
 export function summaryLine(result: SuiteResult, style: Style): string {
 	const workers = result.workers.warm
@@ -91,6 +98,10 @@ export function consoleReporter(io: ReporterIo, options: {quiet?: boolean; verbo
 			}
 
 			lines.push(summaryLine(result, style));
+			const startup = startupText(result);
+			if (startup && !options.quiet) {
+				lines.push(style.dim(startup));
+			}
 			if (result.hint) {
 				lines.push(style.yellow(`hint: ${result.hint}`));
 			}

@@ -90,7 +90,7 @@ function folderNote(outDir: string, env: NodeJS.ProcessEnv): string {
 	const folder = path.relative(process.cwd(), outDir) || '.';
 	const upload =
 		env.GITHUB_ACTIONS === 'true'
-			? ' Upload it with `actions/upload-artifact`: GitHub lists a run\'s artifacts on its summary page, where this summary is shown.'
+			? " Upload it with `actions/upload-artifact`: GitHub lists a run's artifacts on its summary page, where this summary is shown."
 			: ' Keep it as an artifact of the CI job to see them.';
 	return `XOR layouts and pictures: in the report folder ${markdownCode(folder)}, at the paths above.${upload}`;
 }

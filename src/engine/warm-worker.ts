@@ -361,6 +361,8 @@ export class WarmWorkerClient implements WorkerRequests {
 	#hello: WarmWorkerHello | undefined;
 	#fresh: KLayoutWorker | undefined;
 	#starting: Promise<KLayoutWorker> | undefined;
+	/** The connection was settled before this request asked for it: no start-up to wait for. */
+	#reached = false;
 
 	constructor(options: WarmWorkerOptions = {}) {
 		this.#options = options;
@@ -376,8 +378,16 @@ export class WarmWorkerClient implements WorkerRequests {
 
 	async request<T = unknown>(op: string, params: Record<string, unknown> = {}, options: RequestOptions = {}): Promise<T> {
 		if (!this.#starting) {
-			this.#connection ??= this.#connect(options.timeout, options.signal);
+			this.#connection ??= this.#connect(options.timeout, options.signal).finally(() => {
+				this.#reached = true;
+			});
+			const asked = performance.now();
+			const waiting = !this.#reached;
 			const connection = await this.#connection;
+			if (waiting) {
+				// Waiting for the server (started now, its first KLayout with it) is KLayout's start-up, not this job's work.
+				options.onStartup?.(Math.round(performance.now() - asked));
+			}
 			if (connection) {
 				try {
 					const answer = (await connection.job(op, params, options.timeout, options.signal)) as WarmAnswer;
@@ -393,7 +403,9 @@ export class WarmWorkerClient implements WorkerRequests {
 
 		// One fresh KLayout for every request that needs it, however many come at once.
 		this.#starting ??= import('./worker.js').then(async ({KLayoutWorker}) => KLayoutWorker.start({klayout: this.#options.klayout, env: this.#options.env, signal: options.signal}));
+		const asked = performance.now();
 		this.#fresh = await this.#starting;
+		options.onStartup?.(Math.round(performance.now() - asked));
 		return this.#fresh.request<T>(op, params, options);
 	}
 

@@ -307,7 +307,7 @@ export async function mergeBlobs(dirs: readonly string[], outDir: string, option
 			warm: true,
 		} as SuiteResult['workers']),
 		// The shards ran side by side: the merged run took as long as the longest.
-		timings: {totalMs: Math.max(...blobs.map(({result}) => result.timings.totalMs))},
+		timings: {totalMs: Math.max(...blobs.map(({result}) => result.timings.totalMs)), startupMs: Math.max(...blobs.map(({result}) => result.timings.startupMs))},
 		shard: null,
 	};
 }

@@ -121,7 +121,10 @@ export async function recordWritten(dir: string, files: Iterable<string>): Promi
 		}
 	}
 
-	await writeManifest(resolved, [...recorded.values()].sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0)));
+	await writeManifest(
+		resolved,
+		[...recorded.values()].sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0)),
+	);
 }
 
 async function writeManifest(dir: string, files: Written[]): Promise<void> {

@@ -56,7 +56,10 @@ describe('lyipc without a viewer: usage errors and no viewer, exit 2', () => {
 			'git-setup': ['--global', '--uninstall'],
 		};
 		for (const [command, options] of Object.entries(own)) {
-			for (const args of [[command, '--help'], ['--target', 'nowhere', command, '-h']]) {
+			for (const args of [
+				[command, '--help'],
+				['--target', 'nowhere', command, '-h'],
+			]) {
 				const run = await lyipc(args, {LYIPC_PORT: '1'});
 				expect(run.exitCode, args.join(' ')).toBe(0);
 				expect(run.stdout, args.join(' ')).toMatch(new RegExp(`^Usage: lyipc ${command}\\b`));

@@ -1,5 +1,5 @@
 import {existsSync} from 'node:fs';
-import {chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, unlink, utimes} from 'node:fs/promises';
+import {chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, unlink, utimes} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
@@ -166,6 +166,35 @@ describeKLayout('warm worker between lyipc-diff calls', () => {
 		expect(layers(second)).toEqual(layers(fresh));
 		// The pairs that needed KLayout were answered by the server, on both runs.
 		expect((await hello(address)).jobs).toBeGreaterThanOrEqual(4);
+	});
+
+	test("KLayout's start-up is reported apart: no pair's own time holds it, warm worker server or a run's own pool", async () => {
+		const {dir, env} = await setup();
+		const tree = path.join(dir, 'tree');
+		// Pairs that are equal but not byte-identical: each needs KLayout.
+		await mkdir(path.join(tree, 'ref'), {recursive: true});
+		await mkdir(path.join(tree, 'run'));
+		for (const name of ['a.gds', 'b.gds', 'c.gds']) {
+			await copyFile(fixture('base.gds'), path.join(tree, 'ref', name));
+			await copyFile(fixture('base_flat.gds'), path.join(tree, 'run', name));
+		}
+
+		const runDirs = async (...args: string[]) => {
+			const run = await runCli([path.join(tree, 'ref'), path.join(tree, 'run'), '--json', '--out-dir', path.join(dir, 'report'), ...args], {env});
+			expect(run.exitCode, run.stderr).toBe(0);
+			return JSON.parse(run.stdout) as SuiteResult;
+		};
+
+		// No warm KLayout runs yet: the first run waits for the server and its KLayouts.
+		for (const result of [await runDirs(), await runDirs('--no-warm-worker')]) {
+			expect(result.timings.startupMs, JSON.stringify(result.timings)).toBeGreaterThan(300);
+			for (const pair of result.pairs) {
+				expect(pair.ms, `${pair.path}: ${JSON.stringify(result.timings)}`).toBeLessThan(result.timings.startupMs);
+			}
+		}
+
+		// Warm now: nothing to wait for.
+		expect((await runDirs()).timings.startupMs).toBeLessThan(300);
 	});
 
 	test('concurrent first calls: one server answers them all, the others step back', async () => {

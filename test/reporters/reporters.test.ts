@@ -38,7 +38,7 @@ const RESULT: SuiteResult = {
 	pairs: PAIRS,
 	hint: null,
 	workers: {size: 2, started: 1, warm: false},
-	timings: {totalMs: 1234},
+	timings: {totalMs: 1234, startupMs: 0},
 	shard: null,
 };
 
@@ -319,7 +319,7 @@ test('Markdown outside the report folder (a CI step summary, stdout) links nothi
 		await createReporter({name: 'markdown', file: summary}, {stdout: sink(false), stderr: sink(false), env}).onEnd(within);
 		const markdown = await readFile(summary, 'utf8');
 		expect(markdown).not.toContain('](');
-		expect(markdown).not.toContain("lyipc-report/cells"); // no path through the runner's folders to the report
+		expect(markdown).not.toContain('lyipc-report/cells'); // no path through the runner's folders to the report
 		expect(markdown).toContain('| `cells/ring.xor.gds` | `cells/ring.overview.png` |');
 		expect(markdown).toContain(`in the report folder \`${path.relative(process.cwd(), report)}\``);
 		expect(markdown).toContain('actions/upload-artifact');
@@ -335,4 +335,15 @@ test('Markdown outside the report folder (a CI step summary, stdout) links nothi
 	} finally {
 		await rm(dir, {recursive: true, force: true});
 	}
+});
+
+test("KLayout's start-up is a line of its own in the console and the HTML header, when the run waited for one", async () => {
+	const started = {...RESULT, timings: {totalMs: 2400, startupMs: 1100}};
+	const io = {stdout: sink(false), stderr: sink(false), env: {}};
+	await createReporter({name: 'console', file: undefined}, io).onEnd(started);
+	expect(io.stdout.text).toMatch(/\(2\.4 s, 1 KLayout worker\)\nKLayout start-up: 1\.1 s \(apart from the pairs' times\)\n/);
+	expect(renderHtml(started)).toContain('in 2.4 s · KLayout start-up: 1.1 s (apart from the pairs&#39; times) ·'.replace('&#39;', "'"));
+	const warm = {stdout: sink(false), stderr: sink(false), env: {}};
+	await createReporter({name: 'console', file: undefined}, warm).onEnd({...RESULT, timings: {totalMs: 200, startupMs: 4}});
+	expect(warm.stdout.text).not.toContain('start-up');
 });

@@ -41,7 +41,10 @@ test('a reused folder: what the last run recorded is removed, a file of someone 
 		await writeFile(path.join(report, file), file);
 	}
 
-	await recordWritten(report, ['index.html', 'chip/deep/ring.xor.gds', 'cells/a.png'].map(file => path.join(report, file)));
+	await recordWritten(
+		report,
+		['index.html', 'chip/deep/ring.xor.gds', 'cells/a.png'].map(file => path.join(report, file)),
+	);
 	// The user's own files, beside and among the recorded ones.
 	await writeFile(path.join(report, 'notes.txt'), 'mine');
 	await writeFile(path.join(report, 'cells', 'keep.txt'), 'mine');
@@ -107,7 +110,7 @@ test('a manifest that is a symlink is not read through, and is replaced by a fil
 	expect(await tree(report)).toEqual(['.lyipc-report', 'a.png']);
 });
 
-test('a folder with files and no manifest: refused by default, used as it is with others: keep; an older version\'s mark: emptied as it promised', async () => {
+test("a folder with files and no manifest: refused by default, used as it is with others: keep; an older version's mark: emptied as it promised", async () => {
 	const root = await tempDir();
 	const report = path.join(root, 'report');
 	await mkdir(report);
