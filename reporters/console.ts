@@ -1,6 +1,7 @@
 import path from 'node:path';
 import {pickStyle, type Style} from '../src/format/style.js';
 import type {PairOutcome, SuiteEvent, SuiteResult} from '../src/suite/run-suite.js';
+import {plural} from '../src/format/text.js';
 import {countsLine, failureText, type Reporter, type ReporterIo} from './reporter.js';
 
 const REDRAW_MS = 100;
@@ -17,6 +18,11 @@ function eta(startedAt: number, done: number, total: number): string {
 
 	const left = Math.round((((Date.now() - startedAt) / done) * (total - done)) / 1000);
 	return `, ETA ${left < 60 ? `${left} s` : `${Math.floor(left / 60)} min ${left % 60} s`}`;
+}
+
+/** A pair the run was stopped before it finished (Ctrl+C, SIGTERM): its error is ABORTED. */
+function unfinished(pair: PairOutcome): boolean {
+	return pair.status === 'error' && pair.error?.code === 'ABORTED';
 }
 
 /** KLayout's start-up, when the run waited for one: reported apart, no pair's time holds it. */
@@ -62,7 +68,7 @@ export function consoleReporter(io: ReporterIo, options: {quiet?: boolean; verbo
 			}
 
 			if (!live) {
-				if (event.pair.status !== 'identical' && !options.quiet) {
+				if (event.pair.status !== 'identical' && !unfinished(event.pair) && !options.quiet) {
 					io.stdout.write(`${label(event.pair, style)}${event.pair.path}\n`);
 				}
 
@@ -79,7 +85,9 @@ export function consoleReporter(io: ReporterIo, options: {quiet?: boolean; verbo
 		},
 		async onEnd(result: SuiteResult) {
 			clear();
-			const failing = result.pairs.filter(pair => pair.status !== 'identical');
+			// Pairs a Ctrl+C stopped are not failures of their own: one line counts them.
+			const stopped = result.pairs.filter(unfinished).length;
+			const failing = result.pairs.filter(pair => pair.status !== 'identical' && !unfinished(pair));
 			const lines: string[] = [];
 			if (failing.length > 0 && (live || options.quiet)) {
 				lines.push(...failing.map(pair => `${label(pair, style)}${pair.path}`));
@@ -95,6 +103,10 @@ export function consoleReporter(io: ReporterIo, options: {quiet?: boolean; verbo
 				}
 
 				lines.push('');
+			}
+
+			if (stopped > 0) {
+				lines.push(style.yellow(`interrupted: ${stopped} of ${plural(result.counts.total, 'pair')} unfinished`));
 			}
 
 			lines.push(summaryLine(result, style));

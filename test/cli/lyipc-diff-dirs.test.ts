@@ -1,10 +1,10 @@
-import {readdir, readFile, rm, writeFile} from 'node:fs/promises';
+import {copyFile, readdir, readFile, rm, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {XMLParser} from 'fast-xml-parser';
 import {PNG} from 'pngjs';
 import {expect, test} from 'vitest';
 import {execa} from 'execa';
-import {CLI, describeKLayout, expectUsageErrors, processesMatching, runCli, useTempDirs} from '../helpers/run.js';
+import {CLI, describeKLayout, expectUsageErrors, fixture, processesMatching, runCli, useTempDirs} from '../helpers/run.js';
 import {clickAndScreenshot, describeBrowser, screenshotPage} from '../helpers/chromium.js';
 import {pngColours} from '../helpers/gui.js';
 import {makeSuiteTree, TREE_EXPECTED} from '../helpers/suite-tree.js';
@@ -97,6 +97,42 @@ describeKLayout('lyipc-diff REF_DIR RUN_DIR', () => {
 		expect(result.exitCode).toBe(2);
 		expect(await processesMatching('worker.py', run.pid)).toEqual([]);
 		expect(await readdir(tmp)).toEqual([]);
+	});
+
+	test('Ctrl+C mid-run of many pairs: one "interrupted" line counting the unfinished pairs, not a line each', async () => {
+		const root = await tempDir();
+		for (const side of ['ref', 'run']) {
+			await execa('mkdir', ['-p', path.join(root, side)]);
+		}
+
+		const total = 40;
+		for (let index = 0; index < total; index++) {
+			await copyFile(fixture('base.gds'), path.join(root, 'ref', `p${index}.gds`));
+			await copyFile(fixture('base_shifted.gds'), path.join(root, 'run', `p${index}.gds`));
+		}
+
+		const run = execa(process.execPath, [CLI, 'ref', 'run', '--workers', '1', '--no-warm-worker'], {cwd: root, env: {FORCE_COLOR: '0'}, reject: false});
+		// Piped, the console prints each failing pair as it fails: once one has, interrupt.
+		let seen = '';
+		await new Promise<void>(resolve => {
+			run.stdout!.on('data', (chunk: Buffer) => {
+				seen += String(chunk);
+				if (seen.includes('different')) {
+					resolve();
+				}
+			});
+			void run.finally(resolve);
+		});
+		run.kill('SIGINT');
+		const result = await run;
+		expect(result.exitCode).toBe(2);
+		const stdout = String(result.stdout);
+		expect(stdout).not.toContain('aborted');
+		expect(stdout.match(/interrupted/g)).toHaveLength(1);
+		const [, unfinished] = /^interrupted: (\d+) of 40 pairs unfinished$/m.exec(stdout) ?? [];
+		expect(Number(unfinished)).toBeGreaterThan(0);
+		// Every pair is either finished (its line) or counted as unfinished.
+		expect(stdout.match(/^different {10}p\d+\.gds$/gm)!.length + Number(unfinished)).toBe(total);
 	});
 
 	test('--json: the suite result on stdout; exit 1 for differences only, 0 when all are identical', async () => {
