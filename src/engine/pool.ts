@@ -126,6 +126,18 @@ export class WorkerPool implements RunPool {
 		});
 	}
 
+	/**
+	 * Stops the workers that have no job, all but `keep` of the running ones: a worker started
+	 * for a burst of jobs gives its memory back when the burst is over. The next burst starts them again.
+	 */
+	retireIdle(keep: number): void {
+		const ready = this.#slots.filter(slot => slot.ready);
+		const idle = ready.filter(slot => slot.jobs === 0);
+		for (const slot of idle.slice(0, Math.max(0, ready.length - keep))) {
+			this.#retire(slot, slot.ready!);
+		}
+	}
+
 	/** Stops every worker; jobs still waiting for one fail with ABORTED (none is left hanging). */
 	async close(): Promise<void> {
 		this.#closed = true;

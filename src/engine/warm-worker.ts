@@ -349,7 +349,7 @@ export interface WarmWorkerOptions {
 /**
  * A worker for one lyipc-diff call that lives on in the background: requests go to this
  * user's warm worker server, which is started on first use and stops after a few idle minutes
- * (`LYIPC_WARM_WORKER_IDLE` seconds, default 300). Whatever goes wrong with the server (cannot
+ * (`LYIPC_WARM_WORKER_IDLE` seconds, default 120; KLayouts beyond the first after 30 s). Whatever goes wrong with the server (cannot
  * start, killed mid-call, silent or stuck past a deadline that leaves room within the request's
  * timeout) the request is answered by a fresh KLayout worker instead, as without it. Connects only on the first request: byte-identical files
  * never need it.
