@@ -129,7 +129,7 @@ export async function recordWritten(dir: string, files: Iterable<string>): Promi
 
 async function writeManifest(dir: string, files: Written[]): Promise<void> {
 	const manifest: Manifest = {lyipcReport: MANIFEST_VERSION, files};
-	await writeFileAtomically(path.join(dir, MANIFEST), JSON.stringify(manifest) + '\n', "the report folder's manifest");
+	await writeFileAtomically(path.join(dir, MANIFEST), JSON.stringify(manifest), "the report folder's manifest");
 }
 
 /** The manifest in the folder whose real path is `real`; anything unreadable or malformed records nothing. */
