@@ -43,6 +43,8 @@ export interface PrepareOptions {
 	 * pointed there), or used as it is (`--out-dir DIR` given), its files left alone. Default: refuse.
 	 */
 	others?: 'refuse' | 'keep' | undefined;
+	/** Make the folder when it does not exist (default); false: it is made when a file is written into it, and gets a manifest then. */
+	make?: boolean | undefined;
 }
 
 /**
@@ -90,6 +92,10 @@ export async function prepareReportDir(dir: string, inputs: readonly string[] = 
 		}
 	}
 
+	if (entries === undefined && options.make === false) {
+		return resolved;
+	}
+
 	try {
 		await mkdir(resolved, {recursive: true});
 	} catch (error) {
@@ -119,6 +125,10 @@ export async function recordWritten(dir: string, files: Iterable<string>): Promi
 		if (info) {
 			recorded.set(relative, {path: relative, size: info.size, mtimeMs: info.mtimeMs, ino: info.ino});
 		}
+	}
+
+	if (recorded.size === 0 && found.kind !== 'manifest') {
+		return; // nothing written, and no folder of lyipc's to mark
 	}
 
 	await writeManifest(

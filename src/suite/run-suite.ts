@@ -173,7 +173,7 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 
 	await removeLeftovers(trees.reference);
 	// A folder given (or the default report folder) loses what the last run wrote there, and only that.
-	const outDir = options.outDir === undefined ? await mkdtemp(path.join(tmpdir(), 'lyipc-diff-')) : await prepareReportDir(options.outDir, [], {others: options.reportDir ? 'refuse' : 'keep'});
+	const outDir = options.outDir === undefined ? await mkdtemp(path.join(tmpdir(), 'lyipc-diff-')) : await prepareReportDir(options.outDir, [], options.reportDir ? {} : {others: 'keep', make: false});
 	const sizeOf = (file: string | null) => (file === null ? 0 : (inputs.get(file)?.size ?? 0));
 	const sizes = new Map(found.map(pair => [pair, {reference: sizeOf(pair.reference), output: sizeOf(pair.output)}] as const));
 	const pairs = options.shard ? shardOf(found, options.shard, sizes) : found;
