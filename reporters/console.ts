@@ -1,6 +1,7 @@
 import path from 'node:path';
 import {pickStyle, type Style} from '../src/format/style.js';
 import type {PairOutcome, SuiteEvent, SuiteResult} from '../src/suite/run-suite.js';
+import {plural} from '../src/format/text.js';
 import {countsLine, failureText, type Reporter, type ReporterIo} from './reporter.js';
 
 const REDRAW_MS = 100;
@@ -17,6 +18,27 @@ function eta(startedAt: number, done: number, total: number): string {
 
 	const left = Math.round((((Date.now() - startedAt) / done) * (total - done)) / 1000);
 	return `, ETA ${left < 60 ? `${left} s` : `${Math.floor(left / 60)} min ${left % 60} s`}`;
+}
+
+/** A pair the run was stopped before it finished (Ctrl+C, SIGTERM): its error is ABORTED. */
+function unfinished(pair: PairOutcome): boolean {
+	return pair.status === 'error' && pair.error?.code === 'ABORTED';
+}
+
+/** KLayout's start-up, when the run waited for one: reported apart, no pair's time holds it. */
+export function startupText(result: SuiteResult): string | undefined {
+	// A warm worker that was up already answers within milliseconds: nothing worth a line.
+	const ms = result.timings.startupMs ?? 0;
+	return ms >= 100 ? `KLayout start-up: ${(ms / 1000).toFixed(1)} s (apart from the pairs' times)` : undefined;
+}
+
+/** "3 pairs: 3 identical (2.4 s, 2 KLayout workers)", coloured by the run's status. */
+export function summaryLine(result: SuiteResult, style: Style): string {
+	const workers = result.workers.warm
+		? `${result.workers.size} warm KLayout worker${result.workers.size === 1 ? '' : 's'}`
+		: `${result.workers.started} KLayout worker${result.workers.started === 1 ? '' : 's'}`;
+	const summary = `${countsLine(result)} (${(result.timings.totalMs / 1000).toFixed(1)} s, ${workers})`;
+	return result.status === 'identical' ? style.green(summary) : result.status === 'error' ? style.yellow(summary) : style.red(summary);
 }
 
 /**
@@ -46,7 +68,7 @@ export function consoleReporter(io: ReporterIo, options: {quiet?: boolean; verbo
 			}
 
 			if (!live) {
-				if (event.pair.status !== 'identical' && !options.quiet) {
+				if (event.pair.status !== 'identical' && !unfinished(event.pair) && !options.quiet) {
 					io.stdout.write(`${label(event.pair, style)}${event.pair.path}\n`);
 				}
 
@@ -63,7 +85,9 @@ export function consoleReporter(io: ReporterIo, options: {quiet?: boolean; verbo
 		},
 		async onEnd(result: SuiteResult) {
 			clear();
-			const failing = result.pairs.filter(pair => pair.status !== 'identical');
+			// Pairs a Ctrl+C stopped are not failures of their own: one line counts them.
+			const stopped = result.pairs.filter(unfinished).length;
+			const failing = result.pairs.filter(pair => pair.status !== 'identical' && !unfinished(pair));
 			const lines: string[] = [];
 			if (failing.length > 0 && (live || options.quiet)) {
 				lines.push(...failing.map(pair => `${label(pair, style)}${pair.path}`));
@@ -81,11 +105,15 @@ export function consoleReporter(io: ReporterIo, options: {quiet?: boolean; verbo
 				lines.push('');
 			}
 
-			const workers = result.workers.warm
-				? `${result.workers.size} warm KLayout worker${result.workers.size === 1 ? '' : 's'}`
-				: `${result.workers.started} KLayout worker${result.workers.started === 1 ? '' : 's'}`;
-			const summary = `${countsLine(result)} (${(result.timings.totalMs / 1000).toFixed(1)} s, ${workers})`;
-			lines.push(result.status === 'identical' ? style.green(summary) : result.status === 'error' ? style.yellow(summary) : style.red(summary));
+			if (stopped > 0) {
+				lines.push(style.yellow(`interrupted: ${stopped} of ${plural(result.counts.total, 'pair')} unfinished`));
+			}
+
+			lines.push(summaryLine(result, style));
+			const startup = startupText(result);
+			if (startup && !options.quiet) {
+				lines.push(style.dim(startup));
+			}
 			if (result.hint) {
 				lines.push(style.yellow(`hint: ${result.hint}`));
 			}

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import type {PairOutcome, SuiteResult} from '../src/suite/run-suite.js';
 import type {LayerResult} from '../src/xor/result.js';
+import {boxText} from '../src/format/text.js';
+import {startupText} from './console.js';
 import {countsLine, deliver, escapeMarkup as h, failureText, linker, type Link, type Reporter, type ReporterIo} from './reporter.js';
 
 const STATUS_LABEL: Record<PairOutcome['status'], string> = {
@@ -107,7 +109,7 @@ function layerTable(layers: readonly LayerResult[]): string {
 			`<tr${layer.xorCount > 0 ? ' class="changed"' : ''}><td>${h(layer.key)}${layer.name ? ` <span class="note">${h(layer.name)}</span>` : ''}</td>` +
 			`<td>${h(layer.status)}</td><td class="n">${number(layer.countA)}</td><td class="n">${number(layer.countB)}</td>` +
 			`<td class="n">${number(layer.xorCount)}</td><td class="n">${number(layer.xorArea)}</td>` +
-			`<td>${layer.bbox ? h(layer.bbox.map(number).join(', ')) : ''}</td><td>${h(layer.mode)}</td></tr>`,
+			`<td>${h(boxText(layer.bbox))}</td><td>${h(layer.mode)}</td></tr>`,
 	);
 	return (
 		`<table><thead><tr><th>layer</th><th>status</th><th>shapes A</th><th>shapes B</th><th>differences</th><th>area µm²</th><th>where (µm)</th><th>mode</th></tr></thead>` +
@@ -155,7 +157,7 @@ export function renderHtml(result: SuiteResult, htmlDir: string = process.cwd())
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${CSP}"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>lyipc-diff: ${h(title)}</title><style>${STYLE}</style></head>
 <body><header><h1>lyipc-diff: ${h(title)}</h1>
-<p>${h(countsLine(result))} in ${h((result.timings.totalMs / 1000).toFixed(1))} s · reference <code>${h(result.referenceDir)}</code> · output <code>${h(result.outputDir)}</code></p></header>
+<p>${h(countsLine(result))} in ${h((result.timings.totalMs / 1000).toFixed(1))} s${startupText(result) ? ` · ${h(startupText(result)!)}` : ''} · reference <code>${h(result.referenceDir)}</code> · output <code>${h(result.outputDir)}</code></p></header>
 <main>${result.hint ? `<p class="why"><strong>Hint:</strong> ${h(result.hint)}</p>` : ''}${sections.join('\n')}
 ${allPairs(result)}
 <p class="note">Artifacts in <code>${h(link(result.outDir) || '.')}</code>.</p></main></body></html>

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type {SuiteResult} from '../src/suite/run-suite.js';
+import {isWithin} from '../src/paths.js';
 import {countsLine, deliver, failureText, linker, type Reporter, type ReporterIo} from './reporter.js';
 
 const ICON: Record<string, string> = {different: '❌', 'missing-reference': '⚠️', 'missing-output': '⚠️', error: '💥'};
@@ -38,11 +39,21 @@ function markdownUrl(link: string): string {
 	return encodeURI(whole).replace(/\(/g, '%28').replace(/\)/g, '%29');
 }
 
-/** Markdown for CI step summaries (e.g. --reporter markdown=$GITHUB_STEP_SUMMARY): the failing pairs in a table. */
+/**
+ * Markdown for CI step summaries (e.g. --reporter markdown=$GITHUB_STEP_SUMMARY): the failing
+ * pairs in a table. Its XOR layouts and pictures are linked only when the Markdown file lies in
+ * the report folder, so that the links travel with it. Anywhere else (stdout, GitHub's step
+ * summary, a temp file of the runner shown on the run's page) a relative link would lead
+ * nowhere: the files are named by their place in the report folder, and a note names the folder.
+ */
 export function markdownReporter(io: ReporterIo, file?: string): Reporter {
 	return {
 		async onEnd(result: SuiteResult) {
-			const link = linker(file === undefined ? process.cwd() : path.dirname(path.resolve(file)));
+			const target = file === undefined ? undefined : path.resolve(file);
+			const travels = target !== undefined && isWithin(target, result.outDir);
+			const link = linker(target === undefined ? process.cwd() : path.dirname(target));
+			const inFolder = linker(result.outDir);
+			const fileCell = (artifact: string, text: string) => (travels ? `[${markdownText(text)}](${markdownUrl(link(artifact))})` : markdownCode(inFolder(artifact)));
 			const failing = result.pairs.filter(pair => pair.status !== 'identical');
 			const lines = [
 				`### lyipc-diff: ${failing.length === 0 ? 'all layouts identical' : `${failing.length} of ${result.counts.total} failing`}`,
@@ -53,18 +64,33 @@ export function markdownReporter(io: ReporterIo, file?: string): Reporter {
 			];
 			if (failing.length > 0) {
 				lines.push('| | path | what | XOR layout | picture |', '|---|---|---|---|---|');
+				let named = false;
 				for (const pair of failing) {
 					const xor = pair.result?.artifacts.xor;
 					const picture = pair.pictures?.overview ?? pair.pictures?.xor ?? pair.pictures?.a ?? pair.pictures?.b;
+					named ||= Boolean(xor ?? picture);
 					lines.push(
-						`| ${ICON[pair.status] ?? ''} | ${markdownCode(pair.path)} | ${markdownText(failureText(pair))} | ${xor ? `[${markdownText(link(xor))}](${markdownUrl(link(xor))})` : ''} | ${picture ? `[picture](${markdownUrl(link(picture))})` : pair.pictures?.error ? markdownText(pair.pictures.error) : ''} |`,
+						`| ${ICON[pair.status] ?? ''} | ${markdownCode(pair.path)} | ${markdownText(failureText(pair))} | ${xor ? fileCell(xor, link(xor)) : ''} | ${picture ? fileCell(picture, 'picture') : pair.pictures?.error ? markdownText(pair.pictures.error) : ''} |`,
 					);
 				}
 
 				lines.push('');
+				if (named && !travels) {
+					lines.push(folderNote(result.outDir, io.env), '');
+				}
 			}
 
 			await deliver(lines.join('\n') + '\n', file, io);
 		},
 	};
+}
+
+/** Where the XOR layouts and pictures named in the table are, when they are not linked. */
+function folderNote(outDir: string, env: NodeJS.ProcessEnv): string {
+	const folder = path.relative(process.cwd(), outDir) || '.';
+	const upload =
+		env.GITHUB_ACTIONS === 'true'
+			? " Upload it with `actions/upload-artifact`: GitHub lists a run's artifacts on its summary page, where this summary is shown."
+			: ' Keep it as an artifact of the CI job to see them.';
+	return `XOR layouts and pictures: in the report folder ${markdownCode(folder)}, at the paths above.${upload}`;
 }

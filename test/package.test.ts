@@ -1,4 +1,4 @@
-import {copyFile, mkdir, symlink, writeFile} from 'node:fs/promises';
+import {copyFile, mkdir, readFile, symlink, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {execa} from 'execa';
 import {expect, test} from 'vitest';
@@ -43,7 +43,8 @@ describeKLayout('the package as a user installs it', () => {
 
 		const project = path.join(dir, 'project');
 		await mkdir(project);
-		await writeFile(path.join(project, 'package.json'), JSON.stringify({name: 'uses-lyipc', private: true, type: 'module'}));
+		// As `npm init -y` makes it: CommonJS (npm 11 writes "type": "commonjs", older npm nothing).
+		await execa('npm', ['init', '-y'], {cwd: project});
 		await execa('npm', ['install', '--no-audit', '--no-fund', path.join(dir, info!.filename)], {cwd: project});
 		for (const name of ['base.gds', 'one_shape.gds', 'identical_b.gds']) {
 			await copyFile(fixture(name), path.join(project, name));
@@ -63,13 +64,14 @@ describeKLayout('the package as a user installs it', () => {
 		// The plugin in a Vitest run: no warning about source maps pointing at sources the package
 		// does not ship (the maps carry their sources).
 		await symlink(path.join(ROOT, 'node_modules', 'vitest'), path.join(project, 'node_modules', 'vitest'));
-		await writeFile(
-			path.join(project, 'vitest.config.mjs'),
-			"import {defineConfig} from 'vitest/config';\nimport {layoutMatcher} from 'lyipc/vitest/plugin';\nexport default defineConfig({plugins: [layoutMatcher()]});\n",
-		);
+		// The README's config, under the name it gives: no warning about ESM in a CommonJS project.
+		const [, name, config] = /```js\n\/\/ (vitest\.config\.\w+)\n([\s\S]*?)```/.exec(await readFile(path.join(ROOT, 'README.md'), 'utf8')) ?? [];
+		expect(name).toBeDefined();
+		await writeFile(path.join(project, name!), config!);
 		await writeFile(path.join(project, 'ring.test.mjs'), "import {expect, test} from 'vitest';\ntest('ring', async () => {\n  await expect('base.gds').toMatchLayout('identical_b.gds');\n});\n");
 		const run = await execa(process.execPath, [path.join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), 'run'], {cwd: project, reject: false, all: true, env: {CI: 'true'}});
 		expect(run.exitCode, String(run.all)).toBe(0);
 		expect(String(run.all)).not.toMatch(/source ?map/i);
+		expect(String(run.all)).not.toMatch(/ESM syntax|loaded as CommonJS/);
 	}, 240_000);
 });

@@ -53,11 +53,21 @@ function shownIn(shown: ShownDiff): string {
 	return `shown in the KLayout viewer at ${shown.viewer}, ${shown.view === null ? 'in a new view' : `view ${shown.view}`} '${shown.name}'`;
 }
 
+/** Whether anything is at `file` (a dangling symlink is nothing). */
+async function exists(file: string): Promise<boolean> {
+	return (await stat(file).catch(() => undefined)) !== undefined;
+}
+
 /** True for two directories; a directory and a file is a usage error; anything else is two files. */
 async function bothDirectories(a: string, b: string): Promise<boolean> {
 	const isDirectory = async (file: string) => (await stat(file).catch(() => undefined))?.isDirectory() ?? false;
 	const [dirA, dirB] = await Promise.all([isDirectory(a), isDirectory(b)]);
 	if (dirA !== dirB) {
+		const [directory, other] = dirA ? [a, b] : [b, a];
+		if (!(await exists(other))) {
+			throw new LyipcError('INPUT_NOT_FOUND', `${other}: no such directory (${directory} is a directory: directory mode compares it with another)`, {path: other});
+		}
+
 		throw new LyipcError('USAGE', `${dirA ? a : b} is a directory and ${dirA ? b : a} is not: compare two layout files or two directories`, {path: dirA ? b : a});
 	}
 

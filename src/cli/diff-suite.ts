@@ -1,11 +1,13 @@
 import path from 'node:path';
 import {LyipcError} from '../errors.js';
+import {summaryLine} from '../../reporters/console.js';
+import {pickStyle} from '../format/style.js';
 import {createReporter, parseReporterSpecs, type Reporter, type ReporterIo, type ReporterSpec} from '../../reporters/index.js';
 import {mergeBlobs} from '../suite/blob.js';
 import type {PlannedOutput} from '../output-guard.js';
 import {warmWorkerWanted} from '../engine/warm-worker.js';
 import {compareDirectories, type SuiteResult} from '../suite/run-suite.js';
-import {DEFAULT_REPORT_DIR} from '../suite/report-dir.js';
+import {DEFAULT_REPORT_DIR, recordWritten} from '../suite/report-dir.js';
 import {acceptOutputs} from '../suite/update-references.js';
 import {DEFAULT_PICTURE_SIZE} from '../xor/pictures.js';
 import type {DiffCommand, MergeCommand} from './diff-args.js';
@@ -72,10 +74,7 @@ export async function runSuite(command: Compare, io: ReporterIo & {signal?: Abor
 			}
 		},
 	});
-	for (const reporter of reporters) {
-		await reporter.onEnd(result);
-	}
-
+	await endReports(reporters, specs, result);
 	const toTerminal = announceReports(reporters, texts, result, io, command.quiet);
 
 	if (!command.suite.update) {
@@ -92,6 +91,19 @@ export async function runSuite(command: Compare, io: ReporterIo & {signal?: Abor
 	return {...result, changes: changes.length};
 }
 
+/** Each reporter's end; the report files written into the report folder go into its manifest, for the next run to replace. */
+async function endReports(reporters: readonly Reporter[], specs: readonly ReporterSpec[], result: SuiteResult): Promise<void> {
+	for (const reporter of reporters) {
+		await reporter.onEnd(result);
+	}
+
+	const files = [...reporters.map(reporter => reporter.reportFile?.(result)), ...specs.filter(spec => spec.name !== 'blob').map(spec => spec.file)];
+	await recordWritten(
+		result.outDir,
+		files.filter((file): file is string => file !== undefined),
+	);
+}
+
 /** The files and folders the reporters will write, for the checks before anything is written. */
 function reportOutputs(specs: readonly ReporterSpec[]): PlannedOutput[] {
 	return specs.flatMap(spec =>
@@ -102,9 +114,14 @@ function reportOutputs(specs: readonly ReporterSpec[]): PlannedOutput[] {
 /** Says where the reports went; returns where such lines go: stderr when a report is on stdout, so stdout stays parseable. */
 function announceReports(reporters: readonly Reporter[], texts: readonly string[], result: SuiteResult, io: ReporterIo, quiet: boolean): NodeJS.WritableStream {
 	const written = reporters.map(reporter => reporter.reportFile?.(result)).filter((file): file is string => Boolean(file));
-	const toTerminal = parseReporterSpecs(texts).some(spec => spec.name !== 'console' && spec.name !== 'html' && spec.file === undefined) ? io.stderr : io.stdout;
-	if (!quiet && written.length > 0) {
-		toTerminal.write(written.map(file => `report: ${path.relative(process.cwd(), file) || file}\n`).join(''));
+	const specs = parseReporterSpecs(texts);
+	const toTerminal = specs.some(spec => spec.name !== 'console' && spec.name !== 'html' && spec.file === undefined) ? io.stderr : io.stdout;
+	// Without the console reporter and with nothing else on stdout (--reporter html alone), the
+	// terminal still gets the run's summary line (-q: nothing, the reports are files).
+	const summary = !quiet && toTerminal === io.stdout && !specs.some(spec => spec.name === 'console') ? [`${summaryLine(result, pickStyle(io.stdout as NodeJS.WriteStream, io.env))}\n`] : [];
+	const reports = quiet ? [] : written.map(file => `report: ${path.relative(process.cwd(), file) || file}\n`);
+	if (summary.length + reports.length > 0) {
+		toTerminal.write([...summary, ...reports].join(''));
 	}
 
 	return toTerminal;
@@ -120,10 +137,7 @@ export async function runMerge(command: MergeCommand, io: ReporterIo): Promise<S
 	const specs = parseReporterSpecs(texts);
 	const reporters = specs.map(spec => createReporter(spec, io, {quiet: command.quiet, verbose: command.verbose}));
 	const result = await mergeBlobs(command.dirs, command.outDir ?? DEFAULT_REPORT_DIR, {outputs: reportOutputs(specs)});
-	for (const reporter of reporters) {
-		await reporter.onEnd(result);
-	}
-
+	await endReports(reporters, specs, result);
 	announceReports(reporters, texts, result, io, command.quiet);
 	return result;
 }

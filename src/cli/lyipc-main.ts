@@ -1,7 +1,7 @@
 import {EXIT_ERROR, type CliIo} from './io.js';
 import {didYouMean} from './did-you-mean.js';
 import {parseLyipcArgs, reportFailure, usage} from './lyipc-args.js';
-import {LYIPC_HELP} from './lyipc-help.js';
+import {COMMAND_HELP, LYIPC_HELP} from './lyipc-help.js';
 import {gitSetupCommand, serverInstallCommand, viewerCommand} from './lyipc-setup.js';
 import {VIEWER_COMMANDS, viewerClientCommand} from './lyipc-viewer-commands.js';
 
@@ -12,6 +12,12 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 		const {gitDiff} = await import('./git-diff.js');
 		const {pickStyle} = await import('../format/style.js');
 		return gitDiff(argv.slice(1), io.stdout, pickStyle(io.stdout as NodeJS.WriteStream, io.env), {verbose: io.env.LYIPC_VERBOSE === '1'});
+	}
+
+	const own = commandHelp(argv);
+	if (own !== undefined) {
+		io.stdout.write(own);
+		return 0;
 	}
 
 	if (argv[0] === 'job') {
@@ -58,4 +64,19 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 	} catch (error) {
 		return reportFailure(io, error);
 	}
+}
+
+/** Options followed by a value of their own (`--target host`), of any command. */
+const TAKES_VALUE = new Set(['--target', '--timeout', '--width', '--height', '--port', '--host', '--klive-port', '--klayout', '--interval', '--remote', '--get']);
+
+/**
+ * `lyipc COMMAND --help` (or -h): that command's own help, whatever else is given. Only the words
+ * before `--` count: after it come a job's command's own.
+ */
+function commandHelp(argv: readonly string[]): string | undefined {
+	const split = argv.indexOf('--');
+	const words = split < 0 ? argv : argv.slice(0, split);
+	// The command is the first word that is neither an option nor an option's value.
+	const command = words.find((word, index) => !word.startsWith('-') && !TAKES_VALUE.has(words[index - 1] ?? ''));
+	return command !== undefined && words.some(word => word === '--help' || word === '-h') ? COMMAND_HELP[command] : undefined;
 }

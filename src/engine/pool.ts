@@ -1,4 +1,5 @@
 import {availableParallelism} from 'node:os';
+import {performance} from 'node:perf_hooks';
 import pLimit, {type LimitFunction} from 'p-limit';
 import {isLyipcError, LyipcError} from '../errors.js';
 import {KLayoutWorker, WorkerKilledWhileStarting, WorkerLostBeforeStart, type WorkerRequests, type WorkerStartOptions} from './worker.js';
@@ -27,6 +28,8 @@ export interface WorkerRuns {
 export interface RunPool extends WorkerRuns {
 	readonly size: number;
 	readonly started: number;
+	/** The longest a KLayout of the pool took to start, in ms (0 when none was started): reported apart from the jobs' times. */
+	readonly startupMs?: number;
 	close(): Promise<void>;
 }
 
@@ -57,6 +60,7 @@ export class WorkerPool implements RunPool {
 	readonly #slots: Slot[] = [];
 	readonly #all = new Set<KLayoutWorker>();
 	#started = 0;
+	#startupMs = 0;
 	#closed = false;
 
 	constructor(options: WorkerPoolOptions = {}) {
@@ -80,6 +84,11 @@ export class WorkerPool implements RunPool {
 	/** How many workers are being started now. */
 	get starting(): number {
 		return this.#slots.filter(slot => !slot.ready).length;
+	}
+
+	/** The longest a worker took to start so far, in ms (they start side by side, each when a job needs it). */
+	get startupMs(): number {
+		return this.#startupMs;
 	}
 
 	/** How many workers the pool has started so far (replacements included). */
@@ -115,6 +124,18 @@ export class WorkerPool implements RunPool {
 				}
 			}
 		});
+	}
+
+	/**
+	 * Stops the workers that have no job, all but `keep` of the running ones: a worker started
+	 * for a burst of jobs gives its memory back when the burst is over. The next burst starts them again.
+	 */
+	retireIdle(keep: number): void {
+		const ready = this.#slots.filter(slot => slot.ready);
+		const idle = ready.filter(slot => slot.jobs === 0);
+		for (const slot of idle.slice(0, Math.max(0, ready.length - keep))) {
+			this.#retire(slot, slot.ready!);
+		}
 	}
 
 	/** Stops every worker; jobs still waiting for one fail with ABORTED (none is left hanging). */
@@ -173,7 +194,9 @@ export class WorkerPool implements RunPool {
 	}
 
 	async #start(signal: AbortSignal | undefined): Promise<KLayoutWorker> {
+		const began = performance.now();
 		const worker = await this.#startWorker(signal);
+		this.#startupMs = Math.max(this.#startupMs, Math.round(performance.now() - began));
 		this.#started++;
 		if (this.#closed) {
 			worker.kill();

@@ -20,7 +20,15 @@ export interface WarmWorkerServerOptions {
 	idleMs: number;
 	/** How many jobs at once (one KLayout each, started when needed). */
 	size: number;
+	/**
+	 * After this many milliseconds without a job, only one KLayout stays (each holds ~375 MB,
+	 * ~215 MB of it its own): the others served a directory run's burst. Default {@link SPARE_IDLE_MS}.
+	 */
+	spareIdleMs?: number | undefined;
 }
+
+/** How long KLayouts beyond the first stay after the last job: a directory run's pairs come without pauses. */
+export const SPARE_IDLE_MS = 30_000;
 
 export interface WarmWorkerHello {
 	protocol: typeof WARM_PROTOCOL;
@@ -75,13 +83,21 @@ export async function serveWarmWorker(address: string, options: WarmWorkerServer
 		stop = resolve;
 	});
 	let idleTimer: NodeJS.Timeout | undefined;
+	let spareTimer: NodeJS.Timeout | undefined;
 	const idle = () => {
 		clearTimeout(idleTimer);
+		clearTimeout(spareTimer);
 		idleTimer = setTimeout(() => {
 			if (running === 0) {
 				stop();
 			}
 		}, options.idleMs);
+		spareTimer = setTimeout(() => {
+			if (running === 0) {
+				pool.retireIdle(1);
+			}
+		}, options.spareIdleMs ?? SPARE_IDLE_MS);
+		spareTimer.unref();
 	};
 
 	const sockets = new Set<net.Socket>();

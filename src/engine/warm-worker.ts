@@ -349,7 +349,7 @@ export interface WarmWorkerOptions {
 /**
  * A worker for one lyipc-diff call that lives on in the background: requests go to this
  * user's warm worker server, which is started on first use and stops after a few idle minutes
- * (`LYIPC_WARM_WORKER_IDLE` seconds, default 300). Whatever goes wrong with the server (cannot
+ * (`LYIPC_WARM_WORKER_IDLE` seconds, default 120; KLayouts beyond the first after 30 s). Whatever goes wrong with the server (cannot
  * start, killed mid-call, silent or stuck past a deadline that leaves room within the request's
  * timeout) the request is answered by a fresh KLayout worker instead, as without it. Connects only on the first request: byte-identical files
  * never need it.
@@ -361,6 +361,8 @@ export class WarmWorkerClient implements WorkerRequests {
 	#hello: WarmWorkerHello | undefined;
 	#fresh: KLayoutWorker | undefined;
 	#starting: Promise<KLayoutWorker> | undefined;
+	/** The connection was settled before this request asked for it: no start-up to wait for. */
+	#reached = false;
 
 	constructor(options: WarmWorkerOptions = {}) {
 		this.#options = options;
@@ -376,8 +378,16 @@ export class WarmWorkerClient implements WorkerRequests {
 
 	async request<T = unknown>(op: string, params: Record<string, unknown> = {}, options: RequestOptions = {}): Promise<T> {
 		if (!this.#starting) {
-			this.#connection ??= this.#connect(options.timeout, options.signal);
+			this.#connection ??= this.#connect(options.timeout, options.signal).finally(() => {
+				this.#reached = true;
+			});
+			const asked = performance.now();
+			const waiting = !this.#reached;
 			const connection = await this.#connection;
+			if (waiting) {
+				// Waiting for the server (started now, its first KLayout with it) is KLayout's start-up, not this job's work.
+				options.onStartup?.(Math.round(performance.now() - asked));
+			}
 			if (connection) {
 				try {
 					const answer = (await connection.job(op, params, options.timeout, options.signal)) as WarmAnswer;
@@ -393,7 +403,9 @@ export class WarmWorkerClient implements WorkerRequests {
 
 		// One fresh KLayout for every request that needs it, however many come at once.
 		this.#starting ??= import('./worker.js').then(async ({KLayoutWorker}) => KLayoutWorker.start({klayout: this.#options.klayout, env: this.#options.env, signal: options.signal}));
+		const asked = performance.now();
 		this.#fresh = await this.#starting;
+		options.onStartup?.(Math.round(performance.now() - asked));
 		return this.#fresh.request<T>(op, params, options);
 	}
 

@@ -38,6 +38,8 @@ export interface RequestOptions {
 	signal?: AbortSignal | undefined;
 	/** Told how long the job waited behind other jobs before KLayout took it (in this worker's queue, or the warm worker server's). */
 	onQueued?: ((ms: number) => void) | undefined;
+	/** Told how long the job waited for KLayout to start (the warm worker server and its first KLayout, or a fresh KLayout instead). */
+	onStartup?: ((ms: number) => void) | undefined;
 }
 
 interface Ready {

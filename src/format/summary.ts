@@ -2,7 +2,7 @@ import path from 'node:path';
 import type {CompareResult, LayerResult, LayerStatus} from '../xor/result.js';
 import {MAX_MARKER_ITEMS} from '../xor/options.js';
 import type {Style} from './style.js';
-import {count, differs, plural, shellWord} from './text.js';
+import {boxText, count, differs, plural, shellWord} from './text.js';
 
 function displayPath(file: string, cwd: string): string {
 	const relative = path.relative(cwd, file);
@@ -132,16 +132,6 @@ function area(value: number): string {
 	return value >= 1000 ? count(Math.round(value)) : String(Number(value.toPrecision(4)));
 }
 
-/** Where a layer's differences are: their bounding box in µm, "x 20 .. 22, y 20 .. 23". */
-function place(box: number[] | null): string {
-	if (!box) {
-		return '';
-	}
-
-	const n = (value: number) => String(Number(value.toFixed(4)));
-	return `x ${n(box[0]!)} .. ${n(box[2]!)}, y ${n(box[1]!)} .. ${n(box[3]!)}`;
-}
-
 export interface SummaryOptions {
 	/** Also how the comparison was done: the engine per layer and why (--verbose). */
 	verbose?: boolean | undefined;
@@ -172,7 +162,7 @@ export function formatSummary(result: CompareResult, style: Style, options: Summ
 			layer.status === 'only-in-a' ? '-' : count(layer.countB),
 			count(layer.xorCount),
 			...(withSlivers ? [count(layer.sliverCount)] : []),
-			...(changed ? (layer.xorCount > 0 ? [area(layer.xorArea), place(layer.bbox)] : ['', '']) : []),
+			...(changed ? (layer.xorCount > 0 ? [area(layer.xorArea), boxText(layer.bbox)] : ['', '']) : []),
 			// Last column: never padded, so colour codes do not upset the widths.
 			statusText(layer.status, layer, style),
 		]);

@@ -19,3 +19,17 @@ export function differs(n: number): string {
 export function shellWord(file: string): string {
 	return /^[\w@%+=:,./-]+$/.test(file) ? file : `'${file.replaceAll("'", "'\\''")}'`;
 }
+
+/**
+ * Where a layer's differences are: their bounding box [left, bottom, right, top] in µm, as every
+ * report writes it (the pictures' footer too): "x 20 .. 22, y 20 .. 23".
+ */
+export function boxText(box: readonly number[] | null): string {
+	if (!box) {
+		return '';
+	}
+
+	// Only digits come out, whatever a result from elsewhere (a merged blob) holds.
+	const n = (value: number) => (typeof value === 'number' && Number.isFinite(value) ? String(Number(value.toFixed(4))) : '?');
+	return `x ${n(box[0]!)} .. ${n(box[2]!)}, y ${n(box[1]!)} .. ${n(box[3]!)}`;
+}

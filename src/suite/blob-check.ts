@@ -229,7 +229,8 @@ const suiteResult = shape<SuiteResult>({
 	pairs: list(pairOutcome),
 	hint: nullable(text),
 	workers: shape<SuiteResult['workers']>({size: whole, started: whole, warm: flag}),
-	timings: shape<SuiteResult['timings']>({totalMs: amount}),
+	// A blob of an older version has no startupMs: none is known.
+	timings: shape<SuiteResult['timings']>({totalMs: amount, startupMs: (value, at) => (value === undefined ? 0 : amount(value, at))}),
 	shard: nullable(shard),
 });
 

@@ -7,7 +7,7 @@ import {guardOutputs, type PlannedOutput} from '../output-guard.js';
 import {writeFileAtomically} from '../write-file-atomically.js';
 import {checkBlobResult, shown} from './blob-check.js';
 import {checkBlobFile, copyRegularFile, openRegularFile} from './blob-files.js';
-import {prepareReportDir} from './report-dir.js';
+import {prepareReportDir, recordWritten} from './report-dir.js';
 import {countOutcomes, noMatchHint, statusOf, SUITE_FORMAT_VERSION, type PairOutcome, type SuiteResult} from './run-suite.js';
 
 /**
@@ -94,7 +94,7 @@ export async function checkBlobPlace(dir: string, outDir: string): Promise<void>
 	}
 }
 
-/** Writes `result` as a blob into `dir` (a new folder, or one lyipc-diff wrote before: emptied). */
+/** Writes `result` as a blob into `dir` (a new folder, or one lyipc-diff wrote before: what it wrote there removed first). */
 export async function writeBlob(result: SuiteResult, dir: string): Promise<string> {
 	await checkBlobPlace(dir, result.outDir);
 	const target = path.resolve(dir);
@@ -109,6 +109,7 @@ export async function writeBlob(result: SuiteResult, dir: string): Promise<strin
 
 	const file = path.join(target, BLOB_FILE);
 	await writeFileAtomically(file, JSON.stringify({blobFormat: BLOB_FORMAT, result: blob} satisfies BlobFile, null, 2) + '\n', 'the blob');
+	await recordWritten(target, [...copies.map(copy => copy.to), file]);
 	return file;
 }
 
@@ -288,6 +289,7 @@ export async function mergeBlobs(dirs: readonly string[], outDir: string, option
 		blobs.map(({real}) => real),
 	);
 	await copyAll([...copies.values()], `merge-reports --out-dir ${outDir}`, copyRegularFile);
+	await recordWritten(target, copies.keys());
 	pairs.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
 	const counts = countOutcomes(pairs);
 	return {
@@ -305,7 +307,7 @@ export async function mergeBlobs(dirs: readonly string[], outDir: string, option
 			warm: true,
 		} as SuiteResult['workers']),
 		// The shards ran side by side: the merged run took as long as the longest.
-		timings: {totalMs: Math.max(...blobs.map(({result}) => result.timings.totalMs))},
+		timings: {totalMs: Math.max(...blobs.map(({result}) => result.timings.totalMs)), startupMs: Math.max(...blobs.map(({result}) => result.timings.startupMs))},
 		shard: null,
 	};
 }

@@ -68,6 +68,11 @@ export class Placements {
 		return this.#places.reduce((sum, place) => sum + place.pool.started, 0);
 	}
 
+	/** The longest KLayout start-up of any pool, in ms. */
+	get startupMs(): number {
+		return Math.max(0, ...this.#places.map(place => place.pool.startupMs ?? 0));
+	}
+
 	async run<T>(job: (place: Placement) => Promise<T>): Promise<T> {
 		const load = (place: Placement) => (this.#busy.get(place) ?? 0) / place.pool.size;
 		const place = this.#places.reduce((best, candidate) => (load(candidate) < load(best) ? candidate : best));

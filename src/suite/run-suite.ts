@@ -8,7 +8,7 @@ import {retryLostWorker} from '../engine/retry-lost-worker.js';
 import type {RequestOptions, WorkerRequests} from '../engine/worker.js';
 import {guardOutputs, identify, resolveTrees, type PlannedOutput} from '../output-guard.js';
 import {removeLeftovers} from '../write-file-atomically.js';
-import {prepareReportDir} from './report-dir.js';
+import {prepareReportDir, recordWritten} from './report-dir.js';
 import {refuseOutsideTree} from './update-references.js';
 import {PIPELINE_DEPTH} from '../engine/pipeline-depth.js';
 import {type RunPool, WorkerPool, type WorkerRuns} from '../engine/pool.js';
@@ -70,7 +70,11 @@ export interface SuiteResult {
 	hint: string | null;
 	/** KLayout workers: at most `size` at once, `started` by this run; `warm`: the warm worker server's, already running. */
 	workers: {size: number; started: number; warm: boolean};
-	timings: {totalMs: number};
+	/**
+	 * `startupMs`: how long the run waited for KLayout to start (the longest start of a worker, or
+	 * of the warm worker server with its first KLayout); no pair's `ms` holds it.
+	 */
+	timings: {totalMs: number; startupMs: number};
 	/** The shard this run compared (`--shard i/n`): its pairs only; null for all of them. */
 	shard: Shard | null;
 }
@@ -111,8 +115,10 @@ export interface SuiteOptions extends XorOptions, PairFilter {
 	/** Folder for the artifacts, mirroring the relative paths (default: a new temp folder); never inside or around a tree. */
 	outDir?: string | undefined;
 	/**
-	 * `outDir` is a report folder of lyipc-diff's (its default lyipc-report/): emptied when an
-	 * earlier run wrote it, refused when it holds anything else, made and marked when new.
+	 * `outDir` is the default report folder (lyipc-report/), not one the caller named: refused when
+	 * it holds files and no manifest of an earlier run. Either way the files an earlier run
+	 * recorded in the folder's manifest are removed first, and this run's are recorded
+	 * (src/suite/report-dir.ts).
 	 */
 	reportDir?: boolean | undefined;
 	/**
@@ -167,7 +173,8 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 	}
 
 	await removeLeftovers(trees.reference);
-	const outDir = options.outDir === undefined ? await mkdtemp(path.join(tmpdir(), 'lyipc-diff-')) : options.reportDir ? await prepareReportDir(options.outDir) : path.resolve(options.outDir);
+	// A folder given (or the default report folder) loses what the last run wrote there, and only that.
+	const outDir = options.outDir === undefined ? await mkdtemp(path.join(tmpdir(), 'lyipc-diff-')) : await prepareReportDir(options.outDir, [], options.reportDir ? {} : {others: 'keep', make: false});
 	const sizeOf = (file: string | null) => (file === null ? 0 : (inputs.get(file)?.size ?? 0));
 	const sizes = new Map(found.map(pair => [pair, {reference: sizeOf(pair.reference), output: sizeOf(pair.output)}] as const));
 	const pairs = options.shard ? shardOf(found, options.shard, sizes) : found;
@@ -201,13 +208,15 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 	const inFlight = pLimit(places.size + 16);
 	const outcomes = new Map<LayoutPair, PairOutcome>();
 	const dirs = new MadeDirs();
+	/** The longest start-up a pair waited for inside its job (the warm worker server's). */
+	const startup = {ms: 0};
 	let failures = 0;
 	options.onEvent?.({type: 'start', total: pairs.length});
 	try {
 		await Promise.all(
 			order.map(async pair =>
 				inFlight(async () => {
-					const outcome = await places.run(async place => comparePair(pair, place, {dir: path.join(outDir, path.dirname(pair.path)), stem: stems.get(pair)!}, dirs, compare));
+					const outcome = await places.run(async place => comparePair(pair, place, {dir: path.join(outDir, path.dirname(pair.path)), stem: stems.get(pair)!}, dirs, startup, compare));
 					outcomes.set(pair, outcome);
 					failures += outcome.status === 'identical' ? 0 : 1;
 					options.onEvent?.({type: 'pair', pair: outcome, done: outcomes.size, total: pairs.length, failures});
@@ -220,6 +229,9 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 		await dirs.removeEmpty();
 		if (options.outDir === undefined) {
 			await rmdir(outDir).catch(() => undefined); // our temp folder, if nothing was written into it
+		} else {
+			// Also after Ctrl+C: what the finished pairs wrote is the next run's to remove.
+			await recordWritten(outDir, [...outcomes.values()].flatMap(filesOf));
 		}
 	}
 
@@ -236,9 +248,17 @@ export async function compareDirectories(referenceDir: string, outputDir: string
 		pairs: ordered,
 		hint,
 		workers: {size: places.size, started: places.started, warm},
-		timings: {totalMs: Math.round(performance.now() - started)},
+		timings: {totalMs: Math.round(performance.now() - started), startupMs: Math.max(places.startupMs, startup.ms)},
 		shard: options.shard ?? null,
 	};
+}
+
+/** The files a pair's comparison wrote: its artifacts and pictures. */
+export function filesOf(pair: PairOutcome): string[] {
+	const pictures = pair.pictures;
+	return [pair.result?.artifacts.xor, pair.result?.artifacts.rdb, ...(pictures ? [pictures.a, pictures.b, pictures.xor, pictures.overview, ...pictures.closeups] : [])].filter(
+		(file): file is string => typeof file === 'string',
+	);
 }
 
 /** The warm worker server's KLayouts for a run (loaded only when asked for). */
@@ -295,8 +315,11 @@ async function refuseNothingSelected(referenceDir: string, outputDir: string): P
 
 type PairOptions = Omit<SuiteOptions, 'include' | 'exclude' | 'workers' | 'pool' | 'onEvent' | 'outDir' | 'reportDir' | 'outputs' | 'update' | 'remote' | 'env' | 'shard' | 'slurm' | 'warmWorker'>;
 
-/** A pool that counts the time its jobs wait for a worker, here and on the far side of a warm worker server. */
-function timed(pool: WorkerRuns): {pool: WorkerRuns; waited: () => number} {
+/**
+ * A pool that counts the time its jobs wait for a worker, here and on the far side of a warm
+ * worker server, KLayout's start-up included; the longest start-up goes to `startup` too.
+ */
+function timed(pool: WorkerRuns, startup: {ms: number}): {pool: WorkerRuns; waited: () => number} {
 	let waited = 0;
 	const counted = (worker: WorkerRequests): WorkerRequests => ({
 		get klayout() {
@@ -311,6 +334,11 @@ function timed(pool: WorkerRuns): {pool: WorkerRuns; waited: () => number} {
 				onQueued(ms) {
 					waited += ms;
 					options.onQueued?.(ms);
+				},
+				onStartup(ms) {
+					waited += ms;
+					startup.ms = Math.max(startup.ms, ms);
+					options.onStartup?.(ms);
 				},
 			});
 		},
@@ -330,9 +358,9 @@ function timed(pool: WorkerRuns): {pool: WorkerRuns; waited: () => number} {
 }
 
 /** One pair; its artifacts and pictures go into `dir` (made through `dirs`), named after `stem`. */
-async function comparePair(pair: LayoutPair, place: Placement, {dir, stem}: {dir: string; stem: string}, dirs: MadeDirs, options: PairOptions): Promise<PairOutcome> {
+async function comparePair(pair: LayoutPair, place: Placement, {dir, stem}: {dir: string; stem: string}, dirs: MadeDirs, startup: {ms: number}, options: PairOptions): Promise<PairOutcome> {
 	const {files} = place;
-	const {pool, waited} = timed(place.pool);
+	const {pool, waited} = timed(place.pool, startup);
 	const began = performance.now();
 	const {pictures: wanted, ...compare} = options;
 	let attempts = 0;

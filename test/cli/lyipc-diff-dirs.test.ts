@@ -1,10 +1,10 @@
-import {readdir, readFile, rm, writeFile} from 'node:fs/promises';
+import {copyFile, readdir, readFile, rm, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {XMLParser} from 'fast-xml-parser';
 import {PNG} from 'pngjs';
 import {expect, test} from 'vitest';
 import {execa} from 'execa';
-import {CLI, describeKLayout, expectUsageErrors, processesMatching, runCli, useTempDirs} from '../helpers/run.js';
+import {CLI, describeKLayout, expectUsageErrors, fixture, processesMatching, runCli, useTempDirs} from '../helpers/run.js';
 import {clickAndScreenshot, describeBrowser, screenshotPage} from '../helpers/chromium.js';
 import {pngColours} from '../helpers/gui.js';
 import {makeSuiteTree, TREE_EXPECTED} from '../helpers/suite-tree.js';
@@ -21,6 +21,20 @@ test('directory mode usage: a directory and a file, per-pair options, reporter s
 		[[path.join(reference, 'same.gds'), path.join(output, 'same.gds'), '--workers', '2'], /--workers is for comparing two directories/],
 	];
 	await expectUsageErrors(cases);
+});
+
+test('a run folder that does not exist: "no such directory", naming it', async () => {
+	const {reference} = await makeSuiteTree(await tempDir());
+	const missing = path.join(path.dirname(reference), 'nonexistent');
+	for (const args of [
+		[reference, missing],
+		[missing, reference],
+	]) {
+		const run = await runCli(args);
+		expect(run.exitCode).toBe(2);
+		expect(run.stderr).toContain(`${missing}: no such directory (${reference} is a directory`);
+		expect(run.stderr).not.toContain('is not:');
+	}
 });
 
 describeKLayout('lyipc-diff REF_DIR RUN_DIR', () => {
@@ -85,6 +99,42 @@ describeKLayout('lyipc-diff REF_DIR RUN_DIR', () => {
 		expect(await readdir(tmp)).toEqual([]);
 	});
 
+	test('Ctrl+C mid-run of many pairs: one "interrupted" line counting the unfinished pairs, not a line each', async () => {
+		const root = await tempDir();
+		for (const side of ['ref', 'run']) {
+			await execa('mkdir', ['-p', path.join(root, side)]);
+		}
+
+		const total = 40;
+		for (let index = 0; index < total; index++) {
+			await copyFile(fixture('base.gds'), path.join(root, 'ref', `p${index}.gds`));
+			await copyFile(fixture('base_shifted.gds'), path.join(root, 'run', `p${index}.gds`));
+		}
+
+		const run = execa(process.execPath, [CLI, 'ref', 'run', '--workers', '1', '--no-warm-worker'], {cwd: root, env: {FORCE_COLOR: '0'}, reject: false});
+		// Piped, the console prints each failing pair as it fails: once one has, interrupt.
+		let seen = '';
+		await new Promise<void>(resolve => {
+			run.stdout!.on('data', (chunk: Buffer) => {
+				seen += String(chunk);
+				if (seen.includes('different')) {
+					resolve();
+				}
+			});
+			void run.finally(resolve);
+		});
+		run.kill('SIGINT');
+		const result = await run;
+		expect(result.exitCode).toBe(2);
+		const stdout = String(result.stdout);
+		expect(stdout).not.toContain('aborted');
+		expect(stdout.match(/interrupted/g)).toHaveLength(1);
+		const [, unfinished] = /^interrupted: (\d+) of 40 pairs unfinished$/m.exec(stdout) ?? [];
+		expect(Number(unfinished)).toBeGreaterThan(0);
+		// Every pair is either finished (its line) or counted as unfinished.
+		expect(stdout.match(/^different {10}p\d+\.gds$/gm)!.length + Number(unfinished)).toBe(total);
+	});
+
 	test('--json: the suite result on stdout; exit 1 for differences only, 0 when all are identical', async () => {
 		const {reference, output} = await makeSuiteTree(await tempDir());
 		const different = await runCli([reference, output, '--json', '--exclude', 'corrupt.gds']);
@@ -99,6 +149,14 @@ describeKLayout('lyipc-diff REF_DIR RUN_DIR', () => {
 		const same = await runCli([reference, output, '-q', '--include', 'same.gds', '--include', 'flat.gds']);
 		expect(same.exitCode, same.stderr).toBe(0);
 		expect(same.stdout).toMatch(/^2 pairs: 2 identical \(/);
+	});
+
+	test('--reporter html alone: the summary line, then where the report is', async () => {
+		const root = await tempDir();
+		const {reference, output} = await makeSuiteTree(root);
+		const run = await runCli([reference, output, '--include', 'chip/**', '--reporter', 'html', '--no-warm-worker'], {cwd: root, env: {FORCE_COLOR: '0'}});
+		expect(run.exitCode, run.stderr).toBe(1);
+		expect(run.stdout).toMatch(/^\d+ pairs?: \d+ identical, 1 different \(\d+\.\d s, \d KLayout workers?\)\nreport: lyipc-report\/index\.html$/);
 	});
 
 	describeBrowser('--reporter html', () => {
@@ -123,7 +181,8 @@ describeKLayout('lyipc-diff REF_DIR RUN_DIR', () => {
 			expect(sources.every(source => !source.startsWith('/') && !source.includes('..'))).toBe(true);
 			// ring: the overview, A, B and the XOR close-up; only_ref: the reference; only_run: the output.
 			expect([...new Set(sources)].sort()).toEqual(['chip/ring.a.png', 'chip/ring.b.png', 'chip/ring.overview.png', 'chip/ring.xor.png', 'only_ref.a.png', 'only_run.b.png']);
-			expect(await readFile(path.join(moved, 'junit.xml'), 'utf8')).toContain('[[ATTACHMENT|chip/ring.xor.png]]');
+			// Attachments are named from the project's folder, where a CI looks for them (here: the working directory).
+			expect(await readFile(path.join(moved, 'junit.xml'), 'utf8')).toContain('[[ATTACHMENT|lyipc-report/chip/ring.xor.png]]');
 
 			// In each picture: a legend (a swatch per layer, in the band on the right) and a scale
 			// bar (dark, in the band at the bottom). The XOR picture: red; the overview: a frame.
@@ -197,6 +256,27 @@ describeKLayout('directory mode in CI: the report folder, accepting changes, hin
 		expect(inside.exitCode).toBe(2);
 		expect(inside.stderr).toMatch(/the report folder lyipc-report contains the reference tree \(.*golden\): choose a folder outside the inputs/);
 		expect(await readdir(path.join(report, 'golden'))).toContain('same.gds');
+	});
+
+	test('a reused --out-dir keeps no stale artifact or picture, and never removes a file lyipc did not write', async () => {
+		const root = await tempDir();
+		const {reference, output} = await makeSuiteTree(root);
+		const out = path.join(root, 'ci-out');
+		await execa('mkdir', ['-p', path.join(out, 'chip')]);
+		// The user's files, there before the first run and put there between runs.
+		await writeFile(path.join(out, 'README.txt'), 'mine');
+		const first = await runCli([reference, output, '--include', 'chip/**', '--out-dir', out, '--reporter', 'html', '--reporter', `junit=${path.join(out, 'junit.xml')}`, '-q'], {cwd: root});
+		expect(first.exitCode, first.stderr).toBe(1);
+		expect((await readdir(path.join(out, 'chip'))).filter(name => name.startsWith('ring.')).length).toBeGreaterThan(3);
+		await writeFile(path.join(out, 'chip', 'notes.txt'), 'mine too');
+		// Now every pair passes: nothing of the first run may stay.
+		await execa('cp', [path.join(reference, 'chip', 'ring.gds'), path.join(output, 'chip', 'ring.gds')]);
+		const second = await runCli([reference, output, '--include', 'chip/**', '--out-dir', out, '--reporter', 'html', '-q'], {cwd: root});
+		expect(second.exitCode, second.stderr).toBe(0);
+		expect((await readdir(out)).sort()).toEqual(['.lyipc-report', 'README.txt', 'chip', 'index.html']);
+		expect(await readdir(path.join(out, 'chip'))).toEqual(['notes.txt']);
+		expect(await readFile(path.join(out, 'README.txt'), 'utf8')).toBe('mine');
+		expect(await readFile(path.join(out, 'index.html'), 'utf8')).toContain('all layouts identical');
 	});
 
 	test('--update copies outputs over differing and missing references and says what it changed; --prune deletes references without output', async () => {

@@ -40,6 +40,40 @@ describe('lyipc without a viewer: usage errors and no viewer, exit 2', () => {
 		expect(help.stdout).toMatch(/^Usage: lyipc <command>/);
 	});
 
+	test('every command has its own help: COMMAND --help or -h, exit 0, naming each of its options', async () => {
+		const own: Record<string, string[]> = {
+			load: ['--new', '--add'],
+			reload: [],
+			status: ['--json'],
+			screenshot: ['--width', '--height'],
+			ping: [],
+			quit: ['--force'],
+			watch: [],
+			animate: ['--interval', '--loop'],
+			viewer: ['--port', '--host', '--klive', '--klayout'],
+			server: ['--uninstall', '--port', '--no-autostart', '--allow-remote-v1'],
+			job: ['--remote', '--get', '--show'],
+			'git-setup': ['--global', '--uninstall'],
+		};
+		for (const [command, options] of Object.entries(own)) {
+			for (const args of [
+				[command, '--help'],
+				['--target', 'nowhere', command, '-h'],
+			]) {
+				const run = await lyipc(args, {LYIPC_PORT: '1'});
+				expect(run.exitCode, args.join(' ')).toBe(0);
+				expect(run.stdout, args.join(' ')).toMatch(new RegExp(`^Usage: lyipc ${command}\\b`));
+				for (const option of options) {
+					expect(run.stdout, `${command}: ${option}`).toContain(option);
+				}
+			}
+		}
+
+		// After --, the words are the job's command's own: its --help is not lyipc's.
+		const job = await lyipc(['job', '--remote', 'nohost.invalid', '--', 'ls', '--help'], {LYIPC_SSH: 'false'});
+		expect(job.stdout).not.toContain('Usage: lyipc');
+	});
+
 	test('no viewer running: says where it looked and how to start one', async () => {
 		const port = await freePort();
 		const run = await lyipc(['ping', '--target', `127.0.0.1:${port}`]);

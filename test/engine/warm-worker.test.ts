@@ -1,5 +1,5 @@
-import {existsSync} from 'node:fs';
-import {chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, unlink, utimes} from 'node:fs/promises';
+import {existsSync, readFileSync} from 'node:fs';
+import {chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, unlink, utimes} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
@@ -34,6 +34,15 @@ async function processesWith(text: string): Promise<number[]> {
 async function childrenOf(pid: number): Promise<number[]> {
 	const {stdout} = await execa('pgrep', ['-P', String(pid)], {reject: false});
 	return stdout.split('\n').filter(Boolean).map(Number);
+}
+
+/** A file's text, or '' once it is gone (a process that exited). */
+function readFileSyncSafe(file: string): string {
+	try {
+		return readFileSync(file, 'utf8');
+	} catch {
+		return '';
+	}
 }
 
 /** CPU time `pid` has used, in clock ticks (utime + stime of /proc/PID/stat). */
@@ -166,6 +175,35 @@ describeKLayout('warm worker between lyipc-diff calls', () => {
 		expect(layers(second)).toEqual(layers(fresh));
 		// The pairs that needed KLayout were answered by the server, on both runs.
 		expect((await hello(address)).jobs).toBeGreaterThanOrEqual(4);
+	});
+
+	test("KLayout's start-up is reported apart: no pair's own time holds it, warm worker server or a run's own pool", async () => {
+		const {dir, env} = await setup();
+		const tree = path.join(dir, 'tree');
+		// Pairs that are equal but not byte-identical: each needs KLayout.
+		await mkdir(path.join(tree, 'ref'), {recursive: true});
+		await mkdir(path.join(tree, 'run'));
+		for (const name of ['a.gds', 'b.gds', 'c.gds']) {
+			await copyFile(fixture('base.gds'), path.join(tree, 'ref', name));
+			await copyFile(fixture('base_flat.gds'), path.join(tree, 'run', name));
+		}
+
+		const runDirs = async (...args: string[]) => {
+			const run = await runCli([path.join(tree, 'ref'), path.join(tree, 'run'), '--json', '--out-dir', path.join(dir, 'report'), ...args], {env});
+			expect(run.exitCode, run.stderr).toBe(0);
+			return JSON.parse(run.stdout) as SuiteResult;
+		};
+
+		// No warm KLayout runs yet: the first run waits for the server and its KLayouts.
+		for (const result of [await runDirs(), await runDirs('--no-warm-worker')]) {
+			expect(result.timings.startupMs, JSON.stringify(result.timings)).toBeGreaterThan(300);
+			for (const pair of result.pairs) {
+				expect(pair.ms, `${pair.path}: ${JSON.stringify(result.timings)}`).toBeLessThan(result.timings.startupMs);
+			}
+		}
+
+		// Warm now: nothing to wait for.
+		expect((await runDirs()).timings.startupMs).toBeLessThan(300);
 	});
 
 	test('concurrent first calls: one server answers them all, the others step back', async () => {
@@ -363,6 +401,41 @@ describeKLayout('warm worker between lyipc-diff calls', () => {
 		expect(existsSync(address)).toBe(true);
 		expect((await hello(address)).pid).toBe(second.pid);
 		expect(await readdir(dir)).toEqual(['warm.sock']);
+	});
+
+	test('idle, the server keeps one KLayout: those started for a burst of jobs stop after spareIdleMs, and start again for the next', async () => {
+		const dir = await tempDir();
+		const address = path.join(dir, 'warm.sock');
+		// Stops once idle for 5 s: after the test's jobs.
+		const serving = serveWarmWorker(address, {klayout: KLAYOUT, idleMs: 5000, size: 2, spareIdleMs: 1500});
+		await waitFor('the server to listen', () => existsSync(address));
+		const klayouts = async () => (await childrenOf(process.pid)).filter(pid => existsSync(`/proc/${pid}`) && readFileSyncSafe(`/proc/${pid}/cmdline`).includes('worker.py'));
+		const socket = net.connect(address);
+		let answered = 0;
+		socket.setEncoding('utf8');
+		socket.on('data', (chunk: string) => {
+			answered += chunk.split('\n').filter(line => line.includes('"ok"')).length;
+		});
+		const burst = async (first: number) => {
+			const job = (id: number) => JSON.stringify({id, op: 'xor', params: {a: fixture('base.gds'), b: fixture('placed_often_a.gds'), mode: 'flat'}});
+			const before = answered;
+			socket.write(`${job(first)}\n${job(first + 1)}\n${job(first + 2)}\n`);
+			await waitFor('the answers', () => answered === before + 3, 60_000);
+		};
+
+		try {
+			await burst(1);
+			expect(await klayouts()).toHaveLength(2);
+			await waitFor('the spare KLayout to stop', async () => (await klayouts()).length === 1, 10_000);
+			await sleep(1000);
+			expect(await klayouts()).toHaveLength(1); // the last one stays, for the next call
+			await burst(4);
+			expect(await klayouts()).toHaveLength(2);
+		} finally {
+			socket.destroy();
+			await serving;
+			expect(await klayouts()).toEqual([]);
+		}
 	});
 
 	test('more jobs than KLayouts wait at the server, which says how long each waited', async () => {

@@ -38,7 +38,7 @@ const RESULT: SuiteResult = {
 	pairs: PAIRS,
 	hint: null,
 	workers: {size: 2, started: 1, warm: false},
-	timings: {totalMs: 1234},
+	timings: {totalMs: 1234, startupMs: 0},
 	shard: null,
 };
 
@@ -129,12 +129,13 @@ test('links are relative to the report, so the uploaded folder works: HTML, Mark
 			pairs: PICTURED.pairs.map(outcome => ({...outcome, reference: `${dir}/ref/ring.gds`, result: null, pictures: {...outcome.pictures!, overview: `${dir}/report/ring.overview.png`}})),
 		};
 		await createReporter({name: 'markdown', file: `${dir}/report/summary.md`}, io).onEnd(within);
-		await createReporter({name: 'junit', file: `${dir}/report/junit.xml`}, io).onEnd(within);
+		// A CI resolves attachments from the project's folder (GitLab's $CI_PROJECT_DIR), not from the report's.
+		await createReporter({name: 'junit', file: `${dir}/report/junit.xml`}, {...io, env: {CI_PROJECT_DIR: dir}}).onEnd(within);
 		const markdown = await readFile(`${dir}/report/summary.md`, 'utf8');
 		const junit = await readFile(`${dir}/report/junit.xml`, 'utf8');
 		expect(markdown).toContain('[picture](ring.overview.png)');
 		expect(junit).toContain('reference: ../ref/ring.gds');
-		expect(junit).toContain('[[ATTACHMENT|ring.overview.png]]');
+		expect(junit).toContain('\n[[ATTACHMENT|report/ring.overview.png]]\n');
 		expect(markdown + junit).not.toContain(dir);
 	} finally {
 		await rm(dir, {recursive: true, force: true});
@@ -310,4 +311,75 @@ describeNeeding('LYIPC_TEST_SKIP_CMARK', "render Markdown with cmark-gfm (GitHub
 			await rm(dir, {recursive: true, force: true});
 		}
 	});
+});
+
+test('where a layer differs reads alike in the console, the HTML and JUnit: "x a .. b, y c .. d"', async () => {
+	const {formatSummary} = await import('../../src/format/summary.js');
+	const {PLAIN} = await import('../../src/format/style.js');
+	const layer = {key: '1/0', name: null, status: 'different', countA: 3, countB: 4, xorCount: 2, xorArea: 1.5, bbox: [-1.25, 2, 30.5, 40], mode: 'flat', sliverCount: 0, sliverArea: 0};
+	const compared = {
+		identical: false,
+		differentLayers: 1,
+		artifacts: {xor: null, rdb: null},
+		layers: [layer],
+		a: {path: '/w/ref/ring.gds', dbu: 0.001},
+		b: {path: '/w/run/ring.gds', dbu: 0.001},
+		topCells: [],
+		mode: 'flat',
+	} as never;
+	const where = 'x -1.25 .. 30.5, y 2 .. 40';
+	expect(formatSummary(compared, PLAIN, {cwd: '/w'})).toContain(where);
+	const run: SuiteResult = {...RESULT, status: 'different', pairs: [pair('ring.gds', 'different', {result: compared})]};
+	expect(renderHtml(run, '/out')).toContain(`<td>${where}</td>`);
+	const stdout = sink(false);
+	await createReporter({name: 'junit', file: undefined}, {stdout, stderr: sink(false), env: {}}).onEnd(run);
+	expect(stdout.text).toContain(`layer 1/0 differs at ${where} µm`);
+});
+
+test('Markdown outside the report folder (a CI step summary, stdout) links nothing: it names the files in the folder, and the folder', async () => {
+	const dir = await mkdtemp(path.join(tmpdir(), 'lyipc-reporters-'));
+	try {
+		const report = path.join(dir, 'ci', 'lyipc-report');
+		const within = {
+			...PICTURED,
+			outDir: report,
+			pairs: PICTURED.pairs.map(outcome => ({
+				...outcome,
+				result: {differentLayers: 1, layers: [], artifacts: {xor: `${report}/cells/ring.xor.gds`, rdb: null}} as never,
+				pictures: {...outcome.pictures!, overview: `${report}/cells/ring.overview.png`},
+			})),
+		};
+		// As on a GitHub runner: the summary is a temp file far from the report, shown on the run's page.
+		const summary = path.join(dir, '_temp', '_runner_file_commands', 'step_summary_1');
+		const env = {GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary};
+		await createReporter({name: 'markdown', file: summary}, {stdout: sink(false), stderr: sink(false), env}).onEnd(within);
+		const markdown = await readFile(summary, 'utf8');
+		expect(markdown).not.toContain('](');
+		expect(markdown).not.toContain('lyipc-report/cells'); // no path through the runner's folders to the report
+		expect(markdown).toContain('| `cells/ring.xor.gds` | `cells/ring.overview.png` |');
+		expect(markdown).toContain(`in the report folder \`${path.relative(process.cwd(), report)}\``);
+		expect(markdown).toContain('actions/upload-artifact');
+		const stdout = sink(false);
+		await createReporter({name: 'markdown', file: undefined}, {stdout, stderr: sink(false), env: {}}).onEnd(within);
+		expect(stdout.text).not.toContain('](');
+		expect(stdout.text).toContain('`cells/ring.overview.png`');
+
+		// Jenkins' JUnit Attachments plugin resolves them from the workspace.
+		const junit = sink(false);
+		await createReporter({name: 'junit', file: undefined}, {stdout: junit, stderr: sink(false), env: {WORKSPACE: dir}}).onEnd(within);
+		expect(junit.text).toContain('\n[[ATTACHMENT|ci/lyipc-report/cells/ring.overview.png]]\n');
+	} finally {
+		await rm(dir, {recursive: true, force: true});
+	}
+});
+
+test("KLayout's start-up is a line of its own in the console and the HTML header, when the run waited for one", async () => {
+	const started = {...RESULT, timings: {totalMs: 2400, startupMs: 1100}};
+	const io = {stdout: sink(false), stderr: sink(false), env: {}};
+	await createReporter({name: 'console', file: undefined}, io).onEnd(started);
+	expect(io.stdout.text).toMatch(/\(2\.4 s, 1 KLayout worker\)\nKLayout start-up: 1\.1 s \(apart from the pairs' times\)\n/);
+	expect(renderHtml(started)).toContain('in 2.4 s · KLayout start-up: 1.1 s (apart from the pairs&#39; times) ·'.replace('&#39;', "'"));
+	const warm = {stdout: sink(false), stderr: sink(false), env: {}};
+	await createReporter({name: 'console', file: undefined}, warm).onEnd({...RESULT, timings: {totalMs: 200, startupMs: 4}});
+	expect(warm.stdout.text).not.toContain('start-up');
 });
