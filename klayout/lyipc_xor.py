@@ -140,7 +140,10 @@ def find_cell(layout, name, path, side, option):
 
 
 def pair_top_cells(la, lb, params):
-    """Returns [(cell_a or None, cell_b or None)]: which cells are compared with which."""
+    """Returns ([(cell_a or None, cell_b or None)], [their topCells entries]): which cells are
+    compared with which. Tops pair by name; when both sides keep tops without a partner (a
+    renamed design next to unchanged test structures), those are compared as one, as a flat
+    XOR of all top cells would: the only one of each side, or a cell placing all of them."""
     top_a, top_b = params.get("topA"), params.get("topB")
     if top_a or top_b:
         cell_a = find_cell(la, top_a, params["a"], "A", "--top-a") if top_a else None
@@ -149,14 +152,40 @@ def pair_top_cells(la, lb, params):
             cell_a = partner(la, cell_b.name, params["a"], "A", "--top-a")
         if cell_b is None:
             cell_b = partner(lb, cell_a.name, params["b"], "B", "--top-b")
-        return [(cell_a, cell_b)]
+        return [(cell_a, cell_b)], [pair_json(cell_a, cell_b)]
     tops_a, tops_b = list(la.top_cells()), list(lb.top_cells())
     if len(tops_a) == 1 and len(tops_b) == 1:
-        return [(tops_a[0], tops_b[0])]
+        return [(tops_a[0], tops_b[0])], [pair_json(tops_a[0], tops_b[0])]
     by_name_a = {c.name: c for c in tops_a}
     by_name_b = {c.name: c for c in tops_b}
-    names = sorted(set(by_name_a) | set(by_name_b))
-    return [(by_name_a.get(n), by_name_b.get(n)) for n in names]
+    left_a = sorted(n for n in by_name_a if n not in by_name_b)
+    left_b = sorted(n for n in by_name_b if n not in by_name_a)
+    if not (left_a and left_b):
+        names = sorted(set(by_name_a) | set(by_name_b))
+        pairs = [(by_name_a.get(n), by_name_b.get(n)) for n in names]
+        return pairs, [pair_json(ca, cb) for ca, cb in pairs]
+    pairs = [(by_name_a[n], by_name_b[n]) for n in sorted(set(by_name_a) & set(by_name_b))]
+    entries = [pair_json(ca, cb) for ca, cb in pairs]
+    rest_a = union_cell(la, [by_name_a[n] for n in left_a])
+    rest_b = union_cell(lb, [by_name_b[n] for n in left_b])
+    pairs.append((rest_a, rest_b))
+    entries.append({"a": rest_a.name, "b": rest_b.name, "status": "compared", "unpaired": {"a": left_a, "b": left_b}})
+    return pairs, entries
+
+
+def union_cell(layout, tops):
+    """The one top of `tops`, or a new cell placing each of them unchanged, named after them
+    ("X+Y"): what the XOR layout and the markers call their union. Made in the layout as read,
+    which is never written."""
+    if len(tops) == 1:
+        return tops[0]
+    name = "+".join(c.name for c in tops)
+    while layout.cell(name) is not None:
+        name += "_"
+    cell = layout.create_cell(name)
+    for top in tops:
+        cell.insert(pya.CellInstArray(top.cell_index(), pya.Trans()))
+    return cell
 
 
 def partner(layout, name, path, side, option):
@@ -367,8 +396,10 @@ def run_xor(params):
         if reach(layout, layout.dbu / dbu) >= COORDINATE_LIMIT:
             raise JobError("READ_ERROR", "%s: cannot compare layout %s: on the other layout's database unit (%g um, its own is %g um) its "
                            "coordinates reach beyond KLayout's range (+-2^31)" % (path, side, dbu, layout.dbu), path)
+    # Named before pairing, which may add a cell placing the unpaired tops.
+    names_a, names_b = [c.name for c in la.top_cells()], [c.name for c in lb.top_cells()]
+    pairs, pair_entries = pair_top_cells(la, lb, params)
     side_a, side_b = Side(la, dbu), Side(lb, dbu)
-    pairs = pair_top_cells(la, lb, params)
     keys = [k for k in set(side_a.layers) | set(side_b.layers)
             if layer_selected(k, params.get("layers"), params.get("ignoreLayers"))]
     keys.sort(key=lambda k: (len(k) != 2, k))
@@ -412,10 +443,10 @@ def run_xor(params):
 
     return {
         "identical": identical,
-        "a": {"dbu": clean_dbu(la.dbu), "topCells": [c.name for c in la.top_cells()]},
-        "b": {"dbu": clean_dbu(lb.dbu), "topCells": [c.name for c in lb.top_cells()]},
+        "a": {"dbu": clean_dbu(la.dbu), "topCells": names_a},
+        "b": {"dbu": clean_dbu(lb.dbu), "topCells": names_b},
         "dbu": dbu,
-        "topCells": [pair_json(ca, cb) for ca, cb in pairs],
+        "topCells": pair_entries,
         "layers": layers,
         "wrote": wrote,
         "timings": {"readMs": read_ms, "structureMs": structure_ms, "xorMs": xor_ms, "writeMs": millis(write_started)},

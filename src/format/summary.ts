@@ -57,6 +57,11 @@ function describeInput(label: string, input: CompareResult['a'], cwd: string): s
 
 function describeTops(result: CompareResult): string[] {
 	return result.topCells.map(pair => {
+		if (pair.unpaired) {
+			const {a, b} = pair.unpaired;
+			return a.length === 1 && b.length === 1 ? `top renamed: ${a[0]!} → ${b[0]!}` : `tops without a partner, compared as one: A only: ${a.join(', ')}; B only: ${b.join(', ')}`;
+		}
+
 		if (pair.status === 'compared') {
 			// Pairs made by name have equal names; only a single pair or --top-a/--top-b can differ.
 			return pair.a === pair.b ? `top cell: ${pair.a!}` : `top cells: ${pair.a!} (A) vs ${pair.b!} (B)`;

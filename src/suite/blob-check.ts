@@ -166,7 +166,14 @@ const compareResult = shape<CompareResult>({
 	mode: oneOf(ENGINE_MODES),
 	modesUsed: list(oneOf(USED_MODES)),
 	tolerance: amount,
-	topCells: list(shape<TopCellPair>({a: nullable(text), b: nullable(text), status: oneOf(['compared', 'only-in-a', 'only-in-b'])})),
+	topCells: list(
+		shape<TopCellPair>({
+			a: nullable(text),
+			b: nullable(text),
+			status: oneOf(['compared', 'only-in-a', 'only-in-b']),
+			unpaired: optional(shape<NonNullable<TopCellPair['unpaired']>>({a: list(text), b: list(text)})),
+		}),
+	),
 	layers: list(layerResult),
 	artifacts: shape<CompareResult['artifacts']>({
 		xor: nullable(blobFile(LAYOUT_EXTENSION, '.gds, .oas or another layout extension')),

@@ -53,9 +53,15 @@ export interface LayerResult {
 }
 
 export interface TopCellPair {
+	/** The compared cell of A; for several unpaired tops compared as one, their names joined by "+". */
 	a: string | null;
 	b: string | null;
 	status: 'compared' | 'only-in-a' | 'only-in-b';
+	/**
+	 * Only on the entry of the tops left without a partner by name on both sides, compared as
+	 * one (the union of each side's, as a flat XOR of all top cells would): their names.
+	 */
+	unpaired?: {a: string[]; b: string[]};
 }
 
 export interface InputSummary {

@@ -112,6 +112,21 @@ describe('formatSummary', () => {
 		expect(text).toContain('different: 1 of 2 layers differs');
 	});
 
+	test('top cells without a partner by name: a rename, or what each side holds alone', () => {
+		const tops = (topCells: CompareResult['topCells']) =>
+			formatSummary(result({topCells}), PLAIN, {cwd: '/w'})
+				.split('\n')
+				.filter(line => line.startsWith('top'));
+		expect(
+			tops([
+				{a: 'TEST_1', b: 'TEST_1', status: 'compared'},
+				{a: 'Ebeam_x_v1', b: 'Ebeam_x_v2', status: 'compared', unpaired: {a: ['Ebeam_x_v1'], b: ['Ebeam_x_v2']}},
+			]),
+		).toEqual(['top cell: TEST_1', 'top renamed: Ebeam_x_v1 → Ebeam_x_v2']);
+		expect(tops([{a: 'X+Y', b: 'Z', status: 'compared', unpaired: {a: ['X', 'Y'], b: ['Z']}}])).toEqual(['tops without a partner, compared as one: A only: X, Y; B only: Z']);
+		expect(tops([{a: 'CHIP', b: 'CHIP_RENAMED', status: 'compared'}])).toEqual(['top cells: CHIP (A) vs CHIP_RENAMED (B)']);
+	});
+
 	test('a forced mode names only its engine', () => {
 		const text = formatSummary(result({mode: 'tiled', layers: [layer('1/0', {mode: 'tiled'}), layer('2/0', {mode: 'tiled'})]}), PLAIN, {cwd: '/w', verbose: true});
 		expect(text).toContain('\nengine: tiled (2 layers)\n');
