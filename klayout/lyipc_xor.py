@@ -325,6 +325,79 @@ def split_slivers(region, tolerance_dbu):
     return region.interacting(core), region.not_interacting(core)
 
 
+# The width measurement may take as long as the layer's XOR took, at least this (seconds);
+# past it the widest width found so far is reported as a lower bound. Whether all differences
+# are slivers (no wider than SLIVER_WIDTH database units) is always settled exactly: it costs
+# one to four shrinks of the differences, searched first.
+WIDTH_MIN_BUDGET = 0.2
+SLIVER_WIDTH = 5
+
+
+def widest(regions, budget):
+    """(width, exact): the widest of the difference polygons in `regions` (flat or deep), in
+    database units. A rectangle's width is its shorter side. Other polygons are shrunk step by
+    step until nothing is left (scaled by 2, so that integer steps resolve 1 dbu); each step
+    shrinks what the last one left, so thin differences, mostly the bulk, drop out at the first
+    step. Shrinking twice is shrinking once by the sum on Manhattan geometry; on all-angle edges
+    the width comes out within a few dbu. Past `budget` seconds (a deadline: time.time()), the
+    search stops and `exact` is False: the width is then at least the one returned."""
+    best, exact = 0, True
+    for region in regions:
+        if region.is_empty():
+            continue
+        region = region.dup()
+        region.merged_semantics = False  # XOR outputs are merged: each polygon on its own
+        rectangles, others = region.rectangles(), region.non_rectangles()
+        rectangles.merged_semantics = others.merged_semantics = False
+        if rectangles.is_deep():
+            # Filters work on the hierarchy: a few dozen of them cost less than a flat walk.
+            if not rectangles.is_empty():
+                best = max(best, largest(lambda v: not rectangles.with_bbox_min(v, None, False).is_empty(), 1))
+        else:
+            for box in rectangles.each():  # ~2 us a polygon, less than a filter step costs
+                box = box.bbox()
+                best = max(best, min(box.width(), box.height()))
+        others = others.with_bbox_min(best + 1, None, False)  # only these can be wider
+        if not others.is_empty() and exact:
+            width, exact = shrunk_away(others.transformed(pya.ICplxTrans(2.0)), max(best, SLIVER_WIDTH), best, budget)
+            best = max(best, width)
+    return best, exact
+
+
+def shrunk_away(doubled, start, known, deadline):
+    """(1 + the largest shrink d that leaves something of `doubled`, a region scaled by 2:
+    the width of its widest polygon, exact): searched from `start` by doubling, then
+    bisection, until the deadline (but never before the answer below `start` is settled).
+    A width of `known` is known to exist elsewhere: below it nothing is searched."""
+    low, core_low, high, step = 0, doubled, None, max(1, start)
+    while high is None or high - low > 1:
+        if time.time() > deadline and low >= start:
+            return low + 1, False
+        core = core_low.sized(low - step)
+        if core.is_empty():
+            high = step
+            if high <= known:
+                return known, True
+        else:
+            low, core_low = step, core
+            core_low.merged_semantics = False
+        step = step * 2 if high is None else (low + high) // 2
+    return low + 1, True
+
+
+def largest(holds, low):
+    """The largest integer d >= low for which holds(d), given holds(low) and that holds is
+    true up to some d and false beyond: doubling steps, then bisection."""
+    high, step = None, max(1, low * 2)
+    while high is None or high - low > 1:
+        if holds(step):
+            low = step
+        else:
+            high = step
+        step = step * 2 if high is None else (low + high) // 2
+    return low
+
+
 def um_box(box, dbu):
     if box.empty():
         return None
@@ -522,11 +595,19 @@ def compare_layer(key, counts, side_a, side_b, pairs, out, markers, settings):
     one_side = counts["flatA"] == 0 or counts["flatB"] == 0
     tally = {"count": 0, "zeroArea": 0, "area": 0, "bbox": pya.Box(), "sliverCount": 0, "sliverArea": 0, "markers": 0, "omitted": 0}
     entry = layer_json(key, side_a.layers.get(key, (0, None))[1] or side_b.layers.get(key, (0, None))[1])
+    real = []
     for cell_name, difference in differences:
         parts = without_slivers(difference, one_side, settings)
         record(parts, difference, cell_name, entry["key"], key, tally, out, markers, settings.tolerance)
+        real.append(parts[0])
     markers.note_omitted(entry["key"], tally["omitted"])
     entry.update(layer_figures(counts, tally, plan, differences, settings.dbu))
+    # Measured only where the XOR found differences (a layer in one file only is no XOR).
+    entry["maxWidth"], entry["maxWidthExact"], entry["sliversOnly"] = None, None, False
+    if tally["count"] and not one_side:
+        width, exact = widest(real, time.time() + max(WIDTH_MIN_BUDGET, time.time() - started))
+        entry["maxWidth"], entry["maxWidthExact"] = round(width * settings.dbu, 6), exact
+        entry["sliversOnly"] = width <= SLIVER_WIDTH
     entry["ms"] = millis(started)
     return entry
 

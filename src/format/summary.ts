@@ -2,7 +2,7 @@ import path from 'node:path';
 import type {CompareResult, LayerResult, LayerStatus} from '../xor/result.js';
 import {MAX_MARKER_ITEMS} from '../xor/options.js';
 import type {Style} from './style.js';
-import {count, differs, plural, shellWord} from './text.js';
+import {count, differs, length, plural, shellWord, sliverNote} from './text.js';
 
 function displayPath(file: string, cwd: string): string {
 	const relative = path.relative(cwd, file);
@@ -147,6 +147,15 @@ function place(box: number[] | null): string {
 	return `x ${n(box[0]!)} .. ${n(box[2]!)}, y ${n(box[1]!)} .. ${n(box[3]!)}`;
 }
 
+/** The widest difference: "2 nm", "1.5 µm"; "≥ 6 nm" when its measurement ran out of time. */
+function widthText(layer: LayerResult): string {
+	if (layer.maxWidth === null || layer.maxWidth === undefined) {
+		return '';
+	}
+
+	return `${layer.maxWidthExact === false ? '≥ ' : ''}${length(layer.maxWidth)}`;
+}
+
 export interface SummaryOptions {
 	/** Also how the comparison was done: the engine per layer and why (--verbose). */
 	verbose?: boolean | undefined;
@@ -170,18 +179,18 @@ export function formatSummary(result: CompareResult, style: Style, options: Summ
 	if (result.layers.length > 0) {
 		const withSlivers = result.tolerance > 0;
 		const changed = result.layers.some(layer => layer.xorCount > 0);
-		const header = ['layer', 'A shapes', 'B shapes', 'XOR', ...(withSlivers ? ['slivers'] : []), ...(changed ? ['area µm²', 'where (µm)'] : []), 'status'];
+		const header = ['layer', 'A shapes', 'B shapes', 'XOR', ...(withSlivers ? ['slivers'] : []), ...(changed ? ['area µm²', 'max width', 'where (µm)'] : []), 'status'];
 		const rows = result.layers.map(layer => [
 			layer.key,
 			layer.status === 'only-in-b' ? '-' : count(layer.countA),
 			layer.status === 'only-in-a' ? '-' : count(layer.countB),
 			count(layer.xorCount),
 			...(withSlivers ? [count(layer.sliverCount)] : []),
-			...(changed ? (layer.xorCount > 0 ? [area(layer.xorArea), place(layer.bbox)] : ['', '']) : []),
+			...(changed ? (layer.xorCount > 0 ? [area(layer.xorArea), widthText(layer), place(layer.bbox)] : ['', '', '']) : []),
 			// Last column: never padded, so colour codes do not upset the widths.
 			statusText(layer.status, layer, style),
 		]);
-		const numeric = new Set([1, 2, 3, ...(withSlivers ? [4] : []), ...(changed ? [withSlivers ? 5 : 4] : [])]);
+		const numeric = new Set([1, 2, 3, ...(withSlivers ? [4] : []), ...(changed ? (withSlivers ? [5, 6] : [4, 5]) : [])]);
 		const [head, ...body] = table([header, ...rows], numeric);
 		lines.push('', style.bold(head!), ...body);
 	}
@@ -193,6 +202,13 @@ export function formatSummary(result: CompareResult, style: Style, options: Summ
 		lines.push(`${style.green(style.bold('identical'))}: ${plural(result.layers.length, 'layer')} compared${note}`);
 	} else {
 		lines.push(`${style.red(style.bold('different'))}: ${result.differentLayers} of ${plural(result.layers.length, 'layer')} ${differs(result.differentLayers)}`);
+		for (const layer of result.layers) {
+			const note = sliverNote(layer, result.dbu);
+			if (note) {
+				lines.push(style.yellow(`${layer.key}: ${note}`));
+			}
+		}
+
 		for (const layer of result.layers.filter(layer => layer.markersOmitted > 0)) {
 			lines.push(
 				style.dim(`marker database lists ${count(layer.markers)} of ${count(layer.markers + layer.markersOmitted)} differences on ${layer.key} (--max-markers; ${count(MAX_MARKER_ITEMS)} in all)`),

@@ -34,6 +34,15 @@ export interface LayerResult {
 	xorArea: number;
 	/** Bounding box of the differences [left, bottom, right, top] in µm, null when none. */
 	bbox: [number, number, number, number] | null;
+	/**
+	 * Width in µm of the widest difference (after the tolerance), measured on layers the XOR
+	 * found different; null on other layers (and on a layer in one file only).
+	 */
+	maxWidth: number | null;
+	/** False when the measurement ran out of time: the widest difference is then at least `maxWidth`. Null with it. */
+	maxWidthExact: boolean | null;
+	/** True when the layer differs and every difference is at most a few dbu wide (slivers: see --tolerance). */
+	sliversOnly: boolean;
 	/** Differences no wider than the tolerance: reported, not counted as differences. */
 	sliverCount: number;
 	sliverArea: number;
