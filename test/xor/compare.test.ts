@@ -246,6 +246,37 @@ describeKLayout('compareLayouts (library API, one shared worker)', () => {
 		expect(worker.alive).toBe(true);
 	});
 
+	test('the widest difference per layer, the same in every mode; slivers only, and the tolerance that passes them', async () => {
+		const widths = (result: CompareResult) => Object.fromEntries(result.layers.map(entry => [entry.key, [entry.maxWidth, entry.maxWidthExact, entry.sliversOnly]]));
+		for (const options of [{mode: 'auto'}, {mode: 'auto', structure: 'always'}, {mode: 'flat'}, {mode: 'deep'}, {mode: 'tiled', tileSize: 3}] as const) {
+			const at = JSON.stringify(options);
+			// A 2 x 3 um box: its shorter side. A layer without differences is not measured.
+			expect(widths(await compare('base.gds', 'one_shape.gds', options)), at).toEqual({
+				'1/0': [2, true, false],
+				'2/0': [null, null, false],
+				'3/0': [null, null, false],
+				'4/0': [null, null, false],
+			});
+			// Everything moved by 1 um: the octagon's crescents (all-angle) 1 um wide, the path's
+			// vertical leg against its moved copy one 2 um band; the vias (in a cell) 1 um.
+			expect(widths(await compare('base.gds', 'base_shifted.gds', options)), at).toEqual({'1/0': [1, true, false], '2/0': [1, true, false], '3/0': [2, true, false], '4/0': [1, true, false]});
+			// A 4 nm sliver: slivers only.
+			expect(widths(await compare('base.gds', 'sliver.gds', options))['1/0'], at).toEqual([0.004, true, true]);
+		}
+
+		// The tolerance the summary suggests for a 4 nm sliver (0.005 um) passes it.
+		const passed = await compare('base.gds', 'sliver.gds', {tolerance: 0.005});
+		expect(passed.identical).toBe(true);
+		expect(layer(passed, '1/0')).toMatchObject({sliverCount: 1, maxWidth: null, sliversOnly: false});
+		// A change in a cell placed 90,000 times, measured on deep mode's hierarchy and flat.
+		for (const mode of ['deep', 'flat'] as const) {
+			expect(layer(await compare('placed_very_often_a.gds', 'placed_very_often_b.gds', {mode}), '1/0')).toMatchObject({maxWidth: 0.5, maxWidthExact: true});
+		}
+
+		// A layer in one file only is no XOR: not measured.
+		expect(layer(await compare('base.gds', 'extra_layer.gds'), '5/0')).toMatchObject({status: 'only-in-b', maxWidth: null, maxWidthExact: null, sliversOnly: false});
+	});
+
 	test('every mode gives the same answer as the others, layer by layer', async () => {
 		const pairs = [
 			['identical_a.gds', 'identical_b.gds'],
