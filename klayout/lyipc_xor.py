@@ -325,8 +325,9 @@ def split_slivers(region, tolerance_dbu):
     return region.interacting(core), region.not_interacting(core)
 
 
-# The width measurement may take as long as the layer's XOR took, at least this (seconds);
-# past it the widest width found so far is reported as a lower bound. Whether all differences
+# The width measurement may take half as long as the layer's XOR took, at least this
+# (seconds); past it the widest width found so far is reported as a lower bound (measured on
+# a real photonic layer of 580,000 curved points: each shrink costs a third of its XOR). Whether all differences
 # are slivers (no wider than SLIVER_WIDTH database units) is always settled exactly: it costs
 # one to four shrinks of the differences, searched first.
 WIDTH_MIN_BUDGET = 0.2
@@ -605,7 +606,7 @@ def compare_layer(key, counts, side_a, side_b, pairs, out, markers, settings):
     # Measured only where the XOR found differences (a layer in one file only is no XOR).
     entry["maxWidth"], entry["maxWidthExact"], entry["sliversOnly"] = None, None, False
     if tally["count"] and not one_side:
-        width, exact = widest(real, time.time() + max(WIDTH_MIN_BUDGET, time.time() - started))
+        width, exact = widest(real, time.time() + max(WIDTH_MIN_BUDGET, (time.time() - started) / 2))
         entry["maxWidth"], entry["maxWidthExact"] = round(width * settings.dbu, 6), exact
         entry["sliversOnly"] = width <= SLIVER_WIDTH
     entry["ms"] = millis(started)
