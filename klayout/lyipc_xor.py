@@ -359,6 +359,13 @@ def widest(regions, budget):
                 box = box.bbox()
                 best = max(best, min(box.width(), box.height()))
         others = others.with_bbox_min(best + 1, None, False)  # only these can be wider
+        if others.is_deep() and not others.is_empty():
+            # Shrinking on the hierarchy takes each cell's surroundings along: measured on
+            # curved photonic layers, gigabytes and minutes. Flat, it is the XOR's own order.
+            flat = pya.Region()
+            flat.insert(others)
+            others = flat
+            others.merged_semantics = False
         if not others.is_empty() and exact:
             width, exact = shrunk_away(others.transformed(pya.ICplxTrans(2.0)), max(best, SLIVER_WIDTH), best, budget)
             best = max(best, width)
