@@ -109,10 +109,11 @@ function layerTable(layers: readonly LayerResult[]): string {
 			`<tr${layer.xorCount > 0 ? ' class="changed"' : ''}><td>${h(layer.key)}${layer.name ? ` <span class="note">${h(layer.name)}</span>` : ''}</td>` +
 			`<td>${h(layer.status)}</td><td class="n">${number(layer.countA)}</td><td class="n">${number(layer.countB)}</td>` +
 			`<td class="n">${number(layer.xorCount)}</td><td class="n">${number(layer.xorArea)}</td>` +
+			`<td class="n">${layer.maxWidth === null || layer.maxWidth === undefined ? '' : `${layer.maxWidthExact === false ? '≥ ' : ''}${number(layer.maxWidth)}`}</td>` +
 			`<td>${h(boxText(layer.bbox))}</td><td>${h(layer.mode)}</td></tr>`,
 	);
 	return (
-		`<table><thead><tr><th>layer</th><th>status</th><th>shapes A</th><th>shapes B</th><th>differences</th><th>area µm²</th><th>where (µm)</th><th>mode</th></tr></thead>` +
+		`<table><thead><tr><th>layer</th><th>status</th><th>shapes A</th><th>shapes B</th><th>differences</th><th>area µm²</th><th>max width µm</th><th>where (µm)</th><th>mode</th></tr></thead>` +
 		`<tbody>${rows.join('')}</tbody></table>`
 	);
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import {writeFileAtomically} from '../src/write-file-atomically.js';
 import type {SuiteEvent, SuiteResult} from '../src/suite/run-suite.js';
-import {differs, plural} from '../src/format/text.js';
+import {differs, plural, sliverNote} from '../src/format/text.js';
 
 /** One way of reporting a directory run: events as pairs finish, the whole result at the end. */
 export interface Reporter {
@@ -43,7 +43,11 @@ export async function deliver(text: string, file: string | undefined, io: Report
 /** "1/0 (3), 2/0 (1)": the layers of a pair that differ, with their XOR counts. */
 export function differingLayers(pair: SuiteResult['pairs'][number], limit = 6): string {
 	const layers = pair.result?.layers.filter(layer => layer.xorCount > 0) ?? [];
-	const shown = layers.slice(0, limit).map(layer => `${layer.key} (${layer.xorCount})`);
+	const dbu = pair.result?.dbu ?? null;
+	const shown = layers.slice(0, limit).map(layer => {
+		const note = sliverNote(layer, dbu);
+		return `${layer.key} (${layer.xorCount}${note ? `, ${note}` : ''})`;
+	});
 	return shown.join(', ') + (layers.length > limit ? `, +${layers.length - limit} more` : '');
 }
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type {CompareResult, LayerResult, LayerStatus} from '../xor/result.js';
 import {MAX_MARKER_ITEMS} from '../xor/options.js';
 import type {Style} from './style.js';
-import {boxText, count, differs, plural, shellWord} from './text.js';
+import {boxText, count, differs, length, plural, shellWord, sliverNote} from './text.js';
 
 function displayPath(file: string, cwd: string): string {
 	const relative = path.relative(cwd, file);
@@ -57,6 +57,11 @@ function describeInput(label: string, input: CompareResult['a'], cwd: string): s
 
 function describeTops(result: CompareResult): string[] {
 	return result.topCells.map(pair => {
+		if (pair.unpaired) {
+			const {a, b} = pair.unpaired;
+			return a.length === 1 && b.length === 1 ? `top renamed: ${a[0]!} → ${b[0]!}` : `tops without a partner, compared as one: A only: ${a.join(', ')}; B only: ${b.join(', ')}`;
+		}
+
 		if (pair.status === 'compared') {
 			// Pairs made by name have equal names; only a single pair or --top-a/--top-b can differ.
 			return pair.a === pair.b ? `top cell: ${pair.a!}` : `top cells: ${pair.a!} (A) vs ${pair.b!} (B)`;
@@ -132,6 +137,15 @@ function area(value: number): string {
 	return value >= 1000 ? count(Math.round(value)) : String(Number(value.toPrecision(4)));
 }
 
+/** The widest difference: "2 nm", "1.5 µm"; "≥ 6 nm" when its measurement ran out of time. */
+function widthText(layer: LayerResult): string {
+	if (layer.maxWidth === null || layer.maxWidth === undefined) {
+		return '';
+	}
+
+	return `${layer.maxWidthExact === false ? '≥ ' : ''}${length(layer.maxWidth)}`;
+}
+
 export interface SummaryOptions {
 	/** Also how the comparison was done: the engine per layer and why (--verbose). */
 	verbose?: boolean | undefined;
@@ -155,18 +169,18 @@ export function formatSummary(result: CompareResult, style: Style, options: Summ
 	if (result.layers.length > 0) {
 		const withSlivers = result.tolerance > 0;
 		const changed = result.layers.some(layer => layer.xorCount > 0);
-		const header = ['layer', 'A shapes', 'B shapes', 'XOR', ...(withSlivers ? ['slivers'] : []), ...(changed ? ['area µm²', 'where (µm)'] : []), 'status'];
+		const header = ['layer', 'A shapes', 'B shapes', 'XOR', ...(withSlivers ? ['slivers'] : []), ...(changed ? ['area µm²', 'max width', 'where (µm)'] : []), 'status'];
 		const rows = result.layers.map(layer => [
 			layer.key,
 			layer.status === 'only-in-b' ? '-' : count(layer.countA),
 			layer.status === 'only-in-a' ? '-' : count(layer.countB),
 			count(layer.xorCount),
 			...(withSlivers ? [count(layer.sliverCount)] : []),
-			...(changed ? (layer.xorCount > 0 ? [area(layer.xorArea), boxText(layer.bbox)] : ['', '']) : []),
+			...(changed ? (layer.xorCount > 0 ? [area(layer.xorArea), widthText(layer), boxText(layer.bbox)] : ['', '', '']) : []),
 			// Last column: never padded, so colour codes do not upset the widths.
 			statusText(layer.status, layer, style),
 		]);
-		const numeric = new Set([1, 2, 3, ...(withSlivers ? [4] : []), ...(changed ? [withSlivers ? 5 : 4] : [])]);
+		const numeric = new Set([1, 2, 3, ...(withSlivers ? [4] : []), ...(changed ? (withSlivers ? [5, 6] : [4, 5]) : [])]);
 		const [head, ...body] = table([header, ...rows], numeric);
 		lines.push('', style.bold(head!), ...body);
 	}
@@ -178,6 +192,13 @@ export function formatSummary(result: CompareResult, style: Style, options: Summ
 		lines.push(`${style.green(style.bold('identical'))}: ${plural(result.layers.length, 'layer')} compared${note}`);
 	} else {
 		lines.push(`${style.red(style.bold('different'))}: ${result.differentLayers} of ${plural(result.layers.length, 'layer')} ${differs(result.differentLayers)}`);
+		for (const layer of result.layers) {
+			const note = sliverNote(layer, result.dbu);
+			if (note) {
+				lines.push(style.yellow(`${layer.key}: ${note}`));
+			}
+		}
+
 		for (const layer of result.layers.filter(layer => layer.markersOmitted > 0)) {
 			lines.push(
 				style.dim(`marker database lists ${count(layer.markers)} of ${count(layer.markers + layer.markersOmitted)} differences on ${layer.key} (--max-markers; ${count(MAX_MARKER_ITEMS)} in all)`),

@@ -80,6 +80,11 @@ function optional<T>(inner: Rule<T>): Rule<T | undefined> {
 	return (value, at) => (value === undefined ? undefined : inner(value, at));
 }
 
+/** A field that results written by an earlier lyipc lack: `absent` stands in for it. */
+function added<T>(inner: Rule<T>, absent: T): Rule<T> {
+	return (value, at) => (value === undefined ? absent : inner(value, at));
+}
+
 function list<T>(item: Rule<T>): Rule<T[]> {
 	return (value, at) => {
 		if (!Array.isArray(value)) {
@@ -135,6 +140,9 @@ const layerResult = shape<LayerResult>({
 	bbox: nullable(box),
 	sliverCount: whole,
 	sliverArea: amount,
+	maxWidth: added(nullable(amount), null),
+	maxWidthExact: added(nullable(flag), null),
+	sliversOnly: added(flag, false),
 	mode: oneOf(USED_MODES),
 	modeReason: text,
 	windows: nullable(whole),
@@ -166,7 +174,14 @@ const compareResult = shape<CompareResult>({
 	mode: oneOf(ENGINE_MODES),
 	modesUsed: list(oneOf(USED_MODES)),
 	tolerance: amount,
-	topCells: list(shape<TopCellPair>({a: nullable(text), b: nullable(text), status: oneOf(['compared', 'only-in-a', 'only-in-b'])})),
+	topCells: list(
+		shape<TopCellPair>({
+			a: nullable(text),
+			b: nullable(text),
+			status: oneOf(['compared', 'only-in-a', 'only-in-b']),
+			unpaired: optional(shape<NonNullable<TopCellPair['unpaired']>>({a: list(text), b: list(text)})),
+		}),
+	),
 	layers: list(layerResult),
 	artifacts: shape<CompareResult['artifacts']>({
 		xor: nullable(blobFile(LAYOUT_EXTENSION, '.gds, .oas or another layout extension')),

@@ -34,6 +34,15 @@ export interface LayerResult {
 	xorArea: number;
 	/** Bounding box of the differences [left, bottom, right, top] in µm, null when none. */
 	bbox: [number, number, number, number] | null;
+	/**
+	 * Width in µm of the widest difference (after the tolerance), measured on layers the XOR
+	 * found different; null on other layers (and on a layer in one file only).
+	 */
+	maxWidth: number | null;
+	/** False when the measurement ran out of time: the widest difference is then at least `maxWidth`. Null with it. */
+	maxWidthExact: boolean | null;
+	/** True when the layer differs and every difference is at most a few dbu wide (slivers: see --tolerance). */
+	sliversOnly: boolean;
 	/** Differences no wider than the tolerance: reported, not counted as differences. */
 	sliverCount: number;
 	sliverArea: number;
@@ -53,9 +62,15 @@ export interface LayerResult {
 }
 
 export interface TopCellPair {
+	/** The compared cell of A; for several unpaired tops compared as one, their names joined by "+". */
 	a: string | null;
 	b: string | null;
 	status: 'compared' | 'only-in-a' | 'only-in-b';
+	/**
+	 * Only on the entry of the tops left without a partner by name on both sides, compared as
+	 * one (the union of each side's, as a flat XOR of all top cells would): their names.
+	 */
+	unpaired?: {a: string[]; b: string[]};
 }
 
 export interface InputSummary {

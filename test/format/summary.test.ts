@@ -19,6 +19,9 @@ function layer(key: string, fields: Partial<LayerResult>): LayerResult {
 		bbox: null,
 		sliverCount: 0,
 		sliverArea: 0,
+		maxWidth: null,
+		maxWidthExact: null,
+		sliversOnly: false,
 		mode: 'flat',
 		modeReason: '',
 		tileSize: null,
@@ -80,11 +83,11 @@ describe('formatSummary', () => {
 				'engine: auto: 1 layer unchanged shape for shape, no XOR needed; 1 layer XORed only around the changes (1 window); 1 layer in one file only, every shape a difference; full XOR: deep (1 layer)',
 				'  full XOR on 1/0: a change in cell UNIT, which is placed 90,000 times',
 				'',
-				'layer   A shapes   B shapes    XOR  area µm²  where (µm)                   status',
-				'1/0    1,800,000  1,800,000      0                                         same',
-				'2/0            5          5      0                                         same',
-				'4/0      450,000    450,001      1     0.015  x 20 .. 20.1, y 20 .. 20.15  different',
-				'5/0            -      2,000  1,500    12,346  x -100 .. 250.5, y 0 .. 300  only in B',
+				'layer   A shapes   B shapes    XOR  area µm²  max width  where (µm)                   status',
+				'1/0    1,800,000  1,800,000      0                                                    same',
+				'2/0            5          5      0                                                    same',
+				'4/0      450,000    450,001      1     0.015             x 20 .. 20.1, y 20 .. 20.15  different',
+				'5/0            -      2,000  1,500    12,346             x -100 .. 250.5, y 0 .. 300  only in B',
 				'',
 				'different: 2 of 4 layers differ',
 				'marker database lists 1,000 of 1,500 differences on 5/0 (--max-markers; 20,000 in all)',
@@ -110,6 +113,50 @@ describe('formatSummary', () => {
 		expect(text).not.toContain('engine');
 		expect(text).toMatch(/^4\/0 +10 +10 +3 +2\.5 +x 1 \.\. 3, y 2 \.\. 4 +different$/m);
 		expect(text).toContain('different: 1 of 2 layers differs');
+	});
+
+	test('top cells without a partner by name: a rename, or what each side holds alone', () => {
+		const tops = (topCells: CompareResult['topCells']) =>
+			formatSummary(result({topCells}), PLAIN, {cwd: '/w'})
+				.split('\n')
+				.filter(line => line.startsWith('top'));
+		expect(
+			tops([
+				{a: 'TEST_1', b: 'TEST_1', status: 'compared'},
+				{a: 'Ebeam_x_v1', b: 'Ebeam_x_v2', status: 'compared', unpaired: {a: ['Ebeam_x_v1'], b: ['Ebeam_x_v2']}},
+			]),
+		).toEqual(['top cell: TEST_1', 'top renamed: Ebeam_x_v1 → Ebeam_x_v2']);
+		expect(tops([{a: 'X+Y', b: 'Z', status: 'compared', unpaired: {a: ['X', 'Y'], b: ['Z']}}])).toEqual(['tops without a partner, compared as one: A only: X, Y; B only: Z']);
+		expect(tops([{a: 'CHIP', b: 'CHIP_RENAMED', status: 'compared'}])).toEqual(['top cells: CHIP (A) vs CHIP_RENAMED (B)']);
+	});
+
+	test('the widest difference per layer; a layer of slivers only is named with the --tolerance that passes them', () => {
+		const text = formatSummary(
+			result({
+				status: 'different',
+				identical: false,
+				differentLayers: 3,
+				layers: [
+					layer('1/0', {status: 'different', xorCount: 2, xorArea: 0.04, bbox: [2, 10, 2.002, 30], maxWidth: 0.002, maxWidthExact: true, sliversOnly: true}),
+					layer('2/0', {status: 'different', xorCount: 1, xorArea: 6, bbox: [20, 20, 22, 23], maxWidth: 2, maxWidthExact: true}),
+					layer('3/0', {status: 'different', xorCount: 9, xorArea: 600, bbox: [0, 0, 50, 50], maxWidth: 0.041, maxWidthExact: false}),
+					layer('4/0', {}),
+				],
+			}),
+			PLAIN,
+			{cwd: '/w'},
+		);
+		expect(text).toContain(
+			[
+				'layer  A shapes  B shapes  XOR  area µm²  max width  where (µm)                status',
+				'1/0          10        10    2      0.04       2 nm  x 2 .. 2.002, y 10 .. 30  different',
+				'2/0          10        10    1         6       2 µm  x 20 .. 22, y 20 .. 23    different',
+				'3/0          10        10    9       600    ≥ 41 nm  x 0 .. 50, y 0 .. 50      different',
+				'4/0          10        10    0                                                 same',
+			].join('\n'),
+		);
+		expect(text).toContain('different: 3 of 4 layers differ\n1/0: slivers only, widest 2 nm (--tolerance 0.003 passes them)\n');
+		expect(text.match(/slivers only/g)).toHaveLength(1);
 	});
 
 	test('a forced mode names only its engine', () => {

@@ -1,10 +1,11 @@
 import {readdir} from 'node:fs/promises';
 import path from 'node:path';
-import {afterAll, beforeAll, expect, test} from 'vitest';
+import {afterAll, beforeAll, describe, expect, test} from 'vitest';
 import {KLayoutWorker} from '../../src/engine/worker.js';
 import {compareLayouts, type CompareOptions} from '../../src/xor/compare.js';
 import type {CompareResult, LayerResult} from '../../src/xor/result.js';
 import {describeKLayout, FAKE_KLAYOUT, fixture, inspect, useTempDirs} from '../helpers/run.js';
+import {flatXorOfAllTops} from '../helpers/strmxor.mjs';
 
 const BASE_LAYERS = ['1/0', '2/0', '3/0', '4/0'];
 
@@ -144,17 +145,63 @@ describeKLayout('compareLayouts (library API, one shared worker)', () => {
 		expect(Object.keys(rdb!.categories).sort()).toEqual(['1/0', '1/0 below tolerance']);
 	});
 
-	test('several top cells pair by name; unmatched ones are differences', async () => {
+	test('several top cells pair by name; the unpaired ones of each side are compared with each other', async () => {
 		const result = await compare('multi_top_a.gds', 'multi_top_b.gds');
 		expect(result.topCells).toEqual([
 			{a: 'CHIP', b: 'CHIP', status: 'compared'},
-			{a: 'EXTRA_A', b: null, status: 'only-in-a'},
-			{a: null, b: 'EXTRA_B', status: 'only-in-b'},
+			{a: 'EXTRA_A', b: 'EXTRA_B', status: 'compared', unpaired: {a: ['EXTRA_A'], b: ['EXTRA_B']}},
 		]);
 		expect(result.differentLayers).toBe(1);
 		expect(layer(result, '6/0')).toMatchObject({status: 'different', countA: 1, countB: 1, xorCount: 2, xorArea: 17});
 		const {layout} = await inspect({layout: result.artifacts.xor});
-		expect(layout!.topCells.sort()).toEqual(['EXTRA_A', 'EXTRA_B']);
+		expect(layout!.topCells).toEqual(['EXTRA_A']);
+	});
+
+	describe('a renamed design top beside unchanged test-structure tops', () => {
+		const tempDirs = useTempDirs('lyipc-one-top-');
+		// strmxor needs one top cell: on copies with every top placed in one, it XORs them all flat.
+		async function flatXor(a: string, b: string) {
+			return flatXorOfAllTops(fixture(a), fixture(b), await tempDirs());
+		}
+
+		const differing = (result: CompareResult) => Object.fromEntries(result.layers.filter(entry => entry.status !== 'same').map(entry => [entry.key, entry.xorCount]));
+		const modeOptions = [{mode: 'auto'}, {mode: 'auto', structure: 'always'}, {mode: 'flat'}, {mode: 'deep'}, {mode: 'tiled', tileSize: 5}] as const;
+
+		test.each([
+			['renamed_design_b.gds', {}],
+			['renamed_design_moved.gds', {'2/0': 1}],
+			['renamed_design_split.gds', {}],
+		] as const)('renamed_design_a.gds vs %s: every mode answers as a flat XOR of all top cells', async (b, expected) => {
+			const oracle = await flatXor('renamed_design_a.gds', b);
+			expect(oracle.layers).toEqual(expected);
+			for (const options of modeOptions) {
+				const result = await compare('renamed_design_a.gds', b, options);
+				expect(differing(result), `${b} ${JSON.stringify(options)}`).toEqual(expected);
+				expect(result.identical).toBe(oracle.identical);
+				expect(result.layers).toHaveLength(9);
+			}
+		});
+
+		test('the unpaired tops are named; the ones that pair by name are compared as before', async () => {
+			const renamed = await compare('renamed_design_a.gds', 'renamed_design_moved.gds');
+			expect(renamed.topCells).toEqual([
+				...[1, 2, 3, 4].map(n => ({a: `TEST_${n}`, b: `TEST_${n}`, status: 'compared'})),
+				{a: 'DESIGN_V1', b: 'DESIGN_V2', status: 'compared', unpaired: {a: ['DESIGN_V1'], b: ['DESIGN_V2']}},
+			]);
+			// The inputs' own top cells, not the cell that holds several of them for the comparison.
+			expect(renamed.b.topCells!.sort()).toEqual(['DESIGN_V2', 'TEST_1', 'TEST_2', 'TEST_3', 'TEST_4']);
+			expect(layer(renamed, '2/0')).toMatchObject({xorCount: 1, xorArea: 2, bbox: [10, 30, 11, 32]});
+			const {layout, rdb} = await inspect({layout: renamed.artifacts.xor, rdb: renamed.artifacts.rdb});
+			expect(layout!.topCells).toEqual(['DESIGN_V1']);
+			expect(rdb!.items.map(item => item.cell)).toEqual(['DESIGN_V1']);
+
+			const split = await compare('renamed_design_a.gds', 'renamed_design_split.gds');
+			expect(split.topCells.at(-1)).toEqual({a: 'DESIGN_V1', b: 'DESIGN_V2+MARKS_V2', status: 'compared', unpaired: {a: ['DESIGN_V1'], b: ['DESIGN_V2', 'MARKS_V2']}});
+			expect(split.b.topCells!.sort()).toEqual(['DESIGN_V2', 'MARKS_V2', 'TEST_1', 'TEST_2', 'TEST_3', 'TEST_4']);
+			// The other way round: two unpaired tops of A against one of B.
+			const back = await compare('renamed_design_split.gds', 'renamed_design_a.gds');
+			expect(back).toMatchObject({identical: true, topCells: expect.arrayContaining([expect.objectContaining({a: 'DESIGN_V2+MARKS_V2', b: 'DESIGN_V1'})])});
+		});
 	});
 
 	test('--top-a / --top-b choose the cells; a named cell of A finds its partner in B by name', async () => {
@@ -197,6 +244,37 @@ describeKLayout('compareLayouts (library API, one shared worker)', () => {
 		});
 		await expect(readdir(outDir)).rejects.toMatchObject({code: 'ENOENT'});
 		expect(worker.alive).toBe(true);
+	});
+
+	test('the widest difference per layer, the same in every mode; slivers only, and the tolerance that passes them', async () => {
+		const widths = (result: CompareResult) => Object.fromEntries(result.layers.map(entry => [entry.key, [entry.maxWidth, entry.maxWidthExact, entry.sliversOnly]]));
+		for (const options of [{mode: 'auto'}, {mode: 'auto', structure: 'always'}, {mode: 'flat'}, {mode: 'deep'}, {mode: 'tiled', tileSize: 3}] as const) {
+			const at = JSON.stringify(options);
+			// A 2 x 3 um box: its shorter side. A layer without differences is not measured.
+			expect(widths(await compare('base.gds', 'one_shape.gds', options)), at).toEqual({
+				'1/0': [2, true, false],
+				'2/0': [null, null, false],
+				'3/0': [null, null, false],
+				'4/0': [null, null, false],
+			});
+			// Everything moved by 1 um: the octagon's crescents (all-angle) 1 um wide, the path's
+			// vertical leg against its moved copy one 2 um band; the vias (in a cell) 1 um.
+			expect(widths(await compare('base.gds', 'base_shifted.gds', options)), at).toEqual({'1/0': [1, true, false], '2/0': [1, true, false], '3/0': [2, true, false], '4/0': [1, true, false]});
+			// A 4 nm sliver: slivers only.
+			expect(widths(await compare('base.gds', 'sliver.gds', options))['1/0'], at).toEqual([0.004, true, true]);
+		}
+
+		// The tolerance the summary suggests for a 4 nm sliver (0.005 um) passes it.
+		const passed = await compare('base.gds', 'sliver.gds', {tolerance: 0.005});
+		expect(passed.identical).toBe(true);
+		expect(layer(passed, '1/0')).toMatchObject({sliverCount: 1, maxWidth: null, sliversOnly: false});
+		// A change in a cell placed 90,000 times, measured on deep mode's hierarchy and flat.
+		for (const mode of ['deep', 'flat'] as const) {
+			expect(layer(await compare('placed_very_often_a.gds', 'placed_very_often_b.gds', {mode}), '1/0')).toMatchObject({maxWidth: 0.5, maxWidthExact: true});
+		}
+
+		// A layer in one file only is no XOR: not measured.
+		expect(layer(await compare('base.gds', 'extra_layer.gds'), '5/0')).toMatchObject({status: 'only-in-b', maxWidth: null, maxWidthExact: null, sliversOnly: false});
 	});
 
 	test('every mode gives the same answer as the others, layer by layer', async () => {
@@ -316,7 +394,7 @@ describeKLayout('compareLayouts (library API, one shared worker)', () => {
 
 		for (const [a, b, key, why] of [
 			['base.gds', 'dbu_0p5nm.gds', '1/0', 'the database units differ (0.001 and 0.0005 um)'],
-			['multi_top_a.gds', 'multi_top_b.gds', '6/0', 'top cell EXTRA_A has no partner'],
+			['multi_top_a.gds', 'base.gds', '1/0', 'top cell EXTRA_A has no partner'],
 		] as const) {
 			expect(layer(await compare(a, b), key).fallback, `${a} vs ${b}`).toBe(why);
 		}

@@ -176,7 +176,16 @@ describeKLayout('pictures of real-looking layouts', () => {
 		// holds (its mmap threshold is 32 MB at most), so the cap is met whatever ran before.
 		const request = async (name: string, memory?: number) =>
 			pool.run(async worker =>
-				worker.request<{skipped?: string; written?: {overview: string}}>('render_diff', {a: result.a.path, b: result.b.path, xor: result.artifacts.xor, out: out(name), width: 2000, height: 2000, scale: 2, memory}),
+				worker.request<{skipped?: string; written?: {overview: string}}>('render_diff', {
+					a: result.a.path,
+					b: result.b.path,
+					xor: result.artifacts.xor,
+					out: out(name),
+					width: 2000,
+					height: 2000,
+					scale: 2,
+					memory,
+				}),
 			);
 		// 1 MB more than the worker holds: the picture alone needs more.
 		expect(await request('capped', 1 << 20)).toEqual({skipped: 'pictures skipped: drawing them needs more than 1 MB'});
