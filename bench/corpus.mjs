@@ -318,9 +318,10 @@ if (values.batch) {
 		onChunk(chunk) {
 			sourceMs.set(chunk.source, (sourceMs.get(chunk.source) ?? 0) + chunk.ms + (chunk.mergeMs ?? 0));
 			const merge = chunk.mergeMs === null || chunk.mergeMs === undefined ? '' : `, merge-reports ${(chunk.mergeMs / 1000).toFixed(1)} s`;
-			chunkLines.push(
-				`chunk ${chunk.label} (${chunk.source}, ${chunk.pairs} pairs): run ${(chunk.ms / 1000).toFixed(1)} s${merge}, largest process ${chunk.largest.mb} MB (${chunk.largest.command})${chunk.over ? `, OVER ${chunk.over}` : ''}`,
-			);
+			const line = `chunk ${chunk.label} (${chunk.source}, ${chunk.pairs} pairs): run ${(chunk.ms / 1000).toFixed(1)} s${merge}, largest process ${chunk.largest.mb} MB (${chunk.largest.command})${chunk.over ? `, OVER ${chunk.over}` : ''}`;
+			chunkLines.push(line);
+			// A chunk takes minutes: its line as it ends, for a run followed in a log.
+			console.error(line);
 			if (tty) {
 				process.stderr.write(`\r${count}/${pairs.length} pairs, ${((performance.now() - started) / 1000).toFixed(0)} s `);
 			}
