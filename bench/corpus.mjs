@@ -6,7 +6,7 @@ import {performance} from 'node:perf_hooks';
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
 import {findStrmxor, strmxorEnv} from '../test/helpers/strmxor.mjs';
-import {BATCH_PATHS, runBatch} from './corpus/batch.mjs';
+import {BATCH_PATHS, hasPictureBudget, runBatch} from './corpus/batch.mjs';
 import {killRunning} from './corpus/limits.mjs';
 import {makePairTree, removePairTree} from './corpus/pair-tree.mjs';
 import {pathTally} from './corpus/path-table.mjs';
@@ -621,7 +621,7 @@ function printXorTables() {
 /** The report paths' table: each path per source, its slowest pair and its largest memory. */
 function printPathTables() {
 	const limits = values.batch
-		? `--batch, chunks of ${values['chunk-size']} pairs: lyipc --timeout ${values.timeout} s per comparison, --picture-budget ${values['picture-budget']} s, ${memoryMb} MB for any one process of a run; git: a sample of ${values['git-sample']} pairs`
+		? `--batch, chunks of ${values['chunk-size']} pairs: lyipc --timeout ${values.timeout} s per comparison, ${hasPictureBudget() ? `--picture-budget ${values['picture-budget']} s` : 'no --picture-budget in this build'}, ${memoryMb} MB for any one process of a run; git: a sample of ${values['git-sample']} pairs`
 		: `${values.timeout} s and ${memoryMb} MB per pair and path`;
 	const sample = paths.includes('viewer') ? `; viewer: a sample of ${values['viewer-sample']} differing pairs, seed ${values.seed}` : '';
 	console.log(`\nreport paths: ${[...pairPaths, ...(paths.includes('viewer') ? ['viewer'] : [])].join(', ')} (${limits}${sample})\n`);

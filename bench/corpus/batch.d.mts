@@ -13,3 +13,4 @@ export function judgeChunk(options: {
 	timeoutMs: number;
 	label: string;
 }): Array<{id: string; paths: Record<string, any>; batch: {chunk: string; pairs: number}}>;
+export function hasPictureBudget(): boolean;

@@ -66,7 +66,7 @@ export function makeChunkTree(cache, pairs, workDir) {
 }
 
 /** Whether the built lyipc-diff has --picture-budget. */
-function hasPictureBudget() {
+export function hasPictureBudget() {
 	return readText(path.join(ROOT, 'dist', 'src', 'cli', 'diff-help.js')).includes('--picture-budget');
 }
 
