@@ -292,7 +292,9 @@ export function judgeChunk({chunk, paths, files, run, merge, timeoutMs, label}) 
 				htmlNamesReason(files.mergedHtml, merged.html.value, name) ??
 				(picturesSkipped(theirs) || picturesOver(theirs)?.overTime ? null : picturesReason(theirs));
 			// merge-reports' time shared out over the chunk's pairs.
-			record.paths.blob = result(reason, {ms: ms + Math.round((merge?.ms ?? 0) / count), picturesSkipped: picturesSkipped(theirs)});
+			const blobMs = ms + Math.round((merge?.ms ?? 0) / count);
+			const drawn = picturesSkipped(theirs) ? null : picturesOver(theirs);
+			record.paths.blob = drawn?.overTime && !reason ? {...base, ms: blobMs, status: 'over time', reason: drawn.overTime} : result(reason, {ms: blobMs, picturesSkipped: picturesSkipped(theirs)});
 		}
 
 		records.push(record);

@@ -108,6 +108,7 @@ describe('a chunk judged pair by pair', () => {
 		});
 		expect(drawn.paths.reports.status).toBe('ok');
 		expect(drawn.paths.pictures.status).toBe('over time');
+		expect(drawn.paths.blob.status).toBe('over time');
 	});
 
 	it('fails pictures lost with a worker stopped for another pair, and merged counts unlike the run', () => {
