@@ -6,11 +6,12 @@ import {performance} from 'node:perf_hooks';
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
 import {findStrmxor, strmxorEnv} from '../test/helpers/strmxor.mjs';
+import {BATCH_PATHS, hasPictureBudget, runBatch} from './corpus/batch.mjs';
 import {killRunning} from './corpus/limits.mjs';
 import {makePairTree, removePairTree} from './corpus/pair-tree.mjs';
 import {pathTally} from './corpus/path-table.mjs';
 import {crossCheck, PAIR_PATHS, pathRunner} from './corpus/paths.mjs';
-import {runViewerSample} from './corpus/viewer-sample.mjs';
+import {runViewerSample, shuffled} from './corpus/viewer-sample.mjs';
 import {runChild} from './helpers.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -41,6 +42,10 @@ const {values} = parseArgs({
 		details: {type: 'boolean', default: false},
 		results: {type: 'string'},
 		resume: {type: 'boolean', default: false},
+		batch: {type: 'boolean', default: false},
+		'chunk-size': {type: 'string', default: '500'},
+		'git-sample': {type: 'string', default: '20'},
+		'picture-budget': {type: 'string', default: '30'},
 	},
 });
 const cache = path.resolve(values.cache ?? process.env.LYIPC_CORPUS ?? path.join(homedir(), '.cache', 'lyipc', 'corpus'));
@@ -51,6 +56,8 @@ const paths = values.paths === 'all' ? PATH_NAMES : values.paths.split(',');
 // The XOR agreement of lyipc's engines and strmxor: only with the xor path.
 const engines = paths.includes('xor') ? values.engines.split(',') : [];
 const pairPaths = PAIR_PATHS.filter(name => paths.includes(name));
+// --batch: reports, pictures and blob in one directory run per chunk of pairs (bench/corpus/batch.mjs), git on a sample.
+const batchPaths = values.batch ? BATCH_PATHS.filter(name => paths.includes(name)) : [];
 
 function fail(message) {
 	console.error(`bench:corpus: ${message}`);
@@ -65,10 +72,21 @@ for (const [option, value] of [
 	['--timeout', timeoutMs],
 	['--memory', memoryMb],
 	['--viewer-sample', Number(values['viewer-sample'])],
+	['--chunk-size', Number(values['chunk-size'])],
+	['--git-sample', Number(values['git-sample'])],
+	['--picture-budget', Number(values['picture-budget'])],
 ]) {
 	if (!(value > 0)) {
 		fail(`${option} must be a positive number`);
 	}
+}
+
+if (values.batch && engines.length > 0) {
+	fail('--batch runs the report paths: give --paths without xor (e.g. --paths all minus xor: reports,pictures,blob,git,viewer)');
+}
+
+if (values.batch && values.resume) {
+	fail('--resume is per pair: run --batch by --source instead');
 }
 
 if (!existsSync(path.join(ROOT, 'dist', 'src', 'index.js'))) {
@@ -197,8 +215,10 @@ process.once('SIGINT', () => {
 
 	process.exit(130);
 });
-// The warm worker's start-up too.
-await runner?.warmUp();
+// The warm worker's start-up too (batch runs start workers of their own).
+if (!values.batch || paths.includes('viewer')) {
+	await runner?.warmUp();
+}
 
 const pathResults = pathTally();
 /** Each pair's status as the paths saw it, for the viewer's sample: id -> identical, different or error. */
@@ -245,7 +265,7 @@ function parseRecord(line) {
 
 /** Whether a record of an earlier run holds every engine and every path asked for now. */
 function complete(record) {
-	return !record.viewer && engines.every(engine => record.answers?.[engine]) && pairPaths.every(name => record.paths?.[name]);
+	return !record.viewer && !record.git && engines.every(engine => record.answers?.[engine]) && pairPaths.every(name => record.paths?.[name]);
 }
 
 /** A pair's record into the paths' table, and its status as the paths (or auto mode) saw it. */
@@ -276,7 +296,57 @@ async function runPairPaths(pair) {
 
 const started = performance.now();
 const tty = process.stderr.isTTY;
-for (const [index, pair] of pairs.entries()) {
+const chunkLines = [];
+if (values.batch) {
+	let count = 0;
+	const sourceMs = new Map();
+	await runBatch({
+		pairs,
+		paths: batchPaths,
+		cache,
+		workDir,
+		timeoutMs,
+		memoryMb,
+		pictureBudget: Number(values['picture-budget']),
+		chunkSize: Number(values['chunk-size']),
+		env: baseEnv,
+		onRecord(record) {
+			appendFileSync(resultsFile, JSON.stringify(record) + '\n');
+			note(record);
+			count++;
+		},
+		onChunk(chunk) {
+			sourceMs.set(chunk.source, (sourceMs.get(chunk.source) ?? 0) + chunk.ms + (chunk.mergeMs ?? 0));
+			const merge = chunk.mergeMs === null || chunk.mergeMs === undefined ? '' : `, merge-reports ${(chunk.mergeMs / 1000).toFixed(1)} s`;
+			const line = `chunk ${chunk.label} (${chunk.source}, ${chunk.pairs} pairs): run ${(chunk.ms / 1000).toFixed(1)} s${merge}, largest process ${chunk.largest.mb} MB (${chunk.largest.command})${chunk.over ? `, OVER ${chunk.over}` : ''}`;
+			chunkLines.push(line);
+			// A chunk takes minutes: its line as it ends, for a run followed in a log.
+			console.error(line);
+			if (tty) {
+				process.stderr.write(`\r${count}/${pairs.length} pairs, ${((performance.now() - started) / 1000).toFixed(0)} s `);
+			}
+		},
+	});
+	for (const [source, ms] of sourceMs) {
+		chunkLines.push(`${source}: directory runs and merges ${(ms / 1000).toFixed(1)} s`);
+	}
+
+	if (paths.includes('git')) {
+		// The git driver starts a KLayout for every file: a seeded sample, one pair at a time.
+		for (const pair of shuffled(pairs, Number(values.seed)).slice(0, Number(values['git-sample']))) {
+			const tree = makePairTree(cache, pair, workDir);
+			try {
+				const record = {id: pair.id, source: pair.source, aPath: pair.aPath, bPath: pair.bPath, git: await runner.run('git', tree, pair)};
+				appendFileSync(resultsFile, JSON.stringify(record) + '\n');
+				note(record);
+			} finally {
+				removePairTree(tree);
+			}
+		}
+	}
+}
+
+for (const [index, pair] of (values.batch ? [] : pairs).entries()) {
 	if (done.has(pair.id)) {
 		continue;
 	}
@@ -550,11 +620,20 @@ function printXorTables() {
 
 /** The report paths' table: each path per source, its slowest pair and its largest memory. */
 function printPathTables() {
-	const limits = `${values.timeout} s and ${memoryMb} MB per pair and path`;
+	const limits = values.batch
+		? `--batch, chunks of ${values['chunk-size']} pairs: lyipc --timeout ${values.timeout} s per comparison, ${hasPictureBudget() ? `--picture-budget ${values['picture-budget']} s` : 'no --picture-budget in this build'}, ${memoryMb} MB for any one process of a run; git: a sample of ${values['git-sample']} pairs`
+		: `${values.timeout} s and ${memoryMb} MB per pair and path`;
 	const sample = paths.includes('viewer') ? `; viewer: a sample of ${values['viewer-sample']} differing pairs, seed ${values.seed}` : '';
 	console.log(`\nreport paths: ${[...pairPaths, ...(paths.includes('viewer') ? ['viewer'] : [])].join(', ')} (${limits}${sample})\n`);
 	for (const line of pathResults.lines()) {
 		console.log(line);
+	}
+
+	if (chunkLines.length > 0) {
+		console.log('');
+		for (const line of chunkLines) {
+			console.log(line);
+		}
 	}
 
 	const {problems: failures} = pathResults;

@@ -156,3 +156,58 @@ export function gitOutput({code, stdout, stderr}, sameBytes) {
 	const verdict = /^different: /m.test(stdout) ? 'different' : /^identical: /m.test(stdout) ? 'identical' : /^could not compare the two versions: /m.test(stdout) ? 'error' : null;
 	return {verdict, reason: verdict ? null : 'no verdict line in the driver output'};
 }
+
+// A directory run of many pairs (bench/corpus/batch.mjs): the run's files are read once, each
+// pair is then looked up in them.
+
+/** The exit code of a directory run with these counts. */
+export function exitOf(counts) {
+	return counts.error > 0 ? 2 : counts.total === counts.identical ? 0 : 1;
+}
+
+/** A JUnit file of `count` test cases: {reason, cases: name -> testcase}; reason null when it is XML of that many cases. */
+export function junitCases(file, count) {
+	const text = readText(file);
+	const valid = XMLValidator.validate(text);
+	if (valid !== true) {
+		return {reason: `${file}: not XML: ${valid.err.msg} (line ${valid.err.line})`, cases: new Map()};
+	}
+
+	const xml = new XMLParser({ignoreAttributes: false, attributeNamePrefix: ''}).parse(text);
+	const list = [xml.testsuites?.testsuite ?? []].flat().flatMap(suite => [suite.testcase ?? []].flat());
+	const cases = new Map(list.map(testcase => [testcase.name, testcase]));
+	const tests = Number(xml.testsuites?.tests);
+	return {reason: tests === count && cases.size === count ? null : `${file}: ${tests} tests, ${cases.size} named test cases for ${count} pairs`, cases};
+}
+
+/** One pair's test case: there, a <failure> if and only if it differs, an <error> if and only if it could not be compared. */
+export function caseReason(cases, file, name, status) {
+	const testcase = cases.get(name);
+	if (!testcase) {
+		return `${file}: no <testcase name="${name}">`;
+	}
+
+	return 'failure' in testcase !== (status === 'different') || 'error' in testcase !== (status === 'error') ? `${file}: <failure>/<error> of ${name} do not match a pair that is ${status}` : null;
+}
+
+/** A Markdown summary of `count` pairs: its counts line; then each failing pair must be listed in `text`. */
+export function markdownCountsReason(file, text, count) {
+	return new RegExp(`\\b${count} pairs?: `).test(text) ? null : `${file}: no counts line for ${count} pairs`;
+}
+
+export function markdownListsReason(file, text, name, status) {
+	return status !== 'identical' && !text.includes('`' + name + '`') ? `${file}: the failing pair ${name} is not listed` : null;
+}
+
+/** An HTML report's text names the pair. */
+export function htmlNamesReason(file, text, name) {
+	return text.includes(escapeHtml(name)) ? null : `${file}: does not name the pair ${name}`;
+}
+
+/** A differing pair's pictures were skipped over their budget: {skipped: the reason} or null. */
+export function picturesSkipped(pair) {
+	const error = pair?.pictures?.error;
+	return error?.startsWith('pictures skipped') ? error : null;
+}
+
+export {readText};

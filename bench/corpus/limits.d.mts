@@ -5,6 +5,7 @@ export interface LimitedRun {
 	stderr: string;
 	ms: number;
 	peakMb: number;
+	largest: {mb: number; command: string | null};
 	over: 'time' | 'memory' | null;
 }
 
@@ -16,5 +17,5 @@ export function killRunning(): void;
 export function runLimited(
 	command: string,
 	args: string[],
-	options?: {cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; memoryMb?: number; helpers?: () => number[]},
+	options?: {cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; memoryMb?: number; helpers?: () => number[]; memoryOf?: 'sum' | 'largest'},
 ): Promise<LimitedRun>;

@@ -90,12 +90,13 @@ export function killRunning() {
 
 /**
  * Runs `command` in a process group of its own; resolves {code, signal, stdout, stderr, ms,
- * peakMb, over}. `peakMb` is the largest sum of RSS seen over the child's tree and the trees of
- * `helpers()` (pids of processes outside the tree that work for it); `over` is 'time' past
- * `timeoutMs`, 'memory' past `memoryMb`, else null. Over either limit, the child's tree and
- * the helpers' trees are killed.
+ * peakMb, largest, over}. `peakMb` is the largest sum of RSS seen over the child's tree and the
+ * trees of `helpers()` (pids of processes outside the tree that work for it); `largest` is the
+ * largest RSS of any one of those processes, {mb, command}; `over` is 'time' past `timeoutMs`,
+ * 'memory' past `memoryMb` (the sum, or with `memoryOf: 'largest'` any one process), else null.
+ * Over either limit, the child's tree and the helpers' trees are killed.
  */
-export function runLimited(command, args, {cwd, env, timeoutMs, memoryMb, helpers = () => []} = {}) {
+export function runLimited(command, args, {cwd, env, timeoutMs, memoryMb, helpers = () => [], memoryOf = 'sum'} = {}) {
 	return new Promise(resolve => {
 		const started = performance.now();
 		const child = spawn(command, args, {cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true});
@@ -109,6 +110,7 @@ export function runLimited(command, args, {cwd, env, timeoutMs, memoryMb, helper
 		});
 		let over = null;
 		let peakMb = 0;
+		let largest = {mb: 0, command: null};
 		let helperPids = [];
 		const stop = reason => {
 			if (over) {
@@ -124,9 +126,19 @@ export function runLimited(command, args, {cwd, env, timeoutMs, memoryMb, helper
 			helperPids = helpers();
 			running.set(child.pid, helperPids);
 			const table = processTable();
-			const mb = descendants(table, [child.pid, ...helperPids]).reduce((sum, pid) => sum + table.get(pid).rssMb, 0);
+			const pids = descendants(table, [child.pid, ...helperPids]);
+			const mb = pids.reduce((sum, pid) => sum + table.get(pid).rssMb, 0);
 			peakMb = Math.max(peakMb, mb);
-			if (memoryMb !== undefined && mb > memoryMb) {
+			let now = 0;
+			for (const pid of pids) {
+				const {rssMb, command: name} = table.get(pid);
+				now = Math.max(now, rssMb);
+				if (rssMb > largest.mb) {
+					largest = {mb: rssMb, command: name};
+				}
+			}
+
+			if (memoryMb !== undefined && (memoryOf === 'largest' ? now : mb) > memoryMb) {
 				stop('memory');
 			}
 		};
@@ -138,7 +150,7 @@ export function runLimited(command, args, {cwd, env, timeoutMs, memoryMb, helper
 			running.delete(child.pid);
 			clearInterval(poller);
 			clearTimeout(timer);
-			resolve({code, signal, stdout, stderr, ms: performance.now() - started, peakMb: Math.round(peakMb), over});
+			resolve({code, signal, stdout, stderr, ms: performance.now() - started, peakMb: Math.round(peakMb), largest: {...largest, mb: Math.round(largest.mb)}, over});
 		});
 	});
 }
