@@ -52,7 +52,7 @@ describeKLayout('the package as a user installs it', () => {
 
 		const different = await execa('npx', ['lyipc-diff', 'base.gds', 'one_shape.gds'], {cwd: project, reject: false, env: {TMPDIR: dir}});
 		expect(different.exitCode).toBe(1);
-		expect(String(different.stdout)).toMatch(/^1\/0 +4 +5 +1 +6 +x 20 \.\. 22, y 20 \.\. 23 +different$/m);
+		expect(String(different.stdout)).toMatch(/^1\/0 +4 +5 +1 +6 +2 µm +x 20 \.\. 22, y 20 \.\. 23 +different$/m);
 		const same = await execa('npx', ['lyipc-diff', 'base.gds', 'identical_b.gds', '--json'], {cwd: project, reject: false});
 		expect(same.exitCode).toBe(0);
 		expect(JSON.parse(String(same.stdout))).toMatchObject({status: 'identical', fastPath: null});

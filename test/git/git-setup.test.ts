@@ -39,7 +39,7 @@ describeKLayout('lyipc git-setup: git diff prints the XOR summary', () => {
 		const changed = await gitDiff(repo, env, 'ring.gds');
 		expect(changed).toContain('lyipc diff a/ring.gds b/ring.gds');
 		expect(changed).toMatch(/^A {2}a\/ring\.gds {3}dbu 0\.001 µm$/m);
-		expect(changed).toMatch(/^4\/0 +10 +20 +10 +2\.5 +x [\d.]+ \.\. [\d.]+, y [\d.]+ \.\. [\d.]+ +different$/m);
+		expect(changed).toMatch(/^4\/0 +10 +20 +10 +2\.5 +[\d.]+ [nµ]m +x [\d.]+ \.\. [\d.]+, y [\d.]+ \.\. [\d.]+ +different$/m);
 		expect(changed).not.toMatch(/^engine/m); // engine internals only with LYIPC_VERBOSE=1
 		expect(changed).toContain('different: 1 of 4 layers differs');
 		expect(changed).not.toContain('Binary files');
@@ -71,7 +71,7 @@ describeKLayout('lyipc git-setup: git diff prints the XOR summary', () => {
 		expect(setup.exitCode, setup.stderr).toBe(0);
 		expect(await readFile(path.join(home, '.config', 'git', 'attributes'), 'utf8')).toContain('*.oas diff=lyipc');
 		await copyFile(fixture('one_shape.gds'), path.join(repo, 'ring.gds'));
-		expect(await gitDiff(repo, env)).toMatch(/^1\/0 +4 +5 +1 +6 +x 20 \.\. 22, y 20 \.\. 23 +different$/m);
+		expect(await gitDiff(repo, env)).toMatch(/^1\/0 +4 +5 +1 +6 +2 µm +x 20 \.\. 22, y 20 \.\. 23 +different$/m);
 		expect((await runCli(['git-setup', '--global', '--uninstall'], {cwd: home, env}, LYIPC_CLI)).exitCode).toBe(0);
 		expect(await gitDiff(repo, env)).toContain('Binary files');
 	});
