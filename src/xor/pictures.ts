@@ -1,7 +1,7 @@
 import {randomUUID} from 'node:crypto';
 import {rm} from 'node:fs/promises';
 import path from 'node:path';
-import type {WorkerRequests} from '../engine/worker.js';
+import {WorkerLostBeforeStart, type WorkerRequests} from '../engine/worker.js';
 import {isLyipcError} from '../errors.js';
 import {localFiles, type WorkerFiles} from './worker-files.js';
 import type {CompareResult} from './result.js';
@@ -167,6 +167,12 @@ export async function drawDifferences(
 	} catch (error) {
 		// All pictures or none: a report must not show A without B.
 		await removeAll(every(local));
+		if (error instanceof WorkerLostBeforeStart && !options.signal?.aborted) {
+			// Queued behind another pair's job that ended the worker: never drawn. A pool runs the
+			// pair again on a new worker, so it gets its pictures.
+			throw error;
+		}
+
 		return isLyipcError(error) && error.code === 'TIMEOUT' && !options.signal?.aborted ? {...NONE, error: budgetText(budget)} : failed(error);
 	} finally {
 		await files.release(every(remote));

@@ -3,7 +3,8 @@ import path from 'node:path';
 import {execa} from 'execa';
 import {PNG} from 'pngjs';
 import {afterAll, expect, test} from 'vitest';
-import {WorkerPool} from '../../src/engine/pool.js';
+import {WorkerPool, type WorkerRuns} from '../../src/engine/pool.js';
+import {type KLayoutWorker, WorkerLostBeforeStart} from '../../src/engine/worker.js';
 import {compareWithPictures} from '../../src/xor/compare-with-pictures.js';
 import {describeKLayout, useTempDirs} from '../helpers/run.js';
 
@@ -83,5 +84,49 @@ describeKLayout('pictures of a small change in a large layout', () => {
 		const at = {x: Math.round((960 - 236) / 2 + (73.35 - 50) / perPixel), y: Math.round(44 + (720 - 44 - 48) / 2 - (41.75 - 50) / perPixel)};
 		expect(near(overview, FRAME_BLUE, at.x, at.y, 45)).toBeGreaterThan(60);
 		expect(near(overview, FRAME_BLUE, (960 - 236) / 2, 358, 200) - near(overview, FRAME_BLUE, at.x, at.y, 45)).toBeLessThan(10); // one frame, there
+	}, 60_000);
+
+	test('pictures queued behind a job that ended their worker are drawn on a new one, not lost', async () => {
+		const dir = await tempDir();
+		const script = path.join(dir, 'make_chip.py');
+		await writeFile(script, MAKE_CHIP);
+		await execa(process.env.KLAYOUT ?? 'klayout', ['-b', '-rd', `dir=${dir}`, '-r', script]);
+		// The first render_diff meets what a worker stopped by another pair's timeout answers.
+		let lost = 0;
+		const losing: WorkerRuns = {
+			run: async (job, signal) =>
+				pool.run(
+					async worker =>
+						job(
+							new Proxy(worker, {
+								get(target, key) {
+									if (key === 'request') {
+										return async (op: string, ...rest: unknown[]) => {
+											if (op === 'render_diff' && lost++ === 0) {
+												throw new WorkerLostBeforeStart(op, undefined);
+											}
+
+											return (target.request as (...args: unknown[]) => Promise<unknown>)(op, ...rest);
+										};
+									}
+
+									const value = Reflect.get(target, key, target) as unknown;
+									return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+								},
+							}) as KLayoutWorker,
+						),
+					signal,
+				),
+		};
+		const {result, pictures} = await compareWithPictures(losing, {
+			a: path.join(dir, 'a.gds'),
+			b: path.join(dir, 'b.gds'),
+			options: {outDir: path.join(dir, 'out')},
+			pictures: {dir: path.join(dir, 'out'), stem: 'chip'},
+		});
+		expect(lost).toBe(2);
+		expect(result.differentLayers).toBe(1);
+		expect(pictures).toMatchObject({groups: 1, error: null});
+		expect((await readFile(pictures!.overview!)).subarray(1, 4).toString()).toBe('PNG');
 	}, 60_000);
 });
