@@ -32,15 +32,7 @@ export function random(seed) {
 export function runChild(command, args, {cwd, env, timeoutMs, group = false} = {}) {
 	return new Promise(resolve => {
 		const started = performance.now();
-		const child = spawn(command, args, {cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: group});
-		let stdout = '';
-		let stderr = '';
-		child.stdout.on('data', chunk => {
-			stdout += chunk;
-		});
-		child.stderr.on('data', chunk => {
-			stderr += chunk;
-		});
+		const {child, output} = spawnCapturing(command, args, {cwd, env, detached: group});
 		let hung = false;
 		const timer =
 			timeoutMs === undefined
@@ -53,9 +45,23 @@ export function runChild(command, args, {cwd, env, timeoutMs, group = false} = {
 					}, timeoutMs);
 		child.on('close', (code, signal) => {
 			clearTimeout(timer);
-			resolve({code, signal, stdout, stderr, hung, ms: performance.now() - started});
+			resolve({code, signal, ...output(), hung, ms: performance.now() - started});
 		});
 	});
+}
+
+/** A child with its stdout and stderr collected as text: `output()` gives {stdout, stderr} so far. */
+export function spawnCapturing(command, args, {cwd, env, detached = false} = {}) {
+	const child = spawn(command, args, {cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached});
+	let stdout = '';
+	let stderr = '';
+	child.stdout.on('data', chunk => {
+		stdout += chunk;
+	});
+	child.stderr.on('data', chunk => {
+		stderr += chunk;
+	});
+	return {child, output: () => ({stdout, stderr})};
 }
 
 /** A TCP port nothing listens on right now. */

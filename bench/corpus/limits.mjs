@@ -3,7 +3,7 @@
 // and processes outside its tree that work for it (the warm worker server and its KLayouts,
 // which lyipc-diff starts detached so that they outlive it). RLIMIT_AS would not do: it holds
 // each process apart, and counts address space never touched (Node reserves ~1 GB).
-import {spawn} from 'node:child_process';
+import {spawnCapturing} from '../helpers.mjs';
 import {readdirSync, readFileSync} from 'node:fs';
 import {performance} from 'node:perf_hooks';
 
@@ -99,15 +99,7 @@ export function killRunning() {
 export function runLimited(command, args, {cwd, env, timeoutMs, memoryMb, helpers = () => [], memoryOf = 'sum'} = {}) {
 	return new Promise(resolve => {
 		const started = performance.now();
-		const child = spawn(command, args, {cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true});
-		let stdout = '';
-		let stderr = '';
-		child.stdout.on('data', chunk => {
-			stdout += chunk;
-		});
-		child.stderr.on('data', chunk => {
-			stderr += chunk;
-		});
+		const {child, output} = spawnCapturing(command, args, {cwd, env, detached: true});
 		let over = null;
 		let peakMb = 0;
 		let largest = {mb: 0, command: null};
@@ -150,7 +142,7 @@ export function runLimited(command, args, {cwd, env, timeoutMs, memoryMb, helper
 			running.delete(child.pid);
 			clearInterval(poller);
 			clearTimeout(timer);
-			resolve({code, signal, stdout, stderr, ms: performance.now() - started, peakMb: Math.round(peakMb), largest: {...largest, mb: Math.round(largest.mb)}, over});
+			resolve({code, signal, ...output(), ms: performance.now() - started, peakMb: Math.round(peakMb), largest: {...largest, mb: Math.round(largest.mb)}, over});
 		});
 	});
 }
