@@ -80,7 +80,7 @@ test('depth 2: a start cancelled by the job that asked for it is begun again for
 
 test('jobs waiting when the pool closes fail with ABORTED instead of hanging; a bad size is a usage error', async () => {
 	const pool = new WorkerPool({size: 1, klayout: path.join(FAKE_KLAYOUT, 'crash-on-job')});
-	let release!: () => void;
+	let release: (() => void) | undefined;
 	const first = pool.run(
 		async () =>
 			new Promise<void>(resolve => {
@@ -88,11 +88,10 @@ test('jobs waiting when the pool closes fail with ABORTED instead of hanging; a 
 			}),
 	);
 	const second = pool.run(async () => 'never');
-	await new Promise(resolve => {
-		setTimeout(resolve, 200);
-	});
+	// The first job holds the only worker once it has started (slower on a loaded machine).
+	await waitFor('the first job to hold the worker', () => release !== undefined);
 	const closing = pool.close();
-	release();
+	release!();
 	await first;
 	await expect(second).rejects.toMatchObject({code: 'ABORTED'});
 	await closing;
@@ -112,9 +111,15 @@ describeKLayout('WorkerPool with real KLayout', () => {
 						running++;
 						most = Math.max(most, running);
 						await worker.request('hello');
-						await new Promise(resolve => {
-							setTimeout(resolve, 50);
-						});
+						// Held until a second job runs beside it (or 10 s): a second KLayout slow to start
+						// on a loaded machine must not leave the first to run all eight alone.
+						const until = Date.now() + 10_000;
+						while (most < 2 && Date.now() < until) {
+							await new Promise(resolve => {
+								setTimeout(resolve, 20);
+							});
+						}
+
 						running--;
 						return worker.pid;
 					}),
