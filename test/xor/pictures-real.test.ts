@@ -123,6 +123,19 @@ describeKLayout('pictures of real-looking layouts', () => {
 	const pool = new WorkerPool({size: 1});
 	afterAll(async () => pool.close());
 
+	/** The pictures of one pair of MAKE_SHAPES' layouts (`a`.gds against `b`.gds), named after `stem`. */
+	async function drawShapes(a: string, b: string, stem: string) {
+		const dir = await tempDir();
+		await make(dir, MAKE_SHAPES, []);
+		const {pictures} = await compareWithPictures(pool, {
+			a: path.join(dir, `${a}.gds`),
+			b: path.join(dir, `${b}.gds`),
+			options: {outDir: path.join(dir, 'out')},
+			pictures: {dir: path.join(dir, 'out'), stem},
+		});
+		return pictures;
+	}
+
 	test('thousands of curved many-vertex differences over a large layout are drawn within the budget', async () => {
 		const dir = await tempDir();
 		await make(dir, MAKE_BENDS, ['count=1000']);
@@ -193,14 +206,7 @@ describeKLayout('pictures of real-looking layouts', () => {
 	}, 60_000);
 
 	test('a close-up shows no more than the overview and zooms in on its group; the close-up count is the one drawn', async () => {
-		const dir = await tempDir();
-		await make(dir, MAKE_SHAPES, []);
-		const {pictures} = await compareWithPictures(pool, {
-			a: path.join(dir, 'a.gds'),
-			b: path.join(dir, 'b.gds'),
-			options: {outDir: path.join(dir, 'out')},
-			pictures: {dir: path.join(dir, 'out'), stem: 'shapes'},
-		});
+		const pictures = await drawShapes('a', 'b', 'shapes');
 		expect(pictures).toMatchObject({error: null, groups: 2});
 		expect(pictures!.boxes).toHaveLength(2);
 		expect(pictures!.closeups).toHaveLength(1);
@@ -216,14 +222,7 @@ describeKLayout('pictures of real-looking layouts', () => {
 	}, 60_000);
 
 	test('a close-up of a group as wide as the layout shows what the overview shows, not more', async () => {
-		const dir = await tempDir();
-		await make(dir, MAKE_SHAPES, []);
-		const {pictures} = await compareWithPictures(pool, {
-			a: path.join(dir, 'wa.gds'),
-			b: path.join(dir, 'wb.gds'),
-			options: {outDir: path.join(dir, 'out')},
-			pictures: {dir: path.join(dir, 'out'), stem: 'wire'},
-		});
+		const pictures = await drawShapes('wa', 'wb', 'wire');
 		expect(pictures).toMatchObject({error: null, groups: 1});
 		const overview = extent(await png(pictures!.overview), RED);
 		const closeup = extent(await png(pictures!.xor), RED);
@@ -233,14 +232,7 @@ describeKLayout('pictures of real-looking layouts', () => {
 	}, 60_000);
 
 	test('1 nm slivers are drawn in solid XOR red, at least two pixels wide, in their close-up', async () => {
-		const dir = await tempDir();
-		await make(dir, MAKE_SHAPES, []);
-		const {pictures} = await compareWithPictures(pool, {
-			a: path.join(dir, 'sa.gds'),
-			b: path.join(dir, 'sb.gds'),
-			options: {outDir: path.join(dir, 'out')},
-			pictures: {dir: path.join(dir, 'out'), stem: 'sliver'},
-		});
+		const pictures = await drawShapes('sa', 'sb', 'sliver');
 		expect(pictures).toMatchObject({error: null, groups: 1});
 		const closeup = await png(pictures!.xor);
 		const [left, , right] = extent(closeup, RED);
@@ -259,14 +251,7 @@ describeKLayout('pictures of real-looking layouts', () => {
 	}, 60_000);
 
 	test('layers 1/0 and 1/10 get colours told apart, the same in every picture', async () => {
-		const dir = await tempDir();
-		await make(dir, MAKE_SHAPES, []);
-		const {pictures} = await compareWithPictures(pool, {
-			a: path.join(dir, 'a.gds'),
-			b: path.join(dir, 'b.gds'),
-			options: {outDir: path.join(dir, 'out')},
-			pictures: {dir: path.join(dir, 'out'), stem: 'shapes'},
-		});
+		const pictures = await drawShapes('a', 'b', 'shapes');
 		// The legend of A's picture: 1/0 then 1/10, 12-pixel swatches 16 pixels apart (x2 in the PNG).
 		const a = await png(pictures!.a);
 		const b = await png(pictures!.b);
