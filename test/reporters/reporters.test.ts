@@ -7,9 +7,10 @@ import {expect, test} from 'vitest';
 import {renderHtml} from '../../reporters/html.js';
 import {createReporter, parseReporterSpecs} from '../../reporters/index.js';
 import {noMatchHint, type PairOutcome, type SuiteResult} from '../../src/suite/run-suite.js';
+import type {LayerResult} from '../../src/xor/result.js';
+import {layer, result} from '../helpers/results.js';
 import {describeNeeding} from '../helpers/skip.js';
 import type {Pictures} from '../../src/xor/pictures.js';
-import type {CompareResult, LayerResult} from '../../src/xor/result.js';
 
 /** A stream that keeps what is written, with or without a terminal behind it. */
 function sink(isTTY: boolean): NodeJS.WritableStream & {isTTY: boolean; text: string} {
@@ -385,53 +386,24 @@ test("KLayout's start-up is a line of its own in the console and the HTML header
 	expect(warm.stdout.text).not.toContain('start-up');
 });
 
+const CHANGED: Partial<LayerResult> = {status: 'different', countA: 2, countB: 2, xorCount: 3, xorArea: 1, bbox: [0, 0, 1, 1], markers: 3};
+
 test('the widest difference per layer, and a layer of slivers only named with the --tolerance that passes them', async () => {
-	const layer = (key: string, fields: Partial<LayerResult>): LayerResult => ({
-		layer: Number(key.split('/')[0]),
-		datatype: 0,
-		key,
-		name: null,
-		status: 'different',
-		countA: 2,
-		countB: 2,
-		xorCount: 3,
-		zeroAreaCount: 0,
-		xorArea: 1,
-		bbox: [0, 0, 1, 1],
-		sliverCount: 0,
-		sliverArea: 0,
-		maxWidth: null,
-		maxWidthExact: null,
-		sliversOnly: false,
-		mode: 'flat',
-		modeReason: '',
-		windows: null,
-		fallback: null,
-		tileSize: null,
-		markers: 3,
-		markersOmitted: 0,
-		ms: 1,
-		...fields,
-	});
-	const compared: CompareResult = {
-		formatVersion: 1,
-		status: 'different',
-		identical: false,
-		differentLayers: 2,
-		a: {path: '/ref/ring.gds', size: 1, format: 'gds', gzip: false, dbu: 0.001, topCells: ['RING']},
-		b: {path: '/run/ring.gds', size: 1, format: 'gds', gzip: false, dbu: 0.001, topCells: ['RING']},
-		dbu: 0.001,
-		fastPath: null,
-		mode: 'auto',
-		modesUsed: ['flat'],
-		tolerance: 0,
-		topCells: [{a: 'RING', b: 'RING', status: 'compared'}],
-		layers: [layer('1/0', {maxWidth: 0.002, maxWidthExact: true, sliversOnly: true}), layer('2/0', {maxWidth: 1.5, maxWidthExact: false})],
-		artifacts: {xor: null, rdb: null},
-		timings: {totalMs: 1, startMs: 0, readMs: 0, structureMs: 0, xorMs: 0, writeMs: 0},
-		klayout: null,
+	const different = {
+		...RESULT,
+		status: 'different' as const,
+		counts: {...RESULT.counts, different: 1},
+		pairs: [
+			pair('ring.gds', 'different', {
+				result: result({
+					status: 'different',
+					identical: false,
+					differentLayers: 2,
+					layers: [layer('1/0', {...CHANGED, maxWidth: 0.002, maxWidthExact: true, sliversOnly: true}), layer('2/0', {...CHANGED, maxWidth: 1.5, maxWidthExact: false})],
+				}),
+			}),
+		],
 	};
-	const different = {...RESULT, status: 'different' as const, counts: {...RESULT.counts, different: 1}, pairs: [pair('ring.gds', 'different', {result: compared})]};
 	const note = '1/0 (3, slivers only, widest 2 nm (--tolerance 0.003 passes them)), 2/0 (3)';
 	const html = renderHtml(different);
 	expect(html).toContain('<th>max width µm</th>');
