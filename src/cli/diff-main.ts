@@ -1,10 +1,11 @@
 import {stat} from 'node:fs/promises';
 import {LyipcError, toLyipcError} from '../errors.js';
-import {compareLayouts, type CompareOptions} from '../xor/compare.js';
+import type {CompareOptions} from '../xor/compare.js';
 import {RESULT_FORMAT_VERSION, type CompareErrorOutput, type CompareResult} from '../xor/result.js';
 import {compareDefaults, findConfig, loadConfigFile, type LyipcConfig} from '../config.js';
 import {parseDiffArgs, type ConfigChoice, type ViewChoice} from './diff-args.js';
 import {DIFF_HELP} from './diff-help.js';
+import {compareHere} from './compare-here.js';
 import {formatSummary} from '../format/summary.js';
 import {pickStyle} from '../format/style.js';
 import type {ShownDiff} from '../viewer/show-diff.js';
@@ -87,21 +88,6 @@ async function settingsFor(choice: ConfigChoice): Promise<LyipcConfig> {
 		default: {
 			return (await findConfig(process.cwd())).config;
 		}
-	}
-}
-
-/** One pair on this machine: on the warm worker when wanted (src/engine/warm-worker.ts), else on a KLayout of its own. */
-async function compareHere(a: string, b: string, options: CompareOptions, warm: boolean, env: NodeJS.ProcessEnv): Promise<CompareResult> {
-	const {WarmWorkerClient, warmWorkerWanted} = await import('../engine/warm-worker.js');
-	if (!warm || !warmWorkerWanted(env)) {
-		return compareLayouts(a, b, options);
-	}
-
-	const worker = new WarmWorkerClient({klayout: options.klayout, env});
-	try {
-		return await compareLayouts(a, b, {...options, worker});
-	} finally {
-		await worker.close();
 	}
 }
 

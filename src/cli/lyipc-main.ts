@@ -11,7 +11,7 @@ export async function runLyipc(argv: readonly string[], io: CliIo): Promise<numb
 		// Called by git with file names that may look like options: no option parsing.
 		const {gitDiff} = await import('./git-diff.js');
 		const {pickStyle} = await import('../format/style.js');
-		return gitDiff(argv.slice(1), io.stdout, pickStyle(io.stdout as NodeJS.WriteStream, io.env), {verbose: io.env.LYIPC_VERBOSE === '1'});
+		return gitDiff(argv.slice(1), io.stdout, pickStyle(io.stdout as NodeJS.WriteStream, io.env), io.env, {verbose: io.env.LYIPC_VERBOSE === '1'});
 	}
 
 	const own = commandHelp(argv);

@@ -13,7 +13,7 @@ import type {SuiteResult} from '../../src/suite/run-suite.js';
 import type {CompareResult} from '../../src/xor/result.js';
 import {makeSuiteTree, statusesOf, TREE_EXPECTED} from '../helpers/suite-tree.js';
 import {WORKER_SCRIPT} from '../../src/engine/worker.js';
-import {CLI, describeKLayout, FAKE_KLAYOUT, fixture, processAlive, processesMatching, ROOT, runCli, useTempDirs} from '../helpers/run.js';
+import {CLI, describeKLayout, FAKE_KLAYOUT, fixture, LYIPC_CLI, processAlive, processesMatching, ROOT, runCli, useTempDirs} from '../helpers/run.js';
 import {waitFor} from '../helpers/poll.js';
 
 const KLAYOUT = process.env.KLAYOUT ?? '/usr/bin/klayout';
@@ -204,6 +204,22 @@ describeKLayout('warm worker between lyipc-diff calls', () => {
 
 		// Warm now: nothing to wait for.
 		expect((await runDirs()).timings.startupMs).toBeLessThan(300);
+	});
+
+	test("git's diff driver takes the warm KLayout too: git starts it once per file", async () => {
+		const {env, address, serverPids} = await setup();
+		const driver = async (b: string) => {
+			// The 7 arguments git gives a diff driver: path, old file/hex/mode, new file/hex/mode.
+			const run = await runCli(['git-diff', 'ring.gds', fixture('base.gds'), 'a'.repeat(40), '100644', fixture(b), 'b'.repeat(40), '100644'], {env: {...env, NO_COLOR: '1'}}, LYIPC_CLI);
+			expect(run.exitCode, run.stderr).toBe(0);
+			return run.stdout;
+		};
+
+		expect(await driver('one_shape.gds')).toContain('different: 1 of 4 layers differs');
+		const [pid] = await serverPids();
+		expect(await hello(address)).toMatchObject({pid, jobs: 1});
+		expect(await driver('base_flat.gds')).toMatch(/identical: 4 layers compared/);
+		expect(await hello(address)).toMatchObject({pid, jobs: 2});
 	});
 
 	test('concurrent first calls: one server answers them all, the others step back', async () => {
