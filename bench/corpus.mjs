@@ -44,7 +44,7 @@ const {values} = parseArgs({
 		resume: {type: 'boolean', default: false},
 		batch: {type: 'boolean', default: false},
 		'chunk-size': {type: 'string', default: '500'},
-		'git-sample': {type: 'string', default: '20'},
+		'git-sample': {type: 'string', default: 'all'},
 		'picture-budget': {type: 'string', default: '30'},
 	},
 });
@@ -73,7 +73,7 @@ for (const [option, value] of [
 	['--memory', memoryMb],
 	['--viewer-sample', Number(values['viewer-sample'])],
 	['--chunk-size', Number(values['chunk-size'])],
-	['--git-sample', Number(values['git-sample'])],
+	['--git-sample', values['git-sample'] === 'all' ? 1 : Number(values['git-sample'])],
 	['--picture-budget', Number(values['picture-budget'])],
 ]) {
 	if (!(value > 0)) {
@@ -332,8 +332,10 @@ if (values.batch) {
 	}
 
 	if (paths.includes('git')) {
-		// The git driver starts a KLayout for every file: a seeded sample, one pair at a time.
-		for (const pair of shuffled(pairs, Number(values.seed)).slice(0, Number(values['git-sample']))) {
+		// git starts the driver once per file: one pair at a time, every pair unless --git-sample N
+		// asks for a seeded sample.
+		const gitPairs = values['git-sample'] === 'all' ? pairs : shuffled(pairs, Number(values.seed)).slice(0, Number(values['git-sample']));
+		for (const pair of gitPairs) {
 			const tree = makePairTree(cache, pair, workDir);
 			try {
 				const record = {id: pair.id, source: pair.source, aPath: pair.aPath, bPath: pair.bPath, git: await runner.run('git', tree, pair)};
@@ -621,7 +623,7 @@ function printXorTables() {
 /** The report paths' table: each path per source, its slowest pair and its largest memory. */
 function printPathTables() {
 	const limits = values.batch
-		? `--batch, chunks of ${values['chunk-size']} pairs: lyipc --timeout ${values.timeout} s per comparison, ${hasPictureBudget() ? `--picture-budget ${values['picture-budget']} s` : 'no --picture-budget in this build'}, ${memoryMb} MB for any one process of a run; git: a sample of ${values['git-sample']} pairs`
+		? `--batch, chunks of ${values['chunk-size']} pairs: lyipc --timeout ${values.timeout} s per comparison, ${hasPictureBudget() ? `--picture-budget ${values['picture-budget']} s` : 'no --picture-budget in this build'}, ${memoryMb} MB for any one process of a run; git: ${values['git-sample'] === 'all' ? 'every pair' : `a sample of ${values['git-sample']} pairs`}`
 		: `${values.timeout} s and ${memoryMb} MB per pair and path`;
 	const sample = paths.includes('viewer') ? `; viewer: a sample of ${values['viewer-sample']} differing pairs, seed ${values.seed}` : '';
 	console.log(`\nreport paths: ${[...pairPaths, ...(paths.includes('viewer') ? ['viewer'] : [])].join(', ')} (${limits}${sample})\n`);

@@ -8,9 +8,9 @@
 //   git       git diff --no-index of the two files, with lyipc's diff driver set up by
 //             `lyipc git-setup --global` in a home folder of this run
 //
-// Directory runs take the warm worker of this run (its server and KLayouts are counted in the
-// pair's memory, and killed with the run when it is over a limit); the git driver starts a
-// KLayout of its own for every file, as it does for a user. A result is {status: 'ok' |
+// Directory runs and the git driver take the warm worker of this run, as they do for a user (its
+// server and KLayouts are counted in the pair's memory, and killed with the run when it is over
+// a limit). A result is {status: 'ok' |
 // 'failed' | 'over time' | 'over memory', reason, ms, peakMb, verdict: the pair's status as
 // that path saw it (identical, different, error)}.
 import {execFileSync} from 'node:child_process';
@@ -38,7 +38,7 @@ export function pathRunner({workDir, timeoutMs, memoryMb, env}) {
 	mkdirSync(home, {recursive: true});
 	const {XDG_CONFIG_HOME: _xdg, ...rest} = env;
 	const diffEnv = {...rest, LYIPC_WARM_WORKER: '1', LYIPC_WARM_WORKER_DIR: warmDir, LYIPC_WARM_WORKER_IDLE: String(timeoutMs / 1000 + 60), NO_COLOR: '1'};
-	const gitEnv = {...rest, HOME: home, GIT_CONFIG_NOSYSTEM: '1', NO_COLOR: '1'};
+	const gitEnv = {...diffEnv, HOME: home, GIT_CONFIG_NOSYSTEM: '1'};
 	execFileSync(process.execPath, [LYIPC_CLI, 'git-setup', '--global'], {env: gitEnv, stdio: 'ignore'});
 	const warmServer = () => processesMentioning(warmDir);
 
@@ -102,7 +102,7 @@ export function pathRunner({workDir, timeoutMs, memoryMb, env}) {
 		},
 
 		async git(tree, pair) {
-			const run = await step('git', ['diff', '--no-index', '--ext-diff', path.relative(tree.dir, tree.a), path.relative(tree.dir, tree.b)], tree, timeoutMs, () => []);
+			const run = await step('git', ['diff', '--no-index', '--ext-diff', path.relative(tree.dir, tree.a), path.relative(tree.dir, tree.b)], tree, timeoutMs);
 			// The cache names files by their contents: one file, the same bytes.
 			return judged(run, () => gitOutput(run, pair.a === pair.b));
 		},
