@@ -1,6 +1,5 @@
 import {stat} from 'node:fs/promises';
 import {LyipcError, toLyipcError} from '../errors.js';
-import type {CompareOptions} from '../xor/compare.js';
 import {RESULT_FORMAT_VERSION, type CompareErrorOutput, type CompareResult} from '../xor/result.js';
 import {compareDefaults, findConfig, loadConfigFile, type LyipcConfig} from '../config.js';
 import {parseDiffArgs, type ConfigChoice, type ViewChoice} from './diff-args.js';
