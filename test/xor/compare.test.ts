@@ -6,8 +6,28 @@ import {compareLayouts, type CompareOptions} from '../../src/xor/compare.js';
 import type {CompareResult, LayerResult} from '../../src/xor/result.js';
 import {describeKLayout, FAKE_KLAYOUT, fixture, inspect, useTempDirs} from '../helpers/run.js';
 import {flatXorOfAllTops} from '../helpers/strmxor.mjs';
+import {runKLayoutScript} from '../helpers/klayout-script.js';
 
 const BASE_LAYERS = ['1/0', '2/0', '3/0', '4/0'];
+
+/** Layouts a.gds and b.gds in `dir`: 1,200 bends, in B each 0.3 um further out, and a 3 um wide quarter ring in B only. */
+const MAKE_WIDE_AMONG_BENDS = `
+import math, pya
+def bend(cx, cy, r, w, start, points):
+    arc = lambda radius, i: pya.DPoint(cx + radius * math.cos(start + math.pi / 2 * i / points), cy + radius * math.sin(start + math.pi / 2 * i / points))
+    return pya.DPolygon([arc(r + w / 2, i) for i in range(points + 1)] + [arc(r - w / 2, i) for i in range(points, -1, -1)])
+for name, grow in (("a.gds", 0.0), ("b.gds", 0.3)):
+    layout = pya.Layout()
+    layout.dbu = 0.001
+    top = layout.create_cell("BENDS")
+    core = layout.layer(1, 0)
+    for i in range(400):
+        for k in range(3):
+            top.shapes(core).insert(bend((i % 20) * 250.0, (i // 20) * 250.0, 20.0 + 15 * k + grow, 0.5, (i % 4) * math.pi / 2, 180))
+    if grow:
+        top.shapes(core).insert(bend(-500.0, 0.0, 60.0, 3.0, 0.0, 180))
+    layout.write(dir + "/" + name)
+`;
 
 function layer(result: CompareResult, key: string): LayerResult {
 	const found = result.layers.find(entry => entry.key === key);
@@ -276,6 +296,21 @@ describeKLayout('compareLayouts (library API, one shared worker)', () => {
 		// A layer in one file only is no XOR: not measured.
 		expect(layer(await compare('base.gds', 'extra_layer.gds'), '5/0')).toMatchObject({status: 'only-in-b', maxWidth: null, maxWidthExact: null, sliversOnly: false});
 	});
+
+	test('the widest of thousands of curved many-vertex differences is measured whole, not cut short', async () => {
+		// Photonic bends (quarter rings of 0.5 um, 360 vertices), in B every radius 0.3 um larger:
+		// thousands of 0.3 um curved strips, among them one quarter ring 3 um wide in B only.
+		const dir = await tempDir();
+		await runKLayoutScript(dir, MAKE_WIDE_AMONG_BENDS);
+		const result = await compareLayouts(path.join(dir, 'a.gds'), path.join(dir, 'b.gds'), {worker, outDir: await tempDir()});
+		const core = layer(result, '1/0');
+		expect(core.xorCount).toBeGreaterThan(2000);
+		// Within a sixteenth on all-angle edges; before, the search shrank every strip step by step
+		// from 5 dbu and ran out of its time at a few dbu.
+		expect(core).toMatchObject({maxWidthExact: true, sliversOnly: false});
+		expect(core.maxWidth).toBeGreaterThan(3 * (15 / 16));
+		expect(core.maxWidth).toBeLessThan(3 * (17 / 16));
+	}, 60_000);
 
 	test('every mode gives the same answer as the others, layer by layer', async () => {
 		const pairs = [

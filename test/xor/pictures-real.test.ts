@@ -1,10 +1,10 @@
-import {readFile, writeFile} from 'node:fs/promises';
+import {readFile} from 'node:fs/promises';
 import path from 'node:path';
-import {execa} from 'execa';
 import {PNG} from 'pngjs';
 import {afterAll, expect, test} from 'vitest';
 import {WorkerPool} from '../../src/engine/pool.js';
 import {compareWithPictures} from '../../src/xor/compare-with-pictures.js';
+import {runKLayoutScript} from '../helpers/klayout-script.js';
 import {describeKLayout, useTempDirs} from '../helpers/run.js';
 
 const tempDir = useTempDirs('lyipc-pictures-real-');
@@ -72,12 +72,6 @@ for name, width in (("wa.gds", 2.0), ("wb.gds", 2.5)):
 
 const RED: [number, number, number] = [0xff, 0x20, 0x20];
 
-async function make(dir: string, script: string, params: string[]): Promise<void> {
-	const file = path.join(dir, 'make.py');
-	await writeFile(file, script);
-	await execa(process.env.KLAYOUT ?? 'klayout', ['-b', ...params.flatMap(param => ['-rd', param]), '-rd', `dir=${dir}`, '-r', file]);
-}
-
 async function png(file: string | null): Promise<PNG> {
 	expect(file).toBeTruthy();
 	return PNG.sync.read(await readFile(file!));
@@ -126,7 +120,7 @@ describeKLayout('pictures of real-looking layouts', () => {
 	/** The pictures of one pair of MAKE_SHAPES' layouts (`a`.gds against `b`.gds), named after `stem`. */
 	async function drawShapes(a: string, b: string, stem: string) {
 		const dir = await tempDir();
-		await make(dir, MAKE_SHAPES, []);
+		await runKLayoutScript(dir, MAKE_SHAPES, []);
 		const {pictures} = await compareWithPictures(pool, {
 			a: path.join(dir, `${a}.gds`),
 			b: path.join(dir, `${b}.gds`),
@@ -138,7 +132,7 @@ describeKLayout('pictures of real-looking layouts', () => {
 
 	test('thousands of curved many-vertex differences over a large layout are drawn within the budget', async () => {
 		const dir = await tempDir();
-		await make(dir, MAKE_BENDS, ['count=1000']);
+		await runKLayoutScript(dir, MAKE_BENDS, ['count=1000']);
 		const started = performance.now();
 		const {result, pictures} = await compareWithPictures(pool, {
 			a: path.join(dir, 'a.gds'),
@@ -159,7 +153,7 @@ describeKLayout('pictures of real-looking layouts', () => {
 
 	test('over the budget the pictures are skipped with the reason, and the worker draws the next pair', async () => {
 		const dir = await tempDir();
-		await make(dir, MAKE_SHAPES, []);
+		await runKLayoutScript(dir, MAKE_SHAPES, []);
 		const job = (budget: number) => ({
 			a: path.join(dir, 'a.gds'),
 			b: path.join(dir, 'b.gds'),
@@ -176,7 +170,7 @@ describeKLayout('pictures of real-looking layouts', () => {
 
 	test('drawing that needs more memory than allowed is skipped with the reason, and the worker draws on', async () => {
 		const dir = await tempDir();
-		await make(dir, MAKE_SHAPES, []);
+		await runKLayoutScript(dir, MAKE_SHAPES, []);
 		const {result} = await compareWithPictures(pool, {a: path.join(dir, 'a.gds'), b: path.join(dir, 'b.gds'), options: {outDir: path.join(dir, 'out')}, pictures: null});
 		const out = (name: string) => ({
 			overview: path.join(dir, `${name}.o.png`),
