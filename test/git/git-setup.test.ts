@@ -10,7 +10,17 @@ const tempDir = useTempDirs('lyipc-git-');
 async function repository(): Promise<{repo: string; home: string; env: Record<string, string>}> {
 	const root = await tempDir();
 	const repo = path.join(root, 'repo');
-	const env = {HOME: root, XDG_CONFIG_HOME: '', LYIPC_WARM_WORKER: '0', GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t', NO_COLOR: '1'};
+	const env = {
+		HOME: root,
+		XDG_CONFIG_HOME: '',
+		LYIPC_WARM_WORKER: '0',
+		GIT_CONFIG_NOSYSTEM: '1',
+		GIT_AUTHOR_NAME: 't',
+		GIT_AUTHOR_EMAIL: 't@t',
+		GIT_COMMITTER_NAME: 't',
+		GIT_COMMITTER_EMAIL: 't@t',
+		NO_COLOR: '1',
+	};
 	await execa('git', ['init', '-q', repo], {env});
 	await writeFile(path.join(repo, '.gitattributes'), '*.txt text\n');
 	await copyFile(fixture('base.gds'), path.join(repo, 'ring.gds'));
