@@ -1,10 +1,10 @@
-import {copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile} from 'node:fs/promises';
+import {access, copyFile, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {execa} from 'execa';
-import {afterAll, beforeAll, expect, test} from 'vitest';
+import {afterAll, beforeAll, describe, expect, test} from 'vitest';
 import {SHARED} from '../src/shared.js';
-import {describeKLayout, fixture, ROOT} from './helpers/run.js';
+import {describeKLayout, fixture, ROOT, useTempDirs} from './helpers/run.js';
 
 interface Packed {
 	filename: string;
@@ -26,28 +26,37 @@ function offlineNpm(dir: string): Record<string, string> {
 	};
 }
 
+const linkFromCheckout = async (project: string, name: string) => symlink(path.join(ROOT, 'node_modules', name), path.join(project, 'node_modules', name));
+
+/**
+ * An empty project, as `npm init -y` makes it (CommonJS: npm 11 writes "type": "commonjs", older
+ * npm nothing), whose node_modules already holds lyipc's dependencies: the checkout's own, linked.
+ * npm finds them satisfied when it installs lyipc and fetches nothing.
+ */
+async function emptyProject(dir: string): Promise<string> {
+	const project = path.join(dir, 'project');
+	await mkdir(path.join(project, 'node_modules'), {recursive: true});
+	await execa('npm', ['init', '-y'], {cwd: project, env: offlineNpm(dir)});
+	const manifest = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as {dependencies: Record<string, string>};
+	for (const name of Object.keys(manifest.dependencies)) {
+		await linkFromCheckout(project, name);
+	}
+
+	return project;
+}
+
 /**
  * Packs the package as `npm publish` would (dist/ as built before the tests) and installs the
- * tarball into an empty project. Its dependencies are the checkout's own, linked into the project
- * first: npm finds them satisfied and fetches nothing. Vitest, an optional peer npm would remove
- * as extraneous, is linked after the install.
+ * tarball into an empty project. Vitest, an optional peer that npm would remove as extraneous,
+ * is linked after the install.
  */
 async function packAndInstall(dir: string): Promise<{info: Packed; project: string}> {
 	const env = offlineNpm(dir);
 	const packed = await execa('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {cwd: ROOT, env});
 	const [info] = JSON.parse(String(packed.stdout)) as Packed[];
-	const project = path.join(dir, 'project');
-	await mkdir(path.join(project, 'node_modules'), {recursive: true});
-	// As `npm init -y` makes it: CommonJS (npm 11 writes "type": "commonjs", older npm nothing).
-	await execa('npm', ['init', '-y'], {cwd: project, env});
-	const manifest = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as {dependencies: Record<string, string>};
-	const link = async (name: string) => symlink(path.join(ROOT, 'node_modules', name), path.join(project, 'node_modules', name));
-	for (const name of Object.keys(manifest.dependencies)) {
-		await link(name);
-	}
-
+	const project = await emptyProject(dir);
 	await execa('npm', ['install', path.join(dir, info!.filename)], {cwd: project, env});
-	await link('vitest');
+	await linkFromCheckout(project, 'vitest');
 	return {info: info!, project};
 }
 
@@ -151,4 +160,31 @@ describeKLayout('the package as a user installs it: the npm pack tarball in an e
 		expect(output).not.toMatch(/source ?map/i);
 		expect(output).not.toMatch(/ESM syntax|loaded as CommonJS/);
 	});
+});
+
+describe('the package as a git dependency', () => {
+	const tempDir = useTempDirs();
+
+	// npm installs a git dependency in two steps (pacote 21.5.1, which npm 11 uses): lib/git.js
+	// (#prepareDir, lines 160-200) clones it and runs `npm install` there, for its development
+	// dependencies, when it has a prepare, prepack or install script; then lib/dir.js
+	// (#prepareDir, lines 30-50) packs the clone and runs "*only* prepare", never prepack. The
+	// second step is the one a directory installed with --install-links takes: a copy of the
+	// sources with no dist/ and the development dependencies in place stands for the clone.
+	test('npm builds it through prepare: the installed package has dist/ and its bins run', async () => {
+		const dir = await tempDir();
+		const clone = path.join(dir, 'clone');
+		for (const name of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'reporters', 'klayout', 'docs', 'README.md', 'CHANGELOG.md', 'LICENSE']) {
+			await cp(path.join(ROOT, name), path.join(clone, name), {recursive: true, filter: source => !source.includes('__pycache__')});
+		}
+
+		await symlink(path.join(ROOT, 'node_modules'), path.join(clone, 'node_modules'));
+		const project = await emptyProject(dir);
+		const install = await execa('npm', ['install', '--install-links', clone], {cwd: project, env: offlineNpm(dir), reject: false, all: true});
+		expect(install.exitCode, String(install.all)).toBe(0);
+		await access(path.join(project, 'node_modules', 'lyipc', 'dist', 'src', 'index.js'));
+		const {version} = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as {version: string};
+		const shown = await execa('npx', ['lyipc-diff', '--version'], {cwd: project, reject: false, env: offlineNpm(dir)});
+		expect(String(shown.stdout).trim(), String(shown.stderr)).toBe(`lyipc-diff ${version}`);
+	}, 180_000);
 });
