@@ -56,5 +56,5 @@ if [ -n "$missing" ]; then
 fi
 echo "setup: $(klayout -v)"
 
+# npm ci also builds dist/: it runs the package's prepare script, the build.
 npm ci --no-audit --no-fund
-npm run build
