@@ -82,6 +82,6 @@ describeKLayout('old lyipc clients against the server in a real KLayout GUI', ()
 		expect(ping.stdout).toBe('None');
 		const missing = await oldClient('load', path.join(gui.temp, 'absent.gds'));
 		expect(missing.exitCode).not.toBe(0);
-		expect(missing.stderr).toMatch(/ServerSideError: Traceback[^]*absent\.gds[^]*\^ Server-side error \^/);
+		expect(missing.stderr).toMatch(/ServerSideError: Traceback.*absent\.gds.*\^ Server-side error \^/s);
 	});
 });

@@ -102,7 +102,10 @@ describeKLayout("the viewer server answers a caller's mistakes with BAD_REQUEST 
 		const text = path.join(gui.temp, 'words.lyrdb');
 		await writeFile(text, 'just some words\n');
 		const rdb = path.join(gui.temp, 'one.lyrdb');
-		await writeFile(rdb, '<?xml version="1.0" encoding="utf-8"?>\n<report-database>\n <categories><category><name>xor</name></category></categories>\n <cells><cell><name>TOP</name></cell></cells>\n <items/>\n</report-database>\n');
+		await writeFile(
+			rdb,
+			'<?xml version="1.0" encoding="utf-8"?>\n<report-database>\n <categories><category><name>xor</name></category></categories>\n <cells><cell><name>TOP</name></cell></cells>\n <items/>\n</report-database>\n',
+		);
 		await v2Session(gui.viewer.port, [{id: 1, method: 'load', params: {path: fixture('base.gds'), mode: 'new'}}]);
 		const before = await viewerStatus(gui.viewer.port);
 		const [load, markers] = await v2Session(gui.viewer.port, [
