@@ -4,7 +4,9 @@ klive (the KLayout package those tools talk to) takes one JSON object + newline 
 on 127.0.0.1:8082 and answers one JSON object with no newline. Its fields: `gds` (required),
 `keep_position`, `technology`, `lyrdb`, `l2n`, `libraries`, `markers`. A file already open is
 reloaded in place (`type: "reload"`), else opened in a new view (`type: "open"`). Unlike klive,
-a request that fails gets an answer too (`type: "error"`), so the client never waits in vain."""
+a request that fails gets an answer too (`type: "error"`), so the client never waits in vain,
+and it fails before anything in the window changed: every file is read and every field checked
+first, then the layout is shown."""
 
 import json
 
@@ -14,17 +16,35 @@ from lyipc_errors import JobError, parse
 from lyipc_files import check_layout
 from lyipc_side_files import check_side_file
 from lyipc_version import VERSION
-from lyipc_viewer import ViewerError
+from lyipc_viewer import ViewerError, parse_markers, read_markers
 
-# The klive protocol version answered: kfactory warns about klive older than 0.4.1.
-KLIVE_VERSION = "0.4.3"
+# The klive version answered. kfactory's show() compares it reversed: since 1.14.3 (commit
+# 2629d27) it warns "klive is out of date" for any version above 0.4.1
+# (`Version(0, 4, 1).compare(version) >= 0`, src/kfactory/kcell.py lines 3845-3855, commit
+# 644ebb6), and from 0.17.7 (commit f5d4a96) until then it warned below 0.3.3. SiEPIC-Tools'
+# klive.py (SiEPIC/utils/klive.py lines 62-64, commit 2fe876a) and gdsfactory 7's
+# (gdsfactory/klive.py lines 53-56, v7.27.0) only print the reply. 0.4.1 is the one version no
+# client warns about; every field kfactory sends (markers came with klive 0.4.2) is taken anyway.
+KLIVE_VERSION = "0.4.1"
 # Clients read the reply with a single recv(1024): keep it below that.
 MAX_REPLY = 1000
 
 
+def reply_base(viewer):
+    """What every reply carries, errors included: kfactory reads `version` from any reply and
+    raises KeyError without it (src/kfactory/kcell.py line 3845, commit 644ebb6), then parses
+    `klayout_version` (line 3857)."""
+    return {"version": KLIVE_VERSION, "klayout_version": viewer.klayout_version, "server": "lyipc " + VERSION}
+
+
+def refusal(viewer, message):
+    """The reply bytes to a connection refused before its request was read."""
+    return encode(dict(reply_base(viewer), type="error", error=message))
+
+
 def handle_klive(line, viewer):
     """Runs one klive request and returns the reply bytes; never raises."""
-    reply = {"version": KLIVE_VERSION, "klayout_version": viewer.klayout_version, "server": "lyipc " + VERSION}
+    reply = reply_base(viewer)
     try:
         request = parse(line)
         if isinstance(request, JobError):
@@ -65,18 +85,22 @@ def check_fields(request):
 
 def show(viewer, request):
     path = request["gds"]
+    # Everything that can fail, before anything in the window changes.
     check_layout(path)
-    for key, kind in (("lyrdb", "rdb"), ("l2n", "l2n")):
-        if request.get(key):
-            check_side_file(request[key], kind)  # before anything is shown, not after
-    register_libraries(viewer, request.get("libraries"))
+    libraries = read_libraries(request.get("libraries"))
+    rdb = read_markers(request["lyrdb"]) if request.get("lyrdb") else None
+    netlist = read_netlist(request["l2n"]) if request.get("l2n") else None
+    markers = parse_markers(request["markers"]) if request.get("markers") else None
+    for name, library in libraries:
+        library.register(name)
+        viewer.keep(library)  # a library Python no longer references is collected
     window = viewer.window
     shown = viewer.views_showing(path)
     if shown:
         kind = "reload"
         view_index, cellview_index = shown[0]
-        window.current_view_index = view_index
         viewer.reload_file(path)
+        window.current_view_index = view_index
     else:
         kind = "open"
         keep = request.get("keep_position") and viewer.has_view()
@@ -90,19 +114,21 @@ def show(viewer, request):
             view.cellview(cellview_index).technology = technology
         else:
             info.append("technology %s is not installed in this KLayout" % technology)
-    if request.get("lyrdb"):
-        viewer.markers({"path": request["lyrdb"], "cellview": cellview_index})
-    if request.get("l2n"):
-        show_netlist(view, request["l2n"], cellview_index)
-    if request.get("markers"):
-        viewer.draw_markers(view, request["markers"])
+    if rdb is not None:
+        viewer.show_markers(view, rdb, cellview_index)
+    if netlist is not None:
+        view.show_l2ndb(view.add_l2ndb(netlist), cellview_index)
+    if markers:
+        viewer.draw_markers(view, markers)
     result = {"type": kind}
     if info:
         result["info"] = "; ".join(info)
     return result
 
 
-def register_libraries(viewer, libraries):
+def read_libraries(libraries):
+    """(name, pya.Library) for each `{"name", "file"}`, read but not registered yet."""
+    read = []
     for entry in libraries or []:
         if not isinstance(entry, dict) or not entry.get("name") or not entry.get("file"):
             raise ViewerError("BAD_REQUEST", 'libraries: expected a list of {"name", "file"}')
@@ -114,14 +140,21 @@ def register_libraries(viewer, libraries):
             library.layout().read(entry["file"])
         except Exception as exc:
             raise ViewerError("LOAD_FAILED", "%s: %s" % (entry["file"], exc), entry["file"])
-        library.register(entry["name"])
-        viewer.keep(library)  # a library Python no longer references is collected
+        read.append((entry["name"], library))
+    return read
 
 
-def show_netlist(view, path, cellview_index):
+def read_netlist(path):
+    """A netlist database, read but not shown. KLayout's reader skips what it does not know
+    and raises for little else, so the file's header is checked first (check_side_file) and
+    the result must hold a circuit: KLayout reads none back from a database without one."""
+    check_side_file(path, "l2n")
     database = pya.LayoutToNetlist()
     try:
         database.read(path)
     except Exception as exc:
         raise ViewerError("LOAD_FAILED", "%s: not a netlist database: %s" % (path, exc), path)
-    view.show_l2ndb(view.add_l2ndb(database), cellview_index)
+    netlist = database.netlist()
+    if netlist is None or not any(True for _ in netlist.each_circuit()):
+        raise ViewerError("LOAD_FAILED", "%s: a netlist database without a circuit (cut short?); nothing to show" % path, path)
+    return database

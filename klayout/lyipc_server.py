@@ -30,7 +30,7 @@ import pya
 import lyipc_access
 import lyipc_settings
 from lyipc_errors import JobError, Later, parse, run
-from lyipc_klive import handle_klive
+from lyipc_klive import handle_klive, refusal as klive_refusal
 from lyipc_params import check_params
 from lyipc_render import Renderer
 from lyipc_uploads import Cache, remove_stale_caches
@@ -212,7 +212,7 @@ class Connection:
         if self.protocol == "v2":
             self.reply({"id": None, "ok": False, "error": {"code": code, "message": message}})
         elif self.protocol == "klive":
-            self.send(json.dumps({"type": "error", "error": message}).encode("utf-8"))
+            self.send(klive_refusal(self.server.viewer, message))
         else:
             self.send(("ERR " + repr(message)).encode("utf-8"))
         self.drain_and_close()

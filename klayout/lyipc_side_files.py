@@ -64,6 +64,7 @@ def check_side_file(path, kind):
     spec = SIDE_FILES[kind]
     data = _read(path, spec)
     if kind == "l2n":
+        _check_l2n_header(path, spec, data)
         _at_most(path, spec, data.count(b"("), MAX_L2N_RECORDS, "records")
         return
     _check_xml(path, spec, data)
@@ -73,6 +74,21 @@ def check_side_file(path, kind):
         waivers = path + ".waived"
         if os.path.lexists(waivers):
             _at_most(waivers, spec, _lines(_read(waivers, spec)), MAX_RVE_LINES, "lines")
+
+
+# KLayout writes this first line in every netlist database and tells them from LVS databases
+# by it. Its reader needs no header and skips words it does not know, so text that is no
+# netlist at all reads without an error, as an empty database.
+L2N_HEADER = b"#%l2n-klayout"
+LVSDB_HEADER = b"#%lvsdb-klayout"
+
+
+def _check_l2n_header(path, spec, data):
+    if data.startswith(L2N_HEADER):
+        return
+    if data.startswith(LVSDB_HEADER):
+        raise JobError("LOAD_FAILED", "%s: an LVS database (%s), not a %s (%s)" % (path, LVSDB_HEADER.decode("ascii"), spec.what, L2N_HEADER.decode("ascii")), path)
+    raise JobError("LOAD_FAILED", "%s: not a %s (KLayout writes them with a first line %s)" % (path, spec.what, L2N_HEADER.decode("ascii")), path)
 
 
 def _at_most(path, spec, found, limit, what):

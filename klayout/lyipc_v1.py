@@ -13,10 +13,13 @@ LOAD_MODES = {0: "replace", 1: "new", 2: "add"}
 
 
 class NeedsLayout(Exception):
-    """Old clients look for this phrase to fall back from `reload view` to `load`."""
+    """`reload view` with no view open. The old client falls back to `load` only when the error
+    text holds "needs a layout", in lower case (atait/klayout-ipc, lyipc/client/general.py line
+    15, commit 9e52ed6); the original server passed on KLayout's own message from cm_reload,
+    which these are the words of."""
 
     def __init__(self):
-        Exception.__init__(self, "Needs a layout: no layout is open to reload")
+        Exception.__init__(self, "This function needs a layout but none was available")
 
 
 def parse_load(argument):

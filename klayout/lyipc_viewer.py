@@ -99,10 +99,11 @@ class Viewer:
     def load(self, params):
         path = params.get("path")
         check_layout(path)
-        # Side files are checked before the layout is loaded, not after.
-        for key in ("lyp", "rdb"):
-            if params.get(key):
-                check_side_file(params[key], key)
+        # Side files are checked, and the marker database read, before the layout is loaded:
+        # a request that fails leaves the window as it was.
+        if params.get("lyp"):
+            check_side_file(params["lyp"], "lyp")
+        rdb = read_markers(params["rdb"]) if params.get("rdb") else None
         mode = params.get("mode") or "replace"
         if mode not in LOAD_MODES:
             raise ViewerError("BAD_REQUEST", "mode must be replace, new or add, got %r" % mode)
@@ -123,8 +124,8 @@ class Viewer:
                 view.load_layer_props(params["lyp"])
             except Exception as exc:
                 raise ViewerError("LOAD_FAILED", "%s: not a layer properties file: %s" % (params["lyp"], exc), params["lyp"])
-        if params.get("rdb"):
-            self.markers({"path": params["rdb"], "cellview": cellview.index()})
+        if rdb is not None:
+            self.show_markers(view, rdb, cellview.index())
         if previous is not None:
             view.zoom_box(previous)
         return {"view": window.current_view_index, "cellview": cellview.index()}
@@ -136,11 +137,13 @@ class Viewer:
         zoomed to the differences. The same pair (`key`) shown again reuses its view."""
         for key in ("a", "b", "xor"):
             check_layout(params.get(key))
-        # The markers are an extra: a database that is missing or too large is skipped, said so.
+        # The markers are an extra: a database that is missing, too large or unreadable is
+        # skipped, said so. It is read before anything is shown.
         markers_skipped = None
+        rdb = None
         if params.get("rdb"):
             try:
-                check_side_file(params["rdb"], "rdb")
+                rdb = read_markers(params["rdb"])
             except JobError as exc:
                 markers_skipped = exc.message
         window = self.window
@@ -164,8 +167,8 @@ class Viewer:
         style_diff(view, cellview_xor.index())
         names = params.get("names") or ["A", "B", "XOR"]
         name_layers(view, dict(zip((cellview_a.index(), cellview_b.index(), cellview_xor.index()), names)))
-        if params.get("rdb") and markers_skipped is None:
-            self.markers({"path": params["rdb"], "cellview": cellview_xor.index()})
+        if rdb is not None:
+            self.show_markers(view, rdb, cellview_xor.index())
         box = params.get("box")
         if box:
             view.zoom_box(padded(box))
@@ -322,20 +325,18 @@ class Viewer:
 
     def markers(self, params):
         view = self.view(params.get("view"))
-        path = params.get("path")
-        check_side_file(path, "rdb")
-        rdb = pya.ReportDatabase("")
-        try:
-            rdb.load(path)
-        except Exception as exc:
-            raise ViewerError("LOAD_FAILED", "%s: not a marker database: %s" % (path, exc), path)
-        index = view.add_rdb(rdb)
         cellview = params.get("cellview")
         if cellview is not None and not cellview < view.cellviews():
             raise ViewerError("BAD_REQUEST", "markers: no cellview %d in this view (%d)" % (cellview, view.cellviews()))
+        rdb = read_markers(params.get("path"))
+        return {"rdb": self.show_markers(view, rdb, cellview)}
+
+    def show_markers(self, view, rdb, cellview=None):
+        """A marker database read by read_markers, in the view's Marker Browser; its index."""
+        index = view.add_rdb(rdb)
         view.show_rdb(index, view.active_cellview_index() if cellview is None else cellview)
         self.dock_marker_browser()
-        return {"rdb": index}
+        return index
 
     def dock_marker_browser(self):
         """Cosmetic: never fails a request."""
@@ -361,25 +362,13 @@ class Viewer:
             return None
 
     def draw_markers(self, view, markers):
-        """klive's `markers`: [[class name, to_s, config?], ...], e.g. ["DBox", "(0,0;1,1)"],
-        drawn over the view until the next markers for it."""
-        if not isinstance(markers, list):
-            raise ViewerError("BAD_REQUEST", "markers: expected a list of [class, text, config?]")
-        if len(markers) > MAX_MARKERS:
-            raise ViewerError("TOO_LARGE", "markers: %d shapes, at most %d are drawn over a view" % (len(markers), MAX_MARKERS))
+        """Shapes from parse_markers drawn over the view until the next markers for it."""
         drawn = []
-        for entry in markers:
-            if not isinstance(entry, list) or len(entry) < 2 or entry[0] not in MARKER_SHAPES:
-                raise ViewerError("BAD_REQUEST", "markers: expected [class, text, config?] with class one of %s" % ", ".join(MARKER_SHAPES))
-            config = entry[2] if len(entry) > 2 and isinstance(entry[2], dict) else {}
+        for shape, style in markers:
             marker = pya.Marker(view)
-            try:
-                marker.set(getattr(pya, entry[0]).from_s(str(entry[1])))
-                for key, value in config.items():
-                    if key in MARKER_STYLE:
-                        setattr(marker, key, value)
-            except (TypeError, ValueError, RuntimeError, OverflowError) as exc:
-                raise ViewerError("BAD_REQUEST", "markers: %s %s: %s" % (entry[0], str(entry[1])[:60], exc))
+            marker.set(shape)
+            for key, value in style.items():
+                setattr(marker, key, value)
             drawn.append(marker)
         self.view_markers[self.window.index_of(view)] = drawn
 
@@ -438,9 +427,61 @@ def quit_soon(delay_ms=100):
     _QUIT_TIMER.append(timer)  # referenced until it fires
 
 
+def read_markers(path):
+    """A marker database read from `path`, not yet shown: LOAD_FAILED when KLayout cannot read it."""
+    check_side_file(path, "rdb")
+    rdb = pya.ReportDatabase("")
+    try:
+        rdb.load(path)
+    except Exception as exc:
+        raise ViewerError("LOAD_FAILED", "%s: not a marker database: %s" % (path, exc), path)
+    return rdb
+
+
 MAX_MARKERS = 10000  # klive's marker shapes per view: each is a Python object the window draws
 MARKER_SHAPES = ("DBox", "DPolygon", "DSimplePolygon", "DPath", "DText", "DEdge", "Box", "Polygon", "SimplePolygon", "Path", "Text", "Edge")
+# pya.Marker's style attributes, all integers (colours 0xRRGGBB; dismissable a bool). None, as
+# kfactory's MarkerConfig allows (src/kfactory/typings.py line 188, gdsfactory/kfactory commit
+# 644ebb6), leaves KLayout's default.
 MARKER_STYLE = ("color", "frame_color", "line_width", "line_style", "vertex_size", "halo", "dither_pattern", "dismissable")
+_STYLE_RANGE = (-(2**31), 2**32 - 1)  # what KLayout's C++ setters take without overflowing
+
+
+def parse_markers(markers):
+    """klive's `markers`: [[class name, to_s, config?], ...], e.g. ["DBox", "(0,0;1,1)"], as
+    (shape, style) pairs, every entry checked before anything is drawn."""
+    if not isinstance(markers, list):
+        raise ViewerError("BAD_REQUEST", "markers: expected a list of [class, text, config?]")
+    if len(markers) > MAX_MARKERS:
+        raise ViewerError("TOO_LARGE", "markers: %d shapes, at most %d are drawn over a view" % (len(markers), MAX_MARKERS))
+    parsed = []
+    for entry in markers:
+        if not isinstance(entry, list) or not 2 <= len(entry) <= 3 or entry[0] not in MARKER_SHAPES:
+            raise ViewerError("BAD_REQUEST", "markers: expected [class, text, config?] with class one of %s" % ", ".join(MARKER_SHAPES))
+        where = "markers: %s %s" % (entry[0], str(entry[1])[:60])
+        config = entry[2] if len(entry) > 2 and entry[2] is not None else {}
+        if not isinstance(config, dict):
+            raise ViewerError("BAD_REQUEST", "%s: the style must be an object, got %s" % (where, type(config).__name__))
+        try:
+            shape = getattr(pya, entry[0]).from_s(str(entry[1]))
+        except (TypeError, ValueError, RuntimeError, OverflowError) as exc:
+            raise ViewerError("BAD_REQUEST", "%s: %s" % (where, exc))
+        style = {}
+        for key, value in config.items():
+            if value is None:
+                continue
+            if key not in MARKER_STYLE:
+                raise ViewerError("BAD_REQUEST", "%s: unknown style %s (known: %s)" % (where, json_text(key), ", ".join(MARKER_STYLE)))
+            if not isinstance(value, int) or not _STYLE_RANGE[0] <= value <= _STYLE_RANGE[1]:
+                raise ViewerError("BAD_REQUEST", "%s: %s must be an integer, got %s" % (where, key, json_text(value)))
+            style[key] = value
+        parsed.append((shape, style))
+    return parsed
+
+
+def json_text(value):
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def name_layers(view, labels):

@@ -28,7 +28,10 @@ export async function startOldLyipcServer(): Promise<OldLyipcServer> {
 			const line = text.slice(0, newline).replace(/\r$/, '');
 			let reply = 'ACK None';
 			if (line === 'reload view' && !loaded) {
-				reply = String.raw`ERR 'Traceback (most recent call last):\n  File "lyipc/server.py", line 61\nRuntimeError: Needs a layout'`;
+				// The original server called KLayout's cm_reload (atait/klayout-ipc, lyipc/interpreter.py
+				// lines 50-52, commit 9e52ed6) and sent the repr of its traceback (line 96), which ends
+				// with KLayout's own message (KLayout 0.28.5, no view open).
+				reply = String.raw`ERR 'Traceback (most recent call last):\n  File "lyipc/interpreter.py", line 52, in parse_message\nRuntimeError: This function needs a layout but none was available in MainWindow.cm_reload\n'`;
 			} else if (line.startsWith('load ')) {
 				loaded = true;
 			}

@@ -2,20 +2,39 @@ import {copyFile, mkdir, readFile, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {execa} from 'execa';
 import {expect, test} from 'vitest';
-import {currentView, useGuiViewer, viewerStatus} from '../helpers/gui.js';
+import {currentView, useGuiViewer, v2Session, viewerStatus} from '../helpers/gui.js';
 import {describeKLayout, fixture, ROOT} from '../helpers/run.js';
 
 const OLD_CLIENT = path.join(ROOT, 'test', 'peers', 'old_lyipc_client.py');
 
 /**
- * The old Python lyipc client's exact behaviour (one command per connection, recv(1024) with a
- * 3 s timeout) against the server in a real KLayout GUI: what kqp() and lytest did must keep working.
+ * The old Python lyipc client's exact behaviour (test/peers/old_lyipc_client.py, written from
+ * atait/klayout-ipc at 9e52ed6: one command per connection, recv(1024) with a 3 s timeout, the
+ * reload fallback on "needs a layout") against the server in a real KLayout GUI: what
+ * `lyipc_reload`, kqp() and lytest did must keep working.
  */
 describeKLayout('old lyipc clients against the server in a real KLayout GUI', () => {
 	const gui = useGuiViewer();
 	const oldClient = async (...args: string[]) => execa('python3', [OLD_CLIENT, String(gui.viewer.port), ...args], {reject: false, timeout: 20_000});
 
-	test('kqp(): reload view with no view open says "Needs a layout", then load; kqp again reloads in place', async () => {
+	test('lyipc_reload FILE with no view open falls back to load (lyipc/client/general.py line 15); without FILE it does nothing', async () => {
+		expect((await viewerStatus(gui.viewer.port)).views).toEqual([]);
+		const quiet = await oldClient('lyipc_reload');
+		expect(quiet.exitCode, quiet.stderr).toBe(0);
+		expect((await viewerStatus(gui.viewer.port)).views).toEqual([]);
+
+		const file = path.join(gui.temp, 'reloaded.gds');
+		await copyFile(fixture('base.gds'), file);
+		const reload = await oldClient('lyipc_reload', file);
+		expect(reload.exitCode, reload.stderr).toBe(0);
+		const shown = await viewerStatus(gui.viewer.port);
+		expect(shown.views).toHaveLength(1);
+		expect(currentView(shown).cellviews.map(cv => cv.file)).toEqual([file]);
+		await v2Session(gui.viewer.port, [{id: 1, method: 'close'}]);
+		expect((await viewerStatus(gui.viewer.port)).views).toEqual([]);
+	});
+
+	test('kqp(): reload view with no view open says "needs a layout", then load; kqp again reloads in place', async () => {
 		const file = path.join(gui.temp, 'debugging.gds');
 		await copyFile(fixture('base.gds'), file);
 		expect((await viewerStatus(gui.viewer.port)).views).toEqual([]);
@@ -63,6 +82,6 @@ describeKLayout('old lyipc clients against the server in a real KLayout GUI', ()
 		expect(ping.stdout).toBe('None');
 		const missing = await oldClient('load', path.join(gui.temp, 'absent.gds'));
 		expect(missing.exitCode).not.toBe(0);
-		expect(missing.stderr).toMatch(/RuntimeError: ERR .*absent\.gds/);
+		expect(missing.stderr).toMatch(/ServerSideError: Traceback.*absent\.gds.*\^ Server-side error \^/s);
 	});
 });

@@ -98,6 +98,28 @@ describeKLayout("the viewer server answers a caller's mistakes with BAD_REQUEST 
 		expect(replies[2]!.error!.message).toContain('notes.lyrdb');
 	});
 
+	test('a request that fails changes nothing: load with an unreadable rdb, markers for a cellview the view lacks; show_diff skips the markers', async () => {
+		const text = path.join(gui.temp, 'words.lyrdb');
+		await writeFile(text, 'just some words\n');
+		const rdb = path.join(gui.temp, 'one.lyrdb');
+		await writeFile(
+			rdb,
+			'<?xml version="1.0" encoding="utf-8"?>\n<report-database>\n <categories><category><name>xor</name></category></categories>\n <cells><cell><name>TOP</name></cell></cells>\n <items/>\n</report-database>\n',
+		);
+		await v2Session(gui.viewer.port, [{id: 1, method: 'load', params: {path: fixture('base.gds'), mode: 'new'}}]);
+		const before = await viewerStatus(gui.viewer.port);
+		const [load, markers] = await v2Session(gui.viewer.port, [
+			{id: 1, method: 'load', params: {path: fixture('one_shape.gds'), mode: 'new', rdb: text}},
+			{id: 2, method: 'markers', params: {path: rdb, cellview: 3}},
+		]);
+		expect(load!.error).toMatchObject({code: 'LOAD_FAILED', message: expect.stringContaining(`${text}: not a marker database`)});
+		expect(markers!.error).toMatchObject({code: 'BAD_REQUEST', message: expect.stringContaining('no cellview 3')});
+		expect(await viewerStatus(gui.viewer.port)).toEqual(before);
+
+		const [diff] = await v2Session(gui.viewer.port, [{id: 1, method: 'show_diff', params: {a: fixture('base.gds'), b: fixture('one_shape.gds'), xor: fixture('extra_layer.gds'), rdb: text}}]);
+		expect(diff!.result).toMatchObject({cellviews: [0, 1, 2], markersSkipped: expect.stringContaining(`${text}: not a marker database`)});
+	});
+
 	test('JSON nested 1000+ levels (request, id, params): BAD_REQUEST, never a RecursionError', async () => {
 		const deep = (depth: number) => `${'['.repeat(depth)}1${']'.repeat(depth)}`;
 		const lines = [

@@ -40,8 +40,8 @@ describeKLayout('the viewer server inside a real KLayout GUI (Xvfb, fresh KLAYOU
 
 	test('v1, byte for byte: ping, load in each mode, a quoted name with a space, reload, cellview', async () => {
 		expect((await v1Exchange(gui.viewer.port, 'ping\r\n')).toString('latin1')).toBe('ACK None');
-		// Nothing open yet: old clients look for this phrase and fall back to load.
-		expect((await v1Exchange(gui.viewer.port, 'reload view\r\n')).toString('latin1')).toMatch(/^ERR '.*Needs a layout/);
+		// Nothing open yet: old clients look for this phrase, in lower case, and fall back to load.
+		expect((await v1Exchange(gui.viewer.port, 'reload view\r\n')).toString('latin1')).toMatch(/^ERR '.*needs a layout/);
 		expect((await v1Exchange(gui.viewer.port, `load ${fixture('base.gds')}\r\n`)).toString('latin1')).toBe('ACK None');
 		let views = (await status()).views;
 		expect(currentView(await status()).cellviews.map(cv => cv.file)).toEqual([fixture('base.gds')]);

@@ -51,8 +51,8 @@ describe('ViewerClient against an old lyipc server (v1 only)', () => {
 		await expect(client.request('status')).rejects.toMatchObject({code: 'VIEWER_ERROR', viewerCode: 'UNSUPPORTED', message: expect.stringContaining('old lyipc server')});
 		await expect(client.upload(spaced)).rejects.toMatchObject({code: 'VIEWER_ERROR', viewerCode: 'UNSUPPORTED', hint: expect.stringContaining('npx lyipc server install')});
 		expect(old.received).toHaveLength(1);
-		// Nothing loaded yet: the old server's "Needs a layout", as lytest's kqp() relied on.
-		await expect(client.reload()).rejects.toMatchObject({code: 'VIEWER_ERROR', viewerCode: 'V1_ERROR', message: expect.stringContaining('Needs a layout')});
+		// Nothing loaded yet: the old server's "needs a layout", as lytest's kqp() relied on.
+		await expect(client.reload()).rejects.toMatchObject({code: 'VIEWER_ERROR', viewerCode: 'V1_ERROR', message: expect.stringContaining('needs a layout')});
 		client.close();
 	});
 
