@@ -1,13 +1,14 @@
 import {createHash} from 'node:crypto';
-import {mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises';
+import {mkdir, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {gzipSync} from 'node:zlib';
 import {afterAll, beforeAll, expect, test} from 'vitest';
 import {KLayoutWorker} from '../../src/engine/worker.js';
 import {compareLayouts, type CompareOptions} from '../../src/xor/compare.js';
+import type {SuiteResult} from '../../src/suite/run-suite.js';
 import type {CompareResult} from '../../src/xor/result.js';
-import {describeKLayout, fixture, useTempDirs} from '../helpers/run.js';
+import {describeKLayout, fixture, runCli, useTempDirs} from '../helpers/run.js';
 
 const SKIPPED = 'context meta data skipped: written by a newer KLayout';
 
@@ -155,5 +156,49 @@ describeKLayout('files written by a newer KLayout, with context meta data', () =
 		}
 
 		expect(await readdir(scratch)).toEqual([]);
+	});
+});
+
+/** A directory run: each reporter names the pairs with such a file, and their pictures are drawn. */
+describeKLayout('lyipc-diff REF RUN with files from a newer KLayout', () => {
+	const tempDir = useTempDirs('lyipc-newer-dirs-');
+
+	test('every reporter says which file was read without its context meta data; the pictures are drawn', async () => {
+		const root = await tempDir();
+		for (const side of ['ref', 'run']) {
+			await mkdir(path.join(root, side));
+		}
+
+		const a = await readFile(fixture('newer_klayout_a.gds'));
+		await writeFile(path.join(root, 'ref', 'ring.gds'), a);
+		await writeFile(path.join(root, 'run', 'ring.gds'), await readFile(fixture('newer_klayout_b.gds')));
+		await writeFile(path.join(root, 'ref', 'same.gds'), a);
+		// Not the same bytes, so KLayout reads it: gzipped.
+		await writeFile(path.join(root, 'run', 'same.gds'), gzipSync(a));
+		const run = await runCli(
+			['ref', 'run', '--reporter', 'console', '--reporter', 'json=report.json', '--reporter', 'junit=junit.xml', '--reporter', 'markdown=summary.md', '--reporter', 'html', '--no-warm-worker'],
+			{cwd: root, env: {NO_COLOR: '1', TMPDIR: root}},
+		);
+		expect(run.exitCode, run.stderr).toBe(1);
+		const json = JSON.parse(await readFile(path.join(root, 'report.json'), 'utf8')) as SuiteResult;
+		const older = /^0\.(?:\d|1\d|2[0-8])\./.test(json.pairs[0]!.result!.klayout!.version);
+		const notes = json.pairs.map(pair => [pair.path, pair.status, pair.result?.a.readNote, pair.result?.b.readNote]);
+		const note = older ? SKIPPED : null;
+		expect(notes).toEqual([
+			['ring.gds', 'different', note, note],
+			['same.gds', 'identical', note, note],
+		]);
+		// The pictures of the differing pair: A and B read as the comparison read them.
+		expect(json.pairs[0]!.pictures).toMatchObject({error: null, a: expect.stringMatching(/ring\.a\.png$/), b: expect.stringMatching(/ring\.b\.png$/)});
+		expect(await readdir(root)).not.toContainEqual(expect.stringMatching(/^lyipc-context-/));
+		if (!older) {
+			return;
+		}
+
+		expect(run.stdout).toContain(`  ring.gds: 1 layer differs: 2/0 (1)\n    A (reference): ${SKIPPED}\n    B (output): ${SKIPPED}\n`);
+		expect(run.stdout).toContain('2 pairs compared without the context meta data of a file written by a newer KLayout');
+		expect(await readFile(path.join(root, 'junit.xml'), 'utf8')).toContain(`B (output): ${SKIPPED}`);
+		expect(await readFile(path.join(root, 'summary.md'), 'utf8')).toContain('> **Note:** 2 pairs compared without the context meta data');
+		expect(await readFile(path.join(root, 'lyipc-report', 'index.html'), 'utf8')).toContain(`same.gds<br><span class="read">A (reference): ${SKIPPED}</span>`);
 	});
 });
