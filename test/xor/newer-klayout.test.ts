@@ -200,5 +200,14 @@ describeKLayout('lyipc-diff REF RUN with files from a newer KLayout', () => {
 		expect(await readFile(path.join(root, 'junit.xml'), 'utf8')).toContain(`B (output): ${SKIPPED}`);
 		expect(await readFile(path.join(root, 'summary.md'), 'utf8')).toContain('> **Note:** 2 pairs compared without the context meta data');
 		expect(await readFile(path.join(root, 'lyipc-report', 'index.html'), 'utf8')).toContain(`same.gds<br><span class="read">A (reference): ${SKIPPED}</span>`);
+
+		// --strict-read: every such pair could not be compared, exit 2.
+		const strict = await runCli(['ref', 'run', '--strict-read', '--reporter', 'json=strict.json', '--no-warm-worker'], {cwd: root, env: {NO_COLOR: '1'}});
+		expect(strict.exitCode, strict.stderr).toBe(2);
+		const refused = JSON.parse(await readFile(path.join(root, 'strict.json'), 'utf8')) as SuiteResult;
+		expect(refused.pairs.map(pair => [pair.path, pair.status, pair.error?.code])).toEqual([
+			['ring.gds', 'error', 'READ_ERROR'],
+			['same.gds', 'error', 'READ_ERROR'],
+		]);
 	});
 });
