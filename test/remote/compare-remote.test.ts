@@ -44,7 +44,7 @@ describeKLayout('compare on another host over ssh', () => {
 			expect(await leftOnHost(remoteTmp())).toEqual([]);
 		});
 
-		test("a file from a newer KLayout on a host whose KLayout cannot read its context cell: compared without it, as here", async () => {
+		test('a file from a newer KLayout on a host whose KLayout cannot read its context cell: compared without it, as here', async () => {
 			const result = await compareRemote(fixture('newer_klayout_a.gds'), fixture('newer_klayout_b.gds'), {...options(), outDir: await tempDir()});
 			const older = /^0\.(?:\d|1\d|2[0-8])\./.test(result.klayout!.version);
 			expect(result).toMatchObject({status: 'different', differentLayers: 1, b: {readNote: older ? 'context meta data skipped: written by a newer KLayout' : null}});
