@@ -3,10 +3,11 @@
 KLayout writes PCell and library links and, from 0.29 on, layout meta data into a first
 structure named `$$$CONTEXT_INFO$$$`. That cell holds no geometry: the PCell and library
 cells themselves follow with their shapes. KLayout 0.28's reader refuses the element 0.29 adds
-to it (a BOUNDARY carrying the layout's meta data: "Invalid record inside a context info
-cell"), and it treats that name specially only in the first structure (dbGDS2ReaderBase.cc,
-v0.28.5, GDS2ReaderBase::do_read), so dropping the first structure when it is the context cell
-is enough. The copy is streamed: records up to that cell's end one by one, the rest in chunks,
+to it, a BOUNDARY carrying the layout's meta data (KLayout/klayout, dbGDS2WriterBase.cc at
+v0.30.0, write_context_cell): "Invalid record inside a context info cell" (dbGDS2ReaderBase.cc
+at v0.28.5, read_context_info_cell, line 450). It treats that name specially only in the first
+structure (do_read, line 283), so dropping the first structure when it is the context cell is
+enough. The copy is streamed: records up to that cell's end one by one, the rest in chunks,
 so memory stays small whatever the file's size. The user's file is only read."""
 
 import gzip
