@@ -88,38 +88,33 @@ def read_record(source, position):
 
 def copy_without_context(source, target):
     """Copies the GDSII stream `source` to `target` without its first structure when that is the
-    context cell. True when a context cell was dropped."""
+    context cell. False, with the copy left unfinished, when the first structure is another one
+    (there is nothing to drop: the copy would be the file)."""
     position = 0
     while True:
         found = read_record(source, position)
-        if found is None:
+        if found is None or found[0] == ENDLIB:
             return False
         kind, data = found
         position += len(data)
-        if kind != BGNSTR:
-            target.write(data)
-            if kind == ENDLIB:
-                return False
-            continue
-        name = read_record(source, position)
-        if name is None:
-            raise BrokenStream("the file ends after a BGNSTR record at byte %d" % position)
-        position += len(name[1])
-        if name[0] != STRNAME or name[1][4:].rstrip(b"\0") != CONTEXT_CELL:
-            target.write(data)
-            target.write(name[1])
+        if kind == BGNSTR:
             break
-        while True:
-            found = read_record(source, position)
-            if found is None:
-                raise BrokenStream("the file ends inside the context cell at byte %d" % position)
-            position += len(found[1])
-            if found[0] == ENDSTR:
-                break
-        shutil.copyfileobj(source, target, CHUNK)
-        return True
+        target.write(data)
+    name = read_record(source, position)
+    if name is None:
+        raise BrokenStream("the file ends after a BGNSTR record at byte %d" % position)
+    if name[0] != STRNAME or name[1][4:].rstrip(b"\0") != CONTEXT_CELL:
+        return False
+    position += len(name[1])
+    while True:
+        found = read_record(source, position)
+        if found is None:
+            raise BrokenStream("the file ends inside the context cell at byte %d" % position)
+        position += len(found[1])
+        if found[0] == ENDSTR:
+            break
     shutil.copyfileobj(source, target, CHUNK)
-    return False
+    return True
 
 
 def without_context_cell(path):
@@ -140,7 +135,7 @@ def without_context_cell(path):
         except (EOFError, zlib.error) as exc:  # gzip data cut short or corrupt
             raise BrokenStream("gzip data: %s" % exc)
         if not dropped:
-            raise BrokenStream("its first structure is not the context cell")
+            raise BrokenStream("its first structure is not the context cell: there is nothing to leave out")
         return folder, copy
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
