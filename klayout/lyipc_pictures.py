@@ -20,6 +20,7 @@ try:
 except ImportError:  # not on Windows: no memory cap there
     resource = None
 
+from lyipc_context import cannot_read_meta, read_skipping_context
 from lyipc_errors import JobError
 from lyipc_shared import PICTURE_HEIGHT, PICTURE_WIDTH
 
@@ -344,9 +345,20 @@ def new_view():
 def load(view, paths):
     try:
         for path in paths:
-            view.load_layout(path, True)
+            load_one(view, path)
     except Exception as exc:
         raise JobError("READ_ERROR", "cannot draw %s: %s" % (", ".join(paths), exc))
+
+
+def load_one(view, path):
+    """As the comparison read it: without a context cell whose meta data this KLayout cannot
+    read (a failed load_layout adds no cellview, so the indices stay A, B, XOR)."""
+    try:
+        view.load_layout(path, True)
+    except Exception as exc:
+        if not cannot_read_meta(str(exc)):
+            raise
+        read_skipping_context(path, lambda copy: view.load_layout(copy, True))
 
 
 def write_indexed(view, path, size, oversampling, frame):

@@ -7,6 +7,7 @@ import time
 
 import pya
 
+from lyipc_context import CONTEXT_SKIPPED, BrokenStream, cannot_read_meta, klayout_version, read_skipping_context
 from lyipc_engines import choose_engine, full_xor, has_all_angle_edges, one_sided, placements_apart, same_polygons
 from lyipc_errors import JobError, klayout_message
 from lyipc_markers import MarkerDatabase
@@ -22,35 +23,50 @@ def millis(start):
     return int(round((time.time() - start) * 1000))
 
 
-def klayout_version():
-    return pya.Application.instance().version().split()[-1]
-
-
-# What KLayout 0.28 says about meta data that KLayout 0.29 and later write into the context cell.
-NEWER_WRITER_MESSAGES = ("Invalid record inside a context info cell",)
-
-
-def read_layout(path, side):
-    layout = pya.Layout()
+def read_layout(path, side, strict=False):
+    """(layout, note): the layout as read, and `note` when part of the file was left out (a
+    context cell whose meta data the running KLayout cannot read, unless `strict`), else None."""
+    note = None
     try:
-        layout.read(path)
+        layout = read_file(path)
     except Exception as exc:  # KLayout raises RuntimeError with the reader's message
         message = klayout_message(exc)
-        if any(text in message for text in NEWER_WRITER_MESSAGES):
-            version = klayout_version()
-            raise JobError(
-                "READ_ERROR",
-                "%s: cannot read layout %s: it was written by a newer KLayout (its context cell holds meta data "
-                "that KLayout %s cannot read: %s)" % (path, side, version, message),
-                path,
-                "compare with KLayout 0.29 or later (--klayout PATH), or write the file without context info "
-                "(SaveLayoutOptions.write_context_info = False)",
-            )
-        raise JobError("READ_ERROR", "%s: cannot read layout %s: %s" % (path, side, reader_problem(message)), path)
+        if not cannot_read_meta(message):
+            raise JobError("READ_ERROR", "%s: cannot read layout %s: %s" % (path, side, reader_problem(message)), path)
+        newer = "%s: cannot read layout %s: it was written by a newer KLayout (its context cell holds meta data that KLayout %s cannot read: %s)" % (
+            path, side, klayout_version(), message)
+        if strict:
+            raise JobError("READ_ERROR", newer, path, "compare with KLayout 0.29 or later (--klayout PATH), write the file without context info "
+                           "(SaveLayoutOptions.write_context_info = False), or compare without --strict-read (the context cell holds "
+                           "PCell and library links and meta data, no geometry)")
+        layout = read_without_context(path, newer)
+        note = CONTEXT_SKIPPED
     problem = layout_problem(layout)
     if problem:
         raise JobError("READ_ERROR", "%s: cannot read layout %s: %s" % (path, side, problem), path)
+    return layout, note
+
+
+def read_file(path):
+    layout = pya.Layout()
+    layout.read(path)
     return layout
+
+
+def read_without_context(path, newer):
+    """The layout from a copy without its context cell; a READ_ERROR starting with `newer` when
+    even that cannot be read."""
+    try:
+        return read_skipping_context(path, read_file)
+    except BrokenStream as exc:
+        reason = str(exc)
+    except EnvironmentError as exc:
+        problem = exc.strerror or str(exc)
+        reason = "cannot make a copy without it (%s)" % ("%s: %s" % (exc.filename, problem) if exc.filename else problem)
+    except Exception as exc:
+        reason = reader_problem(klayout_message(exc))
+    raise JobError("READ_ERROR", "%s, and without that cell: %s" % (newer, reason), path,
+                   "compare with KLayout 0.29 or later (--klayout PATH), which reads that meta data")
 
 
 # KLayout's own assertion texts for broken input, in words that name the broken part.
@@ -494,8 +510,9 @@ def run_xor(params):
     tolerance = float(params.get("tolerance") or 0.0)
     max_markers = int(params["maxMarkers"]) if params.get("maxMarkers") is not None else MAX_MARKERS
 
-    la = read_layout(params["a"], "A")
-    lb = read_layout(params["b"], "B")
+    strict = bool(params.get("strictRead"))
+    la, note_a = read_layout(params["a"], "A", strict)
+    lb, note_b = read_layout(params["b"], "B", strict)
     read_ms = millis(started)
 
     dbu = clean_dbu(min(la.dbu, lb.dbu))
@@ -550,8 +567,8 @@ def run_xor(params):
 
     return {
         "identical": identical,
-        "a": {"dbu": clean_dbu(la.dbu), "topCells": names_a},
-        "b": {"dbu": clean_dbu(lb.dbu), "topCells": names_b},
+        "a": {"dbu": clean_dbu(la.dbu), "topCells": names_a, "readNote": note_a},
+        "b": {"dbu": clean_dbu(lb.dbu), "topCells": names_b, "readNote": note_b},
         "dbu": dbu,
         "topCells": pair_entries,
         "layers": layers,

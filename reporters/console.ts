@@ -2,7 +2,7 @@ import path from 'node:path';
 import {pickStyle, type Style} from '../src/format/style.js';
 import type {PairOutcome, SuiteEvent, SuiteResult} from '../src/suite/run-suite.js';
 import {plural} from '../src/format/text.js';
-import {countsLine, failureText, type Reporter, type ReporterIo} from './reporter.js';
+import {countsLine, failureText, readNotes, readNotesLine, type Reporter, type ReporterIo} from './reporter.js';
 
 const REDRAW_MS = 100;
 
@@ -96,7 +96,7 @@ export function consoleReporter(io: ReporterIo, options: {quiet?: boolean; verbo
 			if (failing.length > 0) {
 				lines.push('', style.bold('Failing pairs:'));
 				for (const pair of failing) {
-					lines.push(`  ${pair.path}: ${failureText(pair)}`);
+					lines.push(`  ${pair.path}: ${failureText(pair)}`, ...readNotes(pair).map(note => style.yellow(`    ${note}`)));
 					if (pair.result?.artifacts.xor) {
 						lines.push(style.dim(`    XOR layout: ${pair.result.artifacts.xor}`));
 					}
@@ -110,6 +110,15 @@ export function consoleReporter(io: ReporterIo, options: {quiet?: boolean; verbo
 			}
 
 			lines.push(summaryLine(result, style));
+			const noted = readNotesLine(result);
+			if (noted && !options.quiet) {
+				lines.push(style.yellow(noted));
+				// The identical ones too, by name, when asked how the comparison was done.
+				for (const pair of options.verbose ? result.pairs.filter(pair => pair.status === 'identical') : []) {
+					lines.push(...readNotes(pair).map(note => style.dim(`  ${pair.path}: ${note}`)));
+				}
+			}
+
 			const startup = startupText(result);
 			if (startup && !options.quiet) {
 				lines.push(style.dim(startup));

@@ -3,7 +3,7 @@ import type {PairOutcome, SuiteResult} from '../src/suite/run-suite.js';
 import type {LayerResult} from '../src/xor/result.js';
 import {boxText} from '../src/format/text.js';
 import {startupText} from './console.js';
-import {countsLine, deliver, escapeMarkup as h, failureText, linker, type Link, type Reporter, type ReporterIo} from './reporter.js';
+import {countsLine, deliver, escapeMarkup as h, failureText, linker, readNotes, readNotesLine, type Link, type Reporter, type ReporterIo} from './reporter.js';
 
 const STATUS_LABEL: Record<PairOutcome['status'], string> = {
 	identical: 'identical',
@@ -40,6 +40,7 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 tr.changed td{background:#fff0f0}
 code{font-size:12px;word-break:break-all}
 .note{color:#6a7180}
+.read{color:#8a5a00}
 `;
 
 /**
@@ -131,6 +132,9 @@ function pairSection(pair: PairOutcome, link: Link): string {
 		`<section class="pair" id="${h(id)}">` +
 		`<h2>${badge(pair.status)} ${h(pair.path)}</h2>` +
 		`<p class="why">${h(failureText(pair))}${pair.error?.hint ? ` <span class="note">${h(pair.error.hint)}</span>` : ''}</p>` +
+		readNotes(pair)
+			.map(note => `<p class="why read">${h(note)}</p>`)
+			.join('') +
 		figures(pair, link, id) +
 		(pair.result && pair.result.layers.length > 0 ? layerTable(pair.result.layers) : '') +
 		`<p class="note">${paths.join(' · ')}</p></section>`
@@ -140,7 +144,8 @@ function pairSection(pair: PairOutcome, link: Link): string {
 function allPairs(result: SuiteResult): string {
 	const rows = result.pairs.map(pair => {
 		const name = pair.status === 'identical' ? h(pair.path) : `<a href="#${h(`pair-${encodeURIComponent(pair.path)}`)}">${h(pair.path)}</a>`;
-		return `<tr><td>${badge(pair.status)}</td><td>${name}</td><td class="n">${number(pair.ms)} ms</td></tr>`;
+		const notes = readNotes(pair).map(note => `<br><span class="read">${h(note)}</span>`);
+		return `<tr><td>${badge(pair.status)}</td><td>${name}${notes.join('')}</td><td class="n">${number(pair.ms)} ms</td></tr>`;
 	});
 	return `<h2>Every pair</h2><table><thead><tr><th>status</th><th>path</th><th>time</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
@@ -159,7 +164,7 @@ export function renderHtml(result: SuiteResult, htmlDir: string = process.cwd())
 <title>lyipc-diff: ${h(title)}</title><style>${STYLE}</style></head>
 <body><header><h1>lyipc-diff: ${h(title)}</h1>
 <p>${h(countsLine(result))} in ${h((result.timings.totalMs / 1000).toFixed(1))} s${startupText(result) ? ` · ${h(startupText(result)!)}` : ''} · reference <code>${h(result.referenceDir)}</code> · output <code>${h(result.outputDir)}</code></p></header>
-<main>${result.hint ? `<p class="why"><strong>Hint:</strong> ${h(result.hint)}</p>` : ''}${sections.join('\n')}
+<main>${result.hint ? `<p class="why"><strong>Hint:</strong> ${h(result.hint)}</p>` : ''}${readNotesLine(result) ? `<p class="why read"><strong>Note:</strong> ${h(readNotesLine(result)!)}</p>` : ''}${sections.join('\n')}
 ${allPairs(result)}
 <p class="note">Artifacts in <code>${h(link(result.outDir) || '.')}</code>.</p></main></body></html>
 `;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type {PairOutcome, SuiteResult} from '../src/suite/run-suite.js';
 import {boxText} from '../src/format/text.js';
-import {deliver, escapeMarkup as xml, failureText, linker, type Link, type Reporter, type ReporterIo} from './reporter.js';
+import {deliver, escapeMarkup as xml, failureText, linker, readNotes, type Link, type Reporter, type ReporterIo} from './reporter.js';
 
 /** Seconds with three decimals; escaped like any text, so that only a number can come out as one. */
 function seconds(ms: number): string {
@@ -25,6 +25,8 @@ function testcase(pair: PairOutcome, link: Link, attach: Link): string {
 	const out = [
 		pair.reference ? `reference: ${link(pair.reference)}` : '',
 		pair.output ? `output: ${link(pair.output)}` : '',
+		// Identical pairs too: their answer came without part of a file.
+		...readNotes(pair),
 		pair.result?.artifacts.xor ? `XOR layout: ${link(pair.result.artifacts.xor)}` : '',
 		pair.result?.artifacts.rdb ? `marker database: ${link(pair.result.artifacts.rdb)}` : '',
 		// Where each layer differs, as the console and the HTML report write it.

@@ -1,7 +1,10 @@
 import path from 'node:path';
 import type {SuiteResult} from '../src/suite/run-suite.js';
 import {isWithin} from '../src/paths.js';
-import {countsLine, deliver, failureText, linker, type Reporter, type ReporterIo} from './reporter.js';
+import {countsLine, deliver, failureText, linker, readNotes, readNotesLine, type Reporter, type ReporterIo} from './reporter.js';
+
+/** Paths named in the note on files read without their context meta data; a summary stays short. */
+const NOTED_PATHS = 10;
 
 const ICON: Record<string, string> = {different: '❌', 'missing-reference': '⚠️', 'missing-output': '⚠️', error: '💥'};
 
@@ -62,6 +65,13 @@ export function markdownReporter(io: ReporterIo, file?: string): Reporter {
 				'',
 				...(result.hint ? [`> **Hint:** ${markdownText(result.hint)}`, ''] : []),
 			];
+			const noted = readNotesLine(result);
+			if (noted) {
+				const paths = result.pairs.filter(pair => readNotes(pair).length > 0).map(pair => markdownCode(pair.path));
+				const shown = paths.slice(0, NOTED_PATHS).join(', ') + (paths.length > NOTED_PATHS ? `, +${paths.length - NOTED_PATHS} more` : '');
+				lines.push(`> **Note:** ${markdownText(noted)}: ${shown}`, '');
+			}
+
 			if (failing.length > 0) {
 				lines.push('| | path | what | XOR layout | picture |', '|---|---|---|---|---|');
 				let named = false;
@@ -70,7 +80,7 @@ export function markdownReporter(io: ReporterIo, file?: string): Reporter {
 					const picture = pair.pictures?.overview ?? pair.pictures?.xor ?? pair.pictures?.a ?? pair.pictures?.b;
 					named ||= Boolean(xor ?? picture);
 					lines.push(
-						`| ${ICON[pair.status] ?? ''} | ${markdownCode(pair.path)} | ${markdownText(failureText(pair))} | ${xor ? fileCell(xor, link(xor)) : ''} | ${picture ? fileCell(picture, 'picture') : pair.pictures?.error ? markdownText(pair.pictures.error) : ''} |`,
+						`| ${ICON[pair.status] ?? ''} | ${markdownCode(pair.path)} | ${markdownText([failureText(pair), ...readNotes(pair)].join('; '))} | ${xor ? fileCell(xor, link(xor)) : ''} | ${picture ? fileCell(picture, 'picture') : pair.pictures?.error ? markdownText(pair.pictures.error) : ''} |`,
 					);
 				}
 

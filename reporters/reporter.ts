@@ -77,6 +77,34 @@ export function failureText(pair: SuiteResult['pairs'][number]): string {
 	}
 }
 
+/**
+ * How a pair's files were read when not as written, one line per file: "B (output): context
+ * meta data skipped: written by a newer KLayout". Empty for most pairs.
+ */
+export function readNotes(pair: SuiteResult['pairs'][number]): string[] {
+	const result = pair.result;
+	if (!result) {
+		return [];
+	}
+
+	// Optional: a report renders whatever result it is handed, a partial one too.
+	const inputs = [
+		['A (reference)', result.a?.readNote],
+		['B (output)', result.b?.readNote],
+	] as const;
+	return inputs.filter(([, note]) => note).map(([side, note]) => `${side}: ${note!}`);
+}
+
+/** "3 pairs compared without ...": how many pairs had a file read without its context meta data, else undefined. */
+export function readNotesLine(result: SuiteResult): string | undefined {
+	const pairs = result.pairs.filter(pair => readNotes(pair).length > 0).length;
+	if (pairs === 0) {
+		return undefined;
+	}
+
+	return `${plural(pairs, 'pair')} compared without the context meta data of a file written by a newer KLayout (no geometry; --strict-read refuses such files)`;
+}
+
 /** "200 pairs: 190 identical, 6 different, ..." */
 export function countsLine(result: SuiteResult): string {
 	const {counts} = result;

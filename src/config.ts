@@ -21,6 +21,8 @@ export interface LyipcConfig {
 	structure?: StructureChoice;
 	threads?: number;
 	maxMarkers?: number;
+	/** Refuse files whose context meta data the running KLayout cannot read, as `--strict-read`. */
+	strictRead?: boolean;
 	/** Seconds one comparison may take (0 = no limit), as `--timeout`. */
 	timeout?: number;
 	/** KLayout workers in directory mode and for the Vitest matcher. */
@@ -47,6 +49,7 @@ const isNumber =
 	(min: number, whole = false): Check =>
 	value =>
 		typeof value === 'number' && Number.isFinite(value) && value >= min && (!whole || Number.isInteger(value)) ? null : `expected ${whole ? 'a whole number' : 'a number'} >= ${min}`;
+const isFlag: Check = value => (typeof value === 'boolean' ? null : 'expected true or false');
 const isStrings: Check = value => (Array.isArray(value) && value.every(item => typeof item === 'string') ? null : 'expected a list of strings');
 const isLayers: Check = value => {
 	const list = typeof value === 'string' ? [value] : value;
@@ -78,6 +81,7 @@ const CHECKS: Record<keyof LyipcConfig, Check> = {
 	structure: oneOf(STRUCTURE_CHOICES),
 	threads: isNumber(1, true),
 	maxMarkers: isNumber(0, true),
+	strictRead: isFlag,
 	timeout: isNumber(0),
 	workers: isNumber(1, true),
 	reporters: isStrings,
@@ -172,7 +176,7 @@ export async function loadConfigFile(file: string): Promise<LoadedConfig> {
 
 /** The comparison options a config sets, as `compareLayouts` takes them (timeout in ms). */
 export function compareDefaults(config: LyipcConfig): XorOptions & {timeout?: number} {
-	const {tolerance, layers, ignoreLayers, mode, structure, threads, maxMarkers, timeout} = config;
-	const options = {tolerance, layers, ignoreLayers, mode, structure, threads, maxMarkers, timeout: timeout === undefined ? undefined : timeout * 1000};
+	const {tolerance, layers, ignoreLayers, mode, structure, threads, maxMarkers, strictRead, timeout} = config;
+	const options = {tolerance, layers, ignoreLayers, mode, structure, threads, maxMarkers, strictRead, timeout: timeout === undefined ? undefined : timeout * 1000};
 	return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
 }

@@ -7,11 +7,12 @@ import {useTempDirs} from './helpers/run.js';
 const tempDir = useTempDirs('lyipc-config-');
 
 test('a config is checked key by key, naming the file', () => {
-	expect(validateConfig({tolerance: 0.002, layers: '1/0,2', mode: 'deep', structure: 'never', workers: 3, reporters: ['console'], open: 'never'}, 'x.json')).toEqual({
+	expect(validateConfig({tolerance: 0.002, layers: '1/0,2', mode: 'deep', structure: 'never', strictRead: true, workers: 3, reporters: ['console'], open: 'never'}, 'x.json')).toEqual({
 		tolerance: 0.002,
 		layers: ['1/0,2'],
 		mode: 'deep',
 		structure: 'never',
+		strictRead: true,
 		workers: 3,
 		reporters: ['console'],
 		open: 'never',
@@ -25,6 +26,7 @@ test('a config is checked key by key, naming the file', () => {
 		[{mode: 'fast'}, /mode: expected one of auto, deep, flat, tiled, got "fast"/],
 		[{structure: 'maybe'}, /structure: expected one of auto, always, never, got "maybe"/],
 		[{reporters: 'junit'}, /reporters: expected a list of strings/],
+		[{strictRead: 'yes'}, /strictRead: expected true or false, got "yes"/],
 		[{open: 'sometimes'}, /open: expected one of on-failure, never, always/],
 	];
 	for (const [value, message] of cases) {
@@ -46,6 +48,7 @@ test('the nearest lyipc.config.json or package.json "lyipc" key, from a folder u
 	const found = await findConfig(deep);
 	expect(found).toEqual({config: {mode: 'flat', timeout: 60}, file: path.join(root, 'project', 'packages', 'lyipc.config.json')});
 	expect(compareDefaults(found.config)).toEqual({mode: 'flat', timeout: 60_000});
+	expect(compareDefaults({strictRead: true, tolerance: 0.001})).toEqual({strictRead: true, tolerance: 0.001});
 
 	await writeFile(path.join(root, 'project', 'packages', 'lyipc.config.json'), '{"mode": ');
 	await expect(findConfig(deep)).rejects.toMatchObject({code: 'USAGE', message: expect.stringMatching(/lyipc\.config\.json: not valid JSON/)});

@@ -100,6 +100,7 @@ const OPTIONS = {
 	out: {type: 'string'},
 	rdb: {type: 'string'},
 	'max-markers': {type: 'string'},
+	'strict-read': {type: 'boolean'},
 	view: {type: 'boolean'},
 	'no-view': {type: 'boolean'},
 	'no-warm-worker': {type: 'boolean'},
@@ -227,6 +228,7 @@ export function parseDiffArgs(argv: readonly string[]): DiffCommand {
 		out: values.out,
 		rdb: values.rdb,
 		maxMarkers: number('max-markers', values['max-markers'], 'a whole number'),
+		strictRead: values['strict-read'],
 	};
 	// Leave unset options out, so library defaults apply.
 	for (const key of Object.keys(options) as Array<keyof CompareOptions>) {

@@ -25,6 +25,10 @@ Options:
                        pay), always, or never (a full XOR of every layer)
   --threads N          threads for deep and tiled mode (default: number of CPUs)
   --tile-size UM       tile edge for tiled mode (default: chosen from the data)
+  --strict-read        refuse a file whose context meta data this KLayout cannot read (GDS
+                       written by KLayout 0.29 or later, read by 0.28): exit 2. By default
+                       it is compared without its context cell (PCell and library links,
+                       meta data; no geometry), and the result says so
   --timeout SEC        stop KLayout after SEC seconds (default 1800, 0 = no limit)
   --klayout PATH       KLayout executable (default: $KLAYOUT, PATH, usual install places)
   --no-warm-worker     start a KLayout for this call only (default: a warm KLayout worker

@@ -46,10 +46,14 @@ function table(rows: string[][], rightAligned: Set<number>): string[] {
 	);
 }
 
-function describeInput(label: string, input: CompareResult['a'], cwd: string): string {
+function describeInput(label: string, input: CompareResult['a'], cwd: string, style: Style): string {
 	const parts = [`${label}  ${displayPath(input.path, cwd)}`];
 	if (input.dbu !== null) {
 		parts.push(`dbu ${input.dbu} µm`);
+	}
+
+	if (input.readNote) {
+		parts.push(style.yellow(input.readNote));
 	}
 
 	return parts.join('   ');
@@ -159,7 +163,7 @@ export interface SummaryOptions {
  */
 export function formatSummary(result: CompareResult, style: Style, options: SummaryOptions = {}): string {
 	const cwd = options.cwd ?? process.cwd();
-	const lines = [describeInput('A', result.a, cwd), describeInput('B', result.b, cwd)];
+	const lines = [describeInput('A', result.a, cwd, style), describeInput('B', result.b, cwd, style)];
 	if (result.fastPath === 'byte-identical') {
 		lines.push('', style.green(style.bold('identical')) + ': the files are byte-identical (KLayout not needed)');
 		return lines.join('\n') + '\n';

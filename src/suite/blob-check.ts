@@ -160,6 +160,7 @@ const inputSummary = shape<InputSummary>({
 	gzip: flag,
 	dbu: nullable(positive),
 	topCells: nullable(list(text)),
+	readNote: added(nullable(text), null),
 });
 
 const compareResult = shape<CompareResult>({

@@ -234,6 +234,15 @@ async function matchLayout(this: LayoutMatcherState, received: unknown, referenc
 	}
 
 	const {result, pictures} = outcome;
+	// A file read without its context meta data: the answer stands, and the test says why.
+	const readNotes = [
+		[`reference ${relative(place.reference)}`, result.a.readNote],
+		[relative(file), result.b.readNote],
+	].flatMap(([name, text]) => (text ? [`${name}: ${text}`] : []));
+	for (const text of readNotes) {
+		await note(task, text);
+	}
+
 	const view = openChoice(open, process.env);
 	if (result.identical) {
 		meta.outcome = 'identical';
@@ -260,6 +269,7 @@ async function matchLayout(this: LayoutMatcherState, received: unknown, referenc
 		`expected ${relative(file)} to match the reference layout ${relative(place.reference)}`,
 		`${plural(result.differentLayers, 'layer')} ${differs(result.differentLayers)}:`,
 		...layerLines(result).map(line => `  ${line}`),
+		...readNotes,
 		`XOR layout:      ${result.artifacts.xor ?? '(none)'}`,
 		`marker database: ${result.artifacts.rdb ?? '(none)'}`,
 		...pictureLines(pictures),

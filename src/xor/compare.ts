@@ -25,11 +25,18 @@ export interface CompareOptions extends XorOptions, ArtifactOptions {
 	signal?: AbortSignal | undefined;
 }
 
+/** What the worker says of one input (`readNote` is absent in the answer of a worker older than that field). */
+interface WorkerInput {
+	dbu: number;
+	topCells: string[];
+	readNote?: string | null;
+}
+
 /** The worker's answer to an `xor` job (docs/worker-protocol.md). */
 interface WorkerXorResult {
 	identical: boolean;
-	a: {dbu: number; topCells: string[]};
-	b: {dbu: number; topCells: string[]};
+	a: WorkerInput;
+	b: WorkerInput;
 	dbu: number;
 	topCells: TopCellPair[];
 	layers: LayerResult[];
@@ -111,6 +118,7 @@ export async function compareThen(a: string, b: string, options: CompareOptions,
 					threads: xor.threads,
 					tileSize: xor.tileSize,
 					maxMarkers: xor.maxMarkers,
+					strictRead: xor.strictRead,
 					out: outputs.xor,
 					outFinal: plan.xor,
 					rdb: outputs.rdb,
@@ -130,8 +138,8 @@ export async function compareThen(a: string, b: string, options: CompareOptions,
 				status: reply.identical ? 'identical' : 'different',
 				identical: reply.identical,
 				differentLayers,
-				a: {...base.a, dbu: reply.a.dbu, topCells: reply.a.topCells},
-				b: {...base.b, dbu: reply.b.dbu, topCells: reply.b.topCells},
+				a: {...base.a, dbu: reply.a.dbu, topCells: reply.a.topCells, readNote: reply.a.readNote ?? null},
+				b: {...base.b, dbu: reply.b.dbu, topCells: reply.b.topCells, readNote: reply.b.readNote ?? null},
 				dbu: reply.dbu,
 				fastPath: null,
 				modesUsed: [...new Set(reply.layers.map(layer => layer.mode))].sort() as UsedMode[],
@@ -192,7 +200,7 @@ async function checkBoth(files: WorkerFiles, a: string, b: string): Promise<[Lay
 }
 
 function summary(input: LayoutInput): InputSummary {
-	return {path: input.path, size: input.size, format: input.format, gzip: input.gzip, dbu: null, topCells: null};
+	return {path: input.path, size: input.size, format: input.format, gzip: input.gzip, dbu: null, topCells: null, readNote: null};
 }
 
 /** The result of byte-identical inputs; the KLayout path fills in the rest. */

@@ -45,6 +45,12 @@ export interface XorOptions {
 	tileSize?: number | undefined;
 	/** Marker-database items per layer. Default {@link DEFAULT_MAX_MARKERS}. */
 	maxMarkers?: number | undefined;
+	/**
+	 * Refuse a file whose context meta data the running KLayout cannot read (a GDS file written
+	 * by KLayout 0.29 or later, read by 0.28) with READ_ERROR, instead of comparing it without
+	 * its context cell (the default, said in `readNote`). Default false.
+	 */
+	strictRead?: boolean | undefined;
 }
 
 export interface NormalizedXorOptions {
@@ -58,6 +64,7 @@ export interface NormalizedXorOptions {
 	threads: number;
 	tileSize: number | undefined;
 	maxMarkers: number;
+	strictRead: boolean;
 }
 
 const LAYER_PATTERN = /^(\d+)(?:\/(\d+))?$/;
@@ -149,6 +156,10 @@ export function normalizeXorOptions(options: XorOptions = {}): NormalizedXorOpti
 		}
 	}
 
+	if (options.strictRead !== undefined && typeof options.strictRead !== 'boolean') {
+		throw new LyipcError('USAGE', `strictRead must be true or false, got ${JSON.stringify(options.strictRead)}`);
+	}
+
 	const layers = layerSpecs(options.layers);
 	return {
 		tolerance: nonNegative('tolerance', options.tolerance, 0),
@@ -161,5 +172,6 @@ export function normalizeXorOptions(options: XorOptions = {}): NormalizedXorOpti
 		threads: positiveInteger('threads', options.threads, availableParallelism()),
 		tileSize,
 		maxMarkers: Math.floor(nonNegative('max markers', options.maxMarkers, DEFAULT_MAX_MARKERS)),
+		strictRead: options.strictRead === true,
 	};
 }

@@ -81,6 +81,12 @@ export interface InputSummary {
 	/** Database unit in µm; null when KLayout did not read the file (byte-identical fast path). */
 	dbu: number | null;
 	topCells: string[] | null;
+	/**
+	 * How KLayout read the file when not as written, else null: "context meta data skipped:
+	 * written by a newer KLayout" (its context cell, PCell and library links and meta data but no
+	 * geometry, was left out because the running KLayout cannot read it; see `strictRead`).
+	 */
+	readNote: string | null;
 }
 
 export interface CompareResult {

@@ -44,6 +44,7 @@ test('two files and every option', () => {
 		'ci/lyipc.json',
 		'--no-warm-worker',
 		'--verbose',
+		'--strict-read',
 	]);
 	expect(command).toEqual({
 		kind: 'compare',
@@ -71,6 +72,7 @@ test('two files and every option', () => {
 			out: 'o/x.gds',
 			rdb: 'o/x.lyrdb',
 			maxMarkers: 50,
+			strictRead: true,
 		},
 		suite: {include: undefined, exclude: undefined, workers: undefined, reporters: undefined, pictureSize: undefined, closeups: undefined, update: false, prune: false},
 		config: {kind: 'file', file: 'ci/lyipc.json'},

@@ -100,15 +100,32 @@ describeKLayout('lyipc-diff on the fixtures', () => {
 		expect(run.stdout).toMatch(/^different: 1 of 5 layers differs$/m);
 	});
 
-	test('a file from a newer KLayout: exit 2, says so and names the KLayout that runs', async () => {
+	test('a file from a newer KLayout: compared without its context cell, and the summary says so; --strict-read: exit 2 naming both versions', async () => {
+		const json = await diff([fixture('base.gds'), fixture('newer_klayout.gds'), '--json']);
+		// KLayout before 0.29 cannot read the meta data in its context cell; 0.29 and later read it.
+		const older = /^0\.(?:\d|1\d|2[0-8])\./.test(jsonOf(json).klayout.version as string);
+		const note = older ? 'context meta data skipped: written by a newer KLayout' : null;
+		expect(jsonOf(json)).toMatchObject({status: 'different', a: {readNote: null}, b: {readNote: note}});
+		expect(await listTree(json.tmp)).not.toContainEqual(expect.stringMatching(/lyipc-context-/));
+
 		const run = await diff([fixture('base.gds'), fixture('newer_klayout.gds')]);
-		expect(run.exitCode).toBe(2);
-		expect(run.stderr).toMatch(
+		expect(run.exitCode).toBe(1);
+		expect(run.stdout).toMatch(/^A {2}.*base\.gds {3}dbu 0\.001 µm$/m);
+		expect(run.stdout).toMatch(older ? /^B {2}.*newer_klayout\.gds {3}dbu 0\.001 µm {3}context meta data skipped: written by a newer KLayout$/m : /^B {2}.*newer_klayout\.gds {3}dbu 0\.001 µm$/m);
+
+		const strict = await diff([fixture('base.gds'), fixture('newer_klayout.gds'), '--strict-read']);
+		if (!older) {
+			expect(strict.exitCode).toBe(1);
+			return;
+		}
+
+		expect(strict.exitCode).toBe(2);
+		expect(strict.stderr).toMatch(
 			/newer_klayout\.gds: cannot read layout B: it was written by a newer KLayout \(its context cell holds meta data that KLayout 0\.\d+\.\d+ cannot read: Invalid record inside a context info cell/,
 		);
-		expect(run.stderr).toMatch(/compare with KLayout 0\.29 or later \(--klayout PATH\)/);
-		const json = await diff([fixture('newer_klayout.gds'), fixture('base.gds'), '--json']);
-		expect(JSON.parse(json.stdout)).toMatchObject({status: 'error', error: {code: 'READ_ERROR', hint: expect.stringMatching(/KLayout 0\.29 or later/)}});
+		expect(strict.stderr).toMatch(/compare with KLayout 0\.29 or later \(--klayout PATH\)/);
+		const strictJson = await diff([fixture('newer_klayout.gds'), fixture('base.gds'), '--json', '--strict-read']);
+		expect(jsonOf(strictJson)).toMatchObject({status: 'error', error: {code: 'READ_ERROR', hint: expect.stringMatching(/KLayout 0\.29 or later/)}});
 	});
 
 	test('one-shape difference: exit 1, the table, and the paths of what it wrote', async () => {
@@ -416,6 +433,7 @@ describe('lyipc-diff --help and --version', () => {
 			'--out',
 			'--rdb',
 			'--max-markers',
+			'--strict-read',
 			'--quiet',
 			'--help',
 			'--version',

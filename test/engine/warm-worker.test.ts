@@ -235,10 +235,18 @@ describeKLayout('warm worker between lyipc-diff calls', () => {
 
 	test("a caller's mistake is reported as without the server, exit 2", async () => {
 		const {diff} = await setup();
-		for (const bad of ['truncated.gds', 'newer_klayout.gds', 'not_layout.gds']) {
+		for (const bad of ['truncated.gds', 'not_layout.gds']) {
 			const warm = await diff('base.gds', bad);
 			const fresh = await runCli([fixture('base.gds'), fixture(bad), '--no-view', '--json', '--no-warm-worker'], {env: {KLAYOUT}});
 			expect(warm.exitCode).toBe(2);
+			expect(JSON.parse(warm.stdout)).toEqual(JSON.parse(fresh.stdout));
+		}
+
+		// --strict-read reaches the warm worker: the READ_ERROR of a KLayout that cannot read the context cell (before 0.29).
+		const warm = await diff('base.gds', 'newer_klayout.gds', '--strict-read');
+		const fresh = await runCli([fixture('base.gds'), fixture('newer_klayout.gds'), '--no-view', '--json', '--no-warm-worker', '--strict-read'], {env: {KLAYOUT}});
+		expect(warm.exitCode).toBe(fresh.exitCode);
+		if (fresh.exitCode === 2) {
 			expect(JSON.parse(warm.stdout)).toEqual(JSON.parse(fresh.stdout));
 		}
 	});

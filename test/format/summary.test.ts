@@ -5,6 +5,14 @@ import type {CompareResult} from '../../src/xor/result.js';
 import {layer, result} from '../helpers/results.js';
 
 describe('formatSummary', () => {
+	test('a file read without its context meta data: said beside it, in yellow on a terminal', () => {
+		const base = result({});
+		const noted = {...base, b: {...base.b, readNote: 'context meta data skipped: written by a newer KLayout'}};
+		const text = formatSummary(noted, PLAIN, {cwd: '/w'});
+		expect(text.split('\n').slice(0, 2)).toEqual(['A  ref/ring.gds   dbu 0.001 µm', 'B  out/ring.gds   dbu 0.001 µm   context meta data skipped: written by a newer KLayout']);
+		expect(formatSummary(noted, COLOR, {cwd: '/w'})).toContain('\u001B[33mcontext meta data skipped: written by a newer KLayout\u001B[39m');
+	});
+
 	test('a difference: paths relative to the cwd, aligned table, verdict, artifacts, a command to view them', () => {
 		const text = formatSummary(
 			result({

@@ -416,3 +416,55 @@ test('the widest difference per layer, and a layer of slivers only named with th
 		expect(stdout.text, name).toContain(note);
 	}
 });
+
+test('a file read without its context meta data: every reporter says so for the pair, identical pairs too', async () => {
+	const skipped = 'context meta data skipped: written by a newer KLayout';
+	const readWithout = (side: 'a' | 'b', fields: Parameters<typeof result>[0] = {}) => {
+		const base = result(fields);
+		return {...base, [side]: {...base[side], readNote: skipped}};
+	};
+	const noted = {
+		...RESULT,
+		status: 'different' as const,
+		counts: {total: 3, identical: 2, different: 1, missingReference: 0, missingOutput: 0, error: 0},
+		pairs: [
+			pair('same.gds', 'identical', {result: readWithout('a')}),
+			pair('ring.gds', 'different', {result: readWithout('b', {status: 'different', identical: false, differentLayers: 1, layers: [layer('1/0', CHANGED)]})}),
+			pair('plain.gds', 'identical', {result: result({})}),
+		],
+	};
+	const count = '2 pairs compared without the context meta data of a file written by a newer KLayout (no geometry; --strict-read refuses such files)';
+
+	const io = {stdout: sink(false), stderr: sink(false), env: {}};
+	await createReporter({name: 'console', file: undefined}, io).onEnd(noted);
+	expect(io.stdout.text).toContain(`  ring.gds: 1 layer differs: 1/0 (3)\n    B (output): ${skipped}\n`);
+	expect(io.stdout.text).toContain(`\n${count}\n`);
+	expect(io.stdout.text).not.toContain('same.gds');
+	const verbose = {stdout: sink(false), stderr: sink(false), env: {}};
+	await createReporter({name: 'console', file: undefined}, verbose, {verbose: true}).onEnd(noted);
+	expect(verbose.stdout.text).toContain(`\n  same.gds: A (reference): ${skipped}\n`);
+
+	const html = renderHtml(noted);
+	expect(html).toContain(`<p class="why read">B (output): ${skipped}</p>`);
+	expect(html).toContain(`same.gds<br><span class="read">A (reference): ${skipped}</span>`);
+	expect(html).toContain(`<strong>Note:</strong> ${count}`);
+	expect(html).not.toMatch(/plain\.gds<br>/);
+
+	const markdown = sink(false);
+	await createReporter({name: 'markdown', file: undefined}, {stdout: markdown, stderr: sink(false), env: {}}).onEnd(noted);
+	expect(markdown.text).toContain(`> **Note:** ${count}: \`same.gds\`, \`ring.gds\``);
+	expect(markdown.text).toContain(`1 layer differs: 1/0 (3); B (output): ${skipped}`);
+
+	const junit = sink(false);
+	await createReporter({name: 'junit', file: undefined}, {stdout: junit, stderr: sink(false), env: {}}).onEnd(noted);
+	const cases = (new XMLParser().parse(junit.text) as {testsuites: {testsuite: {testcase: Array<{'system-out': string}>}}}).testsuites.testsuite.testcase;
+	expect(cases.map(testcase => testcase['system-out'].split('\n').filter(line => line.includes(skipped)))).toEqual([[`A (reference): ${skipped}`], [`B (output): ${skipped}`], []]);
+
+	const json = sink(false);
+	await createReporter({name: 'json', file: undefined}, {stdout: json, stderr: sink(false), env: {}}).onEnd(noted);
+	expect((JSON.parse(json.text) as SuiteResult).pairs.map(entry => [entry.result?.a.readNote, entry.result?.b.readNote])).toEqual([
+		[skipped, null],
+		[null, skipped],
+		[null, null],
+	]);
+});

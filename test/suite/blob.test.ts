@@ -78,6 +78,7 @@ describeKLayout('merging blobs: a blob is untrusted input', () => {
 			],
 			['a line break in a path (a fake line in a CI log)', inPair('identical', 'path', 'a.gds\nPASS everything.gds'), /pairs\[\d\]\.path: expected a relative path/],
 			['a terminal escape in a path', inPair('identical', 'path', 'a\u001B]0;pwned\u0007.gds'), /pairs\[\d\]\.path: expected a relative path/],
+			['a read note with a terminal escape', inPair('different', 'result.b.readNote', 'x\u001B[2J'), /pairs\[\d\]\.result\.b\.readNote: expected text without control characters or null/],
 			['an unknown error code', inPair('identical', 'error', {code: 'NOPE', message: 'x'}), /pairs\[\d\]\.error\.code: expected one of lyipc's error codes/],
 			['a shard past the count', inBlob('result.shard', {index: 3, count: 2}), /: shard\.index: expected a whole number from 1 to shard\.count \(2\), got 3/],
 			['another result format', inBlob('result.formatVersion', 3), /: formatVersion: expected 2, got 3/],
@@ -205,5 +206,13 @@ describeKLayout('merging blobs: a blob is untrusted input', () => {
 		expect(ring.pictures?.xor).toBe(path.join(root, 'merged', 'ring.xor.png'));
 		expect(await readFile(ring.pictures!.xor!)).toEqual(await readFile(path.join(source, 'files', 'ring.xor.png')));
 		expect(merged.counts).toEqual({total: 3, identical: 1, different: 1, missingReference: 0, missingOutput: 1, error: 0});
+		expect(ring.result?.b.readNote).toBeNull();
+	});
+
+	test("a blob of a lyipc before readNote merges: the inputs' readNote is null", async () => {
+		const {root} = await workspace();
+		const blob = await copyBlob(source, path.join(root, 'blob'), inPair('different', 'result.a.readNote', undefined));
+		const merged = await mergeBlobs([blob], path.join(root, 'merged'));
+		expect(merged.pairs.find(pair => pair.path === 'ring.gds')?.result?.a).toMatchObject({readNote: null, topCells: expect.any(Array)});
 	});
 });

@@ -23,6 +23,7 @@ describe('lyipc server install: a salt package in KLAYOUT_HOME', () => {
 		expect((await readdir(folder)).sort()).toEqual(['grain.xml', 'pymacros', 'python']);
 		expect((await readdir(path.join(folder, 'python'))).sort()).toEqual([
 			'lyipc_access.py',
+			'lyipc_context.py',
 			'lyipc_errors.py',
 			'lyipc_files.py',
 			'lyipc_klive.py',

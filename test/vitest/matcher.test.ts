@@ -132,6 +132,28 @@ describeKLayout('toMatchLayout in a project run by Vitest', () => {
 		expect((await vitest(project, [], {CI: 'true'})).exitCode).toBe(0);
 	});
 
+	test('files from a newer KLayout: compared without their context meta data, and the failure and the annotations say so', async () => {
+		const project = await makeProject();
+		await rm(path.join(project, 'many.test.mjs'));
+		await mkdir(path.dirname(ring(project)), {recursive: true});
+		await copyFile(fixture('newer_klayout_a.gds'), ring(project));
+		await copyFile(fixture('newer_klayout_b.gds'), path.join(project, 'out', 'ring.gds'));
+		const failing = await vitest(project, ['ring.test.mjs', '-t', 'the ring layout'], {CI: 'true'});
+		expect(failing.exitCode, failing.output).toBe(1);
+		const message = failing.report.testResults[0]!.assertionResults.find(result => result.status === 'failed')!.failureMessages.join('\n');
+		expect(message).toMatch(/1 layer differs:\n {2}2\/0: 1 difference/);
+		// The project's KLayout (behind the counting wrapper): before 0.29 it cannot read the context cell.
+		const {stdout} = await execa(path.join(project, '..', 'klayout-counting'), ['-b', '-v']);
+		if (!/KLayout 0\.(?:\d|1\d|2[0-8])\./.test(stdout)) {
+			expect(message).not.toContain('context meta data skipped');
+			return;
+		}
+
+		const skipped = 'context meta data skipped: written by a newer KLayout';
+		expect(message).toContain(`reference __layouts__/ring.test.mjs/${RING_TITLE}/ring.gds: ${skipped}\nout/ring.gds: ${skipped}\n`);
+		expect(failing.output).toContain(`out/ring.gds: ${skipped}`);
+	});
+
 	test('fifty assertions and two test files share one pool: `workers` KLayouts for the whole run', async () => {
 		const project = await makeProject();
 		await mkdir(path.dirname(ring(project)), {recursive: true});

@@ -24,7 +24,8 @@ describe('layer specs', () => {
 describe('normalizeXorOptions', () => {
 	test('defaults', () => {
 		const options = normalizeXorOptions();
-		expect(options).toMatchObject({tolerance: 0, layers: undefined, ignoreLayers: [], mode: 'auto', tileSize: undefined, maxMarkers: 1000});
+		expect(options).toMatchObject({tolerance: 0, layers: undefined, ignoreLayers: [], mode: 'auto', tileSize: undefined, maxMarkers: 1000, strictRead: false});
+		expect(normalizeXorOptions({strictRead: true}).strictRead).toBe(true);
 		expect(options.threads).toBeGreaterThanOrEqual(1);
 	});
 
@@ -48,6 +49,7 @@ describe('normalizeXorOptions', () => {
 		[{mode: 'fast' as never}, /mode/],
 		[{maxMarkers: -1}, /max markers/],
 		[{topA: ' '}, /top cell of A/],
+		[{strictRead: 'yes' as never}, /strictRead must be true or false, got "yes"/],
 	])('refuses %j', (options, message) => {
 		expect(() => normalizeXorOptions(options)).toThrow(message);
 	});
