@@ -14,10 +14,11 @@ import gzip
 import os
 import shutil
 import struct
-import tempfile
 import zlib
 
 import pya
+
+from lyipc_scratch import CONTEXT_COPIES, scratch_folder
 
 # What KLayout before 0.29 says about the meta data 0.29 and later write into the context cell
 # (the BOUNDARY element it refuses there). Other reader errors are not about the context.
@@ -122,7 +123,7 @@ def without_context_cell(path):
     like the original, at the fastest level, so that the copy takes about the original's room).
     The caller removes the folder. Raises BrokenStream (also when there is no context cell to
     drop: the copy would fail as the original did) or OSError."""
-    folder = tempfile.mkdtemp(prefix="lyipc-context-")
+    folder = scratch_folder(CONTEXT_COPIES)
     try:
         compressed = is_gzip(path)
         copy = os.path.join(folder, "layout.gds.gz" if compressed else "layout.gds")

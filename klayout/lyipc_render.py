@@ -19,6 +19,7 @@ import tempfile
 import pya
 
 from lyipc_errors import JobError
+from lyipc_scratch import RENDERINGS, scratch_folder
 
 MAX_SIDE = 10000  # pixels, width or height
 MAX_PIXELS = 25000000  # width x height (5000 x 5000); the PNG of a dense picture grows with it
@@ -143,7 +144,7 @@ class Drawing:
         self.finished = False
 
     def start(self, now):
-        self.folder = tempfile.mkdtemp(prefix="lyipc-render-")  # 0700: the scene names files
+        self.folder = scratch_folder(RENDERINGS)  # 0700: the scene names files
         scene = self.scene
         lyp = os.path.join(self.folder, "layers.lyp")
         description = {

@@ -9,13 +9,12 @@ that follows them, within seconds."""
 import os
 import re
 import shutil
-import tempfile
 import time
 import uuid
 
 from lyipc_errors import JobError
+from lyipc_scratch import UPLOADS, scratch_folder
 
-PREFIX = "lyipc-uploads-"
 IDLE_BEFORE_EVICTION_S = 300
 DISK_RESERVE = 1024 ** 3  # bytes an upload leaves free on its disk (or 5% of a smaller one)
 
@@ -84,9 +83,7 @@ class Cache:
 
     def ensure_folder(self):
         if self.folder is None or not os.path.isdir(self.folder):
-            # mkdtemp: a new folder only this user can enter, at a name nobody could have
-            # prepared (a predictable name in /tmp could be another user's folder or link).
-            self.folder = tempfile.mkdtemp(prefix="%s%d-" % (PREFIX, os.getpid()))
+            self.folder = scratch_folder(UPLOADS)
 
     def kept(self):
         """(path, bytes, mtime) of each complete upload in the folder."""
@@ -124,20 +121,3 @@ class Cache:
                 needed -= size
             except OSError:
                 pass
-
-
-def remove_stale_caches():
-    """Upload folders of KLayout processes that are gone (POSIX only: os.kill(pid, 0) probes)."""
-    if os.name != "posix":
-        return
-    folder = tempfile.gettempdir()
-    for name in os.listdir(folder):
-        match = re.match(r"^%s(\d+)(-\w+)?$" % PREFIX, name)
-        if not match:
-            continue
-        try:
-            os.kill(int(match.group(1)), 0)
-        except ProcessLookupError:
-            shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
-        except OSError:
-            pass  # alive, another user's

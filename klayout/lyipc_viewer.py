@@ -468,10 +468,10 @@ def parse_markers(markers):
             raise ViewerError("BAD_REQUEST", "%s: %s" % (where, exc))
         style = {}
         for key, value in config.items():
-            if value is None:
-                continue
             if key not in MARKER_STYLE:
                 raise ViewerError("BAD_REQUEST", "%s: unknown style %s (known: %s)" % (where, json_text(key), ", ".join(MARKER_STYLE)))
+            if value is None:
+                continue  # KLayout's default, as clients that fill every key send it
             if not isinstance(value, int) or not _STYLE_RANGE[0] <= value <= _STYLE_RANGE[1]:
                 raise ViewerError("BAD_REQUEST", "%s: %s must be an integer, got %s" % (where, key, json_text(value)))
             style[key] = value

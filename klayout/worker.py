@@ -47,9 +47,12 @@ def main():
     })
     # Imported after "ready" so a KLayout too old for them is still reported by version.
     from lyipc_errors import JobError, answer
+    from lyipc_scratch import CONTEXT_COPIES, remove_stale
     from lyipc_pictures import run_render, run_render_diff
     from lyipc_xor import run_xor
 
+    # Copies of a worker killed mid-read (a timeout, a memory cap) are removed by the next one.
+    remove_stale(CONTEXT_COPIES)
     ops = {
         "hello": lambda params: {"protocol": PROTOCOL, "klayout": klayout_version(), "pid": os.getpid()},
         "xor": run_xor,

@@ -56,5 +56,7 @@ if [ -n "$missing" ]; then
 fi
 echo "setup: $(klayout -v)"
 
-# npm ci also builds dist/: it runs the package's prepare script, the build.
+# npm ci also builds dist/: it runs the package's prepare script, the build (unless npm is set
+# to ignore scripts: then it is built here).
 npm ci --no-audit --no-fund
+[ -f dist/src/cli/lyipc-diff.js ] || npm run build

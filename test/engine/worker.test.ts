@@ -1,8 +1,10 @@
+import {spawnSync} from 'node:child_process';
+import {mkdir, readdir, symlink, writeFile} from 'node:fs/promises';
 import {setTimeout as delay} from 'node:timers/promises';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, test} from 'vitest';
 import {KLayoutWorker} from '../../src/engine/worker.js';
-import {describeKLayout, FAKE_KLAYOUT, fixture, processAlive, processesMatching} from '../helpers/run.js';
+import {describeKLayout, FAKE_KLAYOUT, fixture, processAlive, processesMatching, useTempDirs} from '../helpers/run.js';
 import {waitFor} from '../helpers/poll.js';
 
 async function waitGone(pid: number | undefined): Promise<boolean> {
@@ -47,6 +49,32 @@ describeKLayout('KLayoutWorker with the real KLayout', () => {
 		await expect(worker.request('frobnicate')).rejects.toMatchObject({code: 'BAD_REQUEST', message: "unknown op 'frobnicate'"});
 		await expect(worker.request('xor', {a: fixture('base.gds'), b: fixture('base.gds'), topA: 'NOPE'})).rejects.toMatchObject({code: 'TOP_CELL_NOT_FOUND'});
 		expect(await worker.request('hello')).toMatchObject({protocol: 1});
+	});
+});
+
+describeKLayout('scratch folders of a KLayout killed outright', () => {
+	const tempDir = useTempDirs('lyipc-scratch-');
+
+	test("a new worker removes this user's folders of dead workers, nothing else", async () => {
+		const tmp = await tempDir();
+		const gone = spawnSync('true').pid!; // a pid no process has now
+		const dead = path.join(tmp, `lyipc-context-${gone}-x1y2`);
+		const alive = path.join(tmp, `lyipc-context-${process.pid}-a1b2`);
+		const target = path.join(tmp, 'kept');
+		await Promise.all([mkdir(dead), mkdir(alive), mkdir(target)]);
+		await writeFile(path.join(dead, 'layout.gds'), 'a copy');
+		await writeFile(path.join(target, 'file'), "the user's");
+		await symlink(target, path.join(tmp, `lyipc-context-${gone}-link`));
+		await writeFile(path.join(tmp, `lyipc-context-${gone}-file`), '');
+
+		const worker = await KLayoutWorker.start({env: {...process.env, TMPDIR: tmp}});
+		try {
+			expect(await worker.request('hello')).toMatchObject({protocol: 1});
+			expect((await readdir(tmp)).sort()).toEqual(['kept', `lyipc-context-${gone}-file`, `lyipc-context-${gone}-link`, `lyipc-context-${process.pid}-a1b2`].sort());
+			expect(await readdir(target)).toEqual(['file']);
+		} finally {
+			await worker.close();
+		}
 	});
 });
 

@@ -3,14 +3,15 @@ import {COLOR, pickStyle, PLAIN} from '../../src/format/style.js';
 import {formatSummary} from '../../src/format/summary.js';
 import type {CompareResult} from '../../src/xor/result.js';
 import {layer, result} from '../helpers/results.js';
+import {CONTEXT_SKIPPED} from '../helpers/newer-klayout.js';
 
 describe('formatSummary', () => {
 	test('a file read without its context meta data: said beside it, in yellow on a terminal', () => {
 		const base = result({});
-		const noted = {...base, b: {...base.b, readNote: 'context meta data skipped: written by a newer KLayout'}};
+		const noted = {...base, b: {...base.b, readNote: CONTEXT_SKIPPED}};
 		const text = formatSummary(noted, PLAIN, {cwd: '/w'});
-		expect(text.split('\n').slice(0, 2)).toEqual(['A  ref/ring.gds   dbu 0.001 µm', 'B  out/ring.gds   dbu 0.001 µm   context meta data skipped: written by a newer KLayout']);
-		expect(formatSummary(noted, COLOR, {cwd: '/w'})).toContain('\u001B[33mcontext meta data skipped: written by a newer KLayout\u001B[39m');
+		expect(text.split('\n').slice(0, 2)).toEqual(['A  ref/ring.gds   dbu 0.001 µm', `B  out/ring.gds   dbu 0.001 µm   ${CONTEXT_SKIPPED}`]);
+		expect(formatSummary(noted, COLOR, {cwd: '/w'})).toContain(`\u001B[33m${CONTEXT_SKIPPED}\u001B[39m`);
 	});
 
 	test('a difference: paths relative to the cwd, aligned table, verdict, artifacts, a command to view them', () => {

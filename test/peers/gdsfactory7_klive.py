@@ -1,5 +1,5 @@
 """What gdsfactory 7's klive.show() (what Component.show() called, gdsfactory/show.py) does on
-the wire and with the answer, written here from its source, for tests against the real KLayout
+the wire and with the answer, reimplemented from its published source (no code copied), for tests against the real KLayout
 GUI. Source: gdsfactory/gdsfactory, gdsfactory/klive.py at tag v7.27.0 (commit
 32f29d8373e7dbf6e108824a2b85683face74463; the file's last change in 7.x: fc1de0f):
 

@@ -1,4 +1,4 @@
-"""What kfactory's show() does on the wire and with the answer, written here from its source, for
+"""What kfactory's show() does on the wire and with the answer, reimplemented from its published source (no code copied), for
 tests against the real KLayout GUI. Source: gdsfactory/kfactory, src/kfactory/kcell.py at commit
 644ebb6991bfcdd805f18d752161b7fecb99017e (gdsfactory 8 and later call this show() too):
 

@@ -1,5 +1,5 @@
-"""What the old Python lyipc client (0.2.14) sends and how it reads the answer, written here from
-its source, for tests against the real KLayout GUI. Source: atait/klayout-ipc, commit
+"""What the old Python lyipc client (0.2.14) sends and how it reads the answer, reimplemented from
+its published source (no code copied), for tests against the real KLayout GUI. Source: atait/klayout-ipc, commit
 9e52ed614745b5a721feb4d691e968fadf47906c ("Version bump 2.24 and release", version 0.2.14):
 
 - lyipc/client/__init__.py lines 16-27 (`send`): one TCP connection per command to

@@ -1,4 +1,4 @@
-"""What SiEPIC-Tools' klive.show() does on the wire and with the answer, written here from its
+"""What SiEPIC-Tools' klive.show() does on the wire and with the answer, reimplemented from its published
 source, for tests against the real KLayout GUI. Source: SiEPIC/SiEPIC-Tools,
 klayout_dot_config/python/SiEPIC/utils/klive.py at commit
 2fe876ae8748289b48db628aece3a6bd759de059 (the file's last change: d3de212):

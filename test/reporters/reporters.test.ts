@@ -11,6 +11,7 @@ import type {LayerResult} from '../../src/xor/result.js';
 import {layer, result} from '../helpers/results.js';
 import {describeNeeding} from '../helpers/skip.js';
 import type {Pictures} from '../../src/xor/pictures.js';
+import {CONTEXT_SKIPPED} from '../helpers/newer-klayout.js';
 
 /** A stream that keeps what is written, with or without a terminal behind it. */
 function sink(isTTY: boolean): NodeJS.WritableStream & {isTTY: boolean; text: string} {
@@ -418,7 +419,7 @@ test('the widest difference per layer, and a layer of slivers only named with th
 });
 
 test('a file read without its context meta data: every reporter says so for the pair, identical pairs too', async () => {
-	const skipped = 'context meta data skipped: written by a newer KLayout';
+	const skipped = CONTEXT_SKIPPED;
 	const readWithout = (side: 'a' | 'b', fields: Parameters<typeof result>[0] = {}) => {
 		const base = result(fields);
 		return {...base, [side]: {...base[side], readNote: skipped}};

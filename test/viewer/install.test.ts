@@ -34,6 +34,7 @@ describe('lyipc server install: a salt package in KLAYOUT_HOME', () => {
 			'lyipc_process.py',
 			'lyipc_render.py',
 			'lyipc_render_job.py',
+			'lyipc_scratch.py',
 			'lyipc_server.py',
 			'lyipc_settings.py',
 			'lyipc_shared.json',

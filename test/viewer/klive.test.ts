@@ -159,6 +159,8 @@ c.sendall(b"this is not json\\n"); c.settimeout(5); print(c.recv(1024).decode())
 		const onShow = await viewerStatus(gui.viewer.port);
 		expect((await show({gds: shown, lyrdb: notMarkers})).reply.type).toBe('error');
 		expect((await show({gds: shown, markers: [['DBox', '(0,0;1,1)', {color: 'red'}]]})).reply).toMatchObject({type: 'error', error: expect.stringContaining('color must be an integer')});
+		// An unknown style key is refused even when its value is null (a known key's null keeps KLayout's default).
+		expect((await show({gds: shown, markers: [['DBox', '(0,0;1,1)', {colour: null}]]})).reply).toMatchObject({type: 'error', error: expect.stringContaining("unknown style 'colour'")});
 		expect(await viewerStatus(gui.viewer.port)).toEqual(onShow); // same layers, same current view
 	});
 

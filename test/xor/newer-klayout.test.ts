@@ -9,8 +9,7 @@ import {compareLayouts, type CompareOptions} from '../../src/xor/compare.js';
 import type {SuiteResult} from '../../src/suite/run-suite.js';
 import type {CompareResult} from '../../src/xor/result.js';
 import {describeKLayout, fixture, runCli, useTempDirs} from '../helpers/run.js';
-
-const SKIPPED = 'context meta data skipped: written by a newer KLayout';
+import {CONTEXT_SKIPPED, skipsContextMeta} from '../helpers/newer-klayout.js';
 
 /**
  * KLayout 0.30.0's answer on fixtures/newer_klayout_a.gds against newer_klayout_b.gds (written
@@ -64,7 +63,7 @@ describeKLayout('files written by a newer KLayout, with context meta data', () =
 		return compareLayouts(a, b, {worker, outDir: await tempDir(), ...options});
 	}
 
-	const note = () => (older ? SKIPPED : null);
+	const note = () => (older ? CONTEXT_SKIPPED : null);
 
 	test("a pair written by KLayout 0.30 compares, with the note, and the answer is 0.30's", async () => {
 		const before = await Promise.all(['newer_klayout_a.gds', 'newer_klayout_b.gds'].map(async name => sha(await readFile(fixture(name)))));
@@ -181,9 +180,9 @@ describeKLayout('lyipc-diff REF RUN with files from a newer KLayout', () => {
 		);
 		expect(run.exitCode, run.stderr).toBe(1);
 		const json = JSON.parse(await readFile(path.join(root, 'report.json'), 'utf8')) as SuiteResult;
-		const older = /^0\.(?:\d|1\d|2[0-8])\./.test(json.pairs[0]!.result!.klayout!.version);
+		const older = skipsContextMeta(json.pairs[0]!.result!.klayout!.version);
 		const notes = json.pairs.map(pair => [pair.path, pair.status, pair.result?.a.readNote, pair.result?.b.readNote]);
-		const note = older ? SKIPPED : null;
+		const note = older ? CONTEXT_SKIPPED : null;
 		expect(notes).toEqual([
 			['ring.gds', 'different', note, note],
 			['same.gds', 'identical', note, note],
@@ -195,11 +194,11 @@ describeKLayout('lyipc-diff REF RUN with files from a newer KLayout', () => {
 			return;
 		}
 
-		expect(run.stdout).toContain(`  ring.gds: 1 layer differs: 2/0 (1)\n    A (reference): ${SKIPPED}\n    B (output): ${SKIPPED}\n`);
+		expect(run.stdout).toContain(`  ring.gds: 1 layer differs: 2/0 (1)\n    A (reference): ${CONTEXT_SKIPPED}\n    B (output): ${CONTEXT_SKIPPED}\n`);
 		expect(run.stdout).toContain('2 pairs compared without the context meta data of a file written by a newer KLayout');
-		expect(await readFile(path.join(root, 'junit.xml'), 'utf8')).toContain(`B (output): ${SKIPPED}`);
+		expect(await readFile(path.join(root, 'junit.xml'), 'utf8')).toContain(`B (output): ${CONTEXT_SKIPPED}`);
 		expect(await readFile(path.join(root, 'summary.md'), 'utf8')).toContain('> **Note:** 2 pairs compared without the context meta data');
-		expect(await readFile(path.join(root, 'lyipc-report', 'index.html'), 'utf8')).toContain(`same.gds<br><span class="read">A (reference): ${SKIPPED}</span>`);
+		expect(await readFile(path.join(root, 'lyipc-report', 'index.html'), 'utf8')).toContain(`same.gds<br><span class="read">A (reference): ${CONTEXT_SKIPPED}</span>`);
 
 		// --strict-read: every such pair could not be compared, exit 2.
 		const strict = await runCli(['ref', 'run', '--strict-read', '--reporter', 'json=strict.json', '--no-warm-worker'], {cwd: root, env: {NO_COLOR: '1'}});
