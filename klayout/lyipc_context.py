@@ -117,12 +117,13 @@ def copy_without_context(source, target):
     return True
 
 
-def without_context_cell(path):
-    """(folder, copy): a new private folder holding `path` without its context cell (gzipped
-    like the original, at the fastest level, so that the copy takes about the original's room).
+def without_context_cell(path, parent=None):
+    """(folder, copy): a new private folder (in `parent`, else the temp folder) holding `path`
+    without its context cell (gzipped like the original, at the fastest level, so that the copy
+    takes about the original's room).
     The caller removes the folder. Raises BrokenStream (also when there is no context cell to
     drop: the copy would fail as the original did) or OSError."""
-    folder = tempfile.mkdtemp(prefix="lyipc-context-")
+    folder = tempfile.mkdtemp(prefix="lyipc-context-", dir=parent)
     try:
         compressed = is_gzip(path)
         copy = os.path.join(folder, "layout.gds.gz" if compressed else "layout.gds")

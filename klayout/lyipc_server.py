@@ -33,6 +33,7 @@ from lyipc_errors import JobError, Later, parse, run
 from lyipc_klive import handle_klive, refusal as klive_refusal
 from lyipc_params import check_params
 from lyipc_render import Renderer
+from lyipc_shown_copies import remove_stale_copies
 from lyipc_uploads import Cache, remove_stale_caches
 from lyipc_v1 import handle_line
 from lyipc_version import VERSION
@@ -290,6 +291,7 @@ class Server:
             self.session_token = lyipc_access.write_session_token(self.home, self.port)
             atexit.register(lyipc_access.remove_session_token, self.home, self.port, self.session_token)
         remove_stale_caches()
+        remove_stale_copies()
         return self
 
     def listen(self, host, port, protocol):
@@ -313,6 +315,7 @@ class Server:
             connection.socket.abort()
         self.connections = []
         self.renderer.stop()
+        self.viewer.shown.remove_all()  # the copies go with the server that made them
         if self.session_token:
             lyipc_access.remove_session_token(self.home, self.port, self.session_token)
 

@@ -1,0 +1,129 @@
+import {mkdtempSync, rmSync} from 'node:fs';
+import {copyFile, readdir, readFile} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {afterAll, expect, test} from 'vitest';
+import {currentView, pngColours, redShare, useGuiViewer, v1Exchange, v2Session, viewerStatus, type ViewerStatus} from '../helpers/gui.js';
+import {describeKLayout, fixture, LYIPC_CLI, runCli} from '../helpers/run.js';
+
+const SKIPPED = 'context meta data skipped: written by a newer KLayout';
+
+type Cellview = ViewerStatus['views'][number]['cellviews'][number] & {name: string; topCells: string[]; readNote: string | null};
+
+/** KLayout before 0.29 cannot read the meta data 0.29 and later write into a GDS file's context cell. */
+function older(status: ViewerStatus): boolean {
+	const [major, minor] = status.klayout.split('.').map(Number);
+	return major === 0 && minor! < 29;
+}
+
+/** Share of a PNG's pixels in other colours than its most common one (the background). */
+async function drawnShare(file: string): Promise<number> {
+	const {width, height, colours} = await pngColours(file);
+	const counts = [...colours.values()].sort((x, y) => y - x);
+	return (width * height - counts[0]!) / (width * height);
+}
+
+/**
+ * GDS files written by KLayout 0.29 and later with meta data in their context cell, opened by
+ * the viewer: a KLayout before 0.29 shows a copy without that cell, made in its own temp folder
+ * (TMPDIR here), and names the user's file everywhere.
+ */
+describeKLayout('the viewer shows files written by a newer KLayout', () => {
+	const scratch = mkdtempSync(path.join(tmpdir(), 'lyipc-viewer-tmp-'));
+	const gui = useGuiViewer({env: {TMPDIR: scratch}});
+	afterAll(() => {
+		rmSync(scratch, {recursive: true, force: true});
+	});
+	const env = () => ({LYIPC_PORT: String(gui.viewer.port), CI: 'false'});
+	const lyipc = async (...args: string[]) => runCli(args, {env: env(), extendEnv: true}, LYIPC_CLI);
+	const status = async () => viewerStatus(gui.viewer.port);
+	/** The copies the viewer keeps now: one folder each in its private folder in its temp folder. */
+	const copies = async () => {
+		const folders = (await readdir(scratch)).filter(name => name.startsWith('lyipc-shown-'));
+		const inside = await Promise.all(folders.map(async folder => readdir(path.join(scratch, folder))));
+		return inside.flat();
+	};
+	const closeAll = async () => {
+		for (let left = (await status()).views.length; left > 0; left--) {
+			await v2Session(gui.viewer.port, [{id: 'c', method: 'close', params: {view: 0}}]);
+		}
+	};
+
+	test('lyipc load: shown, status names the file and says the meta data was skipped, the picture is not blank; close removes the copy', async () => {
+		await copyFile(fixture('newer_klayout_b.gds'), path.join(gui.temp, 'b.gds'));
+		const file = path.join(gui.temp, 'b.gds');
+		const run = await lyipc('load', file);
+		expect(run.exitCode, run.stderr).toBe(0);
+		const shown = await status();
+		const view = currentView(shown);
+		const cellview = view.cellviews[0] as Cellview;
+		expect(cellview).toMatchObject({file, name: 'b.gds', topCells: ['TOP'], readNote: older(shown) ? SKIPPED : null});
+		expect(view.title).toContain('b.gds');
+		expect(view.layers).toBe(3);
+		const png = path.join(gui.temp, 'load.png');
+		const shot = await lyipc('screenshot', png, '--width', '400', '--height', '300');
+		expect(shot.exitCode, shot.stderr).toBe(0);
+		expect(await drawnShare(png)).toBeGreaterThan(0.01);
+		// The copy is in the viewer's temp folder, never beside the user's file.
+		expect((await readdir(gui.temp)).sort()).toEqual(['b.gds', 'load.png']);
+		expect(await copies()).toHaveLength(older(shown) ? 1 : 0);
+		await closeAll();
+		expect(await copies()).toEqual([]);
+	});
+
+	test('reload reads the file on disk again: a newer file, then one this KLayout reads whole', async () => {
+		const file = path.join(gui.temp, 'chip.gds');
+		await copyFile(fixture('newer_klayout.gds'), file); // one layer, 1/0
+		expect((await lyipc('load', file, '--new')).exitCode).toBe(0);
+		const first = await status();
+		expect(currentView(first).layers).toBe(1);
+		await copyFile(fixture('newer_klayout_b.gds'), file); // 1/0, 2/0 and 3/0
+		const again = await lyipc('reload', file);
+		expect(again.exitCode, again.stderr).toBe(0);
+		const second = await status();
+		expect(currentView(second).layers).toBe(3);
+		expect(currentView(second).cellviews[0]).toMatchObject({file, name: 'chip.gds', readNote: older(second) ? SKIPPED : null});
+		expect(await copies()).toHaveLength(older(second) ? 1 : 0);
+		await copyFile(fixture('base.gds'), file); // written by this project's generator: no meta data
+		expect((await lyipc('reload', file)).exitCode).toBe(0);
+		const third = await status();
+		expect(currentView(third).cellviews[0]).toMatchObject({file, topCells: ['CHIP'], readNote: null});
+		// The user's file is untouched by all this (the viewer read through a link to it).
+		expect(await readFile(file)).toEqual(await readFile(fixture('base.gds')));
+		await closeAll();
+		expect(await copies()).toEqual([]);
+	});
+
+	test("a layout loaded in place of one shown from a copy removes the copy; the old protocol's load opens the file the same way", async () => {
+		const file = path.join(gui.temp, 'replaced.gds');
+		await copyFile(fixture('newer_klayout_a.gds'), file);
+		const reply = await v1Exchange(gui.viewer.port, `load ${file} 1\n`);
+		expect(reply.toString()).toBe('ACK None');
+		const shown = await status();
+		expect(currentView(shown).cellviews[0]).toMatchObject({file, readNote: older(shown) ? SKIPPED : null});
+		expect(await copies()).toHaveLength(older(shown) ? 1 : 0);
+		expect((await lyipc('load', fixture('base.gds'))).exitCode).toBe(0); // replaces the current view's layout
+		expect(currentView(await status()).cellviews.map(entry => entry.file)).toEqual([fixture('base.gds')]);
+		expect(await copies()).toEqual([]);
+		await closeAll();
+	});
+
+	test('lyipc-diff --view: the pair is shown with its differences in red and markers; status names both files', async () => {
+		const [a, b] = [fixture('newer_klayout_a.gds'), fixture('newer_klayout_b.gds')];
+		const run = await runCli([a, b, '--view', '--target', `127.0.0.1:${gui.viewer.port}`, '--out-dir', path.join(gui.temp, 'diff')], {env: {CI: 'false'}, extendEnv: true});
+		expect(run.exitCode, run.stderr).toBe(1);
+		expect(run.stderr).toMatch(/shown in the KLayout viewer/);
+		const shown = await status();
+		const view = currentView(shown);
+		const cellviews = view.cellviews as Cellview[];
+		expect(cellviews.map(entry => entry.file).slice(0, 2)).toEqual([a, b]);
+		expect(cellviews.map(entry => entry.readNote)).toEqual(older(shown) ? [SKIPPED, SKIPPED, null] : [null, null, null]);
+		expect(view.markerDatabases).toHaveLength(1);
+		expect(await copies()).toHaveLength(older(shown) ? 2 : 0);
+		const png = path.join(gui.temp, 'diff.png');
+		expect((await lyipc('screenshot', png, '--width', '400', '--height', '300')).exitCode).toBe(0);
+		expect(await redShare(png)).toBeGreaterThan(0.001);
+		await closeAll();
+		expect(await copies()).toEqual([]);
+	});
+});
