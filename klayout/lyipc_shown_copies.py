@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 
 import pya
 
@@ -25,6 +26,9 @@ from lyipc_errors import JobError
 PREFIX = "lyipc-shown-"
 SWEEP_MS = 5000
 DISK_RESERVE = 1024 ** 3  # bytes a copy leaves free on its disk (or 5% of a smaller one)
+# A gzipped copy is inflated and deflated again: some 30 MB/s, seconds for a large file. The
+# window answers meanwhile, every so often, as it does while KLayout reads (its progress bar).
+EVENTS_EVERY_S = 0.2
 
 
 class Copy:
@@ -53,13 +57,14 @@ class ShownCopies:
         except Exception as exc:
             if not cannot_read_meta(str(exc)):
                 raise
-        folder, copy = self.strip(path)
         self.loading += 1
         try:
-            cellview = load(copy)
-        except Exception:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
+            folder, copy = self.strip(path)
+            try:
+                cellview = load(copy)
+            except Exception as exc:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise JobError("LOAD_FAILED", "%s: written by a newer KLayout, and not readable without its context cell either: %s" % (path, exc), path)
         finally:
             self.loading -= 1
         self.copies[os.path.abspath(copy)] = Copy(os.path.abspath(path), copy, CONTEXT_SKIPPED)
@@ -78,7 +83,7 @@ class ShownCopies:
             size = os.path.getsize(path)
             if size > disk.free - min(DISK_RESERVE, disk.total // 20):
                 raise JobError("LOAD_FAILED", "%s, and a copy without that cell (%d bytes) does not fit in %s (%d bytes free)" % (newer, size, parent, disk.free), path)
-            return without_context_cell(path, parent)
+            return without_context_cell(path, parent, answering_window())
         except (BrokenStream, OSError) as exc:
             raise JobError("LOAD_FAILED", "%s, and a copy without that cell cannot be made: %s" % (newer, getattr(exc, "strerror", None) or exc), path)
 
@@ -186,6 +191,20 @@ class ShownCopies:
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
             self.folder = None
+
+
+def answering_window():
+    """A tick for lyipc_context's copy: lets KLayout process events every EVENTS_EVERY_S."""
+    app = pya.Application.instance()
+    last = [time.time()]
+
+    def tick():
+        now = time.time()
+        if now - last[0] >= EVENTS_EVERY_S:
+            last[0] = now
+            app.process_events()
+
+    return tick
 
 
 def remove_stale_copies():
