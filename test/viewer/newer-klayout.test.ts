@@ -1,10 +1,14 @@
-import {mkdtempSync, rmSync} from 'node:fs';
-import {copyFile, readdir, readFile} from 'node:fs/promises';
+import {spawnSync} from 'node:child_process';
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {copyFile, readdir, readFile, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
+import {gzipSync} from 'node:zlib';
+import {execa} from 'execa';
 import {afterAll, expect, test} from 'vitest';
 import {currentView, pngColours, redShare, useGuiViewer, v1Exchange, v2Session, viewerStatus, type ViewerStatus} from '../helpers/gui.js';
-import {describeKLayout, fixture, LYIPC_CLI, runCli} from '../helpers/run.js';
+import {whilePinging} from '../helpers/ping-loop.mjs';
+import {describeKLayout, fixture, LYIPC_CLI, ROOT, runCli} from '../helpers/run.js';
 
 const SKIPPED = 'context meta data skipped: written by a newer KLayout';
 
@@ -14,6 +18,29 @@ type Cellview = ViewerStatus['views'][number]['cellviews'][number] & {name: stri
 function older(status: ViewerStatus): boolean {
 	const [major, minor] = status.klayout.split('.').map(Number);
 	return major === 0 && minor! < 29;
+}
+
+/** newer_klayout_b.gds up to the end of its context cell (its first structure), then `bytes` of noise. */
+function contextThenNoise(bytes: number): Buffer {
+	const file = readFileSync(fixture('newer_klayout_b.gds'));
+	let at = 0;
+	let structures = 0;
+	for (;;) {
+		const length = file.readUInt16BE(at);
+		const type = file.readUInt8(at + 2);
+		at += length;
+		structures += type === 0x05 ? 1 : 0;
+		if (type === 0x07 && structures === 1) {
+			break;
+		}
+	}
+
+	const noise = Buffer.alloc(bytes);
+	for (let i = 0; i < bytes; i += 4) {
+		noise.writeUInt32LE((Math.random() * 2 ** 32) >>> 0, i);
+	}
+
+	return Buffer.concat([file.subarray(0, at), noise]);
 }
 
 /** Share of a PNG's pixels in other colours than its most common one (the background). */
@@ -30,7 +57,12 @@ async function drawnShare(file: string): Promise<number> {
  */
 describeKLayout('the viewer shows files written by a newer KLayout', () => {
 	const scratch = mkdtempSync(path.join(tmpdir(), 'lyipc-viewer-tmp-'));
-	const gui = useGuiViewer({env: {TMPDIR: scratch}});
+	// Copies a killed KLayout left (its process is gone), and those of one still running.
+	const gone = spawnSync('true').pid;
+	mkdirSync(path.join(scratch, `lyipc-shown-${gone}-left`, 'lyipc-context-x'), {recursive: true});
+	writeFileSync(path.join(scratch, `lyipc-shown-${gone}-left`, 'lyipc-context-x', 'layout.gds'), 'copy');
+	mkdirSync(path.join(scratch, `lyipc-shown-${process.pid}-alive`));
+	const gui = useGuiViewer({env: {TMPDIR: scratch}, klive: true});
 	afterAll(() => {
 		rmSync(scratch, {recursive: true, force: true});
 	});
@@ -39,7 +71,7 @@ describeKLayout('the viewer shows files written by a newer KLayout', () => {
 	const status = async () => viewerStatus(gui.viewer.port);
 	/** The copies the viewer keeps now: one folder each in its private folder in its temp folder. */
 	const copies = async () => {
-		const folders = (await readdir(scratch)).filter(name => name.startsWith('lyipc-shown-'));
+		const folders = (await readdir(scratch)).filter(name => name.startsWith('lyipc-shown-') && !name.endsWith('-alive'));
 		const inside = await Promise.all(folders.map(async folder => readdir(path.join(scratch, folder))));
 		return inside.flat();
 	};
@@ -60,6 +92,8 @@ describeKLayout('the viewer shows files written by a newer KLayout', () => {
 		expect(cellview).toMatchObject({file, name: 'b.gds', topCells: ['TOP'], readNote: older(shown) ? SKIPPED : null});
 		expect(view.title).toContain('b.gds');
 		expect(view.layers).toBe(3);
+		const text = await lyipc('status');
+		expect(text.stdout).toContain(older(shown) ? `    ${file} (cell TOP; ${SKIPPED})` : `    ${file} (cell TOP)`);
 		const png = path.join(gui.temp, 'load.png');
 		const shot = await lyipc('screenshot', png, '--width', '400', '--height', '300');
 		expect(shot.exitCode, shot.stderr).toBe(0);
@@ -125,5 +159,63 @@ describeKLayout('the viewer shows files written by a newer KLayout', () => {
 		expect(await redShare(png)).toBeGreaterThan(0.001);
 		await closeAll();
 		expect(await copies()).toEqual([]);
+	});
+
+	test("a killed KLayout's copies are removed when the next server starts; a running one's stay", async () => {
+		const left = (await readdir(scratch)).filter(name => name.startsWith('lyipc-shown-'));
+		expect(left).not.toContain(`lyipc-shown-${gone}-left`);
+		expect(left).toContain(`lyipc-shown-${process.pid}-alive`);
+	});
+
+	test('klive show: a newer file opens, reloads in place, and a library from a newer KLayout is read', async () => {
+		const file = path.join(gui.temp, 'component.gds');
+		await copyFile(fixture('newer_klayout.gds'), file);
+		const show = async (request: Record<string, unknown>) => {
+			const run = await execa('python3', [path.join(ROOT, 'test', 'peers', 'kfactory_show.py'), String(gui.viewer.klivePort), JSON.stringify(request)], {reject: false});
+			expect(run.exitCode, run.stderr).toBe(0);
+			return JSON.parse(run.stdout) as {type: string; error?: string};
+		};
+		const library = path.join(gui.temp, 'library.gds');
+		await copyFile(fixture('newer_klayout_a.gds'), library);
+		expect(await show({gds: file, keep_position: true, libraries: [{name: 'NEWER_LIB', file: library}]})).toMatchObject({type: 'open'});
+		const opened = await status();
+		expect(currentView(opened).cellviews[0]).toMatchObject({file, readNote: older(opened) ? SKIPPED : null});
+		expect(currentView(opened).layers).toBe(1);
+		await copyFile(fixture('newer_klayout_b.gds'), file);
+		expect(await show({gds: file, keep_position: true})).toMatchObject({type: 'reload'});
+		const reloaded = await status();
+		expect(reloaded.views).toHaveLength(opened.views.length);
+		expect(currentView(reloaded).layers).toBe(3);
+		// The library's copy went once read; the view's stays while it is shown.
+		expect(await copies()).toHaveLength(older(reloaded) ? 1 : 0);
+		await closeAll();
+		expect(await copies()).toEqual([]);
+	});
+
+	test('a large gzipped newer file: the window keeps answering while the copy is made; a copy KLayout cannot read either is LOAD_FAILED naming the file', async () => {
+		const file = path.join(gui.temp, 'large.gds.gz');
+		await writeFile(file, gzipSync(contextThenNoise(96 * 1024 ** 2), {level: 1}));
+		const {result, longestMs} = await whilePinging(gui.viewer.port, async () => v2Session(gui.viewer.port, [{id: 1, method: 'load', params: {path: file, mode: 'new'}}], 120_000));
+		const [reply] = result;
+		expect(reply!.ok).toBe(false);
+		expect(reply!.error!.code).toBe('LOAD_FAILED');
+		const shown = await status();
+		if (older(shown)) {
+			expect(reply!.error!.message).toMatch(new RegExp(`^${file.replaceAll('.', '\\.')}: written by a newer KLayout, and not readable without its context cell either: `));
+		}
+
+		expect(longestMs).toBeLessThan(1000);
+		expect(shown.views).toHaveLength(0);
+		expect(await copies()).toEqual([]);
+	}, 180_000);
+
+	test('KLayout ends: no copy is left', async () => {
+		const file = path.join(gui.temp, 'last.gds');
+		await copyFile(fixture('newer_klayout_b.gds'), file);
+		expect((await lyipc('load', file, '--new')).exitCode).toBe(0);
+		expect(await copies()).toHaveLength(older(await status()) ? 1 : 0);
+		expect((await lyipc('quit')).exitCode).toBe(0);
+		await gui.viewer.klayout;
+		expect((await readdir(scratch)).filter(name => name.startsWith('lyipc-shown-'))).toEqual([`lyipc-shown-${process.pid}-alive`]);
 	});
 });
