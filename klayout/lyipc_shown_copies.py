@@ -41,6 +41,8 @@ class Copy:
 class ShownCopies:
     def __init__(self):
         self.copies = {}  # a copy's absolute path -> Copy
+        # User's files a cellview reads itself, but whose last reload was read from a copy.
+        self.read_from_copy = set()
         self.folder = None
         self.loading = 0  # a copy is being read: KLayout processes events (and timers) meanwhile
         self.timer = None
@@ -53,7 +55,9 @@ class ShownCopies:
         returns (a CellView). A failed load changes nothing in the window (KLayout adds or
         replaces cellviews only once a file is read), so the copy is made only after it."""
         try:
-            return load(path)
+            cellview = load(path)
+            self.read_from_copy.discard(os.path.abspath(path))
+            return cellview
         except Exception as exc:
             if not cannot_read_meta(str(exc)):
                 raise
@@ -108,7 +112,10 @@ class ShownCopies:
 
     def note(self, cellview):
         copy = self.shown_as(cellview)
-        return copy.note if copy is not None else None
+        if copy is not None:
+            return copy.note
+        filename = cellview.filename()
+        return CONTEXT_SKIPPED if filename and os.path.abspath(filename) in self.read_from_copy else None
 
     # ------------------------------------------------------------ reloading
 
@@ -119,7 +126,7 @@ class ShownCopies:
         JobError (LOAD_FAILED) or KLayout's error."""
         copy = self.shown_as(view.cellview(index))
         if copy is None:
-            view.reload_layout(index)
+            self.reload_file(view, index)
             return
         self.loading += 1
         try:
@@ -141,6 +148,40 @@ class ShownCopies:
             copy.note = CONTEXT_SKIPPED
         finally:
             self.loading -= 1
+
+    def reload_file(self, view, index):
+        """A cellview that reads the user's file itself. When the file was since rewritten by a
+        newer KLayout, KLayout's reload empties the cellview and fails: its layout is then read
+        from a copy without the context cell (removed at once: the layout is in memory), and the
+        cellview keeps naming the user's file."""
+        cellview = view.cellview(index)
+        path = os.path.abspath(cellview.filename())
+        cell = cellview.cell_name
+        try:
+            view.reload_layout(index)
+            self.read_from_copy.discard(path)
+            return
+        except Exception as exc:
+            if not cannot_read_meta(str(exc)):
+                raise
+        self.loading += 1
+        try:
+            folder, stripped = self.strip(path)
+            try:
+                layout = view.cellview(index).layout()
+                layout.read(stripped)
+            except Exception as exc:
+                raise JobError("LOAD_FAILED", "%s: written by a newer KLayout, and not readable without its context cell either: %s" % (path, exc), path)
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            self.loading -= 1
+        self.read_from_copy.add(path)
+        cellview = view.cellview(index)
+        shown = cellview.layout().cell(cell) if cell else None
+        tops = cellview.layout().top_cells()
+        if shown is not None or tops:
+            cellview.cell = shown or tops[0]
 
     @staticmethod
     def point_at(copy, target):
@@ -167,7 +208,7 @@ class ShownCopies:
 
     def sweep(self, window=None):
         """Removes the copies no cellview shows. Never while a copy is being read."""
-        if self.loading or not self.copies:
+        if self.loading or not (self.copies or self.read_from_copy):
             return
         window = window or pya.Application.instance().main_window()
         shown = set()
@@ -177,6 +218,7 @@ class ShownCopies:
                 filename = view.cellview(cellview).filename()
                 if filename:
                     shown.add(os.path.abspath(filename))
+        self.read_from_copy &= shown
         for path in [path for path in self.copies if path not in shown]:
             del self.copies[path]
             shutil.rmtree(os.path.dirname(path), ignore_errors=True)  # never follows the link

@@ -128,6 +128,31 @@ describeKLayout('the viewer shows files written by a newer KLayout', () => {
 		expect(await copies()).toEqual([]);
 	});
 
+	test('a file shown as it is, then rewritten by a newer KLayout: reload reads it without its context cell, and keeps naming it', async () => {
+		const file = path.join(gui.temp, 'grows.gds');
+		await copyFile(fixture('base.gds'), file);
+		expect((await lyipc('load', file, '--new')).exitCode).toBe(0);
+		expect(currentView(await status()).cellviews[0]).toMatchObject({file, topCells: ['CHIP'], readNote: null});
+		await copyFile(fixture('newer_klayout_b.gds'), file);
+		const run = await lyipc('reload', file);
+		expect(run.exitCode, run.stderr).toBe(0);
+		const newer = await status();
+		expect(currentView(newer).cellviews[0]).toMatchObject({file, name: 'grows.gds', topCells: ['TOP'], cell: 'TOP', readNote: older(newer) ? SKIPPED : null});
+		expect(await copies()).toEqual([]); // read into the layout: the copy went at once
+		const png = path.join(gui.temp, 'grows.png');
+		expect((await lyipc('screenshot', png, '--width', '400', '--height', '300')).exitCode).toBe(0);
+		expect(await drawnShare(png)).toBeGreaterThan(0.01);
+		await copyFile(fixture('base.gds'), file);
+		expect((await lyipc('reload', file)).exitCode).toBe(0);
+		expect(currentView(await status()).cellviews[0]).toMatchObject({file, topCells: ['CHIP'], readNote: null});
+		// A file that KLayout cannot read any more is the file's fault, not the viewer's.
+		await copyFile(fixture('truncated.gds'), file);
+		const broken = await lyipc('reload', file);
+		expect(broken.exitCode).not.toBe(0);
+		expect(broken.stderr).toContain(`(LOAD_FAILED): ${file}: `);
+		await closeAll();
+	});
+
 	test("a layout loaded in place of one shown from a copy removes the copy; the old protocol's load opens the file the same way", async () => {
 		const file = path.join(gui.temp, 'replaced.gds');
 		await copyFile(fixture('newer_klayout_a.gds'), file);
