@@ -231,7 +231,12 @@ class Viewer:
                 check_layout(filename)  # it may have become something else since it was loaded
             chosen.append(index)
         for index in chosen:
-            self.shown.reload(view, index)
+            try:
+                self.shown.reload(view, index)
+            except JobError:
+                raise
+            except Exception as exc:  # KLayout's reader: the file is no longer what it was
+                raise ViewerError("LOAD_FAILED", "%s: %s" % (self.shown.original(view.cellview(index)), exc))
         view.add_missing_layers()
         view.zoom_box(box)
         return len(chosen)
