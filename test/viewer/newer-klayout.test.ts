@@ -1,6 +1,7 @@
 import {spawnSync} from 'node:child_process';
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {copyFile, readdir, readFile, writeFile} from 'node:fs/promises';
+import net from 'node:net';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {gzipSync} from 'node:zlib';
@@ -8,6 +9,7 @@ import {execa} from 'execa';
 import {afterAll, expect, test} from 'vitest';
 import {currentView, pngColours, redShare, useGuiViewer, v1Exchange, v2Session, viewerStatus, type ViewerStatus} from '../helpers/gui.js';
 import {whilePinging} from '../helpers/ping-loop.mjs';
+import {waitFor} from '../helpers/poll.js';
 import {describeKLayout, fixture, LYIPC_CLI, ROOT, runCli} from '../helpers/run.js';
 
 const SKIPPED = 'context meta data skipped: written by a newer KLayout';
@@ -41,6 +43,20 @@ function contextThenNoise(bytes: number): Buffer {
 	}
 
 	return Buffer.concat([file.subarray(0, at), noise]);
+}
+
+/** Whether something accepts connections on the port. */
+async function listening(port: number): Promise<boolean> {
+	return new Promise(resolve => {
+		const socket = net.connect(port, '127.0.0.1');
+		socket.on('connect', () => {
+			socket.destroy();
+			resolve(true);
+		});
+		socket.on('error', () => {
+			resolve(false);
+		});
+	});
 }
 
 /** Share of a PNG's pixels in other colours than its most common one (the background). */
@@ -233,6 +249,32 @@ describeKLayout('the viewer shows files written by a newer KLayout', () => {
 		expect(shown.views).toHaveLength(0);
 		expect(await copies()).toEqual([]);
 	}, 180_000);
+
+	test('a view closed in the window itself: its copy goes within seconds; the server stopped from the menu removes the rest', async () => {
+		const xdotool = async (...args: string[]) => execa('xdotool', args, {env: {DISPLAY: gui.viewer.display}, timeout: 30_000});
+		const main = (await xdotool('search', '--sync', '--onlyvisible', '--name', '^KLayout')).stdout.split('\n')[0]!;
+		const [first, second] = [path.join(gui.temp, 'first.gds'), path.join(gui.temp, 'second.gds')];
+		await copyFile(fixture('newer_klayout_a.gds'), first);
+		await copyFile(fixture('newer_klayout_b.gds'), second);
+		expect((await lyipc('load', first, '--new')).exitCode).toBe(0);
+		expect((await lyipc('load', second, '--new')).exitCode).toBe(0);
+		const both = await status();
+		if (!older(both)) {
+			await closeAll();
+			return; // nothing is copied
+		}
+
+		expect(await copies()).toHaveLength(2);
+		await xdotool('windowfocus', '--sync', main, 'key', 'ctrl+w'); // File > Close: the current view
+		await waitFor('the view to close', async () => (await status()).views.length === both.views.length - 1);
+		await waitFor("the closed view's copy to go", async () => (await copies()).length === 1);
+		expect(currentView(await status()).cellviews[0]!.file).toBe(first);
+		await xdotool('windowfocus', '--sync', main, 'key', 'ctrl+i'); // Tools > Inter-process communication server
+		await waitFor('the server to stop', async () => (await copies()).length === 0 && !(await listening(gui.viewer.port)));
+		await xdotool('windowfocus', '--sync', main, 'key', 'ctrl+i');
+		await waitFor('the server to listen again', async () => listening(gui.viewer.port));
+		await closeAll();
+	});
 
 	test('KLayout ends: no copy is left', async () => {
 		const file = path.join(gui.temp, 'last.gds');
