@@ -230,6 +230,7 @@ class ShownCopies:
         if self.timer is not None:
             self.timer.stop()
         self.copies = {}
+        self.read_from_copy = set()
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
             self.folder = None
