@@ -208,6 +208,37 @@ describeKLayout('the viewer shows files written by a newer KLayout', () => {
 		expect(left).toContain(`lyipc-shown-${process.pid}-alive`);
 	});
 
+	test('an upload (a client on another machine): shown from a copy, named by its place in the cache; new bytes for it reload in place', async () => {
+		const upload = async (bytes: Buffer, params: Record<string, unknown>) =>
+			new Promise<{ok: boolean; result?: {path: string; reloaded?: number}; error?: unknown}>((resolve, reject) => {
+				const line = JSON.stringify({id: 'u', method: 'upload', params: {name: 'remote.gds', size: bytes.length, source: 'build-3:/out/remote.gds', ...params}}) + '\n';
+				const socket = net.connect(gui.viewer.port, '127.0.0.1', () => socket.write(Buffer.concat([Buffer.from(line), bytes])));
+				let text = '';
+				socket.on('data', (chunk: Buffer) => {
+					text += chunk.toString('utf8');
+					if (text.includes('\n')) {
+						socket.destroy();
+						resolve(JSON.parse(text.slice(0, text.indexOf('\n'))) as {ok: boolean; result?: {path: string}});
+					}
+				});
+				socket.on('error', reject);
+			});
+		const first = await upload(await readFile(fixture('newer_klayout.gds')), {mode: 'new'});
+		expect(first.ok, JSON.stringify(first)).toBe(true);
+		const placed = first.result!.path;
+		const shown = await status();
+		expect(currentView(shown).cellviews[0]).toMatchObject({file: placed, readNote: older(shown) ? SKIPPED : null});
+		expect(currentView(shown).layers).toBe(1);
+		const again = await upload(await readFile(fixture('newer_klayout_b.gds')), {reload: true});
+		expect(again).toMatchObject({ok: true, result: {path: placed, reloaded: 1}});
+		const reloaded = await status();
+		expect(currentView(reloaded).layers).toBe(3);
+		expect(currentView(reloaded).cellviews[0]).toMatchObject({file: placed, readNote: older(reloaded) ? SKIPPED : null});
+		expect(await copies()).toHaveLength(older(reloaded) ? 1 : 0);
+		await closeAll();
+		expect(await copies()).toEqual([]);
+	});
+
 	test('klive show: a newer file opens, reloads in place, and a library from a newer KLayout is read', async () => {
 		const file = path.join(gui.temp, 'component.gds');
 		await copyFile(fixture('newer_klayout.gds'), file);
