@@ -237,6 +237,7 @@ class Viewer:
                 raise
             except Exception as exc:  # KLayout's reader: the file is no longer what it was
                 raise ViewerError("LOAD_FAILED", "%s: %s" % (self.shown.original(view.cellview(index)), exc))
+            show_a_top_cell(view.cellview(index))
         view.add_missing_layers()
         view.zoom_box(box)
         return len(chosen)
@@ -439,6 +440,15 @@ class Viewer:
             # Said when the cellview shows a copy without the file's context cell.
             "readNote": self.shown.note(cellview),
         }
+
+
+def show_a_top_cell(cellview):
+    """A reloaded file whose shown cell is gone (a top cell renamed): KLayout 0.30 then shows no
+    cell at all, an empty view; its first top cell instead, as on loading."""
+    if not cellview.cell_name:
+        tops = cellview.layout().top_cells()
+        if tops:
+            cellview.cell = tops[0]
 
 
 def remove_quietly(path):
