@@ -198,6 +198,11 @@ describeKLayout('the viewer shows files written by a newer KLayout', () => {
 		const png = path.join(gui.temp, 'diff.png');
 		expect((await lyipc('screenshot', png, '--width', '400', '--height', '300')).exitCode).toBe(0);
 		expect(await redShare(png)).toBeGreaterThan(0.001);
+		// The same pair again reuses its view: the copies it showed give way to the new ones.
+		const again = await runCli([a, b, '--view', '--target', `127.0.0.1:${gui.viewer.port}`, '--out-dir', path.join(gui.temp, 'diff-again')], {env: {CI: 'false'}, extendEnv: true});
+		expect(again.exitCode, again.stderr).toBe(1);
+		expect((await status()).views).toHaveLength(shown.views.length);
+		expect(await copies()).toHaveLength(older(shown) ? 2 : 0);
 		await closeAll();
 		expect(await copies()).toEqual([]);
 	});
