@@ -14,6 +14,7 @@ import gzip
 import os
 import shutil
 import struct
+import tempfile
 import zlib
 
 import pya
@@ -87,10 +88,11 @@ def read_record(source, position):
     return kind, head + payload
 
 
-def copy_without_context(source, target):
+def copy_without_context(source, target, tick=None):
     """Copies the GDSII stream `source` to `target` without its first structure when that is the
     context cell. False, with the copy left unfinished, when the first structure is another one
-    (there is nothing to drop: the copy would be the file)."""
+    (there is nothing to drop: the copy would be the file). `tick()`, if given, is called after
+    each chunk of the rest (the viewer lets its window answer meanwhile)."""
     position = 0
     while True:
         found = read_record(source, position)
@@ -114,16 +116,25 @@ def copy_without_context(source, target):
         position += len(found[1])
         if found[0] == ENDSTR:
             break
-    shutil.copyfileobj(source, target, CHUNK)
+    if tick is None:
+        shutil.copyfileobj(source, target, CHUNK)
+        return True
+    chunk = source.read(CHUNK)
+    while chunk:
+        target.write(chunk)
+        tick()
+        chunk = source.read(CHUNK)
     return True
 
 
-def without_context_cell(path):
-    """(folder, copy): a new private folder holding `path` without its context cell (gzipped
-    like the original, at the fastest level, so that the copy takes about the original's room).
-    The caller removes the folder. Raises BrokenStream (also when there is no context cell to
+def without_context_cell(path, parent=None, tick=None):
+    """(folder, copy): a new private folder (in `parent`, else the temp folder) holding `path`
+    without its context cell (gzipped like the original, at the fastest level, so that the copy
+    takes about the original's room).
+    `tick` as for copy_without_context. The caller removes the folder. Raises BrokenStream (also when there is no context cell to
     drop: the copy would fail as the original did) or OSError."""
-    folder = scratch_folder(CONTEXT_COPIES)
+    # In the caller's folder (the viewer's, named and swept like this one), else one of this KLayout's own.
+    folder = tempfile.mkdtemp(prefix=CONTEXT_COPIES, dir=parent) if parent else scratch_folder(CONTEXT_COPIES)
     try:
         compressed = is_gzip(path)
         copy = os.path.join(folder, "layout.gds.gz" if compressed else "layout.gds")
@@ -132,7 +143,7 @@ def without_context_cell(path):
             with opener(path, "rb") as source:
                 target = gzip.open(copy, "wb", compresslevel=1) if compressed else open(copy, "wb")
                 with target:
-                    dropped = copy_without_context(source, target)
+                    dropped = copy_without_context(source, target, tick)
         except (EOFError, zlib.error) as exc:  # gzip data cut short or corrupt
             raise BrokenStream("gzip data: %s" % exc)
         if not dropped:

@@ -12,6 +12,7 @@ import json
 
 import pya
 
+from lyipc_context import cannot_read_meta, read_skipping_context
 from lyipc_errors import JobError, parse
 from lyipc_files import check_layout
 from lyipc_side_files import check_side_file
@@ -135,13 +136,26 @@ def read_libraries(libraries):
         if not isinstance(entry["name"], str) or not isinstance(entry["file"], str):
             raise ViewerError("BAD_REQUEST", 'libraries: "name" and "file" must be strings')
         check_layout(entry["file"], "library file")
-        library = pya.Library()
-        try:
-            library.layout().read(entry["file"])
-        except Exception as exc:
-            raise ViewerError("LOAD_FAILED", "%s: %s" % (entry["file"], exc), entry["file"])
-        read.append((entry["name"], library))
+        read.append((entry["name"], read_library(entry["file"])))
     return read
+
+
+def read_library(path):
+    """A library's layout, read like the viewer's layouts: without a context cell whose meta
+    data this KLayout cannot read (the copy goes at once: the library is in memory)."""
+    library = pya.Library()
+    try:
+        library.layout().read(path)
+        return library
+    except Exception as exc:
+        if not cannot_read_meta(str(exc)):
+            raise ViewerError("LOAD_FAILED", "%s: %s" % (path, exc), path)
+    library = pya.Library()  # the failed read may have left cells behind
+    try:
+        read_skipping_context(path, library.layout().read)
+    except Exception as exc:
+        raise ViewerError("LOAD_FAILED", "%s: written by a newer KLayout, and not readable without its context cell either: %s" % (path, exc), path)
+    return library
 
 
 def read_netlist(path):

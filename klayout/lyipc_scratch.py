@@ -10,6 +10,7 @@ import tempfile
 # The scratch folders of lyipc's KLayouts: each kind's prefix.
 CONTEXT_COPIES = "lyipc-context-"
 RENDERINGS = "lyipc-render-"
+SHOWN_COPIES = "lyipc-shown-"
 UPLOADS = "lyipc-uploads-"
 
 

@@ -33,7 +33,7 @@ from lyipc_errors import JobError, Later, parse, run
 from lyipc_klive import handle_klive, refusal as klive_refusal
 from lyipc_params import check_params
 from lyipc_render import Renderer
-from lyipc_scratch import CONTEXT_COPIES, RENDERINGS, UPLOADS, remove_stale
+from lyipc_scratch import CONTEXT_COPIES, RENDERINGS, SHOWN_COPIES, UPLOADS, remove_stale
 from lyipc_uploads import Cache
 from lyipc_v1 import handle_line
 from lyipc_version import VERSION
@@ -290,7 +290,7 @@ class Server:
             self.peers = None
             self.session_token = lyipc_access.write_session_token(self.home, self.port)
             atexit.register(lyipc_access.remove_session_token, self.home, self.port, self.session_token)
-        remove_stale(UPLOADS, CONTEXT_COPIES, RENDERINGS)  # left by a KLayout killed outright
+        remove_stale(UPLOADS, CONTEXT_COPIES, RENDERINGS, SHOWN_COPIES)  # left by a KLayout killed outright
         return self
 
     def listen(self, host, port, protocol):
@@ -314,6 +314,7 @@ class Server:
             connection.socket.abort()
         self.connections = []
         self.renderer.stop()
+        self.viewer.shown.remove_all()  # the copies go with the server that made them
         if self.session_token:
             lyipc_access.remove_session_token(self.home, self.port, self.session_token)
 

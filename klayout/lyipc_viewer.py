@@ -12,6 +12,7 @@ from lyipc_files import check_layout, check_picture_target
 from lyipc_marker_dock import BROWSER_NAME, MarkerDock
 from lyipc_pictures import padded, style_diff
 from lyipc_render import GUI_BUDGET_US, MAX_GUI_PIXELS, Drawing, Scene, check_size, drawing_estimate
+from lyipc_shown_copies import ShownCopies
 from lyipc_side_files import check_side_file
 
 LOAD_MODES = {"replace": 0, "new": 1, "add": 2}
@@ -49,6 +50,7 @@ class Viewer:
         self.marker_dock = MarkerDock()  # the Marker Browser, below the layout
         self.renderer = None  # draws heavy screenshots in a separate KLayout (the server sets it)
         self.screenshot_timeout = 30
+        self.shown = ShownCopies()  # copies shown in place of files this KLayout cannot read whole
 
     @property
     def window(self):
@@ -62,16 +64,23 @@ class Viewer:
         self.kept.append(obj)
 
     def views_showing(self, path):
-        """(view index, cellview index) of every cellview showing this file."""
+        """(view index, cellview index) of every cellview showing this file (itself, or a copy
+        of it: lyipc_shown_copies)."""
         window = self.window
         path = os.path.abspath(path)
         found = []
         for index in range(window.views()):
             view = window.view(index)
             for cellview in range(view.cellviews()):
-                if os.path.abspath(view.cellview(cellview).filename()) == path:
+                if os.path.abspath(self.shown.original(view.cellview(cellview))) == path:
                     found.append((index, cellview))
         return found
+
+    def open_layout(self, path, mode):
+        """The one way the viewer opens a user's layout file (window.load_layout with a LOAD_MODES
+        value): a copy without the context cell when this KLayout cannot read its meta data."""
+        window = self.window
+        return self.shown.open(path, lambda name: window.load_layout(name, mode))
 
     def reload_file(self, path):
         """Reloads every cellview showing this file, in place; returns how many."""
@@ -112,9 +121,12 @@ class Viewer:
         window = self.window
         previous = self.view().box() if params.get("keepView") and self.has_view() else None
         try:
-            cellview = window.load_layout(path, LOAD_MODES[mode])
+            cellview = self.open_layout(path, LOAD_MODES[mode])
+        except JobError:
+            raise
         except Exception as exc:
             raise ViewerError("LOAD_FAILED", "%s: %s" % (path, exc))
+        self.shown.sweep(window)  # the copy a replaced cellview showed
         view = window.current_view()
         if params.get("cell"):
             self.show_cell({"cell": params["cell"], "cellview": cellview.index()})
@@ -151,13 +163,16 @@ class Viewer:
         try:
             if reuse is not None:
                 window.select_view(reuse)
-                cellview_a = window.load_layout(params["a"], 0)  # replaces what the view showed
+                cellview_a = self.open_layout(params["a"], 0)  # replaces what the view showed
             else:
-                cellview_a = window.load_layout(params["a"], 1)
-            cellview_b = window.load_layout(params["b"], 2)
-            cellview_xor = window.load_layout(params["xor"], 2)
+                cellview_a = self.open_layout(params["a"], 1)
+            cellview_b = self.open_layout(params["b"], 2)
+            cellview_xor = self.open_layout(params["xor"], 2)
+        except JobError:
+            raise
         except Exception as exc:
             raise ViewerError("LOAD_FAILED", str(exc))
+        self.shown.sweep(window)
         view = window.current_view()
         if params.get("key"):
             self.diff_views[params["key"]] = view
@@ -203,20 +218,26 @@ class Viewer:
             raise ViewerError("NOT_SHOWN", "%s is not shown in the viewer" % path)
         return {"view": self.window.current_view_index, "reloaded": reloaded}
 
-    @staticmethod
-    def reload_view(view, path=None):
-        """Per cellview, so that KLayout's "Select Layouts To Reload" dialog never appears."""
+    def reload_view(self, view, path=None):
+        """Per cellview, so that KLayout's "Select Layouts To Reload" dialog never appears. A
+        cellview showing a copy reads the user's file again (lyipc_shown_copies)."""
         box = view.box()
         chosen = []
         for index in range(view.cellviews()):
-            filename = view.cellview(index).filename()
+            filename = self.shown.original(view.cellview(index))
             if path and os.path.abspath(filename) != os.path.abspath(path):
                 continue
             if filename:
                 check_layout(filename)  # it may have become something else since it was loaded
             chosen.append(index)
         for index in chosen:
-            view.reload_layout(index)
+            try:
+                self.shown.reload(view, index)
+            except JobError:
+                raise
+            except Exception as exc:  # KLayout's reader: the file is no longer what it was
+                raise ViewerError("LOAD_FAILED", "%s: %s" % (self.shown.original(view.cellview(index)), exc))
+            show_a_top_cell(view.cellview(index))
         view.add_missing_layers()
         view.zoom_box(box)
         return len(chosen)
@@ -247,7 +268,7 @@ class Viewer:
                 "viewbox": [box.left, box.bottom, box.right, box.top],
                 "layers": sum(1 for _ in view.each_layer()),
                 "layerNames": [node.name for node in view.each_layer() if node.name],
-                "cellviews": [cellview_json(view.cellview(i)) for i in range(view.cellviews())],
+                "cellviews": [self.cellview_json(view.cellview(i)) for i in range(view.cellviews())],
                 "markerDatabases": [view.rdb(i).name() for i in range(view.num_rdbs())],
             })
         modal = pya.QApplication.activeModalWidget()
@@ -391,7 +412,7 @@ class Viewer:
             for cv in range(view.cellviews()):
                 cellview = view.cellview(cv)
                 if getattr(cellview, "is_dirty", lambda: False)():
-                    unsaved.append(cellview.filename() or cellview.name)
+                    unsaved.append(self.shown.original(cellview) or cellview.name)
         if unsaved and not params.get("force"):
             raise ViewerError("NOT_SAVED", "unsaved changes in %s; save them, or quit with force" % ", ".join(unsaved))
         quit_soon()
@@ -405,7 +426,29 @@ class Viewer:
         self.view(index)
         window.select_view(int(index))
         window.close_current_view()
+        self.shown.sweep(window)
         return None
+
+    def cellview_json(self, cellview):
+        layout = cellview.layout()
+        return {
+            "file": self.shown.original(cellview),
+            "name": cellview.name,
+            "topCells": [c.name for c in layout.top_cells()],
+            "cell": cellview.cell_name,
+            "dbu": layout.dbu,
+            # Said when the cellview shows a copy without the file's context cell.
+            "readNote": self.shown.note(cellview),
+        }
+
+
+def show_a_top_cell(cellview):
+    """A reloaded file whose shown cell is gone (a top cell renamed): KLayout 0.30 then shows no
+    cell at all, an empty view; its first top cell instead, as on loading."""
+    if not cellview.cell_name:
+        tops = cellview.layout().top_cells()
+        if tops:
+            cellview.cell = tops[0]
 
 
 def remove_quietly(path):
@@ -494,13 +537,3 @@ def name_layers(view, labels):
             node.name = "%s %d/%d" % (label, node.source_layer, node.source_datatype)
         layers.next()
 
-
-def cellview_json(cellview):
-    layout = cellview.layout()
-    return {
-        "file": cellview.filename(),
-        "name": cellview.name,
-        "topCells": [c.name for c in layout.top_cells()],
-        "cell": cellview.cell_name,
-        "dbu": layout.dbu,
-    }

@@ -12,7 +12,8 @@ interface StatusView {
 	current: boolean;
 	viewbox: number[];
 	layers: number;
-	cellviews: Array<{file: string; cell: string}>;
+	/** readNote: set when the viewer shows a copy of the file read another way (older servers: absent). */
+	cellviews: Array<{file: string; cell: string; readNote?: string | null}>;
 	markerDatabases: string[];
 }
 
@@ -22,7 +23,7 @@ function formatStatus(status: {views: StatusView[]; klayout: string}, target: st
 		const box = view.viewbox.map(value => Number(value.toFixed(3))).join(', ');
 		lines.push(`${view.current ? '*' : ' '} view ${view.index}: ${view.layers} layers, viewbox [${box}] µm`);
 		for (const cellview of view.cellviews) {
-			lines.push(`    ${cellview.file} (cell ${cellview.cell})`);
+			lines.push(`    ${cellview.file} (cell ${cellview.cell}${cellview.readNote ? `; ${cellview.readNote}` : ''})`);
 		}
 
 		for (const rdb of view.markerDatabases) {

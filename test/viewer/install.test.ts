@@ -39,6 +39,7 @@ describe('lyipc server install: a salt package in KLAYOUT_HOME', () => {
 			'lyipc_settings.py',
 			'lyipc_shared.json',
 			'lyipc_shared.py',
+			'lyipc_shown_copies.py',
 			'lyipc_side_files.py',
 			'lyipc_uploads.py',
 			'lyipc_v1.py',
