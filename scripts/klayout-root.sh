@@ -14,7 +14,7 @@ usage() {
 usage: scripts/klayout-root.sh [--suite SUITE] [--root DIR] [--bind DIR]... [--umount]
 
 Makes (once) a Debian root with another KLayout, mounts what it needs, writes the wrappers
-DIR/../klayout and DIR/../strmxor and prints KLAYOUT=... for lyipc (--klayout or \$KLAYOUT).
+DIR/../bin/klayout and DIR/../bin/strmxor and prints KLAYOUT=... for lyipc (--klayout or \$KLAYOUT).
 
   --suite SUITE  Debian release to take KLayout from (default: trixie, KLayout 0.30.0)
   --root DIR     the root: reused if it holds /usr/bin/klayout, else made there
@@ -140,30 +140,39 @@ for sub in /dev/shm /dev/pts; do
 done
 
 # The wrappers run as root (chroot needs it) in the caller's folder, which must be mounted.
+# Their folder is mounted in the root too, and there they run the tool directly: a script
+# run by the wrapped KLayout may be handed the wrapper's path (the property test's strmxor).
+bin="$home/bin"
+$sudo mkdir -p "$bin"
+printf '%s\n' "$root" | $sudo tee "$root/etc/lyipc-klayout-root" >/dev/null
 write_wrapper() {
-	local file=$1 command=$2 tmp
-	tmp=$(mktemp "$file.XXXXXX")
+	local name=$1 command=$2 tmp
+	tmp=$(mktemp "$bin/$name.XXXXXX")
 	cat >"$tmp" <<EOF
 #!/bin/sh
 # $command inside $root (Debian $suite), made by lyipc's scripts/klayout-root.sh.
 root='$root'
+if [ "\$(cat /etc/lyipc-klayout-root 2>/dev/null)" = "\$root" ]; then
+	$command "\$@"
+fi
 if [ "\$(id -u)" -ne 0 ]; then
-	echo "$(basename "$file"): chroot needs root; run lyipc as root (or under sudo) to use the KLayout in $root" >&2
+	echo "$name: chroot needs root; run lyipc as root (or under sudo) to use the KLayout in $root" >&2
 	exit 126
 fi
 if [ ! -e "\$root/proc/self" ]; then
-	echo "$(basename "$file"): $root is not mounted; run $checkout/scripts/klayout-root.sh --root $root" >&2
+	echo "$name: $root is not mounted; run $checkout/scripts/klayout-root.sh --root $root" >&2
 	exit 127
 fi
-exec chroot "\$root" /bin/sh -c 'cd "\$0" 2>/dev/null || { echo "$(basename "$file"): the folder \$0 is not mounted in $root; add it with scripts/klayout-root.sh --bind DIR" >&2; exit 127; }; $command "\$@"' "\$(pwd)" "\$@"
+exec chroot "\$root" /bin/sh -c 'cd "\$0" 2>/dev/null || { echo "$name: the folder \$0 is not mounted in $root; add it with scripts/klayout-root.sh --bind DIR" >&2; exit 127; }; $command "\$@"' "\$(pwd)" "\$@"
 EOF
 	chmod 755 "$tmp"
-	mv "$tmp" "$file"
+	mv "$tmp" "$bin/$name"
 }
-write_wrapper "$home/klayout" 'exec /usr/bin/klayout'
+write_wrapper klayout 'exec /usr/bin/klayout'
 # The buddy tools need KLayout's private libraries (Debian's /usr/bin/klayout sets the same).
-write_wrapper "$home/strmxor" 'LD_LIBRARY_PATH=/usr/lib/klayout exec /usr/lib/klayout/strmxor'
+write_wrapper strmxor 'LD_LIBRARY_PATH=/usr/lib/klayout exec /usr/lib/klayout/strmxor'
+mount_bind "$bin"
 
-version=$(cd /tmp && "$home/klayout" -b -v 2>&1) || fail "the KLayout in $root does not start: $version"
+version=$(cd /tmp && "$bin/klayout" -b -v 2>&1) || fail "the KLayout in $root does not start: $version"
 echo "klayout-root: $version in $root; unmount with: scripts/klayout-root.sh --root $root --umount" >&2
-echo "KLAYOUT=$home/klayout"
+echo "KLAYOUT=$bin/klayout"
