@@ -57,6 +57,9 @@ done
 case "$suite" in
 	'' | *[!a-z0-9-]*) fail "--suite $suite: expected a Debian release name such as trixie" ;;
 esac
+for dir in "${binds[@]}"; do
+	[ -d "$dir" ] || fail "--bind $dir: not a folder"
+done
 if [ -z "$root" ]; then
 	root="${XDG_CACHE_HOME:-$HOME/.cache}/lyipc/klayout-$suite/root"
 fi
@@ -72,7 +75,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	sudo="sudo"
 fi
 
-# Mount points inside the root, in the order they are mounted (unmounted in reverse).
+# Every mount point inside the root, whoever made it.
 mounted_points() {
 	findmnt -rn -o TARGET | while IFS= read -r target; do
 		case "$target" in "$root"/*) printf '%s\n' "$target" ;; esac
@@ -143,7 +146,7 @@ done
 # Their folder is mounted in the root too, and there they run the tool directly: a script
 # run by the wrapped KLayout may be handed the wrapper's path (the property test's strmxor).
 bin="$home/bin"
-$sudo mkdir -p "$bin"
+mkdir -p "$bin"
 printf '%s\n' "$root" | $sudo tee "$root/etc/lyipc-klayout-root" >/dev/null
 write_wrapper() {
 	local name=$1 command=$2 tmp

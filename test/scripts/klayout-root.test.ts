@@ -29,6 +29,7 @@ describe('scripts/klayout-root.sh', () => {
 			[['--root'], /--root needs a value/],
 			[['--suite', 'a/b'], /--suite a\/b: expected a Debian release name/],
 			[['--root', '/'], /--root \/: the root must be a folder of its own/],
+			[['--bind', '/nonexistent/layouts'], /--bind \/nonexistent\/layouts: not a folder/],
 		] as const) {
 			const result = await run([...args]);
 			expect(result.exitCode, args.join(' ')).toBe(2);
