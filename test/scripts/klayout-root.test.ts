@@ -23,7 +23,10 @@ describe('scripts/klayout-root.sh', () => {
 		expect(help.stdout).toContain('--umount');
 	});
 
-	test('bad options are usage errors that name the option', async () => {
+	test('bad options are usage errors that name the option, before any root is looked at', async () => {
+		// A folder that is no root: looking at it would be an error of its own.
+		const notRoot = await tempDir();
+		await writeFile(path.join(notRoot, 'mine.txt'), 'a user file');
 		for (const [args, message] of [
 			[['--bogus'], /unknown option --bogus/],
 			[['--root'], /--root needs a value/],
@@ -31,7 +34,7 @@ describe('scripts/klayout-root.sh', () => {
 			[['--root', '/'], /--root \/: the root must be a folder of its own/],
 			[['--bind', '/nonexistent/layouts'], /--bind \/nonexistent\/layouts: not a folder/],
 		] as const) {
-			const result = await run([...args]);
+			const result = await run([...args], {LYIPC_KLAYOUT_ROOT: notRoot});
 			expect(result.exitCode, args.join(' ')).toBe(2);
 			expect(result.stderr, args.join(' ')).toMatch(message);
 			expect(result.stdout, args.join(' ')).toBe('');
