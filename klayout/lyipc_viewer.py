@@ -244,7 +244,10 @@ class Viewer:
 
     def show_cell(self, params):
         view = self.view()
-        index = params.get("cellview", view.active_cellview_index())
+        index = params.get("cellview")
+        if index is None:
+            # Not active_cellview_index: a method before KLayout 0.30, a property since.
+            index = view.active_cellview().index()
         cellview = view.cellview(index)
         cell = cellview.layout().cell(params["cell"])
         if cell is None:
@@ -355,7 +358,7 @@ class Viewer:
     def show_markers(self, view, rdb, cellview=None):
         """A marker database read by read_markers, in the view's Marker Browser; its index."""
         index = view.add_rdb(rdb)
-        view.show_rdb(index, view.active_cellview_index() if cellview is None else cellview)
+        view.show_rdb(index, view.active_cellview().index() if cellview is None else cellview)
         self.dock_marker_browser()
         return index
 
