@@ -1,3 +1,4 @@
+import net from 'node:net';
 import {setTimeout as sleep} from 'node:timers/promises';
 
 /**
@@ -14,4 +15,18 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
 
 		await sleep(50);
 	}
+}
+
+/** Whether something accepts connections on the port. */
+export async function listening(port: number): Promise<boolean> {
+	return new Promise(resolve => {
+		const socket = net.connect(port, '127.0.0.1');
+		socket.on('connect', () => {
+			socket.destroy();
+			resolve(true);
+		});
+		socket.on('error', () => {
+			resolve(false);
+		});
+	});
 }

@@ -1,23 +1,8 @@
-import net from 'node:net';
 import {execa} from 'execa';
 import {expect, test} from 'vitest';
 import {useGuiViewer, viewerStatus} from '../helpers/gui.js';
 import {describeKLayout} from '../helpers/run.js';
-import {waitFor} from '../helpers/poll.js';
-
-/** Whether something accepts connections on the port. */
-async function listening(port: number): Promise<boolean> {
-	return new Promise(resolve => {
-		const socket = net.connect(port, '127.0.0.1');
-		socket.on('connect', () => {
-			socket.destroy();
-			resolve(true);
-		});
-		socket.on('error', () => {
-			resolve(false);
-		});
-	});
-}
+import {listening, waitFor} from '../helpers/poll.js';
 
 /**
  * Installed with --no-autostart, the server starts and stops from Tools > Inter-process

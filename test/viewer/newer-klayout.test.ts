@@ -9,7 +9,7 @@ import {execa} from 'execa';
 import {afterAll, expect, test} from 'vitest';
 import {currentView, pngColours, redShare, useGuiViewer, v1Exchange, v2Session, viewerStatus, type ViewerStatus} from '../helpers/gui.js';
 import {whilePinging} from '../helpers/ping-loop.mjs';
-import {waitFor} from '../helpers/poll.js';
+import {listening, waitFor} from '../helpers/poll.js';
 import {describeKLayout, fixture, LYIPC_CLI, ROOT, runCli} from '../helpers/run.js';
 
 const SKIPPED = 'context meta data skipped: written by a newer KLayout';
@@ -43,20 +43,6 @@ function contextThenNoise(bytes: number): Buffer {
 	}
 
 	return Buffer.concat([file.subarray(0, at), noise]);
-}
-
-/** Whether something accepts connections on the port. */
-async function listening(port: number): Promise<boolean> {
-	return new Promise(resolve => {
-		const socket = net.connect(port, '127.0.0.1');
-		socket.on('connect', () => {
-			socket.destroy();
-			resolve(true);
-		});
-		socket.on('error', () => {
-			resolve(false);
-		});
-	});
 }
 
 /** Share of a PNG's pixels in other colours than its most common one (the background). */

@@ -6,16 +6,13 @@ import {compareLayouts, type CompareOptions} from '../../src/xor/compare.js';
 import type {CompareResult, LayerResult} from '../../src/xor/result.js';
 import {describeKLayout, FAKE_KLAYOUT, fixture, inspect, useTempDirs} from '../helpers/run.js';
 import {flatXorOfAllTops} from '../helpers/strmxor.mjs';
-import {runKLayoutScript} from '../helpers/klayout-script.js';
+import {BEND_PY, runKLayoutScript} from '../helpers/klayout-script.js';
 
 const BASE_LAYERS = ['1/0', '2/0', '3/0', '4/0'];
 
 /** Layouts a.gds and b.gds in `dir`: 1,200 bends, in B each 0.3 um further out, and a 3 um wide quarter ring in B only. */
 const MAKE_WIDE_AMONG_BENDS = `
-import math, pya
-def bend(cx, cy, r, w, start, points):
-    arc = lambda radius, i: pya.DPoint(cx + radius * math.cos(start + math.pi / 2 * i / points), cy + radius * math.sin(start + math.pi / 2 * i / points))
-    return pya.DPolygon([arc(r + w / 2, i) for i in range(points + 1)] + [arc(r - w / 2, i) for i in range(points, -1, -1)])
+${BEND_PY}
 for name, grow in (("a.gds", 0.0), ("b.gds", 0.3)):
     layout = pya.Layout()
     layout.dbu = 0.001

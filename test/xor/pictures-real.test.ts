@@ -4,7 +4,7 @@ import {PNG} from 'pngjs';
 import {afterAll, expect, test} from 'vitest';
 import {WorkerPool} from '../../src/engine/pool.js';
 import {compareWithPictures} from '../../src/xor/compare-with-pictures.js';
-import {runKLayoutScript} from '../helpers/klayout-script.js';
+import {BEND_PY, runKLayoutScript} from '../helpers/klayout-script.js';
 import {describeKLayout, useTempDirs} from '../helpers/run.js';
 
 const tempDir = useTempDirs('lyipc-pictures-real-');
@@ -15,10 +15,7 @@ const tempDir = useTempDirs('lyipc-pictures-real-');
  * the XOR is thousands of thin many-vertex crescents spread over the whole layout.
  */
 const MAKE_BENDS = `
-import math, pya
-def bend(cx, cy, r, w, start, points):
-    arc = lambda radius, i: pya.DPoint(cx + radius * math.cos(start + math.pi / 2 * i / points), cy + radius * math.sin(start + math.pi / 2 * i / points))
-    return pya.DPolygon([arc(r + w / 2, i) for i in range(points + 1)] + [arc(r - w / 2, i) for i in range(points, -1, -1)])
+${BEND_PY}
 for name, grow in (("a.gds", 0.0), ("b.gds", 0.004)):
     layout = pya.Layout()
     layout.dbu = 0.001
