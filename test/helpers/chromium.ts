@@ -7,6 +7,9 @@ import type {Readable, Writable} from 'node:stream';
 import {execa} from 'execa';
 import {describeNeeding} from './skip.js';
 
+/** A profile folder goes even while a Chromium process that is still exiting writes into it (ENOTEMPTY). */
+const PROFILE_REMOVAL = {recursive: true, force: true, maxRetries: 10, retryDelay: 100} as const;
+
 /** Debian's Chromium (scripts/setup.sh installs it); LYIPC_TEST_CHROMIUM points elsewhere. */
 export const CHROMIUM = process.env.LYIPC_TEST_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -41,7 +44,7 @@ export async function screenshotPage(file: string, size: {width: number; height:
 			{timeout: 60_000},
 		);
 	} finally {
-		await rm(profile, {recursive: true, force: true});
+		await rm(profile, PROFILE_REMOVAL);
 	}
 }
 
@@ -77,15 +80,21 @@ export async function openPage(file: string, size: {width: number; height: numbe
 			'--remote-debugging-pipe',
 			'about:blank',
 		],
-		{stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe']},
+		// A group of its own: closing kills its renderer and helper processes too, which write into the profile.
+		{stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'], detached: true},
 	);
 	const exited = new Promise(resolve => {
 		browser.once('close', resolve);
 	});
 	const close = async () => {
-		browser.kill('SIGKILL');
+		try {
+			process.kill(-browser.pid!, 'SIGKILL');
+		} catch {
+			browser.kill('SIGKILL'); // the group is gone already
+		}
+
 		await exited;
-		await rm(profile, {recursive: true, force: true});
+		await rm(profile, PROFILE_REMOVAL);
 	};
 
 	const toBrowser = browser.stdio[3] as Writable;
