@@ -294,7 +294,7 @@ describeKLayout('compareLayouts (library API, one shared worker)', () => {
 		expect(layer(await compare('base.gds', 'extra_layer.gds'), '5/0')).toMatchObject({status: 'only-in-b', maxWidth: null, maxWidthExact: null, sliversOnly: false});
 	});
 
-	test('the widest of thousands of curved many-vertex differences is measured whole, not cut short', async () => {
+	test('the widest of thousands of curved many-vertex differences is found, not cut short at a few dbu', async () => {
 		// Photonic bends (quarter rings of 0.5 um, 360 vertices), in B every radius 0.3 um larger:
 		// thousands of 0.3 um curved strips, among them one quarter ring 3 um wide in B only.
 		const dir = await tempDir();
@@ -302,11 +302,12 @@ describeKLayout('compareLayouts (library API, one shared worker)', () => {
 		const result = await compareLayouts(path.join(dir, 'a.gds'), path.join(dir, 'b.gds'), {worker, outDir: await tempDir()});
 		const core = layer(result, '1/0');
 		expect(core.xorCount).toBeGreaterThan(2000);
-		// Within a sixteenth on all-angle edges; before, the search shrank every strip step by step
-		// from 5 dbu and ran out of its time at a few dbu.
-		expect(core).toMatchObject({maxWidthExact: true, sliversOnly: false});
+		// Measured within a sixteenth on all-angle edges, or, where the machine has no time for the
+		// first large shrink, the ring's area/perimeter bound (2.907 um) as a lower bound. Before,
+		// the search shrank every strip step by step from 5 dbu and ran out of its time at 6 nm.
+		expect(core.sliversOnly).toBe(false);
 		expect(core.maxWidth).toBeGreaterThan(3 * (15 / 16));
-		expect(core.maxWidth).toBeLessThan(3 * (17 / 16));
+		expect(core.maxWidth).toBeLessThan(core.maxWidthExact ? 3 * (17 / 16) : 3);
 	}, 60_000);
 
 	test('every mode gives the same answer as the others, layer by layer', async () => {
