@@ -78,7 +78,7 @@ def plan_layer(key, counts, pairs, side_a, side_b, changes):
         if key in pair.one_sided_layers:
             return full("the layer exists in one layout only")
         try:
-            windows.append(layer_windows(key, pair, side_a, side_b, ca, cb))
+            windows.append(layer_windows(key, pair, side_a, side_b, ca, cb, counts["flatA"] + counts["flatB"]))
         except Fallback as exc:
             return full(str(exc), exc.hierarchical)
     count = sum(w.count() for w in windows)

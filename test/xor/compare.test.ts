@@ -26,6 +26,20 @@ for name, grow in (("a.gds", 0.0), ("b.gds", 0.3)):
     layout.write(dir + "/" + name)
 `;
 
+// A cell with one 1 x 1 um box placed `times` times one by one; in B its box is 0.25 um^2 larger.
+const MAKE_PLACED_PER_SHAPE = `
+for times in (1500, 400):
+    for name, height in (("a", 1.0), ("b", 1.25)):
+        layout = pya.Layout()
+        layout.dbu = 0.001
+        top = layout.create_cell("TOP")
+        unit = layout.create_cell("UNIT")
+        unit.shapes(layout.layer(1, 0)).insert(pya.DBox(0, 0, 1.0, height))
+        for i in range(times):
+            top.insert(pya.DCellInstArray(unit.cell_index(), pya.DTrans(pya.DVector((i % 50) * 3.0, (i // 50) * 3.0))))
+        layout.write("%s/%s%d.gds" % (dir, name, times))
+`;
+
 function layer(result: CompareResult, key: string): LayerResult {
 	const found = result.layers.find(entry => entry.key === key);
 	if (!found) {
@@ -410,6 +424,18 @@ describeKLayout('compareLayouts (library API, one shared worker)', () => {
 		expect(layer(veryOften, '1/0')).toMatchObject({mode: 'deep', xorCount: 90_000, xorArea: 45_000, fallback: 'a change in cell UNIT, which is placed 90,000 times'});
 		const veryOftenFlat = await compare('placed_very_often_a.gds', 'placed_very_often_b.gds', {mode: 'flat'});
 		expect(layer(veryOftenFlat, '1/0')).toMatchObject({xorCount: 90_000, xorArea: 45_000, bbox: layer(veryOften, '1/0').bbox});
+
+		// A changed cell placed (one by one) about as often as the layer has shapes: mapping its box
+		// through every placement costs more than a full XOR; a few hundred placements still pay.
+		const dir = await tempDir();
+		await runKLayoutScript(dir, MAKE_PLACED_PER_SHAPE);
+		for (const [times, mode, fallback] of [
+			[1500, 'flat', '3,000 changed boxes placed in the top for 3,000 flat shapes: a full XOR costs less'],
+			[400, 'windowed', null],
+		] as const) {
+			const result = await compareLayouts(path.join(dir, `a${times}.gds`), path.join(dir, `b${times}.gds`), {worker, outDir: await tempDir(), structure: 'always'});
+			expect(layer(result, '1/0')).toMatchObject({mode, fallback, xorCount: times, xorArea: times * 0.25});
+		}
 
 		// Everything moved by 1 nm: no windows, but the array's layer is so repetitive that deep
 		// mode handles its one stored box; its counts are merged polygons as if flat.
