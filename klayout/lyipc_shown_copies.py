@@ -29,6 +29,20 @@ DISK_RESERVE = 1024 ** 3  # bytes a copy leaves free on its disk (or 5% of a sma
 EVENTS_EVERY_S = 0.2
 
 
+NEWER = object()  # what unless_newer returns for a file this KLayout cannot read whole
+
+
+def unless_newer(action):
+    """action()'s result, or NEWER when it failed on exactly the reader error of a context cell
+    with meta data written by a newer KLayout; other errors go on."""
+    try:
+        return action()
+    except Exception as exc:
+        if not cannot_read_meta(str(exc)):
+            raise
+    return NEWER
+
+
 class Copy:
     def __init__(self, original, path, note):
         self.original = original  # the user's file, absolute
@@ -52,28 +66,34 @@ class ShownCopies:
         cannot read the file's context meta data, a copy without that cell. Returns what load
         returns (a CellView). A failed load changes nothing in the window (KLayout adds or
         replaces cellviews only once a file is read), so the copy is made only after it."""
-        try:
-            cellview = load(path)
+        cellview = unless_newer(lambda: load(path))
+        if cellview is not NEWER:
             self.read_from_copy.discard(os.path.abspath(path))
             return cellview
-        except Exception as exc:
-            if not cannot_read_meta(str(exc)):
-                raise
-        self.loading += 1
-        try:
-            folder, copy = self.strip(path)
-            try:
-                cellview = load(copy)
-            except Exception as exc:
-                shutil.rmtree(folder, ignore_errors=True)
-                raise JobError("LOAD_FAILED", "%s: written by a newer KLayout, and not readable without its context cell either: %s" % (path, exc), path)
-        finally:
-            self.loading -= 1
+        cellview, copy = self.read_stripped(path, load, keep=True)
         self.copies[os.path.abspath(copy)] = Copy(os.path.abspath(path), copy, CONTEXT_SKIPPED)
         # The window's title and the layer list name the cellview: the user's file, not "layout.gds".
         cellview.name = os.path.basename(path)
         self.watch()
         return cellview
+
+    def read_stripped(self, path, read, keep):
+        """(read(copy), copy) on a copy of `path` without its context cell; the copy's folder
+        stays when `keep`, else goes once it is read (the layout is in memory by then).
+        LOAD_FAILED, naming the file, when the copy cannot be made or read."""
+        self.loading += 1
+        try:
+            folder, copy = self.strip(path)
+            try:
+                result = read(copy)
+            except Exception as exc:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise JobError("LOAD_FAILED", "%s: written by a newer KLayout, and not readable without its context cell either: %s" % (path, exc), path)
+            if not keep:
+                shutil.rmtree(folder, ignore_errors=True)
+            return result, copy
+        finally:
+            self.loading -= 1
 
     def strip(self, path):
         """(folder, copy) of `path` without its context cell, in this process' private folder:
@@ -128,13 +148,9 @@ class ShownCopies:
         self.loading += 1
         try:
             self.point_at(copy, copy.original)
-            try:
-                view.reload_layout(index)
+            if unless_newer(lambda: view.reload_layout(index)) is not NEWER:
                 copy.note = None
                 return
-            except Exception as exc:
-                if not cannot_read_meta(str(exc)):
-                    raise
             # KLayout read up to the context cell's meta data only (the cellview is empty now).
             folder, stripped = self.strip(copy.original)
             try:
@@ -154,25 +170,10 @@ class ShownCopies:
         cellview = view.cellview(index)
         path = os.path.abspath(cellview.filename())
         cell = cellview.cell_name
-        try:
-            view.reload_layout(index)
+        if unless_newer(lambda: view.reload_layout(index)) is not NEWER:
             self.read_from_copy.discard(path)
             return
-        except Exception as exc:
-            if not cannot_read_meta(str(exc)):
-                raise
-        self.loading += 1
-        try:
-            folder, stripped = self.strip(path)
-            try:
-                layout = view.cellview(index).layout()
-                layout.read(stripped)
-            except Exception as exc:
-                raise JobError("LOAD_FAILED", "%s: written by a newer KLayout, and not readable without its context cell either: %s" % (path, exc), path)
-            finally:
-                shutil.rmtree(folder, ignore_errors=True)
-        finally:
-            self.loading -= 1
+        self.read_stripped(path, lambda stripped: view.cellview(index).layout().read(stripped), keep=False)
         self.read_from_copy.add(path)
         cellview = view.cellview(index)
         shown = cellview.layout().cell(cell) if cell else None
