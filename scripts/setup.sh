@@ -7,7 +7,8 @@
 # remote tests run a real sshd on loopback), procps (the warm worker's tests look for its
 # processes with pgrep), pyflakes (npm test checks the Python with it), and Slurm's slurmctld,
 # slurmd, client and munge (the --slurm tests start a one-node cluster on loopback; they are
-# not started as services). Safe to run again.
+# not started as services), and KLayout 0.30.0 in a Debian 13 root (scripts/klayout-root.sh;
+# the tests run on both versions; not with LYIPC_TEST_SKIP_KLAYOUT_030=1). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -60,3 +61,9 @@ echo "setup: $(klayout -v)"
 # to ignore scripts: then it is built here).
 npm ci --no-audit --no-fund
 [ -f dist/src/cli/lyipc-diff.js ] || npm run build
+
+# The tests also run on KLayout 0.30.0 (scripts/test.sh): its Debian 13 root, made once and
+# cached (about 2 minutes and 770 MB the first time).
+if $tests && [ "${LYIPC_TEST_SKIP_KLAYOUT_030:-}" != 1 ]; then
+	echo "setup: KLayout 0.30.0 for the tests: $(scripts/klayout-root.sh)"
+fi
