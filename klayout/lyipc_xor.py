@@ -393,9 +393,7 @@ def widest(regions, budget):
         if not others.is_empty() and exact:
             settled = max(best, SLIVER_WIDTH)
             hint = int(width_hint(others))
-            proven = hint if hint > settled else 0
-            first = max(settled, hint)
-            width, exact, spent = shrunk_away(others.transformed(pya.ICplxTrans(2.0)), first, settled, best, proven, budget)
+            width, exact, spent = shrunk_away(others.transformed(pya.ICplxTrans(2.0)), max(settled, hint), settled, best, hint, budget)
             best, budget = max(best, width), budget - spent
     return best, exact
 
@@ -422,9 +420,10 @@ def width_hint(polygons):
 def shrunk_away(doubled, first, settled, known, proven, budget):
     """(1 + the largest shrink d that leaves something of `doubled`, a region scaled by 2:
     the width of its widest polygon, exact, seconds spent): searched from the step `first` by
-    doubling, then bisection. Once it is known whether the width is above `settled` (measured,
-    or `proven` above it by the area/perimeter bound), it goes on for `budget` seconds at most,
-    a shrink being given up at the deadline (between chunks of polygons).
+    doubling, then bisection. `proven` is a lower bound of the width (area/perimeter). Once it
+    is known whether the width is above `settled` (measured), or there is more than slivers
+    anyway (`proven` or `known` above SLIVER_WIDTH), it goes on for `budget` seconds at most,
+    and starts no shrink expected to end after that.
     A width of `known` is known to exist elsewhere: below it nothing is searched."""
     low, core_low, high, step = 0, doubled, None, max(1, first)
     since = None  # when the width was known to be above `settled`
@@ -433,7 +432,7 @@ def shrunk_away(doubled, first, settled, known, proven, budget):
         # deviate less than a sixteenth of it from their neighbours' line go first.
         source = core_low.smoothed((step - low) // 16) if step - low >= 32 else core_low
         deadline = None
-        if low >= settled or proven:
+        if low >= settled or max(known, proven) > SLIVER_WIDTH:
             since = since or time.time()
             deadline = since + budget
             if time.time() > deadline:

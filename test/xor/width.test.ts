@@ -30,6 +30,8 @@ cases = {
     "curved, no time": (region(strips + [wide]), 0.0),
     "curved, time": (region(strips + [wide]), 60.0),
     "slivers, no time": (region(slivers), 0.0),
+    "slivers and a 1 um box, no time": (region(slivers) + pya.Region(pya.Box(0, -5000, 1000, -3000)), 0.0),
+    "slivers and a 1 um box, time": (region(slivers) + pya.Region(pya.Box(0, -5000, 1000, -3000)), 60.0),
     "hint": (region(strips + [wide]), None),
 }
 answers = {}
@@ -69,5 +71,8 @@ describeKLayout('width of the widest difference', () => {
 		const [sliver, sliverExact] = answers['slivers, no time'] as [number, boolean];
 		expect(sliverExact).toBe(true);
 		expect(sliver).toBeLessThanOrEqual(lyipcSliverWidth);
+		// A box settles it too: the curved slivers are then measured only with time to spare.
+		expect(answers['slivers and a 1 um box, no time']).toEqual([1000, false]);
+		expect(answers['slivers and a 1 um box, time']).toEqual([1000, true]);
 	}, 180_000);
 });
