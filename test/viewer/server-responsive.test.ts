@@ -6,6 +6,7 @@ import {readdir, readFile} from 'node:fs/promises';
 import {fifo, gzippedZeros, LAYERS_HEAD, LAYERS_TAIL, layerProperties, MARKERS_HEAD, MARKERS_TAIL, markerDatabase, overlappingBoxes, repeated, squareGrid} from '../helpers/hostile-files.mjs';
 import {startGuiViewer, useGuiViewer, v1Exchange, v2Session, viewerStatus, type V2Reply} from '../helpers/gui.js';
 import {whilePinging} from '../helpers/ping-loop.mjs';
+import {klayoutStartupMs} from '../helpers/klayout-startup.js';
 import {waitFor} from '../helpers/poll.js';
 import {describeKLayout, fixture} from '../helpers/run.js';
 
@@ -170,7 +171,10 @@ describeKLayout('hostile requests never hold the window (ping loop on a second c
 			replies.map(reply => reply.ok),
 			JSON.stringify(replies.map(reply => reply.error)),
 		).toEqual([true, true]);
-		expect(longestMs).toBeLessThan(BLOCK_MS);
+		// Reading these files takes most of the second on KLayout 0.28.5 on an idle 2-core machine,
+		// whose `klayout -b` starts in ~1.3 s; a slower KLayout (0.30.0 starts 1.3-1.8x slower) or a
+		// loaded machine gets the second scaled alike.
+		expect(longestMs).toBeLessThan(BLOCK_MS * Math.max(1, (await klayoutStartupMs()) / 1300));
 		await v2Session(gui.viewer.port, [{id: 2, method: 'close'}]); // its 999 layers would slow the next test's drawing
 	}, 60_000);
 
