@@ -426,7 +426,7 @@ def shrunk_away(doubled, first, settled, known, proven, budget):
     and starts no shrink expected to end after that.
     A width of `known` is known to exist elsewhere: below it nothing is searched."""
     low, core_low, high, step = 0, doubled, None, max(1, first)
-    since = None  # when the width was known to be above `settled`
+    since = None  # when the budget started: more than slivers known, or the width above `settled`
     while high is None or high - low > 1:
         # A long shrink of curved edges costs far more than a short one: the points that
         # deviate less than a sixteenth of it from their neighbours' line go first.
@@ -435,8 +435,6 @@ def shrunk_away(doubled, first, settled, known, proven, budget):
         if low >= settled or max(known, proven) > SLIVER_WIDTH:
             since = since or time.time()
             deadline = since + budget
-            if time.time() > deadline:
-                return max(low + 1, proven), False, time.time() - since
         core = shrunk_by(source, step - low, deadline)
         if core is None:
             return max(low + 1, proven), False, time.time() - since
