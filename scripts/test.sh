@@ -19,6 +19,11 @@ if [ "${LYIPC_TEST_SKIP_KLAYOUT_030:-}" = 1 ]; then
 	exec npx vitest run "$@"
 fi
 
+if [ "$(id -u)" -ne 0 ]; then
+	echo "test: KLayout 0.30.0 runs through chroot, which needs root: run npm test as root," >&2
+	echo "      or LYIPC_TEST_SKIP_KLAYOUT_030=1 npm test to test the KLayout on PATH only." >&2
+	exit 2
+fi
 if ! line=$(scripts/klayout-root.sh); then
 	echo "test: no KLayout 0.30.0 to test on (scripts/klayout-root.sh failed, above)." >&2
 	echo "      LYIPC_TEST_SKIP_KLAYOUT_030=1 npm test tests the KLayout on PATH only." >&2

@@ -11,4 +11,12 @@ describe('scripts/test.sh', () => {
 		expect(String(result.stderr)).toContain('LYIPC_TEST_SKIP_KLAYOUT_030=1 is refused in CI');
 		expect(String(result.stdout)).toBe('');
 	});
+
+	test('KLayout 0.30.0 runs through chroot: another user than root is told so before any test runs', async () => {
+		// As root, the script is run as nobody; as another user, as that user.
+		const asNobody = process.getuid?.() === 0 ? {uid: 65_534, gid: 65_534} : {};
+		const result = await execa(path.join(ROOT, 'scripts', 'test.sh'), [], {reject: false, timeout: 30_000, env: {CI: ''}, ...asNobody});
+		expect(result.exitCode).toBe(2);
+		expect(String(result.stderr)).toContain('KLayout 0.30.0 runs through chroot, which needs root');
+	});
 });
