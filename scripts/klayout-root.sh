@@ -122,6 +122,9 @@ mount_bind() {
 	if mountpoint -q "$target"; then
 		return
 	fi
+	# Under /tmp (mounted as a whole) it is there already; a mount of its own would sit on the
+	# same folder outside too, which could then not be removed while the root is up.
+	case "$source" in /tmp/*) return ;; esac
 	$sudo mkdir -p "$target"
 	$sudo mount --bind "$source" "$target" || fail "could not bind-mount $source into $root"
 }
